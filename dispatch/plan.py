@@ -1,0 +1,144 @@
+"""The plan contract of DESIGN.md: routes of stops, unassigned orders with reasons, KPIs and the policy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Stop:
+    order_id: str
+    arrival: datetime
+    start: datetime
+    end: datetime
+    travel_km: float  # from the previous stop (or home)
+    travel_minutes: float
+    late_minutes: float  # past the response deadline at start of service
+
+    def __post_init__(self) -> None:
+        if not self.arrival <= self.start <= self.end:
+            raise ValueError(f"stop {self.order_id}: arrival {self.arrival}, start {self.start}, end {self.end} out of order")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "arrival": _iso(self.arrival),
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "travel_km": round(self.travel_km, 3),
+            "travel_minutes": round(self.travel_minutes, 2),
+            "late_minutes": round(self.late_minutes, 2),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Stop:
+        return cls(
+            order_id=str(d["order_id"]),
+            arrival=datetime.fromisoformat(d["arrival"]),
+            start=datetime.fromisoformat(d["start"]),
+            end=datetime.fromisoformat(d["end"]),
+            travel_km=float(d["travel_km"]),
+            travel_minutes=float(d["travel_minutes"]),
+            late_minutes=float(d["late_minutes"]),
+        )
+
+
+@dataclass(frozen=True)
+class Route:
+    technician_id: str
+    stops: tuple[Stop, ...]
+    break_: tuple[datetime, datetime] | None  # (start, end) of the break, None when there is none
+    travel_km: float  # whole route, including the drive home
+    depart: datetime | None = None  # leaves home
+    back: datetime | None = None  # back home
+    return_km: float = 0.0
+    return_minutes: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "technician_id": self.technician_id,
+            "stops": [s.to_dict() for s in self.stops],
+            "break": None if self.break_ is None else {"start": _iso(self.break_[0]), "end": _iso(self.break_[1])},
+            "travel_km": round(self.travel_km, 3),
+            "depart": None if self.depart is None else _iso(self.depart),
+            "back": None if self.back is None else _iso(self.back),
+            "return_km": round(self.return_km, 3),
+            "return_minutes": round(self.return_minutes, 2),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Route:
+        b = d.get("break")
+        return cls(
+            technician_id=str(d["technician_id"]),
+            stops=tuple(Stop.from_dict(s) for s in d["stops"]),
+            break_=None if not b else (datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"])),
+            travel_km=float(d["travel_km"]),
+            depart=datetime.fromisoformat(d["depart"]) if d.get("depart") else None,
+            back=datetime.fromisoformat(d["back"]) if d.get("back") else None,
+            return_km=float(d.get("return_km", 0.0)),
+            return_minutes=float(d.get("return_minutes", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    order_id: str
+    reason: str  # a sentence a dispatcher can act on
+    rule: str = ""  # the rule name behind it (solver.problem rule names)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "reason": self.reason, "rule": self.rule}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Unassigned:
+        return cls(order_id=str(d["order_id"]), reason=str(d["reason"]), rule=str(d.get("rule", "")))
+
+
+@dataclass(frozen=True)
+class Plan:
+    date: date
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...]
+    kpis: Mapping[str, Any] = field(default_factory=dict)
+    policy: Mapping[str, Any] = field(default_factory=dict)
+    objective: Mapping[str, float] = field(default_factory=dict)  # cost per part of the objective
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "routes": [r.to_dict() for r in self.routes],
+            "unassigned": [u.to_dict() for u in self.unassigned],
+            "kpis": dict(self.kpis),
+            "objective": dict(self.objective),
+            "policy": dict(self.policy),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Plan:
+        return cls(
+            date=date.fromisoformat(d["date"]),
+            routes=tuple(Route.from_dict(r) for r in d["routes"]),
+            unassigned=tuple(Unassigned.from_dict(u) for u in d["unassigned"]),
+            kpis=dict(d.get("kpis") or {}),
+            policy=dict(d.get("policy") or {}),
+            objective=dict(d.get("objective") or {}),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        return cls.from_dict(json.loads(text))
+
+    def assigned_ids(self) -> list[str]:
+        return [s.order_id for r in self.routes for s in r.stops]

@@ -1,0 +1,215 @@
+"""The solver's only input: an immutable snapshot where everything is an index or an integer.
+
+Units: times are integer seconds from a stated origin (for a dispatch day, midnight of the plan date;
+a response deadline may therefore be negative when the order was created days ago); distances are
+integer metres; costs are integer objective units (the caller chooses the scale). Locations are rows of
+the two matrices. Nothing here knows ids, datetimes, files or HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+IntMatrix = npt.NDArray[np.int64]
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break of `duration` seconds that must lie inside [earliest_start, latest_end], between visits."""
+
+    earliest_start: int
+    latest_end: int
+    duration: int
+
+    def __post_init__(self) -> None:
+        _require(self.duration >= 0, f"break duration {self.duration} must be >= 0")
+        _require(
+            self.latest_end - self.earliest_start >= self.duration,
+            f"break window [{self.earliest_start}, {self.latest_end}] is shorter than its duration "
+            f"{self.duration}",
+        )
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """A technician: leaves `start` no earlier than shift_start, back at `end` no later than shift_end."""
+
+    start: int
+    end: int
+    shift_start: int
+    shift_end: int
+    skills: frozenset[int] = frozenset()
+    stock: tuple[int, ...] = ()  # quantity per part type index; missing trailing types mean 0
+    max_visits: int | None = None
+    break_: Break | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.shift_end >= self.shift_start, f"shift_end {self.shift_end} before shift_start {self.shift_start}")
+        _require(all(q >= 0 for q in self.stock), f"stock {self.stock} has a negative quantity")
+        _require(self.max_visits is None or self.max_visits >= 0, f"max_visits {self.max_visits} must be >= 0")
+
+    def has_skills(self, required: frozenset[int]) -> bool:
+        return required <= self.skills
+
+    def stock_of(self, part: int) -> int:
+        return self.stock[part] if part < len(self.stock) else 0
+
+    def carries(self, parts: tuple[int, ...]) -> bool:
+        return all(q <= self.stock_of(p) for p, q in enumerate(parts) if q > 0)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A repair order to visit once. `window` bounds the start of service (hard); `deadline` is the soft
+    response deadline on the start of service, costing `lateness_cost` per second late; leaving the visit
+    out costs `drop_penalty` (None: the visit is mandatory)."""
+
+    location: int
+    service: int
+    window: tuple[int, int] | None = None
+    deadline: int | None = None
+    lateness_cost: int = 0
+    drop_penalty: int | None = None
+    skills: frozenset[int] = frozenset()
+    parts: tuple[int, ...] = ()  # quantity per part type index
+    pinned: int | None = None  # vehicle index this visit must go to
+
+    def __post_init__(self) -> None:
+        _require(self.service >= 0, f"service {self.service} must be >= 0")
+        _require(
+            self.window is None or self.window[0] <= self.window[1],
+            f"window {self.window} ends before it starts",
+        )
+        _require(self.lateness_cost >= 0, f"lateness_cost {self.lateness_cost} must be >= 0")
+        _require(self.drop_penalty is None or self.drop_penalty >= 0, f"drop_penalty {self.drop_penalty} must be >= 0")
+        _require(all(q >= 0 for q in self.parts), f"parts {self.parts} has a negative quantity")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Matrices over locations plus the vehicles (technicians) and visits (orders) that use them.
+
+    `distance_cost` is the objective cost per metre travelled; `balance_cost` (0: off) is the cost per
+    second of the spread between the busiest and the least busy technician's working time."""
+
+    distances: IntMatrix
+    durations: IntMatrix
+    vehicles: tuple[Vehicle, ...]
+    visits: tuple[Visit, ...]
+    distance_cost: int = 1
+    balance_cost: int = 0
+    num_skills: int = 0
+    num_parts: int = 0
+    _frozen: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("distances", "durations"):
+            m = np.asarray(getattr(self, name), dtype=np.int64)
+            _require(m.ndim == 2 and m.shape[0] == m.shape[1], f"{name} must be a square matrix, got {m.shape}")
+            _require(bool((m >= 0).all()), f"{name} has a negative entry")
+            m = m.copy()
+            m.setflags(write=False)
+            object.__setattr__(self, name, m)
+        _require(self.distances.shape == self.durations.shape, "distances and durations differ in shape")
+        n = self.num_locations
+        for i, v in enumerate(self.vehicles):
+            _require(0 <= v.start < n and 0 <= v.end < n, f"vehicle {i}: location outside 0..{n - 1}")
+            _require(v.skills <= frozenset(range(self.num_skills)), f"vehicle {i}: skill index outside 0..{self.num_skills - 1}")
+            _require(len(v.stock) <= self.num_parts, f"vehicle {i}: stock has more than {self.num_parts} part types")
+        for j, s in enumerate(self.visits):
+            _require(0 <= s.location < n, f"visit {j}: location {s.location} outside 0..{n - 1}")
+            _require(s.skills <= frozenset(range(self.num_skills)), f"visit {j}: skill index outside 0..{self.num_skills - 1}")
+            _require(len(s.parts) <= self.num_parts, f"visit {j}: parts has more than {self.num_parts} part types")
+            _require(
+                s.pinned is None or 0 <= s.pinned < len(self.vehicles),
+                f"visit {j}: pinned vehicle {s.pinned} outside 0..{len(self.vehicles) - 1}",
+            )
+        _require(self.distance_cost >= 0 and self.balance_cost >= 0, "costs must be >= 0")
+
+    @property
+    def num_locations(self) -> int:
+        return int(self.distances.shape[0])
+
+    def qualified(self, visit: int) -> list[int]:
+        """Vehicles having every skill the visit requires (ignoring pins, stock and time)."""
+        need = self.visits[visit].skills
+        return [k for k, v in enumerate(self.vehicles) if v.has_skills(need)]
+
+
+# The rule names shared by the model, the reasons and the cost breakdown; dispatchers use these words.
+REQUIRED_SKILL = "required skill"
+VAN_STOCK = "van stock"
+APPOINTMENT_WINDOW = "appointment window"
+SHIFT = "shift"
+BREAK = "break"
+MAX_ORDERS = "max orders"
+PINNED_TECHNICIAN = "pinned technician"
+FULLY_BOOKED = "fully booked"
+RESPONSE_DEADLINE = "response deadline"
+UNSERVED = "unserved"
+TRAVEL = "travel"
+WORKLOAD_BALANCE = "workload balance"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a visit is left out, in terms of one rule.
+
+    - REQUIRED_SKILL: no vehicle has `skill`.
+    - VAN_STOCK: no qualified vehicle carries `quantity` of `part`.
+    - APPOINTMENT_WINDOW: the window cannot be reached within any qualified vehicle's shift.
+    - SHIFT: the service is longer than any qualified vehicle's shift.
+    - PINNED_TECHNICIAN: the pinned `vehicle` cannot do it; `broken` names the rules it fails.
+    - MAX_ORDERS / FULLY_BOOKED: all `vehicles` (the qualified ones) are full; `vehicle` is the cheapest
+      insertion found, `extra_cost` its objective increase and `broken` the rules it would violate.
+    """
+
+    rule: str
+    skill: int | None = None
+    part: int | None = None
+    quantity: int | None = None
+    vehicle: int | None = None
+    vehicles: tuple[int, ...] = ()
+    broken: tuple[str, ...] = ()
+    extra_cost: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteSolution:
+    """One vehicle's route: visits in order with arrival and service start times (seconds)."""
+
+    vehicle: int
+    visits: tuple[int, ...]
+    arrivals: tuple[int, ...]
+    starts: tuple[int, ...]
+    depart: int  # leaves start location
+    back: int  # arrives at end location
+    break_start: int | None = None  # None when the vehicle has no break
+    distance: int = 0  # metres, including the way back
+
+
+@dataclass(frozen=True)
+class Solution:
+    routes: tuple[RouteSolution, ...]  # one per vehicle, in vehicle order (empty visits for idle ones)
+    unassigned: tuple[tuple[int, Reason], ...]  # (visit index, reason), sorted by visit index
+    objective: int
+    costs: dict[str, int]  # objective parts by rule name: TRAVEL, RESPONSE_DEADLINE, UNSERVED, WORKLOAD_BALANCE
+    status: str  # "optimal", "feasible", "infeasible" (nothing found), "cancelled"
+    wall_time: float = 0.0
+    solutions_found: int = 0
+
+    def route_of(self, vehicle: int) -> RouteSolution:
+        return self.routes[vehicle]
+
+
+def sequence_of(values: Sequence[int]) -> tuple[int, ...]:
+    return tuple(int(v) for v in values)
