@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` (set up, plan a realistic day, show the results)
+# and `make test`. Both create and reuse the virtual environment in .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench-solomon bench-compare bench-scale clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e . --group dev
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/dispatch demo --out out/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check dispatch solver api benchmarks tests
+	$(BIN)/mypy
+
+bench-solomon: $(STAMP)
+	$(BIN)/python -m benchmarks.solomon ../shared/benchmarks/solomon/*.txt --bks ../shared/benchmarks/solomon/bks_solomon.csv --time-limit 10 --out benchmarks/out/solomon
+
+bench-compare: $(STAMP)
+	$(BIN)/python -m benchmarks.compare --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 20 --out benchmarks/out/compare
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks.scale --orders 1000 --technicians 100 --time-limit 60 --seed 1
+
+clean:
+	rm -rf $(VENV) out benchmarks/out .pytest_cache

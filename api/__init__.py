@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI) around dispatch/; it also assembles the `dispatch` console command."""

@@ -1,0 +1,239 @@
+"""The boundary between the domain and the solver: a Day becomes a Problem, a Solution becomes a Plan.
+
+Translation from ids and datetimes to indices and integer seconds happens here once, and back again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from dispatch.travel import GeodesicTravel, TravelSource
+
+from dispatch.domain import Day, Order, Policy, Technician
+from dispatch.plan import Plan, Route, Stop, Unassigned
+from solver import problem as rules
+from solver.problem import Break, Problem, Reason, Solution, Vehicle, Visit
+
+# Integer objective units per DESIGN.md cost unit. 3000 keeps per-metre (per_km / 1000) and per-second
+# (per_minute / 60) weights integral for the default weights.
+SCALE = 3000
+# Open bound of a one-sided appointment window, in seconds from midnight (a week out).
+_OPEN_END = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Built:
+    """A Problem with the maps back to the Day it came from."""
+
+    day: Day
+    policy: Policy
+    problem: Problem
+    skills: tuple[str, ...]  # skill index -> tag
+    parts: tuple[str, ...]  # part index -> part number
+
+    @property
+    def origin(self) -> datetime:
+        return self.day.midnight
+
+    def at(self, seconds: int) -> datetime:
+        return self.origin + timedelta(seconds=int(seconds))
+
+    def seconds(self, dt: datetime) -> int:
+        return round((dt - self.origin).total_seconds())
+
+    def deadline(self, order: Order) -> datetime:
+        return self.policy.sla.deadline(order)
+
+
+def _scaled(value: float) -> int:
+    return round(value * SCALE)
+
+
+def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource | None = None) -> Built:
+    policy = policy or Policy()
+    travel = travel or GeodesicTravel(policy.travel)
+    techs, orders = day.technicians, day.orders
+    skills = tuple(sorted({s for t in techs for s in t.skills} | {s for o in orders for s in o.required_skills}))
+    parts = tuple(sorted({p for t in techs for p in t.van_stock} | {p for o in orders for p in o.required_parts}))
+    skill_ix = {s: i for i, s in enumerate(skills)}
+    part_ix = {p: i for i, p in enumerate(parts)}
+    tech_ix = {t.id: k for k, t in enumerate(techs)}
+
+    # Locations: every home first, then every order, so index arithmetic stays trivial.
+    lats = np.array([t.home_lat for t in techs] + [o.lat for o in orders], dtype=float)
+    lons = np.array([t.home_lon for t in techs] + [o.lon for o in orders], dtype=float)
+    distances, durations = travel.matrices(lats, lons)
+
+    origin = day.midnight
+
+    def sec(dt: datetime) -> int:
+        return round((dt - origin).total_seconds())
+
+    def vector(amounts: dict[str, int] | object) -> tuple[int, ...]:
+        out = [0] * len(parts)
+        for p, q in dict(amounts).items():  # type: ignore[call-overload]
+            out[part_ix[p]] = int(q)
+        return tuple(out)
+
+    w = policy.weights
+    vehicles = tuple(_vehicle(t, k, sec, skill_ix, vector) for k, t in enumerate(techs))
+    visits = []
+    for j, o in enumerate(orders):
+        lo = sec(o.window_start) if o.window_start else 0
+        hi = sec(o.window_end) if o.window_end else _OPEN_END
+        window = (lo, hi) if (o.window_start or o.window_end) else None
+        visits.append(
+            Visit(
+                location=len(techs) + j,
+                service=o.duration_min * 60,
+                window=window,
+                deadline=sec(policy.sla.deadline(o)),
+                lateness_cost=round(w.late_per_minute[o.priority] * SCALE / 60),
+                drop_penalty=_scaled(w.unserved[o.priority]),
+                skills=frozenset(skill_ix[s] for s in o.required_skills),
+                parts=vector(o.required_parts),
+                pinned=tech_ix[o.pinned_technician] if o.pinned_technician else None,
+            )
+        )
+    problem = Problem(
+        distances=distances,
+        durations=durations,
+        vehicles=vehicles,
+        visits=tuple(visits),
+        distance_cost=round(w.per_km * SCALE / 1000),
+        balance_cost=round(w.balance_per_minute * SCALE / 60),
+        num_skills=len(skills),
+        num_parts=len(parts),
+    )
+    return Built(day=day, policy=policy, problem=problem, skills=skills, parts=parts)
+
+
+def _vehicle(t: Technician, k: int, sec, skill_ix: dict[str, int], vector) -> Vehicle:  # type: ignore[no-untyped-def]
+    brk = None
+    if t.has_break and t.break_start is not None and t.break_end is not None and t.break_minutes:
+        brk = Break(earliest_start=sec(t.break_start), latest_end=sec(t.break_end), duration=t.break_minutes * 60)
+    return Vehicle(
+        start=k,
+        end=k,
+        shift_start=sec(t.shift_start),
+        shift_end=sec(t.shift_end),
+        skills=frozenset(skill_ix[s] for s in t.skills),
+        stock=vector(t.van_stock),
+        max_visits=t.max_orders,
+        break_=brk,
+    )
+
+
+def _hhmm(dt: datetime | None) -> str:
+    return "--:--" if dt is None else dt.strftime("%H:%M")
+
+
+def reason_text(built: Built, order: Order, reason: Reason) -> str:
+    """A sentence a dispatcher can act on, in the rule names of the model."""
+    techs = built.day.technicians
+
+    def names(ix: tuple[int, ...]) -> str:
+        shown = ", ".join(techs[k].id for k in ix[:6])
+        return shown + (f" and {len(ix) - 6} more" if len(ix) > 6 else "")
+
+    rule = reason.rule
+    if rule == rules.REQUIRED_SKILL:
+        if reason.skill is not None:
+            return f"no technician has skill '{built.skills[reason.skill]}'"
+        need = "', '".join(sorted(order.required_skills))
+        return f"no technician has all of the skills '{need}'"
+    if rule == rules.VAN_STOCK:
+        if reason.part is not None:
+            qty = reason.quantity if reason.quantity is not None else order.required_parts.get(built.parts[reason.part], 0)
+            return f"no qualified technician carries {qty} x {built.parts[reason.part]}"
+        return "no qualified technician carries the required parts"
+    if rule == rules.APPOINTMENT_WINDOW and not reason.broken:
+        return (
+            f"appointment window {_hhmm(order.window_start)}-{_hhmm(order.window_end)} cannot be reached "
+            f"within any qualified technician's shift"
+        )
+    if rule == rules.SHIFT and not reason.broken:
+        return f"service of {order.duration_min} min is longer than any qualified technician's shift"
+    if rule == rules.PINNED_TECHNICIAN:
+        pinned = techs[reason.vehicle].id if reason.vehicle is not None else order.pinned_technician
+        why = ", ".join(reason.broken) if reason.broken else "it does not fit the route"
+        return f"pinned technician {pinned} cannot take it: {why}"
+    # Capacity: every qualified technician's day is full.
+    n = len(reason.vehicles)
+    what = "have reached their max orders" if rule == rules.MAX_ORDERS else "are fully booked"
+    text = f"all {n} qualified technician{'s' if n != 1 else ''} ({names(reason.vehicles)}) {what}"
+    if n == 1:
+        text = f"the only qualified technician ({names(reason.vehicles)}) {'has reached max orders' if rule == rules.MAX_ORDERS else 'is fully booked'}"
+    if reason.vehicle is not None:
+        extra = ""
+        if reason.extra_cost is not None:
+            extra = f" (+{reason.extra_cost / SCALE:.1f} cost)"
+        broken = ", ".join(reason.broken) if reason.broken else "a higher-priority visit"
+        text += f"; cheapest insertion: {techs[reason.vehicle].id}{extra} would break {broken}"
+    return text
+
+
+def to_plan(built: Built, solution: Solution) -> Plan:
+    from dispatch.kpis import compute_kpis, objective_of
+
+    day, problem = built.day, built.problem
+    orders = day.orders
+    dist, dur = problem.distances, problem.durations
+    routes = []
+    for rs in solution.routes:
+        if not rs.visits:
+            continue
+        v = problem.vehicles[rs.vehicle]
+        stops = []
+        prev = v.start
+        total_m = 0
+        for j, arr, start in zip(rs.visits, rs.arrivals, rs.starts, strict=True):
+            o = orders[j]
+            loc = problem.visits[j].location
+            leg_m = int(dist[prev, loc])
+            total_m += leg_m
+            deadline = built.deadline(o)
+            start_dt = built.at(start)
+            late = max(0.0, (start_dt - deadline).total_seconds() / 60)
+            stops.append(
+                Stop(
+                    order_id=o.id,
+                    arrival=built.at(arr),
+                    start=start_dt,
+                    end=start_dt + timedelta(minutes=o.duration_min),
+                    travel_km=leg_m / 1000,
+                    travel_minutes=int(dur[prev, loc]) / 60,
+                    late_minutes=late,
+                )
+            )
+            prev = loc
+        ret_m = int(dist[prev, v.end])
+        total_m += ret_m
+        brk = None
+        if rs.break_start is not None and v.break_ is not None:
+            brk = (built.at(rs.break_start), built.at(rs.break_start + v.break_.duration))
+        routes.append(
+            Route(
+                technician_id=day.technicians[rs.vehicle].id,
+                stops=tuple(stops),
+                break_=brk,
+                travel_km=total_m / 1000,
+                depart=built.at(rs.depart),
+                back=built.at(rs.back),
+                return_km=ret_m / 1000,
+                return_minutes=int(dur[prev, v.end]) / 60,
+            )
+        )
+    unassigned = tuple(
+        Unassigned(order_id=orders[j].id, reason=reason_text(built, orders[j], r), rule=r.rule)
+        for j, r in solution.unassigned
+    )
+    plan = Plan(date=day.date, routes=tuple(routes), unassigned=unassigned, policy=built.policy.to_dict())
+    objective = objective_of(day, plan, built.policy)
+    kpis = compute_kpis(day, plan, built.policy)
+    kpis["solver"] = {"status": solution.status, "wall_time_s": round(solution.wall_time, 2),
+                      "solutions_found": solution.solutions_found}
+    return Plan(date=plan.date, routes=plan.routes, unassigned=plan.unassigned, kpis=kpis,
+                policy=plan.policy, objective=objective)

@@ -1,0 +1,228 @@
+"""The dispatch console commands of the domain: solve, check, demo, generate.
+
+The `dispatch` executable itself is assembled in api/cli.py, which adds the service commands.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from dispatch.errors import InputError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dispatch.domain import Day, Policy, Priority, SlaPolicy
+from dispatch.kpis import kpi_rows
+from dispatch.plan import Plan
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Field-technician dispatch optimizer.")
+out = Console()
+err = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+EXIT_INVALID_PLAN = 1
+
+
+def parse_sla(text: str) -> SlaPolicy:
+    """`P1=4h,P2=8h` (also `90m` or plain hours) over the defaults."""
+    hours = dict(SlaPolicy().hours)
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        m = re.fullmatch(r"(P[1-4])\s*=\s*(\d+(?:\.\d+)?)\s*(h|m|min)?", item, flags=re.IGNORECASE)
+        if not m:
+            raise ValueError(f"--sla item {item!r} is not like P1=4h or P2=90m")
+        value = float(m.group(2))
+        hours[Priority(m.group(1).upper())] = value / 60 if (m.group(3) or "h").lower() in ("m", "min") else value
+    return SlaPolicy(hours)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fail_input(e: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] bad input\n{e}", highlight=False, markup=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _solve_with_progress(day: Day, policy: Policy) -> Plan:
+    from dispatch.planning import plan_day
+
+    result: dict[str, Plan | BaseException] = {}
+
+    def work() -> None:
+        try:
+            result["plan"] = plan_day(day, policy)
+        except BaseException as e:  # handed back to the main thread below
+            result["error"] = e
+
+    worker = threading.Thread(target=work, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    with Progress(
+        TextColumn("[bold]solving[/] {task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(f"{len(day.orders)} orders x {len(day.technicians)} technicians",
+                            total=policy.time_limit)
+        while worker.is_alive():
+            worker.join(0.2)
+            bar.update(task, completed=min(policy.time_limit, time.monotonic() - started))
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    return result["plan"]  # type: ignore[return-value]
+
+
+def show_kpis(plan: Plan, title: str = "Plan") -> None:
+    table = Table(title=f"{title} {plan.date.isoformat()}", show_header=False)
+    table.add_column("KPI", style="bold")
+    table.add_column("value")
+    for label, value in kpi_rows(dict(plan.kpis)):
+        table.add_row(label, value)
+    out.print(table)
+
+
+def _load_day(technicians: Path, orders: Path, plan_date: str) -> Day:
+    from dispatch.io import read_day
+
+    try:
+        d = date.fromisoformat(plan_date)
+    except ValueError as e:
+        raise ValueError(f"--date {plan_date!r} is not a date like 2026-11-24") from e
+    return read_day(technicians, orders, d)
+
+
+TechOpt = Annotated[Path, typer.Option("--technicians", "-t", help="technicians.csv of the CSV contract")]
+OrdersOpt = Annotated[Path, typer.Option("--orders", "-o", help="orders.csv of the CSV contract")]
+DateOpt = Annotated[str, typer.Option("--date", "-d", help="plan date, YYYY-MM-DD")]
+
+
+@app.command()
+def solve(
+    technicians: TechOpt,
+    orders: OrdersOpt,
+    plan_date: DateOpt,
+    out_path: Annotated[Path, typer.Option("--out", help="where to write the plan JSON")],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = 10.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    solution_limit: Annotated[int | None, typer.Option(help="stop after this many solutions (reproducible)")] = None,
+    sla: Annotated[str, typer.Option(help="response deadlines, e.g. P1=4h,P2=8h,P3=24h,P4=72h")] = "",
+    map_path: Annotated[Path | None, typer.Option("--map", help="also write a map of the plan (HTML)")] = None,
+) -> None:
+    """Plan a day: assign and sequence orders, then print the KPIs."""
+    try:
+        day = _load_day(technicians, orders, plan_date)
+        policy = Policy(sla=parse_sla(sla), seed=seed, time_limit=time_limit, solution_limit=solution_limit)
+    except (InputError, ValueError, FileNotFoundError) as e:
+        raise _fail_input(e) from None
+    plan = _solve_with_progress(day, policy)
+    _write_atomic(out_path, plan.to_json())
+    if map_path is not None:
+        from dispatch.mapping import plan_map
+
+        _write_atomic(map_path, plan_map(day, plan).get_root().render())
+    show_kpis(plan)
+    out.print(f"plan written to {out_path}" + (f", map to {map_path}" if map_path else ""))
+
+
+@app.command()
+def check(
+    technicians: TechOpt,
+    orders: OrdersOpt,
+    plan_date: DateOpt,
+    plan_path: Annotated[Path, typer.Option("--plan", help="plan JSON to verify")],
+) -> None:
+    """Verify a plan independently against its input: every hard rule, lateness and distances."""
+    from dispatch.checker import check_plan, format_report
+
+    try:
+        day = _load_day(technicians, orders, plan_date)
+        data = json.loads(plan_path.read_text(encoding="utf-8"))
+    except (InputError, ValueError, FileNotFoundError) as e:
+        raise _fail_input(e) from None
+    report = check_plan(day, data)
+    out.print(format_report(report), highlight=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_INVALID_PLAN)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for technicians.csv and orders.csv")],
+    orders: Annotated[int, typer.Option(help="number of orders")] = 150,
+    technicians: Annotated[int, typer.Option(help="number of technicians")] = 20,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    city: Annotated[str, typer.Option(help="city of the generated day")] = "lyon",
+    plan_date: Annotated[str, typer.Option("--date", help="plan date, YYYY-MM-DD (default today)")] = "",
+) -> None:
+    """Write a seeded, realistic day in the CSV contract."""
+    from dispatch.io import write_orders_csv, write_technicians_csv
+    from dispatch.scenarios import generate_day
+
+    d = date.fromisoformat(plan_date) if plan_date else date.today()
+    day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=d, city=city)
+    write_technicians_csv(day.technicians, out_dir / "technicians.csv")
+    write_orders_csv(day.orders, out_dir / "orders.csv")
+    out.print(f"{len(day.orders)} orders and {len(day.technicians)} technicians for {d} in {out_dir}")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the demo's files")] = Path("out/demo"),
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = 20.0,
+    scenario_name: Annotated[str, typer.Option("--scenario", help="named scenario")] = "demo",
+) -> None:
+    """Generate a realistic day, plan it, verify the plan and show the KPIs and where the map is."""
+    from dispatch.checker import check_plan
+    from dispatch.io import write_orders_csv, write_technicians_csv
+    from dispatch.mapping import plan_map
+    from dispatch.scenarios import scenario
+
+    day = scenario(scenario_name, plan_date=date.today())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_technicians_csv(day.technicians, out_dir / "technicians.csv")
+    write_orders_csv(day.orders, out_dir / "orders.csv")
+    out.print(f"scenario '{scenario_name}': {len(day.orders)} orders, {len(day.technicians)} technicians, "
+              f"{day.date} ({datetime.now():%H:%M})")
+    plan = _solve_with_progress(day, Policy(time_limit=time_limit))
+    _write_atomic(out_dir / "plan.json", plan.to_json())
+    _write_atomic(out_dir / "plan.html", plan_map(day, plan).get_root().render())
+    show_kpis(plan, title=f"Demo plan ({scenario_name})")
+    report = check_plan(day, plan)
+    verdict = "[green]valid[/]" if report.ok else f"[red]{len(report.violations)} violations[/]"
+    out.print(f"independent check: {verdict}")
+    for u in plan.unassigned[:5]:
+        out.print(f"  {u.order_id} unassigned: {u.reason}", highlight=False)
+    if len(plan.unassigned) > 5:
+        out.print(f"  ... and {len(plan.unassigned) - 5} more in plan.json")
+    out.print(f"files: {out_dir}/plan.json, {out_dir}/plan.html (open in a browser), "
+              f"{out_dir}/technicians.csv, {out_dir}/orders.csv")
+    if not report.ok:
+        raise typer.Exit(EXIT_INVALID_PLAN)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
