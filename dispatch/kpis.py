@@ -12,6 +12,7 @@ from dispatch.plan import Plan
 def objective_of(day: Day, plan: Plan, policy: Policy) -> dict[str, float]:
     """Weighted cost of a plan in DESIGN.md units: unserved, response deadline, travel, total."""
     w = policy.weights
+    by_id = {o.id: o for o in day.orders}
     unserved = sum(w.unserved[by_id[u.order_id].priority] for u in plan.unassigned)
     late = sum(
         w.late_per_minute[by_id[s.order_id].priority] * s.late_minutes for r in plan.routes for s in r.stops
