@@ -1,0 +1,85 @@
+"""The console commands as a dispatcher runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from dispatch.cli import app, parse_sla
+from dispatch.domain import Priority
+from dispatch.io import read_day, write_orders_csv, write_technicians_csv
+from dispatch.scenarios import generate_day
+from tests.conftest import PLAN_DATE, assert_valid
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def day_files(tmp_path):
+    day = generate_day(orders=25, technicians=4, seed=11, plan_date=PLAN_DATE)
+    write_technicians_csv(day.technicians, tmp_path / "technicians.csv")
+    write_orders_csv(day.orders, tmp_path / "orders.csv")
+    return tmp_path
+
+
+def args(folder, *extra):
+    return ["--technicians", str(folder / "technicians.csv"), "--orders", str(folder / "orders.csv"),
+            "--date", PLAN_DATE.isoformat(), *extra]
+
+
+def test_solve_writes_a_valid_plan_and_map_and_prints_kpis(day_files):
+    out = day_files / "plan.json"
+    result = runner.invoke(app, ["solve", *args(day_files, "--time-limit", "5", "--solution-limit", "50",
+                                                "--out", str(out), "--map", str(day_files / "plan.html"))])
+    assert result.exit_code == 0, result.output
+    assert "served" in result.output and "weighted cost" in result.output
+    day = read_day(day_files / "technicians.csv", day_files / "orders.csv", PLAN_DATE)
+    assert_valid(day, json.loads(out.read_text()))
+    assert "leaflet" in (day_files / "plan.html").read_text().lower()
+
+    checked = runner.invoke(app, ["check", *args(day_files, "--plan", str(out))])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_check_fails_a_tampered_plan(day_files):
+    out = day_files / "plan.json"
+    runner.invoke(app, ["solve", *args(day_files, "--time-limit", "5", "--solution-limit", "20", "--out", str(out))])
+    plan = json.loads(out.read_text())
+    victim = next(r for r in plan["routes"] if r["stops"])
+    victim["stops"].pop()  # an order silently vanishes
+    out.write_text(json.dumps(plan))
+    result = runner.invoke(app, ["check", *args(day_files, "--plan", str(out))])
+    assert result.exit_code == 1
+    assert "coverage" in result.output
+
+
+def test_bad_csv_exits_2_names_every_bad_cell_and_writes_nothing(day_files):
+    orders = (day_files / "orders.csv").read_text().splitlines()
+    header = orders[0].split(",")
+    row2 = orders[1].split(",")
+    row2[header.index("lat")] = "123.4"
+    row3 = orders[2].split(",")
+    row3[header.index("priority")] = "P9"
+    (day_files / "orders.csv").write_text("\n".join([orders[0], ",".join(row2), ",".join(row3), *orders[3:]]))
+    out = day_files / "plan.json"
+    result = runner.invoke(app, ["solve", *args(day_files, "--out", str(out))])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "row 2" in text and "lat" in text and "123.4" in text
+    assert "row 3" in text and "priority" in text and "P9" in text
+    assert not out.exists()
+
+
+def test_bad_sla_option_exits_2(day_files):
+    result = runner.invoke(app, ["solve", *args(day_files, "--sla", "P1=soon", "--out", str(day_files / "p.json"))])
+    assert result.exit_code == 2
+    assert "P1=soon" in result.output
+
+
+def test_parse_sla_overrides_only_what_is_given():
+    sla = parse_sla("P1=2h, P2=90m")
+    assert sla.hours[Priority.P1] == 2
+    assert sla.hours[Priority.P2] == 1.5
+    assert sla.hours[Priority.P4] == 72

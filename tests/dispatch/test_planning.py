@@ -1,0 +1,125 @@
+"""The whole path: Day -> Problem -> solve -> Plan, each plan verified by the independent checker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dispatch.domain import Policy
+from dispatch.planning import plan_day
+from tests.conftest import assert_valid, at, make_day, make_order, make_tech
+
+BOUNDED = Policy(time_limit=5, solution_limit=200)
+
+
+def stops_of(plan, tech_id):
+    return [s.order_id for r in plan.routes if r.technician_id == tech_id for s in r.stops]
+
+
+def reasons(plan):
+    return {u.order_id: u.reason for u in plan.unassigned}
+
+
+def test_an_order_goes_to_the_technician_with_the_required_skill():
+    day = make_day(
+        [make_tech("T1", skills={"hvac"}), make_tech("T2", skills={"elevator"}, home_lat=45.70)],
+        [make_order("O1", required_skills={"elevator"})],
+    )
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    assert stops_of(plan, "T2") == ["O1"]
+
+
+def test_an_unknown_skill_is_reported_by_name():
+    day = make_day([make_tech("T1")], [make_order("O1", required_skills={"boiler"}), make_order("O2")])
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    assert reasons(plan) == {"O1": "no technician has skill 'boiler'"}
+    assert stops_of(plan, "T1") == ["O2"]
+
+
+def test_a_part_nobody_carries_is_reported_with_the_part():
+    day = make_day(
+        [make_tech("T1", van_stock={"FLT-100": 2})],
+        [make_order("O1", required_parts={"VLV-300": 1}), make_order("O2", required_parts={"FLT-100": 2})],
+    )
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    assert "VLV-300" in reasons(plan)["O1"]
+    assert stops_of(plan, "T1") == ["O2"]
+
+
+def test_van_stock_limits_how_many_orders_one_van_serves():
+    # 3 orders need one filter each, the van holds 2: one order must stay out, for lack of stock.
+    day = make_day(
+        [make_tech("T1", van_stock={"FLT-100": 2})],
+        [make_order(f"O{i}", required_parts={"FLT-100": 1}, lon=4.85 + i / 100) for i in range(3)],
+    )
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    assert len(stops_of(plan, "T1")) == 2
+    assert len(plan.unassigned) == 1
+
+
+def test_the_appointment_window_sets_the_start_of_service():
+    day = make_day([make_tech("T1")], [make_order("O1", window_start=at("13:00"), window_end=at("14:00"))])
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    stop = plan.routes[0].stops[0]
+    assert at("13:00") <= stop.start <= at("14:00")
+    assert stop.arrival <= stop.start
+
+
+def test_a_pinned_order_goes_to_its_technician_even_if_another_is_closer():
+    day = make_day(
+        [make_tech("T1", home_lat=45.75, home_lon=4.85), make_tech("T2", home_lat=45.60, home_lon=4.70)],
+        [make_order("O1", pinned_technician="T2")],
+    )
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    assert stops_of(plan, "T2") == ["O1"]
+
+
+def test_emergencies_are_served_first_when_the_day_is_full():
+    # One 8 h shift, four 3 h jobs: only two fit, and the P1 and P2 must be among them.
+    orders = [make_order(f"O{p}", priority=f"P{p}", duration_min=180, lon=4.85 + p / 200) for p in (4, 3, 2, 1)]
+    day = make_day([make_tech("T1", shift_end=at("16:00"))], orders)
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    assert set(stops_of(plan, "T1")) == {"O1", "O2"}
+    assert all("fully booked" in r for r in reasons(plan).values())
+
+
+def test_the_lunch_break_lies_inside_its_window_between_visits():
+    techs = [make_tech("T1", break_start=at("11:30"), break_end=at("13:30"), break_minutes=45)]
+    orders = [make_order(f"O{i}", duration_min=90, lon=4.85 + i / 100) for i in range(4)]
+    day = make_day(techs, orders)
+    plan = plan_day(day, BOUNDED)
+    assert_valid(day, plan)
+    route = plan.routes[0]
+    assert route.break_ is not None
+    start, end = route.break_
+    assert at("11:30") <= start and end <= at("13:30")
+    assert end - start == timedelta(minutes=45)
+
+
+def test_same_seed_and_solution_limit_give_the_same_plan():
+    orders = [make_order(f"O{i}", priority=f"P{1 + i % 4}", lat=45.70 + i / 150, lon=4.80 + (i * 7 % 11) / 100)
+              for i in range(14)]
+    day = make_day([make_tech("T1"), make_tech("T2", home_lat=45.80)], orders)
+    first = plan_day(day, BOUNDED)
+    again = plan_day(day, BOUNDED)
+    assert_valid(day, first)
+    assert first.routes == again.routes
+    assert first.unassigned == again.unassigned
+
+
+def test_every_order_is_on_a_route_once_or_unassigned_with_a_reason():
+    from dispatch.scenarios import generate_day
+
+    day = generate_day(orders=40, technicians=5, seed=3, plan_date=at("00:00").date())
+    plan = plan_day(day, Policy(time_limit=10, solution_limit=100))
+    assert_valid(day, plan)
+    ids = plan.assigned_ids() + [u.order_id for u in plan.unassigned]
+    assert sorted(ids) == sorted(o.id for o in day.orders)
+    assert all(u.reason for u in plan.unassigned)
+    assert plan.objective["total"] == plan.kpis["objective"]["total"]
