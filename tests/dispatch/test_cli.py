@@ -11,7 +11,7 @@ from dispatch.cli import app, parse_sla
 from dispatch.domain import Priority
 from dispatch.io import read_day, write_orders_csv, write_technicians_csv
 from dispatch.scenarios import generate_day
-from tests.conftest import PLAN_DATE, assert_valid
+from tests.factories import PLAN_DATE, assert_valid
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from dispatch.domain import Policy
 from dispatch.planning import plan_day
-from tests.conftest import assert_valid, at, make_day, make_order, make_tech
+from tests.factories import assert_valid, at, make_day, make_order, make_tech
 
 BOUNDED = Policy(time_limit=5, solution_limit=200)
 

@@ -1,10 +1,8 @@
-"""Shared fixtures: tiny named days, and the rule that every plan a test makes passes the checker."""
+"""Tiny named days for tests, and the rule that every plan a test makes passes the checker."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-
-import pytest
 
 from dispatch.domain import Day, Order, Technician
 
@@ -41,7 +39,3 @@ def assert_valid(day, plan):
     assert report.ok, format_report(report)
     return report
 
-
-@pytest.fixture
-def valid():
-    return assert_valid
