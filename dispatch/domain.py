@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 
 class Priority(StrEnum):
@@ -122,12 +123,13 @@ class Order:
 PRIORITIES = tuple(Priority)
 
 
-def _per_priority(values: Mapping[str, float], what: str, *, positive: bool) -> Mapping[Priority, float]:
+def _per_priority(values: Mapping[Any, float], what: str, *, positive: bool) -> Mapping[Priority, float]:
+    # Priority is a StrEnum, so "P1" and Priority.P1 are the same key.
     out: dict[Priority, float] = {}
     for p in PRIORITIES:
-        if p.value not in values and p not in values:
+        if p not in values:
             raise ValueError(f"{what}: missing {p.value}")
-        v = values[p] if p in values else values[p.value]
+        v = values[p]
         if v < 0 or (positive and v == 0):
             raise ValueError(f"{what}: {p.value} value {v} must be {'> 0' if positive else '>= 0'}")
         out[p] = v
