@@ -1,0 +1,584 @@
+"""The independent plan checker: recomputes every hard rule, the lateness, the distances and the objective.
+
+Independence is the point: this module never imports `solver/`, `dispatch/travel.py` or the code that builds
+solver problems. Distances are computed pair by pair with geopy's geodesic (WGS-84) times the plan's road
+factor, driven at the plan's speed; the checker reads the plan JSON itself (leniently, so that a broken plan
+yields violations instead of an exception). Tolerances follow DESIGN.md: about 0.5 % on distances and a minute
+on times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from geopy.distance import geodesic
+
+from dispatch.domain import PRIORITIES, Day, Order, Policy, Technician
+from dispatch.plan import Plan
+
+# Rule names: the solver's words where it has them (solver/problem.py), repeated here, not imported.
+REQUIRED_SKILL = "required skill"
+VAN_STOCK = "van stock"
+APPOINTMENT_WINDOW = "appointment window"
+SHIFT = "shift"
+BREAK = "break"
+MAX_ORDERS = "max orders"
+PINNED_TECHNICIAN = "pinned technician"
+RESPONSE_DEADLINE = "response deadline"
+COVERAGE = "coverage"
+UNKNOWN_ID = "unknown id"
+TRAVEL_TIME = "travel time"
+TRAVEL_DISTANCE = "travel distance"
+SERVICE_DURATION = "service duration"
+PLAN_DATE = "plan date"
+PLAN_FORMAT = "plan format"
+OBJECTIVE = "objective"
+
+TIME_TOL = timedelta(minutes=1)
+TIME_TOL_MIN = 1.0
+DIST_REL_TOL = 0.005
+DIST_ABS_TOL_KM = 0.05  # integer metres and 3-decimal rounding on tiny legs
+OBJECTIVE_REL_TOL = 0.005
+OBJECTIVE_ABS_TOL = 1.0  # one objective unit, the solver's integer resolution
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    technician_id: str | None
+    order_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        who = " ".join(x for x in (self.technician_id, self.order_id) if x)
+        return f"[{self.rule}] {who + ': ' if who else ''}{self.message}"
+
+
+@dataclass
+class CheckReport:
+    violations: list[Violation] = field(default_factory=list)
+    objective: dict[str, float] = field(default_factory=dict)  # recomputed with the plan's policy
+    reported_objective: dict[str, float] = field(default_factory=dict)  # as the plan states it
+    late_minutes: dict[str, float] = field(default_factory=dict)  # per served order
+    route_km: dict[str, float] = field(default_factory=dict)  # per technician, incl. the drive home
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def rules(self) -> set[str]:
+        return {v.rule for v in self.violations}
+
+
+# --- lenient plan reading -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stop:
+    order_id: str
+    arrival: datetime
+    start: datetime
+    end: datetime
+    travel_km: float | None
+    travel_minutes: float | None
+    late_minutes: float | None
+
+
+@dataclass
+class _Route:
+    technician_id: str
+    stops: list[_Stop]
+    break_: tuple[datetime, datetime] | None
+    travel_km: float | None
+    depart: datetime | None
+    back: datetime | None
+    return_km: float | None
+    return_minutes: float | None
+    readable: bool = True  # False when part of it could not be read: the timeline is then not checked
+    unreadable_ids: list[str] = field(default_factory=list)  # orders of stops that could not be read
+
+
+def _time(value: Any) -> datetime:
+    dt = datetime.fromisoformat(str(value))
+    if dt.tzinfo is not None:
+        raise ValueError(f"time {value!r} has a time zone; plans use naive local times")
+    return dt
+
+
+def _opt_time(value: Any) -> datetime | None:
+    return None if value in (None, "") else _time(value)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+class _Checker:
+    def __init__(self, day: Day, data: Mapping[str, Any]) -> None:
+        self.day = day
+        self.data = data
+        self.report = CheckReport()
+        self.techs: dict[str, Technician] = {t.id: t for t in day.technicians}
+        self.orders: dict[str, Order] = {o.id: o for o in day.orders}
+        self.policy = self._policy()
+        self._legs: dict[tuple[Point, Point], tuple[float, float]] = {}
+        self.incomplete = False  # some route could not be recomputed: its km and lateness are missing
+
+    def flag(self, rule: str, message: str, tech: str | None = None, order: str | None = None) -> None:
+        self.report.violations.append(Violation(rule, tech, order, message))
+
+    def _policy(self) -> Policy:
+        raw = self.data.get("policy") or {}
+        try:
+            policy = Policy.from_dict(raw)
+        except (ValueError, KeyError, TypeError) as exc:
+            self.flag(PLAN_FORMAT, f"policy is unreadable ({exc}); checking with the defaults of DESIGN.md")
+            return Policy()
+        model = (raw.get("travel") or {}).get("model", "geodesic")
+        if model != "geodesic":
+            self.report.notes.append(
+                f"travel model {model!r}: distances recomputed as geodesic x road factor"
+            )
+        return policy
+
+    def leg(self, a: Point, b: Point) -> tuple[float, float]:
+        """Road km and driving minutes from a to b, by the plan's travel model."""
+        if (a, b) not in self._legs:
+            km = geodesic(a, b).km * self.policy.travel.road_factor
+            self._legs[(a, b)] = (km, km / self.policy.travel.speed_kmh * 60.0)
+        return self._legs[(a, b)]
+
+    # --- reading ---
+
+    def read_routes(self) -> list[_Route]:
+        routes = []
+        for i, r in enumerate(self.data.get("routes") or []):
+            tech = str(r.get("technician_id", ""))
+            route = _Route(tech, [], None, None, None, None, None, None)
+            try:
+                b = r.get("break")
+                route.break_ = None if not b else (_time(b["start"]), _time(b["end"]))
+                route.travel_km = _opt_float(r.get("travel_km"))
+                route.depart, route.back = _opt_time(r.get("depart")), _opt_time(r.get("back"))
+                route.return_km = _opt_float(r.get("return_km"))
+                route.return_minutes = _opt_float(r.get("return_minutes"))
+            except (ValueError, KeyError, TypeError) as exc:
+                self.flag(PLAN_FORMAT, f"route {i + 1} is unreadable: {exc}", tech)
+                route.readable = False
+            if route.break_ is not None and route.break_[1] < route.break_[0]:
+                self.flag(
+                    PLAN_FORMAT,
+                    f"break ends {_hm(route.break_[1])} before it starts {_hm(route.break_[0])}",
+                    tech,
+                )
+                route.readable = False
+            for s in r.get("stops") or []:
+                oid = str(s.get("order_id", ""))
+                try:
+                    stop = _Stop(
+                        oid,
+                        _time(s["arrival"]),
+                        _time(s["start"]),
+                        _time(s["end"]),
+                        _opt_float(s.get("travel_km")),
+                        _opt_float(s.get("travel_minutes")),
+                        _opt_float(s.get("late_minutes")),
+                    )
+                except (ValueError, KeyError, TypeError) as exc:
+                    self.flag(PLAN_FORMAT, f"stop is unreadable: {exc}", tech, oid)
+                    route.unreadable_ids.append(oid)
+                    route.readable = False
+                    continue
+                route.stops.append(stop)
+            routes.append(route)
+        return routes
+
+    # --- coverage: every order exactly once, known ids, reasons ---
+
+    def check_coverage(self, routes: list[_Route]) -> set[str]:
+        """Returns the ids of the orders served on a route."""
+        seen_tech: set[str] = set()
+        where: dict[str, list[str]] = {}
+        for r in routes:
+            if r.technician_id not in self.techs:
+                self.flag(UNKNOWN_ID, f"route of unknown technician {r.technician_id!r}", r.technician_id)
+            elif r.technician_id in seen_tech:
+                self.flag(COVERAGE, "technician has more than one route", r.technician_id)
+            seen_tech.add(r.technician_id)
+            for oid in [s.order_id for s in r.stops] + r.unreadable_ids:
+                where.setdefault(oid, []).append(f"route {r.technician_id}")
+        for u in self.data.get("unassigned") or []:
+            oid = str(u.get("order_id", ""))
+            where.setdefault(oid, []).append("unassigned")
+            if not str(u.get("reason") or "").strip():
+                self.flag(COVERAGE, "unassigned without a reason", order=oid)
+        for oid, places in where.items():
+            if oid not in self.orders:
+                self.flag(UNKNOWN_ID, f"unknown order {oid!r} in {', '.join(places)}", order=oid)
+            elif len(places) > 1:
+                self.flag(COVERAGE, f"order appears {len(places)} times: {', '.join(places)}", order=oid)
+        for oid in self.orders:
+            if oid not in where:
+                self.flag(COVERAGE, "order is neither on a route nor unassigned", order=oid)
+        return {
+            oid
+            for r in routes
+            for oid in [s.order_id for s in r.stops] + r.unreadable_ids
+            if oid in self.orders
+        }
+
+    # --- per stop ---
+
+    def check_stop(self, tech: Technician, order: Order, s: _Stop) -> None:
+        if not order.required_skills <= tech.skills:
+            missing = ", ".join(sorted(order.required_skills - tech.skills))
+            self.flag(REQUIRED_SKILL, f"technician lacks skill {missing}", tech.id, order.id)
+        if order.pinned_technician is not None and order.pinned_technician != tech.id:
+            self.flag(PINNED_TECHNICIAN, f"order is pinned to {order.pinned_technician}", tech.id, order.id)
+        expected_end = s.start + timedelta(minutes=order.duration_min)
+        if abs(s.end - expected_end) > TIME_TOL:
+            self.flag(
+                SERVICE_DURATION,
+                f"service {_hm(s.start)}-{_hm(s.end)} should last {order.duration_min} min (end {_hm(expected_end)})",
+                tech.id,
+                order.id,
+            )
+        if s.arrival > s.start:
+            self.flag(
+                PLAN_FORMAT,
+                f"service starts {_hm(s.start)} before arrival {_hm(s.arrival)}",
+                tech.id,
+                order.id,
+            )
+        if order.window_start is not None and s.start < order.window_start - TIME_TOL:
+            self.flag(
+                APPOINTMENT_WINDOW,
+                f"starts {_hm(s.start)}, before the window opens {_hm(order.window_start)}",
+                tech.id,
+                order.id,
+            )
+        if order.window_end is not None and s.start > order.window_end + TIME_TOL:
+            self.flag(
+                APPOINTMENT_WINDOW,
+                f"starts {_hm(s.start)}, after the window closes {_hm(order.window_end)}",
+                tech.id,
+                order.id,
+            )
+
+    # --- per route ---
+
+    def check_route(self, r: _Route) -> None:
+        tech = self.techs[r.technician_id]
+        stops = [s for s in r.stops if s.order_id in self.orders]
+        for s in stops:
+            self.check_stop(tech, self.orders[s.order_id], s)
+        self.check_capacity(
+            tech, [s.order_id for s in stops] + [o for o in r.unreadable_ids if o in self.orders]
+        )
+        if not r.stops and not r.unreadable_ids:
+            self.report.route_km.setdefault(tech.id, 0.0)
+            if r.travel_km is not None and r.travel_km > DIST_ABS_TOL_KM:
+                self.flag(TRAVEL_DISTANCE, f"route has no stops but reports {r.travel_km:.3f} km", tech.id)
+            return
+        if len(stops) != len(r.stops) or not r.readable:
+            self.report.notes.append(
+                f"{tech.id}: timeline and distances not checked (unknown or unreadable stops)"
+            )
+            self.incomplete = True
+            return
+        home = (tech.home_lat, tech.home_lon)
+        points = [home] + [(self.orders[s.order_id].lat, self.orders[s.order_id].lon) for s in stops] + [home]
+        legs = [self.leg(a, b) for a, b in pairwise(points)]
+        self.check_distances(tech, r, stops, legs)
+        self.check_break_rule(tech, r, stops)
+        self.check_timeline(tech, r, stops, legs)
+
+    def check_capacity(self, tech: Technician, order_ids: list[str]) -> None:
+        if tech.max_orders is not None and len(order_ids) > tech.max_orders:
+            self.flag(MAX_ORDERS, f"{len(order_ids)} orders, more than max_orders {tech.max_orders}", tech.id)
+        used: dict[str, int] = {}
+        for oid in order_ids:
+            for part, qty in self.orders[oid].required_parts.items():
+                used[part] = used.get(part, 0) + qty
+        for part, qty in sorted(used.items()):
+            if qty > tech.van_stock.get(part, 0):
+                self.flag(
+                    VAN_STOCK,
+                    f"route needs {qty} x {part}, van carries {tech.van_stock.get(part, 0)}",
+                    tech.id,
+                )
+
+    def check_distances(
+        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]]
+    ) -> None:
+        total = sum(km for km, _ in legs)
+        # summed, so that a second route of the same technician (a coverage violation) is not hidden
+        self.report.route_km[tech.id] = self.report.route_km.get(tech.id, 0.0) + total
+        for s, (km, minutes) in zip(stops, legs, strict=False):
+            if s.travel_km is not None and not _km_close(s.travel_km, km):
+                self.flag(
+                    TRAVEL_DISTANCE,
+                    f"leg reported as {s.travel_km:.3f} km, recomputed {km:.3f} km",
+                    tech.id,
+                    s.order_id,
+                )
+            if s.travel_minutes is not None and abs(s.travel_minutes - minutes) > TIME_TOL_MIN:
+                self.flag(
+                    TRAVEL_TIME,
+                    f"leg reported as {s.travel_minutes:.2f} min, recomputed {minutes:.2f} min",
+                    tech.id,
+                    s.order_id,
+                )
+        home_km, home_min = legs[-1]
+        # 0 means "not reported" (the field's default in dispatch.plan.Route)
+        if r.return_km and not _km_close(r.return_km, home_km):
+            self.flag(
+                TRAVEL_DISTANCE,
+                f"drive home reported as {r.return_km:.3f} km, recomputed {home_km:.3f} km",
+                tech.id,
+            )
+        if r.return_minutes and abs(r.return_minutes - home_min) > TIME_TOL_MIN:
+            self.flag(
+                TRAVEL_TIME,
+                f"drive home reported as {r.return_minutes:.2f} min, recomputed {home_min:.2f} min",
+                tech.id,
+            )
+        if r.travel_km is not None and not _km_close(r.travel_km, total):
+            self.flag(
+                TRAVEL_DISTANCE,
+                f"route reported as {r.travel_km:.3f} km, recomputed {total:.3f} km incl. the drive home",
+                tech.id,
+            )
+
+    def check_break_rule(self, tech: Technician, r: _Route, stops: list[_Stop]) -> None:
+        if (
+            not tech.has_break
+            or tech.break_start is None
+            or tech.break_end is None
+            or tech.break_minutes is None
+        ):
+            return
+        if r.break_ is None:
+            self.flag(
+                BREAK,
+                f"no break given; {tech.break_minutes} min are due in "
+                f"{_hm(tech.break_start)}-{_hm(tech.break_end)}",
+                tech.id,
+            )
+            return
+        b0, b1 = r.break_
+        length = (b1 - b0).total_seconds() / 60.0
+        if abs(length - tech.break_minutes) > TIME_TOL_MIN:
+            self.flag(
+                BREAK, f"break {_hm(b0)}-{_hm(b1)} lasts {length:.0f} min, not {tech.break_minutes}", tech.id
+            )
+        if b0 < tech.break_start - TIME_TOL or b1 > tech.break_end + TIME_TOL:
+            self.flag(
+                BREAK,
+                f"break {_hm(b0)}-{_hm(b1)} is outside {_hm(tech.break_start)}-{_hm(tech.break_end)}",
+                tech.id,
+            )
+        for s in stops:
+            if b0 < s.end - TIME_TOL and b1 > s.start + TIME_TOL:
+                self.flag(
+                    BREAK,
+                    f"break {_hm(b0)}-{_hm(b1)} overlaps the service {_hm(s.start)}-{_hm(s.end)}",
+                    tech.id,
+                    s.order_id,
+                )
+
+    def check_timeline(
+        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]]
+    ) -> None:
+        brk = r.break_
+        brk_len = (brk[1] - brk[0]) if brk else timedelta(0)
+        first, last = stops[0], stops[-1]
+        to_first, to_home = _minutes(legs[0][1]), _minutes(legs[-1][1])
+        depart = r.depart
+        if depart is None:  # infer: leave just in time, earlier if the break falls before the first service
+            depart = first.arrival - to_first
+            if brk and depart + TIME_TOL < brk[1] <= first.start + TIME_TOL:
+                depart = min(depart, first.start - to_first - brk_len)
+        back = r.back
+        if back is None:  # infer: straight home, later if the break falls between the last service and home
+            back = last.end + to_home
+            if brk and last.end - TIME_TOL <= brk[0] < back - TIME_TOL:
+                back += brk_len
+        if depart < tech.shift_start - TIME_TOL:
+            self.flag(
+                SHIFT, f"leaves home {_hm(depart)}, before the shift starts {_hm(tech.shift_start)}", tech.id
+            )
+        if back > tech.shift_end + TIME_TOL:
+            self.flag(SHIFT, f"back home {_hm(back)}, after the shift ends {_hm(tech.shift_end)}", tech.id)
+        # each gap: (left at, from, arrives, starts, drive, to) from home through the stops back home
+        gaps = [(depart, "home", first.arrival, first.start, to_first, first.order_id)]
+        for k in range(1, len(stops)):
+            p, s = stops[k - 1], stops[k]
+            gaps.append((p.end, p.order_id, s.arrival, s.start, _minutes(legs[k][1]), s.order_id))
+        gaps.append((last.end, last.order_id, back, back, to_home, "home"))
+        for left, src, arrives, starts, drive, dst in gaps:
+            order = None if dst == "home" else dst
+            if arrives - left < drive - TIME_TOL:
+                self.flag(
+                    TRAVEL_TIME,
+                    f"arrives {_hm(arrives)} at {dst}, {_mins(arrives - left)} min after leaving {src} at {_hm(left)}; "
+                    f"the drive takes {_mins(drive)} min",
+                    tech.id,
+                    order,
+                )
+            if (
+                brk
+                and brk[0] < starts - TIME_TOL
+                and brk[1] > left + TIME_TOL
+                and starts - left < drive + brk_len - TIME_TOL
+            ):
+                self.flag(
+                    BREAK,
+                    f"{_mins(starts - left)} min from {src} ({_hm(left)}) to {dst} ({_hm(starts)}) cannot hold the "
+                    f"{_mins(drive)} min drive and the {_mins(brk_len)} min break",
+                    tech.id,
+                    order,
+                )
+
+    # --- lateness and objective ---
+
+    def check_lateness(self, routes: list[_Route], served: set[str]) -> None:
+        done: set[str] = set()
+        for r in routes:
+            for s in r.stops:
+                if s.order_id not in served or s.order_id in done:
+                    continue
+                done.add(s.order_id)
+                order = self.orders[s.order_id]
+                deadline = self.policy.sla.deadline(order)
+                late = max(0.0, (s.start - deadline).total_seconds() / 60.0)
+                self.report.late_minutes[order.id] = late
+                if s.late_minutes is not None and abs(s.late_minutes - late) > TIME_TOL_MIN:
+                    self.flag(
+                        RESPONSE_DEADLINE,
+                        f"late_minutes reported as {s.late_minutes:.1f}, recomputed {late:.1f} "
+                        f"(deadline {deadline:%Y-%m-%d %H:%M}, start {_hm(s.start)})",
+                        r.technician_id,
+                        order.id,
+                    )
+
+    def compute_objective(self, routes: list[_Route], served: set[str]) -> None:
+        w = self.policy.weights
+        obj: dict[str, float] = {}
+        unserved_cost = late_cost = 0.0
+        for p in PRIORITIES:
+            unserved = [o for o in self.day.orders if o.priority == p and o.id not in served]
+            late = sum(m for oid, m in self.report.late_minutes.items() if self.orders[oid].priority == p)
+            obj[f"unserved {p.value}"] = float(len(unserved))
+            obj[f"late minutes {p.value}"] = late
+            unserved_cost += len(unserved) * w.unserved[p]
+            late_cost += late * w.late_per_minute[p]
+        km = sum(self.report.route_km.values())
+        obj["travel km"] = km
+        obj["unserved"] = unserved_cost
+        obj["response deadline"] = late_cost
+        obj["travel"] = km * w.per_km
+        obj["workload balance"] = self._balance(routes)
+        obj["total"] = unserved_cost + late_cost + obj["travel"] + obj["workload balance"]
+        self.report.objective = obj
+        reported = {str(k): float(v) for k, v in (self.data.get("objective") or {}).items()}
+        self.report.reported_objective = reported
+        if self.incomplete:
+            self.report.notes.append("objective not compared: some routes could not be recomputed")
+            return
+        for key in ("unserved", "response deadline", "travel", "total"):
+            if (
+                key in reported
+                and abs(reported[key] - obj[key]) > OBJECTIVE_REL_TOL * abs(obj[key]) + OBJECTIVE_ABS_TOL
+            ):
+                self.flag(OBJECTIVE, f"{key} reported as {reported[key]:.1f}, recomputed {obj[key]:.1f}")
+
+    def _balance(self, routes: list[_Route]) -> float:
+        weight = self.policy.weights.balance_per_minute
+        if weight == 0:
+            return 0.0
+        reported = (self.data.get("objective") or {}).get("workload balance")
+        if reported is not None:
+            # the spread's exact definition belongs to the solver; taken as reported, not recomputed
+            self.report.notes.append("workload balance taken as reported by the plan")
+            return float(reported)
+        busy = dict.fromkeys(self.techs, 0.0)
+        for r in routes:
+            if r.technician_id in busy and r.stops and r.readable and r.depart and r.back:
+                busy[r.technician_id] = (r.back - r.depart).total_seconds() / 60.0
+        self.report.notes.append("workload balance recomputed as the spread of depart-to-back minutes")
+        return (max(busy.values()) - min(busy.values())) * weight if busy else 0.0
+
+    def run(self) -> CheckReport:
+        try:
+            plan_date = date.fromisoformat(str(self.data.get("date")))
+            if plan_date != self.day.date:
+                self.flag(PLAN_DATE, f"plan is for {plan_date}, the input day is {self.day.date}")
+        except ValueError:
+            self.flag(PLAN_DATE, f"plan date {self.data.get('date')!r} is not an ISO date")
+        routes = self.read_routes()
+        served = self.check_coverage(routes)
+        for r in routes:
+            if r.technician_id in self.techs:
+                self.check_route(r)
+            elif r.stops or r.unreadable_ids:
+                self.incomplete = True
+        self.check_lateness(routes, served)
+        self.compute_objective(routes, served)
+        return self.report
+
+
+def check_plan(day: Day, plan: Plan | Mapping[str, Any]) -> CheckReport:
+    """Check `plan` (a Plan or its JSON dict) against the input `day`; never raises on a malformed plan."""
+    data = plan.to_dict() if isinstance(plan, Plan) else plan
+    return _Checker(day, data).run()
+
+
+def format_report(report: CheckReport) -> str:
+    """A human summary: verdict, violations one per line, then the recomputed objective by part."""
+    n = len(report.violations)
+    lines = ["plan check: OK" if report.ok else f"plan check: FAILED, {n} violation{'s' if n != 1 else ''}"]
+    lines += [f"  {v}" for v in report.violations]
+    obj, rep = report.objective, report.reported_objective
+    lines.append("objective (recomputed with the plan's policy; reported in brackets):")
+    for key in ("unserved", "response deadline", "travel", "workload balance", "total"):
+        if key not in obj:
+            continue
+        detail = {
+            "unserved": "orders "
+            + " ".join(f"{p.value}:{obj[f'unserved {p.value}']:.0f}" for p in PRIORITIES),
+            "response deadline": "late min "
+            + " ".join(f"{p.value}:{obj[f'late minutes {p.value}']:.1f}" for p in PRIORITIES),
+            "travel": f"{obj['travel km']:.1f} km",
+        }.get(key, "")
+        shown = f" [{rep[key]:.1f}]" if key in rep else ""
+        lines.append(f"  {key:<18} {obj[key]:>12.1f}{shown}  {detail}".rstrip())
+    lines += [f"  note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def _km_close(reported: float, computed: float) -> bool:
+    return abs(reported - computed) <= DIST_REL_TOL * computed + DIST_ABS_TOL_KM
+
+
+def _minutes(value: float) -> timedelta:
+    return timedelta(minutes=value)
+
+
+def _mins(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 60.0:.1f}"
+
+
+def _hm(dt: datetime) -> str:
+    return f"{dt:%H:%M}" if dt.second == 0 else f"{dt:%H:%M:%S}"
+
+
+__all__ = ["CheckReport", "Violation", "check_plan", "format_report"]
