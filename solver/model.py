@@ -1,0 +1,194 @@
+"""Every dispatch rule as OR-Tools routing constraints, one small function per rule, hard rules first.
+
+Nodes: one per offered visit (0..m-1, in `offered` order), then one per distinct technician home.
+Times inside the model are seconds after `origin` (the earliest shift start), since OR-Tools cumuls
+cannot be negative. A rule is only added when the data needs it (no breaks in the data, no break
+machinery; no caps, no count dimension).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp
+
+from solver.problem import Problem
+from solver.tables import BoolArray, Tables
+
+log = logging.getLogger(__name__)
+
+TIME = "time"
+COUNT = "count"
+WORK = "work"
+
+
+@dataclass
+class Model:
+    """A closed-over routing model plus what is needed to read its assignments back."""
+
+    problem: Problem
+    offered: tuple[int, ...]  # visit index of node i
+    origin: int  # model time 0 in problem seconds
+    horizon: int  # model time of the latest shift end
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    time: pywrapcp.RoutingDimension
+    breaks: dict[int, pywrapcp.IntervalVar] = field(default_factory=dict)  # vehicle -> break interval
+    dimensions: list[str] = field(default_factory=list)
+
+    def index_of(self, visit_pos: int) -> int:
+        return int(self.manager.NodeToIndex(visit_pos))
+
+
+def build_model(problem: Problem, tables: Tables, offered: Sequence[int], allowed: BoolArray) -> Model:
+    """The routing model over `offered` visits; `allowed[j, k]` says visit j may go to vehicle k."""
+    vehicles = problem.vehicles
+    origin = min(v.shift_start for v in vehicles)
+    horizon = max(v.shift_end for v in vehicles) - origin
+    homes = sorted({v.start for v in vehicles} | {v.end for v in vehicles})
+    m = len(offered)
+    home_node = {loc: m + i for i, loc in enumerate(homes)}
+    manager = pywrapcp.RoutingIndexManager(
+        m + len(homes), len(vehicles), [home_node[v.start] for v in vehicles], [home_node[v.end] for v in vehicles]
+    )
+    routing = pywrapcp.RoutingModel(manager)
+    node_locs = np.concatenate([tables.loc[list(offered)], np.array(homes, dtype=np.int64)])
+    node_service = np.concatenate([tables.service[list(offered)], np.zeros(len(homes), dtype=np.int64)])
+    model = Model(problem, tuple(offered), origin, horizon, manager, routing, time=None)  # type: ignore[arg-type]
+
+    # Hard rules.
+    _time_dimension(model, node_locs, node_service)
+    _shift(model)
+    _required_skill_and_pinned_technician(model, allowed)
+    _appointment_window(model, tables)
+    _break(model, node_service)
+    _van_stock(model, tables)
+    _max_orders(model)
+    # Soft rules.
+    _response_deadline_and_unserved(model, tables)
+    _travel(model, node_locs)
+    _workload_balance(model, node_locs, node_service)
+    return model
+
+
+def _time_dimension(model: Model, node_locs: np.ndarray, node_service: np.ndarray) -> None:
+    # Leaving node a for b takes a's service then the drive; slack up to the horizon lets a technician wait.
+    dur = model.problem.durations[np.ix_(node_locs, node_locs)] + node_service[:, None]
+    cb = model.routing.RegisterTransitMatrix(dur.tolist())
+    model.routing.AddDimension(cb, model.horizon, model.horizon, False, TIME)
+    model.time = model.routing.GetDimensionOrDie(TIME)
+    model.dimensions.append(TIME)
+
+
+def _shift(model: Model) -> None:
+    for k, v in enumerate(model.problem.vehicles):
+        lo, hi = v.shift_start - model.origin, v.shift_end - model.origin
+        model.time.CumulVar(model.routing.Start(k)).SetRange(lo, hi)
+        model.time.CumulVar(model.routing.End(k)).SetRange(lo, hi)
+
+
+def _required_skill_and_pinned_technician(model: Model, allowed: BoolArray) -> None:
+    # One restriction serves skills, pins and every pre-check that rules a vehicle out for a visit.
+    num_vehicles = len(model.problem.vehicles)
+    for node, j in enumerate(model.offered):
+        ok = np.flatnonzero(allowed[j])
+        if len(ok) == num_vehicles:
+            continue
+        values = [int(k) for k in ok]
+        if model.problem.visits[j].drop_penalty is not None:
+            values.append(-1)  # -1: left out
+        # SetAllowedVehiclesForIndex raises TypeError in ortools 9.15 Python; this is equivalent.
+        model.routing.VehicleVar(model.index_of(node)).SetValues(values)
+
+
+def _appointment_window(model: Model, tables: Tables) -> None:
+    for node, j in enumerate(model.offered):
+        lo = max(0, int(tables.open_[j]) - model.origin)
+        hi = min(model.horizon, int(tables.close[j]) - model.origin)
+        if lo > 0 or hi < model.horizon:
+            model.time.CumulVar(model.index_of(node)).SetRange(lo, hi)
+
+
+def _break(model: Model, node_service: np.ndarray) -> None:
+    if all(v.break_ is None for v in model.problem.vehicles):
+        return
+    routing, solver = model.routing, model.routing.solver()
+    # Visit part of each transit, by routing index: a break may fall in the drive or the wait, never here.
+    size = routing.Size() + len(model.problem.vehicles)
+    visit_transits = [int(node_service[model.manager.IndexToNode(i)]) for i in range(size)]
+    for k, v in enumerate(model.problem.vehicles):
+        b = v.break_
+        if b is None:
+            continue
+        lo = max(b.earliest_start, v.shift_start) - model.origin
+        hi = min(b.latest_end, v.shift_end) - b.duration - model.origin
+        if hi < lo:
+            log.warning("vehicle %d: break window [%d, %d] does not fit its shift; break ignored",
+                        k, b.earliest_start, b.latest_end)
+            continue
+        interval = solver.FixedDurationIntervalVar(lo, hi, b.duration, False, f"break {k}")
+        model.time.SetBreakIntervalsOfVehicle([interval], k, visit_transits)
+        model.breaks[k] = interval
+
+
+def _van_stock(model: Model, tables: Tables) -> None:
+    offered = list(model.offered)
+    need = tables.parts[offered] if offered else tables.parts[:0]
+    homes = model.manager.GetNumberOfNodes() - len(offered)
+    for p in range(model.problem.num_parts):
+        if not need.size or not need[:, p].any():
+            continue
+        demand = [int(q) for q in need[:, p]] + [0] * homes
+        cb = model.routing.RegisterUnaryTransitVector(demand)
+        caps = [int(q) for q in tables.stock[:, p]]
+        model.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"stock {p}")
+        model.dimensions.append(f"stock {p}")
+
+
+def _max_orders(model: Model) -> None:
+    vehicles = model.problem.vehicles
+    if all(v.max_visits is None for v in vehicles):
+        return
+    m = len(model.offered)
+    homes = model.manager.GetNumberOfNodes() - m
+    cb = model.routing.RegisterUnaryTransitVector([1] * m + [0] * homes)
+    caps = [m if v.max_visits is None else v.max_visits for v in vehicles]
+    model.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, COUNT)
+    model.dimensions.append(COUNT)
+
+
+def _response_deadline_and_unserved(model: Model, tables: Tables) -> None:
+    for node, j in enumerate(model.offered):
+        visit = model.problem.visits[j]
+        index = model.index_of(node)
+        passed = 0  # lateness already certain at model time 0, a constant once the visit is served
+        if visit.deadline is not None and visit.lateness_cost > 0:
+            bound = visit.deadline - model.origin
+            if bound < model.horizon:
+                model.time.SetCumulVarSoftUpperBound(index, max(0, bound), visit.lateness_cost)
+            passed = max(0, -bound) * visit.lateness_cost
+        if visit.drop_penalty is not None:
+            # Serving costs `passed` more than the model sees; take it off the penalty to stay exact.
+            model.routing.AddDisjunction([index], max(0, visit.drop_penalty - passed))
+
+
+def _travel(model: Model, node_locs: np.ndarray) -> None:
+    cost = model.problem.distances[np.ix_(node_locs, node_locs)] * model.problem.distance_cost
+    cb = model.routing.RegisterTransitMatrix(cost.tolist())
+    model.routing.SetArcCostEvaluatorOfAllVehicles(cb)
+
+
+def _workload_balance(model: Model, node_locs: np.ndarray, node_service: np.ndarray) -> None:
+    # Working time (service + driving, no waiting) starts at 0 for everyone, so the global span is the
+    # busiest technician's working time: minimising it spreads work (OR-Tools has no max - min cost).
+    if model.problem.balance_cost <= 0:
+        return
+    work = model.problem.durations[np.ix_(node_locs, node_locs)] + node_service[:, None]
+    cb = model.routing.RegisterTransitMatrix(work.tolist())
+    # Working time never exceeds the route's duration, hence the horizon.
+    model.routing.AddDimension(cb, 0, model.horizon, True, WORK)
+    model.routing.GetDimensionOrDie(WORK).SetGlobalSpanCostCoefficient(model.problem.balance_cost)
+    model.dimensions.append(WORK)

@@ -1,0 +1,131 @@
+"""solve(problem) -> Solution: screen, model, search, read the routes back, explain what is left out.
+
+A pure function: no I/O, no settings, no clock except the search's time limit (the reported wall time
+is measured, never acted upon). Same problem, seed and solution_limit give the same Solution.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from ortools.constraint_solver import pywrapcp
+
+from solver.model import Model, build_model
+from solver.params import SolveParams
+from solver.problem import (
+    RESPONSE_DEADLINE,
+    TRAVEL,
+    UNSERVED,
+    WORKLOAD_BALANCE,
+    Problem,
+    Reason,
+    RouteSolution,
+    Solution,
+)
+from solver.reasons import explain_dropped, screen
+from solver.schedule import earliest, route_distance, working_time
+from solver.search import run_search
+from solver.tables import tables_of
+
+log = logging.getLogger(__name__)
+
+
+def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None) -> Solution:
+    """Best routes found within `time_limit` seconds (or `params.solution_limit` solutions)."""
+    if time_limit <= 0:
+        raise ValueError(f"time_limit {time_limit} must be > 0")
+    params = params or SolveParams()
+    began = time.perf_counter()
+    tables = tables_of(problem)
+    screening = screen(problem, tables)
+    offered = [j for j in range(len(problem.visits)) if j not in screening.reasons]
+    sequences: list[list[int]] = [[] for _ in problem.vehicles]
+    break_legs: list[int | None] = [None] * len(problem.vehicles)
+    status, found = "optimal", 0
+    if offered and problem.vehicles:
+        model = build_model(problem, tables, offered, screening.allowed)
+        log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
+                  model.dimensions)
+        outcome = run_search(model.routing, model.manager, problem, time_limit=time_limit, seed=seed, params=params)
+        status, found = outcome.status, outcome.solutions_found
+        if outcome.assignment is not None:
+            sequences, break_legs = _read_routes(model, outcome.assignment)
+    routes = tuple(_route(problem, k, seq, leg) for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
+    served = {j for seq in sequences for j in seq}
+    dropped = [j for j in offered if j not in served]
+    reasons = dict(screening.reasons)
+    reasons.update(explain_dropped(problem, tables, screening, sequences, dropped))
+    unassigned = tuple(sorted(reasons.items()))
+    costs = _costs(problem, routes, unassigned)
+    return Solution(
+        routes=routes,
+        unassigned=unassigned,
+        objective=sum(costs.values()),
+        costs=costs,
+        status=status,
+        wall_time=time.perf_counter() - began,
+        solutions_found=found,
+    )
+
+
+def _read_routes(model: Model, assignment: pywrapcp.Assignment) -> tuple[list[list[int]], list[int | None]]:
+    """Visit order per vehicle and the leg each break falls on, from the assignment."""
+    routing, manager, time_dim = model.routing, model.manager, model.time
+    sequences: list[list[int]] = []
+    legs: list[int | None] = []
+    for k in range(len(model.problem.vehicles)):
+        seq: list[int] = []
+        ends: list[int] = []  # model time each service ends
+        index = assignment.Value(routing.NextVar(routing.Start(k)))
+        while not routing.IsEnd(index):
+            j = model.offered[manager.IndexToNode(index)]
+            seq.append(j)
+            ends.append(assignment.Value(time_dim.CumulVar(index)) + model.problem.visits[j].service)
+            index = assignment.Value(routing.NextVar(index))
+        leg = None
+        if k in model.breaks:
+            start = assignment.StartValue(model.breaks[k])
+            leg = sum(1 for e in ends if e <= start)  # services that end before the break starts
+        sequences.append(seq)
+        legs.append(leg)
+    return sequences, legs
+
+
+def _route(problem: Problem, k: int, seq: Sequence[int], leg: int | None) -> RouteSolution:
+    v = problem.vehicles[k]
+    if not seq:
+        # An idle technician stays home: no drive, no break to schedule.
+        return RouteSolution(vehicle=k, visits=(), arrivals=(), starts=(), depart=v.shift_start, back=v.shift_start)
+    timing = earliest(problem, k, seq, leg, just_in_time=True)
+    return RouteSolution(
+        vehicle=k,
+        visits=tuple(seq),
+        arrivals=timing.arrivals,
+        starts=timing.starts,
+        depart=timing.depart,
+        back=timing.back,
+        break_start=timing.break_start,
+        distance=route_distance(problem, k, seq),
+    )
+
+
+def _costs(problem: Problem, routes: Sequence[RouteSolution], unassigned: Sequence[tuple[int, Reason]]) -> dict[str, int]:
+    """Each objective part recomputed from the routes as reported (not read off the search)."""
+    late = 0
+    for r in routes:
+        for j, s in zip(r.visits, r.starts, strict=True):
+            x = problem.visits[j]
+            if x.deadline is not None and s > x.deadline:
+                late += (s - x.deadline) * x.lateness_cost
+    balance = 0
+    if problem.balance_cost > 0 and routes:
+        work = [working_time(problem, r.vehicle, r.visits) for r in routes]
+        balance = problem.balance_cost * (max(work) - min(work))
+    return {
+        TRAVEL: problem.distance_cost * sum(r.distance for r in routes),
+        RESPONSE_DEADLINE: late,
+        UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
+        WORKLOAD_BALANCE: balance,
+    }
