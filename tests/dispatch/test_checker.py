@@ -416,3 +416,69 @@ def test_just_outside_the_km_tolerance() -> None:
     plan = valid_plan()
     t1(plan)["travel_km"] = 11.68  # 0.1208 off, over 0.1078
     assert rules(the_day(), plan) == {"travel distance"}
+
+
+# --- breaks at the ends of a route, and breaks that are not due ---
+
+
+def t2_with_break_on_the_way_home(back: str | None, **t2: Any) -> tuple[Day, dict[str, Any]]:
+    # T2 gets a 30 min break in 08:30-10:00: O3 ends 08:35, break 08:35-09:05, home 4.335 min later (09:09:20)
+    t2 = {"break_start": at("08:30"), "break_end": at("10:00"), "break_minutes": 30} | t2
+    day = the_day(tech={"T2": t2})
+    plan = valid_plan()
+    t2 = plan["routes"][1]
+    t2["break"] = {"start": "2026-11-24T08:35:00", "end": "2026-11-24T09:05:00"}
+    if back is None:
+        del t2["back"]
+    else:
+        t2["back"] = f"2026-11-24T{back}"
+    return day, plan
+
+
+def test_break_on_the_way_home() -> None:
+    assert check_plan(*t2_with_break_on_the_way_home("09:10:00")).ok
+    # inferred: 08:35 + 4.335 min drive + 30 min break = 09:09:20; a 09:05 shift end is then overrun
+    assert check_plan(*t2_with_break_on_the_way_home(None)).ok
+    assert rules(*t2_with_break_on_the_way_home(None, shift_end=at("09:05"))) == {"shift"}
+
+
+def test_break_on_the_way_home_must_fit_before_back() -> None:
+    # back 08:40 leaves 5 min after O3 for a 4.3 min drive and a 30 min break
+    assert rules(*t2_with_break_on_the_way_home("08:40:00")) == {"break"}
+
+
+def test_break_window_outside_the_shift_is_not_due() -> None:
+    # T2's shift ends 16:00; a break window 16:30-17:30 cannot be used, so no break is required
+    day = the_day(tech={"T2": {"break_start": at("16:30"), "break_end": at("17:30"), "break_minutes": 30}})
+    report = check_plan(day, valid_plan())
+    assert report.ok, format_report(report)
+    assert any("no break required" in n for n in report.notes)
+
+
+def test_break_without_a_rule_still_cannot_overlap_a_service() -> None:
+    # T2 has no break rule; a break 08:10-08:20 inside O3's service 08:05-08:35 is still not a break between visits
+    plan = valid_plan()
+    plan["routes"][1]["break"] = {"start": "2026-11-24T08:10:00", "end": "2026-11-24T08:20:00"}
+    assert rules(the_day(), plan) == {"break"}
+
+
+# --- objective details ---
+
+
+def test_unknown_order_on_a_route() -> None:
+    # O99 on T1's route: unknown id; T1's timeline and km are then not recomputed, nor compared
+    plan = valid_plan()
+    t1(plan)["stops"].append(stop("O99", "14:00:00", "14:00:00", "14:30:00", 1.0, 1.5, 0))
+    report = check_plan(the_day(), plan)
+    assert report.rules == {"unknown id"}, format_report(report)
+    assert any("not compared" in n for n in report.notes)
+
+
+def test_reported_workload_balance_counts_in_the_total() -> None:
+    # the balance term is the solver's; taken as reported: total 4,817.339 + 12.5 = 4,829.839
+    plan = valid_plan()
+    plan["policy"]["weights"]["balance_per_minute"] = 0.5
+    plan["objective"] |= {"workload balance": 12.5, "total": 4829.839}
+    report = check_plan(the_day(), plan)
+    assert report.ok, format_report(report)
+    assert report.objective["total"] == pytest.approx(4829.839, abs=1e-2)
