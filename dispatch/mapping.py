@@ -1,0 +1,182 @@
+"""A folium map of a plan: one colour and one layer per technician, numbered stops, unassigned orders in grey.
+
+Every text that comes from the input (names, customers, reasons) is HTML-escaped before it goes into a popup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape as _html_escape
+from pathlib import Path
+
+import folium
+
+from dispatch.domain import Day, Order, Technician
+from dispatch.plan import Plan, Route, Stop
+
+# Distinct, print-friendly colours; grey is kept for unassigned orders. Cycles when there are more technicians.
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#393b79", "#ad494a", "#637939", "#8c6d31", "#7b4173", "#3182bd", "#e6550d",
+    "#31a354", "#756bb1", "#843c39", "#0f6e6e",
+)
+UNASSIGNED_COLOUR = "#7f7f7f"
+
+
+def escape(text: str) -> str:
+    """HTML-escape, and neutralise what would break out of the JavaScript template literals folium writes."""
+    return _html_escape(text).replace("`", "&#96;").replace("$", "&#36;")
+
+
+def colour_of(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def _text_colour(background: str) -> str:
+    # dark digits on light markers, white on dark ones, so the stop number stays readable
+    r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
+
+
+def _hhmm(dt: datetime | None) -> str:
+    return "" if dt is None else f"{dt:%H:%M}"
+
+
+def _table(rows: Sequence[tuple[str, str]]) -> str:
+    cells = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{escape(k)}</th>"
+                    f"<td>{escape(v)}</td></tr>" for k, v in rows)
+    return f"<table style='font-size:12px'>{cells}</table>"
+
+
+def _stop_popup(order: Order, stop: Stop, seq: int, tech: Technician) -> str:
+    rows = [
+        ("order", order.id),
+        ("customer", order.customer),
+        ("technician", f"{tech.id} {tech.name}"),
+        ("stop", str(seq)),
+        ("ETA", _hhmm(stop.arrival)),
+        ("start", _hhmm(stop.start)),
+        ("end", _hhmm(stop.end)),
+        ("priority", order.priority.value),
+        ("late", f"{stop.late_minutes:.0f} min"),
+    ]
+    if order.window_start or order.window_end:
+        rows.append(("window", f"{_hhmm(order.window_start) or '…'}-{_hhmm(order.window_end) or '…'}"))
+    rows.append(("skills", ", ".join(sorted(order.required_skills))))
+    if order.required_parts:
+        rows.append(("bring", ", ".join(f"{p} x{q}" for p, q in order.required_parts.items())))
+    return _table(rows)
+
+
+def _home_popup(tech: Technician, route: Route | None) -> str:
+    rows = [
+        ("technician", f"{tech.id} {tech.name}"),
+        ("shift", f"{_hhmm(tech.shift_start)}-{_hhmm(tech.shift_end)}"),
+        ("skills", ", ".join(sorted(tech.skills))),
+    ]
+    if route is not None:
+        rows += [("stops", str(len(route.stops))), ("travel", f"{route.travel_km:.1f} km")]
+        if route.depart is not None and route.back is not None:
+            rows.append(("out", f"{_hhmm(route.depart)}-{_hhmm(route.back)}"))
+        if route.break_ is not None:
+            rows.append(("break", f"{_hhmm(route.break_[0])}-{_hhmm(route.break_[1])}"))
+    return _table(rows)
+
+
+def _stop_icon(seq: int, colour: str) -> folium.DivIcon:
+    html = (f"<div class='dispatch-stop' style='background:{colour};color:{_text_colour(colour)};"
+            "width:22px;height:22px;border-radius:11px;border:2px solid #fff;box-shadow:0 0 2px #000;"
+            f"font:bold 11px/22px sans-serif;text-align:center'>{seq}</div>")
+    return folium.DivIcon(html=html, icon_size=(26, 26), icon_anchor=(13, 13), class_name="dispatch-stop-icon")
+
+
+def _legend(entries: Sequence[tuple[str, str]], title: str) -> folium.Element:
+    items = "".join(
+        f"<div><span style='display:inline-block;width:12px;height:12px;margin-right:5px;"
+        f"background:{colour};border-radius:6px'></span>{escape(label)}</div>" for colour, label in entries
+    )
+    return folium.Element(
+        "<div id='dispatch-legend' style='position:fixed;bottom:24px;left:12px;z-index:9999;background:#fff;"
+        "padding:6px 9px;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.4);font:12px sans-serif;"
+        f"max-height:45vh;overflow-y:auto'><b>{escape(title)}</b>{items}</div>"
+    )
+
+
+def plan_map(day: Day, plan: Plan) -> folium.Map:
+    """The plan on a map; works with no routes, no unassigned orders or an empty day."""
+    orders = {o.id: o for o in day.orders}
+    for oid in [*plan.assigned_ids(), *(u.order_id for u in plan.unassigned)]:
+        if oid not in orders:
+            raise ValueError(f"plan order {oid!r} is not an order of the day {day.date}")
+    routes = {r.technician_id: r for r in plan.routes}
+    unknown = set(routes) - {t.id for t in day.technicians}
+    if unknown:
+        raise ValueError(f"plan route of {sorted(unknown)[0]!r} is not a technician of the day {day.date}")
+
+    m = folium.Map(location=(0.0, 0.0), zoom_start=2, tiles="OpenStreetMap", control_scale=True)
+    points: list[tuple[float, float]] = []
+    legend: list[tuple[str, str]] = []
+    for i, tech in enumerate(day.technicians):
+        colour = colour_of(i)
+        route = routes.get(tech.id)
+        n_stops = len(route.stops) if route else 0
+        label = f"{tech.id} {tech.name} ({n_stops} stops)"
+        legend.append((colour, label))
+        layer = folium.FeatureGroup(name=f"<span style='color:{colour}'>&#9632;</span> {escape(label)}")
+        home = (tech.home_lat, tech.home_lon)
+        points.append(home)
+        folium.Marker(
+            home,
+            icon=folium.Icon(color="white", icon_color=colour, icon="home", prefix="fa"),
+            tooltip=escape(f"{tech.name} ({tech.id}) home"),
+            popup=folium.Popup(_home_popup(tech, route), max_width=320),
+        ).add_to(layer)
+        if route is not None and route.stops:
+            path = [home] + [(orders[s.order_id].lat, orders[s.order_id].lon) for s in route.stops] + [home]
+            folium.PolyLine(path, color=colour, weight=4, opacity=0.8,
+                            tooltip=escape(f"{tech.name}: {n_stops} stops, {route.travel_km:.1f} km")).add_to(layer)
+            for seq, stop in enumerate(route.stops, start=1):
+                order = orders[stop.order_id]
+                points.append((order.lat, order.lon))
+                folium.Marker(
+                    (order.lat, order.lon),
+                    icon=_stop_icon(seq, colour),
+                    tooltip=escape(f"{seq}. {order.id} {order.customer} ETA {_hhmm(stop.arrival)}"),
+                    popup=folium.Popup(_stop_popup(order, stop, seq, tech), max_width=320),
+                ).add_to(layer)
+        layer.add_to(m)
+
+    if plan.unassigned:
+        layer = folium.FeatureGroup(name=f"Unassigned ({len(plan.unassigned)})")
+        for u in plan.unassigned:
+            order = orders[u.order_id]
+            points.append((order.lat, order.lon))
+            rows = [("order", order.id), ("customer", order.customer), ("priority", order.priority.value),
+                    ("unassigned", u.reason)]
+            folium.CircleMarker(
+                (order.lat, order.lon), radius=7, color=UNASSIGNED_COLOUR, weight=2, fill=True,
+                fill_color=UNASSIGNED_COLOUR, fill_opacity=0.6,
+                tooltip=escape(f"{order.id} unassigned: {u.reason}"),
+                popup=folium.Popup(_table(rows), max_width=320),
+            ).add_to(layer)
+        layer.add_to(m)
+        legend.append((UNASSIGNED_COLOUR, f"unassigned ({len(plan.unassigned)})"))
+
+    folium.LayerControl(collapsed=len(day.technicians) > 12).add_to(m)
+    served = len(plan.assigned_ids())
+    root = m.get_root()
+    assert isinstance(root, folium.Figure)  # a Map's root is always its Figure
+    root.html.add_child(_legend(legend, f"Plan {plan.date}: {served} served, {len(plan.unassigned)} unassigned"))
+    if points:
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(20, 20), max_zoom=16)
+    return m
+
+
+def save_plan_map(day: Day, plan: Plan, path: str | Path) -> Path:
+    """Write the map as a standalone HTML file and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plan_map(day, plan).save(str(path))
+    return path
