@@ -209,3 +209,11 @@ def test_frames_follow_the_csv_contract(demo: Day):
     o = demo.orders[0]
     row = orders.iloc[0]
     assert (float(row["lat"]), float(row["lon"]), int(row["duration_min"])) == (o.lat, o.lon, o.duration_min)
+
+
+def test_frames_written_as_csv_read_back_to_the_same_day(tmp_path, medium: Day):
+    io = pytest.importorskip("dispatch.io")
+    techs, orders = day_to_frames(medium)
+    techs.to_csv(tmp_path / "technicians.csv", index=False)
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    assert io.read_day(tmp_path / "technicians.csv", tmp_path / "orders.csv", medium.date) == medium
