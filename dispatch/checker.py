@@ -9,6 +9,7 @@ on times.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -118,7 +119,11 @@ def _opt_time(value: Any) -> datetime | None:
 
 
 def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not math.isfinite(number := float(value)):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 class _Checker:
@@ -135,10 +140,38 @@ class _Checker:
     def flag(self, rule: str, message: str, tech: str | None = None, order: str | None = None) -> None:
         self.report.violations.append(Violation(rule, tech, order, message))
 
+    def section(self, key: str) -> Mapping[str, Any]:
+        """A JSON object of the plan ({} when absent); anything else is a plan-format violation."""
+        value = self.data.get(key)
+        if value is None or isinstance(value, Mapping):
+            return value or {}
+        self.flag(PLAN_FORMAT, f"{key} is not an object")
+        return {}
+
+    def entries(self, value: Any, what: str, tech: str | None = None) -> tuple[list[Mapping[str, Any]], bool]:
+        """The objects of a JSON list, and whether all of it was objects (violations name the rest)."""
+        if value is None:
+            return [], True
+        if not isinstance(value, list | tuple):
+            self.flag(PLAN_FORMAT, f"{what} is not a list", tech)
+            return [], False
+        good = [v for v in value if isinstance(v, Mapping)]
+        if len(good) < len(value):
+            self.flag(PLAN_FORMAT, f"{what} has {len(value) - len(good)} entries that are not objects", tech)
+        return good, len(good) == len(value)
+
     def _policy(self) -> Policy:
-        raw = self.data.get("policy") or {}
+        raw = self.section("policy")
         try:
             policy = Policy.from_dict(raw)
+            # the domain accepts NaN and absurd hours; a checker must not choke on them
+            if not all(math.isfinite(h) and h < 1e5 for h in policy.sla.hours.values()):
+                raise ValueError(f"sla hours {dict(policy.sla.hours)} are not all finite and below 1e5")
+            numbers = [*policy.weights.unserved.values(), *policy.weights.late_per_minute.values()]
+            numbers += [policy.weights.per_km, policy.weights.balance_per_minute]
+            numbers += [policy.travel.road_factor, policy.travel.speed_kmh]
+            if not all(math.isfinite(x) for x in numbers):
+                raise ValueError("weights and travel model must be finite numbers")
         except (ValueError, KeyError, TypeError) as exc:
             self.flag(PLAN_FORMAT, f"policy is unreadable ({exc}); checking with the defaults of DESIGN.md")
             return Policy()
@@ -160,9 +193,10 @@ class _Checker:
 
     def read_routes(self) -> list[_Route]:
         routes = []
-        for i, r in enumerate(self.data.get("routes") or []):
+        for i, r in enumerate(self.entries(self.data.get("routes"), "routes")[0]):
             tech = str(r.get("technician_id", ""))
             route = _Route(tech, [], None, None, None, None, None, None)
+            stops, route.readable = self.entries(r.get("stops"), "stops", tech)
             try:
                 b = r.get("break")
                 route.break_ = None if not b else (_time(b["start"]), _time(b["end"]))
@@ -180,7 +214,7 @@ class _Checker:
                     tech,
                 )
                 route.readable = False
-            for s in r.get("stops") or []:
+            for s in stops:
                 oid = str(s.get("order_id", ""))
                 try:
                     stop = _Stop(
@@ -215,7 +249,7 @@ class _Checker:
             seen_tech.add(r.technician_id)
             for oid in [s.order_id for s in r.stops] + r.unreadable_ids:
                 where.setdefault(oid, []).append(f"route {r.technician_id}")
-        for u in self.data.get("unassigned") or []:
+        for u in self.entries(self.data.get("unassigned"), "unassigned")[0]:
             oid = str(u.get("order_id", ""))
             where.setdefault(oid, []).append("unassigned")
             if not str(u.get("reason") or "").strip():
@@ -479,8 +513,8 @@ class _Checker:
         obj["travel"] = km * w.per_km
         reported = {
             str(k): float(v)
-            for k, v in (self.data.get("objective") or {}).items()
-            if isinstance(v, int | float) and not isinstance(v, bool)
+            for k, v in self.section("objective").items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
         }
         self.report.reported_objective = reported
         obj["workload balance"] = self._balance(reported)
@@ -516,7 +550,11 @@ class _Checker:
         served = self.check_coverage(routes)
         for r in routes:
             if r.technician_id in self.techs:
-                self.check_route(r)
+                try:
+                    self.check_route(r)
+                except (OverflowError, ValueError) as exc:  # times or speeds beyond datetime's range
+                    self.flag(PLAN_FORMAT, f"route cannot be checked: {exc}", r.technician_id)
+                    self.incomplete = True
             elif r.stops or r.unreadable_ids:
                 self.incomplete = True
         self.check_lateness(routes, served)
@@ -526,8 +564,13 @@ class _Checker:
 
 def check_plan(day: Day, plan: Plan | Mapping[str, Any]) -> CheckReport:
     """Check `plan` (a Plan or its JSON dict) against the input `day`; never raises on a malformed plan."""
-    data = plan.to_dict() if isinstance(plan, Plan) else plan
-    return _Checker(day, data).run()
+    if isinstance(plan, Plan):
+        return _Checker(day, plan.to_dict()).run()
+    if not isinstance(plan, Mapping):
+        report = CheckReport()
+        report.violations.append(Violation(PLAN_FORMAT, None, None, "plan is not a JSON object"))
+        return report
+    return _Checker(day, plan).run()
 
 
 def format_report(report: CheckReport) -> str:

@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.checker import check_plan, format_report
 from dispatch.domain import Day, Policy
@@ -482,3 +484,39 @@ def test_reported_workload_balance_counts_in_the_total() -> None:
     report = check_plan(the_day(), plan)
     assert report.ok, format_report(report)
     assert report.objective["total"] == pytest.approx(4829.839, abs=1e-2)
+
+
+# --- a malformed plan yields violations, never an exception ---
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix] if prefix else []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, child in items:
+        out += _paths(child, (*prefix, key))
+    return out
+
+
+JSON_JUNK = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
+    st.sampled_from(["O1", "T2", "2026-11-24T25:00", "2026-11-24T08:00:00+01:00", "0001-01-01T00:00:00"]),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_malformed_plans_are_reported_not_raised(data: st.DataObject) -> None:
+    plan = valid_plan()
+    path = data.draw(st.sampled_from(_paths(plan)))
+    parent = plan
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(JSON_JUNK)
+    report = check_plan(the_day(), plan)
+    assert isinstance(report.ok, bool)
+    format_report(report)
+
+
+def test_a_plan_that_is_not_an_object() -> None:
+    assert check_plan(the_day(), ["not", "a", "plan"]).rules == {"plan format"}  # type: ignore[arg-type]
