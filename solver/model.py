@@ -16,6 +16,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from solver.problem import Problem
+from solver.schedule import break_of
 from solver.tables import BoolArray, Tables
 
 log = logging.getLogger(__name__)
@@ -113,22 +114,20 @@ def _appointment_window(model: Model, tables: Tables) -> None:
 
 
 def _break(model: Model, node_service: np.ndarray) -> None:
-    if all(v.break_ is None for v in model.problem.vehicles):
+    if all(break_of(v) is None for v in model.problem.vehicles):
         return
     routing, solver = model.routing, model.routing.solver()
     # Visit part of each transit, by routing index: a break may fall in the drive or the wait, never here.
     size = routing.Size() + len(model.problem.vehicles)
     visit_transits = [int(node_service[model.manager.IndexToNode(i)]) for i in range(size)]
     for k, v in enumerate(model.problem.vehicles):
-        b = v.break_
+        b = break_of(v)
         if b is None:
+            if v.break_ is not None:
+                log.info("vehicle %d: break window does not fit the shift; no break is due", k)
             continue
         lo = max(b.earliest_start, v.shift_start) - model.origin
         hi = min(b.latest_end, v.shift_end) - b.duration - model.origin
-        if hi < lo:
-            log.warning("vehicle %d: break window [%d, %d] does not fit its shift; break ignored",
-                        k, b.earliest_start, b.latest_end)
-            continue
         interval = solver.FixedDurationIntervalVar(lo, hi, b.duration, False, f"break {k}")
         model.time.SetBreakIntervalsOfVehicle([interval], k, visit_transits)
         model.breaks[k] = interval

@@ -24,7 +24,7 @@ from solver.problem import (
     Problem,
     Reason,
 )
-from solver.schedule import broken_rules, earliest
+from solver.schedule import Timing, break_of, broken_rules, earliest
 from solver.tables import BoolArray, Tables
 
 # How many of the cheapest insertion positions (by travel) get a full schedule check per dropped visit.
@@ -127,8 +127,7 @@ def explain_dropped(
         for c in cand:
             k, at = int(pv[c]), int(pi[c])
             trial = [*routes[k][:at], j, *routes[k][at:]]
-            timing = earliest(problem, k, trial)
-            broken = broken_rules(problem, k, trial, timing)
+            timing, broken = _try(problem, k, trial)
             if k not in late_now:
                 late_now[k] = _lateness(problem, routes[k], earliest(problem, k, routes[k]).starts)
             cost = int(extra[c]) + _lateness(problem, trial, timing.starts) - late_now[k]
@@ -145,6 +144,19 @@ def explain_dropped(
         else:
             out[j] = Reason(rule, vehicles=vehicles, vehicle=best[2], extra_cost=best[1], broken=best[3])
     return out
+
+
+def _try(problem: Problem, k: int, trial: Sequence[int]) -> tuple[Timing, tuple[str, ...]]:
+    """Schedule `trial` on `k` with the break kept, and with the break pushed to the end of the day; the
+    second names the break itself when keeping it is what breaks a window or the shift."""
+    timing = earliest(problem, k, trial)
+    broken = broken_rules(problem, k, trial, timing)
+    if broken and break_of(problem.vehicles[k]) is not None:
+        late = earliest(problem, k, trial, len(trial))
+        late_broken = broken_rules(problem, k, trial, late)
+        if len(late_broken) <= len(broken):
+            return late, late_broken
+    return timing, broken
 
 
 def _lateness(problem: Problem, visits: Sequence[int], starts: Sequence[int]) -> int:

@@ -14,7 +14,15 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solver.problem import APPOINTMENT_WINDOW, BREAK, MAX_ORDERS, SHIFT, VAN_STOCK, Problem
+from solver.problem import APPOINTMENT_WINDOW, BREAK, MAX_ORDERS, SHIFT, VAN_STOCK, Break, Problem, Vehicle
+
+
+def break_of(v: Vehicle) -> Break | None:
+    """The vehicle's break, or None when its window does not fit the shift (no break can be due then)."""
+    b = v.break_
+    if b is None or min(b.latest_end, v.shift_end) - max(b.earliest_start, v.shift_start) < b.duration:
+        return None
+    return b
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ def earliest(
     the technician leaves home as late as keeps the first start unchanged, instead of at shift start."""
     v = problem.vehicles[vehicle]
     dur = problem.durations
-    brk = v.break_
+    brk = break_of(v)
     n = len(visits)
     t = v.shift_start  # end of the previous service (or departure)
     at = v.start
@@ -89,10 +97,11 @@ def _leave_late(
     """Leave home as late as still reaches the first start; the earliest schedule left at shift start."""
     v = problem.vehicles[vehicle]
     travel = int(problem.durations[v.start, problem.visits[first].location])
-    if break_first and v.break_ is not None:
-        d = v.break_.duration
+    brk = break_of(v)
+    if break_first and brk is not None:
+        d = brk.duration
         depart = max(v.shift_start, start - travel - d)
-        bs = max(depart, v.break_.earliest_start)
+        bs = max(depart, brk.earliest_start)
         return depart, max(depart + travel, bs) + d, bs
     depart = max(v.shift_start, start - travel)
     return depart, depart + travel, break_start
@@ -109,7 +118,7 @@ def broken_rules(problem: Problem, vehicle: int, visits: Sequence[int], timing: 
             break
     if timing.back > v.shift_end:
         broken.append(SHIFT)
-    brk = v.break_
+    brk = break_of(v)
     if brk is not None and timing.break_start is not None and timing.break_start + brk.duration > brk.latest_end:
         broken.append(BREAK)
     for p in range(problem.num_parts):
