@@ -58,7 +58,8 @@ class Violation:
 
     def __str__(self) -> str:
         who = " ".join(x for x in (self.technician_id, self.order_id) if x)
-        return f"[{self.rule}] {who + ': ' if who else ''}{self.message}"
+        # no square brackets: console markup (rich) would swallow them
+        return f"{self.rule}: {who + ': ' if who else ''}{self.message}"
 
 
 @dataclass
@@ -579,7 +580,7 @@ def format_report(report: CheckReport) -> str:
     lines = ["plan check: OK" if report.ok else f"plan check: FAILED, {n} violation{'s' if n != 1 else ''}"]
     lines += [f"  {v}" for v in report.violations]
     obj, rep = report.objective, report.reported_objective
-    lines.append("objective (recomputed with the plan's policy; reported in brackets):")
+    lines.append(f"  {'objective part':<18} {'recomputed':>12} {'plan says':>12}")
     for key in ("unserved", "response deadline", "travel", "workload balance", "total"):
         if key not in obj:
             continue
@@ -590,8 +591,8 @@ def format_report(report: CheckReport) -> str:
             + " ".join(f"{p.value}:{obj[f'late minutes {p.value}']:.1f}" for p in PRIORITIES),
             "travel": f"{obj['travel km']:.1f} km",
         }.get(key, "")
-        shown = f" [{rep[key]:.1f}]" if key in rep else ""
-        lines.append(f"  {key:<18} {obj[key]:>12.1f}{shown}  {detail}".rstrip())
+        shown = f"{rep[key]:.1f}" if key in rep else "-"
+        lines.append(f"  {key:<18} {obj[key]:>12.1f} {shown:>12}  {detail}".rstrip())
     lines += [f"  note: {note}" for note in report.notes]
     return "\n".join(lines)
 
