@@ -59,7 +59,8 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _fail_input(e: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] bad input\n{e}", highlight=False, markup=True)
+    err.print("[bold red]error:[/] bad input", markup=True)
+    err.print(str(e), highlight=False, markup=False)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -163,7 +164,7 @@ def check(
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     report = check_plan(day, data)
-    out.print(format_report(report), highlight=False)
+    out.print(format_report(report), highlight=False, markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID_PLAN)
 
@@ -214,7 +215,7 @@ def demo(
     verdict = "[green]valid[/]" if report.ok else f"[red]{len(report.violations)} violations[/]"
     out.print(f"independent check: {verdict}")
     for u in plan.unassigned[:5]:
-        out.print(f"  {u.order_id} unassigned: {u.reason}", highlight=False)
+        out.print(f"  {u.order_id} unassigned: {u.reason}", highlight=False, markup=False)
     if len(plan.unassigned) > 5:
         out.print(f"  ... and {len(plan.unassigned) - 5} more in plan.json")
     out.print(f"files: {out_dir}/plan.json, {out_dir}/plan.html (open in a browser), "

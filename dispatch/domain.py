@@ -5,6 +5,7 @@ Times are naive local datetimes of the plan's area. Errors are ValueError naming
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -130,7 +131,7 @@ def _per_priority(values: Mapping[Any, float], what: str, *, positive: bool) -> 
         if p not in values:
             raise ValueError(f"{what}: missing {p.value}")
         v = values[p]
-        if v < 0 or (positive and v == 0):
+        if not math.isfinite(v) or v < 0 or (positive and v == 0):
             raise ValueError(f"{what}: {p.value} value {v} must be {'> 0' if positive else '>= 0'}")
         out[p] = v
     unknown = {str(k) for k in values} - {p.value for p in PRIORITIES}
@@ -173,9 +174,9 @@ class Weights:
     def __post_init__(self) -> None:
         object.__setattr__(self, "unserved", _per_priority(self.unserved, "unserved weights", positive=False))
         object.__setattr__(self, "late_per_minute", _per_priority(self.late_per_minute, "lateness weights", positive=False))
-        if self.per_km < 0:
+        if not math.isfinite(self.per_km) or self.per_km < 0:
             raise ValueError(f"per_km {self.per_km} must be >= 0")
-        if self.balance_per_minute < 0:
+        if not math.isfinite(self.balance_per_minute) or self.balance_per_minute < 0:
             raise ValueError(f"balance_per_minute {self.balance_per_minute} must be >= 0")
 
 
@@ -187,9 +188,9 @@ class TravelModel:
     speed_kmh: float = 40.0
 
     def __post_init__(self) -> None:
-        if self.road_factor < 1.0:
+        if not math.isfinite(self.road_factor) or self.road_factor < 1.0:
             raise ValueError(f"road_factor {self.road_factor} must be >= 1")
-        if self.speed_kmh <= 0:
+        if not math.isfinite(self.speed_kmh) or self.speed_kmh <= 0:
             raise ValueError(f"speed_kmh {self.speed_kmh} must be > 0")
 
 
@@ -205,7 +206,7 @@ class Policy:
     solution_limit: int | None = None
 
     def __post_init__(self) -> None:
-        if self.time_limit <= 0:
+        if not math.isfinite(self.time_limit) or self.time_limit <= 0:
             raise ValueError(f"time_limit {self.time_limit} must be > 0")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit {self.solution_limit} must be >= 1")

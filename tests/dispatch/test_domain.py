@@ -92,3 +92,13 @@ def test_day_rejects_duplicate_ids_and_unknown_pins():
         Day(date(2026, 11, 24), (tech(),), (order(pinned_technician="T9"),))
     day = Day(date(2026, 11, 24), (tech(),), (order(pinned_technician="T1"),))
     assert day.midnight == D
+
+
+def test_policy_parts_refuse_nan_and_infinity():
+    nan, inf = float("nan"), float("inf")
+    with pytest.raises(ValueError, match="P1 value nan"):
+        SlaPolicy({"P1": nan, "P2": 8, "P3": 24, "P4": 72})
+    with pytest.raises(ValueError, match="speed_kmh inf"):
+        TravelModel(speed_kmh=inf)
+    with pytest.raises(ValueError, match="time_limit nan"):
+        Policy(time_limit=nan)
