@@ -1,0 +1,78 @@
+"""Writing technicians and orders back into the CSV contract, so generated days round-trip through files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from dispatch.domain import Day, Order, Technician
+from dispatch.io import cells
+from dispatch.io.read import ORDER_COLUMNS, TECHNICIAN_COLUMNS, PathLike
+
+
+def _infer_date(times: Iterable[datetime | None]) -> date | None:
+    # A midnight may be "24:00" of the day before, so it only counts when nothing else does.
+    given = [t for t in times if t is not None]
+    plain = [t.date() for t in given if t.time() != datetime.min.time()]
+    if plain:
+        return min(plain)
+    return min(((t - timedelta(microseconds=1)).date() for t in given), default=None)
+
+
+def _time(value: datetime | None, plan_date: date | None) -> str:
+    if value is None:
+        return ""
+    assert plan_date is not None
+    return cells.format_time(value, plan_date)
+
+
+def _opt(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _coord(value: float) -> str:
+    return repr(float(value))  # shortest text that reads back to the same float
+
+
+def technicians_to_frame(technicians: Sequence[Technician], plan_date: date | None = None) -> pd.DataFrame:
+    """One row per technician, exactly the contract's columns, every cell the string the CSV holds."""
+    plan_date = plan_date or _infer_date(t.shift_start for t in technicians)
+    rows = [
+        [t.id, t.name, cells.format_tags(t.skills), _coord(t.home_lat), _coord(t.home_lon),
+         _time(t.shift_start, plan_date), _time(t.shift_end, plan_date), _time(t.break_start, plan_date),
+         _time(t.break_end, plan_date), _opt(t.break_minutes), _opt(t.max_orders), cells.format_parts(t.van_stock)]
+        for t in technicians
+    ]
+    return pd.DataFrame(rows, columns=list(TECHNICIAN_COLUMNS), dtype=object)
+
+
+def orders_to_frame(orders: Sequence[Order], plan_date: date | None = None) -> pd.DataFrame:
+    """One row per order, exactly the contract's columns, every cell the string the CSV holds."""
+    plan_date = plan_date or _infer_date(t for o in orders for t in (o.window_start, o.window_end))
+    rows = [
+        [o.id, o.customer, _coord(o.lat), _coord(o.lon), cells.format_priority(o.priority),
+         cells.format_tags(o.required_skills), str(o.duration_min), cells.format_datetime(o.created_at),
+         _time(o.window_start, plan_date), _time(o.window_end, plan_date), cells.format_parts(o.required_parts),
+         _opt(o.pinned_technician)]
+        for o in orders
+    ]
+    return pd.DataFrame(rows, columns=list(ORDER_COLUMNS), dtype=object)
+
+
+def day_to_frames(day: Day) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return technicians_to_frame(day.technicians, day.date), orders_to_frame(day.orders, day.date)
+
+
+def write_technicians_csv(technicians: Sequence[Technician], path: PathLike, plan_date: date | None = None) -> None:
+    technicians_to_frame(technicians, plan_date).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_orders_csv(orders: Sequence[Order], path: PathLike, plan_date: date | None = None) -> None:
+    orders_to_frame(orders, plan_date).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_day(day: Day, technicians_csv: PathLike, orders_csv: PathLike) -> None:
+    write_technicians_csv(day.technicians, technicians_csv, day.date)
+    write_orders_csv(day.orders, orders_csv, day.date)
