@@ -39,13 +39,22 @@ class Model:
     time: pywrapcp.RoutingDimension
     breaks: dict[int, pywrapcp.IntervalVar] = field(default_factory=dict)  # vehicle -> break interval
     dimensions: list[str] = field(default_factory=list)
+    relax: int | None = None  # penalty for leaving out a mandatory visit; None: they must be served
+
+    def drop_penalty(self, visit: int) -> int | None:
+        p = self.problem.visits[visit].drop_penalty
+        return self.relax if p is None else p
 
     def index_of(self, visit_pos: int) -> int:
         return int(self.manager.NodeToIndex(visit_pos))
 
 
-def build_model(problem: Problem, tables: Tables, offered: Sequence[int], allowed: BoolArray) -> Model:
-    """The routing model over `offered` visits; `allowed[j, k]` says visit j may go to vehicle k."""
+def build_model(
+    problem: Problem, tables: Tables, offered: Sequence[int], allowed: BoolArray, *, relax: int | None = None
+) -> Model:
+    """The routing model over `offered` visits; `allowed[j, k]` says visit j may go to vehicle k.
+    With `relax`, mandatory visits may be left out at that penalty (a best effort once no plan serves
+    them all)."""
     vehicles = problem.vehicles
     origin = min(v.shift_start for v in vehicles)
     horizon = max(v.shift_end for v in vehicles) - origin
@@ -58,7 +67,7 @@ def build_model(problem: Problem, tables: Tables, offered: Sequence[int], allowe
     routing = pywrapcp.RoutingModel(manager)
     node_locs = np.concatenate([tables.loc[list(offered)], np.array(homes, dtype=np.int64)])
     node_service = np.concatenate([tables.service[list(offered)], np.zeros(len(homes), dtype=np.int64)])
-    model = Model(problem, tuple(offered), origin, horizon, manager, routing, time=None)  # type: ignore[arg-type]
+    model = Model(problem, tuple(offered), origin, horizon, manager, routing, time=None, relax=relax)  # type: ignore[arg-type]
 
     # Hard rules.
     _time_dimension(model, node_locs, node_service)
@@ -99,7 +108,7 @@ def _required_skill_and_pinned_technician(model: Model, allowed: BoolArray) -> N
         if len(ok) == num_vehicles:
             continue
         values = [int(k) for k in ok]
-        if model.problem.visits[j].drop_penalty is not None:
+        if model.drop_penalty(j) is not None:
             values.append(-1)  # -1: left out
         # SetAllowedVehiclesForIndex raises TypeError in ortools 9.15 Python; this is equivalent.
         model.routing.VehicleVar(model.index_of(node)).SetValues(values)
@@ -169,9 +178,10 @@ def _response_deadline_and_unserved(model: Model, tables: Tables) -> None:
             if bound < model.horizon:
                 model.time.SetCumulVarSoftUpperBound(index, max(0, bound), visit.lateness_cost)
             passed = max(0, -bound) * visit.lateness_cost
-        if visit.drop_penalty is not None:
+        penalty = model.drop_penalty(j)
+        if penalty is not None:
             # Serving costs `passed` more than the model sees; take it off the penalty to stay exact.
-            model.routing.AddDisjunction([index], max(0, visit.drop_penalty - passed))
+            model.routing.AddDisjunction([index], max(0, penalty - passed))
 
 
 def _travel(model: Model, node_locs: np.ndarray) -> None:

@@ -41,8 +41,9 @@ class Screening:
 def screen(problem: Problem, t: Tables) -> Screening:
     n, k = len(problem.visits), len(problem.vehicles)
     if n == 0 or k == 0:
+        # Nobody works today: every visit is simply beyond capacity.
         empty = np.zeros((n, k), dtype=bool)
-        return Screening(empty, empty, {j: _no_skill(problem, t, j) for j in range(n)})
+        return Screening(empty, empty, {j: Reason(FULLY_BOOKED) for j in range(n)})
     skill_ok: BoolArray = ~(t.s_skills.astype(np.int64) @ (~t.v_skills).T.astype(np.int64)).astype(bool)
     stock_ok: BoolArray = np.asarray((t.parts[:, None, :] <= t.stock[None, :, :]).all(axis=2))
     dur = problem.durations

@@ -31,6 +31,10 @@ from solver.tables import tables_of
 
 log = logging.getLogger(__name__)
 
+# Cost of leaving out a mandatory visit once no plan serves them all: above any travel, lateness or
+# penalty of a real day, yet 1,000 of them stay far inside int64.
+_RELAXED_PENALTY = 10**13
+
 
 def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None) -> Solution:
     """Best routes found within `time_limit` seconds (or `params.solution_limit` solutions)."""
@@ -50,6 +54,13 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
                   model.dimensions)
         outcome = run_search(model.routing, model.manager, problem, time_limit=time_limit, seed=seed, params=params)
         status, found = outcome.status, outcome.solutions_found
+        left = time_limit - (time.perf_counter() - began)
+        if outcome.assignment is None and left > 0 and any(problem.visits[j].drop_penalty is None for j in offered):
+            # No plan serves every mandatory visit: plan the rest and explain the ones left out.
+            log.warning("no plan serves every mandatory visit; searching again with them optional")
+            model = build_model(problem, tables, offered, screening.allowed, relax=_RELAXED_PENALTY)
+            outcome = run_search(model.routing, model.manager, problem, time_limit=left, seed=seed, params=params)
+            found += outcome.solutions_found
         if outcome.assignment is not None:
             sequences, break_legs = _read_routes(model, outcome.assignment)
     routes = tuple(_route(problem, k, seq, leg) for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
@@ -57,6 +68,12 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     dropped = [j for j in offered if j not in served]
     reasons = dict(screening.reasons)
     reasons.update(explain_dropped(problem, tables, screening, sequences, dropped))
+    # Infeasible means: some mandatory visit is not served (the routes themselves keep every hard rule).
+    missed = any(problem.visits[j].drop_penalty is None for j in reasons)
+    if missed:
+        status = "infeasible"
+    elif status == "infeasible" and found:
+        status = "feasible"
     unassigned = tuple(sorted(reasons.items()))
     costs = _costs(problem, routes, unassigned)
     return Solution(

@@ -1,0 +1,112 @@
+"""solve(): edge cases, reproducibility, and random small days with every rule at once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solver import Break, Problem, SolveParams, Vehicle, Visit, solve
+from solver.problem import MAX_ORDERS, RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
+from tests.solver.checker import assert_consistent, problems_of
+from tests.solver.conftest import MID, NEAR, NEAR2, hours, job, problem, run, tech
+
+
+def random_day(seed: int, visits: int = 14, vehicles: int = 3) -> Problem:
+    """A small day with skills, stock, windows, breaks, caps, pins and overdue deadlines."""
+    rng = np.random.default_rng(seed)
+    homes = rng.uniform(0, 20_000, (vehicles, 2))
+    sites = rng.uniform(0, 20_000, (visits, 2))
+    pts = np.vstack([homes, sites])
+    dist = np.rint(np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)) * 1.3).astype(np.int64)
+    dur = np.rint(dist / 11.1).astype(np.int64)  # 40 km/h
+    vs = tuple(
+        Vehicle(
+            start=k, end=k, shift_start=hours(8), shift_end=hours(16 + k),
+            skills=frozenset({0, 1} if k % 2 else {0}), stock=(int(rng.integers(1, 4)), 1),
+            max_visits=6 if k == 0 else None,
+            break_=Break(hours(11.5), hours(13.5), 1800) if k != 1 else None,
+        )
+        for k in range(vehicles)
+    )
+    xs = []
+    for j in range(visits):
+        w0 = int(rng.integers(8, 15)) * 3600
+        xs.append(Visit(
+            location=vehicles + j, service=int(rng.integers(2, 7)) * 900,
+            window=(w0, w0 + 7200) if j % 3 == 0 else None,
+            deadline=int(rng.integers(-24, 14)) * 3600, lateness_cost=int(rng.integers(0, 5)),
+            drop_penalty=int(rng.integers(50_000, 500_000)),
+            skills=frozenset({1}) if j % 4 == 0 else frozenset({0}),
+            parts=(1, 0) if j % 5 == 0 else (0, 1) if j % 7 == 0 else (),
+            pinned=2 if j == 5 else None,
+        ))
+    return Problem(dist, dur, vs, tuple(xs), balance_cost=seed % 2, num_skills=2, num_parts=2)
+
+
+def test_no_visits_gives_idle_routes() -> None:
+    s = run(problem([tech(), tech()], []))
+    assert [r.visits for r in s.routes] == [(), ()]
+    assert s.objective == 0
+    assert s.costs == {TRAVEL: 0, RESPONSE_DEADLINE: 0, UNSERVED: 0, WORKLOAD_BALANCE: 0}
+
+
+def test_no_vehicles_leaves_every_visit_out() -> None:
+    s = run(problem([], [job(NEAR, drop_penalty=5), job(MID, drop_penalty=7)]))
+    assert s.routes == ()
+    assert [j for j, _ in s.unassigned] == [0, 1]
+    assert s.objective == 12
+
+
+def test_time_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="time_limit 0"):
+        solve(problem([tech()], []), time_limit=0)
+
+
+def test_mandatory_visits_that_cannot_all_fit_give_an_infeasible_status_and_a_best_effort_plan() -> None:
+    # One visit allowed; the other mandatory visit is explained rather than the whole day failing.
+    s = run(problem([tech(max_visits=1)], [job(NEAR, drop_penalty=None), job(NEAR2, drop_penalty=None)]))
+    assert s.status == "infeasible"
+    assert len(s.routes[0].visits) == 1
+    assert [r.rule for _, r in s.unassigned] == [MAX_ORDERS]
+    assert s.costs[UNSERVED] == 0  # a mandatory visit has no penalty to report
+
+
+def test_mandatory_visit_screened_out_makes_the_status_infeasible() -> None:
+    s = run(problem([tech()], [job(NEAR, drop_penalty=None, skills=frozenset({2}))]))
+    assert s.status == "infeasible"
+
+
+def test_mandatory_visits_all_served_is_not_infeasible() -> None:
+    s = run(problem([tech()], [job(NEAR, drop_penalty=None), job(NEAR2, drop_penalty=None)]))
+    assert s.status in ("feasible", "optimal")
+    assert s.unassigned == ()
+
+
+def test_idle_technician_reports_no_break_and_no_drive() -> None:
+    s = run(problem([tech(break_=Break(hours(12), hours(13), 1800)), tech()], [job(NEAR, pinned=1)]))
+    idle = s.routes[0]
+    assert (idle.visits, idle.break_start, idle.distance) == ((), None, 0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_random_days_are_consistent_with_every_rule(seed: int) -> None:
+    p = random_day(seed)
+    s = solve(p, time_limit=5.0, seed=seed, params=SolveParams(solution_limit=15))
+    assert problems_of(p, s) == []
+    assert sum(len(r.visits) for r in s.routes) > 0
+
+
+def test_same_seed_and_solution_limit_give_the_same_solution() -> None:
+    p = random_day(7, visits=20)
+    params = SolveParams(solution_limit=20)
+    a = solve(p, time_limit=10.0, seed=3, params=params)
+    b = solve(p, time_limit=10.0, seed=3, params=params)
+    assert (a.routes, a.unassigned, a.costs, a.objective) == (b.routes, b.unassigned, b.costs, b.objective)
+    assert_consistent(p, a)
+
+
+def test_reported_objective_never_exceeds_leaving_everything_out() -> None:
+    # The search starts from a feasible plan and only improves it; dropping all is always feasible here.
+    p = random_day(11)
+    s = solve(p, time_limit=5.0, params=SolveParams(solution_limit=15))
+    assert s.objective <= sum(x.drop_penalty or 0 for x in p.visits)
