@@ -1,0 +1,1 @@
+"""Reproducible solver benchmarks on public instances (not timed tests): readers, runners, results."""
