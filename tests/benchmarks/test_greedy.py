@@ -1,0 +1,288 @@
+"""The priority-first greedy peer: every rule binds where it should, and every schedule adds up.
+
+Road: location i sits at KM[i] km on a straight line, driven at 1 km per minute (1000 m, 60 s per km).
+Times are seconds from midnight; h(8) is 08:00.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.greedy import greedy_solve
+from solver.problem import (
+    FULLY_BOOKED,
+    MAX_ORDERS,
+    PINNED_TECHNICIAN,
+    REQUIRED_SKILL,
+    RESPONSE_DEADLINE,
+    TRAVEL,
+    UNSERVED,
+    VAN_STOCK,
+    Break,
+    Problem,
+    Solution,
+    Vehicle,
+    Visit,
+)
+
+KM = (0, 1, 2, 3, 5, 8, 10, 30, 60)
+HOME, NEAR, NEAR2, NEAR3, MID, MID2, HOME2, FAR, VERY_FAR = range(len(KM))
+
+
+def h(hours: float) -> int:
+    return round(hours * 3600)
+
+
+def road(km: Sequence[float] = KM) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array(km, dtype=float)
+    gap = np.abs(x[:, None] - x[None, :])
+    return np.rint(gap * 1000).astype(np.int64), np.rint(gap * 60).astype(np.int64)
+
+
+def make(vehicles: Sequence[Vehicle], visits: Sequence[Visit], **kw: int) -> Problem:
+    dist, dur = road()
+    return Problem(distances=dist, durations=dur, vehicles=tuple(vehicles), visits=tuple(visits), **kw)
+
+
+def van(home: int = HOME, start: float = 8, end: float = 17, **kw) -> Vehicle:  # type: ignore[no-untyped-def]
+    return Vehicle(start=home, end=home, shift_start=h(start), shift_end=h(end), **kw)
+
+
+def job(loc: int, minutes: int = 30, penalty: int = 1000, **kw) -> Visit:  # type: ignore[no-untyped-def]
+    return Visit(location=loc, service=minutes * 60, drop_penalty=penalty, **kw)
+
+
+def problems_of(p: Problem, s: Solution) -> list[str]:
+    """A consistency check of a Solution against its Problem, sharing no code with what it checks."""
+    err: list[str] = []
+    dist, dur = p.distances, p.durations
+    seen = sorted([j for r in s.routes for j in r.visits] + [j for j, _ in s.unassigned])
+    if seen != list(range(len(p.visits))):
+        err.append(f"visits covered {seen}, expected each of 0..{len(p.visits) - 1} once")
+    if [r.vehicle for r in s.routes] != list(range(len(p.vehicles))):
+        err.append("routes are not one per vehicle in vehicle order")
+    travel = late = 0
+    for r in s.routes:
+        v, tag = p.vehicles[r.vehicle], f"vehicle {r.vehicle}"
+        if not r.visits:
+            continue
+        if v.max_visits is not None and len(r.visits) > v.max_visits:
+            err.append(f"{tag}: {len(r.visits)} visits > max {v.max_visits}")
+        for part in range(p.num_parts):
+            used = sum(p.visits[j].parts[part] for j in r.visits if part < len(p.visits[j].parts))
+            if used > v.stock_of(part):
+                err.append(f"{tag}: uses {used} of part {part}, carries {v.stock_of(part)}")
+        brk, b0 = v.break_, r.break_start
+        due = brk is not None and min(brk.latest_end, v.shift_end) - max(brk.earliest_start, v.shift_start) >= brk.duration
+        if due and b0 is None:
+            err.append(f"{tag}: no break given")
+        b1 = None if b0 is None or brk is None else b0 + brk.duration
+        if brk is not None and b0 is not None and b1 is not None and not (brk.earliest_start <= b0 and b1 <= brk.latest_end):
+            err.append(f"{tag}: break {b0} outside [{brk.earliest_start}, {brk.latest_end}]")
+        if r.depart < v.shift_start or r.back > v.shift_end:
+            err.append(f"{tag}: day {r.depart}-{r.back} outside the shift {v.shift_start}-{v.shift_end}")
+        if b0 is not None and b1 is not None and not (r.depart <= b0 and b1 <= r.back):
+            err.append(f"{tag}: break [{b0}, {b1}] outside the day [{r.depart}, {r.back}]")
+        at, left, metres = v.start, r.depart, 0
+        for j, arrival, start in [*zip(r.visits, r.arrivals, r.starts, strict=True), (None, r.back, r.back)]:
+            loc = v.end if j is None else p.visits[j].location
+            metres += int(dist[at, loc])
+            # a break inside this gap adds its length to the drive
+            in_gap = b0 is not None and b1 is not None and left <= b0 and b1 <= start
+            need = int(dur[at, loc]) + (b1 - b0 if in_gap and b0 is not None and b1 is not None else 0)
+            if start - left < need or arrival - left < int(dur[at, loc]):
+                err.append(f"{tag}: leg to {j} leaves {left}, arrives {arrival}, starts {start}; needs {need}")
+            if start < arrival:
+                err.append(f"{tag}: visit {j} starts {start} before arrival {arrival}")
+            if j is None:
+                break
+            x = p.visits[j]
+            if b0 is not None and b1 is not None and b0 < start + x.service and start < b1:
+                err.append(f"{tag}: break [{b0}, {b1}] overlaps the service of {j} at {start}")
+            if x.window is not None and not x.window[0] <= start <= x.window[1]:
+                err.append(f"{tag}: visit {j} starts {start} outside its window {x.window}")
+            if not v.has_skills(x.skills):
+                err.append(f"{tag}: lacks a skill of visit {j}")
+            if x.pinned is not None and x.pinned != r.vehicle:
+                err.append(f"{tag}: visit {j} is pinned to {x.pinned}")
+            if x.deadline is not None and start > x.deadline:
+                late += (start - x.deadline) * x.lateness_cost
+            at, left = loc, start + x.service
+        if metres != r.distance:
+            err.append(f"{tag}: distance {r.distance} != {metres} recomputed")
+        travel += metres * p.distance_cost
+    unserved = sum(p.visits[j].drop_penalty or 0 for j, _ in s.unassigned)
+    for rule, want in ((TRAVEL, travel), (RESPONSE_DEADLINE, late), (UNSERVED, unserved)):
+        if s.costs.get(rule) != want:
+            err.append(f"cost {rule}: {s.costs.get(rule)} != {want} recomputed")
+    if s.objective != sum(s.costs.values()):
+        err.append(f"objective {s.objective} != the sum of its parts {sum(s.costs.values())}")
+    return err
+
+
+def solved(p: Problem) -> Solution:
+    s = greedy_solve(p)
+    errors = problems_of(p, s)
+    assert not errors, "\n".join(errors)
+    return s
+
+
+def served_by(s: Solution) -> dict[int, int]:
+    return {j: r.vehicle for r in s.routes for j in r.visits}
+
+
+def test_serves_everything_that_fits_at_the_cheapest_place() -> None:
+    s = solved(make([van(), van(home=HOME2)], [job(NEAR), job(MID2), job(NEAR2)]))
+    # NEAR and NEAR2 are on the way of the van at km 0; MID2 (km 8) is next to the van at km 10.
+    assert served_by(s) == {0: 0, 2: 0, 1: 1}
+    assert sorted(s.routes[0].visits) == [0, 2]
+    assert s.costs[TRAVEL] == 2 * 2000 + 2 * 2000  # both vans drive out and back
+
+
+def test_required_skill_binds_and_is_the_reason_when_nobody_has_it() -> None:
+    vans = [van(skills=frozenset({0})), van(home=HOME2, skills=frozenset({1}))]
+    s = solved(make(vans, [job(NEAR, skills=frozenset({1})), job(NEAR, skills=frozenset({2}))], num_skills=3))
+    assert served_by(s) == {0: 1}  # the far van, the only one with skill 1
+    assert s.unassigned[0][0] == 1
+    assert s.unassigned[0][1].rule == REQUIRED_SKILL
+    assert s.unassigned[0][1].skill == 2
+
+
+def test_appointment_window_is_kept_and_unreachable_ones_are_left_out() -> None:
+    s = solved(make([van()], [job(MID, window=(h(10), h(10.5))), job(VERY_FAR, window=(h(8), h(8.5)))]))
+    assert served_by(s) == {0: 0}
+    assert s.routes[0].starts == (h(10),)
+    assert s.unassigned[0][0] == 1
+    assert s.unassigned[0][1].rule == FULLY_BOOKED
+
+
+def test_shift_counts_the_drive_home() -> None:
+    # 60 km out is an hour each way: a 7-hour job fits a 9-hour shift only without the return, so it does not.
+    s = solved(make([van()], [job(VERY_FAR, minutes=7 * 60 + 30)]))
+    assert s.unassigned
+    assert not s.routes[0].visits
+    assert solved(make([van()], [job(VERY_FAR, minutes=6 * 60)])).routes[0].back == h(16)
+
+
+def test_van_stock_is_used_up_along_the_route() -> None:
+    vans = [van(stock=(1,)), van(home=HOME2, stock=(1,))]
+    parts = (1,)
+    s = solved(make(vans, [job(NEAR, parts=parts), job(NEAR2, parts=parts), job(NEAR3, parts=parts, penalty=10)],
+                    num_parts=1))
+    assert sorted(served_by(s)) == [0, 1]
+    assert served_by(s)[0] != served_by(s)[1]
+    assert s.unassigned[0][0] == 2
+    lone = solved(make([van()], [job(NEAR, parts=(2,))], num_parts=1))
+    assert lone.unassigned[0][1].rule == VAN_STOCK
+    assert lone.unassigned[0][1].quantity == 2
+
+
+def test_max_orders_caps_a_route() -> None:
+    s = solved(make([van(max_visits=1)], [job(NEAR, penalty=5), job(NEAR2, penalty=9)]))
+    assert served_by(s) == {1: 0}  # the more valuable one
+    assert s.unassigned[0][1].rule == MAX_ORDERS
+
+
+def test_pinned_visit_goes_to_its_technician_even_when_another_is_closer() -> None:
+    # The visit at km 0 costs the van living there nothing, the other van 2 km more.
+    s = solved(make([van(), van(home=HOME2)], [job(NEAR, pinned=1), job(HOME)]))
+    assert served_by(s) == {0: 1, 1: 0}
+    busy = solved(make([van(end=9)], [job(NEAR, minutes=50, penalty=900), job(NEAR2, minutes=50, penalty=5, pinned=0)]))
+    assert busy.unassigned[0][0] == 1
+    assert busy.unassigned[0][1].rule == PINNED_TECHNICIAN
+
+
+def test_higher_priority_wins_when_capacity_is_short() -> None:
+    # Two hours of shift, two 80-minute jobs: only one fits; the far, valuable one beats the near, cheap one.
+    s = solved(make([van(end=10)], [job(NEAR, minutes=80, penalty=100), job(MID, minutes=80, penalty=900)]))
+    assert served_by(s) == {1: 0}
+    assert s.unassigned == ((0, s.unassigned[0][1]),)
+    assert s.costs[UNSERVED] == 100
+
+
+def test_earlier_deadline_first_within_a_priority() -> None:
+    late_soon = job(NEAR, minutes=80, deadline=h(8.5), lateness_cost=1)
+    late_later = job(NEAR2, minutes=80, deadline=h(12), lateness_cost=1)
+    s = solved(make([van(end=10)], [late_later, late_soon]))
+    assert served_by(s) == {1: 0}
+
+
+def test_lateness_is_costed_per_second() -> None:
+    s = solved(make([van()], [job(MID, deadline=h(8), lateness_cost=3)]))
+    assert s.costs[RESPONSE_DEADLINE] == 3 * 5 * 60  # leaves at 08:00, 5 km = 5 min late
+
+
+def test_break_lies_between_services_inside_its_window() -> None:
+    lunch = Break(earliest_start=h(12), latest_end=h(13.5), duration=30 * 60)
+    visits = [job(NEAR + k % 3, minutes=90) for k in range(5)]
+    s = solved(make([van(break_=lunch)], visits))
+    r = s.routes[0]
+    assert len(r.visits) == 5
+    assert r.break_start is not None
+    assert h(12) <= r.break_start <= h(13)
+
+
+def test_break_is_due_even_when_the_work_ends_before_its_window() -> None:
+    lunch = Break(earliest_start=h(12), latest_end=h(14), duration=30 * 60)
+    r = solved(make([van(break_=lunch)], [job(NEAR)])).routes[0]
+    assert r.break_start == h(12)
+    assert r.back == h(12.5)
+
+
+def test_break_falls_back_to_an_earlier_leg_when_the_late_one_breaks_a_window() -> None:
+    # Lunch 12:00-14:00 for 30 min. A must start 12:20-12:40 (60 min), B 13:30-13:40. Taking the break as
+    # late as possible (before B) makes B start 13:50; taking it before A (12:00-12:30) keeps both.
+    lunch = Break(earliest_start=h(12), latest_end=h(14), duration=30 * 60)
+    a = job(NEAR, minutes=60, penalty=900, window=(h(12 + 20 / 60), h(12 + 40 / 60)))
+    b = job(MID, minutes=10, penalty=800, window=(h(13.5), h(13 + 40 / 60)))
+    r = solved(make([van(break_=lunch)], [a, b])).routes[0]
+    assert r.visits == (0, 1)
+    assert r.break_start is not None
+    assert r.break_start + 30 * 60 <= r.starts[0]
+
+
+def test_same_input_same_plan() -> None:
+    p = make([van(), van(home=HOME2)], [job(k % 8 + 1, minutes=20 + k) for k in range(12)])
+    assert greedy_solve(p).routes == greedy_solve(p).routes
+
+
+@st.composite
+def tiny_problems(draw: st.DrawFn) -> Problem:
+    n_veh = draw(st.integers(1, 3))
+    vehicles = []
+    for _ in range(n_veh):
+        start = draw(st.sampled_from([7, 8, 9]))
+        brk = None
+        if draw(st.booleans()):
+            e = draw(st.sampled_from([11, 11.5, 12, 12.5]))
+            brk = Break(earliest_start=h(e), latest_end=h(e + draw(st.sampled_from([0.5, 1, 2]))),
+                        duration=draw(st.sampled_from([15, 30])) * 60)
+        vehicles.append(van(home=draw(st.sampled_from([HOME, HOME2])), start=start,
+                            end=start + draw(st.sampled_from([4, 6, 9])),
+                            skills=frozenset(draw(st.sets(st.integers(0, 1)))),
+                            stock=(draw(st.integers(0, 3)),), break_=brk,
+                            max_visits=draw(st.one_of(st.none(), st.integers(0, 4)))))
+    visits = []
+    for _ in range(draw(st.integers(1, 9))):
+        window = None
+        if draw(st.booleans()):
+            lo = draw(st.sampled_from([8, 9, 10, 11, 12, 13, 14]))
+            window = (h(lo), h(lo + draw(st.sampled_from([0, 0.25, 1, 3]))))
+        visits.append(job(draw(st.integers(1, len(KM) - 1)), minutes=draw(st.sampled_from([10, 30, 60, 120])),
+                          penalty=draw(st.sampled_from([3, 10, 30, 100])) * 1000,
+                          window=window, deadline=h(draw(st.sampled_from([6, 9, 12]))),
+                          lateness_cost=draw(st.sampled_from([0, 1, 5])),
+                          skills=frozenset(draw(st.sets(st.integers(0, 1), max_size=1))),
+                          parts=(draw(st.integers(0, 1)),),
+                          pinned=draw(st.one_of(st.none(), st.integers(0, n_veh - 1)))))
+    return make(vehicles, visits, num_skills=2, num_parts=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tiny_problems())
+def test_every_greedy_schedule_is_consistent(p: Problem) -> None:
+    solved(p)
