@@ -1,0 +1,72 @@
+"""Deployment settings: one pydantic-settings class, read from the environment (and an optional .env file).
+
+Solver weights and SLA hours are not here: they are checked solver parameters (dispatch.domain.Policy) that a
+planner tunes; this class only holds what differs between deployments.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatch.domain import Policy, TravelModel
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER_SECRET = "changethis"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # The embedded default: a SQLite file in the working directory, created on first start.
+    database_url: str = "sqlite:///./dispatch.sqlite"
+    secret_key: str = PLACEHOLDER_SECRET
+    access_token_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)  # one working day
+
+    # repeated failed logins of one user name inside the window are refused with 429 until it has passed
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+
+    # request limits: bodies bigger than these get 413; a CSV import holds at most import_max_rows rows
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    max_upload_bytes: int = Field(default=10_000_000, ge=1_000)
+    import_max_rows: int = Field(default=20_000, ge=1)
+
+    solver_time_limit: float = Field(default=10.0, gt=0)
+    road_factor: float = Field(default=1.3, ge=1.0)
+    speed_kmh: float = Field(default=40.0, gt=0)
+
+    run_migrations_on_startup: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.secret_key == PLACEHOLDER_SECRET:
+            if self.environment not in ("development", "test"):
+                raise ValueError(
+                    f"SECRET_KEY is the placeholder {PLACEHOLDER_SECRET!r}; set it (e.g. `openssl rand -hex 32`) "
+                    f"when ENVIRONMENT={self.environment}"
+                )
+            log.warning("SECRET_KEY is the placeholder %r: fine for %s, never for production",
+                        PLACEHOLDER_SECRET, self.environment)
+        elif len(self.secret_key) < 32 and self.environment == "production":
+            raise ValueError("SECRET_KEY must be at least 32 characters when ENVIRONMENT=production")
+        return self
+
+    @property
+    def travel_model(self) -> TravelModel:
+        return TravelModel(road_factor=self.road_factor, speed_kmh=self.speed_kmh)
+
+    def policy(self) -> Policy:
+        """The default solver policy of this deployment (plan requests may override parts of it)."""
+        return Policy(travel=self.travel_model, time_limit=self.solver_time_limit)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Customers: where orders come from, with optional contract response deadlines."""

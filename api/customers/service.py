@@ -1,0 +1,51 @@
+"""Customers: plain functions over a Session, keyword-only, no HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from api.customers.models import Customer
+from api.customers.schemas import CustomerCreate, CustomerUpdate
+from api.errors import ConflictError, InvalidInputError, NotFoundError
+from api.paging import PageParams, paginate
+
+
+def _values(data: CustomerCreate | CustomerUpdate, *, unset: bool) -> dict[str, Any]:
+    return data.model_dump(mode="json", exclude_unset=unset)
+
+
+def get(session: Session, *, customer_id: str) -> Customer:
+    row = session.get(Customer, customer_id)
+    if row is None:
+        raise NotFoundError(f"customer {customer_id!r} not found")
+    return row
+
+
+def list_page(session: Session, *, page: PageParams, q: str | None = None) -> tuple[list[Customer], int]:
+    stmt = select(Customer).order_by(Customer.id)
+    if q:
+        stmt = stmt.where(or_(Customer.name.ilike(f"%{q}%"), Customer.id.ilike(f"{q}%")))
+    return paginate(session, stmt, page)
+
+
+def create(session: Session, *, data: CustomerCreate) -> Customer:
+    if session.get(Customer, data.id) is not None:
+        raise ConflictError(f"customer {data.id!r} already exists")
+    row = Customer(**_values(data, unset=False))
+    session.add(row)
+    session.commit()
+    return row
+
+
+def update(session: Session, *, customer_id: str, data: CustomerUpdate) -> Customer:
+    row = get(session, customer_id=customer_id)
+    for name, value in _values(data, unset=True).items():
+        if value is None and name == "name":
+            raise InvalidInputError("name: may not be null",
+                               errors=[{"loc": ["body", "name"], "msg": "may not be null", "type": "value_error"}])
+        setattr(row, name, value)
+    session.commit()
+    return row

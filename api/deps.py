@@ -1,0 +1,69 @@
+"""Dependencies of the views as Annotated aliases: SessionDep, SettingsDep, CurrentUser and role guards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.auth.models import Role, User
+from api.auth.security import decode_access_token
+from api.config import Settings
+from api.db import Session
+from api.errors import ForbiddenError, UnauthorizedError
+
+API_PREFIX = "/api/v1"
+TOKEN_URL = f"{API_PREFIX}/auth/token"
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _session(request: Request) -> Iterator[Session]:
+    # one session per request; services commit their one transaction, anything left open is rolled back
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionDep = Annotated[Session, Depends(_session)]
+TokenDep = Annotated[str, Depends(OAuth2PasswordBearer(tokenUrl=TOKEN_URL))]
+
+
+def _current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    subject = decode_access_token(token, secret_key=settings.secret_key)
+    user = session.get(User, int(subject)) if subject.isdigit() else None
+    if user is None or not user.is_active:
+        raise UnauthorizedError("the user of this token does not exist or is inactive")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]
+
+
+def allow(*roles: Role) -> Any:
+    """A dependency that lets only `roles` through (403 otherwise) and returns the user."""
+    names = {r.value for r in roles}
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in names:
+            raise ForbiddenError(f"role {user.role} may not do this (allowed: {', '.join(sorted(names))})")
+        return user
+
+    return Depends(check)
+
+
+# Who may do what, named once; views take one of these instead of CurrentUser.
+D, T, S, P = Role.dispatcher, Role.technician, Role.storekeeper, Role.planner
+AnyRole = Annotated[User, allow(D, T, S, P)]
+Staff = Annotated[User, allow(D, S, P)]  # everyone but technicians: sees all technicians' data
+Dispatcher = Annotated[User, allow(D)]
+Storekeeper = Annotated[User, allow(S)]
+
+
+def technician_scope(user: User) -> str | None:
+    """The technician id a user is limited to (object-level authorization), None for staff."""
+    return user.technician_id if user.role == Role.technician.value else None

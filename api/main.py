@@ -1,0 +1,99 @@
+"""The FastAPI application: settings, database, migrations at start-up, routers and error mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.auth.views import router as auth_router
+from api.config import Settings, get_settings
+from api.customers.views import router as customers_router
+from api.db import make_engine, make_sessionmaker, upgrade
+from api.deps import API_PREFIX
+from api.orders.views import router as orders_router
+from api.parts.views import locations_router, parts_router
+from api.technicians.views import router as technicians_router
+
+log = logging.getLogger(__name__)
+
+
+class BodyLimit:
+    """Refuses request bodies over a limit with 413, by Content-Length or while the body streams in.
+
+    Uploads (paths ending in /import) get the larger `upload_limit`.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, upload_limit: int) -> None:
+        self.app, self.limit, self.upload_limit = app, limit, upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_limit if scope["path"].endswith("/import") else self.limit
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            body = json.dumps({"detail": f"request body is larger than {limit} bytes"}).encode()
+            await send({"type": "http.response.start", "status": 413,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:  # a body sent without Content-Length (chunked)
+                raise HTTPException(413, f"request body is larger than {limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] | None = None) -> FastAPI:
+    """The service over `settings.database_url`; `engine_args` go to the engine (tests pass a schema)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, **(engine_args or {}))
+        if settings.run_migrations_on_startup:
+            upgrade(engine)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Dispatch",
+        summary="Field-technician dispatch: technicians, customers, repair orders, parts and stock.",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
+    for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
+                   locations_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Alembic migrations: they own the schema; start-up runs them (api.db.upgrade)."""

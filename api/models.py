@@ -1,0 +1,10 @@
+"""Every table of the service, so that Alembic and the tests see one complete metadata."""
+
+from api.auth.models import LoginFailure, User
+from api.customers.models import Customer
+from api.db import Base
+from api.orders.models import Order
+from api.parts.models import Part, StockLocation
+from api.technicians.models import Technician
+
+__all__ = ["Base", "Customer", "LoginFailure", "Order", "Part", "StockLocation", "Technician", "User"]

@@ -1,0 +1,1 @@
+"""Repair orders: create, update, cancel, list with filters and paging, bulk import of the CSV contract."""

@@ -1,0 +1,110 @@
+"""Bulk import of orders.csv (the CSV contract): all or nothing, every bad cell reported at once.
+
+The file is read by dispatch.io exactly as `dispatch solve` reads it, so the API and the CLI accept and refuse
+the same files with the same messages. Then the database adds its own checks (ids already taken, pins to
+unknown technicians); only when the whole file is good is anything written, in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.customers.models import Customer
+from api.errors import InvalidInputError
+from api.orders.models import Order, OrderStatus
+from api.technicians.models import Technician
+from dispatch import domain
+from dispatch.errors import CellError, InputError
+from dispatch.io import read_orders_csv
+
+
+def safe_name(filename: str | None, default: str = "orders.csv") -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename or "").name)[:100].lstrip(".")
+    return name or default
+
+
+def customer_id_for(name: str) -> str:
+    """A stable id for a customer the CSV names but the database does not know yet."""
+    return "C-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def _rows_of_ids(content: bytes) -> dict[str, int]:
+    # spreadsheet row of each order id, for the database's own errors (the file has already been read once)
+    reader = csv.reader(io.StringIO(content.decode("utf-8-sig")))
+    header = [h.strip().lower() for h in next(reader, [])]
+    col = header.index("id")
+    return {r[col].strip(): n for n, r in enumerate(reader, start=2) if len(r) > col and r[col].strip()}
+
+
+def _invalid(errors: list[CellError]) -> InvalidInputError:
+    listed = [{"file": e.file, "row": e.row, "column": e.column, "value": e.value, "message": e.message}
+              for e in sorted(errors, key=CellError.sort_key)]
+    return InvalidInputError(f"{len(listed)} bad cell(s); nothing was imported", errors=listed)
+
+
+def parse(content: bytes, *, filename: str, plan_date: date) -> tuple[domain.Order, ...]:
+    with tempfile.TemporaryDirectory(prefix="dispatch-import-") as tmp:
+        path = Path(tmp) / filename
+        path.write_bytes(content)
+        try:
+            return read_orders_csv(path, plan_date)
+        except InputError as e:
+            raise _invalid(list(e.errors)) from None
+
+
+def import_orders(session: Session, *, content: bytes, filename: str | None, plan_date: date,
+                  max_rows: int) -> tuple[list[Order], list[str]]:
+    """Create every order of the file, or none: (orders, ids of customers created on the way)."""
+    name = safe_name(filename)
+    orders = parse(content, filename=name, plan_date=plan_date)
+    if len(orders) > max_rows:
+        raise _invalid([CellError(name, None, None, None, f"{len(orders)} orders; at most {max_rows} per import")])
+    rows_of = _rows_of_ids(content)
+    ids = [o.id for o in orders]
+    taken = set(session.scalars(select(Order.id).where(Order.id.in_(ids))))
+    pins = {o.pinned_technician for o in orders if o.pinned_technician}
+    known_techs = set(session.scalars(select(Technician.id).where(Technician.id.in_(pins)))) if pins else set()
+    errors: list[CellError] = []
+    for o in orders:
+        row = rows_of.get(o.id)
+        if o.id in taken:
+            errors.append(CellError(name, row, "id", o.id, f"order {o.id!r} already exists"))
+        if o.pinned_technician and o.pinned_technician not in known_techs:
+            errors.append(CellError(name, row, "pinned_technician", o.pinned_technician,
+                                    f"pinned_technician {o.pinned_technician!r} is not a known technician"))
+    if errors:
+        raise _invalid(errors)
+
+    # the CSV names customers; link to one with that id or name, else add one at the order's place
+    names = {o.customer for o in orders}
+    by_id = {c.id: c.id for c in session.scalars(select(Customer).where(Customer.id.in_(names)))}
+    by_name = {c.name: c.id for c in session.scalars(select(Customer).where(Customer.name.in_(names)))}
+    created_customers: list[str] = []
+    rows: list[Order] = []
+    for o in orders:
+        cid = by_id.get(o.customer) or by_name.get(o.customer)
+        if cid is None:
+            cid = customer_id_for(o.customer)
+            if session.get(Customer, cid) is None:
+                session.add(Customer(id=cid, name=o.customer[:200], lat=o.lat, lon=o.lon))
+                created_customers.append(cid)
+            by_name[o.customer] = cid
+        rows.append(Order(
+            id=o.id, customer_id=cid, lat=o.lat, lon=o.lon, priority=o.priority.value,
+            required_skills=sorted(o.required_skills), duration_min=o.duration_min, created_at=o.created_at,
+            window_start=o.window_start, window_end=o.window_end, required_parts=dict(o.required_parts),
+            pinned_technician_id=o.pinned_technician, status=OrderStatus.open.value, source=f"import:{name}",
+        ))
+    session.flush()  # customers first: orders refer to them
+    session.add_all(rows)
+    session.commit()
+    return rows, created_customers

@@ -1,0 +1,52 @@
+"""Repair order rows. `created_at` is the order's own creation time: it starts the response clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base
+
+
+class OrderStatus(StrEnum):
+    # later issues add the states of a visit (planned, on the way, done, ...) after `open`
+    open = "open"
+    cancelled = "cancelled"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("lat BETWEEN -90 AND 90", name="lat"),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="lon"),
+        CheckConstraint("priority IN ('P1', 'P2', 'P3', 'P4')", name="priority"),
+        CheckConstraint("duration_min >= 0", name="duration_min"),
+        CheckConstraint("window_start IS NULL OR window_end IS NULL OR window_end >= window_start", name="window"),
+        Index("ix_orders_status_priority_created", "status", "priority", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), ForeignKey("customers.id", ondelete="RESTRICT"),
+                                             index=True)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    address: Mapped[str | None] = mapped_column(String(300))
+    priority: Mapped[str] = mapped_column(String(2))
+    required_skills: Mapped[list[str]]
+    duration_min: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    window_start: Mapped[datetime | None] = mapped_column(DateTime)
+    window_end: Mapped[datetime | None] = mapped_column(DateTime)
+    required_parts: Mapped[dict[str, int]]
+    pinned_technician_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("technicians.id", ondelete="RESTRICT"), index=True)
+    notes: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.open.value)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(200), default="api")  # "api" or "import:<file name>"
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())

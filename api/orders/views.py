@@ -1,0 +1,79 @@
+"""HTTP routes of repair orders: thin, roles checked here, rules in the service and the importer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+
+from api.deps import AnyRole, Dispatcher, SessionDep, SettingsDep, technician_scope
+from api.errors import PayloadTooLargeError
+from api.orders import importer, service
+from api.orders.models import OrderStatus
+from api.orders.schemas import ImportResult, OrderCancel, OrderCreate, OrderRead, OrderUpdate
+from api.paging import Page, PageDep
+from dispatch.domain import Priority
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+IdQuery = Annotated[str | None, Query(max_length=64)]
+
+
+@router.get("", response_model=Page[OrderRead])
+def list_orders(
+    session: SessionDep, user: AnyRole, page: PageDep,
+    status_: Annotated[list[OrderStatus], Query(alias="status", max_length=4)] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query(max_length=4)] = [],  # noqa: B006
+    customer_id: IdQuery = None,
+    technician_id: Annotated[str | None, Query(max_length=64, description="pinned to this technician")] = None,
+    skill: Annotated[str | None, Query(max_length=64, description="needs this skill tag")] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    sort: service.Sort = "priority",
+) -> Page[OrderRead]:
+    """Orders with filters and paging; a technician sees only their own."""
+    rows, total = service.list_page(
+        session, page=page, scope=technician_scope(user), status=status_, priority=priority,
+        customer_id=customer_id, technician_id=technician_id, skill=skill, created_from=created_from,
+        created_to=created_to, sort=sort,
+    )
+    return Page[OrderRead](items=[OrderRead.model_validate(r) for r in rows], total=total,
+                           limit=page.limit, offset=page.offset)
+
+
+@router.post("", response_model=OrderRead, status_code=status.HTTP_201_CREATED)
+def create_order(session: SessionDep, _user: Dispatcher, body: OrderCreate) -> OrderRead:
+    return OrderRead.model_validate(service.create(session, data=body, now=datetime.now().replace(microsecond=0)))
+
+
+@router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
+def import_orders(
+    session: SessionDep, settings: SettingsDep, _user: Dispatcher,
+    file: Annotated[UploadFile, File(description="orders.csv of the CSV contract")],
+    plan_date: Annotated[date, Query(description="the date HH:MM windows fall on")],
+) -> ImportResult:
+    """Import orders.csv: all or nothing; a bad file gets 422 listing every bad cell (row, column, value)."""
+    # a plain def: the route runs in the thread pool, so reading the spooled file and the database may block
+    content = file.file.read(settings.max_upload_bytes + 1)
+    if len(content) > settings.max_upload_bytes:
+        raise PayloadTooLargeError(f"file is larger than {settings.max_upload_bytes} bytes")
+    rows, customers = importer.import_orders(session, content=content, filename=file.filename,
+                                             plan_date=plan_date, max_rows=settings.import_max_rows)
+    return ImportResult(created=len(rows), order_ids=[r.id for r in rows], customers_created=customers)
+
+
+@router.get("/{order_id}", response_model=OrderRead)
+def get_order(session: SessionDep, user: AnyRole, order_id: str) -> OrderRead:
+    return OrderRead.model_validate(service.get(session, order_id=order_id, scope=technician_scope(user)))
+
+
+@router.patch("/{order_id}", response_model=OrderRead)
+def update_order(session: SessionDep, _user: Dispatcher, order_id: str, body: OrderUpdate) -> OrderRead:
+    return OrderRead.model_validate(service.update(session, order_id=order_id, data=body))
+
+
+@router.post("/{order_id}/cancel", response_model=OrderRead)
+def cancel_order(session: SessionDep, _user: Dispatcher, order_id: str, body: OrderCancel) -> OrderRead:
+    row = service.cancel(session, order_id=order_id, reason=body.reason, now=datetime.now().replace(microsecond=0))
+    return OrderRead.model_validate(row)
