@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
@@ -12,13 +12,14 @@ from dispatch.io import cells
 from dispatch.io.read import ORDER_COLUMNS, TECHNICIAN_COLUMNS, PathLike
 
 
-def _infer_date(times: Iterable[datetime | None]) -> date | None:
-    # A midnight may be "24:00" of the day before, so it only counts when nothing else does.
-    given = [t for t in times if t is not None]
-    plain = [t.date() for t in given if t.time() != datetime.min.time()]
-    if plain:
-        return min(plain)
-    return min(((t - timedelta(microseconds=1)).date() for t in given), default=None)
+def _infer_date(starts: Iterable[datetime | None], ends: Iterable[datetime | None]) -> date | None:
+    """The plan date the times lie on, when the caller did not say: the earliest date any of them names.
+
+    A midnight is ambiguous: as a start it is 00:00 of its date, as an end it is 24:00 of the day before.
+    """
+    dates = [t.date() for t in starts if t is not None]
+    dates += [(t - timedelta(microseconds=1)).date() if t.time() == time() else t.date() for t in ends if t is not None]
+    return min(dates, default=None)
 
 
 def _time(value: datetime | None, plan_date: date | None) -> str:
@@ -38,7 +39,8 @@ def _coord(value: float) -> str:
 
 def technicians_to_frame(technicians: Sequence[Technician], plan_date: date | None = None) -> pd.DataFrame:
     """One row per technician, exactly the contract's columns, every cell the string the CSV holds."""
-    plan_date = plan_date or _infer_date(t.shift_start for t in technicians)
+    plan_date = plan_date or _infer_date([x for t in technicians for x in (t.shift_start, t.break_start)],
+                                         [x for t in technicians for x in (t.shift_end, t.break_end)])
     rows = [
         [t.id, t.name, cells.format_tags(t.skills), _coord(t.home_lat), _coord(t.home_lon),
          _time(t.shift_start, plan_date), _time(t.shift_end, plan_date), _time(t.break_start, plan_date),
@@ -50,7 +52,7 @@ def technicians_to_frame(technicians: Sequence[Technician], plan_date: date | No
 
 def orders_to_frame(orders: Sequence[Order], plan_date: date | None = None) -> pd.DataFrame:
     """One row per order, exactly the contract's columns, every cell the string the CSV holds."""
-    plan_date = plan_date or _infer_date(t for o in orders for t in (o.window_start, o.window_end))
+    plan_date = plan_date or _infer_date([o.window_start for o in orders], [o.window_end for o in orders])
     rows = [
         [o.id, o.customer, _coord(o.lat), _coord(o.lon), cells.format_priority(o.priority),
          cells.format_tags(o.required_skills), str(o.duration_min), cells.format_datetime(o.created_at),
