@@ -12,12 +12,15 @@ Decisions the contract leaves open, in one place:
 - `duration_min` must be > 0; `max_orders` and `break_minutes` >= 0.
 - `created_at` may lie on an earlier day but not after the plan date; UTC offsets are refused (no zone info).
 - The break's `break_minutes` must fit inside both its window and the shift, or the technician is unusable.
-- Blank rows are skipped (their numbers still count); a row with more cells than the header is an error.
+- Blank rows are skipped (their numbers still count); a row with more cells than the header is an error (an
+  unquoted comma in a name shifts every later cell, even when the surplus cell is empty); missing trailing
+  cells are empty.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -48,34 +51,39 @@ ORDER_COLUMNS = (
 
 # --- tables: header + numbered records of stripped strings ---------------------------------------------------
 
+@dataclass(frozen=True)
+class _Record:
+    number: int  # spreadsheet row
+    values: dict[str, str]  # contract column -> stripped cell text
+    parse: bool = True  # False for a row already reported as a whole (its cells are not where they belong)
+
+
 @dataclass
 class _Table:
     source: str
-    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    records: list[_Record] = field(default_factory=list)
     missing: frozenset[str] = frozenset()
     errors: list[CellError] = field(default_factory=list)
     readable: bool = True  # False when the file itself could not be read: skip checks against it
 
     def raw_ids(self) -> set[str]:
-        return {cells_["id"] for _, cells_ in self.rows if cells_.get("id")}
+        return {r.values["id"] for r in self.records if r.values.get("id")}
+
+    @classmethod
+    def failed(cls, source: str, message: str) -> _Table:
+        return cls(source, errors=[CellError(source, None, None, None, message)], readable=False)
 
 
-def _tabulate(source: str, records: Iterable[tuple[int, list[str]]], expected: tuple[str, ...]) -> _Table:
+def _tabulate(source: str, rows: Iterable[list[str]], expected: tuple[str, ...]) -> _Table:
+    """`rows` are the header then the data rows, as a spreadsheet numbers them from 1."""
     table = _Table(source)
-    it = iter(records)
-    header_row = next(it, None)
-    if header_row is None:
-        table.errors.append(CellError(source, None, None, None,
-                                      f"is empty; expected a header row with {', '.join(expected)}"))
-        table.readable = False
-        return table
-    _, raw_header = header_row
-    header = [h.replace("\ufeff", "").strip().lower() for h in raw_header]
+    it = enumerate(rows, start=1)
+    first = next(it, None)
+    if first is None:
+        return _Table.failed(source, f"is empty; expected a header row with {', '.join(expected)}")
+    header = [h.replace("\ufeff", "").strip().lower() for h in first[1]]
     if len(header) == 1 and any(sep in header[0] for sep in ";\t"):
-        table.errors.append(CellError(source, 1, None, None,
-                                      "the header is a single cell; columns must be separated by commas"))
-        table.readable = False
-        return table
+        return _Table.failed(source, "has its header in a single cell; columns must be separated by commas")
     position: dict[str, int] = {}
     for k, name in enumerate(header):
         if name in position and name in expected:
@@ -83,12 +91,11 @@ def _tabulate(source: str, records: Iterable[tuple[int, list[str]]], expected: t
                                           f"column {name} appears twice (columns {position[name] + 1} and {k + 1})"))
         position.setdefault(name, k)
     table.missing = frozenset(c for c in expected if c not in position)
-    for c in expected:
-        if c in table.missing:
-            table.errors.append(CellError(source, None, c, None, f"required column {c} is missing"))
+    table.errors += [CellError(source, None, c, None, f"required column {c} is missing")
+                     for c in expected if c in table.missing]
     wanted = [(c, position[c]) for c in expected if c in position]
-    for number, record in it:
-        values = [v.strip() for v in record]
+    for number, row in it:
+        values = [v.strip() for v in row]
         if not any(values):
             continue  # a blank row
         if len(values) > len(header):
@@ -96,30 +103,37 @@ def _tabulate(source: str, records: Iterable[tuple[int, list[str]]], expected: t
                 source, number, None, None,
                 f"has {len(values)} cells but the header has {len(header)} (a comma inside an unquoted text cell?)",
             ))
-            # keep only the id, so duplicate and pin checks stay quiet about this row
-            if "id" in position:
-                table.rows.append((number, {"id": values[position["id"]], "__skip__": "1"}))
+            # keep the id only, so duplicate and pin checks stay quiet about this row
+            kept = {"id": values[position["id"]]} if "id" in position else {}
+            table.records.append(_Record(number, kept, parse=False))
             continue
         values += [""] * (len(header) - len(values))
-        table.rows.append((number, {c: values[k] for c, k in wanted}))
+        table.records.append(_Record(number, {c: values[k] for c, k in wanted}))
     return table
+
+
+def _text_table(content: bytes, source: str, expected: tuple[str, ...]) -> _Table:
+    try:
+        # utf-8-sig drops the byte-order mark spreadsheets put in front of "CSV UTF-8" files
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return _Table.failed(source, f"is not UTF-8 text (byte {e.start}); save it as 'CSV UTF-8'")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        return _Table.failed(source, f"is not a readable CSV file: {e}")
+    return _tabulate(source, rows, expected)
 
 
 def _csv_table(path: PathLike, expected: tuple[str, ...]) -> _Table:
     source = Path(path).name or str(path)
     try:
-        # utf-8-sig drops the byte-order mark spreadsheets put in front of "CSV UTF-8" files
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            records = list(enumerate(csv.reader(f), start=1))
+        content = Path(path).read_bytes()
     except FileNotFoundError:
-        return _Table(source, errors=[CellError(source, None, None, None, f"file not found: {path}")],
-                      readable=False)
-    except UnicodeDecodeError as e:
-        msg = f"is not UTF-8 text (byte {e.start}); save it as 'CSV UTF-8'"
-        return _Table(source, errors=[CellError(source, None, None, None, msg)], readable=False)
-    except (OSError, csv.Error) as e:
-        return _Table(source, errors=[CellError(source, None, None, None, f"cannot be read: {e}")], readable=False)
-    return _tabulate(source, records, expected)
+        return _Table.failed(source, f"file not found: {path}")
+    except OSError as e:
+        return _Table.failed(source, f"cannot be read: {e.strerror or e}")
+    return _text_table(content, source, expected)
 
 
 def _cell_text(value: Any) -> str:
@@ -146,8 +160,8 @@ def _cell_text(value: Any) -> str:
 
 
 def _frame_table(frame: pd.DataFrame, source: str, expected: tuple[str, ...]) -> _Table:
-    header = (1, [str(c) for c in frame.columns])
-    body = ((k + 2, [_cell_text(v) for v in row]) for k, row in enumerate(frame.itertuples(index=False, name=None)))
+    header = [str(c) for c in frame.columns]
+    body = ([_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None))
     return _tabulate(source, [header, *body], expected)
 
 
@@ -291,15 +305,15 @@ def _order(row: _Row, plan_date: date) -> Order | None:
 def _rows(table: _Table, plan_date: date, make: Callable[[_Row, date], T | None]) -> list[T]:
     out: list[T] = []
     first_row: dict[str, int] = {}
-    for number, values in table.rows:
-        row = _Row(table, number, values)
-        item_id = values.get("id", "")
+    for record in table.records:
+        row = _Row(table, record.number, record.values)
+        item_id = record.values.get("id", "")
         if item_id:
             if item_id in first_row:
                 row.fail("id", f"id {item_id!r} is duplicated: also on row {first_row[item_id]}")
             else:
-                first_row[item_id] = number
-        if "__skip__" in values:
+                first_row[item_id] = record.number
+        if not record.parse:
             continue
         item = make(row, plan_date)
         if item is not None and not row.bad:
@@ -317,11 +331,11 @@ def _pins(orders_table: _Table, technicians_table: _Table) -> None:
     if not technicians_table.readable or "id" in technicians_table.missing:
         return  # the technicians file already failed; unknown-pin errors would only be noise
     known = technicians_table.raw_ids()
-    for number, values in orders_table.rows:
-        pinned = values.get("pinned_technician", "")
-        if pinned and pinned not in known and "__skip__" not in values:
+    for record in orders_table.records:
+        pinned = record.values.get("pinned_technician", "")
+        if pinned and pinned not in known and record.parse:
             orders_table.errors.append(CellError(
-                orders_table.source, number, "pinned_technician", pinned,
+                orders_table.source, record.number, "pinned_technician", pinned,
                 f"pinned_technician {pinned!r} is not a technician of {technicians_table.source}",
             ))
 
@@ -357,6 +371,22 @@ def read_orders_csv(path: PathLike, plan_date: date) -> tuple[Order, ...]:
 def read_day(technicians_csv: PathLike, orders_csv: PathLike, plan_date: date) -> Day:
     """Both files of the contract, with the checks across them; every error of both in one InputError."""
     return _day(_csv_table(technicians_csv, TECHNICIAN_COLUMNS), _csv_table(orders_csv, ORDER_COLUMNS), plan_date)
+
+
+def technicians_from_csv_bytes(content: bytes, plan_date: date, source: str = "technicians.csv") -> tuple[Technician, ...]:
+    """An uploaded technicians.csv (the API's import), read exactly as `read_technicians_csv` reads a file."""
+    table = _text_table(content, source, TECHNICIAN_COLUMNS)
+    techs = _rows(table, plan_date, _technician)
+    _check(table)
+    return tuple(techs)
+
+
+def orders_from_csv_bytes(content: bytes, plan_date: date, source: str = "orders.csv") -> tuple[Order, ...]:
+    """An uploaded orders.csv (the API's import), read exactly as `read_orders_csv` reads a file."""
+    table = _text_table(content, source, ORDER_COLUMNS)
+    orders = _rows(table, plan_date, _order)
+    _check(table)
+    return tuple(orders)
 
 
 def technicians_from_frame(frame: pd.DataFrame, plan_date: date, source: str = "technicians") -> tuple[Technician, ...]:

@@ -16,11 +16,13 @@ from dispatch.io import (
     TECHNICIAN_COLUMNS,
     day_from_frames,
     day_to_frames,
+    orders_from_csv_bytes,
     orders_from_frame,
     orders_to_frame,
     read_day,
     read_orders_csv,
     read_technicians_csv,
+    technicians_from_csv_bytes,
     technicians_from_frame,
     technicians_to_frame,
     write_day,
@@ -372,6 +374,16 @@ def test_all_errors_of_both_files_at_once_in_order(files):
     ]
 
 
+def test_uploaded_bytes_read_like_files():
+    content = (DATA / "orders_small.csv").read_bytes()
+    assert orders_from_csv_bytes(content, PLAN_DATE) == read_orders_csv(DATA / "orders_small.csv", PLAN_DATE)
+    techs = technicians_from_csv_bytes((DATA / "technicians_small.csv").read_bytes(), PLAN_DATE)
+    assert [t.id for t in techs] == ["T1", "T2"]
+    bad = content.replace(b"45.7620", b"123.4")
+    e = only_error(lambda: orders_from_csv_bytes(bad, PLAN_DATE, source="upload.csv"))
+    assert str(e) == "upload.csv row 2, column lat, value '123.4': lat is outside -90..90"
+
+
 def test_single_file_readers(files):
     t, o = files(orders=[{"pinned_technician": "T9"}])
     assert read_technicians_csv(t, PLAN_DATE)[0].id == "T1"
@@ -448,3 +460,10 @@ def test_frames_of_single_lists_round_trip():
     assert technicians_from_frame(technicians_to_frame(techs), PLAN_DATE) == techs
     orders = (make_order("O1", priority="P1"),)
     assert orders_from_frame(orders_to_frame(orders), date(2026, 11, 24)) == orders
+
+
+def test_frames_read_by_plain_pandas_read_csv_give_the_same_day(tmp_path):
+    # planners often load with pd.read_csv's defaults: floats, ints, NaN for empty cells
+    day = generate_day(orders=30, technicians=4, seed=5, plan_date=PLAN_DATE)
+    write_day(day, tmp_path / "t.csv", tmp_path / "o.csv")
+    assert day_from_frames(pd.read_csv(tmp_path / "t.csv"), pd.read_csv(tmp_path / "o.csv"), PLAN_DATE) == day
