@@ -26,6 +26,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -206,23 +207,9 @@ def _hhmm(value: datetime, plan_date: date) -> str:
     return cells.format_time(value, plan_date)
 
 
-def _technician(row: _Row, plan_date: date) -> Technician | None:
-    at = lambda text: cells.parse_time(text, plan_date)  # noqa: E731
-    tech_id = row.get("id", str, required=True)
-    skills = row.get("skills", cells.parse_tags)
-    home_lat = row.get("home_lat", cells.parse_latitude, required=True)
-    home_lon = row.get("home_lon", cells.parse_longitude, required=True)
-    shift_start = row.get("shift_start", at, required=True)
-    shift_end = row.get("shift_end", at, required=True)
-    break_start = row.get("break_start", at)
-    break_end = row.get("break_end", at)
-    break_minutes = row.get("break_minutes", cells.parse_int)
-    max_orders = row.get("max_orders", cells.parse_int)
-    van_stock = row.get("van_stock", lambda t: cells.parse_parts(t, min_qty=0))
-
-    if shift_start is not None and shift_end is not None and shift_end < shift_start:
-        row.fail("shift_end", f"shift_end {_hhmm(shift_end, plan_date)} is before shift_start "
-                              f"{_hhmm(shift_start, plan_date)}")
+def _check_break(row: _Row, plan_date: date, shift_start: datetime | None, shift_end: datetime | None,
+                 break_start: datetime | None, break_end: datetime | None, break_minutes: int | None) -> None:
+    """A break is all three of break_start, break_end, break_minutes or none; it must fit its window and shift."""
     for col, val, other in (("break_start", break_start, "break_end"), ("break_end", break_end, "break_start")):
         if val is not None and not row.text(other):
             row.fail(col, f"{col} is given without {other}")
@@ -247,6 +234,26 @@ def _technician(row: _Row, plan_date: date) -> Technician | None:
                 shift = f"{_hhmm(shift_start, plan_date)}-{_hhmm(shift_end, plan_date)}"
                 row.fail("break_minutes", f"break of {break_minutes} min does not fit inside both the break "
                                           f"window {window} and the shift {shift}")
+
+
+def _technician(row: _Row, plan_date: date) -> Technician | None:
+    at = partial(cells.parse_time, plan_date=plan_date)
+    tech_id = row.get("id", str, required=True)
+    skills = row.get("skills", cells.parse_tags)
+    home_lat = row.get("home_lat", cells.parse_latitude, required=True)
+    home_lon = row.get("home_lon", cells.parse_longitude, required=True)
+    shift_start = row.get("shift_start", at, required=True)
+    shift_end = row.get("shift_end", at, required=True)
+    break_start = row.get("break_start", at)
+    break_end = row.get("break_end", at)
+    break_minutes = row.get("break_minutes", cells.parse_int)
+    max_orders = row.get("max_orders", cells.parse_int)
+    van_stock = row.get("van_stock", lambda t: cells.parse_parts(t, min_qty=0))
+
+    if shift_start is not None and shift_end is not None and shift_end < shift_start:
+        row.fail("shift_end", f"shift_end {_hhmm(shift_end, plan_date)} is before shift_start "
+                              f"{_hhmm(shift_start, plan_date)}")
+    _check_break(row, plan_date, shift_start, shift_end, break_start, break_end, break_minutes)
     if max_orders is not None and max_orders < 0:
         row.fail("max_orders", f"max_orders {max_orders} is negative")
 
@@ -265,7 +272,7 @@ def _technician(row: _Row, plan_date: date) -> Technician | None:
 
 
 def _order(row: _Row, plan_date: date) -> Order | None:
-    at = lambda text: cells.parse_time(text, plan_date)  # noqa: E731
+    at = partial(cells.parse_time, plan_date=plan_date)
     order_id = row.get("id", str, required=True)
     lat = row.get("lat", cells.parse_latitude, required=True)
     lon = row.get("lon", cells.parse_longitude, required=True)
