@@ -86,3 +86,13 @@ def test_priorities_scale_drop_penalties_to_vroom_range() -> None:
 def test_vroom_solve_returns_the_solution() -> None:
     p = make([van()], [job(NEAR), job(MID)])
     assert sorted(served_by(vroom_solve(p, exploration_level=1))) == [0, 1]
+
+
+def test_vroom_plan_of_a_generated_day_passes_the_independent_checker() -> None:
+    from dispatch.build import build_problem, to_plan
+    from dispatch.scenarios import DEFAULT_DATE, generate_day
+    from tests.factories import assert_valid
+
+    day = generate_day(orders=40, technicians=5, seed=2, plan_date=DEFAULT_DATE, city="lyon")
+    built = build_problem(day)
+    assert_valid(day, to_plan(built, solved(built.problem)))
