@@ -75,8 +75,8 @@ def build_model(
     _required_skill_and_pinned_technician(model, allowed)
     _appointment_window(model, tables)
     _break(model, node_service)
-    _van_stock(model, tables)
-    _max_orders(model)
+    _van_stock(model, tables, allowed)
+    _max_orders(model, allowed)
     # Soft rules.
     _response_deadline_and_unserved(model, tables)
     _travel(model, node_locs)
@@ -142,12 +142,14 @@ def _break(model: Model, node_service: np.ndarray) -> None:
         model.breaks[k] = interval
 
 
-def _van_stock(model: Model, tables: Tables) -> None:
+def _van_stock(model: Model, tables: Tables, allowed: BoolArray) -> None:
     offered = list(model.offered)
-    need = tables.parts[offered] if offered else tables.parts[:0]
+    need = tables.parts[offered]
+    may = allowed[offered].astype(np.int64)  # m x K
     homes = model.manager.GetNumberOfNodes() - len(offered)
     for p in range(model.problem.num_parts):
-        if not need.size or not need[:, p].any():
+        # Only when some van could be asked for more than it carries.
+        if not (may.T @ need[:, p] > tables.stock[:, p]).any():
             continue
         demand = [int(q) for q in need[:, p]] + [0] * homes
         cb = model.routing.RegisterUnaryTransitVector(demand)
@@ -156,11 +158,13 @@ def _van_stock(model: Model, tables: Tables) -> None:
         model.dimensions.append(f"stock {p}")
 
 
-def _max_orders(model: Model) -> None:
+def _max_orders(model: Model, allowed: BoolArray) -> None:
     vehicles = model.problem.vehicles
-    if all(v.max_visits is None for v in vehicles):
-        return
     m = len(model.offered)
+    candidates = allowed[list(model.offered)].sum(axis=0)  # visits each vehicle may take
+    # Only when some technician could be given more visits than their cap.
+    if not any(v.max_visits is not None and v.max_visits < candidates[k] for k, v in enumerate(vehicles)):
+        return
     homes = model.manager.GetNumberOfNodes() - m
     cb = model.routing.RegisterUnaryTransitVector([1] * m + [0] * homes)
     caps = [m if v.max_visits is None else v.max_visits for v in vehicles]

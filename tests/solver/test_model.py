@@ -7,6 +7,7 @@ FAR 30, VERY_FAR 60. distance_cost 1 per metre unless stated.
 from __future__ import annotations
 
 from solver import Break
+from solver.model import build_model
 from solver.problem import (
     BREAK,
     FULLY_BOOKED,
@@ -18,6 +19,8 @@ from solver.problem import (
     VAN_STOCK,
     WORKLOAD_BALANCE,
 )
+from solver.reasons import screen
+from solver.tables import tables_of
 from tests.solver.conftest import HOME2, MID, MID2, NEAR, NEAR2, VERY_FAR, hours, job, problem, run, tech
 
 
@@ -223,3 +226,33 @@ def test_workload_balance_reports_the_spread_it_could_not_avoid() -> None:
     s2 = run(problem([tech(), tech()], [job(NEAR, minutes=60)], balance_cost=10))
     assert s2.costs[WORKLOAD_BALANCE] == 37_200
     assert s2.costs[TRAVEL] == 2000
+
+
+# --- a rule is only in the model when the data needs it (STYLE rule 5) ---------------------------------
+
+
+def built(p):  # type: ignore[no-untyped-def]
+    t = tables_of(p)
+    sc = screen(p, t)
+    return build_model(p, t, [j for j in range(len(p.visits)) if j not in sc.reasons], sc.allowed)
+
+
+def test_plain_day_has_only_the_time_dimension() -> None:
+    m = built(problem([tech(stock=(5,), max_visits=9)], [job(NEAR, parts=(1,)), job(NEAR2)]))
+    assert m.dimensions == ["time"]
+    assert m.breaks == {}
+
+
+def test_binding_data_adds_stock_caps_breaks_and_balance() -> None:
+    lunch = Break(hours(12), hours(13), 1800)
+    p = problem([tech(stock=(1,), max_visits=1, break_=lunch), tech()], [job(NEAR, parts=(1,)), job(NEAR2, parts=(1,))],
+                balance_cost=1)
+    m = built(p)
+    assert m.dimensions == ["time", "stock 0", "count", "work"]
+    assert list(m.breaks) == [0]
+
+
+def test_times_before_midnight_shift_the_model_origin() -> None:
+    # A night shift from 22:00 the day before: model time 0 is that shift start.
+    m = built(problem([tech(shift=(-2, 6))], [job(NEAR)]))
+    assert (m.origin, m.horizon) == (-hours(2), hours(8))

@@ -110,3 +110,10 @@ def test_reported_objective_never_exceeds_leaving_everything_out() -> None:
     p = random_day(11)
     s = solve(p, time_limit=5.0, params=SolveParams(solution_limit=15))
     assert s.objective <= sum(x.drop_penalty or 0 for x in p.visits)
+
+
+def test_a_shift_starting_the_day_before_solves_in_negative_seconds() -> None:
+    # Shift 22:00 (yesterday) to 06:00; the job's window opens 23:00 yesterday = -3600 s.
+    s = run(problem([tech(shift=(-2, 6))], [job(NEAR, window=(-hours(1), hours(1)))]))
+    assert s.routes[0].starts == (-hours(1),)
+    assert s.routes[0].depart == -hours(1) - 60
