@@ -1,8 +1,8 @@
 """Reading the CSV contract (files or pandas frames) into domain objects, reporting every bad cell at once.
 
-Both paths reduce the input to the same thing first: a header and records of stripped strings, each record
-numbered as a spreadsheet shows it (header row 1, first data row 2). For a DataFrame the numbering is that of
-the same frame written as a CSV file. Nothing is returned when anything is wrong: `InputError` lists it all.
+Both paths reduce the input to the same thing first (`dispatch.io.tables`): a header and records of stripped
+strings, each numbered as a spreadsheet shows it (header row 1, first data row 2; for a DataFrame, as the
+frame written as CSV). Nothing is returned when anything is wrong: `InputError` lists it all.
 
 Decisions the contract leaves open, in one place:
 - Every contract column must be present (in any order; names are trimmed and lower-cased); extra columns are
@@ -19,16 +19,10 @@ Decisions the contract leaves open, in one place:
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 
@@ -36,134 +30,17 @@ from dispatch.domain import Day, Order, Technician
 from dispatch.errors import CellError, InputError
 from dispatch.io import cells
 from dispatch.io.cells import BadCellError
+from dispatch.io.tables import (
+    ORDER_COLUMNS,
+    TECHNICIAN_COLUMNS,
+    PathLike,
+    Table,
+    csv_table,
+    frame_table,
+    text_table,
+)
 
 T = TypeVar("T")
-PathLike = str | os.PathLike[str]
-
-TECHNICIAN_COLUMNS = (
-    "id", "name", "skills", "home_lat", "home_lon", "shift_start", "shift_end",
-    "break_start", "break_end", "break_minutes", "max_orders", "van_stock",
-)
-ORDER_COLUMNS = (
-    "id", "customer", "lat", "lon", "priority", "required_skills", "duration_min", "created_at",
-    "window_start", "window_end", "required_parts", "pinned_technician",
-)
-
-
-# --- tables: header + numbered records of stripped strings ---------------------------------------------------
-
-@dataclass(frozen=True)
-class _Record:
-    number: int  # spreadsheet row
-    values: dict[str, str]  # contract column -> stripped cell text
-    parse: bool = True  # False for a row already reported as a whole (its cells are not where they belong)
-
-
-@dataclass
-class _Table:
-    source: str
-    records: list[_Record] = field(default_factory=list)
-    missing: frozenset[str] = frozenset()
-    errors: list[CellError] = field(default_factory=list)
-    readable: bool = True  # False when the file itself could not be read: skip checks against it
-
-    def raw_ids(self) -> set[str]:
-        return {r.values["id"] for r in self.records if r.values.get("id")}
-
-    @classmethod
-    def failed(cls, source: str, message: str) -> _Table:
-        return cls(source, errors=[CellError(source, None, None, None, message)], readable=False)
-
-
-def _tabulate(source: str, rows: Iterable[list[str]], expected: tuple[str, ...]) -> _Table:
-    """`rows` are the header then the data rows, as a spreadsheet numbers them from 1."""
-    table = _Table(source)
-    it = enumerate(rows, start=1)
-    first = next(it, None)
-    if first is None:
-        return _Table.failed(source, f"is empty; expected a header row with {', '.join(expected)}")
-    header = [h.replace("\ufeff", "").strip().lower() for h in first[1]]
-    if len(header) == 1 and any(sep in header[0] for sep in ";\t"):
-        return _Table.failed(source, "has its header in a single cell; columns must be separated by commas")
-    position: dict[str, int] = {}
-    for k, name in enumerate(header):
-        if name in position and name in expected:
-            table.errors.append(CellError(source, 1, name, None,
-                                          f"column {name} appears twice (columns {position[name] + 1} and {k + 1})"))
-        position.setdefault(name, k)
-    table.missing = frozenset(c for c in expected if c not in position)
-    table.errors += [CellError(source, None, c, None, f"required column {c} is missing")
-                     for c in expected if c in table.missing]
-    wanted = [(c, position[c]) for c in expected if c in position]
-    for number, row in it:
-        values = [v.strip() for v in row]
-        if not any(values):
-            continue  # a blank row
-        if len(values) > len(header):
-            table.errors.append(CellError(
-                source, number, None, None,
-                f"has {len(values)} cells but the header has {len(header)} (a comma inside an unquoted text cell?)",
-            ))
-            # keep the id only, so duplicate and pin checks stay quiet about this row
-            kept = {"id": values[position["id"]]} if "id" in position else {}
-            table.records.append(_Record(number, kept, parse=False))
-            continue
-        values += [""] * (len(header) - len(values))
-        table.records.append(_Record(number, {c: values[k] for c, k in wanted}))
-    return table
-
-
-def _text_table(content: bytes, source: str, expected: tuple[str, ...]) -> _Table:
-    try:
-        # utf-8-sig drops the byte-order mark spreadsheets put in front of "CSV UTF-8" files
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        return _Table.failed(source, f"is not UTF-8 text (byte {e.start}); save it as 'CSV UTF-8'")
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as e:
-        return _Table.failed(source, f"is not a readable CSV file: {e}")
-    return _tabulate(source, rows, expected)
-
-
-def _csv_table(path: PathLike, expected: tuple[str, ...]) -> _Table:
-    source = Path(path).name or str(path)
-    try:
-        content = Path(path).read_bytes()
-    except FileNotFoundError:
-        return _Table.failed(source, f"file not found: {path}")
-    except OSError as e:
-        return _Table.failed(source, f"cannot be read: {e.strerror or e}")
-    return _text_table(content, source, expected)
-
-
-def _cell_text(value: Any) -> str:
-    """A frame cell as the text a CSV file would hold; planners' frames may hold numbers, sets, timestamps."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, (bool, int)):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (datetime, time, date)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return cells.format_parts({str(k): v for k, v in value.items()})
-    if isinstance(value, (set, frozenset, list, tuple)):
-        return ";".join(sorted(str(v) for v in value))
-    if hasattr(value, "item"):  # numpy scalars
-        return _cell_text(value.item())
-    return str(value)
-
-
-def _frame_table(frame: pd.DataFrame, source: str, expected: tuple[str, ...]) -> _Table:
-    header = [str(c) for c in frame.columns]
-    body = ([_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None))
-    return _tabulate(source, [header, *body], expected)
 
 
 # --- one row -------------------------------------------------------------------------------------------------
@@ -171,7 +48,7 @@ def _frame_table(frame: pd.DataFrame, source: str, expected: tuple[str, ...]) ->
 class _Row:
     """Parses the cells of one record, recording a CellError for each bad cell instead of stopping."""
 
-    def __init__(self, table: _Table, number: int, values: dict[str, str]) -> None:
+    def __init__(self, table: Table, number: int, values: dict[str, str]) -> None:
         self.table, self.number, self.values = table, number, values
         self.bad = False
 
@@ -309,7 +186,7 @@ def _order(row: _Row, plan_date: date) -> Order | None:
         return None
 
 
-def _rows(table: _Table, plan_date: date, make: Callable[[_Row, date], T | None]) -> list[T]:
+def _rows(table: Table, plan_date: date, make: Callable[[_Row, date], T | None]) -> list[T]:
     out: list[T] = []
     first_row: dict[str, int] = {}
     for record in table.records:
@@ -328,13 +205,13 @@ def _rows(table: _Table, plan_date: date, make: Callable[[_Row, date], T | None]
     return out
 
 
-def _check(*tables: _Table) -> None:
+def _check(*tables: Table) -> None:
     errors = [e for t in tables for e in sorted(t.errors, key=lambda e: -1 if e.row is None else e.row)]
     if errors:
         raise InputError(errors)
 
 
-def _pins(orders_table: _Table, technicians_table: _Table) -> None:
+def _pins(orders_table: Table, technicians_table: Table) -> None:
     if not technicians_table.readable or "id" in technicians_table.missing:
         return  # the technicians file already failed; unknown-pin errors would only be noise
     known = technicians_table.raw_ids()
@@ -347,7 +224,7 @@ def _pins(orders_table: _Table, technicians_table: _Table) -> None:
             ))
 
 
-def _day(technicians: _Table, orders: _Table, plan_date: date) -> Day:
+def _day(technicians: Table, orders: Table, plan_date: date) -> Day:
     techs = _rows(technicians, plan_date, _technician)
     order_list = _rows(orders, plan_date, _order)
     _pins(orders, technicians)
@@ -361,7 +238,7 @@ def _day(technicians: _Table, orders: _Table, plan_date: date) -> Day:
 # --- public API ----------------------------------------------------------------------------------------------
 
 def read_technicians_csv(path: PathLike, plan_date: date) -> tuple[Technician, ...]:
-    table = _csv_table(path, TECHNICIAN_COLUMNS)
+    table = csv_table(path, TECHNICIAN_COLUMNS)
     techs = _rows(table, plan_date, _technician)
     _check(table)
     return tuple(techs)
@@ -369,7 +246,7 @@ def read_technicians_csv(path: PathLike, plan_date: date) -> tuple[Technician, .
 
 def read_orders_csv(path: PathLike, plan_date: date) -> tuple[Order, ...]:
     """Orders alone; pins are checked against the technicians only by `read_day`."""
-    table = _csv_table(path, ORDER_COLUMNS)
+    table = csv_table(path, ORDER_COLUMNS)
     orders = _rows(table, plan_date, _order)
     _check(table)
     return tuple(orders)
@@ -377,12 +254,12 @@ def read_orders_csv(path: PathLike, plan_date: date) -> tuple[Order, ...]:
 
 def read_day(technicians_csv: PathLike, orders_csv: PathLike, plan_date: date) -> Day:
     """Both files of the contract, with the checks across them; every error of both in one InputError."""
-    return _day(_csv_table(technicians_csv, TECHNICIAN_COLUMNS), _csv_table(orders_csv, ORDER_COLUMNS), plan_date)
+    return _day(csv_table(technicians_csv, TECHNICIAN_COLUMNS), csv_table(orders_csv, ORDER_COLUMNS), plan_date)
 
 
 def technicians_from_csv_bytes(content: bytes, plan_date: date, source: str = "technicians.csv") -> tuple[Technician, ...]:
     """An uploaded technicians.csv (the API's import), read exactly as `read_technicians_csv` reads a file."""
-    table = _text_table(content, source, TECHNICIAN_COLUMNS)
+    table = text_table(content, source, TECHNICIAN_COLUMNS)
     techs = _rows(table, plan_date, _technician)
     _check(table)
     return tuple(techs)
@@ -390,21 +267,21 @@ def technicians_from_csv_bytes(content: bytes, plan_date: date, source: str = "t
 
 def orders_from_csv_bytes(content: bytes, plan_date: date, source: str = "orders.csv") -> tuple[Order, ...]:
     """An uploaded orders.csv (the API's import), read exactly as `read_orders_csv` reads a file."""
-    table = _text_table(content, source, ORDER_COLUMNS)
+    table = text_table(content, source, ORDER_COLUMNS)
     orders = _rows(table, plan_date, _order)
     _check(table)
     return tuple(orders)
 
 
 def technicians_from_frame(frame: pd.DataFrame, plan_date: date, source: str = "technicians") -> tuple[Technician, ...]:
-    table = _frame_table(frame, source, TECHNICIAN_COLUMNS)
+    table = frame_table(frame, source, TECHNICIAN_COLUMNS)
     techs = _rows(table, plan_date, _technician)
     _check(table)
     return tuple(techs)
 
 
 def orders_from_frame(frame: pd.DataFrame, plan_date: date, source: str = "orders") -> tuple[Order, ...]:
-    table = _frame_table(frame, source, ORDER_COLUMNS)
+    table = frame_table(frame, source, ORDER_COLUMNS)
     orders = _rows(table, plan_date, _order)
     _check(table)
     return tuple(orders)
@@ -412,5 +289,5 @@ def orders_from_frame(frame: pd.DataFrame, plan_date: date, source: str = "order
 
 def day_from_frames(technicians: pd.DataFrame, orders: pd.DataFrame, plan_date: date, *,
                     sources: tuple[str, str] = ("technicians", "orders")) -> Day:
-    return _day(_frame_table(technicians, sources[0], TECHNICIAN_COLUMNS),
-                _frame_table(orders, sources[1], ORDER_COLUMNS), plan_date)
+    return _day(frame_table(technicians, sources[0], TECHNICIAN_COLUMNS),
+                frame_table(orders, sources[1], ORDER_COLUMNS), plan_date)

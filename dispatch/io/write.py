@@ -9,7 +9,7 @@ import pandas as pd
 
 from dispatch.domain import Day, Order, Technician
 from dispatch.io import cells
-from dispatch.io.read import ORDER_COLUMNS, TECHNICIAN_COLUMNS, PathLike
+from dispatch.io.tables import ORDER_COLUMNS, TECHNICIAN_COLUMNS, PathLike
 
 
 def _infer_date(starts: Iterable[datetime | None], ends: Iterable[datetime | None]) -> date | None:
