@@ -24,6 +24,7 @@ _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
 _INT = re.compile(r"[+-]?[0-9]+(?:\.0*)?")  # "60.0" is accepted: spreadsheets export whole numbers that way
 _QTY = re.compile(r"[+-]?[0-9]+")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?")
+_DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PRIORITIES = {p.value: p for p in Priority}
 
 
@@ -104,7 +105,7 @@ def parse_time(text: str, plan_date: date) -> datetime:
         if h > 23 or mi > 59 or s > 59:
             raise BadCellError("is not a time of day between 00:00 and 24:00")
         return datetime.combine(plan_date, time(h, mi, s, micro))
-    if "-" in text:  # a date-time, as pandas hands Timestamps over
+    if _DATE_PREFIX.match(text):  # a date-time, as pandas hands Timestamps over
         value = parse_datetime(text)
         if value.date() == plan_date or value == midnight + timedelta(days=1):
             return value

@@ -194,10 +194,21 @@ def test_unparseable_number(files, value, hint):
     assert hint in e.message
 
 
-@pytest.mark.parametrize("value", ["8h", "25:00", "12:60", "24:30", "noon", "12.30", "2026-11-25T08:00"])
-def test_unparseable_or_foreign_time(files, value):
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("8h", "not a time like 08:30"), ("-1:00", "not a time like 08:30"), ("8:00 AM", "not a time like 08:30"),
+    ("25:00", "between 00:00 and 24:00"), ("12:60", "between 00:00 and 24:00"), ("24:30", "between 00:00 and 24:00"),
+    ("2026-11-25T08:00", "not on the plan date 2026-11-24"), ("2026-11-24T08:00+01:00", "UTC offset"),
+])
+def test_unparseable_or_foreign_time(files, value, fragment):
     e = bad_tech(files, shift_start=value)
     assert (e.row, e.column, e.value) == (2, "shift_start", value)
+    assert fragment in e.message
+
+
+def test_time_given_as_a_date_time_on_the_plan_date(files):
+    t, o = files(techs=[{"shift_start": "2026-11-24T07:45", "shift_end": "2026-11-25T00:00"}])
+    (tech,) = read_day(t, o, PLAN_DATE).technicians
+    assert (tech.shift_start, tech.shift_end) == (at("07:45"), datetime(2026, 11, 25))
 
 
 def test_required_cell_empty(files):
