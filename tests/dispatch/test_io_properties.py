@@ -131,7 +131,7 @@ def _check_day_or_input_error(call):
     assert all(str(err) for err in errors)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(techs=_rows(TECHNICIAN_COLUMNS, cellish), orders=_rows(ORDER_COLUMNS, cellish),
        drop=st.one_of(st.none(), st.sampled_from(ORDER_COLUMNS)))
 def test_garbage_files_raise_only_input_error(tmp_path, techs, orders, drop):
@@ -141,7 +141,7 @@ def test_garbage_files_raise_only_input_error(tmp_path, techs, orders, drop):
     _check_day_or_input_error(lambda: read_day(tmp_path / "t.csv", tmp_path / "o.csv", PLAN_DATE))
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_raise_only_input_error(tmp_path, blob):
     (tmp_path / "t.csv").write_bytes(blob)
@@ -154,7 +154,7 @@ typed_cell = st.one_of(cellish, st.none(), st.floats(), st.integers(), st.boolea
                        st.frozensets(st.text(max_size=5), max_size=3))
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(techs=st.lists(st.tuples(*[typed_cell] * len(TECHNICIAN_COLUMNS)), max_size=3),
        orders=st.lists(st.tuples(*[typed_cell] * len(ORDER_COLUMNS)), max_size=3))
 def test_garbage_frames_raise_only_input_error(techs, orders):
@@ -180,7 +180,7 @@ def _mutated(base: dict[str, str]):
         lambda changes: base | changes)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(techs=st.lists(_mutated(TECH_ROW), max_size=3), orders=st.lists(_mutated(ORDER_ROW), max_size=3))
 def test_near_valid_frames_give_a_day_or_input_error(techs, orders):
     t = pd.DataFrame(techs, columns=list(TECHNICIAN_COLUMNS), dtype=object)
