@@ -1,11 +1,15 @@
-"""The `dispatch` executable: the domain's commands (dispatch/cli.py) plus, later, the service's."""
+"""The `dispatch` executable: the domain's commands (dispatch/cli.py) plus the service's (api/commands.py)."""
 
 from __future__ import annotations
 
+from api.commands import serve, users_app
 from dispatch.cli import app
 from dispatch.cli import main as _main
 
 __all__ = ["app", "main"]
+
+app.command()(serve)
+app.add_typer(users_app, name="user")
 
 
 def main() -> None:

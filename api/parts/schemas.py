@@ -5,13 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.parts.models import LocationKind
 
 PartId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^;:,\s]+$")]
 LocationId = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Cost = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+CENT = Decimal("0.01")
+# money is kept to the cent, so 400 and 400.00 are the same price and read back alike
+Cost = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(lambda d: d.quantize(CENT))]
 
 
 class PartCreate(BaseModel):
