@@ -15,7 +15,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
@@ -62,8 +62,8 @@ def parse(content: bytes, *, filename: str, plan_date: date) -> tuple[domain.Ord
 
 
 def import_orders(session: Session, *, content: bytes, filename: str | None, plan_date: date,
-                  max_rows: int) -> tuple[list[Order], list[str]]:
-    """Create every order of the file, or none: (orders, ids of customers created on the way)."""
+                  max_rows: int) -> tuple[list[str], list[str]]:
+    """Create every order of the file, or none: (order ids, ids of customers created on the way)."""
     name = safe_name(filename)
     orders = parse(content, filename=name, plan_date=plan_date)
     if len(orders) > max_rows:
@@ -89,7 +89,7 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
     by_id = {c.id: c.id for c in session.scalars(select(Customer).where(Customer.id.in_(names)))}
     by_name = {c.name: c.id for c in session.scalars(select(Customer).where(Customer.name.in_(names)))}
     created_customers: list[str] = []
-    rows: list[Order] = []
+    values: list[dict[str, object]] = []
     for o in orders:
         cid = by_id.get(o.customer) or by_name.get(o.customer)
         if cid is None:
@@ -98,13 +98,14 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
                 session.add(Customer(id=cid, name=o.customer[:200], lat=o.lat, lon=o.lon))
                 created_customers.append(cid)
             by_name[o.customer] = cid
-        rows.append(Order(
+        values.append(dict(
             id=o.id, customer_id=cid, lat=o.lat, lon=o.lon, priority=o.priority.value,
             required_skills=sorted(o.required_skills), duration_min=o.duration_min, created_at=o.created_at,
             window_start=o.window_start, window_end=o.window_end, required_parts=dict(o.required_parts),
             pinned_technician_id=o.pinned_technician, status=OrderStatus.open.value, source=f"import:{name}",
         ))
     session.flush()  # customers first: orders refer to them
-    session.add_all(rows)
+    # one multi-row INSERT per batch instead of a unit of work per object: 20,000 rows in about a second
+    session.execute(insert(Order), values)
     session.commit()
-    return rows, created_customers
+    return [o.id for o in orders], created_customers

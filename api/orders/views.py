@@ -58,9 +58,9 @@ def import_orders(
     content = file.file.read(settings.max_upload_bytes + 1)
     if len(content) > settings.max_upload_bytes:
         raise PayloadTooLargeError(f"file is larger than {settings.max_upload_bytes} bytes")
-    rows, customers = importer.import_orders(session, content=content, filename=file.filename,
+    ids, customers = importer.import_orders(session, content=content, filename=file.filename,
                                              plan_date=plan_date, max_rows=settings.import_max_rows)
-    return ImportResult(created=len(rows), order_ids=[r.id for r in rows], customers_created=customers)
+    return ImportResult(created=len(ids), order_ids=ids, customers_created=customers)
 
 
 @router.get("/{order_id}", response_model=OrderRead)

@@ -1,0 +1,44 @@
+"""Settings refuse unsafe values instead of running with them."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from api.config import PLACEHOLDER_SECRET, Settings
+
+
+def test_the_placeholder_secret_is_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY is the placeholder"):
+        Settings(environment="production", secret_key=PLACEHOLDER_SECRET, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        Settings(environment="production", secret_key="short", _env_file=None)  # type: ignore[call-arg]
+    ok = Settings(environment="production", secret_key="k" * 40, _env_file=None)  # type: ignore[call-arg]
+    assert ok.secret_key == "k" * 40
+
+
+def test_development_and_test_accept_the_placeholder() -> None:
+    for env in ("development", "test"):
+        s = Settings(environment=env, secret_key=PLACEHOLDER_SECRET, _env_file=None)  # type: ignore[call-arg]
+        assert s.secret_key == PLACEHOLDER_SECRET
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db/x")
+    monkeypatch.setenv("SOLVER_TIME_LIMIT", "3.5")
+    monkeypatch.setenv("ROAD_FACTOR", "1.5")
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.database_url == "postgresql+psycopg://u@db/x"
+    assert s.policy().time_limit == 3.5
+    assert s.travel_model.road_factor == 1.5
+
+
+def test_defaults_are_an_sqlite_file_and_the_design_travel_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "ROAD_FACTOR", "SPEED_KMH", "SOLVER_TIME_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.database_url == "sqlite:///./dispatch.sqlite"
+    assert (s.travel_model.road_factor, s.travel_model.speed_kmh) == (1.3, 40.0)
+    with pytest.raises(ValidationError):
+        Settings(road_factor=0.9, _env_file=None)  # type: ignore[call-arg]
