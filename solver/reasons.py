@@ -29,6 +29,8 @@ from solver.tables import BoolArray, Tables
 
 # How many of the cheapest insertion positions (by travel) get a full schedule check per dropped visit.
 _CANDIDATES = 24
+# How many vehicles (those with the cheapest insertion by travel) always get their best position checked.
+_VEHICLES = 12
 
 
 @dataclass(frozen=True)
@@ -121,9 +123,9 @@ def explain_dropped(
         mask = np.isin(pv, vehicles)
         cand = np.flatnonzero(mask)
         cand = cand[np.argsort(extra[cand], kind="stable")]
-        # The globally cheapest few, plus each vehicle's cheapest position.
+        # The globally cheapest few, plus the cheapest position of each of the nearest few vehicles.
         _, first = np.unique(pv[cand], return_index=True)
-        cand = np.union1d(cand[:_CANDIDATES], cand[first])
+        cand = np.union1d(cand[:_CANDIDATES], cand[np.sort(first)[:_VEHICLES]])
         best: tuple[int, int, int, tuple[str, ...]] | None = None
         for c in cand:
             k, at = int(pv[c]), int(pi[c])
