@@ -98,7 +98,8 @@ def _no_stock(t: Tables, j: int, qualified: np.ndarray) -> Reason:
 def explain_dropped(
     problem: Problem, t: Tables, screening: Screening, routes: Sequence[Sequence[int]], dropped: Sequence[int]
 ) -> dict[int, Reason]:
-    """A FULLY_BOOKED (or MAX_ORDERS) reason per dropped visit, with its cheapest insertion."""
+    """A FULLY_BOOKED reason per dropped visit (MAX_ORDERS when every qualified vehicle is at its cap,
+    PINNED_TECHNICIAN when pinned), with its cheapest insertion and the rules that insertion breaks."""
     dist = problem.distances
     # Every insertion position of every route as one (vehicle, position, from-location, to-location) table.
     pos_vehicle, pos_index, pos_from, pos_to = [], [], [], []
@@ -142,6 +143,8 @@ def explain_dropped(
             for k in vehicles
         )
         rule = MAX_ORDERS if vehicles and full else FULLY_BOOKED
+        if problem.visits[j].pinned is not None:
+            rule = PINNED_TECHNICIAN  # the dispatcher's pin is what keeps it off every other route
         if best is None:
             out[j] = Reason(rule, vehicles=vehicles)
         else:

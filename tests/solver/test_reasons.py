@@ -150,3 +150,13 @@ def test_screening_of_a_day_with_no_technicians() -> None:
     p = problem([], [job(NEAR)])
     s = run(p)
     assert s.unassigned == ((0, Reason(FULLY_BOOKED)),)
+
+
+def test_pinned_technician_whose_day_is_full() -> None:
+    # Pinned to vehicle 0, whose 90-min shift already holds the more valuable 60-min job at NEAR2.
+    p = problem(
+        [tech(shift=(8, 9.5)), tech()],
+        [job(NEAR, minutes=60, pinned=0), job(NEAR2, minutes=60, pinned=0, drop_penalty=2_000_000)],
+    )
+    r = reason_of(p)
+    assert (r.rule, r.vehicle, r.vehicles, r.broken) == (PINNED_TECHNICIAN, 0, (0,), (SHIFT,))
