@@ -1,4 +1,6 @@
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -158,3 +160,18 @@ def test_map_of_a_generated_day_with_a_hand_made_plan(tmp_path):
     assert len(of_type(m, folium.DivIcon)) == 9
     html = save_plan_map(day, plan, tmp_path / "small.html").read_text(encoding="utf-8")
     assert all(o.id in html for o in day.orders)
+
+
+def test_hostile_text_keeps_the_page_script_valid(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    day = make_day([make_tech("T1", name="Ana `${x}` </script><script>alert(1)</script>")],
+                   [make_order("O1", customer="L'Atelier <b>` ${alert(1)} \\` \" '"), make_order("O2")])
+    plan = Plan(PLAN_DATE, (Route("T1", (stop("O1", "09:00"),), None, 2.0),),
+                (Unassigned("O2", "bad `${a}` </script>"),))
+    html = save_plan_map(day, plan, tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html
+    script = tmp_path / "p.js"
+    script.write_text("\n".join(re.findall(r"<script>(.*?)</script>", html, re.S)), encoding="utf-8")
+    subprocess.run([node, "--check", str(script)], check=True, capture_output=True)
