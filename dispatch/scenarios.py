@@ -15,18 +15,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from dispatch.domain import Day, Order, Priority, Technician
+from dispatch.io import ORDER_COLUMNS, TECHNICIAN_COLUMNS, day_to_frames
 
-TECHNICIAN_COLUMNS = (
-    "id", "name", "skills", "home_lat", "home_lon", "shift_start", "shift_end",
-    "break_start", "break_end", "break_minutes", "max_orders", "van_stock",
-)
-ORDER_COLUMNS = (
-    "id", "customer", "lat", "lon", "priority", "required_skills", "duration_min", "created_at",
-    "window_start", "window_end", "required_parts", "pinned_technician",
-)
+__all__ = ["CITIES", "DEFAULT_DATE", "ORDER_COLUMNS", "SCENARIOS", "TECHNICIAN_COLUMNS", "day_to_frames",
+           "generate_day", "scenario"]
 
 # The plan date used when a named scenario is asked for without one: fixed, so notebooks and tests agree.
 DEFAULT_DATE = date(2026, 11, 24)
@@ -408,42 +402,3 @@ def scenario(name: str, plan_date: date | None = None) -> Day:
     if name not in SCENARIOS:
         raise ValueError(f"scenario {name!r} is not one of {', '.join(SCENARIOS)}")
     return generate_day(**SCENARIOS[name], plan_date=plan_date or DEFAULT_DATE)
-
-
-# --- frames in the CSV contract ---------------------------------------------------------------------------
-
-def _hhmm(dt: datetime | None) -> str:
-    return "" if dt is None else f"{dt:%H:%M}"
-
-
-def _tags(tags: frozenset[str]) -> str:
-    return ";".join(sorted(tags))
-
-
-def _parts(parts: Mapping[str, int]) -> str:
-    return ";".join(f"{p}:{q}" for p, q in sorted(parts.items()))
-
-
-def _opt(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _coord(x: float) -> str:
-    return f"{x:.6f}"
-
-
-def day_to_frames(day: Day) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(technicians, orders) with exactly the CSV contract's columns; every cell is the string the CSV holds."""
-    techs = pd.DataFrame(
-        [[t.id, t.name, _tags(t.skills), _coord(t.home_lat), _coord(t.home_lon), _hhmm(t.shift_start),
-          _hhmm(t.shift_end), _hhmm(t.break_start), _hhmm(t.break_end), _opt(t.break_minutes),
-          _opt(t.max_orders), _parts(t.van_stock)] for t in day.technicians],
-        columns=list(TECHNICIAN_COLUMNS), dtype=object,
-    )
-    orders = pd.DataFrame(
-        [[o.id, o.customer, _coord(o.lat), _coord(o.lon), o.priority.value, _tags(o.required_skills),
-          str(o.duration_min), o.created_at.isoformat(timespec="seconds"), _hhmm(o.window_start),
-          _hhmm(o.window_end), _parts(o.required_parts), _opt(o.pinned_technician)] for o in day.orders],
-        columns=list(ORDER_COLUMNS), dtype=object,
-    )
-    return techs, orders
