@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -72,6 +73,20 @@ class Row:
             out[f"late_{p}"] = self.late.get(p, 0)
         out["p1_late_or_unserved"] = self.p1_bad
         return out
+
+
+def code_version() -> str:
+    """The commit the run used, and whether solver/, dispatch/ or benchmarks/ had uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "solver", "dispatch", "benchmarks"],
+                               cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" with uncommitted changes in " + ", ".join(sorted({ln[3:].split("/")[0] for ln in
+                   dirty.splitlines() if ln.strip()})) if dirty.strip() else "")
 
 
 def score(day: Day, seed: int, method: str, report: CheckReport, wall: float, note: str = "") -> Row:
@@ -217,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
 
     load0 = os.getloadavg()
-    started = datetime.now()
+    started, version = datetime.now(), code_version()
     rows: list[Row] = []
     reports: list[tuple[Row, CheckReport]] = []
     for seed in args.seeds:
@@ -232,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"## {args.orders} orders x {args.technicians} technicians, {args.city}, {args.time_limit:g} s",
         "",
         f"`{cmd}`, {started:%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, load average "
-        f"{load0[0]:.1f} at start, {load1[0]:.1f} at end (machine shared).",
+        f"{load0[0]:.1f} at start, {load1[0]:.1f} at end (machine shared); code {version}.",
         "Weighted cost: DESIGN.md default weights, recomputed by dispatch.checker. VROOM ignores response deadlines.",
         "",
         *table(rows),

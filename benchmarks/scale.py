@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +33,20 @@ from dispatch.scenarios import DEFAULT_DATE, generate_day
 from solver import SolveParams, solve
 
 _OVERRUN = 1.05  # the solve call may exceed its limit by 5 % (model building, reading the routes back)
+
+
+def code_version() -> str:
+    """The commit the run used, and whether solver/, dispatch/ or benchmarks/ had uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "solver", "dispatch", "benchmarks"],
+                               cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" with uncommitted changes in " + ", ".join(sorted({ln[3:].split("/")[0] for ln in
+                   dirty.splitlines() if ln.strip()})) if dirty.strip() else "")
 
 
 def peak_mib() -> float:
@@ -84,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures: dict[str, Any] = {
         "command": "python -m benchmarks.scale " + " ".join(sys.argv[1:] if argv is None else argv),
         "date": f"{started:%Y-%m-%d %H:%M}",
+        "code": code_version(),
         "cpus": os.cpu_count(),
         "load_average_start": round(load0[0], 2),
         "load_average_end": round(os.getloadavg()[0], 2),
@@ -138,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     within_memory = figures["peak_rss_mib"] < args.memory_budget_mib
     print(f"{args.orders} orders x {args.technicians} technicians ({args.city}, day seed {args.seed}), "
           f"limit {args.time_limit:g} s; {figures['cpus']} CPUs, load {figures['load_average_start']} -> "
-          f"{figures['load_average_end']}")
+          f"{figures['load_average_end']}; code {figures['code']}")
     print(f"  generate {figures['generate_s']} s, build problem {figures['build_problem_s']} s, "
           f"solve call {figures['solve_call_s']} s ({'within' if within_time else 'OVER'} the limit), "
           f"check {figures['check_s']} s, total {figures['total_wall_s']} s")
