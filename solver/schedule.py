@@ -5,7 +5,8 @@ test insertions when explaining why a visit is left out. Pure Python over the Pr
 
 Break convention: a break taken on the leg to stop k starts at max(end of the previous service, break
 earliest start); the technician then arrives at stop k no sooner than (leg start + travel + break) and no
-sooner than the break end. So a break never overlaps a service and always fits between two stops.
+sooner than the break end. So a break never overlaps a service and always fits between two stops,
+except that a break due after the technician is already home lies after `back` (off the clock).
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def earliest(
                 end_next = ready + problem.visits[j].service
                 take = with_break <= ready or max(end_next, brk.earliest_start) + brk.duration > brk.latest_end
             if take:
-                break_start, leg_of_break, plain = bs, k, with_break
+                break_start, leg_of_break = bs, k
+                # A break that would start once the technician is home is off the clock: back stays.
+                if not (k == n and n > 0 and bs >= plain):
+                    plain = with_break
         if k == n:
             back = plain
             break

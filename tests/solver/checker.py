@@ -74,7 +74,8 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
             if x.deadline is not None and start > x.deadline:
                 late += (start - x.deadline) * x.lateness_cost
             at, left = loc, start + x.service
-        if b0 is not None and b1 is not None and not (r.depart <= b0 and b1 <= r.back):
+        # The break lies within the day, or after it (off the clock) once the technician is home.
+        if b0 is not None and b1 is not None and not (r.depart <= b0 and (b1 <= r.back or b0 >= r.back)):
             err.append(f"{tag}: break [{b0}, {b1}] outside the day [{r.depart}, {r.back}]")
         if metres != r.distance:
             err.append(f"{tag}: distance {r.distance} != {metres} recomputed")

@@ -256,3 +256,10 @@ def test_times_before_midnight_shift_the_model_origin() -> None:
     # A night shift from 22:00 the day before: model time 0 is that shift start.
     m = built(problem([tech(shift=(-2, 6))], [job(NEAR)]))
     assert (m.origin, m.horizon) == (-hours(2), hours(8))
+
+
+def test_break_due_after_the_day_is_done_does_not_delay_the_return() -> None:
+    # One job 08:01-08:31 at NEAR, home 08:32; lunch 12:00-13:00 falls after: it is off the clock.
+    s = run(problem([tech(break_=Break(hours(12), hours(13), 1800))], [job(NEAR)]))
+    r = s.routes[0]
+    assert (r.back, r.break_start) == (hours(8) + 32 * 60, hours(12))
