@@ -97,6 +97,10 @@ def _search(
     limit = max(_MIN_SEARCH, budget - (time.perf_counter() - began))
     outcome = run_search(model.routing, model.manager, problem, time_limit=limit, seed=seed, params=params)
     status, found = outcome.status, outcome.solutions_found
+    if outcome.assignment is not None and found == 0:
+        # OR-Tools hands back its all-left-out fallback when no first solution finished in time.
+        log.warning("the search found no solution within %.1f s; every visit is left out", limit)
+        status = "infeasible"
     left = budget - (time.perf_counter() - began)
     if outcome.assignment is None and left > 0 and any(problem.visits[j].drop_penalty is None for j in offered):
         log.warning("no plan serves every mandatory visit; searching again with them optional")
