@@ -1,15 +1,19 @@
-"""The parts catalogue and the places stock is kept (central stores and one van per technician).
+"""The parts catalogue, the places stock is kept (central stores and one van per technician), and the ledger.
 
-Quantities are not columns here: they will be the sum of an append-only ledger of movements per part and
-location (issue 3, item 6), which references these two tables.
+The ledger is an append-only list of movements, each carrying a positive quantity from one location to
+another; an empty side is the world outside (a supplier for a receipt, the customer's equipment for a
+consumption, a count correction for an adjustment). So the stock of part P at location L is (what came into
+L) - (what left L); `stock_balances` holds that sum, changed in the same transaction as each ledger row, with
+a CHECK that it never drops below zero.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, Timestamps
@@ -56,3 +60,70 @@ class StockLocation(Timestamps, Base):
     address: Mapped[str | None] = mapped_column(String(300))
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+
+
+class MovementKind(StrEnum):
+    receive = "receive"    # supplier -> a location
+    transfer = "transfer"  # a location -> another location (central store -> van, or back)
+    consume = "consume"    # a technician's van -> an order (names the order and the technician)
+    return_ = "return"     # a van -> a central store (unused or faulty parts brought back)
+    adjust = "adjust"      # a count correction into or out of one location, with a mandatory reason
+
+
+# the shape each kind must have, enforced by the database as well as by the service
+_SHAPE = (
+    "(kind = 'receive' AND from_location_id IS NULL AND to_location_id IS NOT NULL)"
+    " OR (kind IN ('transfer', 'return') AND from_location_id IS NOT NULL AND to_location_id IS NOT NULL"
+    " AND from_location_id <> to_location_id)"
+    " OR (kind = 'consume' AND from_location_id IS NOT NULL AND to_location_id IS NULL"
+    " AND order_id IS NOT NULL AND technician_id IS NOT NULL)"
+    " OR (kind = 'adjust' AND reason IS NOT NULL"
+    " AND (from_location_id IS NULL) <> (to_location_id IS NULL))"
+)
+
+
+class StockMovement(Base):
+    """One ledger row; rows are only ever inserted."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint(_SHAPE, name="shape"),
+        Index("ix_stock_movements_part_id_at", "part_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    part_id: Mapped[str] = mapped_column(String(64), ForeignKey("parts.id", ondelete="RESTRICT"))
+    quantity: Mapped[int]
+    from_location_id: Mapped[str | None] = mapped_column(
+        String(80), ForeignKey("stock_locations.id", ondelete="RESTRICT"), index=True)
+    to_location_id: Mapped[str | None] = mapped_column(
+        String(80), ForeignKey("stock_locations.id", ondelete="RESTRICT"), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("orders.id", ondelete="RESTRICT"),
+                                                 index=True)
+    technician_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("technicians.id", ondelete="RESTRICT"), index=True)
+    # the catalogue price when the movement was recorded, so later price changes do not rewrite old costs
+    unit_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class StockBalance(Base):
+    """The running sum of the ledger per part and location, and an optional threshold for that location."""
+
+    __tablename__ = "stock_balances"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity"),
+        CheckConstraint("low_stock_threshold IS NULL OR low_stock_threshold >= 0", name="low_stock_threshold"),
+    )
+
+    part_id: Mapped[str] = mapped_column(String(64), ForeignKey("parts.id", ondelete="RESTRICT"),
+                                         primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(80), ForeignKey("stock_locations.id", ondelete="RESTRICT"),
+                                             primary_key=True, index=True)
+    quantity: Mapped[int] = mapped_column(default=0)
+    # overrides the part's own threshold at this location (a van carries fewer than the central store)
+    low_stock_threshold: Mapped[int | None]
