@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ortools.constraint_solver import pywrapcp
 
+from solver.construct import greedy_solve
 from solver.model import Model, build_model
 from solver.params import SolveParams
 from solver.problem import (
@@ -38,6 +39,10 @@ _RELAXED_PENALTY = 10**13
 # 60 at 1,000 visits x 100 vehicles); the search never gets less than _MIN_SEARCH seconds.
 _EXPLAIN_SHARE = 0.03
 _MIN_SEARCH = 0.05
+# From this many offered visits on, OR-Tools' first-solution heuristics may not finish within a dispatch
+# time limit (1,000 visits x 100 vehicles: LOCAL_CHEAPEST_COST_INSERTION took ~60 s), so the engine also
+# builds a priority-first insertion plan (about 3 s there) and keeps whichever plan costs less.
+_CONSTRUCT_FROM = 300
 
 
 def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None) -> Solution:
@@ -52,6 +57,9 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     sequences: list[list[int]] = [[] for _ in problem.vehicles]
     break_legs: list[int | None] = [None] * len(problem.vehicles)
     status, found = "optimal", 0
+    constructed: Solution | None = None
+    if offered and problem.vehicles and _construct_too(params, len(offered)):
+        constructed = greedy_solve(problem)
     if offered and problem.vehicles:
         # The limit covers the whole call: keep a little of it for explaining what is left out.
         budget = time_limit * (1 - _EXPLAIN_SHARE) - (time.perf_counter() - began)
@@ -59,10 +67,15 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
                                                        budget=budget, seed=seed, params=params)
     searched = time.perf_counter()
     routes = tuple(_route(problem, k, seq, leg) for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
-    served = {j for seq in sequences for j in seq}
+    if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
+        log.info("the insertion plan beats the search's; keeping it")
+        routes = constructed.routes
+        status = "feasible"
+        found += 1
+    served = {j for r in routes for j in r.visits}
     dropped = [j for j in offered if j not in served]
-    reasons = dict(screening.reasons)
-    reasons.update(explain_dropped(problem, tables, screening, sequences, dropped))
+    reasons = {j: r for j, r in screening.reasons.items() if j not in served}
+    reasons.update(explain_dropped(problem, tables, screening, [list(r.visits) for r in routes], dropped))
     # Infeasible means: some mandatory visit is not served (the routes themselves keep every hard rule).
     if any(problem.visits[j].drop_penalty is None for j in reasons):
         status = "infeasible"
@@ -83,6 +96,19 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         wall_time=done - began,
         solutions_found=found,
     )
+
+
+def _construct_too(params: SolveParams, offered: int) -> bool:
+    """Construct only on large days and when no explicit first-solution strategy was asked for."""
+    return offered >= _CONSTRUCT_FROM and params.first_solution == "auto"
+
+
+def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
+    served = {j for r in routes for j in r.visits}
+    unserved = [(j, Reason(rule=UNSERVED)) for j in range(len(problem.visits)) if j not in served]
+    mandatory_left = sum(1 for j, _ in unserved if problem.visits[j].drop_penalty is None)
+    # A plan leaving out a mandatory visit loses against any plan that serves more of them.
+    return mandatory_left * _RELAXED_PENALTY + sum(_costs(problem, routes, unserved).values())
 
 
 def _search(
