@@ -18,6 +18,9 @@ B_IDS = {
     "order_id": "OB",
     "customer_id": "CB",
     "location_id": "VAN-TB",
+    "plan_id": "PLAN-B",  # plans are dispatchers' objects: a technician is refused by role
+    "visit_id": "1",  # B's visits are covered with real ids in test_visits.py
+    "alert_id": "1",
 }
 # ids of things no technician owns (a catalogue everyone reads): reads allowed, writes refused by role
 SHARED = {"part_id": "P-1"}

@@ -1,0 +1,123 @@
+"""A technician's published route: the served JSON (built once, at publish), and its iCalendar and GeoJSON forms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from icalendar import Calendar, Event, vGeo
+
+from api.customers.models import Customer
+from api.orders.models import Order
+from api.parts.models import Part
+from api.technicians.models import Technician
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds")
+
+
+def route_body(route: Mapping[str, Any], *, plan_id: str, day: date, technician: Technician,
+               orders: Mapping[str, Order], customers: Mapping[str, Customer],
+               parts: Mapping[str, Part]) -> dict[str, Any]:
+    """The route of the plan contract with what a technician needs at each stop: address, window, parts."""
+    stops = []
+    bring: dict[str, int] = {}
+    for seq, stop in enumerate(route["stops"], start=1):
+        order = orders[stop["order_id"]]
+        customer = customers.get(order.customer_id)
+        stop_parts = [{"part_id": p, "name": parts[p].name if p in parts else p, "quantity": q}
+                      for p, q in sorted(order.required_parts.items())]
+        for p, q in order.required_parts.items():
+            bring[p] = bring.get(p, 0) + q
+        stops.append({
+            "seq": seq, "order_id": order.id, "customer_id": order.customer_id,
+            "customer_name": customer.name if customer is not None else order.customer_id,
+            "phone": customer.phone if customer is not None else None,
+            "address": order.address or (customer.address if customer is not None else None),
+            "lat": order.lat, "lon": order.lon, "priority": order.priority,
+            "eta": stop["arrival"], "arrival": stop["arrival"], "start": stop["start"], "end": stop["end"],
+            "duration_min": order.duration_min,
+            "window_start": _iso(order.window_start), "window_end": _iso(order.window_end),
+            "travel_km": stop["travel_km"], "travel_minutes": stop["travel_minutes"],
+            "late_minutes": stop["late_minutes"], "required_skills": list(order.required_skills),
+            "parts": stop_parts, "notes": order.notes,
+        })
+    return {
+        "date": day.isoformat(), "plan_id": plan_id, "technician_id": technician.id,
+        "technician_name": technician.name,
+        "home": {"lat": technician.home_lat, "lon": technician.home_lon, "address": technician.home_address},
+        "depart": route.get("depart"), "back": route.get("back"), "break": route.get("break"),
+        "travel_km": route["travel_km"],
+        "travel_minutes": round(sum(s["travel_minutes"] for s in route["stops"])
+                                + float(route.get("return_minutes", 0.0)), 2),
+        "stops": stops,
+        "parts_to_bring": [{"part_id": p, "name": parts[p].name if p in parts else p, "quantity": q}
+                           for p, q in sorted(bring.items())],
+    }
+
+
+def empty_route(*, plan_id: str, day: date, technician: Technician) -> dict[str, Any]:
+    """The route of a technician the published plan gives nothing to do."""
+    return {"date": day.isoformat(), "plan_id": plan_id, "technician_id": technician.id,
+            "technician_name": technician.name,
+            "home": {"lat": technician.home_lat, "lon": technician.home_lon, "address": technician.home_address},
+            "depart": None, "back": None, "break": None, "travel_km": 0.0, "travel_minutes": 0.0, "stops": [],
+            "parts_to_bring": []}
+
+
+def event_uid(day: str, order_id: str) -> str:
+    # one visit of one order on one date: a re-published plan updates the same calendar event
+    return f"dispatch-{day}-{order_id}@dispatch"
+
+
+def to_ics(route: Mapping[str, Any], *, published_at: datetime) -> bytes:
+    """RFC 5545: one VEVENT per stop (floating local times, as the plan's times are local)."""
+    cal = Calendar()
+    cal.add("prodid", "-//Dispatch//technician route//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"Route {route['technician_id']} {route['date']}")
+    for stop in route["stops"]:
+        ev = Event()
+        ev.add("uid", event_uid(route["date"], stop["order_id"]))
+        ev.add("dtstamp", published_at)
+        ev.add("dtstart", datetime.fromisoformat(stop["start"]))
+        ev.add("dtend", datetime.fromisoformat(stop["end"]))
+        ev.add("summary", f"{stop['priority']} {stop['customer_name']} ({stop['order_id']})")
+        ev.add("location", stop["address"] or f"{stop['lat']:.6f}, {stop['lon']:.6f}")
+        ev.add("geo", vGeo((stop["lat"], stop["lon"])))
+        lines = [f"Stop {stop['seq']}, arrival {stop['arrival'][11:16]}"]
+        if stop["parts"]:
+            lines.append("Bring: " + ", ".join(f"{p['quantity']} x {p['part_id']} {p['name']}"
+                                               for p in stop["parts"]))
+        if stop["notes"]:
+            lines.append(stop["notes"])
+        ev.add("description", "\n".join(lines))
+        cal.add_component(ev)
+    return cal.to_ical()
+
+
+def to_geojson(route: Mapping[str, Any]) -> dict[str, Any]:
+    """A FeatureCollection: the route as a LineString home -> stops -> home, then a Point per stop.
+
+    GeoJSON (RFC 7946) puts longitude first: every position is [lon, lat].
+    """
+    home = route["home"]
+    line = [[home["lon"], home["lat"]]] + [[s["lon"], s["lat"]] for s in route["stops"]]
+    features: list[dict[str, Any]] = []
+    if route["stops"]:
+        line.append([home["lon"], home["lat"]])
+        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
+                         "properties": {"kind": "route", "technician_id": route["technician_id"],
+                                        "travel_km": route["travel_km"]}})
+    features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [home["lon"], home["lat"]]},
+                     "properties": {"kind": "home", "technician_id": route["technician_id"]}})
+    for s in route["stops"]:
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+                         "properties": {"kind": "stop", "seq": s["seq"], "order_id": s["order_id"],
+                                        "eta": s["eta"], "start": s["start"], "end": s["end"],
+                                        "customer_name": s["customer_name"], "address": s["address"],
+                                        "priority": s["priority"]}})
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,280 @@
+"""Plan jobs: plain functions over a Session, keyword-only, no HTTP.
+
+A job's state lives in its row. Every change of state is a conditional UPDATE on the state it expects
+(`queued -> running -> done|failed`, `queued|running -> cancelled`), so a cancel racing a finishing solve has
+exactly one winner, and the plan is written in the same statement that marks the job done: a job that crashed
+or was stopped never holds a plan, and only a done job can be published.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.errors import ConflictError, NotFoundError, field_error
+from api.jobs import JobRunner
+from api.orders import service as orders_service
+from api.orders.models import Order, OrderStatus
+from api.parts.models import Part
+from api.plans import routes, solving
+from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute
+from api.plans.schemas import PlanRequest, ReplanRequest
+from api.technicians import service as technicians_service
+from api.technicians.models import Technician
+from dispatch.domain import Day, Policy
+
+log = logging.getLogger(__name__)
+
+Solve = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+QUEUE_GRACE = timedelta(minutes=30)  # a job not started by then is taken as lost (the service went away)
+RUN_GRACE = timedelta(minutes=2)  # on top of twice the time limit: building the problem, the reasons, storing
+
+
+def _van_stock(session: Session, technician_id: str) -> dict[str, int]:
+    from api.parts import service as parts_service
+
+    # the ledger (issue 3 item 6) provides it; until it does, vans are taken as empty
+    van_stock = getattr(parts_service, "van_stock", None)
+    return {} if van_stock is None else dict(van_stock(session, technician_id=technician_id))
+
+
+def build_day(session: Session, *, day: date) -> Day:
+    """The Day a plan of `day` is made from: working technicians with their van stock, and open orders.
+
+    Open orders are those not cancelled, not resolved by a visit, created before the day ends, whose
+    appointment window (if any) falls on the day. Raises ValueError when a row breaks a domain rule.
+    """
+    from api.visits.models import Visit
+
+    techs = [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
+             for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
+             if day.isoweekday() in t.work_days]
+    resolved = select(Visit.order_id).where(Visit.resolved.is_(True))
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time())
+    rows = session.scalars(
+        select(Order).where(Order.status == OrderStatus.open.value, Order.created_at < end,
+                            Order.id.not_in(resolved)).order_by(Order.id))
+    orders = [orders_service.to_domain(o) for o in rows
+              if o.window_start is None or o.window_start.date() == day]
+    return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
+
+
+def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
+            solution_limit: int | None) -> dict[str, Any]:
+    values = base.to_dict()
+    if time_limit is not None:
+        values["time_limit"] = time_limit
+    if seed is not None:
+        values["seed"] = seed
+    if solution_limit is not None:
+        values["solution_limit"] = solution_limit
+    Policy.from_dict(values)  # checks the combination
+    return values
+
+
+def _new_job(session: Session, *, day: date, policy: dict[str, Any], user_id: int | None, now: datetime,
+             parent_id: str | None = None) -> PlanJob:
+    job = PlanJob(id=str(uuid.uuid4()), date=day, status=JobStatus.queued.value, phase="waiting for a solver",
+                  policy=policy, parent_id=parent_id, requested_by=user_id, pins={}, created_at=now,
+                  deadline_at=now + QUEUE_GRACE + timedelta(seconds=float(policy["time_limit"])))
+    session.add(job)
+    session.commit()
+    return job
+
+
+def submit(session: Session, *, data: PlanRequest, defaults: Policy, user_id: int | None, now: datetime) -> PlanJob:
+    """A queued job for `data.date`; the caller hands its id to a runner."""
+    policy = _policy(defaults, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
+    return _new_job(session, day=data.date, policy=policy, user_id=user_id, now=now)
+
+
+def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime) -> PlanJob:
+    """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy."""
+    parent = get(session, plan_id=plan_id, now=now)
+    for order_id, technician_id in sorted(data.pins.items()):
+        order = session.get(Order, order_id)
+        if order is None or order.status != OrderStatus.open:
+            raise field_error("pins", f"order {order_id!r} is not an open order", order_id)
+        if session.get(Technician, technician_id) is None:
+            raise field_error("pins", f"technician {technician_id!r} does not exist", technician_id)
+        order.pinned_technician_id = technician_id
+    policy = _policy(Policy.from_dict(parent.policy), time_limit=data.time_limit, seed=data.seed,
+                     solution_limit=data.solution_limit)
+    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id)
+
+
+def _fail_if_lost(session: Session, job: PlanJob, now: datetime) -> None:
+    if job.status in UNFINISHED and job.deadline_at < now:
+        what = "started" if job.status == JobStatus.queued else "finished"
+        _finish(session, job.id, expect=UNFINISHED, status=JobStatus.failed, now=now,
+                error=f"the solve was not {what} by {job.deadline_at:%Y-%m-%d %H:%M:%S}: the solver process "
+                      "was stopped or the service restarted")
+        session.refresh(job)
+
+
+def get(session: Session, *, plan_id: str, now: datetime) -> PlanJob:
+    job = session.get(PlanJob, plan_id)
+    if job is None:
+        raise NotFoundError(f"plan {plan_id!r} not found")
+    _fail_if_lost(session, job, now)
+    return job
+
+
+def list_for(session: Session, *, day: date | None, limit: int) -> list[PlanJob]:
+    stmt = select(PlanJob).order_by(PlanJob.created_at.desc(), PlanJob.id).limit(limit)
+    if day is not None:
+        stmt = stmt.where(PlanJob.date == day)
+    return list(session.scalars(stmt))
+
+
+def published_ids(session: Session, *, plan_ids: list[str]) -> set[str]:
+    return set(session.scalars(select(PublishedPlan.plan_id).where(PublishedPlan.plan_id.in_(plan_ids))))
+
+
+def progress(job: PlanJob, *, now: datetime) -> float:
+    """0 queued, 1 finished; while running, the share of the time limit spent (the solve stops at it)."""
+    if job.status == JobStatus.queued:
+        return 0.0
+    if job.status != JobStatus.running:
+        return 1.0
+    if job.started_at is None:
+        return 0.0
+    spent = (now - job.started_at).total_seconds() / max(1e-9, float(job.policy["time_limit"]))
+    return round(min(0.99, max(0.0, spent)), 3)
+
+
+def _finish(session: Session, job_id: str, *, expect: tuple[str, ...], status: JobStatus, now: datetime,
+            **values: Any) -> bool:
+    """Move a job from one of `expect` to `status`, with `values`; False when another change won."""
+    result = session.execute(
+        update(PlanJob).where(PlanJob.id == job_id, PlanJob.status.in_(expect))
+        .values(status=status.value, finished_at=now, phase=status.value, **values)
+        .execution_options(synchronize_session=False))
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel(session: Session, *, plan_id: str, runner: JobRunner | None, now: datetime) -> PlanJob:
+    job = get(session, plan_id=plan_id, now=now)
+    if job.status not in UNFINISHED or not _finish(session, job.id, expect=UNFINISHED,
+                                                   status=JobStatus.cancelled, now=now):
+        session.refresh(job)
+        raise ConflictError(f"plan {plan_id!r} is {job.status} and can no longer be cancelled")
+    if runner is not None:
+        runner.cancel(job.id)  # a running solve cannot be interrupted; its result will be dropped
+    session.refresh(job)
+    log.info("plan %s cancelled", plan_id)
+    return job
+
+
+def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Session], solve: Solve = solving.solve,
+            clock: Callable[[], datetime] = datetime.now) -> None:
+    """The coordinator of one job: start it, build its Day, solve on the runner, store the plan or the failure."""
+    with sessionmaker() as session:
+        job = session.get(PlanJob, job_id)
+        if job is None:
+            return
+        now = clock()
+        started = session.execute(
+            update(PlanJob).where(PlanJob.id == job_id, PlanJob.status == JobStatus.queued.value)
+            .values(status=JobStatus.running.value, phase="reading the day", started_at=now,
+                    deadline_at=now + 2 * timedelta(seconds=float(job.policy["time_limit"])) + RUN_GRACE)
+            .execution_options(synchronize_session=False))
+        session.commit()
+        if not started.rowcount:  # type: ignore[attr-defined]
+            return  # cancelled (or lost) before it started
+        try:
+            day = build_day(session, day=job.date)
+            day_input = solving.day_to_dict(day)
+            pins = {o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None}
+            session.execute(update(PlanJob).where(PlanJob.id == job_id)
+                            .values(phase="solving", input=day_input, pins=pins)
+                            .execution_options(synchronize_session=False))
+            session.commit()
+            plan = runner.compute(solve, day_input, job.policy)
+        except Exception as e:
+            log.exception("plan %s failed", job_id)
+            session.rollback()
+            _finish(session, job_id, expect=(JobStatus.running.value,), status=JobStatus.failed, now=clock(),
+                    error=f"{type(e).__name__}: {e}"[:2000])
+            return
+        if not _finish(session, job_id, expect=(JobStatus.running.value,), status=JobStatus.done, now=clock(),
+                       plan=plan):
+            log.info("plan %s finished after it was cancelled or given up; its result is dropped", job_id)
+
+
+def start(runner: JobRunner, *, job: PlanJob, sessionmaker: sessionmaker[Session], solve: Solve) -> None:
+    def coordinate(job_id: str, r: JobRunner) -> None:
+        run_job(job_id, r, sessionmaker=sessionmaker, solve=solve)
+
+    runner.submit(job.id, coordinate)
+
+
+def fail_unfinished(session: Session, *, plan_ids: list[str], reason: str, now: datetime) -> None:
+    """Mark these jobs failed if they are still unfinished (the service is stopping)."""
+    for plan_id in plan_ids:
+        _finish(session, plan_id, expect=UNFINISHED, status=JobStatus.failed, now=now, error=reason)
+
+
+def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetime) -> tuple[PublishedPlan, list[str]]:
+    """Make a done plan the one technicians see for its date (replacing any other), in one transaction."""
+    job = get(session, plan_id=plan_id, now=now)
+    if job.status != JobStatus.done or job.plan is None:
+        raise ConflictError(f"plan {plan_id!r} is {job.status}: only a done plan can be published")
+    plan = job.plan
+    order_ids = [s["order_id"] for r in plan["routes"] for s in r["stops"]]
+    orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+    part_ids = {p for o in orders.values() for p in o.required_parts}
+    parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))}
+    from api.customers.models import Customer
+
+    customers = {c.id: c for c in session.scalars(
+        select(Customer).where(Customer.id.in_({o.customer_id for o in orders.values()})))}
+    techs = {t.id: t for t in session.scalars(select(Technician))}
+    try:
+        session.execute(delete(PublishedRoute).where(PublishedRoute.date == job.date))
+        current = session.get(PublishedPlan, job.date)
+        if current is None:
+            session.add(PublishedPlan(date=job.date, plan_id=job.id, published_at=now, published_by=user_id))
+        else:
+            current.plan_id, current.published_at, current.published_by = job.id, now, user_id
+        session.flush()
+        published: list[str] = []
+        for route in plan["routes"]:
+            tech = techs.get(route["technician_id"])
+            if tech is None:
+                continue  # removed since the solve: nobody to show the route to
+            body = routes.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
+                                     customers=customers, parts=parts)
+            session.add(PublishedRoute(date=job.date, technician_id=tech.id, plan_id=job.id, published_at=now,
+                                       route=body))
+            published.append(tech.id)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError(f"another plan for {job.date} was published at the same moment; try again") from None
+    log.info("plan %s published for %s (%d routes)", job.id, job.date, len(published))
+    return session.get(PublishedPlan, job.date) or PublishedPlan(), sorted(published)
+
+
+def route_of(session: Session, *, technician_id: str, day: date) -> PublishedRoute | None:
+    """The technician's published route of `day`; None when a plan is published without them."""
+    row = session.get(PublishedRoute, (day, technician_id))  # the common case: one primary-key read
+    if row is None and session.get(PublishedPlan, day) is None:
+        raise NotFoundError(f"no plan is published for {day}")
+    return row
+
+
+def published_plan(session: Session, *, day: date) -> PublishedPlan:
+    row = session.get(PublishedPlan, day)
+    if row is None:
+        raise NotFoundError(f"no plan is published for {day}")
+    return row

@@ -1,0 +1,152 @@
+"""HTTP routes of plan jobs (dispatchers) and of a technician's published route: thin, rules in the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response, status
+
+from api.deps import CurrentUser, Dispatcher, SessionDep, SettingsDep, Staff
+from api.errors import ForbiddenError, NotFoundError
+from api.jobs import JobRunner, make_executor
+from api.plans import routes, service, solving
+from api.plans.models import PlanJob
+from api.plans.schemas import PlanRead, PlanRequest, PlanSummary, PublishedRead, ReplanRequest, RouteRead
+from api.technicians.models import Technician
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One job runner per app (runs inside the app's lifespan, so the database is ready)."""
+    if not hasattr(app.state, "plan_runner"):
+        app.state.plan_runner = JobRunner(make_compute=lambda: make_executor("process", 1))
+    if not hasattr(app.state, "plan_solve"):
+        app.state.plan_solve = solving.solve
+    try:
+        yield
+    finally:
+        runner: JobRunner = app.state.plan_runner
+        pending = runner.pending()
+        runner.shutdown(wait=False)
+        with app.state.sessionmaker() as session:
+            service.fail_unfinished(session, plan_ids=pending, reason="the service stopped before the solve finished",
+                                    now=_now())
+        del app.state.plan_runner
+
+
+router = APIRouter(prefix="/plans", tags=["plans"], lifespan=lifespan)
+me_router = APIRouter(prefix="/me", tags=["technician"])
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _read(job: PlanJob, *, published: bool) -> PlanRead:
+    now = _now()
+    return PlanRead(
+        id=job.id, date=job.date, status=job.status, phase=job.phase, progress=service.progress(job, now=now),
+        time_limit=job.policy["time_limit"], seed=job.policy["seed"], solution_limit=job.policy.get("solution_limit"),
+        parent_id=job.parent_id, pins=job.pins, error=job.error, created_at=job.created_at,
+        started_at=job.started_at, finished_at=job.finished_at, published=published, plan=job.plan)
+
+
+def _start(request: Request, job: PlanJob) -> None:
+    service.start(request.app.state.plan_runner, job=job, sessionmaker=request.app.state.sessionmaker,
+                  solve=request.app.state.plan_solve)
+
+
+@router.post("", response_model=PlanRead, status_code=status.HTTP_202_ACCEPTED)
+def request_plan(request: Request, session: SessionDep, settings: SettingsDep, user: Dispatcher,
+                 body: PlanRequest, response: Response) -> PlanRead:
+    """Queue a plan for a date; the answer comes at once, poll GET /plans/{plan_id} for status and the plan."""
+    job = service.submit(session, data=body, defaults=settings.policy(), user_id=user.id, now=_now())
+    _start(request, job)
+    response.headers["Location"] = f"{request.url.path}/{job.id}"
+    return _read(job, published=False)
+
+
+@router.get("", response_model=list[PlanSummary])
+def list_plans(session: SessionDep, _user: Staff, date: dt.date | None = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[PlanSummary]:
+    jobs = service.list_for(session, day=date, limit=limit)
+    published = service.published_ids(session, plan_ids=[j.id for j in jobs])
+    return [PlanSummary(id=j.id, date=j.date, status=j.status, created_at=j.created_at, finished_at=j.finished_at,
+                        published=j.id in published) for j in jobs]
+
+
+@router.get("/{plan_id}", response_model=PlanRead)
+def get_plan(session: SessionDep, _user: Staff, plan_id: str) -> PlanRead:
+    """Status, phase and progress; once done, the plan (routes, unassigned with reasons, KPIs)."""
+    job = service.get(session, plan_id=plan_id, now=_now())
+    return _read(job, published=bool(service.published_ids(session, plan_ids=[job.id])))
+
+
+@router.post("/{plan_id}/cancel", response_model=PlanRead)
+def cancel_plan(request: Request, session: SessionDep, _user: Dispatcher, plan_id: str) -> PlanRead:
+    job = service.cancel(session, plan_id=plan_id, runner=request.app.state.plan_runner, now=_now())
+    return _read(job, published=False)
+
+
+@router.post("/{plan_id}/replan", response_model=PlanRead, status_code=status.HTTP_202_ACCEPTED)
+def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: str, body: ReplanRequest,
+           response: Response) -> PlanRead:
+    """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin."""
+    job = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
+    _start(request, job)
+    response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/replan") + job.id
+    return _read(job, published=False)
+
+
+@router.post("/{plan_id}/publish", response_model=PublishedRead)
+def publish_plan(session: SessionDep, user: Dispatcher, plan_id: str) -> PublishedRead:
+    """Make this done plan the one technicians see for its date (replacing the one published before)."""
+    row, technicians = service.publish(session, plan_id=plan_id, user_id=user.id, now=_now())
+    return PublishedRead(date=row.date, plan_id=row.plan_id, published_at=row.published_at,
+                         technicians=technicians)
+
+
+# --- the technician side: only the published plan, only their own route ----------------------------------
+
+def _my_route(session: SessionDep, user: CurrentUser, day: dt.date) -> tuple[dict, dt.datetime]:  # type: ignore[type-arg]
+    if user.technician_id is None:
+        raise ForbiddenError("only a technician has a route")
+    row = service.route_of(session, technician_id=user.technician_id, day=day)
+    if row is None:
+        tech = session.get(Technician, user.technician_id)
+        if tech is None:
+            raise NotFoundError(f"technician {user.technician_id!r} not found")
+        published = service.published_plan(session, day=day)
+        return routes.empty_route(plan_id=published.plan_id, day=day, technician=tech), published.published_at
+    return row.route, row.published_at
+
+
+DateQuery = Annotated[dt.date, Query(alias="date", description="the plan date")]
+
+
+@me_router.get("/route", response_model=RouteRead)
+def my_route(session: SessionDep, user: CurrentUser, day: DateQuery) -> RouteRead:
+    """My stops of the published plan of `date`, in order, with ETAs, addresses and the parts to bring."""
+    route, _ = _my_route(session, user, day)
+    return RouteRead.model_validate(route)
+
+
+@me_router.get("/route.ics", response_class=Response,
+               responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
+def my_route_ics(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
+    """My route as an iCalendar file (RFC 5545): one event per stop."""
+    route, published_at = _my_route(session, user, day)
+    return Response(routes.to_ics(route, published_at=published_at), media_type="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="route-{day}.ics"'})
+
+
+@me_router.get("/route.geojson", responses={200: {"content": {"application/geo+json": {}}}})
+def my_route_geojson(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
+    """My route as GeoJSON (RFC 7946, [lon, lat]): the drive as a LineString, then a Point per stop."""
+    import json
+
+    route, _ = _my_route(session, user, day)
+    return Response(json.dumps(routes.to_geojson(route)), media_type="application/geo+json")

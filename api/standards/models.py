@@ -1,0 +1,48 @@
+"""Supervisor alerts and follow-up calls, both raised by what technicians record on their visits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base
+
+
+class ServiceAlert(Base):
+    """Something a supervisor must look at; one per visit and kind."""
+
+    __tablename__ = "service_alerts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('low customer score')", name="kind"),
+        UniqueConstraint("visit_id", "kind", name="uq_service_alerts_visit_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[str] = mapped_column(String(64), ForeignKey("orders.id", ondelete="CASCADE"))
+    technician_id: Mapped[str] = mapped_column(String(64), ForeignKey("technicians.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class FollowUp(Base):
+    """A call to the customer `days_after` days after a major repair."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        CheckConstraint("days_after > 0", name="days_after"),
+        UniqueConstraint("visit_id", "days_after", name="uq_follow_ups_visit_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[str] = mapped_column(String(64), ForeignKey("orders.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(String(64), ForeignKey("customers.id", ondelete="CASCADE"))
+    days_after: Mapped[int]
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())

@@ -1,0 +1,164 @@
+"""Service standards: plain functions over a Session, keyword-only, no HTTP.
+
+`on_visit` is called by the visits service inside its transaction, so an alert or a follow-up exists exactly
+when the visit that raised it does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.errors import NotFoundError
+from api.orders.models import Order
+from api.parts.models import StockMovement
+from api.plans.models import PublishedRoute
+from api.standards.models import FollowUp, ServiceAlert
+from api.technicians.models import Technician
+from api.visits.models import Visit
+from dispatch.domain import PRIORITIES, Policy, Priority
+
+log = logging.getLogger(__name__)
+
+LOW_SCORE = "low customer score"
+ALERT_BELOW = 3  # DESIGN.md: a customer score below 3 alerts a supervisor
+FOLLOW_UP_DAYS = (3, 7)  # DESIGN.md: follow-up calls 3 and 7 days after a major repair
+
+
+def on_visit(session: Session, *, visit: Visit, order: Order) -> None:
+    """Raise what the visit calls for (idempotent: recording the same visit again adds nothing)."""
+    if visit.customer_score is not None and visit.customer_score < ALERT_BELOW:
+        exists = session.scalar(select(ServiceAlert.id).where(ServiceAlert.visit_id == visit.id,
+                                                              ServiceAlert.kind == LOW_SCORE))
+        if exists is None:
+            session.add(ServiceAlert(
+                kind=LOW_SCORE, visit_id=visit.id, order_id=visit.order_id, technician_id=visit.technician_id,
+                message=f"customer score {visit.customer_score} on order {visit.order_id} "
+                        f"(technician {visit.technician_id}, {visit.date})"))
+            log.warning("supervisor alert: score %s on order %s", visit.customer_score, visit.order_id)
+    if visit.major_repair:
+        base = (visit.done_at or visit.started_at or visit.arrived_at)
+        day = base.date() if base is not None else visit.date
+        have = {f.days_after: f for f in session.scalars(select(FollowUp).where(FollowUp.visit_id == visit.id))}
+        for days in FOLLOW_UP_DAYS:
+            if days in have:
+                have[days].due_date = day + timedelta(days=days)  # the repair's day may be recorded later
+            else:
+                session.add(FollowUp(visit_id=visit.id, order_id=visit.order_id, customer_id=order.customer_id,
+                                     days_after=days, due_date=day + timedelta(days=days)))
+
+
+def list_alerts(session: Session, *, open_only: bool, limit: int) -> list[ServiceAlert]:
+    stmt = select(ServiceAlert).order_by(ServiceAlert.created_at.desc(), ServiceAlert.id.desc()).limit(limit)
+    if open_only:
+        stmt = stmt.where(ServiceAlert.acknowledged_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+def acknowledge(session: Session, *, alert_id: int, now: datetime) -> ServiceAlert:
+    row = session.get(ServiceAlert, alert_id)
+    if row is None:
+        raise NotFoundError(f"alert {alert_id} not found")
+    if row.acknowledged_at is None:
+        row.acknowledged_at = now
+        session.commit()
+    return row
+
+
+def list_follow_ups(session: Session, *, due_from: date | None, due_to: date | None, open_only: bool,
+                    limit: int) -> list[FollowUp]:
+    stmt = select(FollowUp).order_by(FollowUp.due_date, FollowUp.id).limit(limit)
+    if due_from is not None:
+        stmt = stmt.where(FollowUp.due_date >= due_from)
+    if due_to is not None:
+        stmt = stmt.where(FollowUp.due_date <= due_to)
+    if open_only:
+        stmt = stmt.where(FollowUp.done_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return None if den == 0 else round(num / den, 4)
+
+
+def _minutes(a: datetime, b: datetime) -> float:
+    return (b - a).total_seconds() / 60
+
+
+def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]:
+    """The supervisor's figures for `day`, from the visits recorded on it and the routes published for it.
+
+    - SLA compliance per priority: visits whose service started (started_at, else arrival) by the order's
+      response deadline (created_at + the policy's SLA hours), over visits that started.
+    - first-time fix: the done first visits of orders fixed then, over the done first visits.
+    - resolution: orders with a done visit on the day that are resolved (by any visit up to the day).
+    - utilization per technician: on-site minutes (start to done) plus the route's travel minutes, over the
+      shift minus the break.
+    - travel: km and minutes of the published routes; parts cost: parts consumed on the day's visited orders.
+    """
+    visits = list(session.scalars(select(Visit).where(Visit.date == day).order_by(Visit.id)))
+    orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_({v.order_id for v in visits})))}
+    earlier = set(session.scalars(select(Visit.order_id).where(Visit.date < day,
+                                                               Visit.order_id.in_(list(orders)))))
+    resolved_ids = set(session.scalars(select(Visit.order_id).where(
+        Visit.date <= day, Visit.resolved.is_(True), Visit.order_id.in_(list(orders)))))
+
+    sla: dict[str, dict[str, Any]] = {}
+    for p in PRIORITIES:
+        started = [(v, orders[v.order_id]) for v in visits
+                   if orders[v.order_id].priority == p.value and (v.started_at or v.arrived_at) is not None]
+        hours = timedelta(hours=policy.sla.hours[Priority(p)])
+        on_time = sum(1 for v, o in started if (v.started_at or v.arrived_at) <= o.created_at + hours)  # type: ignore[operator]
+        sla[p.value] = {"visits": len(started), "on_time": on_time, "compliance": _ratio(on_time, len(started))}
+
+    done = [v for v in visits if v.done_at is not None]
+    first = [v for v in done if v.order_id not in earlier]
+    fixed = sum(1 for v in first if v.fixed_first_time)
+    done_orders = {v.order_id for v in done}
+    resolved = len(done_orders & resolved_ids)
+
+    routes = list(session.scalars(select(PublishedRoute).where(PublishedRoute.date == day)))
+    travel_min = {r.technician_id: float(r.route.get("travel_minutes", 0.0)) for r in routes}
+    on_site: dict[str, float] = defaultdict(float)
+    for v in done:
+        start = v.started_at or v.arrived_at
+        if start is not None and v.done_at is not None:
+            on_site[v.technician_id] += _minutes(start, v.done_at)
+    utilization: dict[str, float | None] = {}
+    tech_ids = sorted(set(travel_min) | set(on_site))
+    for tech in session.scalars(select(Technician).where(Technician.id.in_(tech_ids)).order_by(Technician.id)):
+        available = _minutes(datetime.combine(day, tech.shift_start), datetime.combine(day, tech.shift_end))
+        available -= tech.break_minutes or 0
+        busy = on_site.get(tech.id, 0.0) + travel_min.get(tech.id, 0.0)
+        utilization[tech.id] = None if available <= 0 else round(busy / available, 4)
+    values = [u for u in utilization.values() if u is not None]
+
+    cost = Decimal(0)
+    by_pair = {(v.order_id, v.technician_id) for v in visits}
+    if by_pair:
+        for m in session.scalars(select(StockMovement).where(StockMovement.kind == "consume",
+                                                             StockMovement.order_id.in_(list(orders)))):
+            if (m.order_id, m.technician_id) in by_pair:
+                cost += m.unit_cost * m.quantity
+    return {
+        "date": day,
+        "visits": len(visits),
+        "visits_done": len(done),
+        "sla_compliance": sla,
+        "first_time_fix": {"first_visits_done": len(first), "fixed": fixed, "rate": _ratio(fixed, len(first))},
+        "resolution": {"orders_done": len(done_orders), "resolved": resolved,
+                       "rate": _ratio(resolved, len(done_orders))},
+        "utilization": utilization,
+        "mean_utilization": round(sum(values) / len(values), 4) if values else None,
+        "travel": {"km": round(sum(float(r.route.get("travel_km", 0.0)) for r in routes), 3),
+                   "minutes": round(sum(travel_min.values()), 2)},
+        "parts_cost": str(cost.quantize(Decimal("0.01"))),
+        "alerts": session.scalar(select(func.count()).select_from(ServiceAlert)
+                                 .join(Visit, ServiceAlert.visit_id == Visit.id).where(Visit.date == day)) or 0,
+    }

@@ -1,0 +1,1 @@
+"""Visits: what a technician records on the stops of their published route."""

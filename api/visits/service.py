@@ -1,0 +1,104 @@
+"""Visits: plain functions over a Session, keyword-only, no HTTP.
+
+A technician records visits only on the stops of their own published route; `scope` is the technician id a
+caller is limited to (None for staff). Another technician's visit looks exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.errors import ConflictError, NotFoundError, field_error
+from api.orders.models import Order
+from api.plans.models import PublishedRoute
+from api.standards import service as standards
+from api.visits.models import Visit
+from api.visits.schemas import VisitCreate, VisitUpdate
+
+log = logging.getLogger(__name__)
+
+
+def get(session: Session, *, visit_id: int, scope: str | None = None) -> Visit:
+    row = session.get(Visit, visit_id)
+    if row is None or (scope is not None and row.technician_id != scope):
+        raise NotFoundError(f"visit {visit_id} not found")
+    return row
+
+
+def list_for(session: Session, *, scope: str | None, day: date | None, technician_id: str | None,
+             limit: int) -> list[Visit]:
+    stmt = select(Visit).order_by(Visit.date, Visit.id).limit(limit)
+    if scope is not None:
+        stmt = stmt.where(Visit.technician_id == scope)
+    if technician_id is not None:
+        stmt = stmt.where(Visit.technician_id == technician_id)
+    if day is not None:
+        stmt = stmt.where(Visit.date == day)
+    return list(session.scalars(stmt))
+
+
+def _check(session: Session, row: Visit) -> None:
+    start = row.started_at or row.arrived_at
+    if row.started_at is not None and row.arrived_at is not None and row.started_at < row.arrived_at:
+        raise field_error("started_at", "is before arrived_at", row.started_at.isoformat())
+    if row.done_at is not None and start is not None and row.done_at < start:
+        raise field_error("done_at", "is before the start of service", row.done_at.isoformat())
+    if row.fixed_first_time:
+        before = session.scalar(select(Visit.date).where(Visit.order_id == row.order_id, Visit.date < row.date)
+                                .order_by(Visit.date).limit(1))
+        if before is not None:
+            raise field_error("fixed_first_time", f"order {row.order_id} was visited before, on {before}", True)
+
+
+def _apply(row: Visit, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "major_repair" and value is None:
+            continue  # a flag: null leaves it as it is
+        setattr(row, name, value)
+    if row.resolved is None and row.fixed_first_time:
+        row.resolved = True  # fixed on the first visit: solved
+
+
+def record(session: Session, *, technician_id: str, data: VisitCreate) -> Visit:
+    """Record a visit on one of the technician's stops of the published route of `data.date`."""
+    route = session.get(PublishedRoute, (data.date, technician_id))
+    if route is None or all(s["order_id"] != data.order_id for s in route.route["stops"]):
+        raise NotFoundError(f"order {data.order_id!r} is not on your published route of {data.date}")
+    order = session.get(Order, data.order_id)
+    if order is None:
+        raise NotFoundError(f"order {data.order_id!r} not found")
+    row = Visit(order_id=data.order_id, technician_id=technician_id, date=data.date, plan_id=route.plan_id,
+                major_repair=False)
+    _apply(row, data.model_dump(exclude={"order_id", "date"}, exclude_unset=True))
+    _check(session, row)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError(f"a visit of order {data.order_id!r} on {data.date} is already recorded; "
+                            "update it instead") from None
+    standards.on_visit(session, visit=row, order=order)
+    session.commit()
+    log.info("visit %s recorded: order %s by %s", row.id, row.order_id, technician_id)
+    return row
+
+
+def update(session: Session, *, visit_id: int, scope: str | None, data: VisitUpdate) -> Visit:
+    row = get(session, visit_id=visit_id, scope=scope)
+    values = data.model_dump(exclude_unset=True)
+    _apply(row, values)
+    _check(session, row)
+    order = session.get(Order, row.order_id)
+    assert order is not None  # the foreign key keeps it
+    standards.on_visit(session, visit=row, order=order)
+    session.commit()
+    return row
+
+

@@ -1,0 +1,45 @@
+"""HTTP routes of visits: a technician records visits on their own stops; staff read them. Thin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import AnyRole, SessionDep, technician_scope
+from api.errors import ForbiddenError
+from api.visits import service
+from api.visits.schemas import VisitCreate, VisitRead, VisitUpdate
+
+router = APIRouter(prefix="/visits", tags=["visits"])
+
+
+@router.post("", response_model=VisitRead, status_code=status.HTTP_201_CREATED)
+def record_visit(session: SessionDep, user: AnyRole, body: VisitCreate) -> VisitRead:
+    """Record a visit on one of my stops of the published route (arrival, service, outcome, customer score)."""
+    if user.technician_id is None or technician_scope(user) is None:
+        raise ForbiddenError("only a technician records visits on their route")
+    return VisitRead.model_validate(service.record(session, technician_id=user.technician_id, data=body))
+
+
+@router.get("", response_model=list[VisitRead])
+def list_visits(session: SessionDep, user: AnyRole, date: dt.date | None = None,
+                technician_id: Annotated[str | None, Query(max_length=64)] = None,
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[VisitRead]:
+    """Visits; a technician sees only their own."""
+    rows = service.list_for(session, scope=technician_scope(user), day=date, technician_id=technician_id,
+                            limit=limit)
+    return [VisitRead.model_validate(r) for r in rows]
+
+
+@router.get("/{visit_id}", response_model=VisitRead)
+def get_visit(session: SessionDep, user: AnyRole, visit_id: int) -> VisitRead:
+    return VisitRead.model_validate(service.get(session, visit_id=visit_id, scope=technician_scope(user)))
+
+
+@router.patch("/{visit_id}", response_model=VisitRead)
+def update_visit(session: SessionDep, user: AnyRole, visit_id: int, body: VisitUpdate) -> VisitRead:
+    """Change my visit (e.g. mark it done); staff may correct any visit."""
+    return VisitRead.model_validate(service.update(session, visit_id=visit_id, scope=technician_scope(user),
+                                                   data=body))

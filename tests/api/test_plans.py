@@ -1,0 +1,183 @@
+"""Plans as jobs: 202 at once, status to done with a checked plan, cancel, re-plan with pins, publish, failures."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from api.plans import solving
+from tests.api.conftest import World
+from tests.api.planning import DATE, PLAN, checked, seed_day, solve_and_publish, thread_runner, wait
+
+
+@pytest.fixture
+def day(world: World) -> World:
+    seed_day(world)
+    return world
+
+
+def test_a_plan_request_is_accepted_at_once_and_solves_to_a_checked_plan(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    with thread_runner(c):
+        r = c.post("/api/v1/plans", json=PLAN, headers=h)
+        assert r.status_code == 202, r.text
+        job = r.json()
+        assert job["status"] in ("queued", "running", "done")
+        assert r.headers["Location"].endswith(f"/plans/{job['id']}")
+        body = wait(c, job["id"], h)
+    plan = checked(day, body)
+    assert body["progress"] == 1.0
+    assert body["error"] is None
+    assert not body["published"]
+    assert {s["order_id"] for r in plan["routes"] for s in r["stops"]} | {
+        u["order_id"] for u in plan["unassigned"]} == {"O1", "O2", "O3", "O4"}
+    assert plan["kpis"]["orders"] == 4
+    assert plan["policy"]["solution_limit"] == PLAN["solution_limit"]
+    assert plan["policy"]["seed"] == 1
+    listed = c.get(f"/api/v1/plans?date={DATE}", headers=h).json()
+    assert [p["id"] for p in listed] == [body["id"]]
+
+
+def test_the_same_request_gives_the_same_plan(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    with thread_runner(c):
+        ids = [c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"] for _ in range(2)]
+        plans = [checked(day, wait(c, i, h)) for i in ids]
+    assert plans[0]["routes"] == plans[1]["routes"]
+
+
+def test_only_dispatchers_request_plans_and_technicians_see_no_jobs(day: World) -> None:
+    c = day.client
+    for who in ("tech_a", "store", "plan"):
+        assert c.post("/api/v1/plans", json=PLAN, headers=day.as_(who)).status_code == 403
+    assert c.get("/api/v1/plans", headers=day.as_("tech_a")).status_code == 403
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"date": "2026-13-01"}, "date"),
+    ({"date": "2026-11-24", "time_limit": 0}, "time_limit"),
+    ({"date": "2026-11-24", "seed": -1}, "seed"),
+    ({"date": "2026-11-24", "routes": []}, "routes"),  # unknown fields are refused
+])
+def test_bad_plan_requests_name_the_field(day: World, body: dict[str, Any], field: str) -> None:
+    r = day.client.post("/api/v1/plans", json=body, headers=day.as_("disp"))
+    assert r.status_code == 422
+    assert any(field in e["loc"] for e in r.json()["detail"]), r.text
+
+
+def test_a_solve_that_raises_leaves_the_job_failed_and_nothing_to_publish(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+
+    def crash(_day: dict[str, Any], _policy: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("solver exploded")
+
+    with thread_runner(c, solve=crash):
+        body = wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)
+    assert body["status"] == "failed"
+    assert body["plan"] is None
+    assert "solver exploded" in body["error"]
+    r = c.post(f"/api/v1/plans/{body['id']}/publish", headers=h)
+    assert r.status_code == 409
+    assert "only a done plan" in r.json()["detail"]
+    assert c.get(f"/api/v1/me/route?date={DATE}", headers=day.as_("tech_a")).status_code == 404
+
+
+def test_a_job_whose_solver_is_gone_fails_at_its_deadline(day: World) -> None:
+    """A killed solver never answers; the job is failed once its deadline passes, and holds no plan."""
+    c, h = day.client, day.as_("disp")
+    release = threading.Event()
+
+    def hang(_day: dict[str, Any], _policy: dict[str, Any]) -> dict[str, Any]:
+        release.wait(60)
+        raise RuntimeError("killed")
+
+    with thread_runner(c, solve=hang):
+        job = c.post("/api/v1/plans", json=PLAN, headers=h).json()
+        while c.get(f"/api/v1/plans/{job['id']}", headers=h).json()["phase"] != "solving":
+            threading.Event().wait(0.02)  # until the solver holds it
+        maker = c.app.state.sessionmaker  # type: ignore[attr-defined]
+        from sqlalchemy import update
+
+        from api.plans.models import PlanJob
+
+        with maker() as session:  # as if the deadline had passed: the process was killed long ago
+            session.execute(update(PlanJob).where(PlanJob.id == job["id"]).values(deadline_at=datetime(2000, 1, 1)))
+            session.commit()
+        body = c.get(f"/api/v1/plans/{job['id']}", headers=h).json()
+        release.set()
+    assert body["status"] == "failed"
+    assert body["plan"] is None
+    assert "stopped" in body["error"]
+    assert c.post(f"/api/v1/plans/{job['id']}/publish", headers=h).status_code == 409
+
+
+def test_cancel_a_queued_job_and_a_finished_one_is_refused(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    release = threading.Event()
+
+    def slow(d: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+        release.wait(60)
+        return solving.solve(d, p)
+
+    with thread_runner(c, solve=slow):
+        first = c.post("/api/v1/plans", json=PLAN, headers=h).json()
+        r = c.post(f"/api/v1/plans/{first['id']}/cancel", headers=h)
+        assert r.status_code == 200
+        assert r.json()["status"] == "cancelled"
+        release.set()
+        body = wait(c, first["id"], h)
+        assert body["status"] == "cancelled"
+        assert body["plan"] is None
+        second = wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)
+    assert second["status"] == "done"
+    assert c.post(f"/api/v1/plans/{second['id']}/cancel", headers=h).status_code == 409
+    assert c.post(f"/api/v1/plans/{first['id']}/publish", headers=h).status_code == 409
+
+
+def test_replan_keeps_the_pins(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    with thread_runner(c):
+        first = checked(day, wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h))
+        owner = {s["order_id"]: r["technician_id"] for r in first["routes"] for s in r["stops"]}
+        target = "TB" if owner.get("O3") == "TA" else "TA"
+        plan_id = c.get("/api/v1/plans", headers=h).json()[0]["id"]
+        r = c.post(f"/api/v1/plans/{plan_id}/replan", json={"pins": {"O3": target}}, headers=h)
+        assert r.status_code == 202, r.text
+        body = wait(c, r.json()["id"], h)
+    plan = checked(day, body)
+    assert body["parent_id"] == plan_id
+    assert body["pins"] == {"O3": target}
+    assert any(s["order_id"] == "O3" for r in plan["routes"] if r["technician_id"] == target for s in r["stops"])
+    assert c.get("/api/v1/orders/O3", headers=h).json()["pinned_technician_id"] == target
+
+
+def test_replan_refuses_unknown_pins(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    with thread_runner(c):
+        plan_id = wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)["id"]
+    r = c.post(f"/api/v1/plans/{plan_id}/replan", json={"pins": {"O3": "T-NOBODY"}}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["body", "pins"]
+    r = c.post(f"/api/v1/plans/{plan_id}/replan", json={"pins": {"O-NONE": "TA"}}, headers=h)
+    assert r.status_code == 422
+
+
+def test_publish_replaces_the_plan_of_the_date(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    with thread_runner(c):
+        first = solve_and_publish(day)
+        second = solve_and_publish(day, seed=2)
+    assert c.get(f"/api/v1/plans/{first['id']}", headers=h).json()["published"] is False
+    assert c.get(f"/api/v1/plans/{second['id']}", headers=h).json()["published"] is True
+    route = c.get(f"/api/v1/me/route?date={DATE}", headers=day.as_("tech_a")).json()
+    assert route["plan_id"] == second["id"]
+
+
+def test_unknown_plans_are_404(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    for method, path in (("GET", ""), ("POST", "/cancel"), ("POST", "/publish"), ("POST", "/replan")):
+        kwargs = {"json": {}} if path == "/replan" else {}
+        assert c.request(method, f"/api/v1/plans/nope{path}", headers=h, **kwargs).status_code == 404

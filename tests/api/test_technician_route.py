@@ -1,0 +1,149 @@
+"""A technician pulls their route of the published plan: JSON, iCalendar (RFC 5545) and GeoJSON ([lon, lat])."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+
+from tests.api.conftest import World
+from tests.api.planning import DATE, ORDERS, seed_day, solve_and_publish, thread_runner
+
+BY_ID = {o["id"]: o for o in ORDERS}
+
+
+@pytest.fixture
+def published(world: World) -> tuple[World, dict[str, Any]]:
+    seed_day(world)
+    with thread_runner(world.client):
+        body = solve_and_publish(world)
+    return world, body
+
+
+def _route_of(plan: dict[str, Any], tech: str) -> dict[str, Any] | None:
+    return next((r for r in plan["routes"] if r["technician_id"] == tech), None)
+
+
+def test_route_json_has_ordered_stops_etas_addresses_and_parts(published: tuple[World, dict[str, Any]]) -> None:
+    world, body = published
+    c = world.client
+    for tech, user in (("TA", "tech_a"), ("TB", "tech_b")):
+        r = c.get(f"/api/v1/me/route?date={DATE}", headers=world.as_(user))
+        assert r.status_code == 200, r.text
+        route = r.json()
+        assert route["technician_id"] == tech
+        assert route["plan_id"] == body["id"]
+        planned = _route_of(body["plan"], tech)
+        expected = [s["order_id"] for s in planned["stops"]] if planned else []
+        assert [s["order_id"] for s in route["stops"]] == expected
+        assert [s["seq"] for s in route["stops"]] == list(range(1, len(expected) + 1))
+        for stop, plan_stop in zip(route["stops"], planned["stops"] if planned else [], strict=True):
+            assert stop["eta"] == plan_stop["arrival"]
+            assert stop["start"] == plan_stop["start"]
+            order = BY_ID[stop["order_id"]]
+            assert stop["lat"] == order["lat"]
+            assert stop["lon"] == order["lon"]
+        starts = [s["start"] for s in route["stops"]]
+        assert starts == sorted(starts)
+    o1 = next(s for tech in ("tech_a", "tech_b")
+              for s in c.get(f"/api/v1/me/route?date={DATE}", headers=world.as_(tech)).json()["stops"]
+              if s["order_id"] == "O1")
+    assert o1["address"] == "1 place de l'Hôpital, Lyon"
+    assert o1["customer_name"] == "Hôtel Dieu"
+
+
+def test_parts_to_bring(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = world.client
+    seed_day(world, [])
+    assert c.post("/api/v1/parts", json={"id": "P-FLT", "name": "filter"}, headers=world.as_("store")).status_code == 201
+    order = BY_ID["O3"] | {"required_parts": {"P-FLT": 2}, "pinned_technician_id": "TA"}
+    assert c.post("/api/v1/orders", json=order, headers=world.as_("disp")).status_code == 201
+    from api.plans import service
+
+    stock = {"TA": {"P-FLT": 5}}
+    monkeypatch.setattr(service, "_van_stock", lambda _s, tid: stock.get(tid, {}))
+    with thread_runner(c):
+        body = solve_and_publish(world)
+    assert [s["order_id"] for s in _route_of(body["plan"], "TA")["stops"]] == ["O3"]
+    route = c.get(f"/api/v1/me/route?date={DATE}", headers=world.as_("tech_a")).json()
+    assert route["stops"][0]["parts"] == [{"part_id": "P-FLT", "name": "filter", "quantity": 2}]
+    assert route["parts_to_bring"] == [{"part_id": "P-FLT", "name": "filter", "quantity": 2}]
+    assert route["stops"][0]["notes"] == "badge at the desk"
+
+
+def test_route_as_icalendar(published: tuple[World, dict[str, Any]]) -> None:
+    world, body = published
+    r = world.client.get(f"/api/v1/me/route.ics?date={DATE}", headers=world.as_("tech_a"))
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/calendar")
+    cal = Calendar.from_ical(r.content)
+    assert str(cal["VERSION"]) == "2.0"
+    assert "PRODID" in cal
+    events = list(cal.walk("VEVENT"))
+    planned = _route_of(body["plan"], "TA")
+    stops = planned["stops"] if planned else []
+    assert len(events) == len(stops)
+    for ev, stop in zip(events, stops, strict=True):
+        assert ev.decoded("DTSTART") == datetime.fromisoformat(stop["start"])
+        assert ev.decoded("DTEND") == datetime.fromisoformat(stop["end"])
+        assert str(ev["UID"]) == f"dispatch-{DATE}-{stop['order_id']}@dispatch"
+        order = BY_ID[stop["order_id"]]
+        geo = ev["GEO"]
+        assert (geo.latitude, geo.longitude) == pytest.approx((order["lat"], order["lon"]))
+        assert stop["order_id"] in str(ev["SUMMARY"])
+        assert str(ev["LOCATION"])
+    # UIDs are stable: pulling again gives the same calendar events
+    again = Calendar.from_ical(world.client.get(f"/api/v1/me/route.ics?date={DATE}",
+                                                headers=world.as_("tech_a")).content)
+    assert [str(e["UID"]) for e in again.walk("VEVENT")] == [str(e["UID"]) for e in events]
+
+
+def test_route_as_geojson_puts_longitude_first(published: tuple[World, dict[str, Any]]) -> None:
+    world, body = published
+    r = world.client.get(f"/api/v1/me/route.geojson?date={DATE}", headers=world.as_("tech_b"))
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/geo+json")
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection"
+    planned = _route_of(body["plan"], "TB")
+    stops = planned["stops"] if planned else []
+    points = [f for f in fc["features"] if f["properties"]["kind"] == "stop"]
+    assert [p["properties"]["order_id"] for p in points] == [s["order_id"] for s in stops]
+    for p in points:
+        order = BY_ID[p["properties"]["order_id"]]
+        assert p["geometry"] == {"type": "Point", "coordinates": [order["lon"], order["lat"]]}
+    home = [4.84, 45.76]  # [lon, lat] of the technicians' home in conftest.TECH
+    lines = [f for f in fc["features"] if f["geometry"]["type"] == "LineString"]
+    if stops:
+        (line,) = lines
+        coords = line["geometry"]["coordinates"]
+        assert coords[0] == home
+        assert coords[-1] == home
+        assert coords[1:-1] == [[BY_ID[s["order_id"]]["lon"], BY_ID[s["order_id"]]["lat"]] for s in stops]
+    else:
+        assert lines == []
+
+
+def test_no_published_plan_no_route(world: World) -> None:
+    seed_day(world)
+    with thread_runner(world.client):
+        from tests.api.planning import PLAN, wait
+
+        c, h = world.client, world.as_("disp")
+        wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)  # done, not published
+    for suffix in ("", ".ics", ".geojson"):
+        r = c.get(f"/api/v1/me/route{suffix}?date={DATE}", headers=world.as_("tech_a"))
+        assert r.status_code == 404
+        assert "no plan is published" in r.json()["detail"]
+
+
+def test_only_technicians_have_a_route_and_only_their_own(published: tuple[World, dict[str, Any]]) -> None:
+    world, _ = published
+    c = world.client
+    assert c.get(f"/api/v1/me/route?date={DATE}", headers=world.as_("disp")).status_code == 403
+    assert c.get(f"/api/v1/me/route?date={DATE}").status_code == 401
+    # there is no way to name another technician: the route is the caller's own
+    r = c.get(f"/api/v1/me/route?date={DATE}&technician_id=TB", headers=world.as_("tech_a"))
+    assert r.json()["technician_id"] == "TA"
