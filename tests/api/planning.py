@@ -36,6 +36,8 @@ ORDERS = [
     {"id": "O4", "customer_id": "C1", "lat": 45.7500, "lon": 4.8500, "priority": "P4", "duration_min": 30,
      "required_skills": ["hvac"], "created_at": "2026-11-22T09:00:00"},
 ]
+# pinned, so that each technician surely has stops: O1, O2 for TA; O3, O4 for TB
+PINNED = [o | {"pinned_technician_id": "TA" if o["id"] in ("O1", "O2") else "TB"} for o in ORDERS]
 
 
 @contextmanager

@@ -7,10 +7,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import World
-from tests.api.planning import DATE, ORDERS, seed_day, solve_and_publish, thread_runner
-
-# pinned, so that each technician surely has stops: O1, O2 for TA; O3, O4 for TB
-PINNED = [o | {"pinned_technician_id": "TA" if o["id"] in ("O1", "O2") else "TB"} for o in ORDERS]
+from tests.api.planning import DATE, PINNED, seed_day, solve_and_publish, thread_runner
 
 
 @pytest.fixture
