@@ -1,0 +1,172 @@
+"""How the search is chosen and run: recipes from problem features, overrides, the fallback chain,
+reproducibility under a solution limit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from solver import SolveParams, solve
+from solver.search import (
+    MANDATORY_CHAIN,
+    OPTIONAL_CHAIN,
+    Recipe,
+    execute,
+    portfolio_for,
+    race,
+    recipe_for,
+    routes_of,
+    search_parameters,
+)
+from tests.solver.conftest import MID, MID2, NEAR, NEAR2, NEAR3, job, problem, tech
+
+
+def mandatory_day():  # every visit must be served: a pure VRPTW
+    return problem([tech(), tech()], [job(x, drop_penalty=None) for x in (NEAR, NEAR2, NEAR3, MID, MID2)])
+
+
+def optional_day():
+    return problem([tech()], [job(NEAR), job(MID, drop_penalty=None)])
+
+
+def test_mandatory_problems_start_with_the_insertion_chain() -> None:
+    recipe = recipe_for(mandatory_day(), SolveParams())
+    assert recipe.first_solutions == MANDATORY_CHAIN
+    # an arc-based strategy may find nothing with a fixed fleet: never first, but still a fallback
+    assert recipe.first_solutions[-1] == "PATH_CHEAPEST_ARC"
+
+
+def test_problems_with_optional_visits_insert_by_penalty_first() -> None:
+    recipe = recipe_for(optional_day(), SolveParams())
+    assert recipe.first_solutions == OPTIONAL_CHAIN
+    assert recipe.first_solutions[0] == "LOCAL_CHEAPEST_COST_INSERTION"
+
+
+def test_overrides_win_over_the_features() -> None:
+    params = SolveParams(first_solution="SAVINGS", local_search="tabu_search")
+    recipe = recipe_for(mandatory_day(), params)
+    assert recipe.first_solutions[0] == "SAVINGS"
+    assert recipe.metaheuristic == "tabu_search"
+
+
+def test_search_parameters_carry_the_recipe_and_the_limits() -> None:
+    recipe = Recipe(first_solutions=("SAVINGS",), metaheuristic="guided_local_search", gls_lambda=0.3)
+    sp = search_parameters(recipe, "SAVINGS", time_limit=2.5, params=SolveParams(solution_limit=7))
+    assert sp.first_solution_strategy == routing_enums_pb2.FirstSolutionStrategy.SAVINGS
+    assert sp.local_search_metaheuristic == routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    assert sp.guided_local_search_lambda_coefficient == 0.3
+    assert sp.time_limit.ToMilliseconds() == 2500
+    assert sp.solution_limit == 7
+
+
+def test_iterated_local_search_recipe_sets_ruin_and_recreate() -> None:
+    recipe = Recipe(first_solutions=("SAVINGS",), metaheuristic="iterated_local_search", ils_avg_removed=7)
+    sp = search_parameters(recipe, "SAVINGS", time_limit=1, params=SolveParams())
+    assert sp.use_iterated_local_search
+    ruin = sp.iterated_local_search_parameters.ruin_recreate_parameters.ruin_strategies
+    assert ruin[0].sisr.avg_num_removed_visits == 7
+
+
+def _three_stop_model() -> pywrapcp.RoutingModel:
+    """One vehicle, three mandatory stops on a line: the optimum visits them in order (cost 6)."""
+    manager = pywrapcp.RoutingIndexManager(4, 1, 0)
+    routing = pywrapcp.RoutingModel(manager)
+    pos = [0, 1, 2, 3]
+    cb = routing.RegisterTransitMatrix([[abs(a - b) for b in pos] for a in pos])
+    routing.SetArcCostEvaluatorOfAllVehicles(cb)
+    return routing
+
+
+class _FirstStrategyFails:
+    """A routing model whose first solution fails for PATH_CHEAPEST_ARC, as it can on a tight fixed fleet."""
+
+    def __init__(self) -> None:
+        self.model = _three_stop_model()
+        self.tried: list[int] = []
+
+    def solver(self) -> pywrapcp.Solver:
+        return self.model.solver()
+
+    def SolveWithParameters(self, sp):  # noqa: N802 - the OR-Tools name
+        self.tried.append(sp.first_solution_strategy)
+        if sp.first_solution_strategy == routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC:
+            return None
+        return self.model.SolveWithParameters(sp)
+
+
+def test_a_failing_first_strategy_falls_back_to_the_next() -> None:
+    routing = _FirstStrategyFails()
+    recipe = Recipe(first_solutions=("PATH_CHEAPEST_ARC", "SAVINGS"), metaheuristic="greedy_descent")
+    out = execute(routing, recipe, time_limit=5, seed=0, params=SolveParams(solution_limit=20))  # type: ignore[arg-type]
+    fss = routing_enums_pb2.FirstSolutionStrategy
+    assert routing.tried == [fss.PATH_CHEAPEST_ARC, fss.SAVINGS]
+    assert out.status == "feasible"
+    assert out.assignment is not None
+    assert out.assignment.ObjectiveValue() == 6
+
+
+def test_no_strategy_working_is_reported_as_infeasible() -> None:
+    routing = _three_stop_model()
+    routing.VehicleVar(1).SetValues([-1])  # a mandatory stop no vehicle may serve
+    recipe = Recipe(first_solutions=("SAVINGS", "PATH_CHEAPEST_ARC"), metaheuristic="greedy_descent")
+    out = execute(routing, recipe, time_limit=5, seed=0, params=SolveParams(solution_limit=20))
+    assert out.status == "infeasible"
+    assert out.assignment is None
+
+
+def test_same_seed_and_solution_limit_repeat_on_a_mandatory_day() -> None:
+    params = SolveParams(solution_limit=30)
+    day = mandatory_day()
+    a = solve(day, time_limit=10, seed=3, params=params)
+    b = solve(day, time_limit=10, seed=3, params=params)
+    assert [r.visits for r in a.routes] == [r.visits for r in b.routes]
+    assert a.objective == b.objective
+    assert not a.unassigned
+
+
+def test_default_search_serves_a_mandatory_day_completely() -> None:
+    s = solve(mandatory_day(), time_limit=10, seed=0, params=SolveParams(solution_limit=50))
+    assert s.status != "infeasible"
+    assert sorted(j for r in s.routes for j in r.visits) == list(range(5))
+
+
+def test_pure_vrptw_races_guided_local_search_against_ruin_and_recreate() -> None:
+    recipes = portfolio_for(mandatory_day(), SolveParams())
+    assert [r.metaheuristic for r in recipes] == ["iterated_local_search", "guided_local_search"]
+    assert len(portfolio_for(optional_day(), SolveParams())) == 1
+    assert len(portfolio_for(mandatory_day(), SolveParams(local_search="greedy_descent"))) == 1
+
+
+def _twenty_stops() -> pywrapcp.RoutingModel:
+    """Three vans of capacity 8 for 20 unit-demand stops on a seeded grid: enough to make the race real."""
+    rng = np.random.default_rng(7)
+    pts = rng.integers(0, 100, size=(21, 2))
+    dist = np.rint(np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))).astype(int)
+    manager = pywrapcp.RoutingIndexManager(21, 3, 0)
+    routing = pywrapcp.RoutingModel(manager)
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(dist.tolist()))
+    demand = routing.RegisterUnaryTransitVector([0] + [1] * 20)
+    routing.AddDimensionWithVehicleCapacity(demand, 0, [8, 8, 8], True, "load")
+    return routing
+
+
+def test_race_gives_the_same_routes_in_parallel_and_one_after_the_other() -> None:
+    recipes = (
+        Recipe(first_solutions=("SAVINGS",), metaheuristic="guided_local_search"),
+        Recipe(first_solutions=("LOCAL_CHEAPEST_INSERTION",), metaheuristic="iterated_local_search"),
+    )
+    params = SolveParams(solution_limit=40)
+    results = []
+    for parallel in (True, False):
+        routing = _twenty_stops()
+        out = race(routing, recipes, time_limit=20, seed=1, params=params, parallel=parallel)
+        assert out.assignment is not None
+        results.append((out.assignment.ObjectiveValue(), routes_of(routing, out.assignment)))
+    assert results[0] == results[1]
+
+
+def test_recipe_is_frozen() -> None:
+    recipe = recipe_for(mandatory_day(), SolveParams())
+    assert replace(recipe, gls_lambda=0.5) != recipe
