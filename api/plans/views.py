@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response, status
 
 from api.deps import CurrentUser, Dispatcher, SessionDep, SettingsDep, Staff
 from api.errors import ForbiddenError, NotFoundError
@@ -36,6 +36,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                                     now=_now())
         del app.state.plan_runner
 
+
+# job ids are UUIDs; the pattern keeps bytes a database refuses (NUL) out of the lookups
+PlanId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
 router = APIRouter(prefix="/plans", tags=["plans"], lifespan=lifespan)
 me_router = APIRouter(prefix="/me", tags=["technician"])
@@ -79,20 +82,20 @@ def list_plans(session: SessionDep, _user: Staff, date: dt.date | None = None,
 
 
 @router.get("/{plan_id}", response_model=PlanRead)
-def get_plan(session: SessionDep, _user: Staff, plan_id: str) -> PlanRead:
+def get_plan(session: SessionDep, _user: Staff, plan_id: PlanId) -> PlanRead:
     """Status, phase and progress; once done, the plan (routes, unassigned with reasons, KPIs)."""
     job = service.get(session, plan_id=plan_id, now=_now())
     return _read(job, published=bool(service.published_ids(session, plan_ids=[job.id])))
 
 
 @router.post("/{plan_id}/cancel", response_model=PlanRead)
-def cancel_plan(request: Request, session: SessionDep, _user: Dispatcher, plan_id: str) -> PlanRead:
+def cancel_plan(request: Request, session: SessionDep, _user: Dispatcher, plan_id: PlanId) -> PlanRead:
     job = service.cancel(session, plan_id=plan_id, runner=request.app.state.plan_runner, now=_now())
     return _read(job, published=False)
 
 
 @router.post("/{plan_id}/replan", response_model=PlanRead, status_code=status.HTTP_202_ACCEPTED)
-def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: str, body: ReplanRequest,
+def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: ReplanRequest,
            response: Response) -> PlanRead:
     """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin."""
     job = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
@@ -102,7 +105,7 @@ def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: str
 
 
 @router.post("/{plan_id}/publish", response_model=PublishedRead)
-def publish_plan(session: SessionDep, user: Dispatcher, plan_id: str) -> PublishedRead:
+def publish_plan(session: SessionDep, user: Dispatcher, plan_id: PlanId) -> PublishedRead:
     """Make this done plan the one technicians see for its date (replacing the one published before)."""
     row, technicians = service.publish(session, plan_id=plan_id, user_id=user.id, now=_now())
     return PublishedRead(date=row.date, plan_id=row.plan_id, published_at=row.published_at,

@@ -25,7 +25,7 @@ def record_visit(session: SessionDep, user: AnyRole, body: VisitCreate) -> Visit
 
 @router.get("", response_model=list[VisitRead])
 def list_visits(session: SessionDep, user: AnyRole, date: dt.date | None = None,
-                technician_id: Annotated[str | None, Query(max_length=64)] = None,
+                technician_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[VisitRead]:
     """Visits; a technician sees only their own."""
     rows = service.list_for(session, scope=technician_scope(user), day=date, technician_id=technician_id,
