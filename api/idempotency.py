@@ -8,15 +8,21 @@ nothing, so its retry is simply judged again.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from api.db import Base
+from api.errors import ConflictError, InvalidInputError
 
 log = logging.getLogger(__name__)
 
@@ -38,3 +44,87 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None]  # None only inside the transaction that is doing the work
     response_body: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a stock-moving POST answers: the status and JSON body, and whether it is a replay of the first."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def request_hash(payload: Mapping[str, Any]) -> str:
+    """A digest of a request's meaning (its validated fields), so key order or spacing make no difference."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer.
+
+    On SQLite the transaction would otherwise begin as a reader and fail with "database is locked" when it
+    tries to write after another writer; BEGIN IMMEDIATE takes the write lock up front, so concurrent writers
+    wait their turn (busy_timeout) instead. PostgreSQL needs nothing: row locks serialise the writers.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:  # type: ignore[attr-defined]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _find(session: Session, *, user_id: int, key: str) -> IdempotencyRecord | None:
+    return session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+
+
+def _replay(row: IdempotencyRecord, *, endpoint: str, digest: str) -> Outcome:
+    if row.endpoint != endpoint or row.request_hash != digest:
+        msg = (f"{KEY_HEADER} {row.key!r} was already used for a different request ({row.endpoint}); "
+               "use a new key for a new request")
+        raise InvalidInputError(msg, errors=[{"loc": ["header", KEY_HEADER], "msg": msg,
+                                              "type": "value_error", "input": row.key}])
+    # both are written before the commit, so a row another request can see always has them
+    return Outcome(row.status_code or 200, dict(row.response_body or {}), replayed=True)
+
+
+def run_once(session: Session, *, key: str | None, user_id: int, endpoint: str, digest: str,
+             work: Callable[[], dict[str, Any]], status_code: int = 201) -> Outcome:
+    """Do `work` (writes, no commit; returns the JSON body) once per (user, key), and commit.
+
+    Without a key the work simply runs in one write transaction. With a key already used by this user for
+    the same `endpoint` and `digest`, the stored response comes back and nothing runs; with a different
+    endpoint or digest the request is refused (422 naming the key). An ApiError from `work` rolls everything
+    back, the key included.
+    """
+    for _ in range(3):
+        begin_write(session)
+        record: IdempotencyRecord | None = None
+        if key is not None:
+            stored = _find(session, user_id=user_id, key=key)
+            if stored is not None:
+                try:
+                    return _replay(stored, endpoint=endpoint, digest=digest)
+                finally:
+                    session.rollback()  # release SQLite's write lock now, not when the request ends
+            record = IdempotencyRecord(user_id=user_id, key=key, endpoint=endpoint, request_hash=digest)
+            session.add(record)
+            try:
+                session.flush()  # PostgreSQL: waits here while a concurrent request holds the same key
+            except IntegrityError:
+                session.rollback()  # that request committed first: go round and replay its response
+                log.info("idempotency key %r of user %s: concurrent duplicate, replaying", key, user_id)
+                continue
+        try:
+            body = work()
+            if record is not None:
+                record.status_code, record.response_body = status_code, body
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return Outcome(status_code, body)
+    raise ConflictError(f"{KEY_HEADER} {key!r} is in use by a concurrent request; retry")

@@ -19,7 +19,7 @@ from api.customers.views import router as customers_router
 from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
 from api.orders.views import router as orders_router
-from api.parts.views import locations_router, parts_router
+from api.parts.views import locations_router, parts_router, stock_router
 from api.plans.views import me_router
 from api.plans.views import router as plans_router
 from api.standards.views import router as standards_router
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
-                   locations_router, plans_router, me_router, visits_router, standards_router):
+                   locations_router, stock_router, plans_router, me_router, visits_router, standards_router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])

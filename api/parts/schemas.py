@@ -1,15 +1,16 @@
-"""Bodies of parts and stock locations: create, update, read."""
+"""Bodies of parts, stock locations and ledger movements: create, update, read; stock and usage reports."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from api.parts.models import LocationKind
+from api.parts.models import LocationKind, MovementKind
 
-PartId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^;:,\s]+$")]
+PartId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^;:,\s\x00-\x1f]+$")]
 LocationId = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 CENT = Decimal("0.01")
 # money is kept to the cent, so 400 and 400.00 are the same price and read back alike
@@ -79,3 +80,118 @@ class StockLocationRead(BaseModel):
     address: str | None
     lat: float | None
     lon: float | None
+
+
+# --- the ledger: one request body per kind of movement, the movement and stock as read ---------------------
+
+Quantity = Annotated[int, Field(ge=1, le=1_000_000, description="how many units, always positive")]
+# no control characters: PostgreSQL refuses NUL in text, and nobody means them
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500,
+                                          pattern=r"^[^\x00-\x08\x0b-\x1f]*$")]
+OrderId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
+TechnicianId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
+
+
+class ReceiptCreate(BaseModel):
+    """Parts arriving from a supplier into a location (usually a central store)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: PartId
+    location_id: LocationId
+    quantity: Quantity
+    reason: Reason | None = Field(default=None, description="a note, e.g. the delivery note number")
+
+
+class TransferCreate(BaseModel):
+    """Parts moved between two locations (central store to a van, or back, or between stores)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: PartId
+    from_location_id: LocationId
+    to_location_id: LocationId
+    quantity: Quantity
+    reason: Reason | None = None
+
+
+class ReturnCreate(TransferCreate):
+    """Unused or faulty parts brought back from a van to a central store."""
+
+
+class ConsumptionCreate(BaseModel):
+    """Parts used on an order, out of the technician's van."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: PartId
+    order_id: OrderId
+    quantity: Quantity
+    technician_id: TechnicianId | None = Field(
+        default=None, description="who used them; a technician may leave it out (it is always themselves)")
+    location_id: LocationId | None = Field(default=None, description="the technician's van if left out")
+
+
+class AdjustmentCreate(BaseModel):
+    """A count correction at one location: positive adds, negative removes; the reason is mandatory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: PartId
+    location_id: LocationId
+    delta: int = Field(ge=-1_000_000, le=1_000_000, description="units to add (positive) or remove (negative)")
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> AdjustmentCreate:
+        if self.delta == 0:
+            raise ValueError("delta: an adjustment of 0 moves nothing")
+        return self
+
+
+class MovementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: MovementKind
+    part_id: str
+    quantity: int
+    from_location_id: str | None
+    to_location_id: str | None
+    order_id: str | None
+    technician_id: str | None
+    unit_cost: Decimal
+    reason: str | None
+    recorded_by: int | None
+    at: datetime
+
+
+class StockRead(BaseModel):
+    part_id: str
+    location_id: str
+    quantity: int
+    low_stock_threshold: int | None = Field(description="the location's own threshold, else the part's")
+    below_threshold: bool
+
+
+class ThresholdSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    low_stock_threshold: int | None = Field(
+        ge=0, le=1_000_000, description="below this an alert is raised here; null falls back to the part's")
+
+
+UsageBy = Literal["order", "technician", "part", "month"]
+
+
+class UsageRow(BaseModel):
+    key: str
+    movements: int
+    quantity: int
+    cost: Decimal
+
+
+class UsageReport(BaseModel):
+    by: UsageBy
+    rows: list[UsageRow]
+    total: UsageRow

@@ -1,23 +1,41 @@
-"""HTTP routes of the parts catalogue and stock locations: thin, roles checked here, rules in the service."""
+"""HTTP routes of the parts catalogue, stock locations and the ledger: thin, roles here, rules in the services."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
+from fastapi.responses import JSONResponse
 
-from api.deps import AnyRole, SessionDep, Storekeeper, technician_scope
+from api.auth.models import Role, User
+from api.deps import AnyRole, SessionDep, Staff, Storekeeper, allow, technician_scope
+from api.errors import field_error
+from api.idempotency import IdempotencyKey, Outcome
 from api.paging import Page, PageDep
-from api.parts import service
-from api.parts.models import LocationKind
+from api.parts import ledger, service, stock
+from api.parts.models import LocationKind, MovementKind
 from api.parts.schemas import (
+    AdjustmentCreate,
+    ConsumptionCreate,
+    MovementRead,
     PartCreate,
     PartRead,
     PartUpdate,
+    ReceiptCreate,
+    ReturnCreate,
     StockLocationCreate,
     StockLocationRead,
     StockLocationUpdate,
+    StockRead,
+    ThresholdSet,
+    TransferCreate,
+    UsageBy,
+    UsageReport,
 )
+
+# ids in paths: no control characters (PostgreSQL refuses NUL in text; a 422 beats a 500)
+PathId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$")]
 
 parts_router = APIRouter(prefix="/parts", tags=["parts"])
 locations_router = APIRouter(prefix="/stock-locations", tags=["stock locations"])
@@ -39,12 +57,12 @@ def create_part(session: SessionDep, _user: Storekeeper, body: PartCreate) -> Pa
 
 
 @parts_router.get("/{part_id}", response_model=PartRead)
-def get_part(session: SessionDep, _user: AnyRole, part_id: str) -> PartRead:
+def get_part(session: SessionDep, _user: AnyRole, part_id: PathId) -> PartRead:
     return PartRead.model_validate(service.get_part(session, part_id=part_id))
 
 
 @parts_router.patch("/{part_id}", response_model=PartRead)
-def update_part(session: SessionDep, _user: Storekeeper, part_id: str, body: PartUpdate) -> PartRead:
+def update_part(session: SessionDep, _user: Storekeeper, part_id: PathId, body: PartUpdate) -> PartRead:
     return PartRead.model_validate(service.update_part(session, part_id=part_id, data=body))
 
 
@@ -64,12 +82,124 @@ def create_location(session: SessionDep, _user: Storekeeper, body: StockLocation
 
 
 @locations_router.get("/{location_id}", response_model=StockLocationRead)
-def get_location(session: SessionDep, user: AnyRole, location_id: str) -> StockLocationRead:
+def get_location(session: SessionDep, user: AnyRole, location_id: PathId) -> StockLocationRead:
     row = service.get_location(session, location_id=location_id, scope=technician_scope(user))
     return StockLocationRead.model_validate(row)
 
 
 @locations_router.patch("/{location_id}", response_model=StockLocationRead)
-def update_location(session: SessionDep, _user: Storekeeper, location_id: str,
+def update_location(session: SessionDep, _user: Storekeeper, location_id: PathId,
                     body: StockLocationUpdate) -> StockLocationRead:
     return StockLocationRead.model_validate(service.update_location(session, location_id=location_id, data=body))
+
+
+# --- the ledger: stock-moving POSTs (Idempotency-Key aware), stock, alerts, movements, usage -------------
+
+stock_router = APIRouter(prefix="/stock", tags=["stock"])
+Consumer = Annotated[User, allow(Role.technician, Role.storekeeper)]
+IdQuery = Annotated[str | None, Query(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$")]
+MOVED = {201: {"description": "the movement; a replay of an Idempotency-Key answers the same, with the "
+                              "header Idempotent-Replayed: true"},
+         409: {"description": "insufficient stock (names the location, what it has and what was asked)"}}
+
+
+def _answer(outcome: Outcome) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@stock_router.post("/receipts", response_model=MovementRead, status_code=201, responses=MOVED)
+def receive(session: SessionDep, user: Storekeeper, body: ReceiptCreate, key: IdempotencyKey = None) -> Any:
+    """Parts from a supplier into a location."""
+    return _answer(ledger.receive(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+
+
+@stock_router.post("/transfers", response_model=MovementRead, status_code=201, responses=MOVED)
+def transfer(session: SessionDep, user: Storekeeper, body: TransferCreate, key: IdempotencyKey = None) -> Any:
+    """Parts from one location to another (central store to a van, and back)."""
+    return _answer(ledger.transfer(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+
+
+@stock_router.post("/returns", response_model=MovementRead, status_code=201, responses=MOVED)
+def return_to_store(session: SessionDep, user: Storekeeper, body: ReturnCreate,
+                    key: IdempotencyKey = None) -> Any:
+    """Unused or faulty parts from a van back to a central store."""
+    return _answer(ledger.return_to_store(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+
+
+@stock_router.post("/adjustments", response_model=MovementRead, status_code=201, responses=MOVED)
+def adjust(session: SessionDep, user: Storekeeper, body: AdjustmentCreate, key: IdempotencyKey = None) -> Any:
+    """A count correction at one location, with its reason."""
+    return _answer(ledger.adjust(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+
+
+@stock_router.post("/consumptions", response_model=MovementRead, status_code=201, responses=MOVED)
+def consume(session: SessionDep, user: Consumer, body: ConsumptionCreate, key: IdempotencyKey = None) -> Any:
+    """Parts used on an order, out of the technician's own van; a technician records only their own."""
+    scope = technician_scope(user)
+    technician_id = body.technician_id or scope
+    if technician_id is None:
+        raise field_error("technician_id", "required when a storekeeper records a consumption")
+    return _answer(ledger.consume(
+        session, part_id=body.part_id, order_id=body.order_id, technician_id=technician_id,
+        quantity=body.quantity, location_id=body.location_id, scope=scope, user_id=user.id,
+        idempotency_key=key))
+
+
+@stock_router.get("", response_model=Page[StockRead])
+def list_stock(session: SessionDep, user: AnyRole, page: PageDep, location_id: IdQuery = None,
+               part_id: IdQuery = None) -> Page[StockRead]:
+    """Quantity per part and location; a technician sees the central stores and their own van."""
+    items, total = stock.list_stock(session, page=page, scope=technician_scope(user), location_id=location_id,
+                                    part_id=part_id)
+    return Page[StockRead](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@stock_router.get("/alerts", response_model=Page[StockRead])
+def list_alerts(session: SessionDep, user: AnyRole, page: PageDep, location_id: IdQuery = None) -> Page[StockRead]:
+    """Parts below their low-stock threshold, per location."""
+    items, total = stock.alerts(session, page=page, scope=technician_scope(user), location_id=location_id)
+    return Page[StockRead](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@stock_router.put("/thresholds/{location_id}/{part_id}", response_model=StockRead)
+def set_threshold(session: SessionDep, _user: Storekeeper, location_id: PathId, part_id: PathId,
+                  body: ThresholdSet) -> StockRead:
+    """The low-stock threshold of a part at one location (null falls back to the part's own)."""
+    return stock.set_threshold(session, location_id=location_id, part_id=part_id,
+                               threshold=body.low_stock_threshold)
+
+
+@stock_router.get("/movements", response_model=Page[MovementRead])
+def list_movements(
+    session: SessionDep, user: AnyRole, page: PageDep, part_id: IdQuery = None, order_id: IdQuery = None,
+    technician_id: IdQuery = None,
+    location_id: Annotated[str | None, Query(max_length=80, pattern=r"^[^\x00-\x1f]+$",
+                                                 description="into or out of this location")] = None,
+    kind: MovementKind | None = None, since: datetime | None = None,
+    until: Annotated[datetime | None, Query(description="exclusive")] = None,
+) -> Page[MovementRead]:
+    """The ledger, oldest first; a technician sees movements of their van or in their name."""
+    filters = stock.MovementFilter(part_id=part_id, order_id=order_id, technician_id=technician_id,
+                                   location_id=location_id, kind=kind, since=since, until=until)
+    rows, total = stock.list_movements(session, page=page, scope=technician_scope(user), filters=filters)
+    return Page[MovementRead](items=[MovementRead.model_validate(r) for r in rows], total=total,
+                              limit=page.limit, offset=page.offset)
+
+
+@stock_router.get("/movements/{movement_id}", response_model=MovementRead)
+def get_movement(session: SessionDep, user: AnyRole, movement_id: int) -> MovementRead:
+    row = stock.get_movement(session, movement_id=movement_id, scope=technician_scope(user))
+    return MovementRead.model_validate(row)
+
+
+@stock_router.get("/usage", response_model=UsageReport)
+def usage(
+    session: SessionDep, _user: Staff, by: UsageBy = "part", part_id: IdQuery = None, order_id: IdQuery = None,
+    technician_id: IdQuery = None, since: datetime | None = None,
+    until: Annotated[datetime | None, Query(description="exclusive")] = None,
+) -> UsageReport:
+    """Parts consumed per order, technician, part or month: movements, units and cost."""
+    filters = stock.MovementFilter(part_id=part_id, order_id=order_id, technician_id=technician_id,
+                                   since=since, until=until)
+    return stock.usage(session, by=by, filters=filters)

@@ -21,6 +21,7 @@ B_IDS = {
     "plan_id": "PLAN-B",  # plans are dispatchers' objects: a technician is refused by role
     "visit_id": "1",  # B's visits are covered with real ids in test_visits.py
     "alert_id": "1",
+    "movement_id": "0",  # set by `b_objects` to a stock movement into B's van (ids come from a sequence)
 }
 # ids of things no technician owns (a catalogue everyone reads): reads allowed, writes refused by role
 SHARED = {"part_id": "P-1"}
@@ -37,6 +38,10 @@ def b_objects(world: World) -> World:
     assert c.post("/api/v1/orders", json=order, headers=h).status_code == 201
     part = {"id": "P-1", "name": "filter"}
     assert c.post("/api/v1/parts", json=part, headers=world.as_("store")).status_code == 201
+    receipt = {"part_id": "P-1", "location_id": "VAN-TB", "quantity": 3}
+    r = c.post("/api/v1/stock/receipts", json=receipt, headers=world.as_("store"))
+    assert r.status_code == 201, r.text
+    B_IDS["movement_id"] = str(r.json()["id"])
     return world
 
 
@@ -81,6 +86,8 @@ def test_technician_a_never_reaches_technician_b_objects(b_objects: World) -> No
     assert order.json()["status"] == "open"
     assert world.client.get("/api/v1/technicians/TB", headers=world.as_("tech_b")).status_code == 200
     assert world.client.get("/api/v1/stock-locations/VAN-TB", headers=world.as_("tech_b")).status_code == 200
+    movement = f"/api/v1/stock/movements/{B_IDS['movement_id']}"
+    assert world.client.get(movement, headers=world.as_("tech_b")).status_code == 200
 
 
 def test_shared_catalogue_is_read_only_for_technicians(b_objects: World) -> None:
