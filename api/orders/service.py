@@ -1,7 +1,7 @@
 """Repair orders: plain functions over a Session, keyword-only, no HTTP.
 
-`scope` is the technician id a caller is limited to: a technician sees only the orders given to them (for
-now the ones pinned to them; published routes add theirs with the plan jobs).
+`scope` is the technician id a caller is limited to: a technician sees only the orders given to them (pinned
+to them, or on their route of a published plan).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, String, cast, select, true
+from sqlalchemy import ColumnElement, Select, String, cast, or_, select, true
 from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
@@ -33,7 +33,10 @@ def visible(scope: str | None) -> ColumnElement[bool]:
     """The orders a caller may see: all for staff, their own for a technician."""
     if scope is None:
         return true()
-    return Order.pinned_technician_id == scope
+    from api.plans.models import PublishedStop
+
+    on_route = select(PublishedStop.order_id).where(PublishedStop.technician_id == scope)
+    return or_(Order.pinned_technician_id == scope, Order.id.in_(on_route))
 
 
 def to_domain(row: Order) -> domain.Order:
@@ -49,7 +52,8 @@ def to_domain(row: Order) -> domain.Order:
 def get(session: Session, *, order_id: str, scope: str | None = None) -> Order:
     row = session.get(Order, order_id)
     # another technician's order looks exactly like a missing one
-    if row is None or (scope is not None and row.pinned_technician_id != scope):
+    if row is None or (scope is not None and row.pinned_technician_id != scope
+                       and session.scalar(select(Order.id).where(Order.id == order_id, visible(scope))) is None):
         raise NotFoundError(f"order {order_id!r} not found")
     return row
 

@@ -76,3 +76,15 @@ class PublishedRoute(Base):
     plan_id: Mapped[str] = mapped_column(String(36), ForeignKey("plan_jobs.id", ondelete="CASCADE"), index=True)
     published_at: Mapped[datetime] = mapped_column(DateTime)
     route: Mapped[dict[str, Any]]
+
+
+class PublishedStop(Base):
+    """Which technician visits which order under the published plan of a date (who may see the order)."""
+
+    __tablename__ = "published_stops"
+    __table_args__ = (Index("ix_published_stops_technician_order", "technician_id", "order_id"),)
+
+    date: Mapped[date] = mapped_column(Date, ForeignKey("published_plans.date", ondelete="CASCADE"),
+                                       primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    technician_id: Mapped[str] = mapped_column(String(64), ForeignKey("technicians.id", ondelete="CASCADE"))

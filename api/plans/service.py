@@ -22,9 +22,10 @@ from api.errors import ConflictError, NotFoundError, field_error
 from api.jobs import JobRunner
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
+from api.parts import stock
 from api.parts.models import Part
 from api.plans import routes, solving
-from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute
+from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians import service as technicians_service
 from api.technicians.models import Technician
@@ -39,11 +40,8 @@ RUN_GRACE = timedelta(minutes=2)  # on top of twice the time limit: building the
 
 
 def _van_stock(session: Session, technician_id: str) -> dict[str, int]:
-    from api.parts import service as parts_service
-
-    # the ledger (issue 3 item 6) provides it; until it does, vans are taken as empty
-    van_stock = getattr(parts_service, "van_stock", None)
-    return {} if van_stock is None else dict(van_stock(session, technician_id=technician_id))
+    # what the ledger says the van holds now: parts consumed on visits are gone for the next plan
+    return stock.van_stock(session, technician_id=technician_id)
 
 
 def build_day(session: Session, *, day: date) -> Day:
@@ -241,6 +239,7 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
     techs = {t.id: t for t in session.scalars(select(Technician))}
     try:
         session.execute(delete(PublishedRoute).where(PublishedRoute.date == job.date))
+        session.execute(delete(PublishedStop).where(PublishedStop.date == job.date))
         current = session.get(PublishedPlan, job.date)
         if current is None:
             session.add(PublishedPlan(date=job.date, plan_id=job.id, published_at=now, published_by=user_id))
@@ -256,6 +255,8 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
                                      customers=customers, parts=parts)
             session.add(PublishedRoute(date=job.date, technician_id=tech.id, plan_id=job.id, published_at=now,
                                        route=body))
+            session.add_all(PublishedStop(date=job.date, order_id=s["order_id"], technician_id=tech.id)
+                            for s in route["stops"])
             published.append(tech.id)
         session.commit()
     except IntegrityError:

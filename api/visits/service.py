@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import ConflictError, NotFoundError, field_error
+from api.idempotency import Outcome
 from api.orders.models import Order
+from api.parts import ledger
 from api.plans.models import PublishedRoute
 from api.standards import service as standards
 from api.visits.models import Visit
@@ -102,3 +104,11 @@ def update(session: Session, *, visit_id: int, scope: str | None, data: VisitUpd
     return row
 
 
+
+
+def use_part(session: Session, *, visit_id: int, scope: str | None, part_id: str, quantity: int, user_id: int,
+             idempotency_key: str | None) -> Outcome:
+    """Parts used on one of my visits: a consumption out of the visit's technician's van, against its order."""
+    row = get(session, visit_id=visit_id, scope=scope)
+    return ledger.consume(session, part_id=part_id, order_id=row.order_id, technician_id=row.technician_id,
+                          quantity=quantity, user_id=user_id, scope=scope, idempotency_key=idempotency_key)

@@ -6,11 +6,14 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from api.deps import AnyRole, SessionDep, technician_scope
 from api.errors import ForbiddenError
+from api.idempotency import IdempotencyKey
+from api.parts.schemas import MovementRead
 from api.visits import service
-from api.visits.schemas import VisitCreate, VisitRead, VisitUpdate
+from api.visits.schemas import PartUse, VisitCreate, VisitRead, VisitUpdate
 
 router = APIRouter(prefix="/visits", tags=["visits"])
 
@@ -43,3 +46,15 @@ def update_visit(session: SessionDep, user: AnyRole, visit_id: int, body: VisitU
     """Change my visit (e.g. mark it done); staff may correct any visit."""
     return VisitRead.model_validate(service.update(session, visit_id=visit_id, scope=technician_scope(user),
                                                    data=body))
+
+
+@router.post("/{visit_id}/parts", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
+             responses={409: {"description": "not enough of the part in the van"}})
+def use_part(session: SessionDep, user: AnyRole, visit_id: int, body: PartUse,
+             key: IdempotencyKey = None) -> JSONResponse:
+    """Parts used on my visit, out of my van (the ledger's consumption); a retry with the same
+    Idempotency-Key replays the first answer and moves nothing twice."""
+    outcome = service.use_part(session, visit_id=visit_id, scope=technician_scope(user), part_id=body.part_id,
+                               quantity=body.quantity, user_id=user.id, idempotency_key=key)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)

@@ -26,7 +26,7 @@ B_IDS = {
 # ids of things no technician owns (a catalogue everyone reads): reads allowed, writes refused by role
 SHARED = {"part_id": "P-1"}
 
-BODIES = {"/cancel": {"reason": "probe"}}
+BODIES = {"/cancel": {"reason": "probe"}, "/parts": {"part_id": "P-1", "quantity": 1}}
 
 
 @pytest.fixture

@@ -73,6 +73,15 @@ def test_daily_kpis_worked_out_by_hand(routes: World) -> None:
     _visit(routes, "tech_b", "O3", arrived_at=_at("08:50"), done_at=_at("09:20"), fixed_first_time=True)
     # O4 P4 created two days before 09:00, deadline +72 h = tomorrow 09:00; started 10:00, not done yet
     _visit(routes, "tech_b", "O4", arrived_at=_at("10:00"))
+    # parts: 2 x 12.50 used on O1 by TA = 25.00
+    store = routes.as_("store")
+    assert c.post("/api/v1/parts", json={"id": "P-FLT", "name": "filter", "unit_cost": "12.50"},
+                  headers=store).status_code == 201
+    assert c.post("/api/v1/stock/receipts", json={"part_id": "P-FLT", "location_id": "VAN-TA", "quantity": 5},
+                  headers=store).status_code == 201
+    o1 = next(v for v in c.get("/api/v1/visits", headers=routes.as_("tech_a")).json() if v["order_id"] == "O1")
+    assert c.post(f"/api/v1/visits/{o1['id']}/parts", json={"part_id": "P-FLT", "quantity": 2},
+                  headers=routes.as_("tech_a")).status_code == 201
 
     r = c.get(f"/api/v1/kpis/daily?date={DATE}", headers=h)
     assert r.status_code == 200, r.text
@@ -95,7 +104,7 @@ def test_daily_kpis_worked_out_by_hand(routes: World) -> None:
     assert k["utilization"] == {"TA": round((90 + travel["TA"]) / 540, 4),
                                 "TB": round((30 + travel["TB"]) / 540, 4)}
     assert k["travel"]["minutes"] == pytest.approx(travel["TA"] + travel["TB"], abs=0.01)
-    assert k["parts_cost"] == "0.00"
+    assert k["parts_cost"] == "25.00"
     assert k["alerts"] == 1
     # a day without visits has no rates rather than made-up ones
     empty = c.get("/api/v1/kpis/daily?date=2026-11-25", headers=h).json()

@@ -54,16 +54,16 @@ def test_route_json_has_ordered_stops_etas_addresses_and_parts(published: tuple[
     assert o1["customer_name"] == "Hôtel Dieu"
 
 
-def test_parts_to_bring(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parts_to_bring(world: World) -> None:
     c = world.client
     seed_day(world, [])
     assert c.post("/api/v1/parts", json={"id": "P-FLT", "name": "filter"}, headers=world.as_("store")).status_code == 201
     order = BY_ID["O3"] | {"required_parts": {"P-FLT": 2}, "pinned_technician_id": "TA"}
     assert c.post("/api/v1/orders", json=order, headers=world.as_("disp")).status_code == 201
-    from api.plans import service
-
-    stock = {"TA": {"P-FLT": 5}}
-    monkeypatch.setattr(service, "_van_stock", lambda _s, tid: stock.get(tid, {}))
+    # the plan sees the van stock of the ledger: 5 filters in TA's van
+    r = c.post("/api/v1/stock/receipts", json={"part_id": "P-FLT", "location_id": "VAN-TA", "quantity": 5},
+               headers=world.as_("store"))
+    assert r.status_code == 201, r.text
     with thread_runner(c):
         body = solve_and_publish(world)
     assert [s["order_id"] for s in _route_of(body["plan"], "TA")["stops"]] == ["O3"]

@@ -100,3 +100,48 @@ def test_an_unfixed_first_visit_leaves_the_order_unresolved(routes: World) -> No
                    headers=h)
     assert first.status_code == 201
     assert first.json()["resolved"] is None
+
+
+def _stock_van(world: World, part_id: str, quantity: int, van: str = "VAN-TA", cost: str = "12.50") -> None:
+    c, h = world.client, world.as_("store")
+    assert c.post("/api/v1/parts", json={"id": part_id, "name": "filter", "unit_cost": cost},
+                  headers=h).status_code == 201
+    r = c.post("/api/v1/stock/receipts", json={"part_id": part_id, "location_id": van, "quantity": quantity},
+               headers=h)
+    assert r.status_code == 201, r.text
+
+
+def _van(world: World, who: str, van: str) -> dict[str, int]:
+    items = world.client.get(f"/api/v1/stock?location_id={van}", headers=world.as_(who)).json()["items"]
+    return {i["part_id"]: i["quantity"] for i in items}
+
+
+def test_parts_used_on_my_visit_are_consumed_once_per_idempotency_key(routes: World) -> None:
+    c, h = routes.client, routes.as_("tech_a")
+    _stock_van(routes, "P-FLT", 5)
+    v = c.post("/api/v1/visits", json=visit("O2"), headers=h).json()  # O2 is TA's, not pinned-only: on the route
+    key = {"Idempotency-Key": "visit-O2-filter-1"}
+    first = c.post(f"/api/v1/visits/{v['id']}/parts", json={"part_id": "P-FLT", "quantity": 2}, headers=h | key)
+    assert first.status_code == 201, first.text
+    again = c.post(f"/api/v1/visits/{v['id']}/parts", json={"part_id": "P-FLT", "quantity": 2}, headers=h | key)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    body = first.json()
+    assert (body["kind"], body["order_id"], body["technician_id"], body["quantity"]) == ("consume", "O2", "TA", 2)
+    assert _van(routes, "store", "VAN-TA") == {"P-FLT": 3}
+    too_many = c.post(f"/api/v1/visits/{v['id']}/parts", json={"part_id": "P-FLT", "quantity": 4}, headers=h)
+    assert too_many.status_code == 409
+    bad = c.post(f"/api/v1/visits/{v['id']}/parts", json={"part_id": "P-FLT", "quantity": 0}, headers=h)
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "quantity"]
+
+
+def test_technician_a_cannot_use_parts_on_b_visits(routes: World) -> None:
+    c = routes.client
+    _stock_van(routes, "P-FLT", 5, van="VAN-TB")
+    b = c.post("/api/v1/visits", json=visit("O3"), headers=routes.as_("tech_b")).json()
+    r = c.post(f"/api/v1/visits/{b['id']}/parts", json={"part_id": "P-FLT", "quantity": 1},
+               headers=routes.as_("tech_a"))
+    assert r.status_code == 404
+    assert _van(routes, "store", "VAN-TB") == {"P-FLT": 5}

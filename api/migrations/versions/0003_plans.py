@@ -117,6 +117,18 @@ def upgrade() -> None:
     with op.batch_alter_table('published_routes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_published_routes_plan_id'), ['plan_id'], unique=False)
 
+    op.create_table('published_stops',
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('technician_id', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['date'], ['published_plans.date'], name=op.f('fk_published_stops_date_published_plans'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_published_stops_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['technician_id'], ['technicians.id'], name=op.f('fk_published_stops_technician_id_technicians'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('date', 'order_id', name=op.f('pk_published_stops'))
+    )
+    with op.batch_alter_table('published_stops', schema=None) as batch_op:
+        batch_op.create_index('ix_published_stops_technician_order', ['technician_id', 'order_id'], unique=False)
+
     op.create_table('service_alerts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -143,6 +155,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_service_alerts_visit_id'))
 
     op.drop_table('service_alerts')
+    with op.batch_alter_table('published_stops', schema=None) as batch_op:
+        batch_op.drop_index('ix_published_stops_technician_order')
+
+    op.drop_table('published_stops')
     with op.batch_alter_table('published_routes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_published_routes_plan_id'))
 
