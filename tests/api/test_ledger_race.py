@@ -1,0 +1,65 @@
+"""Race: 200 concurrent consumptions of one part with stock 100, twenty times on each database.
+
+Exactly 100 succeed, the other 100 get a clear 409, the balance ends at 0, the ledger sums to the balance,
+and nothing ever went negative (the CHECK constraint would have turned that into a 500, which fails here).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from api.parts.models import StockBalance, StockMovement
+from tests.api.conftest import Database, World
+from tests.api.live import fire, live_server
+
+V = "/api/v1"
+STOCK, REQUESTS, REPETITIONS = 100, 200, 20
+
+
+@pytest.fixture(scope="module")
+def server(database: Database) -> Iterator[str]:
+    with live_server(database, workers=2) as url:
+        yield url
+
+
+@pytest.fixture
+def raceworld(world: World) -> World:
+    c, store, disp = world.client, world.as_("store"), world.as_("disp")
+    assert c.post(f"{V}/parts", json={"id": "P-R", "name": "fuse", "unit_cost": "2.5"},
+                  headers=store).status_code == 201
+    assert c.post(f"{V}/customers", json={"id": "C1", "name": "c"}, headers=disp).status_code == 201
+    order = {"id": "OA", "customer_id": "C1", "lat": 45.75, "lon": 4.85, "priority": "P1", "duration_min": 30,
+             "required_skills": ["hvac"], "pinned_technician_id": "TA"}
+    assert c.post(f"{V}/orders", json=order, headers=disp).status_code == 201
+    r = c.post(f"{V}/stock/receipts", json={"part_id": "P-R", "location_id": "VAN-TA", "quantity": STOCK},
+               headers=store)
+    assert r.status_code == 201, r.text
+    return world
+
+
+@pytest.mark.parametrize("repetition", range(REPETITIONS))
+def test_concurrent_consumptions_never_oversell(server: str, raceworld: World, repetition: int) -> None:
+    body = {"part_id": "P-R", "order_id": "OA", "quantity": 1}
+    responses = fire(server, [{"method": "POST", "url": f"{V}/stock/consumptions", "json": body,
+                               "headers": raceworld.as_("tech_a")}] * REQUESTS)
+    codes = Counter(r.status_code for r in responses)
+    assert codes == {201: STOCK, 409: REQUESTS - STOCK}, f"repetition {repetition}: {codes}"
+    for r in responses:
+        if r.status_code == 409:
+            assert r.json()["detail"] == "insufficient stock: location VAN-TA has 0 of part P-R, asked 1"
+    assert len({r.json()["id"] for r in responses if r.status_code == 201}) == STOCK
+
+    maker = raceworld.client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with maker() as session:
+        balance = session.get(StockBalance, ("P-R", "VAN-TA"))
+        consumed = session.scalar(select(func.sum(StockMovement.quantity)).where(
+            StockMovement.part_id == "P-R", StockMovement.kind == "consume"))
+        received = session.scalar(select(func.sum(StockMovement.quantity)).where(
+            StockMovement.part_id == "P-R", StockMovement.kind == "receive"))
+    assert balance is not None
+    assert (balance.quantity, consumed, received) == (0, STOCK, STOCK)
+    assert balance.quantity + consumed == STOCK
