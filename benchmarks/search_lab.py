@@ -10,17 +10,9 @@ settings can be compared before and independently of solver/model.py.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-import types
 from dataclasses import replace
 from pathlib import Path
-
-if "solver.solve" not in sys.modules:
-    try:
-        import solver.solve  # noqa: F401
-    except ModuleNotFoundError:  # the engine's solve() is written elsewhere; the lab does not need it
-        sys.modules["solver.solve"] = types.SimpleNamespace(solve=None)  # type: ignore[assignment]
 
 from ortools.constraint_solver import pywrapcp
 
@@ -47,11 +39,17 @@ RECIPES: dict[str, Recipe] = {
     "ils_t300": replace(BASE, metaheuristic="iterated_local_search", ils_temperature=(300.0, 3.0)),
     "ils_t100": replace(BASE, metaheuristic="iterated_local_search", ils_temperature=(100.0, 1.0)),
     "ils_t300_nb": replace(
-        BASE, metaheuristic="iterated_local_search", ils_temperature=(300.0, 3.0), neighbors_ratio=0.2,
+        BASE,
+        metaheuristic="iterated_local_search",
+        ils_temperature=(300.0, 3.0),
+        neighbors_ratio=0.2,
         min_neighbors=20,
     ),
     "ils_t300_small": replace(
-        BASE, metaheuristic="iterated_local_search", ils_temperature=(300.0, 3.0), ils_avg_removed=5,
+        BASE,
+        metaheuristic="iterated_local_search",
+        ils_temperature=(300.0, 3.0),
+        ils_avg_removed=5,
         ils_max_sequence=5,
     ),
     "chain_gd": replace(BASE, metaheuristic="greedy_descent"),
@@ -149,7 +147,9 @@ def parse_recipe(spec: str) -> Recipe:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("recipes", help="recipes separated by ';' (names or key=value,... specs), interleaved per file")
+    p.add_argument(
+        "recipes", help="recipes separated by ';' (names or key=value,... specs), interleaved per file"
+    )
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--time-limit", type=float, default=10.0)
     p.add_argument("--bks", type=Path, default=Path("/work/shared/benchmarks/solomon/bks_solomon.csv"))
@@ -177,7 +177,9 @@ def main() -> None:
         print(f"{inst.name:<8}" + " | ".join(cells), flush=True)
     for k, spec in enumerate(specs):
         g = gaps[spec]
-        print(f"RECIPE {k} {spec}: mean gap {sum(g) / max(1, len(g)):.2f} % n={len(g)} infeasible={infeasible[spec]}")
+        print(
+            f"RECIPE {k} {spec}: mean gap {sum(g) / max(1, len(g)):.2f} % n={len(g)} infeasible={infeasible[spec]}"
+        )
     if len(specs) > 1 and all(len(gaps[s]) == len(args.files) for s in specs):
         best = [min(col) for col in zip(*gaps.values(), strict=True)]
         print(f"PORTFOLIO (best of all per instance): mean gap {sum(best) / len(best):.2f} %")

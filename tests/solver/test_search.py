@@ -8,8 +8,10 @@ from dataclasses import replace
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from solver import SolveParams, solve
+from solver import Break, SolveParams, solve
 from solver.search import (
+    LARGE,
+    LARGE_OPTIONAL_CHAIN,
     MANDATORY_CHAIN,
     OPTIONAL_CHAIN,
     Recipe,
@@ -17,10 +19,12 @@ from solver.search import (
     portfolio_for,
     race,
     recipe_for,
+    restore,
     routes_of,
     search_parameters,
+    snapshot,
 )
-from tests.solver.conftest import MID, MID2, NEAR, NEAR2, NEAR3, job, problem, tech
+from tests.solver.conftest import MID, MID2, NEAR, NEAR2, NEAR3, hours, job, problem, tech
 
 
 def mandatory_day():  # every visit must be served: a pure VRPTW
@@ -38,10 +42,24 @@ def test_mandatory_problems_start_with_the_insertion_chain() -> None:
     assert recipe.first_solutions[-1] == "PATH_CHEAPEST_ARC"
 
 
-def test_problems_with_optional_visits_insert_by_penalty_first() -> None:
-    recipe = recipe_for(optional_day(), SolveParams())
-    assert recipe.first_solutions == OPTIONAL_CHAIN
-    assert recipe.first_solutions[0] == "LOCAL_CHEAPEST_COST_INSERTION"
+def test_problems_with_optional_visits_use_one_search_from_parallel_insertion() -> None:
+    recipes = portfolio_for(optional_day(), SolveParams())
+    assert len(recipes) == 1
+    assert recipes[0].first_solutions == OPTIONAL_CHAIN
+
+
+def test_mandatory_days_with_breaks_are_not_raced() -> None:
+    lunch = Break(earliest_start=hours(12), latest_end=hours(14), duration=1800)
+    day = problem([tech(break_=lunch)], [job(NEAR, drop_penalty=None), job(MID, drop_penalty=None)])
+    assert len(portfolio_for(day, SolveParams())) == 1
+
+
+def test_large_days_start_from_savings_or_by_penalty() -> None:
+    many = problem([tech()], [job(NEAR, drop_penalty=None)] * LARGE)
+    assert recipe_for(many, SolveParams()).first_solutions[0] == "SAVINGS"
+    optional = problem([tech()], [job(NEAR)] * LARGE)
+    assert recipe_for(optional, SolveParams()).first_solutions == LARGE_OPTIONAL_CHAIN
+    assert len(portfolio_for(optional, SolveParams())) == 1
 
 
 def test_overrides_win_over_the_features() -> None:
@@ -135,7 +153,6 @@ def test_default_search_serves_a_mandatory_day_completely() -> None:
 def test_pure_vrptw_races_guided_local_search_against_ruin_and_recreate() -> None:
     recipes = portfolio_for(mandatory_day(), SolveParams())
     assert [r.metaheuristic for r in recipes] == ["iterated_local_search", "guided_local_search"]
-    assert len(portfolio_for(optional_day(), SolveParams())) == 1
     assert len(portfolio_for(mandatory_day(), SolveParams(local_search="greedy_descent"))) == 1
 
 
@@ -165,6 +182,24 @@ def test_race_gives_the_same_routes_in_parallel_and_one_after_the_other() -> Non
         assert out.assignment is not None
         results.append((out.assignment.ObjectiveValue(), routes_of(routing, out.assignment)))
     assert results[0] == results[1]
+
+
+def test_snapshot_restores_routes_and_times() -> None:
+    routing = _twenty_stops()
+    time_cb = routing.RegisterTransitCallback(lambda i, j: 5)
+    routing.AddDimension(time_cb, 100, 1000, False, "time")  # slack: restoring alone may pick other times
+    out = execute(
+        routing,
+        Recipe(("SAVINGS",), "greedy_descent"),
+        time_limit=5,
+        seed=0,
+        params=SolveParams(solution_limit=5),
+    )
+    assert out.assignment is not None
+    snap = snapshot(routing, out.assignment)
+    restored = restore(routing, snap)
+    assert restored is not None
+    assert snapshot(routing, restored) == snap
 
 
 def test_recipe_is_frozen() -> None:
