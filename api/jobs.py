@@ -97,4 +97,13 @@ class JobRunner:
     def shutdown(self, *, wait: bool = False) -> None:
         self._coordinators.shutdown(wait=wait, cancel_futures=True)
         with self._lock:
-            self._compute.shutdown(wait=wait, cancel_futures=True)
+            compute = self._compute
+            # a process pool's workers would finish (or hang in) their solve after the service is gone;
+            # their jobs are marked failed by the caller, so the workers are stopped, not waited for
+            workers = list(getattr(compute, "_processes", None) or {}) if not wait else []
+            processes = getattr(compute, "_processes", None) or {}
+            compute.shutdown(wait=wait, cancel_futures=True)
+            for pid in workers:
+                process = processes.get(pid)
+                if process is not None and process.is_alive():
+                    process.terminate()

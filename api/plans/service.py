@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -279,3 +279,12 @@ def published_plan(session: Session, *, day: date) -> PublishedPlan:
     if row is None:
         raise NotFoundError(f"no plan is published for {day}")
     return row
+
+
+def route_text(session: Session, *, technician_id: str, day: date) -> str | None:
+    """The published route as stored JSON text: served as it is, with no parse and re-encode per pull."""
+    text = session.scalar(select(cast(PublishedRoute.route, Text)).where(
+        PublishedRoute.date == day, PublishedRoute.technician_id == technician_id))
+    if text is None and session.get(PublishedPlan, day) is None:
+        raise NotFoundError(f"no plan is published for {day}")
+    return text
