@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from benchmarks.vroom_peer import _priorities, vroom_run, vroom_solve
 from solver.problem import FULLY_BOOKED, REQUIRED_SKILL, Break, Problem, Solution
-from tests.benchmarks.test_greedy import (
+from tests.solver.checker import problems_of
+from tests.solver.test_construct import (
     FAR,
     HOME2,
     MID,
@@ -18,7 +19,6 @@ from tests.benchmarks.test_greedy import (
     h,
     job,
     make,
-    problems_of,
     van,
 )
 

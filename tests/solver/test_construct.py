@@ -1,4 +1,4 @@
-"""The priority-first greedy peer: every rule binds where it should, and every schedule adds up.
+"""The engine's priority-first insertion (also the rule-based peer): every rule binds where it should, and every schedule adds up.
 
 Road: location i sits at KM[i] km on a straight line, driven at 1 km per minute (1000 m, 60 s per km).
 Times are seconds from midnight; h(8) is 08:00.
@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.greedy import greedy_solve
+from solver.construct import greedy_solve
 from solver.problem import (
     FULLY_BOOKED,
     MAX_ORDERS,
@@ -28,6 +28,7 @@ from solver.problem import (
     Vehicle,
     Visit,
 )
+from tests.solver.checker import problems_of
 
 KM = (0, 1, 2, 3, 5, 8, 10, 30, 60)
 HOME, NEAR, NEAR2, NEAR3, MID, MID2, HOME2, FAR, VERY_FAR = range(len(KM))
@@ -54,74 +55,6 @@ def van(home: int = HOME, start: float = 8, end: float = 17, **kw) -> Vehicle:  
 
 def job(loc: int, minutes: int = 30, penalty: int = 1000, **kw) -> Visit:  # type: ignore[no-untyped-def]
     return Visit(location=loc, service=minutes * 60, drop_penalty=penalty, **kw)
-
-
-def problems_of(p: Problem, s: Solution) -> list[str]:
-    """A consistency check of a Solution against its Problem, sharing no code with what it checks."""
-    err: list[str] = []
-    dist, dur = p.distances, p.durations
-    seen = sorted([j for r in s.routes for j in r.visits] + [j for j, _ in s.unassigned])
-    if seen != list(range(len(p.visits))):
-        err.append(f"visits covered {seen}, expected each of 0..{len(p.visits) - 1} once")
-    if [r.vehicle for r in s.routes] != list(range(len(p.vehicles))):
-        err.append("routes are not one per vehicle in vehicle order")
-    travel = late = 0
-    for r in s.routes:
-        v, tag = p.vehicles[r.vehicle], f"vehicle {r.vehicle}"
-        if not r.visits:
-            continue
-        if v.max_visits is not None and len(r.visits) > v.max_visits:
-            err.append(f"{tag}: {len(r.visits)} visits > max {v.max_visits}")
-        for part in range(p.num_parts):
-            used = sum(p.visits[j].parts[part] for j in r.visits if part < len(p.visits[j].parts))
-            if used > v.stock_of(part):
-                err.append(f"{tag}: uses {used} of part {part}, carries {v.stock_of(part)}")
-        brk, b0 = v.break_, r.break_start
-        due = brk is not None and min(brk.latest_end, v.shift_end) - max(brk.earliest_start, v.shift_start) >= brk.duration
-        if due and b0 is None:
-            err.append(f"{tag}: no break given")
-        b1 = None if b0 is None or brk is None else b0 + brk.duration
-        if brk is not None and b0 is not None and b1 is not None and not (brk.earliest_start <= b0 and b1 <= brk.latest_end):
-            err.append(f"{tag}: break {b0} outside [{brk.earliest_start}, {brk.latest_end}]")
-        if r.depart < v.shift_start or r.back > v.shift_end:
-            err.append(f"{tag}: day {r.depart}-{r.back} outside the shift {v.shift_start}-{v.shift_end}")
-        if b0 is not None and b1 is not None and not (r.depart <= b0 and b1 <= r.back):
-            err.append(f"{tag}: break [{b0}, {b1}] outside the day [{r.depart}, {r.back}]")
-        at, left, metres = v.start, r.depart, 0
-        for j, arrival, start in [*zip(r.visits, r.arrivals, r.starts, strict=True), (None, r.back, r.back)]:
-            loc = v.end if j is None else p.visits[j].location
-            metres += int(dist[at, loc])
-            # a break inside this gap adds its length to the drive
-            in_gap = b0 is not None and b1 is not None and left <= b0 and b1 <= start
-            need = int(dur[at, loc]) + (b1 - b0 if in_gap and b0 is not None and b1 is not None else 0)
-            if start - left < need or arrival - left < int(dur[at, loc]):
-                err.append(f"{tag}: leg to {j} leaves {left}, arrives {arrival}, starts {start}; needs {need}")
-            if start < arrival:
-                err.append(f"{tag}: visit {j} starts {start} before arrival {arrival}")
-            if j is None:
-                break
-            x = p.visits[j]
-            if b0 is not None and b1 is not None and b0 < start + x.service and start < b1:
-                err.append(f"{tag}: break [{b0}, {b1}] overlaps the service of {j} at {start}")
-            if x.window is not None and not x.window[0] <= start <= x.window[1]:
-                err.append(f"{tag}: visit {j} starts {start} outside its window {x.window}")
-            if not v.has_skills(x.skills):
-                err.append(f"{tag}: lacks a skill of visit {j}")
-            if x.pinned is not None and x.pinned != r.vehicle:
-                err.append(f"{tag}: visit {j} is pinned to {x.pinned}")
-            if x.deadline is not None and start > x.deadline:
-                late += (start - x.deadline) * x.lateness_cost
-            at, left = loc, start + x.service
-        if metres != r.distance:
-            err.append(f"{tag}: distance {r.distance} != {metres} recomputed")
-        travel += metres * p.distance_cost
-    unserved = sum(p.visits[j].drop_penalty or 0 for j, _ in s.unassigned)
-    for rule, want in ((TRAVEL, travel), (RESPONSE_DEADLINE, late), (UNSERVED, unserved)):
-        if s.costs.get(rule) != want:
-            err.append(f"cost {rule}: {s.costs.get(rule)} != {want} recomputed")
-    if s.objective != sum(s.costs.values()):
-        err.append(f"objective {s.objective} != the sum of its parts {sum(s.costs.values())}")
-    return err
 
 
 def solved(p: Problem) -> Solution:
