@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 import re
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from api.orders.models import Order, OrderStatus
 from api.technicians.models import Technician
 from dispatch import domain
 from dispatch.errors import CellError, InputError
-from dispatch.io import read_orders_csv
+from dispatch.io import orders_from_csv_bytes
 
 
 def safe_name(filename: str | None, default: str = "orders.csv") -> str:
@@ -37,28 +36,26 @@ def customer_id_for(name: str) -> str:
     return "C-" + hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
-def _rows_of_ids(content: bytes) -> dict[str, int]:
-    # spreadsheet row of each order id, for the database's own errors (the file has already been read once)
+def rows_of_ids(content: bytes) -> dict[str, int]:
+    """The spreadsheet row of each id, for the database's own errors (the file has already been read once)."""
     reader = csv.reader(io.StringIO(content.decode("utf-8-sig")))
     header = [h.strip().lower() for h in next(reader, [])]
     col = header.index("id")
     return {r[col].strip(): n for n, r in enumerate(reader, start=2) if len(r) > col and r[col].strip()}
 
 
-def _invalid(errors: list[CellError]) -> InvalidInputError:
+def invalid(errors: list[CellError]) -> InvalidInputError:
+    """Every bad cell, sorted as a spreadsheet shows them, as one 422; nothing has been written."""
     listed = [{"file": e.file, "row": e.row, "column": e.column, "value": e.value, "message": e.message}
               for e in sorted(errors, key=CellError.sort_key)]
     return InvalidInputError(f"{len(listed)} bad cell(s); nothing was imported", errors=listed)
 
 
 def parse(content: bytes, *, filename: str, plan_date: date) -> tuple[domain.Order, ...]:
-    with tempfile.TemporaryDirectory(prefix="dispatch-import-") as tmp:
-        path = Path(tmp) / filename
-        path.write_bytes(content)
-        try:
-            return read_orders_csv(path, plan_date)
-        except InputError as e:
-            raise _invalid(list(e.errors)) from None
+    try:
+        return orders_from_csv_bytes(content, plan_date, source=filename)
+    except InputError as e:
+        raise invalid(list(e.errors)) from None
 
 
 def import_orders(session: Session, *, content: bytes, filename: str | None, plan_date: date,
@@ -67,8 +64,8 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
     name = safe_name(filename)
     orders = parse(content, filename=name, plan_date=plan_date)
     if len(orders) > max_rows:
-        raise _invalid([CellError(name, None, None, None, f"{len(orders)} orders; at most {max_rows} per import")])
-    rows_of = _rows_of_ids(content)
+        raise invalid([CellError(name, None, None, None, f"{len(orders)} orders; at most {max_rows} per import")])
+    rows_of = rows_of_ids(content)
     ids = [o.id for o in orders]
     taken = set(session.scalars(select(Order.id).where(Order.id.in_(ids))))
     pins = {o.pinned_technician for o in orders if o.pinned_technician}
@@ -82,7 +79,7 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
             errors.append(CellError(name, row, "pinned_technician", o.pinned_technician,
                                     f"pinned_technician {o.pinned_technician!r} is not a known technician"))
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
 
     # the CSV names customers; link to one with that id or name, else add one at the order's place
     names = {o.customer for o in orders}

@@ -72,3 +72,12 @@ class TechnicianRead(BaseModel):
     work_days: list[int]
     active: bool
     van_location_id: str
+
+
+class TechnicianImportResult(BaseModel):
+    created: int
+    technician_ids: list[str]
+    parts_created: list[str] = Field(
+        description="part numbers the catalogue did not know: created with unit_cost 0, to be priced")
+    receipts: int = Field(description="ledger receipts (reason 'import') of the file's van_stock")
+    message: str

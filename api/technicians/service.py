@@ -82,11 +82,17 @@ def _fields(data: TechnicianCreate | TechnicianUpdate, *, unset: bool) -> dict[s
     return values
 
 
+def new_row(data: TechnicianCreate) -> Technician:
+    """A checked, not yet added row (raises InvalidInputError if the shift pattern breaks a domain rule)."""
+    row = Technician(**_fields(data, unset=False))
+    _validate(row)
+    return row
+
+
 def create(session: Session, *, data: TechnicianCreate) -> Technician:
     if session.get(Technician, data.id) is not None:
         raise ConflictError(f"technician {data.id!r} already exists")
-    row = Technician(**_fields(data, unset=False))
-    _validate(row)
+    row = new_row(data)
     session.add(row)
     session.flush()
     parts_service.ensure_van(session, technician_id=row.id, technician_name=row.name)

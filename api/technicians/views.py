@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 
-from api.deps import AnyRole, Dispatcher, SessionDep, technician_scope
+from api.deps import AnyRole, Dispatcher, SessionDep, SettingsDep, technician_scope
+from api.errors import PayloadTooLargeError
 from api.paging import Page, PageDep
-from api.technicians import service
-from api.technicians.schemas import TechnicianCreate, TechnicianRead, TechnicianUpdate
+from api.technicians import importer, service
+from api.technicians.schemas import TechnicianCreate, TechnicianImportResult, TechnicianRead, TechnicianUpdate
 
 router = APIRouter(prefix="/technicians", tags=["technicians"])
 
@@ -32,6 +34,31 @@ def list_technicians(
 def create_technician(session: SessionDep, _user: Dispatcher, body: TechnicianCreate) -> TechnicianRead:
     """Add a technician; their van (a stock location) comes with them."""
     return TechnicianRead.model_validate(service.create(session, data=body))
+
+
+@router.post("/import", response_model=TechnicianImportResult, status_code=status.HTTP_201_CREATED)
+def import_technicians(
+    session: SessionDep, settings: SettingsDep, user: Dispatcher,
+    file: Annotated[UploadFile, File(description="technicians.csv of the CSV contract")],
+    plan_date: Annotated[date, Query(description="the date HH:MM shift times fall on")],
+) -> TechnicianImportResult:
+    """Import technicians.csv: all or nothing; a bad file gets 422 listing every bad cell (row, column, value).
+
+    Each technician gets a van; the file's van_stock becomes ledger receipts into it (reason "import"); part
+    numbers the catalogue does not know are created with unit_cost 0 and listed in `parts_created`.
+    """
+    # a plain def: the route runs in the thread pool, so reading the spooled file and the database may block
+    content = file.file.read(settings.max_upload_bytes + 1)
+    if len(content) > settings.max_upload_bytes:
+        raise PayloadTooLargeError(f"file is larger than {settings.max_upload_bytes} bytes")
+    done = importer.import_technicians(session, content=content, filename=file.filename, plan_date=plan_date,
+                                       max_rows=settings.import_max_rows, user_id=user.id)
+    message = f"{len(done.technician_ids)} technician(s) imported with {done.receipts} van stock receipt(s)"
+    if done.parts_created:
+        message += (f"; {len(done.parts_created)} part number(s) were new to the catalogue and were created "
+                    f"with unit_cost 0: {', '.join(done.parts_created)}")
+    return TechnicianImportResult(created=len(done.technician_ids), technician_ids=done.technician_ids,
+                                  parts_created=done.parts_created, receipts=done.receipts, message=message)
 
 
 @router.get("/{technician_id}", response_model=TechnicianRead)
