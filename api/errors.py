@@ -2,6 +2,9 @@
 
 Services raise these (they know nothing of HTTP); `install` turns them into JSON responses
 `{"detail": "...", "errors": [...]}`; `errors` is present when there is a list of specific problems.
+A value the database cannot hold (sqlalchemy's DataError: a NUL byte in text on PostgreSQL, an integer out of
+range) is the client's mistake too: 422 naming the parameter when it can be found, never a 500.
+`ErrorBody` documents these bodies (and FastAPI's own validation errors) in the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 
 from dispatch.errors import InputError
 
@@ -75,6 +80,53 @@ def field_error(field: str, message: str, value: Any = None) -> InvalidInputErro
     return InvalidInputError(f"{field}: {message}", errors=[item])
 
 
+class ErrorBody(BaseModel):
+    """Every error body of the service: a sentence (or FastAPI's list of validation errors) and, when there
+    are several specific problems, `errors` (bad cells of an import, or items with loc/msg/type)."""
+
+    detail: str | list[dict[str, Any]] = Field(description="what went wrong")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="each specific problem: {file, row, column, value, message} for an import, "
+                                  "{loc, msg, type} for a request field")
+
+
+# the status codes every operation may answer with this body; 422 replaces FastAPI's narrower default
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "a value is invalid (names the field, cell or parameter)"},
+}
+
+_INT_MAX = 2**31 - 1  # PostgreSQL INTEGER, the narrowest integer column a parameter is compared with
+
+
+def _suspects(request: Request) -> list[tuple[str, str, str]]:
+    """(where, name, value) of the parameters a database could refuse: NUL bytes, integers out of range."""
+    found: list[tuple[str, str, str]] = []
+    params = [("path", k, str(v)) for k, v in request.path_params.items()]
+    params += [("query", k, v) for k, v in request.query_params.multi_items()]
+    for where, name, value in params:
+        has_nul = "\x00" in value or "\x00" in name
+        too_big = value.lstrip("+-").isdigit() and abs(int(value)) > _INT_MAX
+        if has_nul or too_big:
+            found.append((where, name, value))
+    return found
+
+
+def _respond_data(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "value not accepted"
+    log.info("database refused a value of %s %s: %s", request.method, request.url.path, reason)
+    suspects = _suspects(request)
+    if suspects:
+        errors = [{"loc": [where, name], "msg": "value cannot be stored or searched for (a NUL byte, or a "
+                   "number out of range)", "type": "value_error", "input": value.replace("\x00", "\\x00")}
+                  for where, name, value in suspects]
+        detail = "invalid value of " + ", ".join(f"{where} parameter {name!r}" for where, name, _ in suspects)
+    else:
+        errors = [{"loc": ["body"], "msg": reason, "type": "value_error"}]
+        detail = f"a value of the request cannot be stored: {reason}"
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+
 def _respond(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     body: dict[str, Any] = {"detail": exc.detail}
@@ -94,5 +146,8 @@ def _respond_input(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    """Map the service's errors to responses and document their body; call before routers are included."""
+    app.router.responses.update(ERROR_RESPONSES)  # every route included afterwards inherits them
     app.add_exception_handler(ApiError, _respond)
     app.add_exception_handler(InputError, _respond_input)
+    app.add_exception_handler(DataError, _respond_data)
