@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     road_factor: float = Field(default=1.3, ge=1.0)
     speed_kmh: float = Field(default=40.0, gt=0)
 
+    # where plan jobs solve: separate processes keep a CPU-bound solve off the request threads (the GIL);
+    # threads suit a machine that cannot spawn processes cheaply. One worker solves one plan at a time.
+    plan_executor: Literal["process", "thread"] = "process"
+    plan_workers: int = Field(default=1, ge=1, le=64)
+
     run_migrations_on_startup: bool = True
 
     @model_validator(mode="after")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response, status
 
+from api.config import Settings
 from api.deps import CurrentUser, Dispatcher, SessionDep, SettingsDep, Staff
 from api.errors import ForbiddenError, NotFoundError
 from api.jobs import JobRunner, make_executor
@@ -18,11 +20,17 @@ from api.plans.schemas import PlanRead, PlanRequest, PlanSummary, PublishedRead,
 from api.technicians.models import Technician
 
 
+def plan_executor(settings: Settings) -> Executor:
+    """The compute executor plan jobs solve on, as the deployment's settings choose."""
+    return make_executor(settings.plan_executor, settings.plan_workers)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One job runner per app (runs inside the app's lifespan, so the database is ready)."""
     if not hasattr(app.state, "plan_runner"):
-        app.state.plan_runner = JobRunner(make_compute=lambda: make_executor("process", 1))
+        settings: Settings = app.state.settings
+        app.state.plan_runner = JobRunner(make_compute=lambda: plan_executor(settings))
     if not hasattr(app.state, "plan_solve"):
         app.state.plan_solve = solving.solve
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -42,3 +45,36 @@ def test_defaults_are_an_sqlite_file_and_the_design_travel_model(monkeypatch: py
     assert (s.travel_model.road_factor, s.travel_model.speed_kmh) == (1.3, 40.0)
     with pytest.raises(ValidationError):
         Settings(road_factor=0.9, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_plan_executor_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.plans.views import plan_executor
+
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (default.plan_executor, default.plan_workers) == ("process", 1)
+    monkeypatch.setenv("PLAN_EXECUTOR", "thread")
+    monkeypatch.setenv("PLAN_WORKERS", "3")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    executor = plan_executor(s)
+    try:
+        assert isinstance(executor, ThreadPoolExecutor)
+        assert executor._max_workers == 3
+    finally:
+        executor.shutdown()
+    with pytest.raises(ValidationError):
+        Settings(plan_executor="dask", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        Settings(plan_workers=0, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_service_solves_plans_on_the_configured_executor(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path}/s.sqlite", plan_executor="thread",
+                        plan_workers=2, _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as client:
+        compute = client.app.state.plan_runner._compute  # type: ignore[attr-defined]
+        assert isinstance(compute, ThreadPoolExecutor)
+        assert compute._max_workers == 2
