@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.auth.models import Role
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.orm import Session
+
+DEMO_SCENARIO = "demo"
+DEMO_DISPATCHER = "dispatcher"
+DEMO_TECHNICIAN = "tech1"
 
 users_app = typer.Typer(no_args_is_help=True, help="Users of the service and their roles.")
 
@@ -17,9 +28,78 @@ def _docs_urls(host: str, port: int) -> tuple[str, str]:
     return f"{base}/docs", f"{base}/api/v1/openapi.json"
 
 
+@dataclass(frozen=True)
+class DemoSeed:
+    plan_date: date
+    technicians: int
+    orders: int
+    # (username, password, technician id or None) of each user created; passwords exist only here
+    logins: tuple[tuple[str, str, str | None], ...]
+
+
+def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
+    """The named demo scenario (technicians with stocked vans, orders, a dispatcher and one technician user)
+    in an empty database, through the same imports as the API; None when the database already holds data."""
+    from sqlalchemy import select
+
+    from api.auth import service as users
+    from api.auth.models import User
+    from api.auth.schemas import UserCreate
+    from api.orders.importer import import_orders
+    from api.technicians.importer import import_technicians
+    from api.technicians.models import Technician
+    from dispatch.io import orders_to_frame, technicians_to_frame
+    from dispatch.scenarios import scenario
+
+    if session.scalar(select(User.id).limit(1)) is not None or \
+            session.scalar(select(Technician.id).limit(1)) is not None:
+        return None
+    day = scenario(DEMO_SCENARIO, plan_date=plan_date)
+    passwords = {name: secrets.token_urlsafe(12) for name in (DEMO_DISPATCHER, DEMO_TECHNICIAN)}
+    dispatcher = users.create(session, data=UserCreate(username=DEMO_DISPATCHER, password=passwords[DEMO_DISPATCHER],
+                                                       role=Role.dispatcher, full_name="Demo dispatcher"))
+
+    def csv_bytes(frame: pd.DataFrame) -> bytes:
+        return frame.to_csv(index=False, lineterminator="\n").encode()
+
+    techs = import_technicians(session, content=csv_bytes(technicians_to_frame(day.technicians, day.date)),
+                               filename="demo-technicians.csv", plan_date=day.date, max_rows=len(day.technicians),
+                               user_id=dispatcher.id)
+    order_ids, _customers = import_orders(session, content=csv_bytes(orders_to_frame(day.orders, day.date)),
+                                          filename="demo-orders.csv", plan_date=day.date, max_rows=len(day.orders))
+    first = techs.technician_ids[0]
+    users.create(session, data=UserCreate(username=DEMO_TECHNICIAN, password=passwords[DEMO_TECHNICIAN],
+                                          role=Role.technician, technician_id=first, full_name="Demo technician"))
+    return DemoSeed(plan_date=day.date, technicians=len(techs.technician_ids), orders=len(order_ids),
+                    logins=((DEMO_DISPATCHER, passwords[DEMO_DISPATCHER], None),
+                            (DEMO_TECHNICIAN, passwords[DEMO_TECHNICIAN], first)))
+
+
+def _seed_demo_database(database_url: str) -> None:
+    from api.db import make_engine, make_sessionmaker, upgrade
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            seeded = seed_demo(session, plan_date=date.today())
+    finally:
+        engine.dispose()
+    if seeded is None:
+        typer.echo("demo: the database already holds data; nothing seeded (log in with its existing users)")
+        return
+    typer.echo(f"demo: scenario {DEMO_SCENARIO!r} seeded for {seeded.plan_date}: {seeded.technicians} technicians "
+               f"with stocked vans, {seeded.orders} open orders")
+    typer.echo("demo logins (passwords are shown only this once):")
+    for username, password, technician in seeded.logins:
+        who = f"technician {technician}" if technician else "dispatcher"
+        typer.echo(f"  {username} / {password}   ({who})")
+
+
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    demo: Annotated[bool, typer.Option(help="seed an empty database with the demo scenario and its users")] = False,
 ) -> None:
     """Start the HTTP service on DATABASE_URL (default: ./dispatch.sqlite, created and migrated on first start)."""
     import uvicorn
@@ -36,7 +116,12 @@ def serve(
     from sqlalchemy.engine import make_url
 
     typer.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
+    if demo:
+        _seed_demo_database(settings.database_url)
     typer.echo(f"OpenAPI docs: {docs}  (schema: {schema})")
+    if demo:
+        typer.echo(f"log in: POST {docs.removesuffix('/docs')}/api/v1/auth/token (username, password), "
+                   "or the Authorize button of the docs")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
