@@ -5,14 +5,15 @@ Translation from ids and datetimes to indices and integer seconds happens here o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from dispatch.travel import GeodesicTravel, TravelSource
 
 from dispatch.domain import Day, Order, Policy, Technician
 from dispatch.plan import Plan, Route, Stop, Unassigned
+from dispatch.travel import GeodesicTravel, TravelSource
 from solver import problem as rules
 from solver.problem import Break, Problem, Reason, Solution, Vehicle, Visit
 
@@ -71,9 +72,9 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     def sec(dt: datetime) -> int:
         return round((dt - origin).total_seconds())
 
-    def vector(amounts: dict[str, int] | object) -> tuple[int, ...]:
+    def vector(amounts: Mapping[str, int]) -> tuple[int, ...]:
         out = [0] * len(parts)
-        for p, q in dict(amounts).items():  # type: ignore[call-overload]
+        for p, q in amounts.items():
             out[part_ix[p]] = int(q)
         return tuple(out)
 
@@ -110,7 +111,8 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     return Built(day=day, policy=policy, problem=problem, skills=skills, parts=parts)
 
 
-def _vehicle(t: Technician, k: int, sec, skill_ix: dict[str, int], vector) -> Vehicle:  # type: ignore[no-untyped-def]
+def _vehicle(t: Technician, k: int, sec: Callable[[datetime], int], skill_ix: dict[str, int],
+             vector: Callable[[Mapping[str, int]], tuple[int, ...]]) -> Vehicle:
     brk = None
     if t.has_break and t.break_start is not None and t.break_end is not None and t.break_minutes:
         brk = Break(earliest_start=sec(t.break_start), latest_end=sec(t.break_end), duration=t.break_minutes * 60)

@@ -330,7 +330,8 @@ def greedy_solve(problem: Problem) -> Solution:
                 continue
             if any(r.stock[p] < q for p, q in parts[j]):
                 continue
-            if cap[k] is not None and len(r.sched.visits) >= cap[k]:
+            limit = cap[k]
+            if limit is not None and len(r.sched.visits) >= limit:
                 full.append(k)
                 continue
             v = problem.vehicles[k]

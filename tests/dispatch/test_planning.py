@@ -98,7 +98,8 @@ def test_the_lunch_break_lies_inside_its_window_between_visits():
     route = plan.routes[0]
     assert route.break_ is not None
     start, end = route.break_
-    assert at("11:30") <= start and end <= at("13:30")
+    assert at("11:30") <= start
+    assert end <= at("13:30")
     assert end - start == timedelta(minutes=45)
 
 
