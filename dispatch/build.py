@@ -171,7 +171,7 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
     if reason.vehicle is not None:
         extra = ""
         if reason.extra_cost is not None:
-            extra = f" (+{reason.extra_cost / SCALE:.1f} cost)"
+            extra = f" (adding {reason.extra_cost / SCALE:,.0f} to the plan's cost)"
         broken = ", ".join(reason.broken) if reason.broken else "a higher-priority visit"
         text += f"; cheapest insertion: {techs[reason.vehicle].id}{extra} would break {broken}"
     return text
