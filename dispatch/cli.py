@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from dispatch.errors import InputError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dispatch.domain import Day, Policy, Priority, SlaPolicy
+from dispatch.errors import InputError
 from dispatch.kpis import kpi_rows
 from dispatch.plan import Plan
 
@@ -221,6 +221,55 @@ def demo(
     out.print(f"files: {out_dir}/plan.json, {out_dir}/plan.html (open in a browser), "
               f"{out_dir}/technicians.csv, {out_dir}/orders.csv")
     if not report.ok:
+        raise typer.Exit(EXIT_INVALID_PLAN)
+
+
+@app.command()
+def whatif(
+    study: Annotated[Path, typer.Argument(help="YAML study: a base and named variations (see notebooks/README.md)")],
+    out_path: Annotated[Path | None, typer.Option("--out", help="write the comparison table as CSV")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address (default: DISPATCH_SCHEDULER, "
+                                                       "else a local cluster)")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes of the local cluster")] = 2,
+    serial: Annotated[bool, typer.Option("--serial", help="solve in this process, one after another")] = False,
+) -> None:
+    """Run a what-if study in parallel and print each scenario's KPIs against the baseline."""
+    from dispatch.parallel import DaskExecutor
+    from dispatch.whatif import StudyError, compare, kpi_frame, read_study, solve_scenarios
+
+    try:
+        scenarios = read_study(study)
+    except (StudyError, FileNotFoundError) as e:
+        raise _fail_input(e) from None
+    with Progress(TextColumn("[bold]what-if[/]"), BarColumn(), TextColumn("{task.completed}/{task.total} solved"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("scenarios", total=len(scenarios))
+
+        def done(_: int) -> None:
+            bar.advance(task)
+
+        if serial:
+            results = solve_scenarios(scenarios, on_done=done)
+        else:
+            with DaskExecutor(scheduler, n_workers=workers) as executor:
+                results = solve_scenarios(scenarios, executor=executor, on_done=done)
+    table = compare(kpi_frame(results))
+    shown = {"valid": "ok", "served": "served", "unserved": "unserved", "on_time_P1_pct": "P1 on time %",
+             "on_time_P2_pct": "P2 on time %", "late_minutes": "late min", "km": "km", "utilization": "util",
+             "cost": "cost", "cost_diff": "Δ cost"}
+    view = Table(title=f"What-if: {study.name}")
+    view.add_column("scenario", style="bold", no_wrap=True)
+    for header in shown.values():
+        view.add_column(header, justify="right")
+    for name, row in table[list(shown)].iterrows():
+        view.add_row(str(name), *(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row))
+    out.print(view)
+    if out_path is not None:
+        _write_atomic(out_path, table.to_csv())
+        out.print(f"comparison written to {out_path}")
+    if not table["valid"].all():
+        bad = ", ".join(str(n) for n in table.index[~table["valid"]])
+        err.print(f"[red]plans failing the independent check:[/] {bad}")
         raise typer.Exit(EXIT_INVALID_PLAN)
 
 

@@ -33,10 +33,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VARIATIONS", "Scenario", "ScenarioResult", "add_skill", "add_technicians", "apply_variations",
-           "close_part", "compare", "kpi_frame", "plot_kpis", "remove_technicians", "run_scenarios",
-           "scale_demand", "scenario_map", "set_sla_hours", "set_solve_limits", "shift_times", "solve_scenario",
-           "solve_scenarios"]
+__all__ = [
+    "VARIATIONS",
+    "Scenario",
+    "ScenarioResult",
+    "StudyError",
+    "add_skill",
+    "add_technicians",
+    "apply_variations",
+    "close_part",
+    "compare",
+    "kpi_frame",
+    "load_study",
+    "plot_kpis",
+    "read_study",
+    "remove_technicians",
+    "run_scenarios",
+    "scale_demand",
+    "scenario_map",
+    "set_sla_hours",
+    "set_solve_limits",
+    "shift_times",
+    "solve_scenario",
+    "solve_scenarios",
+]
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: DataFrames have no single truth value
@@ -323,7 +343,8 @@ def compare(df: pd.DataFrame, baseline: str = "baseline") -> pd.DataFrame:
     for col in df.columns:
         parts[col] = df[col]
         if col in numeric:
-            parts[f"{col}_diff"] = diffs[col]
+            # the baseline row is read as floats; counts stay counts
+            parts[f"{col}_diff"] = diffs[col].astype(df[col].dtype)
     return pd.DataFrame(parts, index=df.index)
 
 
@@ -352,3 +373,89 @@ def scenario_map(result: ScenarioResult) -> folium.Map:
     from dispatch.mapping import plan_map
 
     return plan_map(result.scenario.day(), result.plan)
+
+
+class StudyError(ValueError):
+    """A what-if study file that cannot be run; the message names the entry."""
+
+
+def _base_of(spec: Any, folder: Path) -> Scenario:
+    from dispatch.errors import InputError
+    from dispatch.scenarios import DEFAULT_DATE, SCENARIOS, generate_day, scenario
+
+    if not isinstance(spec, Mapping):
+        raise StudyError("base: must be a mapping with 'scenario' or 'technicians' and 'orders'")
+    known = {"scenario", "technicians", "orders", "date", "generate", "time_limit", "solution_limit", "seed"}
+    unknown = sorted(set(map(str, spec)) - known)
+    if unknown:
+        raise StudyError(f"base: unknown key {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    try:
+        plan_date = date.fromisoformat(str(spec["date"])) if "date" in spec else DEFAULT_DATE
+        policy = Policy(time_limit=float(spec.get("time_limit", 10.0)), seed=int(spec.get("seed", 0)),
+                        solution_limit=spec.get("solution_limit"))
+        if "scenario" in spec:
+            if spec["scenario"] not in SCENARIOS:
+                raise StudyError(f"base: scenario {spec['scenario']!r} is not one of {', '.join(SCENARIOS)}")
+            day = scenario(str(spec["scenario"]), plan_date)
+        elif "generate" in spec:
+            day = generate_day(**dict(spec["generate"]), plan_date=plan_date)
+        elif "technicians" in spec and "orders" in spec:
+            day = read_day(folder / str(spec["technicians"]), folder / str(spec["orders"]), plan_date)
+        else:
+            raise StudyError("base: give 'scenario', 'generate', or 'technicians' and 'orders'")
+    except StudyError:
+        raise
+    except (InputError, ValueError, TypeError, OSError) as e:
+        raise StudyError(f"base: {e}") from e
+    return Scenario.from_day(day, name="baseline", policy=policy)
+
+
+def load_study(data: Any, folder: Path = Path(".")) -> list[Scenario]:
+    """The baseline and its variations from a parsed study file (see notebooks/README.md for the format).
+
+    Paths of CSV files are relative to `folder`, the study file's folder."""
+    if not isinstance(data, Mapping) or "base" not in data:
+        raise StudyError("study: must be a mapping with 'base' and 'scenarios'")
+    base = _base_of(data["base"], folder)
+    entries = data.get("scenarios") or []
+    if not isinstance(entries, list):
+        raise StudyError("scenarios: must be a list")
+    out = [base]
+    for i, entry in enumerate(entries):
+        label = f"scenarios[{i}]"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise StudyError(f"{label}: must be a mapping with a 'name' and 'variations'")
+        label = f"{label} {entry['name']!r}"
+        steps = entry.get("variations") or []
+        if not isinstance(steps, list):
+            raise StudyError(f"{label}: variations must be a list")
+        parsed: list[tuple[str, Mapping[str, Any]]] = []
+        for step in steps:
+            if not isinstance(step, Mapping) or len(step) != 1:
+                raise StudyError(f"{label}: each variation is one 'function: {{keyword: value}}' item, not {step!r}")
+            [(fn, kwargs)] = step.items()
+            kwargs = {} if kwargs is None else kwargs
+            if not isinstance(kwargs, Mapping):
+                raise StudyError(f"{label}: arguments of {fn!r} must be a mapping, not {kwargs!r}")
+            parsed.append((str(fn), dict(kwargs)))
+        try:
+            out.append(apply_variations(base, str(entry["name"]), parsed))
+        except (ValueError, TypeError) as e:
+            raise StudyError(f"{label}: {e}") from e
+    names = [s.name for s in out]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise StudyError(f"scenarios: name {dup!r} is used twice (the base is called 'baseline')")
+    return out
+
+
+def read_study(path: str | Path) -> list[Scenario]:
+    """Scenarios of a YAML study file."""
+    import yaml
+
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise StudyError(f"{p.name}: not valid YAML: {e}") from e
+    return load_study(data, p.parent)

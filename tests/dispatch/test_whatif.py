@@ -178,3 +178,77 @@ def test_plot_and_map_of_a_result(base):
     fig = plot_kpis(run_scenarios([base]))
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 6
     assert "leaflet" in scenario_map(result).get_root().render().lower()
+
+
+# --- the `dispatch whatif` command ------------------------------------------------------------------------
+
+STUDY = """\
+base:
+  technicians: technicians.csv
+  orders: orders.csv
+  date: 2026-11-24
+  time_limit: 5
+  solution_limit: 20
+scenarios:
+  - name: two more hvac
+    variations:
+      - add_technicians: {n: 2, skills: "hvac;french"}
+  - name: P1 in 2h, no capacitors
+    variations:
+      - set_sla_hours: {P1: 2}
+      - close_part: {part: CAP-45}
+"""
+
+
+@pytest.fixture
+def study(tmp_path):
+    from dispatch.io import write_orders_csv, write_technicians_csv
+
+    day = generate_day(orders=15, technicians=3, seed=4, plan_date=PLAN_DATE)
+    write_technicians_csv(day.technicians, tmp_path / "technicians.csv")
+    write_orders_csv(day.orders, tmp_path / "orders.csv")
+    (tmp_path / "study.yaml").write_text(STUDY)
+    return tmp_path / "study.yaml"
+
+
+def whatif(*args: str):
+    from typer.testing import CliRunner
+
+    from dispatch.cli import app
+
+    return CliRunner().invoke(app, ["whatif", *args])
+
+
+def test_cli_whatif_prints_the_comparison_and_writes_csv(study, tmp_path):
+    result = whatif(str(study), "--out", str(tmp_path / "results.csv"), "--serial")
+    assert result.exit_code == 0, result.output
+    assert "two more hvac" in result.output
+    df = pd.read_csv(tmp_path / "results.csv", index_col="scenario")
+    assert list(df.index) == ["baseline", "two more hvac", "P1 in 2h, no capacitors"]
+    assert df["valid"].all()
+    assert df.loc["two more hvac", "technicians_diff"] == 2
+
+
+def test_cli_whatif_runs_on_the_local_cluster(study, monkeypatch):
+    monkeypatch.delenv("DISPATCH_SCHEDULER", raising=False)
+    result = whatif(str(study), "--workers", "2")
+    assert result.exit_code == 0, result.output
+    assert "P1 in 2h" in result.output
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("base: {scenario: small}\nscenarios:\n  - name: hire\n    variations:\n      - hire_people: {n: 2}\n",
+     "scenarios[0] 'hire': unknown variation 'hire_people'"),
+    ("base: {scenario: small}\nscenarios:\n  - name: x\n    variations:\n      - add_technicians: {count: 2}\n",
+     "scenarios[0] 'x'"),
+    ("base: {scenario: small}\nscenarios:\n  - name: ok\n  - variations: []\n", "scenarios[1]"),
+    ("base: {scenario: tiny}\n", "base: scenario 'tiny'"),
+    ("base: [unclosed\n", "not valid YAML"),
+    ("scenarios: []\n", "'base'"),
+])
+def test_cli_whatif_bad_study_exits_2_naming_the_entry(tmp_path, text, named):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    result = whatif(str(path), "--serial")
+    assert result.exit_code == 2
+    assert named in " ".join(result.output.split())
