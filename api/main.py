@@ -25,6 +25,7 @@ from api.plans.views import router as plans_router
 from api.standards.views import router as standards_router
 from api.technicians.views import router as technicians_router
 from api.visits.views import router as visits_router
+from api.web.views import mount as mount_web
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
                    locations_router, stock_router, plans_router, me_router, visits_router, standards_router):
         app.include_router(router, prefix=API_PREFIX)
+    mount_web(app)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -1,0 +1,59 @@
+"""Thin page views: each returns a template; the pages' JavaScript calls the JSON API with the user's token.
+
+The pages themselves hold no data (the token lives in the browser's sessionStorage, so a page request carries
+none); every read and write goes through the API, which enforces the roles.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from api.deps import API_PREFIX
+
+HERE = Path(__file__).resolve().parent
+STATIC_URL = "/static"
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, name: str, **context: object) -> HTMLResponse:
+    # the map's tile layer is optional: off unless the deployment names a tile server (tests run offline)
+    tile_url = getattr(request.app.state.settings, "map_tile_url", None)
+    return templates.TemplateResponse(request, name, {"api": API_PREFIX, "static": STATIC_URL,
+                                                      "tile_url": tile_url, **context})
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/login")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", title="Sign in")
+
+
+@router.get("/board", response_class=HTMLResponse)
+def dispatcher_board(request: Request) -> HTMLResponse:
+    return _page(request, "board.html", title="Dispatcher board", role="dispatcher")
+
+
+@router.get("/route", response_class=HTMLResponse)
+def technician_page(request: Request) -> HTMLResponse:
+    return _page(request, "route.html", title="My route", role="technician")
+
+
+@router.get("/stock", response_class=HTMLResponse)
+def storekeeper_view(request: Request) -> HTMLResponse:
+    return _page(request, "stock.html", title="Stock", role="storekeeper")
+
+
+def mount(app: FastAPI) -> None:
+    """Add the pages and their static files (CSS, JS, the vendored Leaflet) to `app`."""
+    app.include_router(router)
+    app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")

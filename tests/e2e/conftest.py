@@ -1,0 +1,127 @@
+"""Browser tests: the app under uvicorn on a free localhost port (SQLite file), driven by Debian's Chromium.
+
+Playwright's own browser download does not work here, so the browser is /usr/bin/chromium (installed by
+.ci/run). Screenshots go to screenshots/ at the repository root, which git ignores.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from api.auth import service as users
+from api.auth.models import Role
+from api.auth.schemas import UserCreate
+from api.db import make_engine, make_sessionmaker
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "screenshots"
+SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct horse battery"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Server:
+    url: str
+    database_url: str
+
+    def add_user(self, username: str, role: Role, technician_id: str | None = None) -> None:
+        """A user straight into the database (there is no sign-up page: admins add users with the CLI)."""
+        engine = make_engine(self.database_url)
+        try:
+            with make_sessionmaker(engine)() as session:
+                users.create(session, data=UserCreate(username=username, password=PASSWORD, role=role,
+                                                      technician_id=technician_id, full_name=username.title()))
+        finally:
+            engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('e2e')}/dispatch.sqlite"
+    port = _free_port()
+    # plan jobs on a thread: no solver process to start, so the small plans come back quickly
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, ENVIRONMENT="test",
+               PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true")
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
+           "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # waiting for start-up, not measuring anything
+            if proc.poll() is not None:
+                raise RuntimeError(f"the e2e server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the e2e server did not start in 60 s")
+            time.sleep(0.1)
+        yield Server(url, database_url)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class Watched:
+    """A page whose console errors and uncaught exceptions are collected, to assert there are none."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+    def screenshot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def watch(browser: Browser, viewport: dict[str, int]) -> Watched:
+    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    watched = Watched(context.new_page())
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watched.errors.append(message.text)
+
+    watched.page.on("console", on_console)
+    watched.page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    return watched

@@ -1,0 +1,204 @@
+"""A day through the three faces in a real browser: the dispatcher plans and publishes, a technician on a
+phone works a stop, the storekeeper sees the van's stock drop. Every plan shown passes the plan checker."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from api.auth.models import Role
+from dispatch.checker import check_plan, format_report
+from dispatch.domain import Day
+from dispatch.io import write_orders_csv, write_technicians_csv
+from dispatch.scenarios import generate_day
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, Server, Watched, watch
+
+TODAY = dt.date.today()  # the technician page opens on today's route
+# an order no technician can take, so the board has a reason to show
+NOBODY_SKILL = "crane-licence"
+
+
+@pytest.fixture(scope="module")
+def day() -> Day:
+    base = generate_day(orders=20, technicians=4, seed=7, plan_date=TODAY)
+    orphan = dataclasses.replace(base.orders[0], id="O-CRANE", required_skills=frozenset({NOBODY_SKILL}),
+                                 pinned_technician=None)
+    return dataclasses.replace(base, orders=(*base.orders, orphan))
+
+
+@pytest.fixture(scope="module")
+def csv_files(day: Day, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("csv")
+    techs, orders = folder / "technicians.csv", folder / "orders.csv"
+    write_technicians_csv(day.technicians, techs, day.date)
+    write_orders_csv(day.orders, orders, day.date)
+    return techs, orders
+
+
+def sign_in(w: Watched, server: Server, username: str, landing: str) -> None:
+    w.page.goto(f"{server.url}/login")
+    w.page.get_by_label("User name").fill(username)
+    w.page.get_by_label("Password").fill(PASSWORD)
+    w.page.get_by_role("button", name="Sign in").click()
+    w.page.wait_for_url(f"**{landing}*")
+
+
+def token_of(page: Page) -> str:
+    return str(page.evaluate("sessionStorage.getItem('dispatch.token')"))
+
+
+def plan_json(server: Server, token: str, plan_id: str) -> dict[str, Any]:
+    answer = httpx.get(f"{server.url}/api/v1/plans/{plan_id}", headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def shown_plan_id(page: Page) -> str:
+    expect(page.locator("#plan-status")).to_contain_text(re.compile(r"Plan \S+: done"))
+    match = re.search(r"Plan (\S+): done", page.locator("#plan-status").inner_text())
+    assert match is not None
+    return match.group(1)
+
+
+def assert_board_matches(page: Page, day: Day, read: dict[str, Any]) -> None:
+    """The map and the timeline show the plan JSON: a polyline per route, a service bar per stop."""
+    plan = read["plan"]
+    report = check_plan(day, plan)
+    assert report.ok, format_report(report)
+    routes = [r for r in plan["routes"] if r["stops"]]
+    expect(page.locator("path.route-line")).to_have_count(len(routes))
+    expect(page.locator(".timeline-row")).to_have_count(len(routes))
+    for route in routes:
+        row = page.locator(f'.timeline-row[data-technician="{route["technician_id"]}"]')
+        services = row.locator(".seg-service")
+        expect(services).to_have_count(len(route["stops"]))
+        late = [s["order_id"] for s in route["stops"] if s["late_minutes"] > 0]
+        expect(row.locator(".seg-service.late")).to_have_count(len(late))
+    expect(page.locator(".leaflet-marker-icon.stop")).to_have_count(sum(len(r["stops"]) for r in routes))
+
+
+def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Day,
+                                       csv_files: tuple[Path, Path]) -> None:
+    server.add_user("disp", Role.dispatcher)
+    server.add_user("keeper", Role.storekeeper)
+
+    # --- the dispatcher: import, plan, see the map and a reason, pin, re-plan, publish -------------------
+    d = watch(browser, DESKTOP)
+    sign_in(d, server, "disp", "/board")
+    page = d.page
+    page.get_by_label("Date").fill(TODAY.isoformat())
+    page.get_by_label("technicians.csv").set_input_files(csv_files[0])
+    page.get_by_label("orders.csv").set_input_files(csv_files[1])
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-status")).to_contain_text(f"orders: {len(day.orders)} imported")
+    page.get_by_label("Search seconds").fill("20")
+    page.get_by_label("Stop after solutions").fill("10")
+    page.get_by_role("button", name="Request a plan").click()
+    first_id = shown_plan_id(page)
+    token = token_of(page)
+    first = plan_json(server, token, first_id)
+    assert_board_matches(page, day, first)
+    expect(page.locator('#unassigned li[data-order="O-CRANE"]')).to_contain_text("skill")
+    d.screenshot("board-desktop")
+
+    # pin an assigned order to another technician who has its skills
+    skills = {t.id: t.skills for t in day.technicians}
+    needs = {o.id: o.required_skills for o in day.orders}
+    order_id, target = next((s["order_id"], t) for r in first["plan"]["routes"] for s in r["stops"]
+                            for t in skills if t != r["technician_id"] and needs[s["order_id"]] <= skills[t])
+    page.get_by_label("Order", exact=True).select_option(order_id)
+    page.get_by_label("Technician", exact=True).select_option(target)
+    page.get_by_role("button", name="Pin and re-plan").click()
+    expect(page.locator("#plan-status")).not_to_contain_text(first_id)
+    second_id = shown_plan_id(page)
+    second = plan_json(server, token, second_id)
+    assert_board_matches(page, day, second)
+    assert second["pins"][order_id] == target
+    pinned_route = next(r for r in second["plan"]["routes"] if r["technician_id"] == target)
+    assert order_id in [s["order_id"] for s in pinned_route["stops"]]
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#plan-status")).to_contain_text("published")
+    page.set_viewport_size(PHONE)
+    d.screenshot("board-phone")
+    assert d.errors == []
+
+    # --- the technician on a phone: only their stops, a part used, the stop done ---------------------------
+    mine = next(r for r in second["plan"]["routes"] if r["stops"])
+    tech_id = mine["technician_id"]
+    server.add_user("tech", Role.technician, technician_id=tech_id)
+    keeper = watch(browser, DESKTOP)
+    sign_in(keeper, server, "keeper", "/stock")
+    van = f"VAN-{tech_id}"
+    t = watch(browser, PHONE)
+    sign_in(t, server, "tech", "/route")
+    stops = t.page.locator("ol#stops > li")
+    expect(stops).to_have_count(len(mine["stops"]))
+    expect(stops.first).to_have_attribute("data-order", mine["stops"][0]["order_id"])
+    others = {s["order_id"] for r in second["plan"]["routes"] if r["technician_id"] != tech_id for s in r["stops"]}
+    shown = {stops.nth(i).get_attribute("data-order") for i in range(len(mine["stops"]))}
+    assert shown == {s["order_id"] for s in mine["stops"]}
+    assert not shown & others
+    first_stop = stops.first
+    expect(first_stop.get_by_role("link", name=re.compile("in the map app"))).to_have_attribute(
+        "href", re.compile(r"^geo:"))
+    part_id = first_stop.locator("select.part option").first.get_attribute("value")
+    assert part_id
+    before_row = keeper.page.locator(f'#stock-table tr[data-location="{van}"][data-part="{part_id}"] td.qty')
+    before = int(before_row.inner_text())
+    keeper.screenshot("stock-desktop-before")
+
+    first_stop.get_by_role("button", name="Arrived").click()
+    expect(first_stop.locator(".visit-state")).to_contain_text("Arrived at")
+    first_stop.get_by_label("Part used").select_option(part_id)
+    first_stop.get_by_label("Quantity").fill("1")
+    first_stop.get_by_role("button", name="Record part").click()
+    expect(first_stop.locator(".visit-state")).to_contain_text(f"Recorded 1 × {part_id}")
+    first_stop.get_by_label("Customer score").select_option("5")
+    first_stop.get_by_role("button", name="Done").click()
+    expect(first_stop.locator(".visit-state")).to_contain_text("score 5")
+    with t.page.expect_download() as download:
+        t.page.get_by_role("button", name="Download .ics").click()
+    assert download.value.suggested_filename == f"route-{TODAY.isoformat()}.ics"
+    t.screenshot("route-phone")
+    t.page.set_viewport_size(DESKTOP)
+    t.screenshot("route-desktop")
+    assert t.errors == []
+
+    # the network drops: the page keeps the route it loaded last (failed requests log errors, expected here)
+    t.page.context.set_offline(True)
+    t.page.get_by_role("button", name="Refresh").click()
+    expect(t.page.locator("#route-status")).to_contain_text("Offline")
+    expect(stops).to_have_count(len(mine["stops"]))
+    t.page.context.set_offline(False)
+
+    # --- the storekeeper: the van's stock dropped by one, the ledger shows the consumption ---------------
+    keeper.page.reload()
+    expect(keeper.page.locator(f'#stock-table tr[data-location="{van}"][data-part="{part_id}"] td.qty')) \
+        .to_have_text(str(before - 1))
+    keeper.page.get_by_label("Order").fill(mine["stops"][0]["order_id"])
+    keeper.page.get_by_role("button", name="Filter").click()
+    expect(keeper.page.locator("#ledger-table tbody tr")).to_have_count(1)
+    expect(keeper.page.locator("#ledger-table tbody tr").first).to_have_attribute("data-kind", "consume")
+    keeper.page.get_by_label("Technician").fill(tech_id)
+    keeper.page.get_by_role("button", name="Filter").click()
+    expect(keeper.page.locator("#ledger-table tbody tr")).to_have_count(1)
+    keeper.screenshot("stock-desktop")
+    keeper.page.set_viewport_size(PHONE)
+    keeper.screenshot("stock-phone")
+    assert keeper.errors == []
+
+
+def test_login_page_at_both_sizes_has_no_console_errors(server: Server, browser: Browser) -> None:
+    for name, size in (("login-desktop", DESKTOP), ("login-phone", PHONE)):
+        w = watch(browser, size)
+        w.page.goto(f"{server.url}/login")
+        expect(w.page.get_by_role("button", name="Sign in")).to_be_visible()
+        w.screenshot(name)
+        assert w.errors == []
