@@ -42,11 +42,14 @@ def csv_files(day: Day, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     return techs, orders
 
 
-def sign_in(w: Watched, server: Server, username: str, landing: str) -> None:
+def sign_in(w: Watched, server: Server, username: str, landing: str, *, keyboard: bool = False) -> None:
     w.page.goto(f"{server.url}/login")
     w.page.get_by_label("User name").fill(username)
     w.page.get_by_label("Password").fill(PASSWORD)
-    w.page.get_by_role("button", name="Sign in").click()
+    if keyboard:  # the form is sent with Enter, no pointer needed
+        w.page.get_by_label("Password").press("Enter")
+    else:
+        w.page.get_by_role("button", name="Sign in").click()
     w.page.wait_for_url(f"**{landing}*")
 
 
@@ -79,9 +82,24 @@ def assert_board_matches(page: Page, day: Day, read: dict[str, Any]) -> None:
         row = page.locator(f'.timeline-row[data-technician="{route["technician_id"]}"]')
         services = row.locator(".seg-service")
         expect(services).to_have_count(len(route["stops"]))
+        assert [services.nth(i).get_attribute("data-order") for i in range(len(route["stops"]))] == \
+            [s["order_id"] for s in route["stops"]]
         late = [s["order_id"] for s in route["stops"] if s["late_minutes"] > 0]
         expect(row.locator(".seg-service.late")).to_have_count(len(late))
     expect(page.locator(".leaflet-marker-icon.stop")).to_have_count(sum(len(r["stops"]) for r in routes))
+    expect(page.locator(".leaflet-marker-icon.unassigned")).to_have_count(len(plan["unassigned"]))
+    # a stop's popup names the order, its ETA, priority and lateness; opened from the keyboard, as markers
+    # may overlap under a pointer
+    stop = routes[0]["stops"][0]
+    marker = page.get_by_title(f"Stop 1 of {routes[0]['technician_id']}: order {stop['order_id']}")
+    marker.focus()
+    marker.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(f"Order {stop['order_id']}")
+    expect(popup).to_contain_text(f"ETA: {stop['arrival'][11:16]}")
+    expect(popup).to_contain_text("Priority: P")
+    expect(popup).to_contain_text("Lateness:")
+    page.keyboard.press("Escape")
 
 
 def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Day,
@@ -137,7 +155,7 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     sign_in(keeper, server, "keeper", "/stock")
     van = f"VAN-{tech_id}"
     t = watch(browser, PHONE)
-    sign_in(t, server, "tech", "/route")
+    sign_in(t, server, "tech", "/route", keyboard=True)
     stops = t.page.locator("ol#stops > li")
     expect(stops).to_have_count(len(mine["stops"]))
     expect(stops.first).to_have_attribute("data-order", mine["stops"][0]["order_id"])

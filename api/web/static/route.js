@@ -20,7 +20,7 @@
       visits = new Map(v.map((x) => [x.order_id, x]));
       const stock = await api("/stock?limit=500&location_id=VAN-" + encodeURIComponent(user.technician_id));
       vanParts = stock.items.filter((s) => s.quantity > 0).map((s) => s.part_id);
-      say("route-status", route.stops.length + " stops · plan " + route.plan_id);
+      say("route-status", route.stops.length + (route.stops.length === 1 ? " stop" : " stops") + " · plan " + route.plan_id);
     } catch (error) {
       const cached = JSON.parse(localStorage.getItem(cacheKey()) || "null");
       if (!cached) { say("route-status", "Could not load the route: " + error.message, true); return; }
@@ -67,7 +67,7 @@
       maps.href = "geo:" + s.lat + "," + s.lon + "?q=" + s.lat + "," + s.lon + encodeURIComponent(" (" + s.order_id + ")");
       maps.setAttribute("aria-label", "Open stop " + s.seq + " in the map app");
       const phone = li.querySelector(".phone-link");
-      if (s.phone) phone.href = "tel:" + s.phone; else phone.remove();
+      if (s.phone) phone.href = "tel:" + s.phone; else li.querySelector(".call").remove();
       li.querySelector(".parts").textContent = s.parts.length
         ? "Bring: " + s.parts.map((p) => p.quantity + " × " + p.name + " (" + p.part_id + ")").join(", ")
         : "No parts to bring.";
