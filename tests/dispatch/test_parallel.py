@@ -28,6 +28,7 @@ from dispatch.whatif import (
 from tests.factories import PLAN_DATE, assert_valid
 
 DASK = Path(sys.executable).with_name("dask")
+ROOT = Path(__file__).resolve().parents[2]  # workers import this checkout's dispatch
 
 
 def eight_scenarios() -> list[Scenario]:
@@ -100,11 +101,12 @@ def external_scheduler() -> Iterator[str]:
     """A `dask scheduler` and two `dask worker` processes on localhost, stopped after the test."""
     address = f"tcp://127.0.0.1:{_free_port()}"
     procs = [subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+                               "--no-dashboard"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         for _ in range(2):
             procs.append(subprocess.Popen([str(DASK), "worker", address, "--nworkers", "1", "--nthreads", "1",
-                                           "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                           "--no-dashboard"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
         from distributed import Client
 
         deadline = time.monotonic() + 60

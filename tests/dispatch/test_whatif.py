@@ -252,3 +252,14 @@ def test_cli_whatif_bad_study_exits_2_naming_the_entry(tmp_path, text, named):
     result = whatif(str(path), "--serial")
     assert result.exit_code == 2
     assert named in " ".join(result.output.split())
+
+
+def test_the_shipped_study_files_load():
+    from pathlib import Path
+
+    from dispatch.whatif import read_study
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "notebooks" / "studies").glob("*.yaml")):
+        scenarios = read_study(path)
+        assert len(scenarios) == 8
+        assert all(len(s.day().orders) > 0 for s in scenarios)
