@@ -170,6 +170,10 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     assert part_id
     before_row = keeper.page.locator(f'#stock-table tr[data-location="{van}"][data-part="{part_id}"] td.qty')
     before = int(before_row.inner_text())
+    # the van's threshold at today's quantity: one part used puts it below, so the alert must show
+    answer = httpx.put(f"{server.url}/api/v1/stock/thresholds/{van}/{part_id}", json={"low_stock_threshold": before},
+                       headers={"Authorization": f"Bearer {token_of(keeper.page)}"})
+    answer.raise_for_status()
     keeper.screenshot("stock-desktop-before")
 
     first_stop.get_by_role("button", name="Arrived").click()
@@ -200,6 +204,16 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     keeper.page.reload()
     expect(keeper.page.locator(f'#stock-table tr[data-location="{van}"][data-part="{part_id}"] td.qty')) \
         .to_have_text(str(before - 1))
+    expect(keeper.page.locator(f'#stock-table tr.low[data-location="{van}"][data-part="{part_id}"]')).to_have_count(1)
+    expect(keeper.page.locator("#alerts")).to_contain_text(f"{part_id} at {van}: {before - 1} left")
+    # by part alone: the import's receipt into every van carrying it, and the one consumption
+    keeper.page.get_by_label("Order").fill("")
+    keeper.page.get_by_label("Technician").fill("")
+    keeper.page.get_by_label("Part").fill(part_id)
+    keeper.page.get_by_role("button", name="Filter").click()
+    receipts = sum(1 for tech in day.technicians if part_id in tech.van_stock)
+    expect(keeper.page.locator("#ledger-table tbody tr")).to_have_count(receipts + 1)
+    assert set(keeper.page.locator("#ledger-table tbody tr td:nth-child(3)").all_inner_texts()) == {part_id}
     keeper.page.get_by_label("Order").fill(mine["stops"][0]["order_id"])
     keeper.page.get_by_role("button", name="Filter").click()
     expect(keeper.page.locator("#ledger-table tbody tr")).to_have_count(1)

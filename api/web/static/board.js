@@ -5,8 +5,8 @@
   if (!guard()) return;
 
   // distinct colours with contrast on white, one per technician (cycled past twelve)
-  const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
-                   "#7f7f7f", "#bcbd22", "#17becf", "#ff7f0e", "#393b79", "#637939"];
+  const COLOURS = ["#1f77b4", "#c62828", "#2e7d32", "#7b3fa0", "#8c564b", "#a8327f",
+                   "#555555", "#6b6b00", "#0e7c86", "#b35900", "#393b79", "#4f6a1f"];
   const config = JSON.parse(document.getElementById("map-config").textContent);
   const dateInput = document.getElementById("plan-date");
   dateInput.value = new URLSearchParams(location.search).get("date") || localDate();
