@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, func
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.orm import Session as Session
 
@@ -46,7 +48,13 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> E
         if u.database and u.database != ":memory:":
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         args.setdefault("check_same_thread", False)  # sessions hop threads in FastAPI's thread pool
-    engine = create_engine(u, connect_args=args, pool_pre_ping=not is_sqlite)
+    # A server database keeps as many connections as requests can run at once in a worker (the thread pool
+    # runs about that many sync endpoints): with the default 5 kept, every request beyond them opened and
+    # closed a fresh PostgreSQL connection under load. At most 16 + 8 per process, well under PostgreSQL's 100.
+    pool = {} if is_sqlite else {"pool_size": 16, "max_overflow": 8}
+    engine = create_engine(u, connect_args=args, **pool)
+    if not is_sqlite:
+        _ping_when_idle(engine)
     if is_sqlite:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -56,6 +64,31 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> E
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
     return engine
+
+
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pre-ping (a round trip) only connections that sat idle in the pool for a while.
+
+    pool_pre_ping pings on every checkout, which under load was as many round trips as the route pull's own
+    query. A connection handed back moments ago is alive; one idle for longer (the server restarted, a
+    firewall dropped it) is tested first and replaced if dead, as pool_pre_ping would. A connection that dies
+    mid-use fails that request either way, and SQLAlchemy then invalidates the pool.
+    """
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)  # the dialect's ping: in autocommit, leaves no transaction open
+        except Exception as e:  # the pool retries the checkout with a fresh connection
+            raise DisconnectionError(str(e)) from e
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -18,7 +18,7 @@ API_PREFIX = "/api/v1"
 TOKEN_URL = f"{API_PREFIX}/auth/token"
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:  # async: no thread-pool hop for an attribute read
     return request.app.state.settings
 
 
@@ -33,11 +33,21 @@ SessionDep = Annotated[Session, Depends(_session)]
 TokenDep = Annotated[str, Depends(OAuth2PasswordBearer(tokenUrl=TOKEN_URL))]
 
 
-def _current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+NO_USER = "the user of this token does not exist or is inactive"
+
+
+def token_user_id(token: str, settings: Settings) -> int:
+    """The user id a valid token names (401 otherwise); the caller still checks that user is active."""
     subject = decode_access_token(token, secret_key=settings.secret_key)
-    user = session.get(User, int(subject)) if subject.isdigit() else None
+    if not subject.isdigit():
+        raise UnauthorizedError(NO_USER)
+    return int(subject)
+
+
+def _current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    user = session.get(User, token_user_id(token, settings))
     if user is None or not user.is_active:
-        raise UnauthorizedError("the user of this token does not exist or is inactive")
+        raise UnauthorizedError(NO_USER)
     return user
 
 

@@ -155,6 +155,36 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], give_up_s: float = 60) 
     raise RuntimeError("the service did not answer /health")
 
 
+def _workers(server_pid: int) -> list[str]:
+    """The uvicorn worker processes (children of the server that are not multiprocessing's tracker)."""
+    return subprocess.run(["pgrep", "-P", str(server_pid), "-f", "spawn_main"], capture_output=True,
+                          text=True).stdout.split()
+
+
+def _cpu_s(pids: list[str]) -> float:
+    """CPU seconds (user + system) the processes have used: per request, it does not depend on how busy
+    the shared machine is, unlike requests per second."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _profile(server_pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes] | None:
+    """py-spy on one uvicorn worker (a child of the server that is not multiprocessing's tracker)."""
+    children = _workers(server_pid)
+    spy = Path(sys.executable).with_name("py-spy")
+    if not children or not spy.exists():
+        log.warning("no profile: py-spy or the worker process not found")
+        return None
+    return subprocess.Popen([str(spy), "record", "--pid", children[0], "--duration", str(int(seconds) - 1),
+                             "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--postgres-url", default=os.environ.get("DISPATCH_TEST_POSTGRES_URL") or PG_DEFAULT)
@@ -165,6 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orders", type=int, default=120)
     ap.add_argument("--technicians", type=int, default=12)
     ap.add_argument("--submissions", type=int, default=30, help="plan job submissions to time")
+    # uvloop + httptools (uvicorn[standard]) cut the server's per-request CPU; "asyncio"/"h11" for comparison
+    ap.add_argument("--loop", default="uvloop", choices=["uvloop", "asyncio", "auto"])
+    ap.add_argument("--http", default="httptools", choices=["httptools", "h11", "auto"])
+    # the generator shares the cores with the server: the cheaper it is per request, the less it takes from it
+    ap.add_argument("--client-loop", default="uvloop", choices=["uvloop", "asyncio"])
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="py-spy (if installed) records one worker during the measured run; flame graph SVG here")
     ap.add_argument("--out", type=Path, default=None, help="append a JSON line of the figures here")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -185,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         tokens = seed_users(args.postgres_url, schema, [("disp", Role.dispatcher, None)])
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", host,
-             "--port", str(args.port), "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"],
+             "--port", str(args.port), "--workers", str(args.workers), "--loop", args.loop, "--http", args.http, "--no-access-log", "--log-level", "warning"],
             env=env)
         wait_ready(base, proc)
         disp = {"Authorization": f"Bearer {tokens['disp']}"}
@@ -210,9 +247,21 @@ def main(argv: list[str] | None = None) -> int:
             route_bytes = len(sample.content)
 
             requests = [route_request(host, args.port, tokens[f"tech-{t}"]) for t in techs]
-            asyncio.run(drive(host, args.port, requests, connections=args.connections, seconds=2))  # warm-up
-            load = asyncio.run(drive(host, args.port, requests, connections=args.connections, seconds=args.seconds))
+            run: Any = asyncio.run
+            if args.client_loop == "uvloop":
+                import uvloop
 
+                run = uvloop.run
+            run(drive(host, args.port, requests, connections=args.connections, seconds=2))  # warm-up
+            load_before = round(os.getloadavg()[0], 2)  # other work on the shared cores shows here
+            spy = _profile(proc.pid, args.profile, args.seconds) if args.profile else None
+            workers = _workers(proc.pid)
+            server_cpu, client_cpu = _cpu_s(workers), time.process_time()
+            load = run(drive(host, args.port, requests, connections=args.connections, seconds=args.seconds))
+            server_cpu, client_cpu = _cpu_s(workers) - server_cpu, time.process_time() - client_cpu
+
+            if spy is not None:
+                spy.wait()
             latencies = []
             for k in range(args.submissions):
                 t0 = time.perf_counter()
@@ -224,11 +273,14 @@ def main(argv: list[str] | None = None) -> int:
                 client.post(f"/api/v1/plans/{r.json()['id']}/cancel", headers=disp)
         figures: dict[str, Any] = {
             "when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "workers": args.workers, "connections": args.connections, "seconds": round(load.seconds, 1),
+            "load_avg_1m_before": load_before, "load_avg_1m_after": round(os.getloadavg()[0], 2),
+            "workers": args.workers, "loop": args.loop, "http": args.http, "client_loop": args.client_loop, "connections": args.connections, "seconds": round(load.seconds, 1),
             "orders": args.orders, "technicians": args.technicians, "served": served, "route_bytes": route_bytes,
             "route_requests": load.requests, "route_errors": load.errors, "route_rps": round(load.rps, 1),
             "route_p50_ms": round(load.pct(50), 2), "route_p95_ms": round(load.pct(95), 2),
             "route_p99_ms": round(load.pct(99), 2),
+            "server_cpu_ms_per_request": round(1000 * server_cpu / max(load.requests, 1), 3),
+            "generator_cpu_ms_per_request": round(1000 * client_cpu / max(load.requests, 1), 3),
             "submit_n": len(latencies), "submit_p50_ms": round(statistics.median(latencies), 2),
             "submit_p95_ms": round(sorted(latencies)[int(0.95 * len(latencies)) - 1], 2),
             "submit_max_ms": round(max(latencies), 2),

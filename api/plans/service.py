@@ -12,12 +12,13 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Text, cast, delete, select, update
+from sqlalchemy import Engine, Text, cast, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.auth.models import User
 from api.errors import ConflictError, NotFoundError, field_error
 from api.jobs import JobRunner
 from api.orders import service as orders_service
@@ -281,10 +282,23 @@ def published_plan(session: Session, *, day: date) -> PublishedPlan:
     return row
 
 
-def route_text(session: Session, *, technician_id: str, day: date) -> str | None:
-    """The published route as stored JSON text: served as it is, with no parse and re-encode per pull."""
-    text = session.scalar(select(cast(PublishedRoute.route, Text)).where(
-        PublishedRoute.date == day, PublishedRoute.technician_id == technician_id))
-    if text is None and session.get(PublishedPlan, day) is None:
-        raise NotFoundError(f"no plan is published for {day}")
-    return text
+class RoutePull(NamedTuple):
+    is_active: bool
+    technician_id: str | None
+    route_text: str | None  # None: no published route of that day for this technician
+
+
+def route_pull(engine: Engine, *, user_id: int, day: date) -> RoutePull | None:
+    """The token's user (active? which technician?) and their published route text of `day`, in one round trip.
+
+    The route pull's hot path: the user row is still read on every request (deactivation and relinking take
+    effect at once), joined to the route instead of read separately; columns only, no ORM objects. One
+    statement sees one snapshot, so it runs in autocommit: no BEGIN and ROLLBACK round trips around it.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        row = conn.execute(
+            select(User.is_active, User.technician_id, cast(PublishedRoute.route, Text))
+            .outerjoin(PublishedRoute,
+                       (PublishedRoute.technician_id == User.technician_id) & (PublishedRoute.date == day))
+            .where(User.id == user_id)).one_or_none()
+    return None if row is None else RoutePull(bool(row[0]), row[1], row[2])

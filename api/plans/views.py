@@ -10,9 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response, status
 
+from api.auth.models import User
 from api.config import Settings
-from api.deps import CurrentUser, Dispatcher, SessionDep, SettingsDep, Staff
-from api.errors import ForbiddenError, NotFoundError
+from api.deps import NO_USER, CurrentUser, Dispatcher, SessionDep, SettingsDep, Staff, TokenDep, token_user_id
+from api.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from api.jobs import JobRunner, make_executor
 from api.plans import routes, service, solving
 from api.plans.models import PlanJob
@@ -139,17 +140,26 @@ DateQuery = Annotated[dt.date, Query(alias="date", description="the plan date")]
 
 
 @me_router.get("/route", response_model=RouteRead)
-def my_route(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
+def my_route(request: Request, settings: SettingsDep, token: TokenDep, day: DateQuery) -> Response:
     """My stops of the published plan of `date`, in order, with ETAs, addresses and the parts to bring."""
-    if user.technician_id is None:
+    # The hot path of the service, so it runs as one thread-pool call with one query: the same checks as
+    # CurrentUser (valid token, existing active user), read together with the stored route, which was shaped
+    # (as RouteRead) when published and is sent as stored.
+    user_id = token_user_id(token, settings)
+    pull = service.route_pull(request.app.state.engine, user_id=user_id, day=day)
+    if pull is None or not pull.is_active:
+        raise UnauthorizedError(NO_USER)
+    if pull.technician_id is None:
         raise ForbiddenError("only a technician has a route")
-    # the hot path of the service: the route was shaped (as RouteRead) when published, so it is sent as stored
-    text = service.route_text(session, technician_id=user.technician_id, day=day)
-    if text is None:
+    if pull.route_text is not None:
+        return Response(pull.route_text, media_type="application/json")
+    # no route of mine that day: 404 without a published plan, else my empty route
+    with request.app.state.sessionmaker() as session:
+        user = session.get(User, user_id)
+        if user is None:  # deleted since the read above
+            raise UnauthorizedError(NO_USER)
         route, _ = _my_route(session, user, day)
-        return Response(RouteRead.model_validate(route).model_dump_json(by_alias=True),
-                        media_type="application/json")
-    return Response(text, media_type="application/json")
+    return Response(RouteRead.model_validate(route).model_dump_json(by_alias=True), media_type="application/json")
 
 
 @me_router.get("/route.ics", response_class=Response,

@@ -147,3 +147,29 @@ def test_only_technicians_have_a_route_and_only_their_own(published: tuple[World
     # there is no way to name another technician: the route is the caller's own
     r = c.get(f"/api/v1/me/route?date={DATE}&technician_id=TB", headers=world.as_("tech_a"))
     assert r.json()["technician_id"] == "TA"
+
+
+def test_route_pull_refuses_a_deactivated_technician_at_once(published: tuple[World, dict[str, Any]]) -> None:
+    # the route pull reads the user row with the route in one query; deactivation must still hold on the next pull
+    world, _ = published
+    c = world.client
+    assert c.get(f"/api/v1/me/route?date={DATE}", headers=world.as_("tech_a")).status_code == 200
+    from api.auth.models import User
+
+    with c.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        user = session.get(User, world.users["tech_a"].id)
+        assert user is not None
+        user.is_active = False
+        session.commit()
+    assert c.get(f"/api/v1/me/route?date={DATE}", headers=world.as_("tech_a")).status_code == 401
+
+
+def test_route_pull_refuses_bad_tokens(published: tuple[World, dict[str, Any]]) -> None:
+    world, _ = published
+    c = world.client
+    assert c.get(f"/api/v1/me/route?date={DATE}", headers={"Authorization": "Bearer not-a-jwt"}).status_code == 401
+    from api.auth.security import create_access_token
+
+    ghost = create_access_token(subject="999999", role="technician", secret_key=c.app.state.settings.secret_key,  # type: ignore[attr-defined]
+                                minutes=5)
+    assert c.get(f"/api/v1/me/route?date={DATE}", headers={"Authorization": f"Bearer {ghost}"}).status_code == 401
