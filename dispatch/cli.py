@@ -254,15 +254,21 @@ def whatif(
             with DaskExecutor(scheduler, n_workers=workers) as executor:
                 results = solve_scenarios(scenarios, executor=executor, on_done=done)
     table = compare(kpi_frame(results))
-    shown = {"valid": "ok", "served": "served", "unserved": "unserved", "on_time_P1_pct": "P1 on time %",
-             "on_time_P2_pct": "P2 on time %", "late_minutes": "late min", "km": "km", "utilization": "util",
-             "cost": "cost", "cost_diff": "Δ cost"}
-    view = Table(title=f"What-if: {study.name}")
+    # header and format per column, narrow enough for an 80-column terminal
+    shown = {"served": ("served", "{:.0f}"), "unserved": ("unserv", "{:.0f}"),
+             "on_time_P1_pct": ("P1%", "{:.0f}"), "on_time_P2_pct": ("P2%", "{:.0f}"),
+             "late_minutes": ("late", "{:.0f}"), "km": ("km", "{:.0f}"), "cost": ("cost", "{:.0f}"),
+             "cost_diff": ("Δcost", "{:+.0f}")}  # the CSV has every column
+    from rich import box
+
+    verdict = "valid" if table["valid"].all() else "NOT valid"
+    view = Table(title=f"What-if: {study.name} (every plan checked: {verdict})", box=box.SIMPLE_HEAD,
+                 pad_edge=False)
     view.add_column("scenario", style="bold", no_wrap=True)
-    for header in shown.values():
+    for header, _ in shown.values():
         view.add_column(header, justify="right")
     for name, row in table[list(shown)].iterrows():
-        view.add_row(str(name), *(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row))
+        view.add_row(str(name), *(fmt.format(row[col]) for col, (_, fmt) in shown.items()))
     out.print(view)
     if out_path is not None:
         _write_atomic(out_path, table.to_csv())
