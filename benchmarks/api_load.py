@@ -4,10 +4,12 @@ Starts the service with uvicorn on localhost over PostgreSQL (a fresh schema, dr
 generated day, solves and publishes it through the API, then drives GET /api/v1/me/route with a bounded load
 generator on the same machine: a fixed number of keep-alive connections, each sending its next request when
 the previous answer is in (closed loop), for a fixed duration. The generator speaks plain HTTP/1.1 over asyncio
-streams so that it costs the server as little CPU as possible; it shares the machine's cores with the server,
-which the figures include. Then it measures POST /api/v1/plans (202 with a job id) one request at a time.
+streams (on uvloop by default) so that it takes as little CPU from the server as possible; it shares the
+machine's cores with the server, which the figures include, and its CPU per request is reported. uvicorn runs
+with uvloop and httptools (uvicorn[standard]). Then it measures POST /api/v1/plans (202 with a job id) one request at a time.
 
     .venv/bin/python -m benchmarks.api_load --workers 2 --connections 32 --seconds 15
+    .venv/bin/python -m benchmarks.api_load --workers 2 --connections 16 --seconds 15 --profile prof.svg
 """
 
 from __future__ import annotations
