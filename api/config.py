@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     plan_executor: Literal["process", "thread"] = "process"
     plan_workers: int = Field(default=1, ge=1, le=64)
 
+    # the board's map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; None draws routes on a
+    # blank map, which works offline
+    map_tile_url: str | None = None
+
     run_migrations_on_startup: bool = True
 
     @model_validator(mode="after")

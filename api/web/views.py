@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 def _page(request: Request, name: str, **context: object) -> HTMLResponse:
     # the map's tile layer is optional: off unless the deployment names a tile server (tests run offline)
-    tile_url = getattr(request.app.state.settings, "map_tile_url", None)
+    tile_url = request.app.state.settings.map_tile_url
     return templates.TemplateResponse(request, name, {"api": API_PREFIX, "static": STATIC_URL,
                                                       "tile_url": tile_url, **context})
 
