@@ -7,15 +7,10 @@ Playwright's own browser download does not work here, so the browser is /usr/bin
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
@@ -23,6 +18,7 @@ from api.auth import service as users
 from api.auth.models import Role
 from api.auth.schemas import UserCreate
 from api.db import make_engine, make_sessionmaker
+from tests.uvicorn_server import uvicorn_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "screenshots"
@@ -51,44 +47,14 @@ class Server:
             engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database_url = f"sqlite:///{tmp_path_factory.mktemp('e2e')}/dispatch.sqlite"
-    port = _free_port()
     # plan jobs on a thread: no solver process to start, so the small plans come back quickly
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, ENVIRONMENT="test",
                PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true")
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
-           "--port", str(port), "--no-access-log", "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # waiting for start-up, not measuring anything
-            if proc.poll() is not None:
-                raise RuntimeError(f"the e2e server exited with {proc.returncode}")
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the e2e server did not start in 60 s")
-            time.sleep(0.1)
+    with uvicorn_app(env, name="e2e server") as url:
         yield Server(url, database_url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
