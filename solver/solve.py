@@ -27,7 +27,7 @@ from solver.problem import (
 )
 from solver.reasons import explain_dropped, screen
 from solver.schedule import earliest, route_distance, working_time
-from solver.search import run_search
+from solver.search import SearchOutcome, recipe_for, run_search, search_parameters
 from solver.tables import BoolArray, Tables, tables_of
 
 log = logging.getLogger(__name__)
@@ -58,13 +58,14 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     break_legs: list[int | None] = [None] * len(problem.vehicles)
     status, found = "optimal", 0
     constructed: Solution | None = None
-    if offered and problem.vehicles and _construct_too(params, len(offered)):
+    if offered and problem.vehicles and _construct_too(problem, params, len(offered)):
         constructed = greedy_solve(problem)
     if offered and problem.vehicles:
         # The limit covers the whole call: keep a little of it for explaining what is left out.
         budget = time_limit * (1 - _EXPLAIN_SHARE) - (time.perf_counter() - began)
+        start = None if constructed is None else [list(r.visits) for r in constructed.routes]
         status, found, sequences, break_legs = _search(problem, tables, screening.allowed, offered,
-                                                       budget=budget, seed=seed, params=params)
+                                                       budget=budget, seed=seed, params=params, start=start)
     searched = time.perf_counter()
     routes = tuple(_route(problem, k, seq, leg) for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
@@ -98,9 +99,11 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     )
 
 
-def _construct_too(params: SolveParams, offered: int) -> bool:
-    """Construct only on large days and when no explicit first-solution strategy was asked for."""
-    return offered >= _CONSTRUCT_FROM and params.first_solution == "auto"
+def _construct_too(problem: Problem, params: SolveParams, offered: int) -> bool:
+    """Construct on dispatch days (optional visits) and on large days, unless a first-solution strategy
+    was asked for explicitly."""
+    optional = all(v.drop_penalty is not None for v in problem.visits)
+    return (optional or offered >= _CONSTRUCT_FROM) and params.first_solution == "auto"
 
 
 def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
@@ -113,15 +116,21 @@ def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
 
 def _search(
     problem: Problem, tables: Tables, allowed: BoolArray, offered: list[int], *, budget: float, seed: int,
-    params: SolveParams,
+    params: SolveParams, start: list[list[int]] | None = None,
 ) -> tuple[str, int, list[list[int]], list[int | None]]:
-    """Build and search the model; when no plan serves every mandatory visit, plan the rest."""
+    """Build and search the model, from the `start` routes (visit indices per vehicle) when they load;
+    when no plan serves every mandatory visit, plan the rest."""
     began = time.perf_counter()
     model = build_model(problem, tables, offered, allowed)
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
     limit = max(_MIN_SEARCH, budget - (time.perf_counter() - began))
-    outcome = run_search(model.routing, model.manager, problem, time_limit=limit, seed=seed, params=params)
+    outcome = None
+    if start is not None and any(start):
+        outcome = _search_from(model, start, time_limit=limit, seed=seed, params=params)
+    if outcome is None:
+        limit = max(_MIN_SEARCH, budget - (time.perf_counter() - began))
+        outcome = run_search(model.routing, model.manager, problem, time_limit=limit, seed=seed, params=params)
     status, found = outcome.status, outcome.solutions_found
     if outcome.assignment is not None and found == 0:
         # OR-Tools hands back its all-left-out fallback when no first solution finished in time.
@@ -137,6 +146,30 @@ def _search(
     if outcome.assignment is None:
         return status, found, [[] for _ in problem.vehicles], [None] * len(problem.vehicles)
     return (status, found, *_read_routes(model, outcome.assignment))
+
+
+def _search_from(
+    model: Model, start: list[list[int]], *, time_limit: float, seed: int, params: SolveParams
+) -> SearchOutcome | None:
+    """Local search from given routes. On dispatch days the priority-first insertion is a far better start
+    than OR-Tools' own first solutions (they fill the day with cheap low-priority visits). None when the
+    routes do not load into the model (OR-Tools cannot always complete break intervals from routes)."""
+    position = {j: node for node, j in enumerate(model.offered)}
+    routes = [[model.index_of(position[j]) for j in seq if j in position] for seq in start]
+    recipe = recipe_for(model.problem, params)
+    sp = search_parameters(recipe, recipe.first_solutions[0], time_limit=time_limit, params=params)
+    routing = model.routing
+    routing.CloseModelWithParameters(sp)
+    routing.solver().ReSeed(seed)
+    initial = routing.ReadAssignmentFromRoutes(routes, True)
+    if initial is None:
+        log.info("the insertion routes do not load into the model; searching from scratch")
+        return None
+    assignment = routing.SolveFromAssignmentWithParameters(initial, sp)
+    if assignment is None:
+        log.info("no search from the insertion routes; searching from scratch")
+        return None
+    return SearchOutcome(assignment=assignment, solutions_found=int(routing.solver().Solutions()), status="feasible")
 
 
 def _read_routes(model: Model, assignment: pywrapcp.Assignment) -> tuple[list[list[int]], list[int | None]]:
