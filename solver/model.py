@@ -172,15 +172,26 @@ def _max_orders(model: Model, allowed: BoolArray) -> None:
     model.dimensions.append(COUNT)
 
 
+# The search weighs lateness of the most urgent class (the highest per-second lateness cost) this many
+# times over, so it never trades an emergency's response deadline for cheaper gains elsewhere; the
+# reported costs use the problem's own weights.
+URGENT_LATENESS_EMPHASIS = 10
+
+
 def _response_deadline_and_unserved(model: Model, tables: Tables) -> None:
+    urgent = max((v.lateness_cost for v in model.problem.visits), default=0)
+    classes = {v.lateness_cost for v in model.problem.visits if v.lateness_cost > 0}
     for node, j in enumerate(model.offered):
         visit = model.problem.visits[j]
         index = model.index_of(node)
         passed = 0  # lateness already certain at model time 0, a constant once the visit is served
         if visit.deadline is not None and visit.lateness_cost > 0:
             bound = visit.deadline - model.origin
+            slope = visit.lateness_cost
+            if len(classes) > 1 and slope == urgent:
+                slope *= URGENT_LATENESS_EMPHASIS
             if bound < model.horizon:
-                model.time.SetCumulVarSoftUpperBound(index, max(0, bound), visit.lateness_cost)
+                model.time.SetCumulVarSoftUpperBound(index, max(0, bound), slope)
             passed = max(0, -bound) * visit.lateness_cost
         penalty = model.drop_penalty(j)
         if penalty is not None:

@@ -263,3 +263,24 @@ def test_break_due_after_the_day_is_done_does_not_delay_the_return() -> None:
     s = run(problem([tech(break_=Break(hours(12), hours(13), 1800))], [job(NEAR)]))
     r = s.routes[0]
     assert (r.back, r.break_start) == (hours(8) + 32 * 60, hours(12))
+
+
+def test_urgent_lateness_emphasis_leaves_the_reported_costs_alone():
+    # One technician from 08:00, two 60-min visits at home's spot, both due at 08:30: whichever goes second
+    # starts 09:00, 30 min late. P1 second costs 1,800 s x 100, P4 second 1,800 x 3 = 5,400: P1 goes first,
+    # and the reported lateness uses the problem's own weight, not the search's emphasised one.
+    import numpy as np
+
+    from solver import SolveParams, Vehicle, Visit, solve
+    from solver.problem import Problem
+
+    dist = np.zeros((2, 2), dtype=np.int64)
+    half_past_eight = 8 * 3600 + 1800
+    visits = (
+        Visit(location=1, service=3600, deadline=half_past_eight, lateness_cost=3, drop_penalty=10**9),
+        Visit(location=1, service=3600, deadline=half_past_eight, lateness_cost=100, drop_penalty=10**9),
+    )
+    p = Problem(dist, dist, (Vehicle(0, 0, 8 * 3600, 17 * 3600),), visits)
+    s = solve(p, time_limit=2, params=SolveParams(solution_limit=20))
+    assert s.routes[0].visits[0] == 1
+    assert s.costs["response deadline"] == 1800 * 3
