@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.compare import code_version
 from dispatch.build import build_problem, to_plan
 from dispatch.checker import check_plan
 from dispatch.domain import PRIORITIES, Policy
@@ -33,20 +33,6 @@ from dispatch.scenarios import DEFAULT_DATE, generate_day
 from solver import SolveParams, solve
 
 _OVERRUN = 1.05  # the solve call may exceed its limit by 5 % (model building, reading the routes back)
-
-
-def code_version() -> str:
-    """The commit the run used, and whether solver/, dispatch/ or benchmarks/ had uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "solver", "dispatch", "benchmarks"],
-                               cwd=root, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" with uncommitted changes in " + ", ".join(sorted({ln[3:].split("/")[0] for ln in
-                   dirty.splitlines() if ln.strip()})) if dirty.strip() else "")
 
 
 def peak_mib() -> float:

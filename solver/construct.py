@@ -28,11 +28,7 @@ from solver.problem import (
     MAX_ORDERS,
     PINNED_TECHNICIAN,
     REQUIRED_SKILL,
-    RESPONSE_DEADLINE,
-    TRAVEL,
-    UNSERVED,
     VAN_STOCK,
-    WORKLOAD_BALANCE,
     Break,
     Problem,
     Reason,
@@ -40,6 +36,9 @@ from solver.problem import (
     Solution,
     Vehicle,
 )
+from solver.schedule import solution_costs
+
+__all__ = ["Timetable", "greedy_solve", "left_out_reason", "solution_costs"]
 
 _FAR = 10**12  # an open window bound or a missing deadline, in seconds
 
@@ -196,36 +195,6 @@ def left_out_reason(problem: Problem, j: int, full: Sequence[int] = ()) -> Reaso
     if full and set(qualified) <= set(full):
         return Reason(rule=MAX_ORDERS, vehicles=tuple(qualified))
     return Reason(rule=FULLY_BOOKED, vehicles=tuple(qualified))
-
-
-def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
-                   unassigned: Sequence[tuple[int, Reason]]) -> dict[str, int]:
-    """Objective parts recomputed from the routes, under the same names and units the solver reports."""
-    late = 0
-    for r in routes:
-        for j, s in zip(r.visits, r.starts, strict=True):
-            x = problem.visits[j]
-            if x.deadline is not None and s > x.deadline:
-                late += (s - x.deadline) * x.lateness_cost
-    balance = 0
-    if problem.balance_cost > 0 and routes:
-        dur = problem.durations
-        work = []
-        for r in routes:
-            if not r.visits:
-                work.append(0)
-                continue
-            v = problem.vehicles[r.vehicle]
-            locs = [v.start, *(problem.visits[j].location for j in r.visits), v.end]
-            drive = sum(int(dur[a, b]) for a, b in itertools.pairwise(locs))
-            work.append(drive + sum(problem.visits[j].service for j in r.visits))
-        balance = problem.balance_cost * (max(work) - min(work))
-    return {
-        TRAVEL: problem.distance_cost * sum(r.distance for r in routes),
-        RESPONSE_DEADLINE: late,
-        UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
-        WORKLOAD_BALANCE: balance,
-    }
 
 
 class _Route:

@@ -15,7 +15,22 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solver.problem import APPOINTMENT_WINDOW, BREAK, MAX_ORDERS, SHIFT, VAN_STOCK, Break, Problem, Vehicle
+from solver.problem import (
+    APPOINTMENT_WINDOW,
+    BREAK,
+    MAX_ORDERS,
+    RESPONSE_DEADLINE,
+    SHIFT,
+    TRAVEL,
+    UNSERVED,
+    VAN_STOCK,
+    WORKLOAD_BALANCE,
+    Break,
+    Problem,
+    Reason,
+    RouteSolution,
+    Vehicle,
+)
 
 
 def break_of(v: Vehicle) -> Break | None:
@@ -153,3 +168,24 @@ def working_time(problem: Problem, vehicle: int, visits: Sequence[int]) -> int:
     dur = problem.durations
     drive = sum(int(dur[a, b]) for a, b in itertools.pairwise(locs))
     return drive + sum(problem.visits[j].service for j in visits)
+
+
+def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
+                   unassigned: Sequence[tuple[int, Reason]]) -> dict[str, int]:
+    """Each objective part recomputed from the routes as reported (not read off a search)."""
+    late = 0
+    for r in routes:
+        for j, s in zip(r.visits, r.starts, strict=True):
+            x = problem.visits[j]
+            if x.deadline is not None and s > x.deadline:
+                late += (s - x.deadline) * x.lateness_cost
+    balance = 0
+    if problem.balance_cost > 0 and routes:
+        work = [working_time(problem, r.vehicle, r.visits) for r in routes]
+        balance = problem.balance_cost * (max(work) - min(work))
+    return {
+        TRAVEL: problem.distance_cost * sum(r.distance for r in routes),
+        RESPONSE_DEADLINE: late,
+        UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
+        WORKLOAD_BALANCE: balance,
+    }

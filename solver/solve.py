@@ -16,17 +16,14 @@ from solver.construct import greedy_solve
 from solver.model import Model, build_model
 from solver.params import SolveParams
 from solver.problem import (
-    RESPONSE_DEADLINE,
-    TRAVEL,
     UNSERVED,
-    WORKLOAD_BALANCE,
     Problem,
     Reason,
     RouteSolution,
     Solution,
 )
 from solver.reasons import explain_dropped, screen
-from solver.schedule import earliest, route_distance, working_time
+from solver.schedule import earliest, route_distance, solution_costs
 from solver.search import SearchOutcome, recipe_for, run_search, search_parameters
 from solver.tables import BoolArray, Tables, tables_of
 
@@ -83,7 +80,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     elif status == "infeasible" and found:
         status = "feasible"
     unassigned = tuple(sorted(reasons.items()))
-    costs = _costs(problem, routes, unassigned)
+    costs = solution_costs(problem, routes, unassigned)
     done = time.perf_counter()
     log.info("solved %d visits x %d vehicles: %d served, %d left out, %s; search %.1fs, explain %.1fs",
              len(problem.visits), len(problem.vehicles), len(served), len(unassigned), status, searched - began,
@@ -111,7 +108,7 @@ def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
     unserved = [(j, Reason(rule=UNSERVED)) for j in range(len(problem.visits)) if j not in served]
     mandatory_left = sum(1 for j, _ in unserved if problem.visits[j].drop_penalty is None)
     # A plan leaving out a mandatory visit loses against any plan that serves more of them.
-    return mandatory_left * _RELAXED_PENALTY + sum(_costs(problem, routes, unserved).values())
+    return mandatory_left * _RELAXED_PENALTY + sum(solution_costs(problem, routes, unserved).values())
 
 
 def _search(
@@ -211,23 +208,3 @@ def _route(problem: Problem, k: int, seq: Sequence[int], leg: int | None) -> Rou
         break_start=timing.break_start,
         distance=route_distance(problem, k, seq),
     )
-
-
-def _costs(problem: Problem, routes: Sequence[RouteSolution], unassigned: Sequence[tuple[int, Reason]]) -> dict[str, int]:
-    """Each objective part recomputed from the routes as reported (not read off the search)."""
-    late = 0
-    for r in routes:
-        for j, s in zip(r.visits, r.starts, strict=True):
-            x = problem.visits[j]
-            if x.deadline is not None and s > x.deadline:
-                late += (s - x.deadline) * x.lateness_cost
-    balance = 0
-    if problem.balance_cost > 0 and routes:
-        work = [working_time(problem, r.vehicle, r.visits) for r in routes]
-        balance = problem.balance_cost * (max(work) - min(work))
-    return {
-        TRAVEL: problem.distance_cost * sum(r.distance for r in routes),
-        RESPONSE_DEADLINE: late,
-        UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
-        WORKLOAD_BALANCE: balance,
-    }
