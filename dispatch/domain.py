@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
+
+from immutabledict import immutabledict
 
 
 class Priority(StrEnum):
@@ -26,7 +27,7 @@ class Priority(StrEnum):
 
 
 def _frozen_map(value: Mapping[str, int] | None) -> Mapping[str, int]:
-    return MappingProxyType(dict(sorted((value or {}).items())))
+    return immutabledict(sorted((value or {}).items()))
 
 
 def _check_lat_lon(owner: str, lat: float, lon: float) -> None:
@@ -137,7 +138,7 @@ def _per_priority(values: Mapping[Any, float], what: str, *, positive: bool) -> 
     unknown = {str(k) for k in values} - {p.value for p in PRIORITIES}
     if unknown:
         raise ValueError(f"{what}: unknown priority {sorted(unknown)[0]!r}")
-    return MappingProxyType(out)
+    return immutabledict(out)
 
 
 @dataclass(frozen=True)
