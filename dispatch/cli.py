@@ -235,7 +235,7 @@ def whatif(
 ) -> None:
     """Run a what-if study in parallel and print each scenario's KPIs against the baseline."""
     from dispatch.parallel import DaskExecutor
-    from dispatch.whatif import StudyError, compare, kpi_frame, read_study, solve_scenarios
+    from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
 
     try:
         scenarios = read_study(study)
@@ -253,7 +253,7 @@ def whatif(
         else:
             with DaskExecutor(scheduler, n_workers=workers) as executor:
                 results = solve_scenarios(scenarios, executor=executor, on_done=done)
-    table = compare(kpi_frame(results))
+    table = compare(kpi_frame(results), policy=policy_frame(results))  # the CSV records each policy too
     # header and format per column, narrow enough for an 80-column terminal
     shown = {"served": ("served", "{:.0f}"), "unserved": ("unserv", "{:.0f}"),
              "on_time_P1_pct": ("P1%", "{:.0f}"), "on_time_P2_pct": ("P2%", "{:.0f}"),

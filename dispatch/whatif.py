@@ -1,10 +1,13 @@
 """What-if scenarios for planners, on pandas frames in the CSV contract.
 
 A `Scenario` is a roster and open orders (DataFrames of the CSV contract, so a planner can edit them like a
-spreadsheet), a plan date and a `Policy`. Variations are small pure functions that return a new Scenario and
-change only what their name says. `run_scenarios` solves a set of them (in-process, or as dask futures through
-`dispatch.parallel`), checks every plan with the independent checker, and returns one tidy KPI row per
-scenario; `compare` adds differences against the baseline.
+spreadsheet), a plan date and its policy as tables: `priorities` (one row per priority P1..P4: response
+deadline and costs) and `settings` (per-km cost, workload balance, travel model, solver limits and seed).
+`Scenario.policy` is the resolved, checked `Policy`. Variations are small pure functions that return a new
+Scenario and change only what their name says. `run_scenarios` solves a set of them (in-process, or as dask
+futures through `dispatch.parallel`), checks every plan with the independent checker, and returns one tidy KPI
+row per scenario; `compare` adds differences against the baseline; `policy_frame` puts the policies of a
+study side by side.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dispatch.domain import PRIORITIES, Day, Policy, Priority, SlaPolicy
+from dispatch.domain import PRIORITIES, Day, Policy, SlaPolicy, TravelModel, Weights
 from dispatch.io import day_from_frames, day_to_frames, read_day
 from dispatch.io.cells import format_parts, format_tags, parse_parts, parse_tags
 from dispatch.plan import Plan
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "PRIORITY_COLUMNS",
+    "SETTINGS",
     "VARIATIONS",
     "Scenario",
     "ScenarioResult",
@@ -46,26 +51,194 @@ __all__ = [
     "kpi_frame",
     "load_study",
     "plot_kpis",
+    "policy_frame",
+    "policy_from_tables",
+    "policy_tables",
     "read_study",
     "remove_technicians",
     "run_scenarios",
     "scale_demand",
+    "scale_durations",
     "scenario_map",
+    "set_max_orders",
     "set_sla_hours",
     "set_solve_limits",
+    "set_travel",
+    "set_weights",
     "shift_times",
     "solve_scenario",
     "solve_scenarios",
 ]
 
+# --- the policy as tables ---------------------------------------------------------------------------------
+
+PRIORITY_ROWS = tuple(p.value for p in PRIORITIES)
+# column -> (lowest value, whether the lowest itself is allowed); the same rules as dispatch.domain
+PRIORITY_COLUMNS: Mapping[str, tuple[float, bool]] = {
+    "sla_hours": (0.0, False),  # response deadline, hours from created_at to the start of service
+    "unserved_cost": (0.0, True),  # cost of leaving one order of the priority unserved
+    "late_cost_per_minute": (0.0, True),  # cost of each minute past the response deadline
+}
+# setting -> (lowest value, whether the lowest itself is allowed, integer?, may be None?)
+SETTINGS: Mapping[str, tuple[float, bool, bool, bool]] = {
+    "per_km": (0.0, True, False, False),  # cost of each road km
+    "balance_per_minute": (0.0, True, False, False),  # cost per minute of spread in workload; 0 = off
+    "road_factor": (1.0, True, False, False),  # road km per geodesic km
+    "speed_kmh": (0.0, False, False, False),
+    "time_limit": (0.0, False, False, False),  # seconds per solve
+    "solution_limit": (1.0, True, True, True),  # None: no limit
+    "seed": (0.0, True, True, False),
+}
+# any other plain field of Policy (e.g. one added later) is a setting too, passed through and checked by Policy
+_MORE_SETTINGS = tuple(f.name for f in fields(Policy) if f.name not in {"sla", "weights", "travel", *SETTINGS})
+
+
+def _builtin(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def policy_tables(policy: Policy) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`policy` as a per-priority DataFrame (index P1..P4, the PRIORITY_COLUMNS) and a settings dict."""
+    w = policy.weights
+    priorities = pd.DataFrame(
+        {"sla_hours": [float(policy.sla.hours[p]) for p in PRIORITIES],
+         "unserved_cost": [float(w.unserved[p]) for p in PRIORITIES],
+         "late_cost_per_minute": [float(w.late_per_minute[p]) for p in PRIORITIES]},
+        index=pd.Index(PRIORITY_ROWS, name="priority"))
+    settings = {"per_km": float(w.per_km), "balance_per_minute": float(w.balance_per_minute),
+                "road_factor": float(policy.travel.road_factor), "speed_kmh": float(policy.travel.speed_kmh),
+                "time_limit": float(policy.time_limit), "solution_limit": policy.solution_limit,
+                "seed": int(policy.seed)}
+    settings |= {name: getattr(policy, name) for name in _MORE_SETTINGS}
+    return priorities, settings
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+    return repr(value)
+
+
+def _checked_number(where: str, value: Any, *, lowest: float, inclusive: bool, integer: bool = False,
+                    optional: bool = False) -> float | int | None:
+    """`value` as a builtin float (or int), or a ValueError `<where> <value>: must be ...`."""
+    if optional and (value is None or (not isinstance(value, str) and pd.isna(value))):
+        return None
+    bound = f"{'>=' if inclusive else '>'} {lowest:g}"
+    need = f"an integer {bound}" if integer else f"a number {bound}"
+    if isinstance(value, bool):
+        raise ValueError(f"{where} {_shown(value)}: must be {need}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} {_shown(value)}: must be {need}") from None
+    if not math.isfinite(number) or (integer and not number.is_integer()):
+        raise ValueError(f"{where} {_shown(value)}: must be {need}")
+    if number < lowest or (number == lowest and not inclusive):
+        raise ValueError(f"{where} {_shown(value)}: must be {bound}")
+    return int(number) if integer else number
+
+
+def _checked_tables(priorities: Any, settings: Any, scenario: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Canonical copies of the two tables (rows P1..P4 in order, float cells, every setting present, builtin
+    numbers); a ValueError names the scenario, the row or setting, the field and the value."""
+    who = f"scenario {scenario!r}"
+    if not isinstance(priorities, pd.DataFrame):
+        raise ValueError(f"{who}: priorities must be a DataFrame, not {type(priorities).__name__}")
+    rows = [str(i) for i in priorities.index]
+    for row in rows:
+        if row not in PRIORITY_ROWS:
+            raise ValueError(f"{who}: priorities row {row!r} is not a priority; rows are {', '.join(PRIORITY_ROWS)}")
+        if rows.count(row) > 1:
+            raise ValueError(f"{who}: priorities row {row} appears twice")
+    missing_row = next((r for r in PRIORITY_ROWS if r not in rows), None)
+    if missing_row is not None:
+        raise ValueError(f"{who}: priorities has no row {missing_row}")
+    columns = [str(c) for c in priorities.columns]
+    unknown = next((c for c in columns if c not in PRIORITY_COLUMNS), None)
+    if unknown is not None:
+        raise ValueError(f"{who}: priorities column {unknown!r} is unknown; columns are {', '.join(PRIORITY_COLUMNS)}")
+    missing_col = next((c for c in PRIORITY_COLUMNS if c not in columns), None)
+    if missing_col is not None:
+        raise ValueError(f"{who}: priorities has no column {missing_col!r}")
+    table = priorities.set_axis(rows, axis=0).set_axis(columns, axis=1)
+    cells: dict[str, list[float]] = {c: [] for c in PRIORITY_COLUMNS}
+    for row in PRIORITY_ROWS:
+        for col, (lowest, inclusive) in PRIORITY_COLUMNS.items():
+            number = _checked_number(f"{who}: priorities row {row}, {col}", table.at[row, col],
+                                     lowest=lowest, inclusive=inclusive)
+            cells[col].append(float(number))  # type: ignore[arg-type]  # not optional, so never None
+    canonical = pd.DataFrame(cells, index=pd.Index(PRIORITY_ROWS, name="priority"))
+
+    if not isinstance(settings, (Mapping, pd.Series)):
+        raise ValueError(f"{who}: settings must be a mapping, not {type(settings).__name__}")
+    given = {str(k): v for k, v in dict(settings).items()}
+    unknown = next((k for k in given if k not in SETTINGS and k not in _MORE_SETTINGS), None)
+    if unknown is not None:
+        raise ValueError(f"{who}: settings {unknown!r} is unknown; settings are "
+                         f"{', '.join([*SETTINGS, *_MORE_SETTINGS])}")
+    defaults = policy_tables(Policy())[1]  # a setting left out means "no change" from the default policy
+    checked: dict[str, Any] = {}
+    for key, (lowest, inclusive, integer, optional) in SETTINGS.items():
+        checked[key] = _checked_number(f"{who}: settings {key}", given.get(key, defaults[key]), lowest=lowest,
+                                       inclusive=inclusive, integer=integer, optional=optional)
+    checked |= {key: _builtin(given.get(key, defaults[key])) for key in _MORE_SETTINGS}
+    return canonical, checked
+
+
+def policy_from_tables(priorities: pd.DataFrame, settings: Mapping[str, Any] | pd.Series, *,
+                       scenario: str = "?") -> Policy:
+    """The Policy of the two tables (the inverse of `policy_tables`), checked; errors name `scenario`."""
+    table, st = _checked_tables(priorities, settings, scenario)
+    try:
+        return Policy(
+            sla=SlaPolicy(dict(table["sla_hours"])),
+            weights=Weights(unserved=dict(table["unserved_cost"]), late_per_minute=dict(table["late_cost_per_minute"]),
+                            per_km=st["per_km"], balance_per_minute=st["balance_per_minute"]),
+            travel=TravelModel(road_factor=st["road_factor"], speed_kmh=st["speed_kmh"]),
+            seed=st["seed"], time_limit=st["time_limit"], solution_limit=st["solution_limit"],
+            **{name: st[name] for name in _MORE_SETTINGS})
+    except (ValueError, TypeError) as e:  # the tables check all but the settings only Policy knows
+        where = "settings " if str(e).startswith(_MORE_SETTINGS) else ""
+        raise ValueError(f"scenario {scenario!r}: {where}{e}") from e
+
+
+def _default_priorities() -> pd.DataFrame:
+    return policy_tables(Policy())[0]
+
+
+def _default_settings() -> dict[str, Any]:
+    return policy_tables(Policy())[1]
+
 
 @dataclass(frozen=True, eq=False)  # eq=False: DataFrames have no single truth value
 class Scenario:
+    """A roster, open orders, a plan date and a policy, all editable as pandas.
+
+    Edit a copy and build a new scenario from it; the new one is checked on creation:
+
+        p = base.priorities.copy()
+        p.loc["P1", "sla_hours"] = 2
+        tight = base.updated(name="tight", priorities=p, settings={"speed_kmh": 30})
+    """
+
     name: str
     technicians: pd.DataFrame
     orders: pd.DataFrame
     plan_date: date
-    policy: Policy = field(default_factory=Policy)
+    priorities: pd.DataFrame = field(default_factory=_default_priorities)
+    settings: dict[str, Any] = field(default_factory=_default_settings)
+
+    def __post_init__(self) -> None:
+        priorities, settings = _checked_tables(self.priorities, self.settings, self.name)
+        object.__setattr__(self, "priorities", priorities)
+        object.__setattr__(self, "settings", settings)
+        _ = self.policy  # settings that only Policy checks fail here too, when the scenario is made
+
+    @property
+    def policy(self) -> Policy:
+        """The resolved Policy of the tables, checked again (a table may have been edited in place)."""
+        return policy_from_tables(self.priorities, self.settings, scenario=self.name)
 
     def day(self) -> Day:
         """The validated Day; a bad cell raises dispatch.errors.InputError naming the scenario."""
@@ -75,10 +248,33 @@ class Scenario:
     def named(self, name: str) -> Scenario:
         return replace(self, name=name)
 
+    def updated(self, *, name: str | None = None, technicians: pd.DataFrame | None = None,
+                orders: pd.DataFrame | None = None, priorities: pd.DataFrame | None = None,
+                settings: Mapping[str, Any] | pd.Series | None = None, policy: Policy | None = None) -> Scenario:
+        """A new scenario with the given parts replaced (copies; row indexes reset) and the rest copied.
+
+        `settings` may name only the settings that change; `policy` replaces both policy tables."""
+        if policy is not None and (priorities is not None or settings is not None):
+            raise ValueError("updated: give policy, or priorities and/or settings, not both")
+        if policy is not None:
+            priorities, settings = policy_tables(policy)
+        merged = dict(self.settings) if settings is None else {**self.settings, **dict(settings)}
+        return replace(
+            self, name=self.name if name is None else name,
+            technicians=self.technicians.copy() if technicians is None else technicians.reset_index(drop=True),
+            orders=self.orders.copy() if orders is None else orders.reset_index(drop=True),
+            priorities=self.priorities if priorities is None else priorities, settings=merged)
+
+    @classmethod
+    def from_frames(cls, technicians: pd.DataFrame, orders: pd.DataFrame, plan_date: date, *,
+                    name: str = "baseline", policy: Policy | None = None) -> Scenario:
+        priorities, settings = policy_tables(policy or Policy())
+        return cls(name, technicians, orders, plan_date, priorities, settings)
+
     @classmethod
     def from_day(cls, day: Day, *, name: str = "baseline", policy: Policy | None = None) -> Scenario:
         techs, orders = day_to_frames(day)
-        return cls(name, techs, orders, day.date, policy or Policy())
+        return cls.from_frames(techs, orders, day.date, name=name, policy=policy)
 
     @classmethod
     def from_csv(cls, technicians: str | Path, orders: str | Path, plan_date: date, *, name: str = "baseline",
@@ -86,12 +282,29 @@ class Scenario:
         return cls.from_day(read_day(technicians, orders, plan_date), name=name, policy=policy)
 
 
-def _with(s: Scenario, *, technicians: pd.DataFrame | None = None, orders: pd.DataFrame | None = None,
-          policy: Policy | None = None) -> Scenario:
-    return replace(s, technicians=s.technicians.copy() if technicians is None else technicians.reset_index(drop=True),
-                   orders=s.orders.copy() if orders is None else orders.reset_index(drop=True),
-                   policy=s.policy if policy is None else policy)
+def _policy_row(s: Scenario) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for col in PRIORITY_COLUMNS:
+        row |= {f"{col}_{p}": s.priorities.at[p, col] for p in PRIORITY_ROWS}
+    return row | s.settings
 
+
+def policy_frame(scenarios: Iterable[Scenario | ScenarioResult]) -> pd.DataFrame:
+    """The policies side by side: one row per scenario (index: its name), a column per priority and field
+    (`sla_hours_P1`, ..., `unserved_cost_P1`, ..., `late_cost_per_minute_P1`, ...) and per setting."""
+    rows = []
+    for item in scenarios:
+        s = item.scenario if isinstance(item, ScenarioResult) else item
+        rows.append({"scenario": s.name} | _policy_row(s))
+    return pd.DataFrame(rows).set_index("scenario")
+
+
+def _with(s: Scenario, *, technicians: pd.DataFrame | None = None, orders: pd.DataFrame | None = None,
+          priorities: pd.DataFrame | None = None, settings: Mapping[str, Any] | None = None) -> Scenario:
+    return s.updated(technicians=technicians, orders=orders, priorities=priorities, settings=settings)
+
+
+# --- variations -------------------------------------------------------------------------------------------
 
 def _tags(skills: str | Iterable[str]) -> str:
     return format_tags(parse_tags(skills) if isinstance(skills, str) else frozenset(skills))
@@ -181,23 +394,57 @@ def scale_demand(s: Scenario, factor: float, *, seed: int = 0) -> Scenario:
     return _with(s, orders=pd.concat([orders, copies], ignore_index=True))
 
 
+def _per_priority(what: str, values: Mapping[str, float]) -> dict[str, float]:
+    unknown = next((str(k) for k in values if str(k) not in PRIORITY_ROWS), None)
+    if unknown is not None:
+        raise ValueError(f"{what}: unknown priority {unknown!r}; priorities are {', '.join(PRIORITY_ROWS)}")
+    return {str(k): v for k, v in values.items()}
+
+
+def _set_column(priorities: pd.DataFrame, column: str, values: Mapping[str, float]) -> pd.DataFrame:
+    table = priorities.copy()
+    table[column] = table[column].astype(object)  # the new value is checked (and made a float) by Scenario
+    for row, value in values.items():
+        table.loc[row, column] = value
+    return table
+
+
 def set_sla_hours(s: Scenario, **hours: float) -> Scenario:
     """Response deadlines changed for the priorities given, e.g. `set_sla_hours(s, P1=2)`."""
-    merged = dict(s.policy.sla.hours)
-    for key, value in hours.items():
-        if key not in {p.value for p in PRIORITIES}:
-            raise ValueError(f"set_sla_hours: unknown priority {key!r}")
-        merged[Priority(key)] = float(value)
-    return _with(s, policy=replace(s.policy, sla=SlaPolicy(merged)))
+    return _with(s, priorities=_set_column(s.priorities, "sla_hours", _per_priority("set_sla_hours", hours)))
+
+
+def set_weights(s: Scenario, *, unserved: Mapping[str, float] | None = None,
+                late_per_minute: Mapping[str, float] | None = None, per_km: float | None = None,
+                balance_per_minute: float | None = None) -> Scenario:
+    """Objective weights changed where given: `unserved` and `late_per_minute` per priority
+    (`{"P1": 200_000}`; the other priorities keep theirs), `per_km` and `balance_per_minute`."""
+    if unserved is None and late_per_minute is None and per_km is None and balance_per_minute is None:
+        raise ValueError("set_weights: give unserved, late_per_minute, per_km or balance_per_minute")
+    table = s.priorities
+    if unserved is not None:
+        table = _set_column(table, "unserved_cost", _per_priority("set_weights: unserved", unserved))
+    if late_per_minute is not None:
+        table = _set_column(table, "late_cost_per_minute",
+                            _per_priority("set_weights: late_per_minute", late_per_minute))
+    changed = {k: v for k, v in (("per_km", per_km), ("balance_per_minute", balance_per_minute)) if v is not None}
+    return _with(s, priorities=table, settings=changed)
+
+
+def set_travel(s: Scenario, *, road_factor: float | None = None, speed_kmh: float | None = None) -> Scenario:
+    """The travel model's road factor (road km per geodesic km) and/or driving speed."""
+    if road_factor is None and speed_kmh is None:
+        raise ValueError("set_travel: give road_factor, speed_kmh or both")
+    changed = {k: v for k, v in (("road_factor", road_factor), ("speed_kmh", speed_kmh)) if v is not None}
+    return _with(s, settings=changed)
 
 
 def set_solve_limits(s: Scenario, *, time_limit: float | None = None, solution_limit: int | None = None,
                      seed: int | None = None) -> Scenario:
     """The solver's time limit, solution limit or seed; everything else of the policy is kept."""
-    p = s.policy
-    return _with(s, policy=replace(p, time_limit=p.time_limit if time_limit is None else time_limit,
-                                   solution_limit=p.solution_limit if solution_limit is None else solution_limit,
-                                   seed=p.seed if seed is None else seed))
+    changed = {k: v for k, v in (("time_limit", time_limit), ("solution_limit", solution_limit), ("seed", seed))
+               if v is not None}
+    return _with(s, settings=changed)
 
 
 def shift_times(s: Scenario, *, start: str | None = None, end: str | None = None,
@@ -241,20 +488,52 @@ def close_part(s: Scenario, part: str) -> Scenario:
     return _with(s, technicians=techs)
 
 
+def scale_durations(s: Scenario, factor: float, *, skills: str | Iterable[str] | None = None) -> Scenario:
+    """Service durations times `factor` (rounded to whole minutes) for every order, or only for orders that
+    require any of `skills`; e.g. 1.25 for slower jobs."""
+    if not math.isfinite(factor) or factor <= 0:
+        raise ValueError(f"scale_durations: factor {factor} must be > 0")
+    wanted = None if skills is None else parse_tags(_tags(skills))
+    orders = s.orders.copy()
+    scaled = []
+    for oid, tags, minutes in zip(orders["id"], orders["required_skills"], orders["duration_min"], strict=True):
+        if wanted is not None and not (parse_tags(str(tags)) & wanted):
+            scaled.append(minutes)
+            continue
+        try:
+            value = float(str(minutes).strip())
+        except ValueError:
+            raise ValueError(f"scale_durations: order {oid}: duration_min {minutes!r} is not a number") from None
+        scaled.append(str(round(value * factor)))
+    orders["duration_min"] = scaled
+    return _with(s, orders=orders)
+
+
+def set_max_orders(s: Scenario, n: int | None, *, ids: Sequence[str] | str | None = None) -> Scenario:
+    """Workload cap of the given technicians (default: everyone): at most `n` orders each; None removes it."""
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+        raise ValueError(f"set_max_orders: n {n!r} must be an integer >= 0 or None")
+    techs = s.technicians.copy()
+    chosen = list(techs["id"]) if ids is None else _pick_ids(s, ids, None, "set_max_orders")
+    techs.loc[techs["id"].isin(chosen), "max_orders"] = "" if n is None else str(n)
+    return _with(s, technicians=techs)
+
+
 VARIATIONS: dict[str, Callable[..., Scenario]] = {
-    f.__name__: f for f in (add_technicians, remove_technicians, scale_demand, set_sla_hours, set_solve_limits,
-                            shift_times, add_skill, close_part)
+    f.__name__: f for f in (add_technicians, remove_technicians, scale_demand, set_sla_hours, set_weights,
+                            set_travel, set_solve_limits, shift_times, add_skill, close_part, scale_durations,
+                            set_max_orders)
 }
 
 
 def apply_variations(base: Scenario, name: str, steps: Iterable[tuple[str, Mapping[str, Any]]]) -> Scenario:
     """`base` with each (variation name, keyword arguments) applied in turn, named `name`."""
-    s = base
+    s = base.named(name)  # so that an error names the scenario being built
     for fn_name, kwargs in steps:
         if fn_name not in VARIATIONS:
             raise ValueError(f"unknown variation {fn_name!r}; known: {', '.join(VARIATIONS)}")
         s = VARIATIONS[fn_name](s, **kwargs)
-    return s.named(name)
+    return s
 
 
 @dataclass(frozen=True)
@@ -275,7 +554,8 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else float("nan")
 
 
-def kpi_row(name: str, kpis: Mapping[str, Any], violations: Sequence[str]) -> dict[str, Any]:
+def kpi_row(name: str, kpis: Mapping[str, Any], violations: Sequence[str], policy: Policy | None = None) -> dict[str, Any]:
+    """One scenario's KPIs; with `policy`, also the response deadlines its on-time figures are counted against."""
     by = kpis["by_priority"]
     row: dict[str, Any] = {"scenario": name, "valid": not violations, "violations": len(violations),
                            "technicians": kpis["technicians"], "orders": kpis["orders"], "served": kpis["served"],
@@ -283,6 +563,8 @@ def kpi_row(name: str, kpis: Mapping[str, Any], violations: Sequence[str]) -> di
     row |= {f"unserved_{p.value}": by[p.value]["unserved"] for p in PRIORITIES}
     # on time out of all orders of the priority: an unserved emergency is not answered on time
     row |= {f"on_time_{p}_pct": _pct(by[p]["on_time"], by[p]["orders"]) for p in ("P1", "P2")}
+    if policy is not None:
+        row |= {f"sla_hours_{p.value}": float(policy.sla.hours[p]) for p in PRIORITIES[:2]}
     row |= {"late_minutes": kpis["total_late_minutes"], "max_late_minutes": kpis["max_late_minutes"],
             "km": kpis["travel_km"], "utilization": kpis["mean_utilization"], "cost": kpis["objective"]["total"]}
     return row
@@ -294,13 +576,13 @@ def solve_scenario(s: Scenario) -> ScenarioResult:
     from dispatch.kpis import compute_kpis
     from dispatch.planning import plan_day
 
-    day = s.day()
-    plan = plan_day(day, s.policy)
+    day, policy = s.day(), s.policy
+    plan = plan_day(day, policy)
     report = check_plan(day, plan)
     violations = tuple(str(v) for v in report.violations)
     if violations:
         log.warning("scenario %s: plan fails the check: %s", s.name, violations[0])
-    return ScenarioResult(s, plan, kpi_row(s.name, compute_kpis(day, plan, s.policy), violations), violations)
+    return ScenarioResult(s, plan, kpi_row(s.name, compute_kpis(day, plan, policy), violations, policy), violations)
 
 
 def solve_scenarios(scenarios: Sequence[Scenario], *, executor: DaskExecutor | None = None,
@@ -311,7 +593,9 @@ def solve_scenarios(scenarios: Sequence[Scenario], *, executor: DaskExecutor | N
     if dup is not None:
         raise ValueError(f"scenario name {dup!r} is used twice")
     for s in scenarios:
-        s.day()  # fail on bad input here, with the scenario's name, before anything is sent to workers
+        # fail on bad input here, with the scenario's name, before anything is sent to workers
+        s.day()
+        _ = s.policy
     if executor is None:
         results = []
         for i, s in enumerate(scenarios):
@@ -332,10 +616,18 @@ def run_scenarios(scenarios: Sequence[Scenario], *, executor: DaskExecutor | Non
     return kpi_frame(solve_scenarios(scenarios, executor=executor, progress=progress))
 
 
-def compare(df: pd.DataFrame, baseline: str = "baseline") -> pd.DataFrame:
-    """`df` with a `<kpi>_diff` column (scenario minus baseline) after every numeric KPI."""
+def compare(df: pd.DataFrame, baseline: str = "baseline", *, policy: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`df` with a `<kpi>_diff` column (scenario minus baseline) after every numeric KPI.
+
+    With `policy` (a `policy_frame` of the same scenarios), its columns that `df` lacks are joined after the
+    KPIs, with their differences too."""
     if baseline not in df.index:
         raise ValueError(f"baseline {baseline!r} is not a scenario; have {', '.join(map(str, df.index))}")
+    if policy is not None:
+        missing = next((n for n in df.index if n not in policy.index), None)
+        if missing is not None:
+            raise ValueError(f"compare: scenario {missing!r} has no row in the policy table")
+        df = df.join(policy[[c for c in policy.columns if c not in df.columns]])
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
                and c != "violations"]
     diffs = df[numeric] - df.loc[baseline, numeric]
@@ -385,14 +677,13 @@ def _base_of(spec: Any, folder: Path) -> Scenario:
 
     if not isinstance(spec, Mapping):
         raise StudyError("base: must be a mapping with 'scenario' or 'technicians' and 'orders'")
-    known = {"scenario", "technicians", "orders", "date", "generate", "time_limit", "solution_limit", "seed"}
+    known = {"scenario", "technicians", "orders", "date", "generate", "policy", "time_limit", "solution_limit",
+             "seed"}
     unknown = sorted(set(map(str, spec)) - known)
     if unknown:
         raise StudyError(f"base: unknown key {unknown[0]!r}; known: {', '.join(sorted(known))}")
     try:
         plan_date = date.fromisoformat(str(spec["date"])) if "date" in spec else DEFAULT_DATE
-        policy = Policy(time_limit=float(spec.get("time_limit", 10.0)), seed=int(spec.get("seed", 0)),
-                        solution_limit=spec.get("solution_limit"))
         if "scenario" in spec:
             if spec["scenario"] not in SCENARIOS:
                 raise StudyError(f"base: scenario {spec['scenario']!r} is not one of {', '.join(SCENARIOS)}")
@@ -407,7 +698,38 @@ def _base_of(spec: Any, folder: Path) -> Scenario:
         raise
     except (InputError, ValueError, TypeError, OSError) as e:
         raise StudyError(f"base: {e}") from e
-    return Scenario.from_day(day, name="baseline", policy=policy)
+    base = Scenario.from_day(day, name="baseline")
+    try:
+        base = _with_policy_spec(base, spec.get("policy") or {})
+        limits = {k: spec[k] for k in ("time_limit", "solution_limit", "seed") if k in spec}
+        return set_solve_limits(base, **limits) if limits else base
+    except (ValueError, TypeError) as e:
+        raise StudyError(f"base: {e}") from e
+
+
+def _with_policy_spec(s: Scenario, spec: Any) -> Scenario:
+    """`s` under a policy given as in a plan's JSON (`sla_hours`, `weights`, `travel`, `seed`, `time_limit`,
+    `solution_limit`); anything left out keeps the default."""
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"policy: must be a mapping, not {spec!r}")
+    known = ("sla_hours", "weights", "travel", "seed", "time_limit", "solution_limit")
+    unknown = next((str(k) for k in spec if k not in known), None)
+    if unknown is not None:
+        raise ValueError(f"policy: unknown key {unknown!r}; known: {', '.join(known)}")
+    for key in ("sla_hours", "weights", "travel"):
+        if key in spec and not isinstance(spec[key], Mapping):
+            raise ValueError(f"policy: {key} must be a mapping, not {spec[key]!r}")
+    if spec.get("sla_hours"):
+        s = set_sla_hours(s, **{str(k): v for k, v in spec["sla_hours"].items()})
+    if spec.get("weights"):
+        s = set_weights(s, **{str(k): v for k, v in spec["weights"].items()})
+    travel = {str(k): v for k, v in (spec.get("travel") or {}).items()}
+    if travel.pop("model", "geodesic") != "geodesic":
+        raise ValueError("policy: travel model must be 'geodesic'")
+    if travel:
+        s = set_travel(s, **travel)
+    limits = {k: spec[k] for k in ("time_limit", "solution_limit", "seed") if k in spec}
+    return set_solve_limits(s, **limits) if limits else s
 
 
 def load_study(data: Any, folder: Path = Path(".")) -> list[Scenario]:
