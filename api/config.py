@@ -7,10 +7,12 @@ planner tunes; this class only holds what differs between deployments.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.domain import Policy, TravelModel
@@ -18,6 +20,28 @@ from dispatch.domain import Policy, TravelModel
 log = logging.getLogger(__name__)
 
 PLACEHOLDER_SECRET = "changethis"
+
+# the protocols a dask scheduler listens on (distributed.comm); an address without one means tcp
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx")
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a name, an IPv4 address, or IPv6 inside [...]
+
+
+def check_scheduler_address(value: str) -> str:
+    """`value` if it reads as a dask scheduler address (`tcp://host:port`, or `host:port`), else ValueError."""
+    text = value.strip()
+    expected = "expected PROTOCOL://HOST:PORT such as tcp://10.0.0.5:8786"
+    try:
+        parts = urlsplit(text if "://" in text else f"tcp://{text}")
+        port = parts.port
+    except ValueError as e:
+        raise ValueError(f"DISPATCH_SCHEDULER {value!r} is not a dask scheduler address ({e}); {expected}") from None
+    if parts.scheme not in SCHEDULER_PROTOCOLS:
+        raise ValueError(f"DISPATCH_SCHEDULER {value!r}: unknown protocol {parts.scheme!r} "
+                         f"(one of {', '.join(SCHEDULER_PROTOCOLS)}); {expected}")
+    if not parts.hostname or not _HOST.fullmatch(parts.hostname) or port is None or parts.path not in ("", "/") or parts.query or parts.fragment \
+            or parts.username is not None:
+        raise ValueError(f"DISPATCH_SCHEDULER {value!r} is not a dask scheduler address: {expected}")
+    return text
 
 
 class Settings(BaseSettings):
@@ -43,15 +67,39 @@ class Settings(BaseSettings):
     speed_kmh: float = Field(default=40.0, gt=0)
 
     # where plan jobs solve: separate processes keep a CPU-bound solve off the request threads (the GIL);
-    # threads suit a machine that cannot spawn processes cheaply. One worker solves one plan at a time.
-    plan_executor: Literal["process", "thread"] = "process"
+    # threads suit a machine that cannot spawn processes cheaply; dask runs them on a dask.distributed cluster
+    # (see dispatch_scheduler). One worker solves one plan at a time.
+    plan_executor: Literal["process", "thread", "dask"] = "process"
+    # worker processes of a process or thread pool, or of the local dask cluster (a remote cluster has its own)
     plan_workers: int = Field(default=1, ge=1, le=64)
+    # the dask scheduler plan jobs run on, e.g. tcp://10.0.0.5:8786: the DISPATCH_SCHEDULER variable that the
+    # CLI and the notebooks read too. Setting it means plan_executor=dask unless PLAN_EXECUTOR says otherwise
+    # (then only the CLI and notebooks use it). With plan_executor=dask and no address, the service starts a
+    # local cluster of plan_workers processes.
+    dispatch_scheduler: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISPATCH_SCHEDULER", "dispatch_scheduler"))
 
     # the board's map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; None draws routes on a
     # blank map, which works offline
     map_tile_url: str | None = None
 
     run_migrations_on_startup: bool = True
+
+    @field_validator("dispatch_scheduler")
+    @classmethod
+    def _check_scheduler(cls, value: str | None) -> str | None:
+        return None if value is None else check_scheduler_address(value)
+
+    @model_validator(mode="after")
+    def _scheduler_implies_dask(self) -> Settings:
+        if self.dispatch_scheduler is None:
+            return self
+        if "plan_executor" not in self.model_fields_set:
+            self.plan_executor = "dask"
+        elif self.plan_executor != "dask":
+            log.warning("DISPATCH_SCHEDULER=%s is not used for plan jobs: PLAN_EXECUTOR=%s",
+                        self.dispatch_scheduler, self.plan_executor)
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,7 @@ from api.config import Settings, get_settings
 from api.customers.views import router as customers_router
 from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
+from api.jobs import JobRunner, make_executor
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
 from api.plans.views import me_router
@@ -65,6 +67,12 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+def plan_runner(settings: Settings) -> JobRunner:
+    """The job runner of plan jobs, on the compute executor the settings choose (a pool, or dask)."""
+    return JobRunner(make_compute=lambda: make_executor(settings.plan_executor, settings.plan_workers,
+                                                        scheduler=settings.dispatch_scheduler))
+
+
 def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] | None = None) -> FastAPI:
     """The service over `settings.database_url`; `engine_args` go to the engine (tests pass a schema)."""
     settings = settings or get_settings()
@@ -76,9 +84,16 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
             upgrade(engine)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        runner = plan_runner(settings)
+        if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
+            # the local cluster starts with the service (a remote scheduler is reached at the first job, so the
+            # service starts while the scheduler is down); off the event loop, which it would block for a second
+            await anyio.to_thread.run_sync(runner.connect)
+        app.state.plan_runner = runner  # the plans router's lifespan (inside this one) stops it and fails its jobs
         try:
             yield
         finally:
+            runner.shutdown(wait=False)  # after the plans router did, or if start-up failed before it ran
             engine.dispose()
 
     app = FastAPI(

@@ -86,6 +86,16 @@ class DaskExecutor:
                 on_done(index[future.key])
         return list(client.gather(futures))
 
+    def submit(self, fn: Callable[..., R], /, *args: Any) -> Any:
+        """One call `fn(*args)` as a `distributed.Future` (the service's plan jobs). pure=False: two equal
+        requests are still two solves, never one result served twice from the cluster's memory."""
+        return self.client.submit(fn, *args, pure=False)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """`close` under the name of concurrent.futures executors. Closing the client cancels its futures
+        whatever `wait` and `cancel_futures` say; a remote scheduler and its workers keep running."""
+        self.close()
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth.models import User
 from api.errors import ConflictError, NotFoundError, field_error
-from api.jobs import JobRunner
+from api.jobs import ComputeCancelledError, JobRunner
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
 from api.parts import stock
@@ -174,6 +174,11 @@ def cancel(session: Session, *, plan_id: str, runner: JobRunner | None, now: dat
     return job
 
 
+def run_timeout(policy: dict[str, Any]) -> float:
+    """Seconds a started job may take before it is given up: twice the time limit, plus RUN_GRACE."""
+    return (2 * timedelta(seconds=float(policy["time_limit"])) + RUN_GRACE).total_seconds()
+
+
 def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Session], solve: Solve = solving.solve,
             clock: Callable[[], datetime] = datetime.now) -> None:
     """The coordinator of one job: start it, build its Day, solve on the runner, store the plan or the failure."""
@@ -185,7 +190,7 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
         started = session.execute(
             update(PlanJob).where(PlanJob.id == job_id, PlanJob.status == JobStatus.queued.value)
             .values(status=JobStatus.running.value, phase="reading the day", started_at=now,
-                    deadline_at=now + 2 * timedelta(seconds=float(job.policy["time_limit"])) + RUN_GRACE)
+                    deadline_at=now + timedelta(seconds=run_timeout(job.policy)))
             .execution_options(synchronize_session=False))
         session.commit()
         if not started.rowcount:  # type: ignore[attr-defined]
@@ -198,7 +203,10 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
                             .values(phase="solving", input=day_input, pins=pins)
                             .execution_options(synchronize_session=False))
             session.commit()
-            plan = runner.compute(solve, day_input, job.policy)
+            # the wait is bounded by the job's own deadline (on a cluster a solve may find no worker)
+            plan = runner.compute(solve, day_input, job.policy, timeout=run_timeout(job.policy))
+        except ComputeCancelledError:
+            return  # the job was cancelled while its solve waited on the cluster; it is marked cancelled already
         except Exception as e:
             log.exception("plan %s failed", job_id)
             session.rollback()

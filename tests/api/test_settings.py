@@ -62,7 +62,7 @@ def test_the_plan_executor_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None
     finally:
         executor.shutdown()
     with pytest.raises(ValidationError):
-        Settings(plan_executor="dask", _env_file=None)  # type: ignore[call-arg]
+        Settings(plan_executor="cluster", _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         Settings(plan_workers=0, _env_file=None)  # type: ignore[call-arg]
 
@@ -78,3 +78,61 @@ def test_the_service_solves_plans_on_the_configured_executor(tmp_path: Path) -> 
         compute = client.app.state.plan_runner._compute  # type: ignore[attr-defined]
         assert isinstance(compute, ThreadPoolExecutor)
         assert compute._max_workers == 2
+
+
+@pytest.fixture
+def no_scheduler(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("DISPATCH_SCHEDULER", "PLAN_EXECUTOR", "PLAN_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_dispatch_scheduler_is_read_and_implies_the_dask_executor(no_scheduler: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).dispatch_scheduler is None  # type: ignore[call-arg]
+    no_scheduler.setenv("DISPATCH_SCHEDULER", "tcp://10.0.0.5:8786")  # the variable the CLI and notebooks read
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (s.plan_executor, s.dispatch_scheduler) == ("dask", "tcp://10.0.0.5:8786")
+    # an explicit PLAN_EXECUTOR wins: the address is then only for the CLI and the notebooks
+    no_scheduler.setenv("PLAN_EXECUTOR", "process")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (s.plan_executor, s.dispatch_scheduler) == ("process", "tcp://10.0.0.5:8786")
+
+
+def test_dask_without_an_address_is_a_local_cluster_of_plan_workers(no_scheduler: pytest.MonkeyPatch) -> None:
+    from api.jobs import make_executor
+    from dispatch.parallel import DaskExecutor
+
+    no_scheduler.setenv("PLAN_EXECUTOR", "dask")
+    no_scheduler.setenv("PLAN_WORKERS", "3")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (s.plan_executor, s.dispatch_scheduler) == ("dask", None)
+    executor = make_executor(s.plan_executor, s.plan_workers, scheduler=s.dispatch_scheduler)
+    assert isinstance(executor, DaskExecutor)  # lazy: nothing starts until it is used
+    assert (executor.address, executor.n_workers, executor.threads_per_worker) == (None, 3, 1)
+    remote = make_executor("dask", 3, scheduler="tcp://10.0.0.5:8786")
+    assert isinstance(remote, DaskExecutor)
+    assert remote.address == "tcp://10.0.0.5:8786"
+
+
+@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "scheduler:8786", "tls://[::1]:8786",
+                                     "tcp://dask-scheduler.jobs.svc.cluster.local:8786"])
+def test_scheduler_addresses_dask_accepts(address: str) -> None:
+    s = Settings(dispatch_scheduler=address, _env_file=None)  # type: ignore[call-arg]
+    assert s.dispatch_scheduler == address
+
+
+@pytest.mark.parametrize(("address", "why"), [
+    ("scheduler", "not a dask scheduler address"),  # no port
+    ("tcp://scheduler", "not a dask scheduler address"),
+    ("http://scheduler:8786", "unknown protocol 'http'"),
+    ("tcp://scheduler:87860", "Port out of range"),
+    ("tcp://sched uler:8786", "not a dask scheduler address"),
+    ("tcp://scheduler:8786/path", "not a dask scheduler address"),
+])
+def test_a_malformed_scheduler_address_is_refused_at_start(no_scheduler: pytest.MonkeyPatch, address: str,
+                                                           why: str) -> None:
+    no_scheduler.setenv("DISPATCH_SCHEDULER", address)
+    with pytest.raises(ValidationError, match=why) as e:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "DISPATCH_SCHEDULER" in str(e.value)
+    assert "tcp://10.0.0.5:8786" in str(e.value)  # the message shows what is expected
