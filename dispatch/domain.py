@@ -59,6 +59,7 @@ class Technician:
     break_minutes: int | None = None
     max_orders: int | None = None
     van_stock: Mapping[str, int] = field(default_factory=dict)
+    territory: str | None = None  # the region a large day is split by, when the data gives one
 
     def __post_init__(self) -> None:
         who = f"technician {self.id}"
@@ -106,6 +107,7 @@ class Order:
     window_end: datetime | None = None
     required_parts: Mapping[str, int] = field(default_factory=dict)
     pinned_technician: str | None = None
+    territory: str | None = None
 
     def __post_init__(self) -> None:
         who = f"order {self.id}"
@@ -195,6 +197,9 @@ class TravelModel:
             raise ValueError(f"speed_kmh {self.speed_kmh} must be > 0")
 
 
+MIN_REGION_ORDERS = 20
+
+
 @dataclass(frozen=True)
 class Policy:
     """Everything a plan was made with, recorded in the plan so a checker can recompute it."""
@@ -205,12 +210,17 @@ class Policy:
     seed: int = 0
     time_limit: float = 10.0
     solution_limit: int | None = None
+    # a day with more orders is split into regions of about this many, solved in parallel and stitched
+    # (dispatch.regions); None solves every day as one problem
+    region_orders: int | None = 500
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.time_limit) or self.time_limit <= 0:
             raise ValueError(f"time_limit {self.time_limit} must be > 0")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit {self.solution_limit} must be >= 1")
+        if self.region_orders is not None and self.region_orders < MIN_REGION_ORDERS:
+            raise ValueError(f"region_orders {self.region_orders} must be >= {MIN_REGION_ORDERS} (or None)")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -225,6 +235,7 @@ class Policy:
             "seed": self.seed,
             "time_limit": self.time_limit,
             "solution_limit": self.solution_limit,
+            "region_orders": self.region_orders,
         }
 
     @classmethod
@@ -244,6 +255,7 @@ class Policy:
             seed=int(d.get("seed", 0)),
             time_limit=float(d.get("time_limit", 10.0)),
             solution_limit=d.get("solution_limit"),
+            region_orders=d.get("region_orders", 500),
         )
 
 

@@ -273,14 +273,51 @@ def _evaluate(tt: Timetable, r: _Route, j: int, p: int) -> tuple[int | None, int
     return added, gap, False
 
 
-def greedy_solve(problem: Problem) -> Solution:
-    """Priority-first cheapest feasible insertion; deterministic, no time limit needed."""
+def _load(tt: Timetable, r: _Route, seq: Sequence[int], parts: list[list[tuple[int, int]]]) -> bool:
+    """Put the given visit order on route r if it keeps every hard rule; False (r untouched) otherwise."""
+    problem = tt.problem
+    v = problem.vehicles[r.vehicle]
+    if v.max_visits is not None and len(seq) > v.max_visits:
+        return False
+    stock = list(r.stock)
+    for j in seq:
+        x = problem.visits[j]
+        if not v.has_skills(x.skills) or (x.pinned is not None and x.pinned != r.vehicle):
+            return False
+        for p, q in parts[j]:
+            stock[p] -= q
+    if any(q < 0 for q in stock):
+        return False
+    lazy = tt.schedule(r.vehicle, seq)
+    sched = lazy if lazy is not None else tt.best_schedule(r.vehicle, seq)
+    if sched is None:
+        return False
+    r.sched, r.lazy, r.stock = sched, lazy is not None, stock
+    return True
+
+
+def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None) -> Solution:
+    """Priority-first cheapest feasible insertion; deterministic, no time limit needed.
+
+    With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
+    inserted into them; a start route that breaks a hard rule is not kept (its visits are inserted anew)."""
     t0 = time.perf_counter()
     tt = Timetable(problem)
     routes = [_Route(tt, k) for k in range(len(problem.vehicles))]
     dist, loc = tt.dist, tt.loc
     cap = [v.max_visits for v in problem.vehicles]
     parts = [[(p, q) for p, q in enumerate(x.parts) if q > 0] for x in problem.visits]
+    placed: set[int] = set()
+    if start is not None:
+        if len(start) != len(problem.vehicles):
+            raise ValueError(f"start has {len(start)} routes for {len(problem.vehicles)} vehicles")
+        seen: set[int] = set()
+        for k, seq in enumerate(start):
+            if seen.intersection(seq) or len(set(seq)) != len(seq):
+                raise ValueError(f"start route of vehicle {k} repeats a visit")
+            seen.update(seq)
+            if seq and _load(tt, routes[k], seq, parts):
+                placed.update(seq)
 
     def key(j: int) -> tuple[float, int, int]:
         x = problem.visits[j]
@@ -288,7 +325,7 @@ def greedy_solve(problem: Problem) -> Solution:
         return (-pen, x.deadline if x.deadline is not None else _FAR, j)
 
     unassigned: list[tuple[int, Reason]] = []
-    for j in sorted(range(len(problem.visits)), key=key):
+    for j in sorted((j for j in range(len(problem.visits)) if j not in placed), key=key):
         x = problem.visits[j]
         allowed = [x.pinned] if x.pinned is not None else problem.qualified(j)
         candidates: list[tuple[int, int, int]] = []  # (travel cost added, vehicle, position)

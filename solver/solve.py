@@ -42,8 +42,13 @@ _MIN_SEARCH = 0.05
 _CONSTRUCT_FROM = 300
 
 
-def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None) -> Solution:
-    """Best routes found within `time_limit` seconds (or `params.solution_limit` solutions)."""
+def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None,
+          start: Sequence[Sequence[int]] | None = None) -> Solution:
+    """Best routes found within `time_limit` seconds (or `params.solution_limit` solutions).
+
+    `start` (visit indices per vehicle) is a plan to improve on: its routes are kept where they keep the
+    hard rules, the other visits are inserted into them, and the search starts from there; the result is
+    the cheaper of that insertion plan and the search's best."""
     if time_limit <= 0:
         raise ValueError(f"time_limit {time_limit} must be > 0")
     params = params or SolveParams()
@@ -55,14 +60,16 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     break_legs: list[int | None] = [None] * len(problem.vehicles)
     status, found = "optimal", 0
     constructed: Solution | None = None
-    if offered and problem.vehicles and _construct_too(problem, params, len(offered)):
+    if offered and problem.vehicles and start is not None:
+        constructed = greedy_solve(problem, [[j for j in seq if j not in screening.reasons] for seq in start])
+    elif offered and problem.vehicles and _construct_too(problem, params, len(offered)):
         constructed = greedy_solve(problem)
     if offered and problem.vehicles:
         # The limit covers the whole call: keep a little of it for explaining what is left out.
         budget = time_limit * (1 - _EXPLAIN_SHARE) - (time.perf_counter() - began)
-        start = None if constructed is None else [list(r.visits) for r in constructed.routes]
+        routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
         status, found, sequences, break_legs = _search(problem, tables, screening.allowed, offered,
-                                                       budget=budget, seed=seed, params=params, start=start)
+                                                       budget=budget, seed=seed, params=params, start=routes_from)
     searched = time.perf_counter()
     routes = tuple(_route(problem, k, seq, leg) for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):

@@ -32,6 +32,8 @@ ORDER_COLUMNS = (
     "id", "customer", "lat", "lon", "priority", "required_skills", "duration_min", "created_at",
     "window_start", "window_end", "required_parts", "pinned_technician",
 )
+# Read when present in either file: the territory a large day is split by (see dispatch.regions).
+OPTIONAL_COLUMNS = ("territory",)
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,14 @@ def tabulate(source: str, rows: Iterable[list[str]], expected: tuple[str, ...]) 
         return Table.failed(source, "has its header in a single cell; columns must be separated by commas")
     position: dict[str, int] = {}
     for k, name in enumerate(header):
-        if name in position and name in expected:
+        if name in position and (name in expected or name in OPTIONAL_COLUMNS):
             table.errors.append(CellError(source, 1, name, None,
                                           f"column {name} appears twice (columns {position[name] + 1} and {k + 1})"))
         position.setdefault(name, k)
     table.missing = frozenset(c for c in expected if c not in position)
     table.errors += [CellError(source, None, c, None, f"required column {c} is missing")
                      for c in expected if c in table.missing]
-    wanted = [(c, position[c]) for c in expected if c in position]
+    wanted = [(c, position[c]) for c in (*expected, *OPTIONAL_COLUMNS) if c in position]
     for number, row in it:
         values = [v.strip() for v in row]
         if not any(values):

@@ -37,6 +37,13 @@ def _coord(value: float) -> str:
     return repr(float(value))  # shortest text that reads back to the same float
 
 
+def _with_territory(frame: pd.DataFrame, territories: Sequence[str | None]) -> pd.DataFrame:
+    """The optional territory column, only when some row has one: contract files stay as they were."""
+    if any(territories):
+        frame["territory"] = [t or "" for t in territories]
+    return frame
+
+
 def technicians_to_frame(technicians: Sequence[Technician], plan_date: date | None = None) -> pd.DataFrame:
     """One row per technician, exactly the contract's columns, every cell the string the CSV holds."""
     plan_date = plan_date or _infer_date([x for t in technicians for x in (t.shift_start, t.break_start)],
@@ -47,7 +54,8 @@ def technicians_to_frame(technicians: Sequence[Technician], plan_date: date | No
          _time(t.break_end, plan_date), _opt(t.break_minutes), _opt(t.max_orders), cells.format_parts(t.van_stock)]
         for t in technicians
     ]
-    return pd.DataFrame(rows, columns=list(TECHNICIAN_COLUMNS), dtype=object)
+    frame = pd.DataFrame(rows, columns=list(TECHNICIAN_COLUMNS), dtype=object)
+    return _with_territory(frame, [t.territory for t in technicians])
 
 
 def orders_to_frame(orders: Sequence[Order], plan_date: date | None = None) -> pd.DataFrame:
@@ -60,7 +68,8 @@ def orders_to_frame(orders: Sequence[Order], plan_date: date | None = None) -> p
          _opt(o.pinned_technician)]
         for o in orders
     ]
-    return pd.DataFrame(rows, columns=list(ORDER_COLUMNS), dtype=object)
+    frame = pd.DataFrame(rows, columns=list(ORDER_COLUMNS), dtype=object)
+    return _with_territory(frame, [o.territory for o in orders])
 
 
 def day_to_frames(day: Day) -> tuple[pd.DataFrame, pd.DataFrame]:
