@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Share of the time limit for round 1; the border pass gets the rest.
-ROUND_ONE_SHARE = 0.7
+# Share of the time limit for round 1; the border passes share the rest.
+ROUND_ONE_SHARE = 0.5
+BORDER_ROUNDS = 2
 # Shortest search a region gets, whatever the time limit and the number of waves.
 MIN_REGION_SECONDS = 1.0
 # A territory with more orders than this many times region_orders is split further by location.
@@ -101,11 +102,16 @@ def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
 
 
 def _qualified(techs: Sequence[Technician], orders: Sequence[Order]) -> np.ndarray:
-    """qualified[t, o]: technician t has every skill order o needs (one test per distinct skill set)."""
-    sets = sorted({o.required_skills for o in orders}, key=sorted)
-    by_set = np.array([[s <= t.skills for s in sets] for t in techs], dtype=bool).reshape(len(techs), len(sets))
-    ix = {s: i for i, s in enumerate(sets)}
-    return by_set[:, [ix[o.required_skills] for o in orders]] if orders else np.zeros((len(techs), 0), bool)
+    """qualified[t, o]: technician t has every skill order o needs and carries its parts (one test per
+    distinct need)."""
+    def need(o: Order) -> tuple[frozenset[str], tuple[tuple[str, int], ...]]:
+        return o.required_skills, tuple(sorted(o.required_parts.items()))
+
+    needs = sorted({need(o) for o in orders}, key=lambda n: (sorted(n[0]), n[1]))
+    by_need = np.array([[skills <= t.skills and all(t.van_stock.get(p, 0) >= q for p, q in parts)
+                         for skills, parts in needs] for t in techs], dtype=bool).reshape(len(techs), len(needs))
+    ix = {n: i for i, n in enumerate(needs)}
+    return by_need[:, [ix[need(o)] for o in orders]] if orders else np.zeros((len(techs), 0), bool)
 
 
 def _preassign(day: Day, lat0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +128,8 @@ def _preassign(day: Day, lat0: float) -> tuple[np.ndarray, np.ndarray]:
     hours = np.array([(t.shift_end - t.shift_start).total_seconds() / 60 - (t.break_minutes or 0) for t in techs])
     cap = np.array([t.max_orders if t.max_orders is not None else len(orders) for t in techs])
     tech_ix = {t.id: i for i, t in enumerate(techs)}
+    part_names = sorted({p for o in orders for p in o.required_parts})
+    stock = {p: np.array([t.van_stock.get(p, 0) for t in techs]) for p in part_names}
     sums, counts = homes.copy(), np.ones(len(techs))
     owner = np.full(len(orders), -1)
     minutes_per_km = 60 * ROAD_FACTOR_GUESS / SPEED_GUESS_KMH
@@ -136,12 +144,16 @@ def _preassign(day: Day, lat0: float) -> tuple[np.ndarray, np.ndarray]:
         dist = np.linalg.norm(anchors - xy[j], axis=1)
         charge = o.duration_min + np.minimum(dist * minutes_per_km, MAX_LEG_MINUTES)
         able &= (charge <= hours) & (cap > 0)
+        for p, q in o.required_parts.items():
+            able &= stock[p] >= q
         if not able.any():
             continue
         t = int(np.flatnonzero(able)[np.argmin(dist[able])])
         owner[j] = t
         hours[t] -= charge[t]
         cap[t] -= 1
+        for p, q in o.required_parts.items():
+            stock[p][t] -= q
         sums[t] += xy[j]
         counts[t] += 1
     return owner, sums / counts[:, None]
@@ -339,15 +351,15 @@ def _route_points(day: Day, routes: Mapping[str, Route], lat0: float) -> np.ndar
 
 
 def _border_tasks(day: Day, policy: Policy, routes: Mapping[str, Route], left: Sequence[str], groups: int,
-                  travel: TravelSource | None) -> list[RegionTask]:
-    """Groups of technicians (by where their routes are) with their routes and the left-out orders nearest
-    to a qualified one of them; only groups that received a left-out order."""
+                  seed: int, travel: TravelSource | None) -> list[RegionTask]:
+    """Technicians regrouped by where their routes are, each group with its routes as the start and the
+    left-out orders nearest to a qualified one of its technicians."""
     from sklearn.cluster import KMeans
 
     techs = day.technicians
     lat0 = float(np.mean([o.lat for o in day.orders]))
     pts = _route_points(day, routes, lat0)
-    labels = KMeans(n_clusters=min(groups, len(techs)), n_init=4, random_state=policy.seed + 1).fit_predict(pts)
+    labels = KMeans(n_clusters=min(groups, len(techs)), n_init=4, random_state=seed).fit_predict(pts)
     by_id = {o.id: o for o in day.orders}
     left_orders = [by_id[i] for i in left]
     qualified = _qualified(techs, left_orders)
@@ -364,11 +376,13 @@ def _border_tasks(day: Day, policy: Policy, routes: Mapping[str, Route], left: S
         nearest = able[int(np.argmin(np.linalg.norm(pts[able] - here, axis=1)))]
         extra.setdefault(int(labels[nearest]), []).append(o.id)
     tasks = []
-    for g in sorted(extra):
+    for g in sorted({int(x) for x in labels}):
         members = [t.id for t, x in zip(techs, labels, strict=True) if x == g]
         start = {tid: tuple(s.order_id for s in routes[tid].stops) for tid in members if tid in routes}
         served = [i for seq in start.values() for i in seq]
-        region = Region(f"B{g + 1:02d}", tuple(members), tuple(served + extra[g]))
+        if not served and not extra.get(g):
+            continue
+        region = Region(f"B{g + 1:02d}", tuple(members), tuple(served + extra.get(g, [])))
         tasks.append(RegionTask(region, sub_day(day, region.technicians, region.orders), policy, travel, start))
     return tasks
 
@@ -396,26 +410,28 @@ def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = No
     routes = {r.technician_id: r for p in plans for r in p.routes}
     unassigned = {u.order_id: u for p in plans for u in p.unassigned}
     held = [i for r in regions for i in r.held]
-    left = [*unassigned, *held]
     border: list[dict[str, Any]] = []
-    if left and (len(regions) > 1 or held):
-        groups = max(1, len(regions) - 1)
+    rounds = BORDER_ROUNDS if len(regions) > 1 else (1 if held else 0)
+    for n in range(rounds):
+        left = [*unassigned, *(i for i in held if n == 0)]
         rest = policy.time_limit - (time.perf_counter() - began)
-        btasks = _border_tasks(day, policy, routes, left, groups, travel)
-        if btasks:
-            second = max(MIN_REGION_SECONDS, rest / _waves(len(btasks), workers))
-            btasks = [replace(t, policy=replace(region_policy, time_limit=second)) for t in btasks]
-            log.info("border pass: %d left-out and %d held orders offered to %d groups, %.1f s each",
-                     len(unassigned), len(held), len(btasks), second)
-            for task, plan in zip(btasks, _run(solve_region, btasks, executor), strict=True):
-                for tid in task.region.technicians:
-                    routes.pop(tid, None)
-                routes.update({r.technician_id: r for r in plan.routes})
-                for oid in task.region.orders:
-                    unassigned.pop(oid, None)
-                unassigned.update({u.order_id: u for u in plan.unassigned})
-                border.append({"name": task.region.name, "technicians": len(task.region.technicians),
-                               "orders": len(task.region.orders), "unassigned": len(plan.unassigned)})
+        groups = max(1, len(regions) - 1 if n % 2 == 0 else len(regions))
+        btasks = _border_tasks(day, policy, routes, left, groups, policy.seed + 1 + n, travel)
+        each = rest / (rounds - n) / _waves(len(btasks), workers)
+        if n > 0 and each < MIN_REGION_SECONDS:
+            break  # the held orders are placed; no time left to improve on it
+        each = max(MIN_REGION_SECONDS, each)
+        btasks = [replace(t, policy=replace(region_policy, time_limit=each)) for t in btasks]
+        log.info("border pass %d: %d left-out orders, %d groups, %.1f s each", n + 1, len(left), len(btasks), each)
+        for task, plan in zip(btasks, _run(solve_region, btasks, executor), strict=True):
+            for tid in task.region.technicians:
+                routes.pop(tid, None)
+            routes.update({r.technician_id: r for r in plan.routes})
+            for oid in task.region.orders:
+                unassigned.pop(oid, None)
+            unassigned.update({u.order_id: u for u in plan.unassigned})
+            border.append({"round": n + 1, "name": task.region.name, "technicians": len(task.region.technicians),
+                           "orders": len(task.region.orders), "unassigned": len(plan.unassigned)})
     served = {s.order_id for r in routes.values() for s in r.stops}
     for o in day.orders:  # held for the border pass and then in no group: still reported, never lost
         if o.id not in served and o.id not in unassigned:
