@@ -194,13 +194,15 @@ def _repair(day: Day, order_region: np.ndarray, tech_region: np.ndarray, lat0: f
     xy = _xy(np.array([o.lat for o in day.orders]), np.array([o.lon for o in day.orders]), lat0)
     centre = {r: xy[order_region == r].mean(axis=0) if (order_region == r).any() else None for r in regions}
     qualified = _qualified(day.technicians, day.orders)
+    skilled = _qualified(day.technicians, [replace(o, required_parts={}) for o in day.orders])
     for j, o in enumerate(day.orders):
         if o.pinned_technician is not None:
             continue
-        here = qualified[:, j] & (tech_region == order_region[j])
-        if here.any() or not qualified[:, j].any():
-            continue  # served here, or by nobody anywhere (the region's solve says why)
-        options = sorted({int(tech_region[t]) for t in np.flatnonzero(qualified[:, j])},
+        # who can do it; when nobody can, who has the skills, so the region's reason names the missing part
+        able = qualified[:, j] if qualified[:, j].any() else skilled[:, j]
+        if not able.any() or (able & (tech_region == order_region[j])).any():
+            continue
+        options = sorted({int(tech_region[t]) for t in np.flatnonzero(able)},
                          key=lambda r: float(np.linalg.norm(xy[j] - (centre[r] if centre[r] is not None else xy[j]))))
         order_region[j] = options[0]
 
