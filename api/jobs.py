@@ -49,7 +49,7 @@ class ComputeCancelledError(RuntimeError):
 
 
 class ComputeExecutor(Protocol):
-    """What the runner needs of a compute backend; concurrent.futures executors and dask's Client have it."""
+    """What the runner needs of a compute backend; concurrent.futures executors and DaskExecutor have it."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
 
@@ -70,6 +70,21 @@ def make_executor(kind: ExecutorKind = "process", workers: int = 1, *, scheduler
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compute")
     # spawn, not fork: the parent holds database connections and threads that a fork would copy half-way
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _client(executor: DaskExecutor) -> Any:
+    """The executor's distributed.Client, connecting to its scheduler or starting its local cluster.
+
+    The solver's search holds the GIL, so a worker sends no heartbeat while it solves (up to the 600 s a plan
+    request may ask for), and a scheduler drops a worker silent for `distributed.scheduler.worker-ttl` (5
+    minutes by default). The local cluster's scheduler does without that check: a local worker process that
+    dies is seen at once by its closed connection. A remote scheduler's operator sets it (see the README).
+    """
+    import dask
+    import distributed  # noqa: F401 (its configuration defaults first, or leaving the block below drops them)
+
+    with dask.config.set({"distributed.scheduler.worker-ttl": None}):
+        return executor.client
 
 
 class JobRunner:
@@ -116,7 +131,7 @@ class JobRunner:
             compute = self._compute
         if isinstance(compute, DaskExecutor):
             with self._connecting:
-                compute.client  # noqa: B018 (the property connects)
+                _client(compute)
 
     def compute(self, fn: Callable[..., T], /, *args: Any, timeout: float | None = None) -> T:
         """Run `fn(*args)` on the compute executor and wait; a dead worker raises and the pool is renewed.
@@ -147,7 +162,8 @@ class JobRunner:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             with self._connecting:
-                future = executor.submit(fn, *args)
+                _client(executor)
+            future = executor.submit(fn, *args)
         except (OSError, TimeoutError, CommClosedError) as e:  # distributed's connect timeout is an OSError
             self._renew(executor)
             raise ComputeLostError(f"could not reach {where}: {e}") from e
@@ -161,23 +177,25 @@ class JobRunner:
             if not done.wait(timeout):
                 future.cancel()
                 raise ComputeLostError(f"no result from {where} after {timeout:.0f} s: no worker took the solve, "
-                                  "or it did not finish")
+                                       "or it did not finish")
             remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
             return future.result(timeout=remaining)  # the result, or the solve's own exception
         except KilledWorker as e:
             raise ComputeLostError(f"the dask worker solving it died: {e}") from e
-        except CancelledError as e:  # distributed's FutureCancelledError: cancelled here, or connection lost
-            if future.key in self._cancelled:
-                raise ComputeCancelledError("cancelled while on the dask cluster") from e
-            if self._closing:
-                raise ComputeLostError("the service stopped before the solve finished") from e
+        except Exception as e:
+            if future.status == "error":
+                raise  # the solve's own exception, as raised on the worker
+            if isinstance(e, CancelledError):  # distributed's FutureCancelledError: cancelled here, or cut off
+                if future.key in self._cancelled:
+                    raise ComputeCancelledError("cancelled while on the dask cluster") from e
+                if self._closing:
+                    raise ComputeLostError("the service stopped before the solve finished") from e
+            elif isinstance(e, TimeoutError):  # finished, but its result did not come back in time
+                raise ComputeLostError(f"could not fetch the result from {where}: {e}") from e
+            elif not isinstance(e, OSError | CommClosedError):
+                raise
             self._renew(executor)
             raise ComputeLostError(f"lost the connection to {where}: {e}") from e
-        except (OSError, CommClosedError) as e:  # the result could not be fetched from its worker
-            self._renew(executor)
-            raise ComputeLostError(f"lost the connection to {where}: {e}") from e
-        except TimeoutError as e:
-            raise ComputeLostError(f"could not fetch the result from {where}: {e}") from e
         finally:
             with self._lock:
                 self._cancelled.discard(future.key)
@@ -195,7 +213,7 @@ class JobRunner:
             log.error("lost %s; the next job connects anew",
                       f"dask scheduler {executor.address}" if executor.address else "the local dask cluster")
             self._compute = self._make_compute()
-        executor.close()
+        executor.shutdown(wait=False)
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a job that has not started yet; False when it is running (it finishes, its result is dropped).
@@ -228,7 +246,7 @@ class JobRunner:
             # closing the client cancels the futures the coordinators wait on, so they end at once (their jobs
             # are marked failed); a local cluster's worker still solving is stopped after a few seconds, a
             # remote scheduler and its workers keep running
-            compute.close()
+            compute.shutdown(wait=wait)
             return
         with self._lock:
             # a process pool's workers would finish (or hang in) their solve after the service is gone;

@@ -91,10 +91,20 @@ class DaskExecutor:
         requests are still two solves, never one result served twice from the cluster's memory."""
         return self.client.submit(fn, *args, pure=False)
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """`close` under the name of concurrent.futures executors. Closing the client cancels its futures
-        whatever `wait` and `cancel_futures` say; a remote scheduler and its workers keep running."""
-        self.close()
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, timeout: float = 20) -> None:
+        """`close` under the name of concurrent.futures executors, bounded by `timeout` seconds each for the
+        client and the local cluster (a service stopping must not hang on a cluster in trouble). Closing the
+        client cancels its futures whatever `wait` and `cancel_futures` say; a remote scheduler and its
+        workers keep running."""
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        for part in (client, cluster):
+            if part is None:
+                continue
+            try:
+                part.close(timeout=timeout)
+            except Exception as e:  # a timeout, or a cluster already half gone: nothing left to wait for
+                log.warning("closing %s failed: %s: %s", type(part).__name__, type(e).__name__, e)
 
     def close(self) -> None:
         if self._client is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -90,45 +93,73 @@ def test_worker_errors_come_back_to_the_caller():
         run_many(lambda x: 1 // x, [1, 0])
 
 
+@dataclass(frozen=True)
+class DaskProcesses:
+    """A separately started dask cluster: its address and processes (a worker's is its nanny's)."""
+
+    address: str
+    scheduler: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def external_scheduler() -> Iterator[str]:
-    """A `dask scheduler` and two `dask worker` processes on localhost, stopped after the test."""
+@contextmanager
+def dask_processes(workers: int = 2, *, env: dict[str, str] | None = None) -> Iterator[DaskProcesses]:
+    """A `dask scheduler` and `workers` `dask worker` processes (one thread each) on localhost, stopped on exit.
+
+    They run with this checkout on PYTHONPATH, so that workers import its dispatch/ and api/; `env` adds
+    variables (dask configuration such as DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES).
+    """
     address = f"tcp://127.0.0.1:{_free_port()}"
-    procs = [subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                               "--no-dashboard"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    environ = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    environ |= env or {}
+    environ.pop(SCHEDULER_ENV, None)
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([str(DASK), *args, "--no-dashboard"], cwd=ROOT, env=environ,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    scheduler = start("scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1])
+    procs = [scheduler]
     try:
-        for _ in range(2):
-            procs.append(subprocess.Popen([str(DASK), "worker", address, "--nworkers", "1", "--nthreads", "1",
-                                           "--no-dashboard"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
+        procs += [start("worker", address, "--nworkers", "1", "--nthreads", "1") for _ in range(workers)]
         from distributed import Client
 
         deadline = time.monotonic() + 60
         while True:  # the scheduler may not listen yet; a bounded wait, not a timing assertion
             try:
                 with Client(address, timeout="5s") as c:
-                    c.wait_for_workers(2, timeout=60)
+                    if workers:
+                        c.wait_for_workers(workers, timeout=60)
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
-        yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        yield DaskProcesses(address, scheduler, procs[1:])
+    finally:  # workers first, while their scheduler still answers their goodbye
+        for group in (procs[1:], procs[:1]):
+            for p in group:
+                if p.poll() is None:
+                    p.terminate()
+            for p in group:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+
+@pytest.fixture
+def external_scheduler() -> Iterator[str]:
+    """A `dask scheduler` and two `dask worker` processes on localhost, stopped after the test."""
+    with dask_processes(2) as cluster:
+        yield cluster.address
 
 
 def test_same_code_runs_on_a_separately_started_scheduler(external_scheduler, monkeypatch):
