@@ -1,7 +1,8 @@
 """The computation of a plan job: plain values in, the plan JSON out, no database, no settings, no clock.
 
-It runs on the job runner's compute executor (another process, later a dask worker), so its arguments are
-plain picklable data rather than domain objects (whose frozen mappings do not pickle).
+It runs on the job runner's compute executor (another process, or a dask worker of a cluster that may sit on
+another machine), so its arguments are the plain JSON-like data the job stores as its input, and it imports
+nothing of the service beyond this module.
 """
 
 from __future__ import annotations
