@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-compare bench-scale clean
+.PHONY: demo test lint bench-solomon bench-compare bench-scale bench-regions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench-compare: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python -m benchmarks.scale --orders 1000 --technicians 100 --time-limit 60 --seed 1
+
+bench-regions: $(STAMP)
+	$(BIN)/python -m benchmarks.regions --orders 5000 --technicians 500 --time-limit 120 --workers 2 --seed 1 --json benchmarks/out/regions.json --markdown benchmarks/RESULTS_regions.md
 
 clean:
 	rm -rf $(VENV) out benchmarks/out .pytest_cache

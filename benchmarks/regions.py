@@ -1,7 +1,7 @@
 """A very large day solved by region on dask against the same day solved as one problem in the same time.
 
     python -m benchmarks.regions --orders 5000 --technicians 500 --time-limit 120 --workers 2 --seed 1
-        [--city lyon] [--region-orders 500] [--scheduler tcp://host:8786] [--json FILE] [--markdown FILE]
+        [--city lyon] [--region-orders 600] [--scheduler tcp://host:8786] [--json FILE] [--markdown FILE]
 
 Each way runs in a fresh process of its own, so that neither one's memory counts against the other:
 1. by region: `plan_day` with `region_orders` on a dask LocalCluster of `--workers` worker processes (or a
@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--technicians", type=int, default=500)
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--region-orders", type=int, default=500)
+    ap.add_argument("--region-orders", type=int, default=600)
     ap.add_argument("--scheduler", default=None, help="a running dask scheduler instead of a local cluster")
     ap.add_argument("--seed", type=int, default=1, help="seed of the generated day")
     ap.add_argument("--solver-seed", type=int, default=0)

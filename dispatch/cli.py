@@ -64,14 +64,21 @@ def _fail_input(e: Exception) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
-def _solve_with_progress(day: Day, policy: Policy) -> Plan:
+def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None) -> Plan:
+    from dispatch.parallel import DaskExecutor, scheduler_address
     from dispatch.planning import plan_day
 
     result: dict[str, Plan | BaseException] = {}
+    by_region = policy.region_orders is not None and len(day.orders) > policy.region_orders
+    address = scheduler_address(scheduler)
 
     def work() -> None:
         try:
-            result["plan"] = plan_day(day, policy)
+            if by_region and (workers > 1 or address):
+                with DaskExecutor(address, n_workers=workers) as ex:
+                    result["plan"] = plan_day(day, policy, executor=ex)
+            else:
+                result["plan"] = plan_day(day, policy)
         except BaseException as e:  # handed back to the main thread below
             result["error"] = e
 
@@ -131,14 +138,23 @@ def solve(
     solution_limit: Annotated[int | None, typer.Option(help="stop after this many solutions (reproducible)")] = None,
     sla: Annotated[str, typer.Option(help="response deadlines, e.g. P1=4h,P2=8h,P3=24h,P4=72h")] = "",
     map_path: Annotated[Path | None, typer.Option("--map", help="also write a map of the plan (HTML)")] = None,
+    region_orders: Annotated[int, typer.Option(
+        help="split a day with more orders into regions of about half as many (0: never split)")] = 600,
+    workers: Annotated[int, typer.Option(
+        help="solve the regions of a large day on a local dask cluster of this many worker processes")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="solve the regions on this dask scheduler (default: $DISPATCH_SCHEDULER)")] = None,
 ) -> None:
     """Plan a day: assign and sequence orders, then print the KPIs."""
     try:
         day = _load_day(technicians, orders, plan_date)
-        policy = Policy(sla=parse_sla(sla), seed=seed, time_limit=time_limit, solution_limit=solution_limit)
+        if workers < 1:
+            raise ValueError(f"--workers {workers} must be >= 1")
+        policy = Policy(sla=parse_sla(sla), seed=seed, time_limit=time_limit, solution_limit=solution_limit,
+                        region_orders=region_orders or None)
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
-    plan = _solve_with_progress(day, policy)
+    plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler)
     _write_atomic(out_path, plan.to_json())
     if map_path is not None:
         from dispatch.mapping import plan_map

@@ -210,9 +210,9 @@ class Policy:
     seed: int = 0
     time_limit: float = 10.0
     solution_limit: int | None = None
-    # a day with more orders is split into regions of about this many, solved in parallel and stitched
-    # (dispatch.regions); None solves every day as one problem
-    region_orders: int | None = 500
+    # the most orders solved as one problem: a larger day is split into regions of about half as many,
+    # solved in parallel and stitched (dispatch.regions); None solves every day as one problem
+    region_orders: int | None = 600
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.time_limit) or self.time_limit <= 0:
@@ -255,7 +255,7 @@ class Policy:
             seed=int(d.get("seed", 0)),
             time_limit=float(d.get("time_limit", 10.0)),
             solution_limit=d.get("solution_limit"),
-            region_orders=d.get("region_orders", 500),
+            region_orders=d.get("region_orders", 600),
         )
 
 

@@ -4,8 +4,9 @@ One OR-Tools model of thousands of orders neither fits a dispatch time limit nor
 plan (at 1,000 x 100 it only matched it); regions of a few hundred orders do, and they run side by side on
 dask workers.
 
-1. Split. Territories given in the data are the regions (a territory far above `region_orders` is split
-   further); otherwise orders are clustered by location (k-means, weighted by service time) and technicians
+1. Split. A day of more than `region_orders` orders (the most one solve takes on well) is split into
+   regions of about half that, leaving each region room for the border passes. Territories given in the
+   data are the regions (a territory above `region_orders` is split further); otherwise orders are clustered by location (k-means, weighted by service time) and technicians
    are assigned to clusters in proportion to each cluster's work, nearest first and preferring technicians
    qualified for the cluster's orders (an assignment problem). A pinned order goes with its technician; an
    order nobody in its region is qualified for moves to the nearest region that has someone.
@@ -47,8 +48,9 @@ ROUND_ONE_SHARE = 0.5
 BORDER_ROUNDS = 2
 # Shortest search a region gets, whatever the time limit and the number of waves.
 MIN_REGION_SECONDS = 1.0
-# A territory with more orders than this many times region_orders is split further by location.
-TERRITORY_SLACK = 1.5
+# Regions are about this share of region_orders; one with more than BALANCE times its share is halved.
+REGION_SHARE = 0.5
+BALANCE = 1.4
 # The rough pre-assignment that regions are drawn from charges each order its service and the drive to
 # it, at the default travel model and never more than MAX_LEG_MINUTES (a route strings visits together).
 ROAD_FACTOR_GUESS = 1.3
@@ -167,8 +169,20 @@ def _cluster(day: Day, k: int, seed: int, lat0: float) -> tuple[np.ndarray, np.n
     owner, anchors = _preassign(day, lat0)
     techs = day.technicians
     k = min(k, len(techs))
-    work = np.bincount(owner[owner >= 0], minlength=len(techs)) + 1
+    orders_of = np.bincount(owner[owner >= 0], minlength=len(techs))
+    work = orders_of + 1
     tech_region = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(anchors, sample_weight=work)
+    # k-means regions can be lopsided (a dense centre); one far above the target would get a weak search
+    target = orders_of.sum() / k
+    while True:
+        sizes = np.bincount(tech_region, weights=orders_of, minlength=int(tech_region.max()) + 1)
+        big = int(np.argmax(sizes))
+        members = np.flatnonzero(tech_region == big)
+        if sizes[big] <= BALANCE * target or len(members) < 2:
+            break
+        halves = KMeans(n_clusters=2, n_init=4, random_state=seed).fit_predict(anchors[members],
+                                                                               sample_weight=work[members])
+        tech_region[members[halves == 1]] = int(tech_region.max()) + 1
     order_region = np.empty(len(day.orders), dtype=int)
     xy = _xy(np.array([o.lat for o in day.orders]), np.array([o.lon for o in day.orders]), lat0)
     qualified = _qualified(techs, day.orders)
@@ -207,9 +221,15 @@ def _repair(day: Day, order_region: np.ndarray, tech_region: np.ndarray, lat0: f
         order_region[j] = options[0]
 
 
+def _pieces(orders: int, region_orders: int) -> int:
+    """How many regions `orders` orders make: one up to region_orders, else about half of it each."""
+    return 1 if orders <= region_orders else math.ceil(orders / (REGION_SHARE * region_orders))
+
+
 def split_day(day: Day, region_orders: int, *, seed: int = 0) -> list[Region]:
-    """The regions of a day: its territories when every technician has one, else clusters by location;
-    about `region_orders` orders each. Every technician and every order is in exactly one region."""
+    """The regions of a day: its territories when every technician has one, else regions drawn around a
+    pre-assignment; a day (or territory) above `region_orders` orders is cut into regions of about half
+    that. Every technician and every order is in exactly one region."""
     if region_orders < 1:
         raise ValueError(f"region_orders {region_orders} must be >= 1")
     techs, orders = day.technicians, day.orders
@@ -220,7 +240,7 @@ def split_day(day: Day, region_orders: int, *, seed: int = 0) -> list[Region]:
     if all(t.territory for t in techs):
         names, order_region, tech_region, held = _by_territory(day, region_orders, seed, lat0)
     else:
-        k = math.ceil(len(orders) / region_orders)
+        k = _pieces(len(orders), region_orders)
         if k <= 1:
             return [Region("all", tuple(t.id for t in techs), tuple(o.id for o in orders))]
         order_region, tech_region, held = _cluster(day, min(k, len(orders)), seed, lat0)
@@ -258,7 +278,7 @@ def _by_territory(day: Day, region_orders: int, seed: int,
     held = np.zeros(len(orders), dtype=bool)
     for r, name in enumerate(territories):
         o_mask, t_mask = order_region == r, tech_region == r
-        k = math.ceil(o_mask.sum() / region_orders) if o_mask.sum() > TERRITORY_SLACK * region_orders else 1
+        k = _pieces(int(o_mask.sum()), region_orders)
         if k <= 1 or t_mask.sum() < k:
             new_orders[o_mask], new_techs[t_mask] = len(names), len(names)
             names.append(name)
@@ -272,7 +292,8 @@ def _by_territory(day: Day, region_orders: int, seed: int,
             new_orders[j] = len(names) + (labels[pos] if pos is not None else 0)  # a pin elsewhere: _repair moves it
             held[j] = pos is not None and bool(sub_held[pos])
         new_techs[t_mask] = len(names) + tech_labels
-        names += [f"{name}/{i + 1}" for i in range(k)]
+        pieces = int(max(labels.max(), tech_labels.max())) + 1  # halving a lopsided piece adds some
+        names += [f"{name}/{i + 1}" for i in range(pieces)]
     return names, new_orders, new_techs, held
 
 

@@ -84,3 +84,25 @@ def test_parse_sla_overrides_only_what_is_given():
     assert sla.hours[Priority.P1] == 2
     assert sla.hours[Priority.P2] == 1.5
     assert sla.hours[Priority.P4] == 72
+
+
+def test_solve_splits_a_large_day_into_regions_on_dask_workers(tmp_path):
+    day = generate_day(orders=90, technicians=10, seed=2, plan_date=PLAN_DATE)
+    write_technicians_csv(day.technicians, tmp_path / "technicians.csv")
+    write_orders_csv(day.orders, tmp_path / "orders.csv")
+    out = tmp_path / "plan.json"
+    result = runner.invoke(app, ["solve", *args(tmp_path, "--time-limit", "60", "--solution-limit", "20",
+                                                "--region-orders", "60", "--workers", "2", "--out", str(out))])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(out.read_text())
+    assert_valid(day, plan)
+    assert len(plan["kpis"]["solver"]["regions"]) >= 3
+    assert plan["policy"]["region_orders"] == 60
+
+
+def test_solve_refuses_bad_region_options(day_files):
+    for extra, message in ((("--region-orders", "5"), "region_orders 5"), (("--workers", "0"), "--workers 0")):
+        result = runner.invoke(app, ["solve", *args(day_files, *extra, "--out", str(day_files / "p.json"))])
+        assert result.exit_code == 2
+        assert message in result.output
+    assert not (day_files / "p.json").exists()

@@ -17,7 +17,7 @@ from solver import problem as rules
 from tests.factories import PLAN_DATE, assert_valid, at, make_day, make_order, make_tech
 
 # bounded by solutions, not seconds, so plans are the same on any machine and executor
-BOUNDED = Policy(time_limit=120, solution_limit=30, region_orders=60)
+BOUNDED = Policy(time_limit=120, solution_limit=30, region_orders=120)
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +33,11 @@ def _each_once(day: Day, regions: list[Region]) -> None:
 
 
 def test_split_puts_every_technician_and_order_in_exactly_one_region(day):
-    regions = split_day(day, 60)
+    regions = split_day(day, 120)
     _each_once(day, regions)
-    assert len(regions) == 4  # ceil(200 / 60)
+    assert len(regions) >= 4  # ceil(200 / (120 / 2)), and a lopsided one may be halved
     assert all(r.technicians for r in regions), "a region without hands cannot serve anything"
-    assert max(len(r.orders) + len(r.held) for r in regions) < 2.5 * 60
+    assert max(len(r.orders) + len(r.held) for r in regions) < 2.5 * 60  # about half of region_orders each
 
 
 def test_split_keeps_pinned_orders_with_their_technician(day):
@@ -57,14 +57,14 @@ def test_split_gives_each_order_a_region_with_someone_qualified(day):
     by_id = {t.id: t for t in day.technicians}
     anywhere = {o.id for o in day.orders if any(can(t, o) for t in day.technicians)}
     assert len(anywhere) > 150
-    for r in split_day(day, 60):
+    for r in split_day(day, 120):
         for o in (o for o in day.orders if o.id in r.orders or o.id in r.held):
             if o.id in anywhere:
                 assert any(can(by_id[t], o) for t in r.technicians), f"{o.id} in {r.name}"
 
 
 def test_small_day_is_one_region(day):
-    assert [r.name for r in split_day(day, 500)] == ["all"]
+    assert [r.name for r in split_day(day, 200)] == ["all"]
 
 
 def test_territories_are_the_regions_and_a_large_one_is_split():
@@ -75,14 +75,14 @@ def test_territories_are_the_regions_and_a_large_one_is_split():
     orders += [make_order(f"S{i:02d}", lat=45.70 + i * 0.001, territory="south") for i in range(8)]
     orders += [make_order("X1", lat=45.701, lon=4.85)]  # no territory: goes with the nearest technician
     day = make_day(techs, orders)
-    regions = split_day(day, 25)
+    regions = split_day(day, 40)
     _each_once(day, regions)
     south = [r for r in regions if r.name == "south"]
     assert len(south) == 1
     assert set(south[0].technicians) == {f"S{i}" for i in range(4)}
     assert "X1" in south[0].orders + south[0].held
     north = [r for r in regions if r.name.startswith("north/")]
-    assert len(north) >= 2, "60 orders at 25 a region is more than one region"
+    assert len(north) >= 3, "60 orders, above 40: regions of about 20"
     assert {t for r in north for t in r.technicians} == {f"N{i}" for i in range(4)}
 
 
@@ -105,7 +105,7 @@ def test_stitched_plan_is_valid_and_holds_every_order_once(day):
     placed = Counter([*plan.assigned_ids(), *(u.order_id for u in plan.unassigned)])
     assert placed == Counter(o.id for o in day.orders)
     solver = plan.kpis["solver"]
-    assert len(solver["regions"]) == 4
+    assert len(solver["regions"]) >= 4
     assert solver["border"], "split, then at least one border pass"
     assert all(u.reason for u in plan.unassigned)
     by_id = {o.id: o for o in day.orders}
@@ -124,7 +124,7 @@ def test_same_day_and_seed_give_the_same_stitched_plan(day):
 def test_region_plan_is_not_worse_than_its_rounds_alone(day):
     """The border passes start from the round-1 routes, so they can only lower the cost."""
     plan = plan_day(day, BOUNDED)
-    regions = split_day(day, 60)
+    regions = split_day(day, 120)
     round_one = sum(plan_day(sub_day(day, r.technicians, r.orders),
                              replace(BOUNDED, region_orders=None)).objective["total"] for r in regions)
     held = {o.id: o for o in day.orders if any(o.id in r.held for r in regions)}
