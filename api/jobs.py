@@ -205,8 +205,8 @@ class JobRunner:
     def _renew(self, executor: DaskExecutor) -> None:
         """A new client for the next job when this one lost its scheduler (its futures are gone with it)."""
         client = executor._client
-        if client is not None and client.status == "running":
-            return  # a single task was lost, not the connection
+        if client is None or client.status == "running":
+            return  # never connected (the next job tries again), or a single task was lost, not the connection
         with self._lock:
             if self._compute is not executor or self._closing:
                 return
