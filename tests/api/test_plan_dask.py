@@ -125,8 +125,10 @@ def test_cancel_a_job_queued_on_the_cluster(day: World, local_dask: TestClient, 
         first = c.post("/api/v1/plans", json=PLAN, headers=h).json()
         on_a_worker(dask, "solve_when_released")
         second = c.post("/api/v1/plans", json=PLAN, headers=h).json()
+        stop = time.monotonic() + 60
         while c.get(f"/api/v1/plans/{second['id']}", headers=h).json()["phase"] != "solving":
-            time.sleep(0.02)  # its coordinator handed it to the cluster
+            assert time.monotonic() < stop, "the second job never reached the cluster"
+            time.sleep(0.02)  # until its coordinator handed it to the cluster
         r = c.post(f"/api/v1/plans/{second['id']}/cancel", headers=h)
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "cancelled"
