@@ -19,10 +19,9 @@ from api.config import Settings, get_settings
 from api.customers.views import router as customers_router
 from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
-from api.jobs import JobRunner, make_executor
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
-from api.plans.views import me_router
+from api.plans.views import me_router, plan_runner
 from api.plans.views import router as plans_router
 from api.standards.views import router as standards_router
 from api.technicians.views import router as technicians_router
@@ -65,12 +64,6 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
-
-
-def plan_runner(settings: Settings) -> JobRunner:
-    """The job runner of plan jobs, on the compute executor the settings choose (a pool, or dask)."""
-    return JobRunner(make_compute=lambda: make_executor(settings.plan_executor, settings.plan_workers,
-                                                        scheduler=settings.dispatch_scheduler))
 
 
 def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] | None = None) -> FastAPI:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -21,17 +20,17 @@ from api.plans.schemas import PlanRead, PlanRequest, PlanSummary, PublishedRead,
 from api.technicians.models import Technician
 
 
-def plan_executor(settings: Settings) -> Executor:
-    """The compute executor plan jobs solve on, as the deployment's settings choose."""
-    return make_executor(settings.plan_executor, settings.plan_workers)
+def plan_runner(settings: Settings) -> JobRunner:
+    """The job runner of plan jobs, on the compute executor the settings choose (a pool, or dask)."""
+    return JobRunner(make_compute=lambda: make_executor(settings.plan_executor, settings.plan_workers,
+                                                        scheduler=settings.dispatch_scheduler))
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """One job runner per app (runs inside the app's lifespan, so the database is ready)."""
+    """Stops the app's job runner (the app's lifespan starts it) and fails the jobs it had not finished."""
     if not hasattr(app.state, "plan_runner"):
-        settings: Settings = app.state.settings
-        app.state.plan_runner = JobRunner(make_compute=lambda: plan_executor(settings))
+        app.state.plan_runner = plan_runner(app.state.settings)
     if not hasattr(app.state, "plan_solve"):
         app.state.plan_solve = solving.solve
     try:

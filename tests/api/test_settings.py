@@ -48,19 +48,19 @@ def test_defaults_are_an_sqlite_file_and_the_design_travel_model(monkeypatch: py
 
 
 def test_the_plan_executor_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.plans.views import plan_executor
+    from api.plans.views import plan_runner
 
     default = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (default.plan_executor, default.plan_workers) == ("process", 1)
     monkeypatch.setenv("PLAN_EXECUTOR", "thread")
     monkeypatch.setenv("PLAN_WORKERS", "3")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
-    executor = plan_executor(s)
+    runner = plan_runner(s)
     try:
-        assert isinstance(executor, ThreadPoolExecutor)
-        assert executor._max_workers == 3
+        assert isinstance(runner._compute, ThreadPoolExecutor)
+        assert runner._compute._max_workers == 3
     finally:
-        executor.shutdown()
+        runner.shutdown(wait=True)
     with pytest.raises(ValidationError):
         Settings(plan_executor="cluster", _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
