@@ -405,9 +405,25 @@ def _border_tasks(day: Day, policy: Policy, routes: Mapping[str, Route], left: S
         served = [i for seq in start.values() for i in seq]
         if not served and not extra.get(g):
             continue
+        # Routes full of the lowest class while a more urgent order waits: take that class off the routes,
+        # so the priority-first insertion places the urgent order first and puts the rest back where they fit.
+        ranks = [by_id[i].priority.rank for i in served]
+        if ranks and extra.get(g) and min(by_id[i].priority.rank for i in extra[g]) < max(ranks):
+            lowest = max(ranks)
+            start = {tid: tuple(i for i in seq if by_id[i].priority.rank != lowest) for tid, seq in start.items()}
         region = Region(f"B{g + 1:02d}", tuple(members), tuple(served + extra.get(g, [])))
         tasks.append(RegionTask(region, sub_day(day, region.technicians, region.orders), policy, travel, start))
     return tasks
+
+
+def _group_cost(task: RegionTask, routes: Sequence[Route], unassigned: Sequence[Unassigned], policy: Policy) -> float:
+    """The objective of one group's part of the plan: its routes, and its orders on none of them."""
+    from dispatch.kpis import objective_of
+
+    served = {s.order_id for r in routes for s in r.stops}
+    left = [u for u in unassigned if u.order_id not in served]
+    part = Plan(date=task.day.date, routes=tuple(routes), unassigned=tuple(left))
+    return objective_of(task.day, part, policy)["total"]
 
 
 def _waves(n: int, workers: int) -> int:
@@ -447,6 +463,10 @@ def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = No
         btasks = [replace(t, policy=replace(region_policy, time_limit=each)) for t in btasks]
         log.info("border pass %d: %d left-out orders, %d groups, %.1f s each", n + 1, len(left), len(btasks), each)
         for task, plan in zip(btasks, _run(solve_region, btasks, executor), strict=True):
+            if _group_cost(task, plan.routes, plan.unassigned, policy) >= _group_cost(
+                    task, [routes[t] for t in task.region.technicians if t in routes],
+                    [unassigned.get(i, Unassigned(i, "")) for i in task.region.orders], policy):
+                continue  # the group was better as it was (its routes lost some of the lowest class)
             for tid in task.region.technicians:
                 routes.pop(tid, None)
             routes.update({r.technician_id: r for r in plan.routes})
