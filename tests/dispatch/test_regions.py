@@ -14,6 +14,7 @@ from dispatch.planning import plan_day
 from dispatch.regions import Region, plan_by_region, split_day, sub_day
 from dispatch.scenarios import generate_day
 from solver import problem as rules
+from tests.dispatch.test_parallel import dask_processes
 from tests.factories import PLAN_DATE, assert_valid, at, make_day, make_order, make_tech
 
 # bounded by solutions, not seconds, so plans are the same on any machine and executor
@@ -175,6 +176,18 @@ def test_regions_on_dask_workers_give_the_same_plan(day):
         assert_valid(day, plan)
         assert [r.to_dict() for r in plan.routes] == [r.to_dict() for r in in_process.routes]
     assert "R01" in str(from_worker.kpis["solver"]["regions"])
+
+
+def test_regions_on_a_separately_started_scheduler_and_two_workers(day):
+    in_process = plan_day(day, BOUNDED)
+    with dask_processes(2) as cluster, DaskExecutor(cluster.address) as ex:
+        plan = plan_day(day, BOUNDED, executor=ex)
+        prefixes = ex.client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+        workers = len(ex.client.scheduler_info()["workers"])
+    assert_valid(day, plan)
+    assert [r.to_dict() for r in plan.routes] == [r.to_dict() for r in in_process.routes]
+    assert "solve_region" in prefixes, "the regions were solved by that scheduler's workers"
+    assert workers == 2
 
 
 def test_region_orders_is_checked():
