@@ -285,7 +285,8 @@ def whatif(
         view.add_column(header, justify="right")
     for name, row in table[list(shown)].iterrows():
         view.add_row(str(name), *(fmt.format(row[col]) for col, (_, fmt) in shown.items()))
-    out.print(view)
+    # a pipe gets 80 columns, which would cut headers and differences; a terminal keeps its own width
+    (out if out.is_terminal else Console(width=110)).print(view)
     if out_path is not None:
         _write_atomic(out_path, table.to_csv())
         out.print(f"comparison written to {out_path}")
