@@ -1,4 +1,4 @@
-"""Large days by region: split the day, solve the regions as futures, stitch one plan, then a border pass.
+"""Large days by region: split the day, solve the regions as futures, border passes, stitch one plan.
 
 One OR-Tools model of thousands of orders neither fits a dispatch time limit nor improves on the insertion
 plan (at 1,000 x 100 it only matched it); regions of a few hundred orders do, and they run side by side on
@@ -6,15 +6,18 @@ dask workers.
 
 1. Split. A day of more than `region_orders` orders (the most one solve takes on well) is split into
    regions of about half that, leaving each region room for the border passes. Territories given in the
-   data are the regions (a territory above `region_orders` is split further); otherwise orders are clustered by location (k-means, weighted by service time) and technicians
-   are assigned to clusters in proportion to each cluster's work, nearest first and preferring technicians
-   qualified for the cluster's orders (an assignment problem). A pinned order goes with its technician; an
-   order nobody in its region is qualified for moves to the nearest region that has someone.
-2. Solve every region as a Day of its own (round 1).
-3. Border pass. Orders left out in round 1 are often near a border, where the neighbouring region has time
-   to spare. Technicians are regrouped around their routes into one group fewer (so the borders move),
-   each left-out order joins the group of the nearest technician qualified for it, and every such group is
-   solved again from its round-1 routes: the solver keeps them, inserts what fits and searches from there.
+   data are the regions (a territory above `region_orders` is split further). Otherwise a quick
+   priority-first pre-assignment gives each order to a nearby technician who can do it (skills, van stock)
+   and has the hours, and technicians are clustered by where that work lies, so each region gets the
+   trades and the hands its orders need; a lopsided region is halved. Orders beyond the roster's hours
+   are held for the border passes. A pinned order goes with its technician; an order nobody in its region
+   can do moves to the nearest region that has someone.
+2. Round 1: every region is solved as a Day of its own.
+3. Border passes. Orders left out so far are often near a border, where a neighbour has time to spare.
+   Technicians are regrouped by where their routes run, into another number of groups (so the borders
+   move); each left-out or held order joins the group of the nearest technician who can do it; every group
+   is solved again from its routes (the solver keeps them, inserts what fits, searches from there), and
+   its new plan is kept only if it costs less.
 4. Stitch: the routes of all regions, each unassigned order with the reason of the last solve that saw it,
    KPIs and objective over the whole day. Every order of the day is on exactly one route or unassigned.
 """
@@ -86,21 +89,6 @@ class RegionTask:
 def _xy(lats: np.ndarray, lons: np.ndarray, lat0: float) -> np.ndarray:
     """Local planar km: good enough to cluster a metropolitan area, and what k-means needs (Euclidean)."""
     return np.column_stack([lons * _KM_PER_DEG_LON * math.cos(math.radians(lat0)), lats * _KM_PER_DEG_LAT])
-
-
-def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
-    """Integers summing to `total`, proportional to `shares`; every share > 0 gets at least one if it can."""
-    shares = np.asarray(shares, dtype=float)
-    raw = shares / shares.sum() * total if shares.sum() > 0 else np.full(len(shares), total / len(shares))
-    out = np.floor(raw).astype(int)
-    if total >= int((shares > 0).sum()):
-        out[(out == 0) & (shares > 0)] = 1
-    while out.sum() > total:  # the minimum of one overshot: take from the largest
-        out[int(np.argmax(out - raw))] -= 1
-    order = np.argsort(-(raw - out), kind="stable")
-    for i in range(total - out.sum()):
-        out[order[i % len(out)]] += 1
-    return out
 
 
 def _qualified(techs: Sequence[Technician], orders: Sequence[Order]) -> np.ndarray:
