@@ -2,7 +2,8 @@
 
 The file is read by dispatch.io exactly as `dispatch solve` reads it, so the API and the CLI accept and refuse
 the same files with the same messages. Then the database adds its own checks (ids already taken, pins to
-unknown technicians); only when the whole file is good is anything written, in one transaction.
+unknown technicians, territories too long to store); only when the whole file is good is anything written, in
+one transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from api.technicians.models import Technician
 from dispatch import domain
 from dispatch.errors import CellError, InputError
 from dispatch.io import orders_from_csv_bytes
+
+TERRITORY_LENGTH = 64  # what the orders.territory column holds (api.technicians.schemas.Territory)
 
 
 def safe_name(filename: str | None, default: str = "orders.csv") -> str:
@@ -78,6 +81,9 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
         if o.pinned_technician and o.pinned_technician not in known_techs:
             errors.append(CellError(name, row, "pinned_technician", o.pinned_technician,
                                     f"pinned_technician {o.pinned_technician!r} is not a known technician"))
+        if o.territory is not None and len(o.territory) > TERRITORY_LENGTH:
+            errors.append(CellError(name, row, "territory", o.territory,
+                                    f"territory is longer than {TERRITORY_LENGTH} characters"))
     if errors:
         raise invalid(errors)
 
@@ -99,7 +105,8 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
             id=o.id, customer_id=cid, lat=o.lat, lon=o.lon, priority=o.priority.value,
             required_skills=sorted(o.required_skills), duration_min=o.duration_min, created_at=o.created_at,
             window_start=o.window_start, window_end=o.window_end, required_parts=dict(o.required_parts),
-            pinned_technician_id=o.pinned_technician, status=OrderStatus.open.value, source=f"import:{name}",
+            pinned_technician_id=o.pinned_technician, territory=o.territory, status=OrderStatus.open.value,
+            source=f"import:{name}",
         ))
     session.flush()  # customers first: orders refer to them
     # one multi-row INSERT per batch instead of a unit of work per object: 20,000 rows in about a second

@@ -44,6 +44,7 @@ class Order(Base):
     pinned_technician_id: Mapped[str | None] = mapped_column(
         String(64), ForeignKey("technicians.id", ondelete="RESTRICT"), index=True)
     notes: Mapped[str | None] = mapped_column(String(2000))
+    territory: Mapped[str | None] = mapped_column(String(64))  # the region a large day is split by
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.open.value)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.orders.models import OrderStatus
 from api.parts.schemas import PartId
-from api.technicians.schemas import Id, Lat, Lon, Tag
+from api.technicians.schemas import Id, Lat, Lon, Tag, Territory
 from dispatch.domain import Priority
 
 Quantity = Annotated[int, Field(ge=1, le=10_000)]
@@ -32,6 +32,7 @@ class OrderCreate(BaseModel):
     required_parts: dict[PartId, Quantity] = Field(default_factory=dict, max_length=50)
     pinned_technician_id: Id | None = None
     notes: str | None = Field(default=None, max_length=2000)
+    territory: Territory | None = None
 
 
 class OrderUpdate(BaseModel):
@@ -52,6 +53,7 @@ class OrderUpdate(BaseModel):
     required_parts: dict[PartId, Quantity] | None = Field(default=None, max_length=50)
     pinned_technician_id: Id | None = None
     notes: str | None = Field(default=None, max_length=2000)
+    territory: Territory | None = None
 
 
 class OrderCancel(BaseModel):
@@ -77,6 +79,7 @@ class OrderRead(BaseModel):
     required_parts: dict[str, int]
     pinned_technician_id: str | None
     notes: str | None
+    territory: str | None
     status: OrderStatus
     cancelled_at: datetime | None
     cancel_reason: str | None

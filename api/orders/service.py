@@ -45,7 +45,7 @@ def to_domain(row: Order) -> domain.Order:
         id=row.id, customer=row.customer_id, lat=row.lat, lon=row.lon, priority=domain.Priority(row.priority),
         required_skills=frozenset(row.required_skills), duration_min=row.duration_min, created_at=row.created_at,
         window_start=row.window_start, window_end=row.window_end, required_parts=dict(row.required_parts),
-        pinned_technician=row.pinned_technician_id,
+        pinned_technician=row.pinned_technician_id, territory=row.territory,
     )
 
 

@@ -64,6 +64,7 @@ def _create_body(t: domain.Technician, plan_date: date) -> dict[str, Any]:
         "break_start": t.break_start.time() if t.break_start else None,
         "break_end": t.break_end.time() if t.break_end else None,
         "break_minutes": t.break_minutes, "max_orders": t.max_orders, "work_days": sorted(days),
+        "territory": t.territory,
     }
 
 

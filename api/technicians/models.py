@@ -34,6 +34,7 @@ class Technician(Timestamps, Base):
     max_orders: Mapped[int | None]
     work_days: Mapped[list[int]]  # ISO weekdays the shift pattern applies to, 1 = Monday
     active: Mapped[bool] = mapped_column(default=True)
+    territory: Mapped[str | None] = mapped_column(String(64))  # the region a large day is split by
 
     @property
     def van_location_id(self) -> str:

@@ -13,6 +13,8 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whites
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Weekday = Annotated[int, Field(ge=1, le=7)]
+# the region a large day is split by (dispatch.regions); a name as the dispatcher's systems spell it
+Territory = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 
 
 class TechnicianCreate(BaseModel):
@@ -32,6 +34,7 @@ class TechnicianCreate(BaseModel):
     max_orders: int | None = Field(default=None, ge=0, le=1000)
     work_days: list[Weekday] = Field(default_factory=lambda: [1, 2, 3, 4, 5], max_length=7)
     active: bool = True
+    territory: Territory | None = None
 
 
 class TechnicianUpdate(BaseModel):
@@ -52,6 +55,7 @@ class TechnicianUpdate(BaseModel):
     max_orders: int | None = Field(default=None, ge=0, le=1000)
     work_days: list[Weekday] | None = Field(default=None, max_length=7)
     active: bool | None = None
+    territory: Territory | None = None
 
 
 class TechnicianRead(BaseModel):
@@ -71,6 +75,7 @@ class TechnicianRead(BaseModel):
     max_orders: int | None
     work_days: list[int]
     active: bool
+    territory: str | None
     van_location_id: str
 
 

@@ -34,6 +34,7 @@ def to_domain(row: Technician, *, day: date, van_stock: Mapping[str, int] | None
         shift_start=datetime.combine(day, row.shift_start), shift_end=datetime.combine(day, row.shift_end),
         break_start=_on(day, row.break_start), break_end=_on(day, row.break_end),
         break_minutes=row.break_minutes, max_orders=row.max_orders, van_stock=dict(van_stock or {}),
+        territory=row.territory,
     )
 
 
