@@ -47,8 +47,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 # Share of the time limit for round 1; the border passes share the rest.
-ROUND_ONE_SHARE = 0.5
-BORDER_ROUNDS = 2
+ROUND_ONE_SHARE = 0.7
+BORDER_ROUNDS = 1
 # Shortest search a region gets, whatever the time limit and the number of waves.
 MIN_REGION_SECONDS = 1.0
 # Regions are about this share of region_orders; one with more than BALANCE times its share is halved.
