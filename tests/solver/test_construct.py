@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -232,3 +233,27 @@ def test_greedy_plans_of_generated_days_pass_the_independent_checker() -> None:
         solution = greedy_solve(built.problem)
         assert not problems_of(built.problem, solution)
         assert_valid(day, to_plan(built, solution))
+
+
+def test_start_routes_are_kept_and_the_rest_is_inserted_into_them() -> None:
+    p = make([van(), van(home=HOME2)], [job(NEAR), job(MID2), job(NEAR2), job(MID)])
+    # a deliberately odd start: the van at km 10 does NEAR; the insertion must keep it there
+    s = greedy_solve(p, start=[[], [0]])
+    assert not problems_of(p, s)
+    assert served_by(s)[0] == 1
+    assert set(served_by(s)) == {0, 1, 2, 3}
+
+
+def test_a_start_route_breaking_a_rule_is_not_kept() -> None:
+    p = make([van(max_visits=1), van(home=HOME2)], [job(NEAR), job(NEAR2)])
+    s = greedy_solve(p, start=[[0, 1], []])  # two visits for a van that takes one
+    assert not problems_of(p, s)
+    assert len(s.routes[0].visits) <= 1
+    assert set(served_by(s)) == {0, 1}
+
+
+def test_start_routes_must_name_each_visit_once() -> None:
+    p = make([van(), van(home=HOME2)], [job(NEAR), job(NEAR2)])
+    for bad in ([[0], [0]], [[0, 0], []], [[0]]):
+        with pytest.raises(ValueError, match="start"):
+            greedy_solve(p, start=bad)

@@ -9,6 +9,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver import Break, SolveParams, solve
+from solver.construct import greedy_solve
 from solver.search import (
     LARGE,
     LARGE_OPTIONAL_CHAIN,
@@ -24,7 +25,8 @@ from solver.search import (
     search_parameters,
     snapshot,
 )
-from tests.solver.conftest import MID, MID2, NEAR, NEAR2, NEAR3, hours, job, problem, tech
+from tests.solver.checker import assert_consistent
+from tests.solver.conftest import HOME2, MID, MID2, NEAR, NEAR2, NEAR3, PARAMS, hours, job, problem, tech
 
 
 def mandatory_day():  # every visit must be served: a pure VRPTW
@@ -205,3 +207,13 @@ def test_snapshot_restores_routes_and_times() -> None:
 def test_recipe_is_frozen() -> None:
     recipe = recipe_for(mandatory_day(), SolveParams())
     assert replace(recipe, gls_lambda=0.5) != recipe
+
+
+def test_solve_from_start_routes_never_costs_more_than_inserting_into_them() -> None:
+    p = problem([tech(), tech(HOME2)], [job(NEAR, drop_penalty=10**6), job(MID, drop_penalty=10**6),
+                                          job(NEAR, drop_penalty=10**6)])
+    start = [[], [0]]  # visit 0 on the far technician: a poor plan to improve on
+    s = solve(p, time_limit=5.0, seed=0, params=PARAMS, start=start)
+    assert_consistent(p, s)
+    assert s.objective <= greedy_solve(p, start).objective
+    assert {j for r in s.routes for j in r.visits} == {0, 1, 2}
