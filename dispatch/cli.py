@@ -69,7 +69,7 @@ def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, schedule
     from dispatch.planning import plan_day
 
     result: dict[str, Plan | BaseException] = {}
-    by_region = policy.region_orders is not None and len(day.orders) > policy.region_orders
+    by_region = policy.by_region(len(day.orders))
     address = scheduler_address(scheduler)
 
     def work() -> None:

@@ -222,6 +222,10 @@ class Policy:
         if self.region_orders is not None and self.region_orders < MIN_REGION_ORDERS:
             raise ValueError(f"region_orders {self.region_orders} must be >= {MIN_REGION_ORDERS} (or None)")
 
+    def by_region(self, orders: int) -> bool:
+        """Whether a day of this many orders is planned region by region."""
+        return self.region_orders is not None and orders > self.region_orders
+
     def to_dict(self) -> dict[str, object]:
         return {
             "sla_hours": {p.value: self.sla.hours[p] for p in PRIORITIES},

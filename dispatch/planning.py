@@ -28,7 +28,7 @@ def solve_params(policy: Policy) -> SolveParams:
 def plan_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | None = None,
              executor: DaskExecutor | None = None) -> Plan:
     policy = policy or Policy()
-    if policy.region_orders is not None and len(day.orders) > policy.region_orders:
+    if policy.by_region(len(day.orders)):
         from dispatch.regions import plan_by_region
 
         return plan_by_region(day, policy, travel=travel, executor=executor)

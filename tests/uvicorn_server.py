@@ -5,12 +5,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from benchmarks.api_load import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +21,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_app(env: Mapping[str, str], extra_args: Sequence[str] = (), *, name: str = "server") -> Iterator[str]:
+def uvicorn_app(env: Mapping[str, str], extra_args: Sequence[str] = ()) -> Iterator[str]:
     """`uvicorn --factory api.main:create_app` with settings from `env`; yields the base URL once healthy."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
@@ -30,18 +29,7 @@ def uvicorn_app(env: Mapping[str, str], extra_args: Sequence[str] = (), *, name:
     proc = subprocess.Popen(cmd, env=dict(env), cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:  # waiting for start-up, not measuring anything
-            if proc.poll() is not None:
-                raise RuntimeError(f"the {name} exited with {proc.returncode}")
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the {name} did not start in 60 s")
-            time.sleep(0.1)
+        wait_ready(url, proc)
         yield url
     finally:
         proc.terminate()

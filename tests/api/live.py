@@ -35,7 +35,7 @@ def live_server(database: Database, *, workers: int = 1) -> Iterator[str]:
     options = database.engine_args.get("connect_args", {}).get("options")
     if options:  # the test schema of this PostgreSQL session (libpq reads PGOPTIONS)
         env["PGOPTIONS"] = options
-    with uvicorn_app(env, ["--workers", str(workers), "--backlog", "1024"], name="live server") as url:
+    with uvicorn_app(env, ["--workers", str(workers), "--backlog", "1024"]) as url:
         yield url
 
 

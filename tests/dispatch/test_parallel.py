@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from dispatch.whatif import (
     solve_scenarios,
 )
 from tests.factories import PLAN_DATE, assert_valid
+from tests.uvicorn_server import free_port
 
 DASK = Path(sys.executable).with_name("dask")
 ROOT = Path(__file__).resolve().parents[2]  # workers import this checkout's dispatch
@@ -102,12 +102,6 @@ class DaskProcesses:
     workers: list[subprocess.Popen[bytes]]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def dask_processes(workers: int = 2, *, env: dict[str, str] | None = None) -> Iterator[DaskProcesses]:
     """A `dask scheduler` and `workers` `dask worker` processes (one thread each) on localhost, stopped on exit.
@@ -115,7 +109,7 @@ def dask_processes(workers: int = 2, *, env: dict[str, str] | None = None) -> It
     They run with this checkout on PYTHONPATH, so that workers import its dispatch/ and api/; `env` adds
     variables (dask configuration such as DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES).
     """
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     environ = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     environ |= env or {}
     environ.pop(SCHEDULER_ENV, None)

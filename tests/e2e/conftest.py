@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # plan jobs on a thread: no solver process to start, so the small plans come back quickly
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, ENVIRONMENT="test",
                PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true")
-    with uvicorn_app(env, name="e2e server") as url:
+    with uvicorn_app(env) as url:
         yield Server(url, database_url)
 
 
