@@ -48,8 +48,8 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
     from api.orders.importer import import_orders
     from api.technicians.importer import import_technicians
     from api.technicians.models import Technician
+    from dispatch.demo_days import scenario
     from dispatch.io import orders_to_frame, technicians_to_frame
-    from dispatch.scenarios import scenario
 
     if session.scalar(select(User.id).limit(1)) is not None or \
             session.scalar(select(Technician.id).limit(1)) is not None:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dispatch.domain import Policy, TravelModel
+from dispatch.policy import Policy, TravelModel
 
 log = logging.getLogger(__name__)
 

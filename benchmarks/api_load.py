@@ -116,7 +116,7 @@ def seed_users(url: str, schema: str, users: list[tuple[str, Role, str | None]])
 
 
 def seed_day(client: httpx.Client, headers: dict[str, str], *, orders: int, technicians: int, seed: int) -> list[str]:
-    from dispatch.scenarios import generate_day
+    from dispatch.demo_days import generate_day
 
     day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=DAY)
     for t in day.technicians:

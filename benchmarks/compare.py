@@ -5,7 +5,7 @@
 
 Each day is built once into a solver Problem (same travel model for everyone); our solver (through the
 glue's parameters), the priority-first greedy and VROOM solve that Problem; each Solution becomes a Plan
-through the glue's to_plan and goes through dispatch.checker. The weighted cost is the checker's objective
+through the glue's to_plan and goes through dispatch.analysis.checker. The weighted cost is the checker's objective
 with DESIGN.md's default weights. Exit 1 if any of our plans is invalid; peer invalidity is reported.
 """
 
@@ -24,16 +24,17 @@ from pathlib import Path
 
 from benchmarks.greedy import greedy_solve
 from benchmarks.vroom_peer import vroom_run
-from dispatch.build import Built, build_problem, to_plan
-from dispatch.checker import CheckReport, check_plan
-from dispatch.domain import PRIORITIES, Day, Policy
+from dispatch.analysis.checker import CheckReport, check_plan
+from dispatch.demo_days import DEFAULT_DATE, generate_day
+from dispatch.domain import PRIORITIES, Day
 from dispatch.planning import solve_params
-from dispatch.scenarios import DEFAULT_DATE, generate_day
+from dispatch.planning.translate import Built, build_problem, to_plan
+from dispatch.policy import Policy
 from solver import Solution, solve
 from solver.problem import RESPONSE_DEADLINE, TRAVEL, UNSERVED
 
 OURS, GREEDY, VROOM = "dispatch", "greedy", "vroom"
-ON_TIME_MIN = 0.5  # late by less than half a minute counts as on time (as in dispatch.kpis)
+ON_TIME_MIN = 0.5  # late by less than half a minute counts as on time (as in dispatch.analysis.kpis)
 
 
 @dataclass
@@ -248,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         f"`{cmd}`, {started:%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, load average "
         f"{load0[0]:.1f} at start, {load1[0]:.1f} at end (machine shared); code {version}.",
-        "Weighted cost: DESIGN.md default weights, recomputed by dispatch.checker. VROOM ignores response deadlines.",
+        "Weighted cost: DESIGN.md default weights, recomputed by dispatch.analysis.checker. VROOM ignores response deadlines.",
         "",
         *table(rows),
         "",

@@ -19,20 +19,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dispatch.domain import Policy
-
-try:
-    from dispatch.demo_days import generate_day
-except ImportError:  # the layout before dispatch/ was split into rooms
-    from dispatch.scenarios import generate_day  # type: ignore[no-redef]
-try:
-    from dispatch.planning import plan_day
-except ImportError:
-    from dispatch.planning.solving import plan_day  # type: ignore[no-redef]
-try:
-    from dispatch.analysis.checker import check_plan
-except ImportError:
-    from dispatch.checker import check_plan  # type: ignore[no-redef]
+from dispatch.analysis.checker import check_plan
+from dispatch.demo_days import generate_day
+from dispatch.planning import plan_day
+from dispatch.policy import Policy
 
 DATE = date(2026, 11, 24)
 # name: (orders, technicians, seed, city, policy changes)

@@ -71,11 +71,11 @@ class PeakMemory:
 
 def run_one(args: argparse.Namespace) -> dict[str, Any]:
     """One way of solving the day, in this process; the figures as a dict."""
-    from dispatch.checker import check_plan
-    from dispatch.domain import Policy
+    from dispatch.analysis.checker import check_plan
+    from dispatch.demo_days import DEFAULT_DATE, generate_day
     from dispatch.parallel import DaskExecutor
     from dispatch.planning import plan_day
-    from dispatch.scenarios import DEFAULT_DATE, generate_day
+    from dispatch.policy import Policy
 
     day = generate_day(orders=args.orders, technicians=args.technicians, seed=args.seed, plan_date=DEFAULT_DATE,
                        city=args.city)

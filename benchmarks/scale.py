@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.compare import code_version
-from dispatch.build import build_problem, to_plan
-from dispatch.checker import check_plan
-from dispatch.domain import PRIORITIES, Policy
+from dispatch.analysis.checker import check_plan
+from dispatch.demo_days import DEFAULT_DATE, generate_day
+from dispatch.domain import PRIORITIES
 from dispatch.planning import solve_params
-from dispatch.scenarios import DEFAULT_DATE, generate_day
+from dispatch.planning.translate import build_problem, to_plan
+from dispatch.policy import Policy
 from solver import SolveParams, solve
 
 _OVERRUN = 1.05  # the solve call may exceed its limit by 5 % (model building, reading the routes back)
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"check {figures['check_s']} s, total {figures['total_wall_s']} s")
     print(f"  peak memory {figures['peak_rss_mib']} MiB (ru_maxrss of the process + its largest child; {figures['peak_rss_before_solve_mib']} MiB "
           f"before solving; budget {args.memory_budget_mib:g} MiB: {'ok' if within_memory else 'OVER'})")
-    print(f"  plan {'VALID' if report.ok else 'INVALID'} by dispatch.checker; solver {solution.status}, "
+    print(f"  plan {'VALID' if report.ok else 'INVALID'} by dispatch.analysis.checker; solver {solution.status}, "
           f"{solution.solutions_found} solutions{'' if serves else '; NO PLAN: nothing is served'}")
     print(f"  served {figures['served']}/{args.orders}, late {figures['late_minutes']:,.0f} min, "
           f"{figures['km']:,.1f} km, weighted cost {figures['weighted_cost']:,.0f} "

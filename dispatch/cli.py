@@ -21,10 +21,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dispatch.domain import Day, Policy, Priority, SlaPolicy
+from dispatch.analysis.kpis import kpi_rows
+from dispatch.domain import Day, Priority
 from dispatch.errors import InputError
-from dispatch.kpis import kpi_rows
 from dispatch.plan import Plan
+from dispatch.policy import Policy, SlaPolicy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Field-technician dispatch optimizer.")
 out = Console()
@@ -157,7 +158,7 @@ def solve(
     plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler)
     _write_atomic(out_path, plan.to_json())
     if map_path is not None:
-        from dispatch.mapping import plan_map
+        from dispatch.analysis.mapping import plan_map
 
         _write_atomic(map_path, plan_map(day, plan).get_root().render())
     show_kpis(plan)
@@ -172,7 +173,7 @@ def check(
     plan_path: Annotated[Path, typer.Option("--plan", help="plan JSON to verify")],
 ) -> None:
     """Verify a plan independently against its input: every hard rule, lateness and distances."""
-    from dispatch.checker import check_plan, format_report
+    from dispatch.analysis.checker import check_plan, format_report
 
     try:
         day = _load_day(technicians, orders, plan_date)
@@ -195,8 +196,8 @@ def generate(
     plan_date: Annotated[str, typer.Option("--date", help="plan date, YYYY-MM-DD (default today)")] = "",
 ) -> None:
     """Write a seeded, realistic day in the CSV contract."""
+    from dispatch.demo_days import generate_day
     from dispatch.io import write_orders_csv, write_technicians_csv
-    from dispatch.scenarios import generate_day
 
     d = date.fromisoformat(plan_date) if plan_date else date.today()
     day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=d, city=city)
@@ -212,10 +213,10 @@ def demo(
     scenario_name: Annotated[str, typer.Option("--scenario", help="named scenario")] = "demo",
 ) -> None:
     """Generate a realistic day, plan it, verify the plan and show the KPIs and where the map is."""
-    from dispatch.checker import check_plan
+    from dispatch.analysis.checker import check_plan
+    from dispatch.analysis.mapping import plan_map
+    from dispatch.demo_days import scenario
     from dispatch.io import write_orders_csv, write_technicians_csv
-    from dispatch.mapping import plan_map
-    from dispatch.scenarios import scenario
 
     day = scenario(scenario_name, plan_date=date.today())
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -5,12 +5,10 @@ Times are naive local datetimes of the plan's area. Errors are ValueError naming
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from immutabledict import immutabledict
 
@@ -125,142 +123,6 @@ class Order:
 
 
 PRIORITIES = tuple(Priority)
-
-
-def _per_priority(values: Mapping[Any, float], what: str, *, positive: bool) -> Mapping[Priority, float]:
-    # Priority is a StrEnum, so "P1" and Priority.P1 are the same key.
-    out: dict[Priority, float] = {}
-    for p in PRIORITIES:
-        if p not in values:
-            raise ValueError(f"{what}: missing {p.value}")
-        v = values[p]
-        if not math.isfinite(v) or v < 0 or (positive and v == 0):
-            raise ValueError(f"{what}: {p.value} value {v} must be {'> 0' if positive else '>= 0'}")
-        out[p] = v
-    unknown = {str(k) for k in values} - {p.value for p in PRIORITIES}
-    if unknown:
-        raise ValueError(f"{what}: unknown priority {sorted(unknown)[0]!r}")
-    return immutabledict(out)
-
-
-@dataclass(frozen=True)
-class SlaPolicy:
-    """Response deadlines in hours from `created_at` to the start of service."""
-
-    hours: Mapping[Priority, float] = field(
-        default_factory=lambda: {Priority.P1: 4, Priority.P2: 8, Priority.P3: 24, Priority.P4: 72}
-    )
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hours", _per_priority(self.hours, "sla hours", positive=True))
-
-    def deadline(self, order: Order) -> datetime:
-        from datetime import timedelta
-
-        return order.created_at + timedelta(hours=self.hours[order.priority])
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Objective weights of DESIGN.md; every plan reports each part separately."""
-
-    unserved: Mapping[Priority, float] = field(
-        default_factory=lambda: {Priority.P1: 100_000, Priority.P2: 30_000, Priority.P3: 10_000, Priority.P4: 3_000}
-    )
-    late_per_minute: Mapping[Priority, float] = field(
-        default_factory=lambda: {Priority.P1: 100, Priority.P2: 30, Priority.P3: 10, Priority.P4: 3}
-    )
-    per_km: float = 1.0
-    # cost per minute of spread between the busiest and least busy technician; 0 switches it off
-    balance_per_minute: float = 0.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "unserved", _per_priority(self.unserved, "unserved weights", positive=False))
-        object.__setattr__(self, "late_per_minute", _per_priority(self.late_per_minute, "lateness weights", positive=False))
-        if not math.isfinite(self.per_km) or self.per_km < 0:
-            raise ValueError(f"per_km {self.per_km} must be >= 0")
-        if not math.isfinite(self.balance_per_minute) or self.balance_per_minute < 0:
-            raise ValueError(f"balance_per_minute {self.balance_per_minute} must be >= 0")
-
-
-@dataclass(frozen=True)
-class TravelModel:
-    """Geodesic distance times a road factor, driven at a constant speed."""
-
-    road_factor: float = 1.3
-    speed_kmh: float = 40.0
-
-    def __post_init__(self) -> None:
-        if not math.isfinite(self.road_factor) or self.road_factor < 1.0:
-            raise ValueError(f"road_factor {self.road_factor} must be >= 1")
-        if not math.isfinite(self.speed_kmh) or self.speed_kmh <= 0:
-            raise ValueError(f"speed_kmh {self.speed_kmh} must be > 0")
-
-
-MIN_REGION_ORDERS = 20
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Everything a plan was made with, recorded in the plan so a checker can recompute it."""
-
-    sla: SlaPolicy = field(default_factory=SlaPolicy)
-    weights: Weights = field(default_factory=Weights)
-    travel: TravelModel = field(default_factory=TravelModel)
-    seed: int = 0
-    time_limit: float = 10.0
-    solution_limit: int | None = None
-    # the most orders solved as one problem: a larger day is split into regions of about half as many,
-    # solved in parallel and stitched (dispatch.regions); None solves every day as one problem
-    region_orders: int | None = 600
-
-    def __post_init__(self) -> None:
-        if not math.isfinite(self.time_limit) or self.time_limit <= 0:
-            raise ValueError(f"time_limit {self.time_limit} must be > 0")
-        if self.solution_limit is not None and self.solution_limit < 1:
-            raise ValueError(f"solution_limit {self.solution_limit} must be >= 1")
-        if self.region_orders is not None and self.region_orders < MIN_REGION_ORDERS:
-            raise ValueError(f"region_orders {self.region_orders} must be >= {MIN_REGION_ORDERS} (or None)")
-
-    def by_region(self, orders: int) -> bool:
-        """Whether a day of this many orders is planned region by region."""
-        return self.region_orders is not None and orders > self.region_orders
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "sla_hours": {p.value: self.sla.hours[p] for p in PRIORITIES},
-            "weights": {
-                "unserved": {p.value: self.weights.unserved[p] for p in PRIORITIES},
-                "late_per_minute": {p.value: self.weights.late_per_minute[p] for p in PRIORITIES},
-                "per_km": self.weights.per_km,
-                "balance_per_minute": self.weights.balance_per_minute,
-            },
-            "travel": {"model": "geodesic", "road_factor": self.travel.road_factor, "speed_kmh": self.travel.speed_kmh},
-            "seed": self.seed,
-            "time_limit": self.time_limit,
-            "solution_limit": self.solution_limit,
-            "region_orders": self.region_orders,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Policy:
-        d: dict = dict(data)
-        w: dict = dict(d.get("weights") or {})
-        t: dict = dict(d.get("travel") or {})
-        return cls(
-            sla=SlaPolicy(d["sla_hours"]) if "sla_hours" in d else SlaPolicy(),
-            weights=Weights(
-                unserved=w.get("unserved", Weights().unserved),
-                late_per_minute=w.get("late_per_minute", Weights().late_per_minute),
-                per_km=w.get("per_km", 1.0),
-                balance_per_minute=w.get("balance_per_minute", 0.0),
-            ),
-            travel=TravelModel(road_factor=t.get("road_factor", 1.3), speed_kmh=t.get("speed_kmh", 40.0)),
-            seed=int(d.get("seed", 0)),
-            time_limit=float(d.get("time_limit", 10.0)),
-            solution_limit=d.get("solution_limit"),
-            region_orders=d.get("region_orders", 600),
-        )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,14 @@ class DispatchError(Exception):
     """Root of every error the dispatch package raises on purpose."""
 
 
+class BadCellError(DispatchError, ValueError):
+    """A cell that cannot be parsed; the message says why, without the location (the reader adds it)."""
+
+
+class StudyError(DispatchError, ValueError):
+    """A what-if study file that cannot be run; the message names the entry."""
+
+
 @dataclass(frozen=True)
 class CellError:
     """One bad cell (or column, or file) of the input, located as a spreadsheet shows it.

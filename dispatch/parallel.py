@@ -122,11 +122,48 @@ class DaskExecutor:
         self.close()
 
 
-def run_many(fn: Callable[[T], R], items: Sequence[T], *, executor: DaskExecutor | None = None,
-             address: str | None = None, on_done: Callable[[int], None] | None = None,
-             progress: bool = False) -> list[R]:
-    """Run `fn` over `items` on `executor`, or on a DaskExecutor opened (and closed) for this call."""
+def in_dask_worker() -> bool:
+    """Whether this code runs as a task on a dask worker (a service plan job, a what-if scenario)."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def run_all(fn: Callable[[T], R], items: Sequence[T], *, executor: DaskExecutor | None = None,
+            on_done: Callable[[int], None] | None = None, progress: bool = False) -> list[R]:
+    """`[fn(x) for x in items]`, in item order: as futures on `executor` when given; inside a dask worker,
+    on that worker's own cluster (the task secedes while it waits, so it holds no worker thread); else here,
+    one after the other. The one place that chooses where a set of solves runs."""
+    items = list(items)
     if executor is not None:
         return executor.map(fn, items, on_done=on_done, progress=progress)
-    with DaskExecutor(address) as own:
-        return own.map(fn, items, on_done=on_done, progress=progress)
+    if in_dask_worker() and items:
+        from distributed import worker_client
+
+        with worker_client() as client:
+            results = list(client.gather(client.map(fn, items, pure=False)))
+        if on_done is not None:
+            for i in range(len(items)):
+                on_done(i)
+        return results
+    out = []
+    for i, x in enumerate(items):
+        out.append(fn(x))
+        if on_done is not None:
+            on_done(i)
+    return out
+
+
+def parallelism(executor: DaskExecutor | None = None) -> int:
+    """How many solves `run_all` runs side by side with this executor (1 in this process)."""
+    if executor is not None:
+        return max(1, sum(executor.client.nthreads().values()))
+    if in_dask_worker():
+        from distributed import get_client
+
+        return max(1, sum(get_client().nthreads().values()))
+    return 1

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from geopy.distance import geodesic
 from pyproj import Geod
 
-from dispatch.domain import TravelModel
+from dispatch.policy import TravelModel
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

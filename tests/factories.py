@@ -33,7 +33,7 @@ def make_day(techs, orders) -> Day:
 
 def assert_valid(day, plan):
     """Every plan a test produces goes through the independent checker."""
-    from dispatch.checker import check_plan, format_report
+    from dispatch.analysis.checker import check_plan, format_report
 
     report = check_plan(day, plan)
     assert report.ok, format_report(report)

@@ -30,7 +30,9 @@ from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, Publ
 from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians import service as technicians_service
 from api.technicians.models import Technician
-from dispatch.domain import Day, Policy
+from dispatch.domain import Day
+from dispatch.io.day_json import day_to_dict
+from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +199,7 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
             return  # cancelled (or lost) before it started
         try:
             day = build_day(session, day=job.date)
-            day_input = solving.day_to_dict(day)
+            day_input = day_to_dict(day)
             pins = {o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None}
             session.execute(update(PlanJob).where(PlanJob.id == job_id)
                             .values(phase="solving", input=day_input, pins=pins)

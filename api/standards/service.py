@@ -22,7 +22,8 @@ from api.plans.models import PublishedRoute
 from api.standards.models import FollowUp, ServiceAlert
 from api.technicians.models import Technician
 from api.visits.models import Visit
-from dispatch.domain import PRIORITIES, Policy, Priority
+from dispatch.domain import PRIORITIES, Priority
+from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
 

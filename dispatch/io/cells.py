@@ -12,11 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from dispatch.domain import Priority
-
-
-class BadCellError(ValueError):
-    """A cell that cannot be parsed; the message says why, without the location."""
-
+from dispatch.errors import BadCellError
 
 # ASCII digits only: Python's int()/float() also take "1_000", "nan", "inf" and non-Latin digits.
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

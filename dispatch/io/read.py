@@ -26,9 +26,9 @@ from typing import TypeVar
 
 import pandas as pd
 
+import dispatch.io.cells as cells
 from dispatch.domain import Day, Order, Technician
 from dispatch.errors import CellError, InputError
-from dispatch.io import cells
 from dispatch.io.cells import BadCellError
 from dispatch.io.tables import (
     ORDER_COLUMNS,

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+import dispatch.io.cells as cells
 from dispatch.errors import CellError
-from dispatch.io import cells
 
 PathLike = str | os.PathLike[str]
 
@@ -32,7 +32,7 @@ ORDER_COLUMNS = (
     "id", "customer", "lat", "lon", "priority", "required_skills", "duration_min", "created_at",
     "window_start", "window_end", "required_parts", "pinned_technician",
 )
-# Read when present in either file: the territory a large day is split by (see dispatch.regions).
+# Read when present in either file: the territory a large day is split by (see dispatch.planning.regions).
 OPTIONAL_COLUMNS = ("territory",)
 
 

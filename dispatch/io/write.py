@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
+import dispatch.io.cells as cells
 from dispatch.domain import Day, Order, Technician
-from dispatch.io import cells
 from dispatch.io.tables import ORDER_COLUMNS, TECHNICIAN_COLUMNS, PathLike
 
 

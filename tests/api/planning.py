@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from api.jobs import JobRunner, make_executor
 from api.plans import service as plans_service
 from api.plans import solving
-from dispatch.checker import check_plan
+from dispatch.analysis.checker import check_plan
+from dispatch.io.day_json import day_from_dict
 from tests.api.conftest import World
 
 DATE = date(2026, 11, 24)  # a Tuesday: technicians TA and TB work (Monday to Friday)
@@ -86,7 +87,7 @@ def checked(world: World, body: dict[str, Any]) -> dict[str, Any]:
         job = session.get(PlanJob, body["id"])
         assert job is not None
         assert job.input is not None
-        day = solving.day_from_dict(job.input)
+        day = day_from_dict(job.input)
     report = check_plan(day, body["plan"])
     assert report.ok, report.violations
     return body["plan"]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.commands import DEMO_DISPATCHER, DEMO_TECHNICIAN, seed_demo
 from api.config import get_settings
-from dispatch.scenarios import DEFAULT_DATE, scenario
+from dispatch.demo_days import DEFAULT_DATE, scenario
 
 
 def _login(client: TestClient, username: str, password: str) -> dict[str, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from dispatch.demo_days import scenario
 from dispatch.io import orders_to_frame
-from dispatch.scenarios import scenario
 from tests.api.conftest import World
 
 URL = "/api/v1/orders/import?plan_date=2026-11-24"

@@ -7,9 +7,10 @@ from datetime import date
 
 from api.plans.models import PlanJob
 from api.plans.service import build_day
-from api.plans.solving import day_from_dict
-from dispatch.domain import Day, Policy
-from dispatch.regions import plan_by_region, split_day
+from dispatch.domain import Day
+from dispatch.io.day_json import day_from_dict
+from dispatch.planning.regions import plan_by_region, split_day
+from dispatch.policy import Policy
 from tests.api.conftest import World
 from tests.api.planning import PLAN, checked, thread_runner, wait
 from tests.factories import assert_valid

@@ -89,8 +89,8 @@ def test_vroom_solve_returns_the_solution() -> None:
 
 
 def test_vroom_plan_of_a_generated_day_passes_the_independent_checker() -> None:
-    from dispatch.build import build_problem, to_plan
-    from dispatch.scenarios import DEFAULT_DATE, generate_day
+    from dispatch.demo_days import DEFAULT_DATE, generate_day
+    from dispatch.planning.translate import build_problem, to_plan
     from tests.factories import assert_valid
 
     day = generate_day(orders=40, technicians=5, seed=2, plan_date=DEFAULT_DATE, city="lyon")

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dispatch.cli import app, parse_sla
+from dispatch.demo_days import generate_day
 from dispatch.domain import Priority
 from dispatch.io import read_day, write_orders_csv, write_technicians_csv
-from dispatch.scenarios import generate_day
 from tests.factories import PLAN_DATE, assert_valid
 
 runner = CliRunner()

@@ -2,7 +2,8 @@ from datetime import date, datetime
 
 import pytest
 
-from dispatch.domain import Day, Order, Policy, Priority, SlaPolicy, Technician, TravelModel, Weights
+from dispatch.domain import Day, Order, Priority, Technician
+from dispatch.policy import Policy, SlaPolicy, TravelModel, Weights
 
 D = datetime(2026, 11, 24)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dispatch.demo_days import generate_day
 from dispatch.domain import Priority
 from dispatch.errors import CellError, DispatchError, InputError
 from dispatch.io import (
@@ -29,7 +30,6 @@ from dispatch.io import (
     write_orders_csv,
     write_technicians_csv,
 )
-from dispatch.scenarios import generate_day
 from tests.factories import PLAN_DATE, at, make_order, make_tech
 
 DATA = Path(__file__).resolve().parents[1] / "data"

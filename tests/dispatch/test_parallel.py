@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.domain import Policy
-from dispatch.parallel import SCHEDULER_ENV, DaskExecutor, run_many, scheduler_address
-from dispatch.scenarios import generate_day
+from dispatch.demo_days import generate_day
+from dispatch.parallel import SCHEDULER_ENV, DaskExecutor, run_all, scheduler_address
+from dispatch.policy import Policy
 from dispatch.whatif import (
     Scenario,
     add_skill,
@@ -89,8 +89,8 @@ def test_local_cluster_is_closed_after_use():
 
 
 def test_worker_errors_come_back_to_the_caller():
-    with pytest.raises(ZeroDivisionError):
-        run_many(lambda x: 1 // x, [1, 0])
+    with pytest.raises(ZeroDivisionError), DaskExecutor() as ex:
+        run_all(lambda x: 1 // x, [1, 0], executor=ex)
 
 
 @dataclass(frozen=True)

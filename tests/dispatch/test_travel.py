@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
-from dispatch.domain import TravelModel
+from dispatch.policy import TravelModel
 from dispatch.travel import GeodesicTravel, TravelSource, geodesic_matrix_m, pair_km, pair_minutes
 
 

@@ -9,9 +9,10 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from dispatch.domain import Policy, Priority, SlaPolicy, TravelModel, Weights
+from dispatch.demo_days import generate_day
+from dispatch.domain import Priority
 from dispatch.io.cells import parse_parts, parse_tags
-from dispatch.scenarios import generate_day
+from dispatch.policy import Policy, SlaPolicy, TravelModel, Weights
 from dispatch.whatif import (
     Scenario,
     add_skill,

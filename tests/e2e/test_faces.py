@@ -14,10 +14,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from api.auth.models import Role
-from dispatch.checker import check_plan, format_report
+from dispatch.analysis.checker import check_plan, format_report
+from dispatch.demo_days import generate_day
 from dispatch.domain import Day
 from dispatch.io import write_orders_csv, write_technicians_csv
-from dispatch.scenarios import generate_day
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, Server, Watched, watch
 
 TODAY = dt.date.today()  # the technician page opens on today's route

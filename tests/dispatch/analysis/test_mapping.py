@@ -8,9 +8,9 @@ import folium
 import pytest
 from folium.elements import Element
 
-from dispatch.mapping import PALETTE, UNASSIGNED_COLOUR, colour_of, plan_map, save_plan_map
+from dispatch.analysis.mapping import PALETTE, UNASSIGNED_COLOUR, colour_of, plan_map, save_plan_map
+from dispatch.demo_days import scenario
 from dispatch.plan import Plan, Route, Stop, Unassigned
-from dispatch.scenarios import scenario
 from tests.factories import PLAN_DATE, at, make_day, make_order, make_tech
 
 

@@ -26,9 +26,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.checker import check_plan, format_report
-from dispatch.domain import Day, Policy
+from dispatch.analysis.checker import check_plan, format_report
+from dispatch.domain import Day
 from dispatch.plan import Plan
+from dispatch.policy import Policy
 from tests.factories import at, make_day, make_order, make_tech
 
 DAY_BEFORE = datetime(2026, 11, 23)

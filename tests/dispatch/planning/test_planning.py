@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dispatch.domain import Policy
 from dispatch.planning import plan_day
+from dispatch.policy import Policy
 from tests.factories import assert_valid, at, make_day, make_order, make_tech
 
 BOUNDED = Policy(time_limit=5, solution_limit=200)
@@ -115,7 +115,7 @@ def test_same_seed_and_solution_limit_give_the_same_plan():
 
 
 def test_every_order_is_on_a_route_once_or_unassigned_with_a_reason():
-    from dispatch.scenarios import generate_day
+    from dispatch.demo_days import generate_day
 
     day = generate_day(orders=40, technicians=5, seed=3, plan_date=at("00:00").date())
     plan = plan_day(day, Policy(time_limit=10, solution_limit=100))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from dispatch.domain import PRIORITIES, Day, Policy
+from dispatch.domain import PRIORITIES, Day
 from dispatch.plan import Plan
+from dispatch.policy import Policy
 
 
 def objective_of(day: Day, plan: Plan, policy: Policy) -> dict[str, float]:

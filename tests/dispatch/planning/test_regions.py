@@ -7,12 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch.domain import Day, Policy
+from dispatch.demo_days import generate_day
+from dispatch.domain import Day
 from dispatch.io import day_to_frames, read_day, write_day
 from dispatch.parallel import DaskExecutor
 from dispatch.planning import plan_day
-from dispatch.regions import Region, plan_by_region, split_day, sub_day
-from dispatch.scenarios import generate_day
+from dispatch.planning.regions import Region, plan_by_region, split_day, sub_day
+from dispatch.policy import Policy
 from solver import problem as rules
 from tests.dispatch.test_parallel import dask_processes
 from tests.factories import PLAN_DATE, assert_valid, at, make_day, make_order, make_tech

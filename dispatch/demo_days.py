@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 
 from dispatch.domain import Day, Order, Priority, Technician
-from dispatch.io import ORDER_COLUMNS, TECHNICIAN_COLUMNS, day_to_frames
+from dispatch.geo import haversine_km, offset
 
-__all__ = ["CITIES", "DEFAULT_DATE", "ORDER_COLUMNS", "SCENARIOS", "TECHNICIAN_COLUMNS", "day_to_frames",
-           "generate_day", "scenario"]
+__all__ = ["CITIES", "DEFAULT_DATE", "SCENARIOS", "generate_day", "scenario"]
 
 # The plan date used when a named scenario is asked for without one: fixed, so notebooks and tests agree.
 DEFAULT_DATE = date(2026, 11, 24)
@@ -169,13 +168,6 @@ PRIORITY_SHARES = {Priority.P1: 0.10, Priority.P2: 0.20, Priority.P3: 0.45, Prio
 SERVICE_LOAD = 1.0
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(a))
-
-
 def _counts(shares: Sequence[float], n: int) -> list[int]:
     """Largest-remainder split of n by shares, so small days still get the intended mix."""
     raw = np.asarray(shares, dtype=float) / sum(shares) * n
@@ -205,15 +197,12 @@ class _Gen:
         # a small margin keeps points inside the radius whatever distance formula a test uses
         return haversine_km(c.lat, c.lon, lat, lon) <= 0.98 * c.radius_km and c.on_land(lat, lon)
 
-    def _offset(self, lat: float, lon: float, north_km: float, east_km: float) -> tuple[float, float]:
-        return lat + north_km / 111.32, lon + east_km / (111.32 * math.cos(math.radians(lat)))
-
     def uniform_point(self, inner: float = 0.0) -> tuple[float, float]:
         c = self.city
         for _ in range(1000):
             r = c.radius_km * math.sqrt(self.rng.uniform(inner**2, 1.0))
             theta = self.rng.uniform(0, 2 * math.pi)
-            lat, lon = self._offset(c.lat, c.lon, r * math.sin(theta), r * math.cos(theta))
+            lat, lon = offset(c.lat, c.lon, r * math.sin(theta), r * math.cos(theta))
             if self._inside(lat, lon):
                 return round(lat, 6), round(lon, 6)
         return c.lat, c.lon
@@ -226,7 +215,7 @@ class _Gen:
         h = self.pick(spots, [s.weight for s in spots])
         for _ in range(50):
             north, east = self.rng.normal(0.0, h.spread_km, size=2)
-            lat, lon = self._offset(h.lat, h.lon, float(north), float(east))
+            lat, lon = offset(h.lat, h.lon, float(north), float(east))
             if self._inside(lat, lon):
                 return round(lat, 6), round(lon, 6)
         return self.uniform_point()

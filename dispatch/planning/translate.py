@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from dispatch.domain import Day, Order, Policy, Technician
+from dispatch.analysis.kpis import compute_kpis, objective_of
+from dispatch.domain import Day, Order, Technician
 from dispatch.plan import Plan, Route, Stop, Unassigned
+from dispatch.planning.reasons import reason_text
+from dispatch.policy import Policy
 from dispatch.travel import GeodesicTravel, TravelSource
-from solver import problem as rules
-from solver.problem import Break, Problem, Reason, Solution, Vehicle, Visit
+from solver.problem import Break, Problem, Solution, Vehicle, Visit
 
 # Integer objective units per DESIGN.md cost unit. 3000 keeps per-metre (per_km / 1000) and per-second
 # (per_minute / 60) weights integral for the default weights.
@@ -41,11 +43,12 @@ class Built:
     def at(self, seconds: int) -> datetime:
         return self.origin + timedelta(seconds=int(seconds))
 
-    def seconds(self, dt: datetime) -> int:
-        return round((dt - self.origin).total_seconds())
-
     def deadline(self, order: Order) -> datetime:
         return self.policy.sla.deadline(order)
+
+    def cost(self, units: int) -> float:
+        """Objective units of the solver in DESIGN.md cost units."""
+        return units / SCALE
 
 
 def _scaled(value: float) -> int:
@@ -128,58 +131,7 @@ def _vehicle(t: Technician, k: int, sec: Callable[[datetime], int], skill_ix: di
     )
 
 
-def _hhmm(dt: datetime | None) -> str:
-    return "--:--" if dt is None else dt.strftime("%H:%M")
-
-
-def reason_text(built: Built, order: Order, reason: Reason) -> str:
-    """A sentence a dispatcher can act on, in the rule names of the model."""
-    techs = built.day.technicians
-
-    def names(ix: tuple[int, ...]) -> str:
-        shown = ", ".join(techs[k].id for k in ix[:6])
-        return shown + (f" and {len(ix) - 6} more" if len(ix) > 6 else "")
-
-    rule = reason.rule
-    if rule == rules.REQUIRED_SKILL:
-        if reason.skill is not None:
-            return f"no technician has skill '{built.skills[reason.skill]}'"
-        need = "', '".join(sorted(order.required_skills))
-        return f"no technician has all of the skills '{need}'"
-    if rule == rules.VAN_STOCK:
-        if reason.part is not None:
-            qty = reason.quantity if reason.quantity is not None else order.required_parts.get(built.parts[reason.part], 0)
-            return f"no qualified technician carries {qty} x {built.parts[reason.part]}"
-        return "no qualified technician carries the required parts"
-    if rule == rules.APPOINTMENT_WINDOW and not reason.broken:
-        return (
-            f"appointment window {_hhmm(order.window_start)}-{_hhmm(order.window_end)} cannot be reached "
-            f"within any qualified technician's shift"
-        )
-    if rule == rules.SHIFT and not reason.broken:
-        return f"service of {order.duration_min} min is longer than any qualified technician's shift"
-    if rule == rules.PINNED_TECHNICIAN:
-        pinned = techs[reason.vehicle].id if reason.vehicle is not None else order.pinned_technician
-        why = ", ".join(reason.broken) if reason.broken else "it does not fit the route"
-        return f"pinned technician {pinned} cannot take it: {why}"
-    # Capacity: every qualified technician's day is full.
-    n = len(reason.vehicles)
-    what = "have reached their max orders" if rule == rules.MAX_ORDERS else "are fully booked"
-    text = f"all {n} qualified technician{'s' if n != 1 else ''} ({names(reason.vehicles)}) {what}"
-    if n == 1:
-        text = f"the only qualified technician ({names(reason.vehicles)}) {'has reached max orders' if rule == rules.MAX_ORDERS else 'is fully booked'}"
-    if reason.vehicle is not None:
-        extra = ""
-        if reason.extra_cost is not None:
-            extra = f" (adding {reason.extra_cost / SCALE:,.0f} to the plan's cost)"
-        broken = ", ".join(reason.broken) if reason.broken else "a higher-priority visit"
-        text += f"; cheapest insertion: {techs[reason.vehicle].id}{extra} would break {broken}"
-    return text
-
-
 def to_plan(built: Built, solution: Solution) -> Plan:
-    from dispatch.kpis import compute_kpis, objective_of
-
     day, problem = built.day, built.problem
     orders = day.orders
     dist, dur = problem.distances, problem.durations

@@ -7,21 +7,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dispatch.domain import Day, Priority
-from dispatch.scenarios import (
+from dispatch.demo_days import (
     CITIES,
     DEFAULT_DATE,
     MISSING_PART,
-    ORDER_COLUMNS,
     RARE_SKILL,
     SCENARIOS,
-    TECHNICIAN_COLUMNS,
     TRADES,
-    day_to_frames,
     generate_day,
-    haversine_km,
     scenario,
 )
+from dispatch.domain import Day, Priority
+from dispatch.geo import haversine_km
+from dispatch.io import ORDER_COLUMNS, TECHNICIAN_COLUMNS, day_to_frames
 
 D = date(2026, 11, 24)
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +50,7 @@ def test_same_arguments_give_identical_day_and_frames():
 def test_frames_are_identical_in_a_fresh_process_with_other_hash_seed():
     # string hashing differs between processes; the generator must not depend on set order
     code = (
-        "from datetime import date; from dispatch.scenarios import generate_day, day_to_frames;"
+        "from datetime import date; from dispatch.demo_days import generate_day; from dispatch.io import day_to_frames;"
         "t, o = day_to_frames(generate_day(orders=40, technicians=6, seed=5, plan_date=date(2026, 11, 24)));"
         "print(t.to_csv(index=False) + o.to_csv(index=False))"
     )

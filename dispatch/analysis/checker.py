@@ -18,8 +18,9 @@ from typing import Any
 
 from geopy.distance import geodesic
 
-from dispatch.domain import PRIORITIES, Day, Order, Policy, Technician
+from dispatch.domain import PRIORITIES, Day, Order, Technician
 from dispatch.plan import Plan
+from dispatch.policy import Policy
 
 # Rule names: the solver's words where it has them (solver/problem.py), repeated here, not imported.
 REQUIRED_SKILL = "required skill"

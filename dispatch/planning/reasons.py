@@ -1,0 +1,62 @@
+"""The reason for an order left out, as a sentence a dispatcher can act on, in the rule names of the model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from dispatch.domain import Order
+from solver import problem as rules
+from solver.problem import Reason
+
+if TYPE_CHECKING:
+    from dispatch.planning.translate import Built
+
+
+def _hhmm(dt: datetime | None) -> str:
+    return "--:--" if dt is None else dt.strftime("%H:%M")
+
+
+def reason_text(built: Built, order: Order, reason: Reason) -> str:
+    """A sentence a dispatcher can act on, in the rule names of the model."""
+    techs = built.day.technicians
+
+    def names(ix: tuple[int, ...]) -> str:
+        shown = ", ".join(techs[k].id for k in ix[:6])
+        return shown + (f" and {len(ix) - 6} more" if len(ix) > 6 else "")
+
+    rule = reason.rule
+    if rule == rules.REQUIRED_SKILL:
+        if reason.skill is not None:
+            return f"no technician has skill '{built.skills[reason.skill]}'"
+        need = "', '".join(sorted(order.required_skills))
+        return f"no technician has all of the skills '{need}'"
+    if rule == rules.VAN_STOCK:
+        if reason.part is not None:
+            qty = reason.quantity if reason.quantity is not None else order.required_parts.get(built.parts[reason.part], 0)
+            return f"no qualified technician carries {qty} x {built.parts[reason.part]}"
+        return "no qualified technician carries the required parts"
+    if rule == rules.APPOINTMENT_WINDOW and not reason.broken:
+        return (
+            f"appointment window {_hhmm(order.window_start)}-{_hhmm(order.window_end)} cannot be reached "
+            f"within any qualified technician's shift"
+        )
+    if rule == rules.SHIFT and not reason.broken:
+        return f"service of {order.duration_min} min is longer than any qualified technician's shift"
+    if rule == rules.PINNED_TECHNICIAN:
+        pinned = techs[reason.vehicle].id if reason.vehicle is not None else order.pinned_technician
+        why = ", ".join(reason.broken) if reason.broken else "it does not fit the route"
+        return f"pinned technician {pinned} cannot take it: {why}"
+    # Capacity: every qualified technician's day is full.
+    n = len(reason.vehicles)
+    what = "have reached their max orders" if rule == rules.MAX_ORDERS else "are fully booked"
+    text = f"all {n} qualified technician{'s' if n != 1 else ''} ({names(reason.vehicles)}) {what}"
+    if n == 1:
+        text = f"the only qualified technician ({names(reason.vehicles)}) {'has reached max orders' if rule == rules.MAX_ORDERS else 'is fully booked'}"
+    if reason.vehicle is not None:
+        extra = ""
+        if reason.extra_cost is not None:
+            extra = f" (adding {built.cost(reason.extra_cost):,.0f} to the plan's cost)"
+        broken = ", ".join(reason.broken) if reason.broken else "a higher-priority visit"
+        text += f"; cheapest insertion: {techs[reason.vehicle].id}{extra} would break {broken}"
+    return text

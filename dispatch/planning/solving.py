@@ -1,0 +1,40 @@
+"""One region-free solve: a Day to a Plan through the solver (build the Problem, solve, translate back).
+
+Every solve of a day goes through `solve_day`, whether it is a whole day, a region of a large day, or a
+border group re-solved from its routes (dispatch.planning.regions).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from dispatch.domain import Day
+from dispatch.plan import Plan
+from dispatch.planning.translate import build_problem, to_plan
+from dispatch.policy import Policy
+from dispatch.travel import TravelSource
+from solver import SolveParams, solve
+
+log = logging.getLogger(__name__)
+
+
+def solve_params(policy: Policy) -> SolveParams:
+    return SolveParams(solution_limit=policy.solution_limit)
+
+
+def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | None = None,
+              start: Mapping[str, Sequence[str]] | None = None) -> Plan:
+    """The plan of `day` as one problem. `start` (technician id -> order ids) is a plan to improve on: its
+    routes are kept where they keep the hard rules and the other orders are inserted around them."""
+    policy = policy or Policy()
+    built = build_problem(day, policy, travel)
+    routes = None
+    if start is not None:
+        index = {o.id: j for j, o in enumerate(day.orders)}
+        routes = [[index[i] for i in start.get(t.id, ()) if i in index] for t in day.technicians]
+    log.info("solving %d orders x %d technicians, limit %s", len(day.orders), len(day.technicians),
+             f"{policy.solution_limit} solutions" if policy.solution_limit else f"{policy.time_limit:.0f} s")
+    solution = solve(built.problem, time_limit=policy.time_limit, seed=policy.seed, params=solve_params(policy),
+                     start=routes)
+    return to_plan(built, solution)

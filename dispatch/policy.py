@@ -1,0 +1,221 @@
+"""The policy a plan is made with: response deadlines, objective weights, travel model and solver limits.
+
+Defined once: each default lives in its dataclass, `Policy.from_dict` lays what is given over those
+defaults, `Policy.updated` returns a checked copy with some parts changed, and every check is in a
+`__post_init__`. A plan records `Policy.to_dict()`, so a checker can recompute it without being told.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from immutabledict import immutabledict
+
+from dispatch.domain import PRIORITIES, Order, Priority
+
+GEODESIC = "geodesic"
+MIN_REGION_ORDERS = 20
+
+
+def _per_priority(values: Mapping[Any, float], what: str, *, positive: bool) -> Mapping[Priority, float]:
+    # Priority is a StrEnum, so "P1" and Priority.P1 are the same key.
+    out: dict[Priority, float] = {}
+    for p in PRIORITIES:
+        if p not in values:
+            raise ValueError(f"{what}: missing {p.value}")
+        v = values[p]
+        if not math.isfinite(v) or v < 0 or (positive and v == 0):
+            raise ValueError(f"{what}: {p.value} value {v} must be {'> 0' if positive else '>= 0'}")
+        out[p] = v
+    unknown = {str(k) for k in values} - {p.value for p in PRIORITIES}
+    if unknown:
+        raise ValueError(f"{what}: unknown priority {sorted(unknown)[0]!r}")
+    return immutabledict(out)
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """Response deadlines in hours from `created_at` to the start of service."""
+
+    hours: Mapping[Priority, float] = field(
+        default_factory=lambda: {Priority.P1: 4, Priority.P2: 8, Priority.P3: 24, Priority.P4: 72}
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hours", _per_priority(self.hours, "sla hours", positive=True))
+
+    def deadline(self, order: Order) -> datetime:
+        return order.created_at + timedelta(hours=self.hours[order.priority])
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Objective weights of DESIGN.md; every plan reports each part separately."""
+
+    unserved: Mapping[Priority, float] = field(
+        default_factory=lambda: {Priority.P1: 100_000, Priority.P2: 30_000, Priority.P3: 10_000, Priority.P4: 3_000}
+    )
+    late_per_minute: Mapping[Priority, float] = field(
+        default_factory=lambda: {Priority.P1: 100, Priority.P2: 30, Priority.P3: 10, Priority.P4: 3}
+    )
+    per_km: float = 1.0
+    # cost per minute of spread between the busiest and least busy technician; 0 switches it off
+    balance_per_minute: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unserved", _per_priority(self.unserved, "unserved weights", positive=False))
+        object.__setattr__(self, "late_per_minute", _per_priority(self.late_per_minute, "lateness weights", positive=False))
+        if not math.isfinite(self.per_km) or self.per_km < 0:
+            raise ValueError(f"per_km {self.per_km} must be >= 0")
+        if not math.isfinite(self.balance_per_minute) or self.balance_per_minute < 0:
+            raise ValueError(f"balance_per_minute {self.balance_per_minute} must be >= 0")
+
+
+@dataclass(frozen=True)
+class TravelModel:
+    """Geodesic distance times a road factor, driven at a constant speed; `source` names where a plan's
+    travel times came from when they were not this model (a road network, a matrix given by the caller)."""
+
+    road_factor: float = 1.3
+    speed_kmh: float = 40.0
+    source: str = GEODESIC
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.road_factor) or self.road_factor < 1.0:
+            raise ValueError(f"road_factor {self.road_factor} must be >= 1")
+        if not math.isfinite(self.speed_kmh) or self.speed_kmh <= 0:
+            raise ValueError(f"speed_kmh {self.speed_kmh} must be > 0")
+        if not self.source or not isinstance(self.source, str):
+            raise ValueError(f"travel source {self.source!r} must be a non-empty name")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything a plan was made with, recorded in the plan so a checker can recompute it."""
+
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    weights: Weights = field(default_factory=Weights)
+    travel: TravelModel = field(default_factory=TravelModel)
+    seed: int = 0
+    time_limit: float = 10.0
+    # with a solution limit the search stops after that many solutions and the time limit does not act,
+    # so the plan does not depend on how busy the machine is
+    solution_limit: int | None = None
+    # the most orders solved as one problem: a larger day is split into regions of about half as many,
+    # solved in parallel and stitched (dispatch.planning.regions); None solves every day as one problem
+    region_orders: int | None = 600
+
+    def __post_init__(self) -> None:
+        for name, kind in (("sla", SlaPolicy), ("weights", Weights), ("travel", TravelModel)):
+            if not isinstance(getattr(self, name), kind):
+                raise ValueError(f"{name} {getattr(self, name)!r} must be a {kind.__name__}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ValueError(f"seed {self.seed!r} must be >= 0")
+        if isinstance(self.time_limit, bool) or not isinstance(self.time_limit, numbers.Real) \
+                or not math.isfinite(self.time_limit) or self.time_limit <= 0:
+            raise ValueError(f"time_limit {self.time_limit!r} must be > 0")
+        if self.solution_limit is not None and (isinstance(self.solution_limit, bool)
+                                                or not isinstance(self.solution_limit, numbers.Integral)
+                                                or self.solution_limit < 1):
+            raise ValueError(f"solution_limit {self.solution_limit!r} must be >= 1 (or None)")
+        if self.region_orders is not None and (isinstance(self.region_orders, bool)
+                                               or not isinstance(self.region_orders, numbers.Integral)
+                                               or self.region_orders < MIN_REGION_ORDERS):
+            raise ValueError(f"region_orders {self.region_orders!r} must be >= {MIN_REGION_ORDERS} (or None)")
+
+    def by_region(self, orders: int) -> bool:
+        """Whether a day of this many orders is planned region by region."""
+        return self.region_orders is not None and orders > self.region_orders
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sla_hours": {p.value: self.sla.hours[p] for p in PRIORITIES},
+            "weights": {
+                "unserved": {p.value: self.weights.unserved[p] for p in PRIORITIES},
+                "late_per_minute": {p.value: self.weights.late_per_minute[p] for p in PRIORITIES},
+                "per_km": self.weights.per_km,
+                "balance_per_minute": self.weights.balance_per_minute,
+            },
+            "travel": {"model": self.travel.source, "road_factor": self.travel.road_factor,
+                       "speed_kmh": self.travel.speed_kmh},
+            "seed": self.seed,
+            "time_limit": self.time_limit,
+            "solution_limit": self.solution_limit,
+            "region_orders": self.region_orders,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        """The policy of a plan's JSON (`to_dict`'s shape); anything left out keeps its default, an unknown
+        key is refused."""
+        return cls().merged(data)
+
+    def merged(self, data: Mapping[str, Any]) -> Policy:
+        """This policy with the parts `data` gives (in `to_dict`'s shape, possibly partial) laid over it."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"policy must be a mapping, not {data!r}")
+        unknown = next((str(k) for k in data if k not in POLICY_KEYS), None)
+        if unknown is not None:
+            raise ValueError(f"policy: unknown key {unknown!r}; known: {', '.join(POLICY_KEYS)}")
+        changes: dict[str, Any] = {k: data[k] for k in ("seed", "time_limit", "solution_limit", "region_orders")
+                                   if k in data}
+        if "sla_hours" in data:
+            changes["sla"] = _mapping("sla_hours", data["sla_hours"])
+        if "weights" in data:
+            changes["weights"] = _mapping("weights", data["weights"])
+        if "travel" in data:
+            travel = dict(_mapping("travel", data["travel"]))
+            if "model" in travel:
+                travel["source"] = travel.pop("model")
+            changes["travel"] = travel
+        return self.updated(**changes)
+
+    def updated(self, **changes: Any) -> Policy:
+        """A checked copy with some fields changed. `sla`, `weights` and `travel` take their dataclass or a
+        mapping of the fields (or, for `sla`, the priorities' hours) that change."""
+        unknown = next((k for k in changes if k not in _FIELDS), None)
+        if unknown is not None:
+            raise ValueError(f"policy: unknown field {unknown!r}; fields are {', '.join(_FIELDS)}")
+        out = dict(changes)
+        if isinstance(out.get("sla"), Mapping):
+            out["sla"] = SlaPolicy({**self.sla.hours, **_priorities("sla_hours", out["sla"])})
+        if isinstance(out.get("weights"), Mapping):
+            w = dict(out["weights"])
+            for key in ("unserved", "late_per_minute"):
+                if key in w:
+                    w[key] = {**getattr(self.weights, key), **_priorities(f"weights {key}", w[key])}
+            out["weights"] = _replace_fields(self.weights, w, "weights")
+        if isinstance(out.get("travel"), Mapping):
+            out["travel"] = _replace_fields(self.travel, dict(out["travel"]), "travel")
+        return replace(self, **out)
+
+
+POLICY_KEYS = ("sla_hours", "weights", "travel", "seed", "time_limit", "solution_limit", "region_orders")
+_FIELDS = tuple(f.name for f in fields(Policy))
+
+
+def _mapping(what: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"policy: {what} must be a mapping, not {value!r}")
+    return value
+
+
+def _priorities(what: str, values: Any) -> dict[Priority, Any]:
+    values = _mapping(what, values)
+    unknown = next((str(k) for k in values if str(k) not in {p.value for p in PRIORITIES}), None)
+    if unknown is not None:
+        raise ValueError(f"{what}: unknown priority {unknown!r}")
+    return {Priority(str(k)): v for k, v in values.items()}
+
+
+def _replace_fields(current: Any, changes: dict[str, Any], what: str) -> Any:
+    names = [f.name for f in fields(current)]
+    unknown = next((k for k in changes if k not in names), None)
+    if unknown is not None:
+        raise ValueError(f"policy: {what} has no field {unknown!r}; fields are {', '.join(names)}")
+    return replace(current, **changes)

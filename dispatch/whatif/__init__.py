@@ -1,0 +1,79 @@
+"""What-if scenarios for planners, on pandas frames in the CSV contract.
+
+A `Scenario` (scenario.py) is a roster and open orders (DataFrames of the CSV contract, so a planner can edit
+them like a spreadsheet), a plan date and its policy as tables (policy_tables.py): `priorities` (one row per
+priority P1..P4: response deadline and costs) and `settings` (per-km cost, workload balance, travel model,
+solver limits and seed). Variations (variations.py) are small pure functions that return a new Scenario and
+change only what their name says. `run_scenarios` (run.py) solves a set of them, checks every plan with the
+independent checker and returns one tidy KPI row per scenario; `compare` adds differences against the
+baseline; `policy_frame` puts the policies of a study side by side. Study files (study.py) describe a set of
+scenarios in YAML.
+"""
+
+from dispatch.errors import StudyError
+from dispatch.whatif.policy_tables import PRIORITY_COLUMNS, SETTINGS, policy_from_tables, policy_tables
+from dispatch.whatif.run import (
+    ScenarioResult,
+    compare,
+    kpi_frame,
+    kpi_row,
+    plot_kpis,
+    policy_frame,
+    run_scenarios,
+    scenario_map,
+    solve_scenario,
+    solve_scenarios,
+)
+from dispatch.whatif.scenario import Scenario
+from dispatch.whatif.study import load_study, read_study
+from dispatch.whatif.variations import (
+    VARIATIONS,
+    add_skill,
+    add_technicians,
+    apply_variations,
+    close_part,
+    remove_technicians,
+    scale_demand,
+    scale_durations,
+    set_max_orders,
+    set_sla_hours,
+    set_solve_limits,
+    set_travel,
+    set_weights,
+    shift_times,
+)
+
+__all__ = [
+    "PRIORITY_COLUMNS",
+    "SETTINGS",
+    "VARIATIONS",
+    "Scenario",
+    "ScenarioResult",
+    "StudyError",
+    "add_skill",
+    "add_technicians",
+    "apply_variations",
+    "close_part",
+    "compare",
+    "kpi_frame",
+    "kpi_row",
+    "load_study",
+    "plot_kpis",
+    "policy_frame",
+    "policy_from_tables",
+    "policy_tables",
+    "read_study",
+    "remove_technicians",
+    "run_scenarios",
+    "scale_demand",
+    "scale_durations",
+    "scenario_map",
+    "set_max_orders",
+    "set_sla_hours",
+    "set_solve_limits",
+    "set_travel",
+    "set_weights",
+    "shift_times",
+    "solve_scenario",
+    "solve_scenarios",
+]

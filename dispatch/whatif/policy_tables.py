@@ -1,0 +1,155 @@
+"""A policy as two tables a planner edits like a spreadsheet: `priorities` (one row per priority: response
+deadline and costs) and `settings` (per-km cost, workload balance, travel model, solver limits and seed)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dispatch.domain import PRIORITIES
+from dispatch.policy import Policy, SlaPolicy, TravelModel, Weights
+
+# --- the policy as tables ---------------------------------------------------------------------------------
+
+PRIORITY_ROWS = tuple(p.value for p in PRIORITIES)
+# column -> (lowest value, whether the lowest itself is allowed); the same rules as dispatch.domain
+PRIORITY_COLUMNS: Mapping[str, tuple[float, bool]] = {
+    "sla_hours": (0.0, False),  # response deadline, hours from created_at to the start of service
+    "unserved_cost": (0.0, True),  # cost of leaving one order of the priority unserved
+    "late_cost_per_minute": (0.0, True),  # cost of each minute past the response deadline
+}
+# setting -> (lowest value, whether the lowest itself is allowed, integer?, may be None?)
+SETTINGS: Mapping[str, tuple[float, bool, bool, bool]] = {
+    "per_km": (0.0, True, False, False),  # cost of each road km
+    "balance_per_minute": (0.0, True, False, False),  # cost per minute of spread in workload; 0 = off
+    "road_factor": (1.0, True, False, False),  # road km per geodesic km
+    "speed_kmh": (0.0, False, False, False),
+    "time_limit": (0.0, False, False, False),  # seconds per solve
+    "solution_limit": (1.0, True, True, True),  # None: no limit
+    "seed": (0.0, True, True, False),
+}
+# any other plain field of Policy (e.g. one added later) is a setting too, passed through and checked by Policy
+_MORE_SETTINGS = tuple(f.name for f in fields(Policy) if f.name not in {"sla", "weights", "travel", *SETTINGS})
+
+
+def _builtin(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def policy_tables(policy: Policy) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`policy` as a per-priority DataFrame (index P1..P4, the PRIORITY_COLUMNS) and a settings dict."""
+    w = policy.weights
+    priorities = pd.DataFrame(
+        {"sla_hours": [float(policy.sla.hours[p]) for p in PRIORITIES],
+         "unserved_cost": [float(w.unserved[p]) for p in PRIORITIES],
+         "late_cost_per_minute": [float(w.late_per_minute[p]) for p in PRIORITIES]},
+        index=pd.Index(PRIORITY_ROWS, name="priority"))
+    settings = {"per_km": float(w.per_km), "balance_per_minute": float(w.balance_per_minute),
+                "road_factor": float(policy.travel.road_factor), "speed_kmh": float(policy.travel.speed_kmh),
+                "time_limit": float(policy.time_limit), "solution_limit": policy.solution_limit,
+                "seed": int(policy.seed)}
+    settings |= {name: getattr(policy, name) for name in _MORE_SETTINGS}
+    return priorities, settings
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+    return repr(value)
+
+
+def _checked_number(where: str, value: Any, *, lowest: float, inclusive: bool, integer: bool = False,
+                    optional: bool = False) -> float | int | None:
+    """`value` as a builtin float (or int), or a ValueError `<where> <value>: must be ...`."""
+    if optional and (value is None or (not isinstance(value, str) and pd.isna(value))):
+        return None
+    bound = f"{'>=' if inclusive else '>'} {lowest:g}"
+    need = f"an integer {bound}" if integer else f"a number {bound}"
+    if isinstance(value, bool):
+        raise ValueError(f"{where} {_shown(value)}: must be {need}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} {_shown(value)}: must be {need}") from None
+    if not math.isfinite(number) or (integer and not number.is_integer()):
+        raise ValueError(f"{where} {_shown(value)}: must be {need}")
+    if number < lowest or (number == lowest and not inclusive):
+        raise ValueError(f"{where} {_shown(value)}: must be {bound}")
+    return int(number) if integer else number
+
+
+def _checked_tables(priorities: Any, settings: Any, scenario: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Canonical copies of the two tables (rows P1..P4 in order, float cells, every setting present, builtin
+    numbers); a ValueError names the scenario, the row or setting, the field and the value."""
+    who = f"scenario {scenario!r}"
+    if not isinstance(priorities, pd.DataFrame):
+        raise ValueError(f"{who}: priorities must be a DataFrame, not {type(priorities).__name__}")
+    rows = [str(i) for i in priorities.index]
+    for row in rows:
+        if row not in PRIORITY_ROWS:
+            raise ValueError(f"{who}: priorities row {row!r} is not a priority; rows are {', '.join(PRIORITY_ROWS)}")
+        if rows.count(row) > 1:
+            raise ValueError(f"{who}: priorities row {row} appears twice")
+    missing_row = next((r for r in PRIORITY_ROWS if r not in rows), None)
+    if missing_row is not None:
+        raise ValueError(f"{who}: priorities has no row {missing_row}")
+    columns = [str(c) for c in priorities.columns]
+    unknown = next((c for c in columns if c not in PRIORITY_COLUMNS), None)
+    if unknown is not None:
+        raise ValueError(f"{who}: priorities column {unknown!r} is unknown; columns are {', '.join(PRIORITY_COLUMNS)}")
+    missing_col = next((c for c in PRIORITY_COLUMNS if c not in columns), None)
+    if missing_col is not None:
+        raise ValueError(f"{who}: priorities has no column {missing_col!r}")
+    table = priorities.set_axis(rows, axis=0).set_axis(columns, axis=1)
+    cells: dict[str, list[float]] = {c: [] for c in PRIORITY_COLUMNS}
+    for row in PRIORITY_ROWS:
+        for col, (lowest, inclusive) in PRIORITY_COLUMNS.items():
+            number = _checked_number(f"{who}: priorities row {row}, {col}", table.at[row, col],
+                                     lowest=lowest, inclusive=inclusive)
+            cells[col].append(float(number))  # type: ignore[arg-type]  # not optional, so never None
+    canonical = pd.DataFrame(cells, index=pd.Index(PRIORITY_ROWS, name="priority"))
+
+    if not isinstance(settings, (Mapping, pd.Series)):
+        raise ValueError(f"{who}: settings must be a mapping, not {type(settings).__name__}")
+    given = {str(k): v for k, v in dict(settings).items()}
+    unknown = next((k for k in given if k not in SETTINGS and k not in _MORE_SETTINGS), None)
+    if unknown is not None:
+        raise ValueError(f"{who}: settings {unknown!r} is unknown; settings are "
+                         f"{', '.join([*SETTINGS, *_MORE_SETTINGS])}")
+    defaults = policy_tables(Policy())[1]  # a setting left out means "no change" from the default policy
+    checked: dict[str, Any] = {}
+    for key, (lowest, inclusive, integer, optional) in SETTINGS.items():
+        checked[key] = _checked_number(f"{who}: settings {key}", given.get(key, defaults[key]), lowest=lowest,
+                                       inclusive=inclusive, integer=integer, optional=optional)
+    checked |= {key: _builtin(given.get(key, defaults[key])) for key in _MORE_SETTINGS}
+    return canonical, checked
+
+
+def policy_from_tables(priorities: pd.DataFrame, settings: Mapping[str, Any] | pd.Series, *,
+                       scenario: str = "?") -> Policy:
+    """The Policy of the two tables (the inverse of `policy_tables`), checked; errors name `scenario`."""
+    table, st = _checked_tables(priorities, settings, scenario)
+    try:
+        return Policy(
+            sla=SlaPolicy(dict(table["sla_hours"])),
+            weights=Weights(unserved=dict(table["unserved_cost"]), late_per_minute=dict(table["late_cost_per_minute"]),
+                            per_km=st["per_km"], balance_per_minute=st["balance_per_minute"]),
+            travel=TravelModel(road_factor=st["road_factor"], speed_kmh=st["speed_kmh"]),
+            seed=st["seed"], time_limit=st["time_limit"], solution_limit=st["solution_limit"],
+            **{name: st[name] for name in _MORE_SETTINGS})
+    except (ValueError, TypeError) as e:  # the tables check all but the settings only Policy knows
+        where = "settings " if str(e).startswith(_MORE_SETTINGS) else ""
+        raise ValueError(f"scenario {scenario!r}: {where}{e}") from e
+
+
+def _default_priorities() -> pd.DataFrame:
+    return policy_tables(Policy())[0]
+
+
+def _default_settings() -> dict[str, Any]:
+    return policy_tables(Policy())[1]
