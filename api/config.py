@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     import_max_rows: int = Field(default=20_000, ge=1)
 
     solver_time_limit: float = Field(default=10.0, gt=0)
-    road_factor: float = Field(default=1.3, ge=1.0)
-    speed_kmh: float = Field(default=40.0, gt=0)
+    road_factor: float = Field(default=TravelModel().road_factor, ge=1.0)
+    speed_kmh: float = Field(default=TravelModel().speed_kmh, gt=0)
 
     # where plan jobs solve: separate processes keep a CPU-bound solve off the request threads (the GIL);
     # threads suit a machine that cannot spawn processes cheaply; dask runs them on a dask.distributed cluster

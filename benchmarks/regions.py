@@ -103,16 +103,16 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
         "valid": report.ok,
         "violations": [str(v) for v in report.violations[:10]],
         "check_s": round(check_s, 1),
-        "served": k["served"],
-        "by_priority": {p: {"orders": d["orders"], "served": d["served"], "on_time": d["on_time"]}
-                        for p, d in k["by_priority"].items()},
-        "late_minutes": k["total_late_minutes"],
+        "served": k.served,
+        "by_priority": {p: {"orders": d.orders, "served": d.served, "on_time": d.on_time}
+                        for p, d in k.by_priority.items()},
+        "late_minutes": k.total_late_minutes,
         "km": round(obj["travel km"], 1),
         "weighted_cost": round(obj["total"], 1),
         "cost_parts": {p: round(obj[p], 1) for p in ("unserved", "response deadline", "travel")},
     }
     if regions:
-        solver = k["solver"]
+        solver = k.solver.to_dict()
         out["regions"] = len(solver["regions"])
         out["region_sizes"] = [r["orders"] for r in solver["regions"]]
         out["border_groups"] = len(solver["border"])

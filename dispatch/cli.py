@@ -108,7 +108,7 @@ def show_kpis(plan: Plan, title: str = "Plan") -> None:
     table = Table(title=f"{title} {plan.date.isoformat()}", show_header=False)
     table.add_column("KPI", style="bold")
     table.add_column("value")
-    for label, value in kpi_rows(dict(plan.kpis)):
+    for label, value in kpi_rows(plan.kpis):
         table.add_row(label, value)
     out.print(table)
 
@@ -123,6 +123,7 @@ def _load_day(technicians: Path, orders: Path, plan_date: str) -> Day:
     return read_day(technicians, orders, d)
 
 
+_DEFAULT = Policy()
 TechOpt = Annotated[Path, typer.Option("--technicians", "-t", help="technicians.csv of the CSV contract")]
 OrdersOpt = Annotated[Path, typer.Option("--orders", "-o", help="orders.csv of the CSV contract")]
 DateOpt = Annotated[str, typer.Option("--date", "-d", help="plan date, YYYY-MM-DD")]
@@ -134,13 +135,15 @@ def solve(
     orders: OrdersOpt,
     plan_date: DateOpt,
     out_path: Annotated[Path, typer.Option("--out", help="where to write the plan JSON")],
-    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = 10.0,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    solution_limit: Annotated[int | None, typer.Option(help="stop after this many solutions (reproducible)")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = _DEFAULT.time_limit,
+    seed: Annotated[int, typer.Option(help="random seed")] = _DEFAULT.seed,
+    solution_limit: Annotated[int | None, typer.Option(
+        help="stop after this many solutions; the time limit then does not act, so the plan is the same "
+             "however busy the machine is")] = None,
     sla: Annotated[str, typer.Option(help="response deadlines, e.g. P1=4h,P2=8h,P3=24h,P4=72h")] = "",
     map_path: Annotated[Path | None, typer.Option("--map", help="also write a map of the plan (HTML)")] = None,
     region_orders: Annotated[int, typer.Option(
-        help="split a day with more orders into regions of about half as many (0: never split)")] = 600,
+        help="split a day with more orders into regions of about half as many (0: never split)")] = _DEFAULT.region_orders or 0,
     workers: Annotated[int, typer.Option(
         help="solve the regions of a large day on a local dask cluster of this many worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option(

@@ -104,11 +104,105 @@ class Unassigned:
 
 
 @dataclass(frozen=True)
+class PriorityKpis:
+    """One priority class: how many orders, how many served, on time (started within the response
+    deadline, to the half minute), late, and left out."""
+
+    orders: int
+    served: int
+    on_time: int
+    late: int
+    unserved: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"orders": self.orders, "served": self.served, "on_time": self.on_time, "late": self.late,
+                "unserved": self.unserved}
+
+
+@dataclass(frozen=True)
+class SolverStats:
+    """How the plan was found: what the search said, how long it took (measured, never acted upon), how many
+    solutions it saw; a large day adds its regions and border passes."""
+
+    status: str
+    wall_time_s: float
+    solutions_found: int
+    regions: tuple[Mapping[str, Any], ...] = ()
+    border: tuple[Mapping[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "wall_time_s": self.wall_time_s,
+                               "solutions_found": self.solutions_found}
+        if self.regions:
+            out["regions"] = [dict(r) for r in self.regions]
+            out["border"] = [dict(b) for b in self.border]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SolverStats:
+        return cls(status=str(d["status"]), wall_time_s=float(d["wall_time_s"]),
+                   solutions_found=int(d["solutions_found"]), regions=tuple(d.get("regions") or ()),
+                   border=tuple(d.get("border") or ()))
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The KPIs every plan reports (dispatch.analysis.kpis computes them); `objective` is the weighted cost
+    per part of the objective, keyed by the rule names of solver.rules, and its `total`."""
+
+    orders: int
+    served: int
+    unassigned: int
+    technicians: int
+    technicians_used: int
+    by_priority: Mapping[str, PriorityKpis]
+    total_late_minutes: float
+    max_late_minutes: float
+    travel_km: float
+    travel_minutes: float
+    utilization: Mapping[str, float]
+    mean_utilization: float
+    unassigned_by_reason: Mapping[str, int]
+    objective: Mapping[str, float]
+    solver: SolverStats | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "orders": self.orders, "served": self.served, "unassigned": self.unassigned,
+            "technicians": self.technicians, "technicians_used": self.technicians_used,
+            "by_priority": {p: k.to_dict() for p, k in self.by_priority.items()},
+            "total_late_minutes": self.total_late_minutes, "max_late_minutes": self.max_late_minutes,
+            "travel_km": self.travel_km, "travel_minutes": self.travel_minutes,
+            "utilization": dict(self.utilization), "mean_utilization": self.mean_utilization,
+            "unassigned_by_reason": dict(self.unassigned_by_reason), "objective": dict(self.objective),
+        }
+        if self.solver is not None:
+            out["solver"] = self.solver.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Kpis:
+        return cls(
+            orders=int(d["orders"]), served=int(d["served"]), unassigned=int(d["unassigned"]),
+            technicians=int(d["technicians"]), technicians_used=int(d["technicians_used"]),
+            by_priority={str(p): PriorityKpis(**{k: int(v) for k, v in x.items()})
+                         for p, x in d["by_priority"].items()},
+            total_late_minutes=float(d["total_late_minutes"]), max_late_minutes=float(d["max_late_minutes"]),
+            travel_km=float(d["travel_km"]), travel_minutes=float(d["travel_minutes"]),
+            utilization={str(k): float(v) for k, v in d["utilization"].items()},
+            mean_utilization=float(d["mean_utilization"]),
+            unassigned_by_reason={str(k): int(v) for k, v in d["unassigned_by_reason"].items()},
+            objective={str(k): float(v) for k, v in d["objective"].items()},
+            solver=SolverStats.from_dict(d["solver"]) if d.get("solver") else None,
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     date: date
     routes: tuple[Route, ...]
     unassigned: tuple[Unassigned, ...]
-    kpis: Mapping[str, Any] = field(default_factory=dict)
+    kpis: Kpis | None = None  # None until computed (a plan being assembled)
     policy: Mapping[str, Any] = field(default_factory=dict)
     objective: Mapping[str, float] = field(default_factory=dict)  # cost per part of the objective
 
@@ -117,7 +211,7 @@ class Plan:
             "date": self.date.isoformat(),
             "routes": [r.to_dict() for r in self.routes],
             "unassigned": [u.to_dict() for u in self.unassigned],
-            "kpis": dict(self.kpis),
+            "kpis": self.kpis.to_dict() if self.kpis is not None else {},
             "objective": dict(self.objective),
             "policy": dict(self.policy),
         }
@@ -131,7 +225,7 @@ class Plan:
             date=date.fromisoformat(d["date"]),
             routes=tuple(Route.from_dict(r) for r in d["routes"]),
             unassigned=tuple(Unassigned.from_dict(u) for u in d["unassigned"]),
-            kpis=dict(d.get("kpis") or {}),
+            kpis=Kpis.from_dict(d["kpis"]) if d.get("kpis") else None,
             policy=dict(d.get("policy") or {}),
             objective=dict(d.get("objective") or {}),
         )

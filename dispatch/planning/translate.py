@@ -6,14 +6,14 @@ Translation from ids and datetimes to indices and integer seconds happens here o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from dispatch.analysis.kpis import compute_kpis, objective_of
+from dispatch.analysis.kpis import compute_kpis
 from dispatch.domain import Day, Order, Technician
-from dispatch.plan import Plan, Route, Stop, Unassigned
+from dispatch.plan import Plan, Route, SolverStats, Stop, Unassigned
 from dispatch.planning.reasons import reason_text
 from dispatch.policy import Policy
 from dispatch.travel import GeodesicTravel, TravelSource
@@ -185,9 +185,7 @@ def to_plan(built: Built, solution: Solution) -> Plan:
         for j, r in solution.unassigned
     )
     plan = Plan(date=day.date, routes=tuple(routes), unassigned=unassigned, policy=built.policy.to_dict())
-    objective = objective_of(day, plan, built.policy)
-    kpis = compute_kpis(day, plan, built.policy)
-    kpis["solver"] = {"status": solution.status, "wall_time_s": round(solution.wall_time, 2),
-                      "solutions_found": solution.solutions_found}
-    return Plan(date=plan.date, routes=plan.routes, unassigned=plan.unassigned, kpis=kpis,
-                policy=plan.policy, objective=objective)
+    stats = SolverStats(status=solution.status, wall_time_s=round(solution.wall_time, 2),
+                        solutions_found=solution.solutions_found)
+    kpis = compute_kpis(day, plan, built.policy, solver=stats)
+    return replace(plan, kpis=kpis, objective=kpis.objective)

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from dispatch.analysis.checker import check_plan
-from dispatch.analysis.kpis import compute_kpis
+from dispatch.analysis.kpis import TOTAL, compute_kpis
 from dispatch.domain import PRIORITIES
 from dispatch.parallel import DaskExecutor, run_all
-from dispatch.plan import Plan
+from dispatch.plan import Kpis, Plan
 from dispatch.planning import plan_day
 from dispatch.policy import Policy
 from dispatch.whatif.policy_tables import PRIORITY_COLUMNS, PRIORITY_ROWS
@@ -65,19 +65,19 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else float("nan")
 
 
-def kpi_row(name: str, kpis: Mapping[str, Any], violations: Sequence[str], policy: Policy | None = None) -> dict[str, Any]:
+def kpi_row(name: str, kpis: Kpis, violations: Sequence[str], policy: Policy | None = None) -> dict[str, Any]:
     """One scenario's KPIs; with `policy`, also the response deadlines its on-time figures are counted against."""
-    by = kpis["by_priority"]
+    by = kpis.by_priority
     row: dict[str, Any] = {"scenario": name, "valid": not violations, "violations": len(violations),
-                           "technicians": kpis["technicians"], "orders": kpis["orders"], "served": kpis["served"],
-                           "unserved": kpis["unassigned"]}
-    row |= {f"unserved_{p.value}": by[p.value]["unserved"] for p in PRIORITIES}
+                           "technicians": kpis.technicians, "orders": kpis.orders, "served": kpis.served,
+                           "unserved": kpis.unassigned}
+    row |= {f"unserved_{p.value}": by[p.value].unserved for p in PRIORITIES}
     # on time out of all orders of the priority: an unserved emergency is not answered on time
-    row |= {f"on_time_{p}_pct": _pct(by[p]["on_time"], by[p]["orders"]) for p in ("P1", "P2")}
+    row |= {f"on_time_{p}_pct": _pct(by[p].on_time, by[p].orders) for p in ("P1", "P2")}
     if policy is not None:
         row |= {f"sla_hours_{p.value}": float(policy.sla.hours[p]) for p in PRIORITIES[:2]}
-    row |= {"late_minutes": kpis["total_late_minutes"], "max_late_minutes": kpis["max_late_minutes"],
-            "km": kpis["travel_km"], "utilization": kpis["mean_utilization"], "cost": kpis["objective"]["total"]}
+    row |= {"late_minutes": kpis.total_late_minutes, "max_late_minutes": kpis.max_late_minutes,
+            "km": kpis.travel_km, "utilization": kpis.mean_utilization, "cost": kpis.objective[TOTAL]}
     return row
 
 

@@ -34,7 +34,7 @@ from dispatch.analysis.kpis import compute_kpis, objective_of
 from dispatch.domain import Day
 from dispatch.geo import planar_km
 from dispatch.parallel import DaskExecutor, parallelism, run_all
-from dispatch.plan import Plan, Route, Unassigned
+from dispatch.plan import Plan, Route, SolverStats, Unassigned
 from dispatch.planning.regions.split import Region, qualified_matrix, split_day, sub_day
 from dispatch.planning.solving import solve_day
 from dispatch.policy import Policy
@@ -196,13 +196,13 @@ def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = No
         unassigned=tuple(sorted(unassigned.values(), key=lambda u: order_pos[u.order_id])),
         policy=policy.to_dict(),
     )
-    kpis = compute_kpis(day, stitched, policy)
-    kpis["solver"] = {
-        "status": "feasible",
-        "wall_time_s": round(time.perf_counter() - began, 2),
-        "solutions_found": sum(int(p.kpis.get("solver", {}).get("solutions_found", 0)) for p in plans),
-        "regions": [{"name": r.name, "technicians": len(r.technicians), "orders": len(r.orders),
-                     "unassigned": len(p.unassigned)} for r, p in zip(regions, plans, strict=True)],
-        "border": border,
-    }
-    return replace(stitched, kpis=kpis, objective=objective_of(day, stitched, policy))
+    stats = SolverStats(
+        status="feasible",
+        wall_time_s=round(time.perf_counter() - began, 2),
+        solutions_found=sum(p.kpis.solver.solutions_found for p in plans if p.kpis and p.kpis.solver),
+        regions=tuple({"name": r.name, "technicians": len(r.technicians), "orders": len(r.orders),
+                       "unassigned": len(p.unassigned)} for r, p in zip(regions, plans, strict=True)),
+        border=tuple(border),
+    )
+    kpis = compute_kpis(day, stitched, policy, solver=stats)
+    return replace(stitched, kpis=kpis, objective=kpis.objective)

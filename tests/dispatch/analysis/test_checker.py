@@ -477,14 +477,32 @@ def test_unknown_order_on_a_route() -> None:
     assert any("not compared" in n for n in report.notes)
 
 
-def test_reported_workload_balance_counts_in_the_total() -> None:
-    # the balance term is the solver's; taken as reported: total 4,817.339 + 12.5 = 4,829.839
+def test_workload_balance_is_recomputed_and_counts_in_the_total() -> None:
+    # work is service and driving: T1 45 + 60 min service + 4.335 + 4.335 + 8.669 min driving = 122.339 min,
+    # T2 30 + 2 x 4.335 = 38.670 min; spread 83.669 min x 0.5 = 41.835; total 4,817.339 + 41.835 = 4,859.174
+    plan = valid_plan()
+    plan["policy"]["weights"]["balance_per_minute"] = 0.5
+    plan["objective"] |= {"workload balance": 41.835, "total": 4859.174}
+    report = check_plan(the_day(), plan)
+    assert report.ok, format_report(report)
+    assert report.objective["workload balance"] == pytest.approx(41.835, abs=0.01)
+    assert report.objective["total"] == pytest.approx(4859.174, abs=0.02)
+
+
+def test_a_misreported_workload_balance_is_flagged() -> None:
     plan = valid_plan()
     plan["policy"]["weights"]["balance_per_minute"] = 0.5
     plan["objective"] |= {"workload balance": 12.5, "total": 4829.839}
     report = check_plan(the_day(), plan)
+    assert "objective" in report.rules
+    assert any("workload balance reported as 12.5" in str(v) for v in report.violations)
+
+
+def test_no_balance_weight_means_no_balance_cost() -> None:
+    plan = valid_plan()
+    report = check_plan(the_day(), plan)
     assert report.ok, format_report(report)
-    assert report.objective["total"] == pytest.approx(4829.839, abs=1e-2)
+    assert report.objective["workload balance"] == 0.0
 
 
 # --- a malformed plan yields violations, never an exception ---

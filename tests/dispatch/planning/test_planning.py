@@ -123,4 +123,4 @@ def test_every_order_is_on_a_route_once_or_unassigned_with_a_reason():
     ids = plan.assigned_ids() + [u.order_id for u in plan.unassigned]
     assert sorted(ids) == sorted(o.id for o in day.orders)
     assert all(u.reason for u in plan.unassigned)
-    assert plan.objective["total"] == plan.kpis["objective"]["total"]
+    assert plan.objective["total"] == plan.kpis.objective["total"]

@@ -106,7 +106,7 @@ def test_stitched_plan_is_valid_and_holds_every_order_once(day):
     assert_valid(day, plan)
     placed = Counter([*plan.assigned_ids(), *(u.order_id for u in plan.unassigned)])
     assert placed == Counter(o.id for o in day.orders)
-    solver = plan.kpis["solver"]
+    solver = plan.kpis.solver.to_dict()
     assert len(solver["regions"]) >= 4
     assert solver["border"], "split, then at least one border pass"
     assert all(u.reason for u in plan.unassigned)
@@ -147,7 +147,7 @@ def test_border_orders_are_served_by_a_neighbouring_region():
     routes = {r.technician_id: [s.order_id for s in r.stops] for r in plan.routes}
     assert routes.get("B1"), "the neighbouring technician took none of the border orders"
     assert len(plan.assigned_ids()) >= 6  # two 9-hour days hold at least six 2-hour visits with travel
-    first = plan.kpis["solver"]["regions"][0]
+    first = plan.kpis.solver.regions[0]
     assert first["unassigned"] > 0, "round 1 alone could not serve them all"
 
 
@@ -164,7 +164,7 @@ def test_held_orders_are_planned_or_explained_never_dropped():
     assert len(plan.assigned_ids()) + len(plan.unassigned) == 40
     by_id = {o.id: o for o in day.orders}
     assert all(by_id[i].priority.value == "P1" for i in plan.assigned_ids()[:1])
-    assert plan.kpis["by_priority"]["P1"]["unserved"] <= plan.kpis["by_priority"]["P4"]["unserved"]
+    assert plan.kpis.by_priority["P1"].unserved <= plan.kpis.by_priority["P4"].unserved
 
 
 def test_regions_on_dask_workers_give_the_same_plan(day):
@@ -176,7 +176,7 @@ def test_regions_on_dask_workers_give_the_same_plan(day):
     for plan in (on_dask, from_worker):
         assert_valid(day, plan)
         assert [r.to_dict() for r in plan.routes] == [r.to_dict() for r in in_process.routes]
-    assert "R01" in str(from_worker.kpis["solver"]["regions"])
+    assert "R01" in str(from_worker.kpis.solver.regions)
 
 
 def test_regions_on_a_separately_started_scheduler_and_two_workers(day):
