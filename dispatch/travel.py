@@ -15,7 +15,7 @@ import numpy.typing as npt
 from geopy.distance import geodesic
 from pyproj import Geod
 
-from dispatch.policy import TravelModel
+from dispatch.policy import GEODESIC, TravelModel
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -98,6 +98,14 @@ class GeodesicTravel:
 
     def __repr__(self) -> str:
         return f"GeodesicTravel(road_factor={self.model.road_factor}, speed_kmh={self.model.speed_kmh})"
+
+
+def source_name(travel: TravelSource) -> str:
+    """What a plan records as the source of its travel times: `geodesic` for the default model, else the
+    source's `name` attribute when it has one, else its class name."""
+    if isinstance(travel, GeodesicTravel):
+        return GEODESIC
+    return str(getattr(travel, "name", "") or type(travel).__name__)
 
 
 def pair_km(lat1: float, lon1: float, lat2: float, lon2: float, model: TravelModel | None = None) -> float:

@@ -16,7 +16,7 @@ from dispatch.domain import Day, Order, Technician
 from dispatch.plan import Plan, Route, SolverStats, Stop, Unassigned
 from dispatch.planning.reasons import reason_text
 from dispatch.policy import Policy
-from dispatch.travel import GeodesicTravel, TravelSource
+from dispatch.travel import GeodesicTravel, TravelSource, source_name
 from solver.problem import Break, Problem, Solution, Vehicle, Visit
 
 # Integer objective units per DESIGN.md cost unit. 3000 keeps per-metre (per_km / 1000) and per-second
@@ -57,7 +57,12 @@ def _scaled(value: float) -> int:
 
 def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource | None = None) -> Built:
     policy = policy or Policy()
-    travel = travel or GeodesicTravel(policy.travel)
+    if travel is None:
+        travel = GeodesicTravel(policy.travel)
+    elif isinstance(travel, GeodesicTravel):
+        policy = policy.updated(travel=travel.model)
+    else:  # the plan records where its travel times came from, so a checker knows what it recomputes
+        policy = policy.updated(travel={"source": source_name(travel)})
     techs, orders = day.technicians, day.orders
     skills = tuple(sorted({s for t in techs for s in t.skills} | {s for o in orders for s in o.required_skills}))
     parts = tuple(sorted({p for t in techs for p in t.van_stock} | {p for o in orders for p in o.required_parts}))

@@ -3,7 +3,6 @@ from datetime import date, datetime
 import pytest
 
 from dispatch.domain import Day, Order, Priority, Technician
-from dispatch.policy import Policy, SlaPolicy, TravelModel, Weights
 
 D = datetime(2026, 11, 24)
 
@@ -61,31 +60,6 @@ def test_order_rejects_bad_fields_naming_them(kw, message):
         order(**kw)
 
 
-def test_sla_deadline_counts_from_created_at():
-    o = order(priority="P1", created_at=datetime(2026, 11, 23, 22, 30))
-    assert SlaPolicy().deadline(o) == datetime(2026, 11, 24, 2, 30)
-    tight = SlaPolicy({"P1": 2, "P2": 8, "P3": 24, "P4": 72})
-    assert tight.deadline(o) == datetime(2026, 11, 24, 0, 30)
-
-
-def test_sla_and_weights_reject_missing_or_negative_values():
-    with pytest.raises(ValueError, match="missing P4"):
-        SlaPolicy({"P1": 4, "P2": 8, "P3": 24})
-    with pytest.raises(ValueError, match="P2 value 0"):
-        SlaPolicy({"P1": 4, "P2": 0, "P3": 24, "P4": 72})
-    with pytest.raises(ValueError, match="per_km -1"):
-        Weights(per_km=-1)
-    with pytest.raises(ValueError, match="road_factor 0.9"):
-        TravelModel(road_factor=0.9)
-
-
-def test_policy_round_trips_through_its_dict():
-    p = Policy(sla=SlaPolicy({"P1": 2, "P2": 8, "P3": 24, "P4": 72}), seed=3, time_limit=5, solution_limit=50)
-    again = Policy.from_dict(p.to_dict())
-    assert again == p
-    assert p.to_dict()["weights"]["unserved"]["P1"] == 100_000
-
-
 def test_day_rejects_duplicate_ids_and_unknown_pins():
     with pytest.raises(ValueError, match="order id 'O1' is duplicated"):
         Day(date(2026, 11, 24), (tech(),), (order(), order()))
@@ -93,13 +67,3 @@ def test_day_rejects_duplicate_ids_and_unknown_pins():
         Day(date(2026, 11, 24), (tech(),), (order(pinned_technician="T9"),))
     day = Day(date(2026, 11, 24), (tech(),), (order(pinned_technician="T1"),))
     assert day.midnight == D
-
-
-def test_policy_parts_refuse_nan_and_infinity():
-    nan, inf = float("nan"), float("inf")
-    with pytest.raises(ValueError, match="P1 value nan"):
-        SlaPolicy({"P1": nan, "P2": 8, "P3": 24, "P4": 72})
-    with pytest.raises(ValueError, match="speed_kmh inf"):
-        TravelModel(speed_kmh=inf)
-    with pytest.raises(ValueError, match="time_limit nan"):
-        Policy(time_limit=nan)

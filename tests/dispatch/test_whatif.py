@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
 
@@ -565,3 +566,18 @@ def test_a_study_with_a_base_policy_and_the_new_variations(study, tmp_path):
     assert df.loc["rush hour", "speed_kmh_diff"] == -10
     assert df.loc["P4 may wait", "unserved_cost_P4"] == 0
     assert df.loc["four a day", "served"] <= 4 * 3
+
+
+def test_a_study_policy_accepts_every_policy_field(study, tmp_path):
+    import yaml
+
+    every = Policy(seed=3, time_limit=7, solution_limit=9, region_orders=300,
+                   weights=Weights(balance_per_minute=0.5)).to_dict()
+    text = POLICY_STUDY.replace("  solution_limit: 20\n  time_limit: 5\n", "").replace(
+        "  policy:                       # as a plan's JSON records it; what is left out keeps the default\n"
+        "    sla_hours: {P1: 3}\n    weights: {per_km: 2, late_per_minute: {P2: 40}}\n"
+        "    travel: {model: geodesic, speed_kmh: 35}\n",
+        "  policy: " + json.dumps(every) + "\n")
+    base = load_study(yaml.safe_load(text), tmp_path)[0]
+    assert base.policy == Policy.from_dict(every)
+    assert base.policy.region_orders == 300

@@ -124,3 +124,30 @@ def test_every_order_is_on_a_route_once_or_unassigned_with_a_reason():
     assert sorted(ids) == sorted(o.id for o in day.orders)
     assert all(u.reason for u in plan.unassigned)
     assert plan.objective["total"] == plan.kpis.objective["total"]
+
+
+class _Manhattan:
+    """A travel source of the caller's own: 1 km per 0.01 degree of each axis, at 30 km/h."""
+
+    name = "manhattan"
+
+    def matrices(self, lats, lons):
+        import numpy as np
+
+        la, lo = np.asarray(lats, float), np.asarray(lons, float)
+        km = (np.abs(la[:, None] - la[None, :]) + np.abs(lo[:, None] - lo[None, :])) * 100
+        return np.rint(km * 1000).astype(np.int64), np.rint(km / 30 * 3600).astype(np.int64)
+
+
+def test_a_plan_made_with_a_custom_travel_source_records_it():
+    day = make_day([make_tech("T1")], [make_order("O1")])
+    plan = plan_day(day, BOUNDED, travel=_Manhattan())
+    assert plan.policy["travel"]["model"] == "manhattan"
+    assert plan_day(day, BOUNDED).policy["travel"]["model"] == "geodesic"
+    # a geodesic source with its own factors records those factors
+    from dispatch.policy import TravelModel
+    from dispatch.travel import GeodesicTravel
+
+    slow = plan_day(day, BOUNDED, travel=GeodesicTravel(TravelModel(road_factor=1.5, speed_kmh=30)))
+    assert slow.policy["travel"] == {"model": "geodesic", "road_factor": 1.5, "speed_kmh": 30}
+    assert_valid(day, slow)
