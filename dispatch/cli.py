@@ -21,11 +21,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dispatch.analysis.checker import check_plan, format_report
 from dispatch.analysis.kpis import kpi_rows
+from dispatch.demo_days import generate_day, scenario
 from dispatch.domain import Day, Priority
 from dispatch.errors import InputError
+from dispatch.io import read_day, write_orders_csv, write_technicians_csv
+from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Plan
+from dispatch.planning import plan_day
 from dispatch.policy import Policy, SlaPolicy
+from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Field-technician dispatch optimizer.")
 out = Console()
@@ -66,8 +72,6 @@ def _fail_input(e: Exception) -> typer.Exit:
 
 
 def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None) -> Plan:
-    from dispatch.parallel import DaskExecutor, scheduler_address
-    from dispatch.planning import plan_day
 
     result: dict[str, Plan | BaseException] = {}
     by_region = policy.by_region(len(day.orders))
@@ -114,7 +118,6 @@ def show_kpis(plan: Plan, title: str = "Plan") -> None:
 
 
 def _load_day(technicians: Path, orders: Path, plan_date: str) -> Day:
-    from dispatch.io import read_day
 
     try:
         d = date.fromisoformat(plan_date)
@@ -176,7 +179,6 @@ def check(
     plan_path: Annotated[Path, typer.Option("--plan", help="plan JSON to verify")],
 ) -> None:
     """Verify a plan independently against its input: every hard rule, lateness and distances."""
-    from dispatch.analysis.checker import check_plan, format_report
 
     try:
         day = _load_day(technicians, orders, plan_date)
@@ -199,8 +201,6 @@ def generate(
     plan_date: Annotated[str, typer.Option("--date", help="plan date, YYYY-MM-DD (default today)")] = "",
 ) -> None:
     """Write a seeded, realistic day in the CSV contract."""
-    from dispatch.demo_days import generate_day
-    from dispatch.io import write_orders_csv, write_technicians_csv
 
     d = date.fromisoformat(plan_date) if plan_date else date.today()
     day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=d, city=city)
@@ -216,10 +216,7 @@ def demo(
     scenario_name: Annotated[str, typer.Option("--scenario", help="named scenario")] = "demo",
 ) -> None:
     """Generate a realistic day, plan it, verify the plan and show the KPIs and where the map is."""
-    from dispatch.analysis.checker import check_plan
     from dispatch.analysis.mapping import plan_map
-    from dispatch.demo_days import scenario
-    from dispatch.io import write_orders_csv, write_technicians_csv
 
     day = scenario(scenario_name, plan_date=date.today())
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -254,8 +251,6 @@ def whatif(
     serial: Annotated[bool, typer.Option("--serial", help="solve in this process, one after another")] = False,
 ) -> None:
     """Run a what-if study in parallel and print each scenario's KPIs against the baseline."""
-    from dispatch.parallel import DaskExecutor
-    from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
 
     try:
         scenarios = read_study(study)

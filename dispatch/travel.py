@@ -118,11 +118,3 @@ def pair_minutes(lat1: float, lon1: float, lat2: float, lon2: float, model: Trav
     """Driving minutes between two points under the model."""
     model = model or TravelModel()
     return pair_km(lat1, lon1, lat2, lon2, model) / model.speed_kmh * 60.0
-
-
-# --- where a road-network source goes -------------------------------------------------------------------------
-# An OSRM-compatible table service (OSRM's /table/v1/driving/{lon,lat;...}?annotations=distance,duration, or
-# Valhalla's sources_to_targets) fits TravelSource as a class `OsrmTableTravel(base_url, *, chunk=...)` whose
-# `matrices` requests the n x n table in chunks of sources x destinations, rounds both annotations to int64 and
-# zeroes the diagonal. It is chosen by the deployment Settings (travel-time source), never inside `solver/`;
-# the plan's policy should then record the source so the checker knows not to recompute geodesic distances.
