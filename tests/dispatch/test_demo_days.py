@@ -40,6 +40,7 @@ def _frames_equal(a: Day, b: Day) -> bool:
     return ta.equals(tb) and oa.equals(ob)
 
 
+@pytest.mark.determinism
 def test_same_arguments_give_identical_day_and_frames():
     a = generate_day(orders=60, technicians=8, seed=3, plan_date=D, city="munich")
     b = generate_day(orders=60, technicians=8, seed=3, plan_date=D, city="munich")

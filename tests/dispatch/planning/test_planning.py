@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 
 from dispatch.planning import plan_day
@@ -103,6 +105,7 @@ def test_the_lunch_break_lies_inside_its_window_between_visits():
     assert end - start == timedelta(minutes=45)
 
 
+@pytest.mark.determinism
 def test_same_seed_and_solution_limit_give_the_same_plan():
     orders = [make_order(f"O{i}", priority=f"P{1 + i % 4}", lat=45.70 + i / 150, lon=4.80 + (i * 7 % 11) / 100)
               for i in range(14)]

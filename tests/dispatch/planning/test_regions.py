@@ -116,6 +116,7 @@ def test_stitched_plan_is_valid_and_holds_every_order_once(day):
         rules.REQUIRED_SKILL, rules.VAN_STOCK}
 
 
+@pytest.mark.determinism
 def test_same_day_and_seed_give_the_same_stitched_plan(day):
     a, b = plan_day(day, BOUNDED), plan_day(day, BOUNDED)
     assert_valid(day, b)
@@ -167,6 +168,7 @@ def test_held_orders_are_planned_or_explained_never_dropped():
     assert plan.kpis.by_priority["P1"].unserved <= plan.kpis.by_priority["P4"].unserved
 
 
+@pytest.mark.determinism
 def test_regions_on_dask_workers_give_the_same_plan(day):
     in_process = plan_day(day, BOUNDED)
     with DaskExecutor(n_workers=2) as ex:
