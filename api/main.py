@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -19,9 +20,11 @@ from api.config import Settings, get_settings
 from api.customers.views import router as customers_router
 from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
+from api.jobs import JobRunner, make_executor
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
-from api.plans.views import me_router, plan_runner
+from api.plans import service as plans_service
+from api.plans.views import me_router
 from api.plans.views import router as plans_router
 from api.standards.views import router as standards_router
 from api.technicians.views import router as technicians_router
@@ -66,27 +69,42 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+def plan_runner(settings: Settings) -> JobRunner:
+    """The job runner of plan jobs, on the compute executor the settings choose (a pool, or dask)."""
+    return JobRunner(make_compute=lambda: make_executor(settings.plan_executor, settings.plan_workers,
+                                                        scheduler=settings.dispatch_scheduler))
+
+
 def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] | None = None) -> FastAPI:
     """The service over `settings.database_url`; `engine_args` go to the engine (tests pass a schema)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Owns the engine, the sessions and the plan job runner (api.deps hands them to the views)."""
         engine = make_engine(settings.database_url, **(engine_args or {}))
-        if settings.run_migrations_on_startup:
-            upgrade(engine)
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
-        runner = plan_runner(settings)
-        if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
-            # the local cluster starts with the service (a remote scheduler is reached at the first job, so the
-            # service starts while the scheduler is down); off the event loop, which it would block for a second
-            await anyio.to_thread.run_sync(runner.connect)
-        app.state.plan_runner = runner  # the plans router's lifespan (inside this one) stops it and fails its jobs
         try:
-            yield
+            if settings.run_migrations_on_startup:
+                upgrade(engine)
+            app.state.engine = engine
+            app.state.sessionmaker = sessions = make_sessionmaker(engine)
+            app.state.plan_runner = runner = plan_runner(settings)
+            try:
+                if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
+                    # the local cluster starts with the service (a remote scheduler is reached at the first job,
+                    # so the service starts while the scheduler is down); off the event loop, which it would
+                    # block for a second
+                    await anyio.to_thread.run_sync(runner.connect)
+                yield
+            finally:
+                pending = runner.pending()
+                runner.shutdown(wait=False)
+                if pending:  # the jobs it had not finished fail, rather than wait for their deadline
+                    with sessions() as session:
+                        plans_service.fail_unfinished(
+                            session, plan_ids=pending, reason="the service stopped before the solve finished",
+                            now=dt.datetime.now().replace(microsecond=0))
         finally:
-            runner.shutdown(wait=False)  # after the plans router did, or if start-up failed before it ran
             engine.dispose()
 
     app = FastAPI(

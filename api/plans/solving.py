@@ -7,6 +7,7 @@ nothing of the service beyond this module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from dispatch import domain
 from dispatch.domain import Day, Policy
 from dispatch.planning import plan_day
+
+# (day, policy) -> plan, all as JSON-like dicts: what a plan job computes
+Solve = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
 def _dt(value: str | None) -> datetime | None:
