@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,8 +10,6 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.auth.views import router as auth_router
@@ -21,6 +18,7 @@ from api.customers.views import router as customers_router
 from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
 from api.jobs import JobRunner, make_executor
+from api.limits import BodyLimit
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
 from api.plans import service as plans_service
@@ -32,41 +30,6 @@ from api.visits.views import router as visits_router
 from api.web.views import mount as mount_web
 
 log = logging.getLogger(__name__)
-
-
-class BodyLimit:
-    """Refuses request bodies over a limit with 413, by Content-Length or while the body streams in.
-
-    Uploads (paths ending in /import) get the larger `upload_limit`.
-    """
-
-    def __init__(self, app: ASGIApp, *, limit: int, upload_limit: int) -> None:
-        self.app, self.limit, self.upload_limit = app, limit, upload_limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.upload_limit if scope["path"].endswith("/import") else self.limit
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            body = json.dumps({"detail": f"request body is larger than {limit} bytes"}).encode()
-            await send({"type": "http.response.start", "status": 413,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:  # a body sent without Content-Length (chunked)
-                raise HTTPException(413, f"request body is larger than {limit} bytes")
-            return message
-
-        await self.app(scope, counted, send)
 
 
 def plan_runner(settings: Settings) -> JobRunner:
