@@ -25,7 +25,7 @@ from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
 from api.parts import stock
 from api.parts.models import Part
-from api.plans import routes, solving
+from api.plans import route_export, solving
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians import service as technicians_service
@@ -260,7 +260,7 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
             tech = techs.get(route["technician_id"])
             if tech is None:
                 continue  # removed since the solve: nobody to show the route to
-            body = routes.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
+            body = route_export.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
                                      customers=customers, parts=parts)
             session.add(PublishedRoute(date=job.date, technician_id=tech.id, plan_id=job.id, published_at=now,
                                        route=body))
@@ -305,7 +305,7 @@ def my_route(session: Session, *, user: User, day: date) -> tuple[dict[str, Any]
     if tech is None:
         raise NotFoundError(f"technician {user.technician_id!r} not found")
     published = published_plan(session, day=day)
-    return routes.empty_route(plan_id=published.plan_id, day=day, technician=tech), published.published_at
+    return route_export.empty_route(plan_id=published.plan_id, day=day, technician=tech), published.published_at
 
 
 class RoutePull(NamedTuple):

@@ -24,7 +24,7 @@ from api.deps import (
     token_user_id,
 )
 from api.errors import ForbiddenError, UnauthorizedError
-from api.plans import routes, service
+from api.plans import route_export, service
 from api.plans.models import PlanJob
 from api.plans.schemas import PlanRead, PlanRequest, PlanSummary, PublishedRead, ReplanRequest, RouteRead
 
@@ -133,7 +133,7 @@ def my_route(settings: SettingsDep, token: TokenDep, day: DateQuery, engine: Eng
 def my_route_ics(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
     """My route as an iCalendar file (RFC 5545): one event per stop."""
     route, published_at = service.my_route(session, user=user, day=day)
-    return Response(routes.to_ics(route, published_at=published_at), media_type="text/calendar",
+    return Response(route_export.to_ics(route, published_at=published_at), media_type="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="route-{day}.ics"'})
 
 
@@ -141,4 +141,4 @@ def my_route_ics(session: SessionDep, user: CurrentUser, day: DateQuery) -> Resp
 def my_route_geojson(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
     """My route as GeoJSON (RFC 7946, [lon, lat]): the drive as a LineString, then a Point per stop."""
     route, _ = service.my_route(session, user=user, day=day)
-    return Response(json.dumps(routes.to_geojson(route)), media_type="application/geo+json")
+    return Response(json.dumps(route_export.to_geojson(route)), media_type="application/geo+json")
