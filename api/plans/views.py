@@ -39,6 +39,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+# The plan routes answer with response_model_exclude_unset: a plan goes out with the keys it was stored with
+# (PlanContract leaves a key the stored plan lacks unset); every field of PlanRead itself is always set.
 def _read(job: PlanJob, *, published: bool) -> PlanRead:
     now = _now()
     return PlanRead(
@@ -48,7 +50,8 @@ def _read(job: PlanJob, *, published: bool) -> PlanRead:
         started_at=job.started_at, finished_at=job.finished_at, published=published, plan=job.plan)
 
 
-@router.post("", response_model=PlanRead, status_code=status.HTTP_202_ACCEPTED)
+@router.post("", response_model=PlanRead, response_model_exclude_unset=True,
+             status_code=status.HTTP_202_ACCEPTED)
 def request_plan(request: Request, session: SessionDep, settings: SettingsDep, user: Dispatcher,
                  body: PlanRequest, response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep,
                  solve: PlanSolveDep) -> PlanRead:
@@ -68,20 +71,21 @@ def list_plans(session: SessionDep, _user: Staff, date: dt.date | None = None,
                         published=j.id in published) for j in jobs]
 
 
-@router.get("/{plan_id}", response_model=PlanRead)
+@router.get("/{plan_id}", response_model=PlanRead, response_model_exclude_unset=True)
 def get_plan(session: SessionDep, _user: Staff, plan_id: PlanId) -> PlanRead:
     """Status, phase and progress; once done, the plan (routes, unassigned with reasons, KPIs)."""
     job = service.get(session, plan_id=plan_id, now=_now())
     return _read(job, published=bool(service.published_ids(session, plan_ids=[job.id])))
 
 
-@router.post("/{plan_id}/cancel", response_model=PlanRead)
+@router.post("/{plan_id}/cancel", response_model=PlanRead, response_model_exclude_unset=True)
 def cancel_plan(session: SessionDep, _user: Dispatcher, plan_id: PlanId, runner: PlanRunnerDep) -> PlanRead:
     job = service.cancel(session, plan_id=plan_id, runner=runner, now=_now())
     return _read(job, published=False)
 
 
-@router.post("/{plan_id}/replan", response_model=PlanRead, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{plan_id}/replan", response_model=PlanRead, response_model_exclude_unset=True,
+             status_code=status.HTTP_202_ACCEPTED)
 def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: ReplanRequest,
            response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep, solve: PlanSolveDep) -> PlanRead:
     """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin."""
