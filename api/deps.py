@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
 
+from api.auth import service as auth_service
 from api.auth.models import Role, User
 from api.auth.security import decode_access_token
 from api.config import Settings
@@ -75,7 +76,7 @@ def token_user_id(token: str, settings: Settings) -> int:
 
 
 def _current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
-    user = session.get(User, token_user_id(token, settings))
+    user = auth_service.get(session, user_id=token_user_id(token, settings))
     if user is None or not user.is_active:
         raise UnauthorizedError(NO_USER)
     return user
