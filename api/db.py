@@ -15,6 +15,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.orm import Session as Session
 
+SessionFactory = sessionmaker[Session]  # makes the sessions of one engine (the app has one)
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -91,7 +93,7 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(str(e)) from e
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine) -> SessionFactory:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 

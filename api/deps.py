@@ -1,4 +1,8 @@
-"""Dependencies of the views as Annotated aliases: SessionDep, SettingsDep, CurrentUser and role guards."""
+"""Dependencies of the views as Annotated aliases: SessionDep, SettingsDep, CurrentUser, role guards, and what
+the app's lifespan owns (EngineDep, SessionFactoryDep, PlanRunnerDep) or a test may replace (PlanSolveDep).
+
+This is the one module that reads `app.state`; views take these aliases instead.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,16 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Engine
 
+from api.auth import service as auth_service
 from api.auth.models import Role, User
 from api.auth.security import decode_access_token
 from api.config import Settings
-from api.db import Session
+from api.db import Session, SessionFactory
 from api.errors import ForbiddenError, UnauthorizedError
+from api.jobs import JobRunner
+from api.plans import solving
 
 API_PREFIX = "/api/v1"
 TOKEN_URL = f"{API_PREFIX}/auth/token"
@@ -28,8 +36,31 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
+# async: attribute reads, no thread-pool hop (the route pull's hot path takes the engine and the factory)
+async def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+async def _session_factory(request: Request) -> SessionFactory:
+    return request.app.state.sessionmaker
+
+
+async def plan_runner(request: Request) -> JobRunner:
+    """The app's job runner of plan jobs (its lifespan starts and stops it); tests may override it."""
+    return request.app.state.plan_runner
+
+
+async def plan_solve() -> solving.Solve:
+    """The computation of a plan job; tests override it (`app.dependency_overrides[plan_solve]`)."""
+    return solving.solve
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+SessionFactoryDep = Annotated[SessionFactory, Depends(_session_factory)]
+PlanRunnerDep = Annotated[JobRunner, Depends(plan_runner)]
+PlanSolveDep = Annotated[solving.Solve, Depends(plan_solve)]
 TokenDep = Annotated[str, Depends(OAuth2PasswordBearer(tokenUrl=TOKEN_URL))]
 
 
@@ -45,7 +76,7 @@ def token_user_id(token: str, settings: Settings) -> int:
 
 
 def _current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
-    user = session.get(User, token_user_id(token, settings))
+    user = auth_service.get(session, user_id=token_user_id(token, settings))
     if user is None or not user.is_active:
         raise UnauthorizedError(NO_USER)
     return user

@@ -127,14 +127,19 @@ def _respond_data(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
 
-def _respond(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+def error_response(exc: ApiError) -> JSONResponse:
+    """The response to `exc`: its status code and headers, and the body every error of the service has."""
     body: dict[str, Any] = {"detail": exc.detail}
     if exc.errors is not None:
         body["errors"] = exc.errors
     if exc.status_code >= 500:
         log.error("server error: %s", exc.detail)
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _respond(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
 
 
 def _respond_input(_request: Request, exc: Exception) -> JSONResponse:

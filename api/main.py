@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,8 +10,6 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.auth.views import router as auth_router
@@ -19,9 +17,12 @@ from api.config import Settings, get_settings
 from api.customers.views import router as customers_router
 from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
+from api.jobs import JobRunner, make_executor
+from api.limits import BodyLimit
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
-from api.plans.views import me_router, plan_runner
+from api.plans import service as plans_service
+from api.plans.views import me_router
 from api.plans.views import router as plans_router
 from api.standards.views import router as standards_router
 from api.technicians.views import router as technicians_router
@@ -31,39 +32,10 @@ from api.web.views import mount as mount_web
 log = logging.getLogger(__name__)
 
 
-class BodyLimit:
-    """Refuses request bodies over a limit with 413, by Content-Length or while the body streams in.
-
-    Uploads (paths ending in /import) get the larger `upload_limit`.
-    """
-
-    def __init__(self, app: ASGIApp, *, limit: int, upload_limit: int) -> None:
-        self.app, self.limit, self.upload_limit = app, limit, upload_limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.upload_limit if scope["path"].endswith("/import") else self.limit
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            body = json.dumps({"detail": f"request body is larger than {limit} bytes"}).encode()
-            await send({"type": "http.response.start", "status": 413,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:  # a body sent without Content-Length (chunked)
-                raise HTTPException(413, f"request body is larger than {limit} bytes")
-            return message
-
-        await self.app(scope, counted, send)
+def plan_runner(settings: Settings) -> JobRunner:
+    """The job runner of plan jobs, on the compute executor the settings choose (a pool, or dask)."""
+    return JobRunner(make_compute=lambda: make_executor(settings.plan_executor, settings.plan_workers,
+                                                        scheduler=settings.dispatch_scheduler))
 
 
 def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] | None = None) -> FastAPI:
@@ -72,21 +44,30 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Owns the engine, the sessions and the plan job runner (api.deps hands them to the views)."""
         engine = make_engine(settings.database_url, **(engine_args or {}))
-        if settings.run_migrations_on_startup:
-            upgrade(engine)
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
-        runner = plan_runner(settings)
-        if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
-            # the local cluster starts with the service (a remote scheduler is reached at the first job, so the
-            # service starts while the scheduler is down); off the event loop, which it would block for a second
-            await anyio.to_thread.run_sync(runner.connect)
-        app.state.plan_runner = runner  # the plans router's lifespan (inside this one) stops it and fails its jobs
         try:
-            yield
+            if settings.run_migrations_on_startup:
+                upgrade(engine)
+            app.state.engine = engine
+            app.state.sessionmaker = sessions = make_sessionmaker(engine)
+            app.state.plan_runner = runner = plan_runner(settings)
+            try:
+                if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
+                    # the local cluster starts with the service (a remote scheduler is reached at the first job,
+                    # so the service starts while the scheduler is down); off the event loop, which it would
+                    # block for a second
+                    await anyio.to_thread.run_sync(runner.connect)
+                yield
+            finally:
+                pending = runner.pending()
+                runner.shutdown(wait=False)
+                if pending:  # the jobs it had not finished fail, rather than wait for their deadline
+                    with sessions() as session:
+                        plans_service.fail_unfinished(
+                            session, plan_ids=pending, reason="the service stopped before the solve finished",
+                            now=dt.datetime.now().replace(microsecond=0))
         finally:
-            runner.shutdown(wait=False)  # after the plans router did, or if start-up failed before it ran
             engine.dispose()
 
     app = FastAPI(

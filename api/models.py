@@ -1,4 +1,8 @@
-"""Every table of the service, so that Alembic and the tests see one complete metadata."""
+"""Every table of the service, so that Alembic (api/migrations/env.py) and the tests see one complete metadata.
+
+A new `models.py` class is imported here; tests/api/test_migrations.py fails on a table the migrations create
+that this module (imported alone) does not register.
+"""
 
 from api.auth.models import LoginFailure, User
 from api.customers.models import Customer
@@ -6,7 +10,11 @@ from api.db import Base
 from api.idempotency import IdempotencyRecord
 from api.orders.models import Order
 from api.parts.models import Part, StockBalance, StockLocation, StockMovement
+from api.plans.models import PlanJob, PublishedPlan, PublishedRoute, PublishedStop
+from api.standards.models import FollowUp, ServiceAlert
 from api.technicians.models import Technician
+from api.visits.models import Visit
 
-__all__ = ["Base", "Customer", "IdempotencyRecord", "LoginFailure", "Order", "Part", "StockBalance", "StockLocation",
-           "StockMovement", "Technician", "User"]
+__all__ = ["Base", "Customer", "FollowUp", "IdempotencyRecord", "LoginFailure", "Order", "Part", "PlanJob",
+           "PublishedPlan", "PublishedRoute", "PublishedStop", "ServiceAlert", "StockBalance", "StockLocation",
+           "StockMovement", "Technician", "User", "Visit"]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
 from api.customers.schemas import CustomerCreate, CustomerUpdate
-from api.errors import ConflictError, InvalidInputError, NotFoundError
+from api.errors import ConflictError, NotFoundError, field_error
 from api.paging import PageParams, paginate
 
 
@@ -44,8 +44,7 @@ def update(session: Session, *, customer_id: str, data: CustomerUpdate) -> Custo
     row = get(session, customer_id=customer_id)
     for name, value in _values(data, unset=True).items():
         if value is None and name == "name":
-            raise InvalidInputError("name: may not be null",
-                               errors=[{"loc": ["body", "name"], "msg": "may not be null", "type": "value_error"}])
+            raise field_error("name", "may not be null")
         setattr(row, name, value)
     session.commit()
     return row

@@ -18,6 +18,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        compare_server_default=True,  # autogenerate and `alembic check` see a changed default too
     )
     with context.begin_transaction():
         context.run_migrations()

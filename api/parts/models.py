@@ -13,7 +13,18 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, func
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    func,
+    or_,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, Timestamps
@@ -60,6 +71,14 @@ class StockLocation(Timestamps, Base):
     address: Mapped[str | None] = mapped_column(String(300))
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+
+
+def visible_locations(scope: str | None) -> ColumnElement[bool]:
+    """The stock locations a caller limited to technician `scope` sees: central stores and their own van (all
+    of them when `scope` is None)."""
+    if scope is None:
+        return true()
+    return or_(StockLocation.kind == LocationKind.central.value, StockLocation.technician_id == scope)
 
 
 class MovementKind(StrEnum):

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from api.errors import ConflictError, InvalidInputError, NotFoundError
+from api.errors import ConflictError, NotFoundError, field_error
 from api.paging import PageParams, paginate
-from api.parts.models import LocationKind, Part, StockLocation, van_location_id
+from api.parts.models import LocationKind, Part, StockLocation, van_location_id, visible_locations
 from api.parts.schemas import PartCreate, PartUpdate, StockLocationCreate, StockLocationUpdate
 
 _REQUIRED = ("name", "unit", "unit_cost", "active")
-
-
-def _null_refused(name: str) -> InvalidInputError:
-    return InvalidInputError(f"{name}: may not be null",
-                        errors=[{"loc": ["body", name], "msg": "may not be null", "type": "value_error"}])
 
 
 # --- parts catalogue: shared by everyone, owned by no technician ----------------------------------------
@@ -50,19 +45,13 @@ def update_part(session: Session, *, part_id: str, data: PartUpdate) -> Part:
     row = get_part(session, part_id=part_id)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is None and name in _REQUIRED:
-            raise _null_refused(name)
+            raise field_error(name, "may not be null")
         setattr(row, name, value)
     session.commit()
     return row
 
 
 # --- stock locations: a technician sees central stores and their own van only ---------------------------
-
-def _visible(scope: str | None) -> ColumnElement[bool]:
-    if scope is None:
-        return true()
-    return or_(StockLocation.kind == LocationKind.central.value, StockLocation.technician_id == scope)
-
 
 def get_location(session: Session, *, location_id: str, scope: str | None = None) -> StockLocation:
     row = session.get(StockLocation, location_id)
@@ -73,7 +62,7 @@ def get_location(session: Session, *, location_id: str, scope: str | None = None
 
 def list_locations(session: Session, *, page: PageParams, scope: str | None = None,
                    kind: LocationKind | None = None) -> tuple[list[StockLocation], int]:
-    stmt = select(StockLocation).where(_visible(scope)).order_by(StockLocation.kind, StockLocation.id)
+    stmt = select(StockLocation).where(visible_locations(scope)).order_by(StockLocation.kind, StockLocation.id)
     if kind is not None:
         stmt = stmt.where(StockLocation.kind == kind.value)
     return paginate(session, stmt, page)
@@ -92,7 +81,7 @@ def update_location(session: Session, *, location_id: str, data: StockLocationUp
     row = get_location(session, location_id=location_id)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is None and name == "name":
-            raise _null_refused(name)
+            raise field_error(name, "may not be null")
         setattr(row, name, value)
     session.commit()
     return row

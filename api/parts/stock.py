@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from api.errors import NotFoundError, field_error
 from api.paging import PageParams, paginate
-from api.parts.models import LocationKind, MovementKind, Part, StockBalance, StockLocation, StockMovement
+from api.parts.models import (
+    MovementKind,
+    Part,
+    StockBalance,
+    StockLocation,
+    StockMovement,
+    visible_locations,
+)
 from api.parts.schemas import StockRead, UsageBy, UsageReport, UsageRow
-
-
-def _visible_location(scope: str | None) -> ColumnElement[bool]:
-    if scope is None:
-        return true()
-    return or_(StockLocation.kind == LocationKind.central.value, StockLocation.technician_id == scope)
-
 
 # --- stock and thresholds ---------------------------------------------------------------------------------
 
@@ -36,7 +36,7 @@ def _stock_query(scope: str | None) -> Select[Any]:
                    _THRESHOLD.label("threshold"))
             .join(Part, Part.id == StockBalance.part_id)
             .join(StockLocation, StockLocation.id == StockBalance.location_id)
-            .where(_visible_location(scope))
+            .where(visible_locations(scope))
             .order_by(StockBalance.location_id, StockBalance.part_id))
 
 

@@ -1,11 +1,11 @@
-"""Plan job bodies: request, re-plan, read (status, progress, then the plan), publish."""
+"""Plan job bodies: request, re-plan, read (status, progress, then the plan), publish; the plan contract."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.plans.models import JobStatus
 from api.technicians.schemas import Id
@@ -35,6 +35,151 @@ class ReplanRequest(BaseModel):
     solution_limit: int | None = SolutionLimit
 
 
+# --- the plan contract, as dispatch.plan.Plan.to_dict() writes it and a done job stores it ----------------
+#
+# Read back and sent as stored: every model keeps keys it does not name (a newer solver may add some), numbers
+# keep their JSON type (an integer stays an integer), and a key absent from a stored plan stays absent (the
+# plan routes answer with response_model_exclude_unset). The optional fields are those Plan.from_dict reads
+# with a default.
+
+Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
+_OPEN = ConfigDict(extra="allow")
+
+
+class PlanStop(BaseModel):
+    model_config = _OPEN
+
+    order_id: str
+    arrival: dt.datetime = Field(description="arrival on site (local time, as every time of the plan)")
+    start: dt.datetime = Field(description="start of service: the arrival, or the window's start if later")
+    end: dt.datetime
+    travel_km: Number = Field(description="from the previous stop, or from home")
+    travel_minutes: Number
+    late_minutes: Number = Field(description="past the response deadline at the start of service")
+
+
+class Interval(BaseModel):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class PlanRoute(BaseModel):
+    model_config = _OPEN
+
+    technician_id: str
+    stops: list[PlanStop] = Field(description="in the order they are visited")
+    break_: Interval | None = Field(default=None, alias="break")
+    travel_km: Number = Field(description="the whole route, the drive home included")
+    depart: dt.datetime | None = Field(default=None, description="leaves home")
+    back: dt.datetime | None = Field(default=None, description="back home")
+    return_km: Number | None = Field(default=None, description="the drive home from the last stop")
+    return_minutes: Number | None = None
+
+
+class UnassignedOrder(BaseModel):
+    model_config = _OPEN
+
+    order_id: str
+    reason: str = Field(description="a sentence a dispatcher can act on")
+    rule: str | None = Field(default=None, description="the rule behind it, e.g. 'required skill'")
+
+
+class PriorityKpis(BaseModel):
+    model_config = _OPEN
+
+    orders: int
+    served: int
+    on_time: int
+    late: int
+    unserved: int
+
+
+class Objective(BaseModel):
+    """The weighted cost of the plan, one part per rule of the objective, and their total."""
+
+    model_config = _OPEN
+
+    unserved: Number
+    response_deadline: Number = Field(alias="response deadline")
+    travel: Number
+    workload_balance: Number | None = Field(default=None, alias="workload balance")
+    total: Number
+
+
+class SolverRun(BaseModel):
+    model_config = _OPEN
+
+    status: str
+    wall_time_s: Number
+    solutions_found: int
+
+
+class PlanKpis(BaseModel):
+    model_config = _OPEN
+
+    orders: int
+    served: int
+    unassigned: int
+    technicians: int
+    technicians_used: int
+    by_priority: dict[str, PriorityKpis] = Field(description="per priority, P1 to P4")
+    total_late_minutes: Number
+    max_late_minutes: Number
+    travel_km: Number
+    travel_minutes: Number
+    utilization: dict[str, Number] = Field(description="technician id -> share of the shift busy, 0 to 1")
+    mean_utilization: Number
+    unassigned_by_reason: dict[str, int] = Field(description="rule -> unassigned orders")
+    objective: Objective
+    solver: SolverRun | None = None
+
+
+class PolicyWeights(BaseModel):
+    model_config = _OPEN
+
+    unserved: dict[str, Number] = Field(description="priority -> cost of leaving an order unserved")
+    late_per_minute: dict[str, Number] = Field(description="priority -> cost per minute past the deadline")
+    per_km: Number
+    balance_per_minute: Number | None = None
+
+
+class PolicyTravel(BaseModel):
+    model_config = _OPEN
+
+    model: str
+    road_factor: Number
+    speed_kmh: Number
+
+
+class PlanPolicy(BaseModel):
+    """The solver policy the plan was made under (dispatch.domain.Policy.to_dict()); fields in its order."""
+
+    model_config = _OPEN
+
+    sla_hours: dict[str, Number] | None = Field(default=None, description="priority -> response deadline")
+    weights: PolicyWeights | None = None
+    travel: PolicyTravel | None = None
+    seed: int
+    time_limit: Number
+    solution_limit: int | None = None
+    region_orders: int | None = None
+
+
+class PlanContract(BaseModel):
+    """A plan: each technician's route, the orders left unassigned with the reason, KPIs and the policy."""
+
+    model_config = _OPEN
+
+    date: dt.date
+    routes: list[PlanRoute]
+    unassigned: list[UnassignedOrder]
+    kpis: PlanKpis
+    objective: Objective
+    policy: PlanPolicy
+
+
+# --- plan jobs -------------------------------------------------------------------------------------------
+
 class PlanRead(BaseModel):
     id: str
     date: dt.date
@@ -51,8 +196,8 @@ class PlanRead(BaseModel):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     published: bool
-    plan: dict[str, Any] | None = Field(description="the plan JSON contract (routes, unassigned with reasons, "
-                                                    "kpis, objective, policy) once done")
+    plan: PlanContract | None = Field(description="the plan (routes, unassigned with reasons, kpis, objective, "
+                                                "policy) once done")
 
 
 class PlanSummary(BaseModel):
@@ -106,11 +251,6 @@ class Place(BaseModel):
     lat: float
     lon: float
     address: str | None
-
-
-class Interval(BaseModel):
-    start: dt.datetime
-    end: dt.datetime
 
 
 class RouteRead(BaseModel):

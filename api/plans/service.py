@@ -19,13 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth.models import User
-from api.errors import ConflictError, NotFoundError, field_error
+from api.errors import ConflictError, ForbiddenError, NotFoundError, field_error
 from api.jobs import ComputeCancelledError, JobRunner
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
 from api.parts import stock
 from api.parts.models import Part
-from api.plans import routes, solving
+from api.plans import route_export, solving
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians import service as technicians_service
@@ -36,7 +36,7 @@ from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
 
-Solve = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+Solve = solving.Solve
 
 QUEUE_GRACE = timedelta(minutes=30)  # a job not started by then is taken as lost (the service went away)
 RUN_GRACE = timedelta(minutes=2)  # on top of twice the time limit: building the problem, the reasons, storing
@@ -262,7 +262,7 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
             tech = techs.get(route["technician_id"])
             if tech is None:
                 continue  # removed since the solve: nobody to show the route to
-            body = routes.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
+            body = route_export.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
                                      customers=customers, parts=parts)
             session.add(PublishedRoute(date=job.date, technician_id=tech.id, plan_id=job.id, published_at=now,
                                        route=body))
@@ -290,6 +290,24 @@ def published_plan(session: Session, *, day: date) -> PublishedPlan:
     if row is None:
         raise NotFoundError(f"no plan is published for {day}")
     return row
+
+
+def my_route(session: Session, *, user: User, day: date) -> tuple[dict[str, Any], datetime]:
+    """`user`'s route of the plan published for `day` (as RouteRead), and when it was published.
+
+    A technician the published plan gives nothing to do gets an empty route; 404 when no plan is published
+    for `day`, 403 when the user is not a technician.
+    """
+    if user.technician_id is None:
+        raise ForbiddenError("only a technician has a route")
+    row = route_of(session, technician_id=user.technician_id, day=day)
+    if row is not None:
+        return row.route, row.published_at
+    tech = session.get(Technician, user.technician_id)
+    if tech is None:
+        raise NotFoundError(f"technician {user.technician_id!r} not found")
+    published = published_plan(session, day=day)
+    return route_export.empty_route(plan_id=published.plan_id, day=day, technician=tech), published.published_at
 
 
 class RoutePull(NamedTuple):

@@ -7,11 +7,15 @@ nothing of the service beyond this module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dispatch.io.day_json import day_from_dict
 from dispatch.planning import plan_day
 from dispatch.policy import Policy
+
+# (day, policy) -> plan, all as JSON-like dicts: what a plan job computes
+Solve = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
 def solve(day: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:

@@ -3,52 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from api.auth.models import User
-from api.config import Settings
-from api.deps import NO_USER, CurrentUser, Dispatcher, SessionDep, SettingsDep, Staff, TokenDep, token_user_id
-from api.errors import ForbiddenError, NotFoundError, UnauthorizedError
-from api.jobs import JobRunner, make_executor
-from api.plans import routes, service, solving
+from api.auth import service as auth_service
+from api.deps import (
+    NO_USER,
+    CurrentUser,
+    Dispatcher,
+    EngineDep,
+    PlanRunnerDep,
+    PlanSolveDep,
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+    Staff,
+    TokenDep,
+    token_user_id,
+)
+from api.errors import ForbiddenError, UnauthorizedError
+from api.plans import route_export, service
 from api.plans.models import PlanJob
 from api.plans.schemas import PlanRead, PlanRequest, PlanSummary, PublishedRead, ReplanRequest, RouteRead
-from api.technicians.models import Technician
-
-
-def plan_runner(settings: Settings) -> JobRunner:
-    """The job runner of plan jobs, on the compute executor the settings choose (a pool, or dask)."""
-    return JobRunner(make_compute=lambda: make_executor(settings.plan_executor, settings.plan_workers,
-                                                        scheduler=settings.dispatch_scheduler))
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Stops the app's job runner (the app's lifespan starts it) and fails the jobs it had not finished."""
-    if not hasattr(app.state, "plan_runner"):
-        app.state.plan_runner = plan_runner(app.state.settings)
-    if not hasattr(app.state, "plan_solve"):
-        app.state.plan_solve = solving.solve
-    try:
-        yield
-    finally:
-        runner: JobRunner = app.state.plan_runner
-        pending = runner.pending()
-        runner.shutdown(wait=False)
-        with app.state.sessionmaker() as session:
-            service.fail_unfinished(session, plan_ids=pending, reason="the service stopped before the solve finished",
-                                    now=_now())
-        del app.state.plan_runner
-
 
 # job ids are UUIDs; the pattern keeps bytes a database refuses (NUL) out of the lookups
 PlanId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
-router = APIRouter(prefix="/plans", tags=["plans"], lifespan=lifespan)
+router = APIRouter(prefix="/plans", tags=["plans"])
 me_router = APIRouter(prefix="/me", tags=["technician"])
 
 
@@ -56,6 +39,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+# The plan routes answer with response_model_exclude_unset: a plan goes out with the keys it was stored with
+# (PlanContract leaves a key the stored plan lacks unset); every field of PlanRead itself is always set.
 def _read(job: PlanJob, *, published: bool) -> PlanRead:
     now = _now()
     return PlanRead(
@@ -65,17 +50,14 @@ def _read(job: PlanJob, *, published: bool) -> PlanRead:
         started_at=job.started_at, finished_at=job.finished_at, published=published, plan=job.plan)
 
 
-def _start(request: Request, job: PlanJob) -> None:
-    service.start(request.app.state.plan_runner, job=job, sessionmaker=request.app.state.sessionmaker,
-                  solve=request.app.state.plan_solve)
-
-
-@router.post("", response_model=PlanRead, status_code=status.HTTP_202_ACCEPTED)
+@router.post("", response_model=PlanRead, response_model_exclude_unset=True,
+             status_code=status.HTTP_202_ACCEPTED)
 def request_plan(request: Request, session: SessionDep, settings: SettingsDep, user: Dispatcher,
-                 body: PlanRequest, response: Response) -> PlanRead:
+                 body: PlanRequest, response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep,
+                 solve: PlanSolveDep) -> PlanRead:
     """Queue a plan for a date; the answer comes at once, poll GET /plans/{plan_id} for status and the plan."""
     job = service.submit(session, data=body, defaults=settings.policy(), user_id=user.id, now=_now())
-    _start(request, job)
+    service.start(runner, job=job, sessionmaker=sessions, solve=solve)
     response.headers["Location"] = f"{request.url.path}/{job.id}"
     return _read(job, published=False)
 
@@ -89,25 +71,26 @@ def list_plans(session: SessionDep, _user: Staff, date: dt.date | None = None,
                         published=j.id in published) for j in jobs]
 
 
-@router.get("/{plan_id}", response_model=PlanRead)
+@router.get("/{plan_id}", response_model=PlanRead, response_model_exclude_unset=True)
 def get_plan(session: SessionDep, _user: Staff, plan_id: PlanId) -> PlanRead:
     """Status, phase and progress; once done, the plan (routes, unassigned with reasons, KPIs)."""
     job = service.get(session, plan_id=plan_id, now=_now())
     return _read(job, published=bool(service.published_ids(session, plan_ids=[job.id])))
 
 
-@router.post("/{plan_id}/cancel", response_model=PlanRead)
-def cancel_plan(request: Request, session: SessionDep, _user: Dispatcher, plan_id: PlanId) -> PlanRead:
-    job = service.cancel(session, plan_id=plan_id, runner=request.app.state.plan_runner, now=_now())
+@router.post("/{plan_id}/cancel", response_model=PlanRead, response_model_exclude_unset=True)
+def cancel_plan(session: SessionDep, _user: Dispatcher, plan_id: PlanId, runner: PlanRunnerDep) -> PlanRead:
+    job = service.cancel(session, plan_id=plan_id, runner=runner, now=_now())
     return _read(job, published=False)
 
 
-@router.post("/{plan_id}/replan", response_model=PlanRead, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{plan_id}/replan", response_model=PlanRead, response_model_exclude_unset=True,
+             status_code=status.HTTP_202_ACCEPTED)
 def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: ReplanRequest,
-           response: Response) -> PlanRead:
+           response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep, solve: PlanSolveDep) -> PlanRead:
     """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin."""
     job = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
-    _start(request, job)
+    service.start(runner, job=job, sessionmaker=sessions, solve=solve)
     response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/replan") + job.id
     return _read(job, published=False)
 
@@ -122,30 +105,18 @@ def publish_plan(session: SessionDep, user: Dispatcher, plan_id: PlanId) -> Publ
 
 # --- the technician side: only the published plan, only their own route ----------------------------------
 
-def _my_route(session: SessionDep, user: CurrentUser, day: dt.date) -> tuple[dict, dt.datetime]:  # type: ignore[type-arg]
-    if user.technician_id is None:
-        raise ForbiddenError("only a technician has a route")
-    row = service.route_of(session, technician_id=user.technician_id, day=day)
-    if row is None:
-        tech = session.get(Technician, user.technician_id)
-        if tech is None:
-            raise NotFoundError(f"technician {user.technician_id!r} not found")
-        published = service.published_plan(session, day=day)
-        return routes.empty_route(plan_id=published.plan_id, day=day, technician=tech), published.published_at
-    return row.route, row.published_at
-
-
 DateQuery = Annotated[dt.date, Query(alias="date", description="the plan date")]
 
 
 @me_router.get("/route", response_model=RouteRead)
-def my_route(request: Request, settings: SettingsDep, token: TokenDep, day: DateQuery) -> Response:
+def my_route(settings: SettingsDep, token: TokenDep, day: DateQuery, engine: EngineDep,
+             sessions: SessionFactoryDep) -> Response:
     """My stops of the published plan of `date`, in order, with ETAs, addresses and the parts to bring."""
     # The hot path of the service, so it runs as one thread-pool call with one query: the same checks as
     # CurrentUser (valid token, existing active user), read together with the stored route, which was shaped
     # (as RouteRead) when published and is sent as stored.
     user_id = token_user_id(token, settings)
-    pull = service.route_pull(request.app.state.engine, user_id=user_id, day=day)
+    pull = service.route_pull(engine, user_id=user_id, day=day)
     if pull is None or not pull.is_active:
         raise UnauthorizedError(NO_USER)
     if pull.technician_id is None:
@@ -153,11 +124,11 @@ def my_route(request: Request, settings: SettingsDep, token: TokenDep, day: Date
     if pull.route_text is not None:
         return Response(pull.route_text, media_type="application/json")
     # no route of mine that day: 404 without a published plan, else my empty route
-    with request.app.state.sessionmaker() as session:
-        user = session.get(User, user_id)
+    with sessions() as session:
+        user = auth_service.get(session, user_id=user_id)
         if user is None:  # deleted since the read above
             raise UnauthorizedError(NO_USER)
-        route, _ = _my_route(session, user, day)
+        route, _ = service.my_route(session, user=user, day=day)
     return Response(RouteRead.model_validate(route).model_dump_json(by_alias=True), media_type="application/json")
 
 
@@ -165,15 +136,13 @@ def my_route(request: Request, settings: SettingsDep, token: TokenDep, day: Date
                responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
 def my_route_ics(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
     """My route as an iCalendar file (RFC 5545): one event per stop."""
-    route, published_at = _my_route(session, user, day)
-    return Response(routes.to_ics(route, published_at=published_at), media_type="text/calendar",
+    route, published_at = service.my_route(session, user=user, day=day)
+    return Response(route_export.to_ics(route, published_at=published_at), media_type="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="route-{day}.ics"'})
 
 
 @me_router.get("/route.geojson", responses={200: {"content": {"application/geo+json": {}}}})
 def my_route_geojson(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
     """My route as GeoJSON (RFC 7946, [lon, lat]): the drive as a LineString, then a Point per stop."""
-    import json
-
-    route, _ = _my_route(session, user, day)
-    return Response(json.dumps(routes.to_geojson(route)), media_type="application/geo+json")
+    route, _ = service.my_route(session, user=user, day=day)
+    return Response(json.dumps(route_export.to_geojson(route)), media_type="application/geo+json")

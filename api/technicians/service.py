@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from api.errors import ConflictError, InvalidInputError, NotFoundError
+from api.errors import ConflictError, InvalidInputError, NotFoundError, field_error
 from api.paging import PageParams, paginate
 from api.parts import service as parts_service
 from api.technicians.models import Technician
@@ -106,8 +106,7 @@ def update(session: Session, *, technician_id: str, data: TechnicianUpdate) -> T
     for name, value in _fields(data, unset=True).items():
         if value is None and name in ("name", "skills", "home_lat", "home_lon", "shift_start", "shift_end",
                                       "work_days", "active"):
-            raise InvalidInputError(f"{name}: may not be null",
-                               errors=[{"loc": ["body", name], "msg": "may not be null", "type": "value_error"}])
+            raise field_error(name, "may not be null")
         setattr(row, name, value)
     _validate(row)
     session.commit()

@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from api.deps import API_PREFIX
+from api.config import Settings
+from api.deps import API_PREFIX, SettingsDep
 
 HERE = Path(__file__).resolve().parent
 STATIC_URL = "/static"
@@ -21,11 +22,10 @@ templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, name: str, **context: object) -> HTMLResponse:
+def _page(request: Request, settings: Settings, name: str, **context: object) -> HTMLResponse:
     # the map's tile layer is optional: off unless the deployment names a tile server (tests run offline)
-    tile_url = request.app.state.settings.map_tile_url
     return templates.TemplateResponse(request, name, {"api": API_PREFIX, "static": STATIC_URL,
-                                                      "tile_url": tile_url, **context})
+                                                      "tile_url": settings.map_tile_url, **context})
 
 
 @router.get("/")
@@ -34,23 +34,23 @@ def home() -> RedirectResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> HTMLResponse:
-    return _page(request, "login.html", title="Sign in")
+def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "login.html", title="Sign in")
 
 
 @router.get("/board", response_class=HTMLResponse)
-def dispatcher_board(request: Request) -> HTMLResponse:
-    return _page(request, "board.html", title="Dispatcher board", role="dispatcher")
+def dispatcher_board(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "board.html", title="Dispatcher board", role="dispatcher")
 
 
 @router.get("/route", response_class=HTMLResponse)
-def technician_page(request: Request) -> HTMLResponse:
-    return _page(request, "route.html", title="My route", role="technician")
+def technician_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "route.html", title="My route", role="technician")
 
 
 @router.get("/stock", response_class=HTMLResponse)
-def storekeeper_view(request: Request) -> HTMLResponse:
-    return _page(request, "stock.html", title="Stock", role="storekeeper")
+def storekeeper_view(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "stock.html", title="Stock", role="storekeeper")
 
 
 def mount(app: FastAPI) -> None:

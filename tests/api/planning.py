@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api import deps
 from api.jobs import JobRunner, make_executor
 from api.plans import service as plans_service
 from api.plans import solving
@@ -42,17 +43,28 @@ PINNED = [o | {"pinned_technician_id": "TA" if o["id"] in ("O1", "O2") else "TB"
 
 
 @contextmanager
-def thread_runner(client: TestClient, solve: Any = solving.solve) -> Iterator[JobRunner]:
-    """The app's job runner swapped for one computing on a thread (monkeypatchable, no process start-up)."""
-    app = client.app
-    old_runner, old_solve = app.state.plan_runner, app.state.plan_solve  # type: ignore[attr-defined]
-    runner = JobRunner(make_compute=lambda: make_executor("thread", 1))
-    app.state.plan_runner, app.state.plan_solve = runner, solve  # type: ignore[attr-defined]
+def plan_solve(client: TestClient, solve: Any) -> Iterator[None]:
+    """Plan jobs of the app compute `solve` instead of the real solve, through the app's runner."""
+    overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides[deps.plan_solve] = lambda: solve
     try:
-        yield runner
+        yield
+    finally:
+        overrides.pop(deps.plan_solve, None)
+
+
+@contextmanager
+def thread_runner(client: TestClient, solve: Any = solving.solve) -> Iterator[JobRunner]:
+    """The app's job runner replaced by one computing on a thread (monkeypatchable, no process start-up)."""
+    overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
+    runner = JobRunner(make_compute=lambda: make_executor("thread", 1))
+    overrides[deps.plan_runner] = lambda: runner
+    try:
+        with plan_solve(client, solve):
+            yield runner
     finally:
         runner.shutdown(wait=True)
-        app.state.plan_runner, app.state.plan_solve = old_runner, old_solve  # type: ignore[attr-defined]
+        overrides.pop(deps.plan_runner, None)
 
 
 def seed_day(world: World, orders: list[dict[str, Any]] | None = None) -> None:
@@ -104,4 +116,4 @@ def solve_and_publish(world: World, **overrides: Any) -> dict[str, Any]:
     return body | {"plan": plan}
 
 
-__all__ = ["DATE", "PLAN", "checked", "plans_service", "seed_day", "solve_and_publish", "thread_runner", "wait"]
+__all__ = ["DATE", "PLAN", "checked", "plan_solve", "plans_service", "seed_day", "solve_and_publish", "thread_runner", "wait"]

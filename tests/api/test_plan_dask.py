@@ -23,7 +23,7 @@ from api.main import create_app
 from api.plans import solving
 from dispatch.parallel import DaskExecutor
 from tests.api.conftest import Database, World, make_settings
-from tests.api.planning import PLAN, checked, seed_day, wait
+from tests.api.planning import PLAN, checked, plan_solve, seed_day, wait
 from tests.dispatch.test_parallel import DaskProcesses, dask_processes
 
 # a solve that runs until its time limit (no solution count to stop it): a worker surely holds it for a while
@@ -118,25 +118,23 @@ def test_cancel_a_job_queued_on_the_cluster(day: World, local_dask: TestClient, 
     """The one worker holds the first solve; the second waits its turn on the cluster, is cancelled, never runs."""
     c, h = local_dask, day.as_("disp")
     flag = tmp_path / "release"
-    app = c.app
-    app.state.plan_solve = functools.partial(solve_when_released, str(flag))  # type: ignore[attr-defined]
     dask = dask_client(c)
     try:
-        first = c.post("/api/v1/plans", json=PLAN, headers=h).json()
-        on_a_worker(dask, "solve_when_released")
-        second = c.post("/api/v1/plans", json=PLAN, headers=h).json()
-        stop = time.monotonic() + 60
-        while c.get(f"/api/v1/plans/{second['id']}", headers=h).json()["phase"] != "solving":
-            assert time.monotonic() < stop, "the second job never reached the cluster"
-            time.sleep(0.02)  # until its coordinator handed it to the cluster
-        r = c.post(f"/api/v1/plans/{second['id']}/cancel", headers=h)
-        assert r.status_code == 200, r.text
-        assert r.json()["status"] == "cancelled"
-        flag.touch()
-        checked(as_world(day, c), wait(c, first["id"], h))
+        with plan_solve(c, functools.partial(solve_when_released, str(flag))):
+            first = c.post("/api/v1/plans", json=PLAN, headers=h).json()
+            on_a_worker(dask, "solve_when_released")
+            second = c.post("/api/v1/plans", json=PLAN, headers=h).json()
+            stop = time.monotonic() + 60
+            while c.get(f"/api/v1/plans/{second['id']}", headers=h).json()["phase"] != "solving":
+                assert time.monotonic() < stop, "the second job never reached the cluster"
+                time.sleep(0.02)  # until its coordinator handed it to the cluster
+            r = c.post(f"/api/v1/plans/{second['id']}/cancel", headers=h)
+            assert r.status_code == 200, r.text
+            assert r.json()["status"] == "cancelled"
+            flag.touch()
+            checked(as_world(day, c), wait(c, first["id"], h))
     finally:
         flag.touch()
-        app.state.plan_solve = solving.solve  # type: ignore[attr-defined]
     # a third job after it: the cluster runs a client's tasks in the order they came, so had the cancelled
     # solve stayed on the cluster, it would have run before this one is done
     checked(as_world(day, c), wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.deps import plan_solve
+from api.main import create_app
 from api.plans import solving
-from tests.api.conftest import World
+from tests.api.conftest import Database, World, make_settings
 from tests.api.planning import DATE, PLAN, checked, seed_day, solve_and_publish, thread_runner, wait
 
 
@@ -181,3 +186,27 @@ def test_unknown_plans_are_404(day: World) -> None:
     for method, path in (("GET", ""), ("POST", "/cancel"), ("POST", "/publish"), ("POST", "/replan")):
         kwargs = {"json": {}} if path == "/replan" else {}
         assert c.request(method, f"/api/v1/plans/nope{path}", headers=h, **kwargs).status_code == 404
+
+
+def _held(release: threading.Event, day: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+    release.wait(60)
+    raise RuntimeError("released after the service stopped")
+
+
+def test_stopping_the_service_fails_the_jobs_its_runner_had_not_finished(day: World, database: Database) -> None:
+    """The app's lifespan owns the runner: on the way out it stops it and fails its unfinished jobs."""
+    h = day.as_("disp")
+    release = threading.Event()
+    app = create_app(make_settings(database, plan_executor="thread"), engine_args=database.engine_args)
+    app.dependency_overrides[plan_solve] = lambda: functools.partial(_held, release)
+    try:
+        with TestClient(app) as other:
+            plan_id = other.post("/api/v1/plans", json=PLAN, headers=h).json()["id"]
+            stop = time.monotonic() + 60
+            while other.get(f"/api/v1/plans/{plan_id}", headers=h).json()["phase"] != "solving":
+                assert time.monotonic() < stop, "the job never reached its solve"
+                time.sleep(0.02)
+    finally:
+        release.set()
+    body = day.client.get(f"/api/v1/plans/{plan_id}", headers=h).json()
+    assert (body["status"], body["error"]) == ("failed", "the service stopped before the solve finished")

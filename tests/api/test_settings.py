@@ -48,7 +48,7 @@ def test_defaults_are_an_sqlite_file_and_the_design_travel_model(monkeypatch: py
 
 
 def test_the_plan_executor_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.plans.views import plan_runner
+    from api.main import plan_runner
 
     default = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (default.plan_executor, default.plan_workers) == ("process", 1)
