@@ -46,6 +46,7 @@ def test_a_plan_request_is_accepted_at_once_and_solves_to_a_checked_plan(day: Wo
     assert [p["id"] for p in listed] == [body["id"]]
 
 
+@pytest.mark.determinism
 def test_the_same_request_gives_the_same_plan(day: World) -> None:
     c, h = day.client, day.as_("disp")
     with thread_runner(c):
