@@ -4,7 +4,7 @@ deadline and costs) and `settings` (per-km cost, workload balance, travel model,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -14,25 +14,29 @@ import pandas as pd
 from dispatch.domain import PRIORITIES
 from dispatch.policy import Policy, SlaPolicy, TravelModel, Weights
 
-# --- the policy as tables ---------------------------------------------------------------------------------
-
 PRIORITY_ROWS = tuple(p.value for p in PRIORITIES)
-# column -> (lowest value, whether the lowest itself is allowed); the same rules as dispatch.domain
-PRIORITY_COLUMNS: Mapping[str, tuple[float, bool]] = {
-    "sla_hours": (0.0, False),  # response deadline, hours from created_at to the start of service
-    "unserved_cost": (0.0, True),  # cost of leaving one order of the priority unserved
-    "late_cost_per_minute": (0.0, True),  # cost of each minute past the response deadline
+# column -> the part of the policy each cell of it sets (the Policy checks the value, nothing here does)
+PRIORITY_COLUMNS: Mapping[str, Callable[[str, Any], dict[str, Any]]] = {
+    # response deadline, hours from created_at to the start of service
+    "sla_hours": lambda p, v: {"sla": {p: v}},
+    # cost of leaving one order of the priority unserved
+    "unserved_cost": lambda p, v: {"weights": {"unserved": {p: v}}},
+    # cost of each minute past the response deadline
+    "late_cost_per_minute": lambda p, v: {"weights": {"late_per_minute": {p: v}}},
 }
-# setting -> (lowest value, whether the lowest itself is allowed, integer?, may be None?)
-SETTINGS: Mapping[str, tuple[float, bool, bool, bool]] = {
-    "per_km": (0.0, True, False, False),  # cost of each road km
-    "balance_per_minute": (0.0, True, False, False),  # cost per minute of spread in workload; 0 = off
-    "road_factor": (1.0, True, False, False),  # road km per geodesic km
-    "speed_kmh": (0.0, False, False, False),
-    "time_limit": (0.0, False, False, False),  # seconds per solve
-    "solution_limit": (1.0, True, True, True),  # None: no limit
-    "seed": (0.0, True, True, False),
+# setting -> the part of the policy it sets
+SETTINGS: Mapping[str, Callable[[Any], dict[str, Any]]] = {
+    "per_km": lambda v: {"weights": {"per_km": v}},  # cost of each road km
+    # cost per minute of spread in workload; 0 = off
+    "balance_per_minute": lambda v: {"weights": {"balance_per_minute": v}},
+    "road_factor": lambda v: {"travel": {"road_factor": v}},  # road km per geodesic km
+    "speed_kmh": lambda v: {"travel": {"speed_kmh": v}},
+    "time_limit": lambda v: {"time_limit": v},  # seconds per solve
+    "solution_limit": lambda v: {"solution_limit": v},  # None: no limit
+    "seed": lambda v: {"seed": v},
 }
+_INTEGER = {"solution_limit", "seed"}
+_OPTIONAL = {"solution_limit"}
 # any other plain field of Policy (e.g. one added later) is a setting too, passed through and checked by Policy
 _MORE_SETTINGS = tuple(f.name for f in fields(Policy) if f.name not in {"sla", "weights", "travel", *SETTINGS})
 
@@ -63,13 +67,11 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def _checked_number(where: str, value: Any, *, lowest: float, inclusive: bool, integer: bool = False,
-                    optional: bool = False) -> float | int | None:
-    """`value` as a builtin float (or int), or a ValueError `<where> <value>: must be ...`."""
+def _checked_number(where: str, value: Any, *, integer: bool = False, optional: bool = False) -> float | int | None:
+    """`value` as a builtin float (or int), or a ValueError `<where> <value>: must be a number`."""
     if optional and (value is None or (not isinstance(value, str) and pd.isna(value))):
         return None
-    bound = f"{'>=' if inclusive else '>'} {lowest:g}"
-    need = f"an integer {bound}" if integer else f"a number {bound}"
+    need = "an integer" if integer else "a number"
     if isinstance(value, bool):
         raise ValueError(f"{where} {_shown(value)}: must be {need}")
     try:
@@ -78,9 +80,17 @@ def _checked_number(where: str, value: Any, *, lowest: float, inclusive: bool, i
         raise ValueError(f"{where} {_shown(value)}: must be {need}") from None
     if not math.isfinite(number) or (integer and not number.is_integer()):
         raise ValueError(f"{where} {_shown(value)}: must be {need}")
-    if number < lowest or (number == lowest and not inclusive):
-        raise ValueError(f"{where} {_shown(value)}: must be {bound}")
     return int(number) if integer else number
+
+
+def _checked_by_policy(where: str, value: Any, change: dict[str, Any]) -> None:
+    """The Policy's own check of one cell, reported at that cell: `<where> <value>: must be ...`."""
+    try:
+        Policy().updated(**change)
+    except ValueError as e:
+        text = str(e)
+        raise ValueError(f"{where} {_shown(value)}: {text[text.find('must be'):] if 'must be' in text else text}") \
+            from None
 
 
 def _checked_tables(priorities: Any, settings: Any, scenario: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -108,9 +118,10 @@ def _checked_tables(priorities: Any, settings: Any, scenario: str) -> tuple[pd.D
     table = priorities.set_axis(rows, axis=0).set_axis(columns, axis=1)
     cells: dict[str, list[float]] = {c: [] for c in PRIORITY_COLUMNS}
     for row in PRIORITY_ROWS:
-        for col, (lowest, inclusive) in PRIORITY_COLUMNS.items():
-            number = _checked_number(f"{who}: priorities row {row}, {col}", table.at[row, col],
-                                     lowest=lowest, inclusive=inclusive)
+        for col, change in PRIORITY_COLUMNS.items():
+            where = f"{who}: priorities row {row}, {col}"
+            number = _checked_number(where, table.at[row, col])
+            _checked_by_policy(where, number, change(row, number))
             cells[col].append(float(number))  # type: ignore[arg-type]  # not optional, so never None
     canonical = pd.DataFrame(cells, index=pd.Index(PRIORITY_ROWS, name="priority"))
 
@@ -123,9 +134,11 @@ def _checked_tables(priorities: Any, settings: Any, scenario: str) -> tuple[pd.D
                          f"{', '.join([*SETTINGS, *_MORE_SETTINGS])}")
     defaults = policy_tables(Policy())[1]  # a setting left out means "no change" from the default policy
     checked: dict[str, Any] = {}
-    for key, (lowest, inclusive, integer, optional) in SETTINGS.items():
-        checked[key] = _checked_number(f"{who}: settings {key}", given.get(key, defaults[key]), lowest=lowest,
-                                       inclusive=inclusive, integer=integer, optional=optional)
+    for key, change in SETTINGS.items():
+        where = f"{who}: settings {key}"
+        checked[key] = _checked_number(where, given.get(key, defaults[key]), integer=key in _INTEGER,
+                                       optional=key in _OPTIONAL)
+        _checked_by_policy(where, checked[key], change(checked[key]))
     checked |= {key: _builtin(given.get(key, defaults[key])) for key in _MORE_SETTINGS}
     return canonical, checked
 
