@@ -107,6 +107,10 @@ def portfolio_for(problem: Problem, params: SolveParams) -> tuple[Recipe, ...]:
     return (main,)
 
 
+# Seconds standing for "no clock limit" (about 30 years; OR-Tools takes a Duration, not infinity).
+_NO_CLOCK = 10**9
+
+
 def search_parameters(
     recipe: Recipe, first: str, *, time_limit: float | None, params: SolveParams
 ) -> pywrapcp.DefaultRoutingSearchParameters:
@@ -137,6 +141,10 @@ def search_parameters(
     recipe.adjust(sp)
     if params.solution_limit is not None:
         sp.solution_limit = params.solution_limit
+        # OR-Tools also bounds the completion of each local search neighbour by a clock (`lns_time_limit`,
+        # 0.1 s by default): under load a neighbour then fails that did not on an idle machine, and the
+        # plan changes. The count alone is the bound here.
+        sp.lns_time_limit.FromSeconds(_NO_CLOCK)
     elif time_limit is not None:
         sp.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
     else:

@@ -17,17 +17,12 @@ from ortools.constraint_solver import pywrapcp
 from solver.construct import greedy_solve
 from solver.model import Model, build_model
 from solver.params import SolveParams
-from solver.problem import (
-    UNSERVED,
-    Problem,
-    Reason,
-    RouteSolution,
-    Solution,
-)
-from solver.reasons import explain_dropped, screen
-from solver.schedule import earliest, route_distance, solution_costs
+from solver.problem import Problem, Reason, RouteSolution, Solution
+from solver.reasons import Screening, explain_dropped, screen
+from solver.rules import UNSERVED
+from solver.schedule import Timetable, earliest, solution_costs
 from solver.search import SearchOutcome, recipe_for, run_search, search_parameters
-from solver.tables import BoolArray, Tables, tables_of
+from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +71,12 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             # The limit covers the whole call: keep a little of it for explaining what is left out.
             budget = time_limit * (1 - _EXPLAIN_SHARE) - (time.perf_counter() - began)
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
-        status, found, sequences, break_legs = _search(problem, tables, screening.allowed, offered,
+        status, found, sequences, break_legs = _search(problem, tables, screening, offered,
                                                        budget=budget, seed=seed, params=params, start=routes_from)
     searched = time.perf_counter()
-    routes = tuple(_route(problem, k, seq, leg) for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
+    table = Timetable(problem)
+    routes = tuple(_route(problem, table, k, seq, leg)
+                   for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
         log.info("the insertion plan beats the search's; keeping it")
         routes = constructed.routes
@@ -88,7 +85,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     served = {j for r in routes for j in r.visits}
     dropped = [j for j in offered if j not in served]
     reasons = {j: r for j, r in screening.reasons.items() if j not in served}
-    reasons.update(explain_dropped(problem, tables, screening, [list(r.visits) for r in routes], dropped))
+    reasons.update(explain_dropped(problem, tables, screening, [list(r.visits) for r in routes], dropped, table=table))
     # Infeasible means: some mandatory visit is not served (the routes themselves keep every hard rule).
     if any(problem.visits[j].drop_penalty is None for j in reasons):
         status = "infeasible"
@@ -127,7 +124,7 @@ def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
 
 
 def _search(
-    problem: Problem, tables: Tables, allowed: BoolArray, offered: list[int], *, budget: float | None,
+    problem: Problem, tables: Tables, screening: Screening, offered: list[int], *, budget: float | None,
     seed: int, params: SolveParams, start: list[list[int]] | None = None,
 ) -> tuple[str, int, list[list[int]], list[int | None]]:
     """Build and search the model, from the `start` routes (visit indices per vehicle) when they load;
@@ -138,7 +135,7 @@ def _search(
     def remaining() -> float | None:
         return None if budget is None else max(_MIN_SEARCH, budget - (time.perf_counter() - began))
 
-    model = build_model(problem, tables, offered, allowed)
+    model = build_model(problem, tables, offered, screening)
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
     outcome = None
@@ -155,7 +152,7 @@ def _search(
     if (outcome.assignment is None and (left is None or left > 0)
             and any(problem.visits[j].drop_penalty is None for j in offered)):
         log.warning("no plan serves every mandatory visit; searching again with them optional")
-        model = build_model(problem, tables, offered, allowed, relax=_RELAXED_PENALTY)
+        model = build_model(problem, tables, offered, screening, relax=_RELAXED_PENALTY)
         outcome = run_search(model.routing, problem, time_limit=None if left is None else max(_MIN_SEARCH, left),
                              seed=seed, params=params)
         found += outcome.solutions_found
@@ -211,12 +208,12 @@ def _read_routes(model: Model, assignment: pywrapcp.Assignment) -> tuple[list[li
     return sequences, legs
 
 
-def _route(problem: Problem, k: int, seq: Sequence[int], leg: int | None) -> RouteSolution:
+def _route(problem: Problem, table: Timetable, k: int, seq: Sequence[int], leg: int | None) -> RouteSolution:
     v = problem.vehicles[k]
     if not seq:
         # An idle technician stays home: no drive, no break to schedule.
         return RouteSolution(vehicle=k, visits=(), arrivals=(), starts=(), depart=v.shift_start, back=v.shift_start)
-    timing = earliest(problem, k, seq, leg, just_in_time=True)
+    timing = earliest(problem, k, seq, leg, just_in_time=True, table=table)
     return RouteSolution(
         vehicle=k,
         visits=tuple(seq),
@@ -225,5 +222,5 @@ def _route(problem: Problem, k: int, seq: Sequence[int], leg: int | None) -> Rou
         depart=timing.depart,
         back=timing.back,
         break_start=timing.break_start,
-        distance=route_distance(problem, k, seq),
+        distance=table.distance(k, seq),
     )
