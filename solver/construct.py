@@ -64,63 +64,18 @@ class _Route:
 
 
 def _evaluate(table: Timetable, route: _Route, j: int, position: int) -> tuple[int | None, int | None, bool]:
-    """Lateness added by inserting j at `position` of `route` under the lazy break rule of
-    `Timetable.schedule`, from the stored prefix, stopping as soon as the old schedule is rejoined.
-    Returns (added lateness or None if infeasible, gap of the break in the new route, whether the failure
-    happened after the break was taken)."""
-    v = table.problem.vehicles[route.vehicle]
+    """Lateness added by inserting j at `position` of `route` under the lazy break rule, re-timing only
+    from the stored prefix until the old schedule is rejoined. Returns (added lateness or None if
+    infeasible, gap of the break in the new route, whether the failure happened after the break was
+    taken)."""
     old = route.schedule
-    n = len(old.visits)
-    brk = table.brk[route.vehicle]
-    earliest_break, latest_break_end, length = (brk.earliest_start, brk.latest_end, brk.duration) if brk else (0, 0, 0)
-    taken = route.break_taken_before(position)
-    gap = old.gap if (old.gap is not None and old.gap < position) else None
-    if position == 0:
-        t, at = v.shift_start, v.start
-    else:
-        t, at = old.ends[position - 1], table.location[old.visits[position - 1]]
-    durations, location, service = table.durations, table.location, table.service
-    window_open, window_close = table.window_open, table.window_close
-    deadline, lateness_cost = table.deadline, table.lateness_cost
-    added = 0
-    for i, x in enumerate((j, *old.visits[position:])):
-        there = location[x]
-        arrival = t + durations[at][there]
-        opens = window_open[x]
-        ready = arrival if arrival > opens else opens
-        if not taken:
-            bs = t if t > earliest_break else earliest_break
-            with_break = (arrival if arrival > bs else bs) + length
-            after = ready + service[x]
-            if with_break <= ready or (after if after > earliest_break else earliest_break) + length > latest_break_end:
-                if bs + length > latest_break_end:
-                    return None, None, False
-                taken, gap = True, position + i
-                ready = with_break if with_break > opens else opens
-        if ready > window_close[x]:
-            return None, None, taken and brk is not None
-        t = ready + service[x]
-        new_late = max(0, ready - deadline[x]) * lateness_cost[x]
-        at = there
-        if i == 0:
-            added += new_late
-            continue
-        was = position + i - 1  # index of x in the old route
-        added += new_late - old.late[was]
-        if t == old.ends[was] and taken == route.break_taken_before(was + 1) and (route.lazy or taken):
-            if gap is None and old.gap is not None:
-                gap = old.gap + 1
-            return added, gap, False
-    back = t + durations[at][v.end]
-    if not taken:
-        bs = t if t > earliest_break else earliest_break
-        if bs + length > latest_break_end:
-            return None, None, False
-        back = max(back, bs) + length
-        gap = n + 1
-    if back > v.shift_end:
-        return None, None, taken and brk is not None
-    return added, gap, False
+    walked, break_bound, rejoined = table.walk(route.vehicle, (j, *old.visits[position:]), position=position,
+                                               old=old, old_lazy=route.lazy)
+    if walked is None:
+        return None, None, break_bound
+    # The walked stops replace old's from `position` up to where it rejoined (or to the end).
+    replaced = old.late[position:] if rejoined is None else old.late[position:position + rejoined]
+    return walked.late_cost - sum(replaced), walked.gap, False
 
 
 def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[list[tuple[int, int]]]) -> bool:

@@ -84,9 +84,22 @@ class Timetable:
         (earlier when waiting time hides it). `strict`: None as soon as a window, the break or the shift
         breaks, and a break still due on the way home is taken before the end of the shift; otherwise
         the schedule whatever it breaks (see `earliest`)."""
+        return self.walk(vehicle, visits, gap, strict=strict)[0]
+
+    def walk(
+        self, vehicle: int, visits: Sequence[int], gap: int | None = None, *, strict: bool = True,
+        position: int = 0, old: Schedule | None = None, old_lazy: bool = True,
+    ) -> tuple[Schedule | None, bool, int | None]:
+        """The one earliest-time scheduler (see `schedule`). With `old`, the stored schedule of a route,
+        `visits` replace old's stops from `position` on: the walk starts from old's state there and stops
+        as soon as it rejoins old's times with the same break state (when `old_lazy`, old was scheduled
+        by the lazy break rule, so its rest is what the walk would find). Stop indices (`gap`, the result's
+        gap) count from the start of the route.
+
+        Returns (the times of the walked stops, or None when a rule breaks; whether that happened after
+        the break was taken; the index in `visits` where old was rejoined, None when the walk went home)."""
         v = self.problem.vehicles[vehicle]
         brk = self.brk[vehicle]
-        taken = brk is None
         earliest_break, latest_break_end, length = (
             (brk.earliest_start, brk.latest_end, brk.duration) if brk else (0, 0, 0)
         )
@@ -94,12 +107,18 @@ class Timetable:
         window_open, window_close = self.window_open, self.window_close
         deadline, lateness_cost = self.deadline, self.lateness_cost
         t, at = v.shift_start, v.start  # end of the previous service, and where
+        taken = brk is None
+        break_start: int | None = None
+        break_gap: int | None = None
+        if old is not None:
+            if position > 0:
+                t, at = old.ends[position - 1], location[old.visits[position - 1]]
+            if old.gap is not None and old.gap < position:
+                taken, break_start, break_gap = True, old.break_start, old.gap
         arrivals: list[int] = []
         starts: list[int] = []
         ends: list[int] = []
         late: list[int] = []
-        break_start: int | None = None
-        break_gap: int | None = None
         for k, x in enumerate(visits):
             there = location[x]
             arrival = t + durations[at][there]
@@ -109,35 +128,43 @@ class Timetable:
                 bs = t if t > earliest_break else earliest_break
                 with_break = (arrival if arrival > bs else bs) + length
                 if gap is not None:
-                    take = k == gap
+                    take = position + k == gap
                 else:  # free when waiting hides it; forced when after this stop it could no longer fit
                     after = ready + service[x]
                     take = with_break <= ready or (after if after > earliest_break else earliest_break) + length > latest_break_end
                 if take:
                     if strict and bs + length > latest_break_end:
-                        return None
-                    taken, break_start, break_gap, arrival = True, bs, k, with_break
+                        return None, False, None
+                    taken, break_start, break_gap, arrival = True, bs, position + k, with_break
                     ready = with_break if with_break > opens else opens
             if strict and ready > window_close[x]:
-                return None
+                return None, taken and brk is not None, None
             arrivals.append(arrival)
             starts.append(ready)
             t = ready + service[x]
             ends.append(t)
             late.append(max(0, ready - deadline[x]) * lateness_cost[x])
             at = there
+            if old is not None and k > 0:
+                was = position + k - 1  # index of x in old
+                old_taken = brk is None or (old.gap is not None and old.gap < was + 1)
+                if t == old.ends[was] and taken == old_taken and (old_lazy or taken):
+                    if break_gap is None and old.gap is not None:
+                        break_gap = old.gap + 1
+                    return Schedule(tuple(visits[: k + 1]), tuple(arrivals), tuple(starts), tuple(ends), tuple(late),
+                                    old.back, break_start, break_gap), False, k
         back = t + durations[at][v.end]
         if not taken:
             bs = t if t > earliest_break else earliest_break
             if strict and bs + length > latest_break_end:
-                return None
+                return None, False, None
             if strict or not (visits and bs >= back):  # off the clock once home, unless strict
                 back = (back if back > bs else bs) + length
-            break_start, break_gap = bs, len(visits)
+            break_start, break_gap = bs, position + len(visits)
         if strict and back > v.shift_end:
-            return None
+            return None, taken and brk is not None, None
         return Schedule(tuple(visits), tuple(arrivals), tuple(starts), tuple(ends), tuple(late), back, break_start,
-                        break_gap)
+                        break_gap), False, None
 
     def best_schedule(self, vehicle: int, visits: Sequence[int]) -> Schedule | None:
         """The least late strict schedule over every break position (the lazy one first)."""
