@@ -230,3 +230,13 @@ def test_solve_from_start_routes_never_costs_more_than_inserting_into_them() -> 
     assert_consistent(p, s)
     assert s.objective <= greedy_solve(p, start).objective
     assert {j for r in s.routes for j in r.visits} == {0, 1, 2}
+
+
+def test_sequential_and_fork_races_give_the_same_plan_under_a_solution_limit() -> None:
+    day = mandatory_day()
+    assert len(portfolio_for(day, SolveParams())) == 2  # the day is raced
+    plans = []
+    for portfolio in ("race_sequential", "race_fork"):
+        s = solve(day, time_limit=0.01, seed=2, params=SolveParams(solution_limit=30, portfolio=portfolio))
+        plans.append((s.routes, s.objective, s.solutions_found))
+    assert plans[0] == plans[1]
