@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ortools.constraint_solver import pywrapcp
 
@@ -22,8 +23,35 @@ from solver.params import SolveParams
 from solver.problem import Problem
 from solver.search import MANDATORY_CHAIN, Recipe, execute
 
-BASE = Recipe(first_solutions=MANDATORY_CHAIN, metaheuristic="guided_local_search")
-RECIPES: dict[str, Recipe] = {
+
+@dataclass(frozen=True)
+class LabRecipe(Recipe):
+    """A Recipe plus OR-Tools knobs that only the lab turns; the defaults leave OR-Tools' settings as the
+    production recipes have them."""
+
+    neighbors_ratio: float = 1.0  # restrict LS operators to this share of nearest neighbours
+    min_neighbors: int = 1
+    ils_temperature: tuple[float, float] | None = None  # None: OR-Tools' automatic temperatures
+    extra_operators: tuple[str, ...] = ()  # local_search_operators fields switched on
+    disabled_operators: tuple[str, ...] = ()
+    multi_armed_bandit: bool = False
+
+    def adjust(self, sp: Any) -> None:
+        if self.ils_temperature is not None:
+            sa = sp.iterated_local_search_parameters.reference_solution_acceptance_strategy.simulated_annealing
+            sa.automatic_temperatures = False
+            sa.initial_temperature, sa.final_temperature = self.ils_temperature
+        sp.ls_operator_neighbors_ratio = self.neighbors_ratio
+        sp.ls_operator_min_neighbors = self.min_neighbors
+        sp.use_multi_armed_bandit_concatenate_operators = self.multi_armed_bandit
+        for op in self.extra_operators:
+            setattr(sp.local_search_operators, op, 1)  # BOOL_TRUE
+        for op in self.disabled_operators:
+            setattr(sp.local_search_operators, op, 2)  # BOOL_FALSE
+
+
+BASE = LabRecipe(first_solutions=MANDATORY_CHAIN, metaheuristic="guided_local_search")
+RECIPES: dict[str, LabRecipe] = {
     "pci_gls": replace(BASE, first_solutions=("PARALLEL_CHEAPEST_INSERTION",)),
     "lci_gls": replace(BASE, first_solutions=("LOCAL_CHEAPEST_INSERTION",)),
     "sav_gls": replace(BASE, first_solutions=("SAVINGS",)),
@@ -106,7 +134,7 @@ def lab_routes(inst: Instance, recipe: Recipe, time_limit: float, seed: int = 0)
     return routes
 
 
-def parse_recipe(spec: str) -> Recipe:
+def parse_recipe(spec: str) -> LabRecipe:
     """A named recipe, or `key=value,...`: first=SAVINGS+LOCAL_CHEAPEST_INSERTION, mh=..., lambda=0.3,
     nr=0.2, mn=20, rm=10, seq=10, t=300/3, rec=..., mab=1, ops=use_x+use_y, off=use_z."""
     if spec in RECIPES:

@@ -16,7 +16,16 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from solver.problem import Problem
-from solver.schedule import break_of
+from solver.reasons import Screening
+from solver.rules import (
+    APPOINTMENT_WINDOW,
+    PINNED_TECHNICIAN,
+    REQUIRED_SKILL,
+    SHIFT,
+    VAN_STOCK,
+    break_of,
+    over_max_orders,
+)
 from solver.tables import BoolArray, Tables
 
 log = logging.getLogger(__name__)
@@ -50,11 +59,11 @@ class Model:
 
 
 def build_model(
-    problem: Problem, tables: Tables, offered: Sequence[int], allowed: BoolArray, *, relax: int | None = None
+    problem: Problem, tables: Tables, offered: Sequence[int], screening: Screening, *, relax: int | None = None
 ) -> Model:
-    """The routing model over `offered` visits; `allowed[j, k]` says visit j may go to vehicle k.
-    With `relax`, mandatory visits may be left out at that penalty (a best effort once no plan serves
-    them all)."""
+    """The routing model over `offered` visits; `screening.fits[rule][j, k]` says vehicle k passes the
+    check of `rule` for visit j, and only such vehicles may serve it. With `relax`, mandatory visits may
+    be left out at that penalty (a best effort once no plan serves them all)."""
     vehicles = problem.vehicles
     origin = min(v.shift_start for v in vehicles)
     horizon = max(v.shift_end for v in vehicles) - origin
@@ -69,16 +78,19 @@ def build_model(
     node_service = np.concatenate([tables.service[list(offered)], np.zeros(len(homes), dtype=np.int64)])
     model = Model(problem, tuple(offered), origin, horizon, manager, routing, time=None, relax=relax)  # type: ignore[arg-type]
 
+    fits = screening.fits
     # Hard rules.
     _time_dimension(model, node_locs, node_service)
-    _shift(model)
-    _required_skill_and_pinned_technician(model, allowed)
-    _appointment_window(model, tables)
+    _shift(model, fits[SHIFT])
+    _required_skill(model, fits[REQUIRED_SKILL])
+    _pinned_technician(model, fits[PINNED_TECHNICIAN])
+    _appointment_window(model, tables, fits[APPOINTMENT_WINDOW])
     _break(model, node_service)
-    _van_stock(model, tables, allowed)
-    _max_orders(model, allowed)
+    _van_stock(model, tables, fits[VAN_STOCK], screening.allowed)
+    _max_orders(model, screening.allowed)
     # Soft rules.
-    _response_deadline_and_unserved(model, tables)
+    _response_deadline(model)
+    _unserved(model)
     _travel(model, node_locs)
     _workload_balance(model, node_locs, node_service)
     return model
@@ -93,28 +105,39 @@ def _time_dimension(model: Model, node_locs: np.ndarray, node_service: np.ndarra
     model.dimensions.append(TIME)
 
 
-def _shift(model: Model) -> None:
-    for k, v in enumerate(model.problem.vehicles):
-        lo, hi = v.shift_start - model.origin, v.shift_end - model.origin
-        model.time.CumulVar(model.routing.Start(k)).SetRange(lo, hi)
-        model.time.CumulVar(model.routing.End(k)).SetRange(lo, hi)
-
-
-def _required_skill_and_pinned_technician(model: Model, allowed: BoolArray) -> None:
-    # One restriction serves skills, pins and every pre-check that rules a vehicle out for a visit.
+def _only_vehicles(model: Model, fits: BoolArray) -> None:
+    """Each offered visit j may only go to the vehicles k with fits[j, k] (or be left out when optional)."""
     num_vehicles = len(model.problem.vehicles)
     for node, j in enumerate(model.offered):
-        ok = np.flatnonzero(allowed[j])
+        ok = np.flatnonzero(fits[j])
         if len(ok) == num_vehicles:
             continue
         values = [int(k) for k in ok]
         if model.drop_penalty(j) is not None:
             values.append(-1)  # -1: left out
-        # SetAllowedVehiclesForIndex raises TypeError in ortools 9.15 Python; this is equivalent.
+        # SetAllowedVehiclesForIndex raises TypeError in ortools 9.15 Python; this is equivalent (and
+        # several calls leave the intersection of their vehicles).
         model.routing.VehicleVar(model.index_of(node)).SetValues(values)
 
 
-def _appointment_window(model: Model, tables: Tables) -> None:
+def _shift(model: Model, fits: BoolArray) -> None:
+    for k, v in enumerate(model.problem.vehicles):
+        lo, hi = v.shift_start - model.origin, v.shift_end - model.origin
+        model.time.CumulVar(model.routing.Start(k)).SetRange(lo, hi)
+        model.time.CumulVar(model.routing.End(k)).SetRange(lo, hi)
+    _only_vehicles(model, fits)  # technicians who cannot even go there and back within their shift
+
+
+def _required_skill(model: Model, fits: BoolArray) -> None:
+    _only_vehicles(model, fits)
+
+
+def _pinned_technician(model: Model, fits: BoolArray) -> None:
+    _only_vehicles(model, fits)
+
+
+def _appointment_window(model: Model, tables: Tables, fits: BoolArray) -> None:
+    _only_vehicles(model, fits)  # technicians who cannot reach the window within their shift
     for node, j in enumerate(model.offered):
         lo = max(0, int(tables.open_[j]) - model.origin)
         hi = min(model.horizon, int(tables.close[j]) - model.origin)
@@ -142,7 +165,8 @@ def _break(model: Model, node_service: np.ndarray) -> None:
         model.breaks[k] = interval
 
 
-def _van_stock(model: Model, tables: Tables, allowed: BoolArray) -> None:
+def _van_stock(model: Model, tables: Tables, fits: BoolArray, allowed: BoolArray) -> None:
+    _only_vehicles(model, fits)  # vans that do not hold the visit's parts
     offered = list(model.offered)
     need = tables.parts[offered]
     may = allowed[offered].astype(np.int64)  # m x K
@@ -163,7 +187,7 @@ def _max_orders(model: Model, allowed: BoolArray) -> None:
     m = len(model.offered)
     candidates = allowed[list(model.offered)].sum(axis=0)  # visits each vehicle may take
     # Only when some technician could be given more visits than their cap.
-    if not any(v.max_visits is not None and v.max_visits < candidates[k] for k, v in enumerate(vehicles)):
+    if not any(over_max_orders(v, int(candidates[k])) for k, v in enumerate(vehicles)):
         return
     homes = model.manager.GetNumberOfNodes() - m
     cb = model.routing.RegisterUnaryTransitVector([1] * m + [0] * homes)
@@ -178,25 +202,37 @@ def _max_orders(model: Model, allowed: BoolArray) -> None:
 URGENT_LATENESS_EMPHASIS = 10
 
 
-def _response_deadline_and_unserved(model: Model, tables: Tables) -> None:
+def _response_deadline(model: Model) -> None:
     urgent = max((v.lateness_cost for v in model.problem.visits), default=0)
     classes = {v.lateness_cost for v in model.problem.visits if v.lateness_cost > 0}
     for node, j in enumerate(model.offered):
         visit = model.problem.visits[j]
-        index = model.index_of(node)
-        passed = 0  # lateness already certain at model time 0, a constant once the visit is served
-        if visit.deadline is not None and visit.lateness_cost > 0:
-            bound = visit.deadline - model.origin
-            slope = visit.lateness_cost
-            if len(classes) > 1 and slope == urgent:
-                slope *= URGENT_LATENESS_EMPHASIS
-            if bound < model.horizon:
-                model.time.SetCumulVarSoftUpperBound(index, max(0, bound), slope)
-            passed = max(0, -bound) * visit.lateness_cost
+        if visit.deadline is None or visit.lateness_cost <= 0:
+            continue
+        bound = visit.deadline - model.origin
+        slope = visit.lateness_cost
+        if len(classes) > 1 and slope == urgent:
+            slope *= URGENT_LATENESS_EMPHASIS
+        if bound < model.horizon:
+            model.time.SetCumulVarSoftUpperBound(model.index_of(node), max(0, bound), slope)
+
+
+def _lateness_before_origin(model: Model, visit: int) -> int:
+    """Lateness certain at model time 0 (a deadline before the earliest shift start): a constant cost
+    once the visit is served, which the time dimension cannot see."""
+    x = model.problem.visits[visit]
+    if x.deadline is None or x.lateness_cost <= 0:
+        return 0
+    return max(0, model.origin - x.deadline) * x.lateness_cost
+
+
+def _unserved(model: Model) -> None:
+    for node, j in enumerate(model.offered):
         penalty = model.drop_penalty(j)
         if penalty is not None:
-            # Serving costs `passed` more than the model sees; take it off the penalty to stay exact.
-            model.routing.AddDisjunction([index], max(0, penalty - passed))
+            # Serving costs the lateness already certain more than the model sees; take it off the penalty.
+            passed = _lateness_before_origin(model, j)
+            model.routing.AddDisjunction([model.index_of(node)], max(0, penalty - passed))
 
 
 def _travel(model: Model, node_locs: np.ndarray) -> None:

@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+Portfolio = Literal["single", "race_sequential", "race_fork"]
+PORTFOLIOS: tuple[str, ...] = get_args(Portfolio)
 
 
 @dataclass(frozen=True)
 class SolveParams:
-    # Bound the search by a count to make runs reproducible; None: only the time limit bounds it.
+    """How `solve` searches.
+
+    `solution_limit`: with a solution limit the search stops after that many solutions and the time limit
+    does not act, so the plan does not depend on the machine's load (same problem, seed and limit, same
+    plan). None: the time limit alone bounds the search.
+
+    `portfolio`: on days where every visit is mandatory and nobody has a break (pure VRPTW, see
+    `search.portfolio_for`), the engine can race two search recipes and keep the better plan:
+    - "single": only the main recipe, with all the time;
+    - "race_sequential" (default): both recipes in this process, one after the other, half the time each;
+    - "race_fork": both at once, the second in a forked child process, each with all the time (for
+      single-threaded processes such as the benchmarks; needs the "fork" start method).
+    Under a solution limit both races give the same plan. Other days always get one recipe.
+    """
+
     solution_limit: int | None = None
     # "auto" lets the engine pick; otherwise an OR-Tools FirstSolutionStrategy name.
     first_solution: str = "auto"
     # "auto", "guided_local_search", "greedy_descent", "simulated_annealing", "tabu_search".
     local_search: str = "auto"
     log_search: bool = False
+    portfolio: Portfolio = "race_sequential"
 
     def __post_init__(self) -> None:
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit {self.solution_limit} must be >= 1")
+        if self.portfolio not in PORTFOLIOS:
+            raise ValueError(f"portfolio {self.portfolio!r} must be one of {', '.join(PORTFOLIOS)}")

@@ -8,11 +8,28 @@ the two matrices. Nothing here knows ids, datetimes, files or HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+
+from solver import rules
+
+# The rule names live in solver/rules.py; they stay importable from here.
+from solver.rules import (  # noqa: F401
+    APPOINTMENT_WINDOW,
+    BREAK,
+    FULLY_BOOKED,
+    MAX_ORDERS,
+    PINNED_TECHNICIAN,
+    REQUIRED_SKILL,
+    RESPONSE_DEADLINE,
+    SHIFT,
+    TRAVEL,
+    UNSERVED,
+    VAN_STOCK,
+    WORKLOAD_BALANCE,
+)
 
 IntMatrix = npt.NDArray[np.int64]
 
@@ -62,9 +79,6 @@ class Vehicle:
 
     def stock_of(self, part: int) -> int:
         return self.stock[part] if part < len(self.stock) else 0
-
-    def carries(self, parts: tuple[int, ...]) -> bool:
-        return all(q <= self.stock_of(p) for p, q in enumerate(parts) if q > 0)
 
 
 @dataclass(frozen=True)
@@ -141,23 +155,8 @@ class Problem:
 
     def qualified(self, visit: int) -> list[int]:
         """Vehicles having every skill the visit requires (ignoring pins, stock and time)."""
-        need = self.visits[visit].skills
-        return [k for k, v in enumerate(self.vehicles) if v.has_skills(need)]
-
-
-# The rule names shared by the model, the reasons and the cost breakdown; dispatchers use these words.
-REQUIRED_SKILL = "required skill"
-VAN_STOCK = "van stock"
-APPOINTMENT_WINDOW = "appointment window"
-SHIFT = "shift"
-BREAK = "break"
-MAX_ORDERS = "max orders"
-PINNED_TECHNICIAN = "pinned technician"
-FULLY_BOOKED = "fully booked"
-RESPONSE_DEADLINE = "response deadline"
-UNSERVED = "unserved"
-TRAVEL = "travel"
-WORKLOAD_BALANCE = "workload balance"
+        x = self.visits[visit]
+        return [k for k, v in enumerate(self.vehicles) if rules.qualified(v, x)]
 
 
 @dataclass(frozen=True)
@@ -206,10 +205,3 @@ class Solution:
     status: str  # "optimal", "feasible", "infeasible" (nothing found), "cancelled"
     wall_time: float = 0.0
     solutions_found: int = 0
-
-    def route_of(self, vehicle: int) -> RouteSolution:
-        return self.routes[vehicle]
-
-
-def sequence_of(values: Sequence[int]) -> tuple[int, ...]:
-    return tuple(int(v) for v in values)

@@ -8,12 +8,13 @@ insertion of each dropped visit into the current routes and names the rules it w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from solver.problem import (
+from solver.problem import Problem, Reason
+from solver.rules import (
     APPOINTMENT_WINDOW,
     FULLY_BOOKED,
     MAX_ORDERS,
@@ -21,10 +22,12 @@ from solver.problem import (
     REQUIRED_SKILL,
     SHIFT,
     VAN_STOCK,
-    Problem,
-    Reason,
+    break_of,
+    broken_rules,
+    lateness,
+    over_max_orders,
 )
-from solver.schedule import Timing, break_of, broken_rules, earliest
+from solver.schedule import Timetable, Timing, earliest
 from solver.tables import BoolArray, Tables
 
 # How many of the cheapest insertion positions (by travel) get a full schedule check per dropped visit.
@@ -35,9 +38,12 @@ _VEHICLES = 12
 
 @dataclass(frozen=True)
 class Screening:
-    allowed: BoolArray  # n x K: vehicle k may serve visit j
+    allowed: BoolArray  # n x K: vehicle k may serve visit j (passes every check of `fits`)
     qualified: BoolArray  # n x K: has the skills and respects the pin (what a dispatcher calls qualified)
     reasons: dict[int, Reason]  # visits no vehicle can serve, with why
+    # rule -> n x K: vehicle k passes that rule's check for visit j (REQUIRED_SKILL, PINNED_TECHNICIAN,
+    # VAN_STOCK, SHIFT: the round trip fits the shift, APPOINTMENT_WINDOW: reachable within the shift)
+    fits: dict[str, BoolArray] = field(default_factory=dict)
 
 
 def screen(problem: Problem, t: Tables) -> Screening:
@@ -45,7 +51,8 @@ def screen(problem: Problem, t: Tables) -> Screening:
     if n == 0 or k == 0:
         # Nobody works today: every visit is simply beyond capacity.
         empty = np.zeros((n, k), dtype=bool)
-        return Screening(empty, empty, {j: Reason(FULLY_BOOKED) for j in range(n)})
+        fits = dict.fromkeys((REQUIRED_SKILL, PINNED_TECHNICIAN, VAN_STOCK, SHIFT, APPOINTMENT_WINDOW), empty)
+        return Screening(empty, empty, {j: Reason(FULLY_BOOKED) for j in range(n)}, fits)
     skill_ok: BoolArray = ~(t.s_skills.astype(np.int64) @ (~t.v_skills).T.astype(np.int64)).astype(bool)
     stock_ok: BoolArray = np.asarray((t.parts[:, None, :] <= t.stock[None, :, :]).all(axis=2))
     dur = problem.durations
@@ -59,47 +66,64 @@ def screen(problem: Problem, t: Tables) -> Screening:
     allowed = skill_ok & stock_ok & shift_ok & window_ok & pin_ok
     reasons: dict[int, Reason] = {}
     for j in (int(x) for x in np.flatnonzero(~allowed.any(axis=1))):
-        pin = int(t.pinned[j])
-        if pin >= 0:
-            checks = ((REQUIRED_SKILL, skill_ok), (VAN_STOCK, stock_ok), (SHIFT, shift_ok),
-                      (APPOINTMENT_WINDOW, window_ok))
-            broken = tuple(rule for rule, ok in checks if not ok[j, pin])
-            reasons[j] = Reason(PINNED_TECHNICIAN, vehicle=pin, broken=broken)
-        elif not skill_ok[j].any():
-            reasons[j] = _no_skill(problem, t, j)
-        elif not (skill_ok[j] & stock_ok[j]).any():
-            reasons[j] = _no_stock(t, j, skill_ok[j])
-        elif not (skill_ok[j] & stock_ok[j] & shift_ok[j]).any():
-            reasons[j] = Reason(SHIFT, vehicles=_ix(skill_ok[j] & stock_ok[j]))
-        else:
-            reasons[j] = Reason(APPOINTMENT_WINDOW, vehicles=_ix(skill_ok[j] & stock_ok[j] & shift_ok[j]))
-    return Screening(allowed, skill_ok & pin_ok, reasons)
+        fits = {REQUIRED_SKILL: skill_ok[j], VAN_STOCK: stock_ok[j], SHIFT: shift_ok[j], APPOINTMENT_WINDOW: window_ok[j]}
+        reason = nobody_fits(problem, j, fits)
+        assert reason is not None  # every vehicle fails some check
+        reasons[j] = reason
+    fits = {REQUIRED_SKILL: skill_ok, PINNED_TECHNICIAN: pin_ok, VAN_STOCK: stock_ok, SHIFT: shift_ok,
+            APPOINTMENT_WINDOW: window_ok}
+    return Screening(allowed, skill_ok & pin_ok, reasons, fits)
+
+
+def nobody_fits(problem: Problem, j: int, fits: Mapping[str, Sequence[bool] | np.ndarray]) -> Reason | None:
+    """Why no vehicle can serve visit j, given `fits[rule][k]`: vehicle k passes that rule's check for j.
+    The rules are taken in the order given, as a dispatcher would (skill, then stock, ...): the reason
+    names the first rule that leaves nobody, with the vehicles that passed the earlier ones. A pinned
+    visit's reason is always its pin, with the rules the pinned vehicle fails (the dispatcher's pin is
+    what keeps it off every other route). None when some vehicle passes every check."""
+    pin = problem.visits[j].pinned
+    if pin is not None:
+        return Reason(PINNED_TECHNICIAN, vehicle=pin, broken=tuple(rule for rule, ok in fits.items() if not ok[pin]))
+    able = np.ones(len(problem.vehicles), dtype=bool)
+    for rule, ok in fits.items():
+        if not (able & np.asarray(ok, dtype=bool)).any():
+            if rule == REQUIRED_SKILL:
+                return _no_skill(problem, j)
+            if rule == VAN_STOCK:
+                return _no_stock(problem, j, _ix(able))
+            return Reason(rule, vehicles=_ix(able))
+        able &= np.asarray(ok, dtype=bool)
+    return None
 
 
 def _ix(mask: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.flatnonzero(mask))
 
 
-def _no_skill(problem: Problem, t: Tables, j: int) -> Reason:
-    held = np.asarray(t.v_skills.any(axis=0), dtype=bool)
-    missing = [s for s in sorted(problem.visits[j].skills) if not held[s]]
+def _no_skill(problem: Problem, j: int) -> Reason:
+    held = frozenset().union(*(v.skills for v in problem.vehicles))
+    missing = sorted(problem.visits[j].skills - held)
     # None: every skill is held by someone, but nobody holds them all.
     return Reason(REQUIRED_SKILL, skill=missing[0] if missing else None)
 
 
-def _no_stock(t: Tables, j: int, qualified: np.ndarray) -> Reason:
-    need = t.parts[j]
-    short = [(int((t.stock[qualified, p] >= need[p]).sum()), p) for p in np.flatnonzero(need > 0)]
+def _no_stock(problem: Problem, j: int, qualified: tuple[int, ...]) -> Reason:
+    parts = problem.visits[j].parts
+    carriers = [(sum(problem.vehicles[k].stock_of(p) >= q for k in qualified), p) for p, q in enumerate(parts) if q > 0]
     # The part fewest qualified vans carry (none, unless only the combination is missing).
-    _, p = min(short)
-    return Reason(VAN_STOCK, part=int(p), quantity=int(need[p]), vehicles=_ix(qualified))
+    _, p = min(carriers)
+    return Reason(VAN_STOCK, part=p, quantity=parts[p], vehicles=qualified)
 
 
 def explain_dropped(
-    problem: Problem, t: Tables, screening: Screening, routes: Sequence[Sequence[int]], dropped: Sequence[int]
+    problem: Problem, t: Tables, screening: Screening, routes: Sequence[Sequence[int]], dropped: Sequence[int],
+    *, table: Timetable | None = None,
 ) -> dict[int, Reason]:
     """A FULLY_BOOKED reason per dropped visit (MAX_ORDERS when every qualified vehicle is at its cap,
     PINNED_TECHNICIAN when pinned), with its cheapest insertion and the rules that insertion breaks."""
+    if not dropped:
+        return {}
+    table = table or Timetable(problem)
     dist = problem.distances
     # Every insertion position of every route as one (vehicle, position, from-location, to-location) table.
     pos_vehicle, pos_index, pos_from, pos_to = [], [], [], []
@@ -131,17 +155,14 @@ def explain_dropped(
         for c in cand:
             k, at = int(pv[c]), int(pi[c])
             trial = [*routes[k][:at], j, *routes[k][at:]]
-            timing, broken = _try(problem, k, trial)
+            timing, broken = _try(problem, table, k, trial)
             if k not in late_now:
-                late_now[k] = _lateness(problem, routes[k], earliest(problem, k, routes[k]).starts)
+                late_now[k] = _lateness(problem, routes[k], earliest(problem, k, routes[k], table=table).starts)
             cost = int(extra[c]) + _lateness(problem, trial, timing.starts) - late_now[k]
             key = (len(broken), cost, k, broken)
             if best is None or key[:3] < best[:3]:
                 best = key
-        full = all(
-            problem.vehicles[k].max_visits is not None and len(routes[k]) >= problem.vehicles[k].max_visits  # type: ignore[operator]
-            for k in vehicles
-        )
+        full = all(over_max_orders(problem.vehicles[k], len(routes[k]) + 1) for k in vehicles)
         rule = MAX_ORDERS if vehicles and full else FULLY_BOOKED
         if problem.visits[j].pinned is not None:
             rule = PINNED_TECHNICIAN  # the dispatcher's pin is what keeps it off every other route
@@ -152,13 +173,13 @@ def explain_dropped(
     return out
 
 
-def _try(problem: Problem, k: int, trial: Sequence[int]) -> tuple[Timing, tuple[str, ...]]:
+def _try(problem: Problem, table: Timetable, k: int, trial: Sequence[int]) -> tuple[Timing, tuple[str, ...]]:
     """Schedule `trial` on `k` with the break kept, and with the break pushed to the end of the day; the
     second names the break itself when keeping it is what breaks a window or the shift."""
-    timing = earliest(problem, k, trial)
+    timing = earliest(problem, k, trial, table=table)
     broken = broken_rules(problem, k, trial, timing)
     if broken and break_of(problem.vehicles[k]) is not None:
-        late = earliest(problem, k, trial, len(trial))
+        late = earliest(problem, k, trial, len(trial), table=table)
         late_broken = broken_rules(problem, k, trial, late)
         if len(late_broken) <= len(broken):
             return late, late_broken
@@ -166,9 +187,4 @@ def _try(problem: Problem, k: int, trial: Sequence[int]) -> tuple[Timing, tuple[
 
 
 def _lateness(problem: Problem, visits: Sequence[int], starts: Sequence[int]) -> int:
-    total = 0
-    for j, s in zip(visits, starts, strict=True):
-        x = problem.visits[j]
-        if x.deadline is not None and s > x.deadline:
-            total += (s - x.deadline) * x.lateness_cost
-    return total
+    return sum(lateness(problem.visits[j], s) for j, s in zip(visits, starts, strict=True))

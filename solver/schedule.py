@@ -1,12 +1,15 @@
 """Times along one route: the earliest consistent schedule for a given visit order and break position.
 
-Used to report a solution (every start as early as possible, which also minimises lateness) and to
-test insertions when explaining why a visit is left out. Pure Python over the Problem.
+Used to report a solution (every start as early as possible, which also minimises lateness), to test
+insertions when explaining why a visit is left out, and by the insertion heuristic (solver/construct.py),
+whose hot loops need the Problem as plain Python lists (`Timetable`). Pure Python over the Problem.
 
 Break convention: a break taken on the leg to stop k starts at max(end of the previous service, break
 earliest start); the technician then arrives at stop k no sooner than (leg start + travel + break) and no
-sooner than the break end. So a break never overlaps a service and always fits between two stops,
-except that a break due after the technician is already home lies after `back` (off the clock).
+sooner than the break end. So a break never overlaps a service and always fits between two stops. A break
+still due on the way home: a strict schedule (the insertion's) takes it before the end of the shift; a
+reported schedule lets a break that would start once the technician is home lie after `back` (off the
+clock).
 """
 
 from __future__ import annotations
@@ -15,34 +18,22 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solver.problem import (
-    APPOINTMENT_WINDOW,
-    BREAK,
-    MAX_ORDERS,
+from solver.problem import Problem, Reason, RouteSolution
+from solver.rules import (
     RESPONSE_DEADLINE,
-    SHIFT,
     TRAVEL,
     UNSERVED,
-    VAN_STOCK,
     WORKLOAD_BALANCE,
-    Break,
-    Problem,
-    Reason,
-    RouteSolution,
-    Vehicle,
+    break_of,
+    lateness,
 )
-
-
-def break_of(v: Vehicle) -> Break | None:
-    """The vehicle's break, or None when its window does not fit the shift (no break can be due then)."""
-    b = v.break_
-    if b is None or min(b.latest_end, v.shift_end) - max(b.earliest_start, v.shift_start) < b.duration:
-        return None
-    return b
+from solver.tables import OPEN
 
 
 @dataclass(frozen=True)
 class Timing:
+    """A reported schedule (see `earliest`)."""
+
     depart: int
     arrivals: tuple[int, ...]
     starts: tuple[int, ...]
@@ -51,63 +42,183 @@ class Timing:
     break_leg: int | None  # the break is taken on the leg to stop `break_leg` (len(visits): the way home)
 
 
-def _open(problem: Problem, j: int) -> int | None:
-    w = problem.visits[j].window
-    return None if w is None else w[0]
+@dataclass(frozen=True)
+class Schedule:
+    """Earliest times of one route, leaving home at shift start."""
+
+    visits: tuple[int, ...]
+    arrivals: tuple[int, ...]
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    late: tuple[int, ...]  # lateness cost per stop
+    back: int
+    break_start: int | None
+    gap: int | None  # the break is taken on the leg to stop `gap` (len(visits): the way home)
+
+    @property
+    def late_cost(self) -> int:
+        return sum(self.late)
+
+
+class Timetable:
+    """The Problem as plain Python lists, and the earliest schedule of a route under its rules."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        # Python ints and lists: element access on numpy arrays is several times slower in these loops.
+        self.durations: list[list[int]] = problem.durations.tolist()
+        self.distances: list[list[int]] = problem.distances.tolist()
+        visits = problem.visits
+        self.location = [x.location for x in visits]
+        self.service = [x.service for x in visits]
+        self.window_open = [x.window[0] if x.window else -OPEN for x in visits]
+        self.window_close = [x.window[1] if x.window else OPEN for x in visits]
+        self.deadline = [x.deadline if x.deadline is not None else OPEN for x in visits]
+        self.lateness_cost = [x.lateness_cost for x in visits]
+        self.brk = [break_of(v) for v in problem.vehicles]
+
+    def schedule(
+        self, vehicle: int, visits: Sequence[int], gap: int | None = None, *, strict: bool = True
+    ) -> Schedule | None:
+        """The earliest schedule with the break on leg `gap`, or, with gap None, as late as it still fits
+        (earlier when waiting time hides it). `strict`: None as soon as a window, the break or the shift
+        breaks, and a break still due on the way home is taken before the end of the shift; otherwise
+        the schedule whatever it breaks (see `earliest`)."""
+        return self.walk(vehicle, visits, gap, strict=strict)[0]
+
+    def walk(
+        self, vehicle: int, visits: Sequence[int], gap: int | None = None, *, strict: bool = True,
+        position: int = 0, old: Schedule | None = None, old_lazy: bool = True,
+    ) -> tuple[Schedule | None, bool, int | None]:
+        """The one earliest-time scheduler (see `schedule`). With `old`, the stored schedule of a route,
+        `visits` replace old's stops from `position` on: the walk starts from old's state there and stops
+        as soon as it rejoins old's times with the same break state (when `old_lazy`, old was scheduled
+        by the lazy break rule, so its rest is what the walk would find). Stop indices (`gap`, the result's
+        gap) count from the start of the route.
+
+        Returns (the times of the walked stops, or None when a rule breaks; whether that happened after
+        the break was taken; the index in `visits` where old was rejoined, None when the walk went home)."""
+        v = self.problem.vehicles[vehicle]
+        brk = self.brk[vehicle]
+        earliest_break, latest_break_end, length = (
+            (brk.earliest_start, brk.latest_end, brk.duration) if brk else (0, 0, 0)
+        )
+        durations, location, service = self.durations, self.location, self.service
+        window_open, window_close = self.window_open, self.window_close
+        deadline, lateness_cost = self.deadline, self.lateness_cost
+        t, at = v.shift_start, v.start  # end of the previous service, and where
+        taken = brk is None
+        break_start: int | None = None
+        break_gap: int | None = None
+        if old is not None:
+            if position > 0:
+                t, at = old.ends[position - 1], location[old.visits[position - 1]]
+            if old.gap is not None and old.gap < position:
+                taken, break_start, break_gap = True, old.break_start, old.gap
+        arrivals: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        late: list[int] = []
+        for k, x in enumerate(visits):
+            there = location[x]
+            arrival = t + durations[at][there]
+            opens = window_open[x]
+            ready = arrival if arrival > opens else opens
+            if not taken:
+                bs = t if t > earliest_break else earliest_break
+                with_break = (arrival if arrival > bs else bs) + length
+                if gap is not None:
+                    take = position + k == gap
+                else:  # free when waiting hides it; forced when after this stop it could no longer fit
+                    after = ready + service[x]
+                    take = with_break <= ready or (after if after > earliest_break else earliest_break) + length > latest_break_end
+                if take:
+                    if strict and bs + length > latest_break_end:
+                        return None, False, None
+                    taken, break_start, break_gap, arrival = True, bs, position + k, with_break
+                    ready = with_break if with_break > opens else opens
+            if strict and ready > window_close[x]:
+                return None, taken and brk is not None, None
+            arrivals.append(arrival)
+            starts.append(ready)
+            t = ready + service[x]
+            ends.append(t)
+            late.append(max(0, ready - deadline[x]) * lateness_cost[x])
+            at = there
+            if old is not None and k > 0:
+                was = position + k - 1  # index of x in old
+                old_taken = brk is None or (old.gap is not None and old.gap < was + 1)
+                if t == old.ends[was] and taken == old_taken and (old_lazy or taken):
+                    if break_gap is None and old.gap is not None:
+                        break_gap = old.gap + 1
+                    return Schedule(tuple(visits[: k + 1]), tuple(arrivals), tuple(starts), tuple(ends), tuple(late),
+                                    old.back, break_start, break_gap), False, k
+        back = t + durations[at][v.end]
+        if not taken:
+            bs = t if t > earliest_break else earliest_break
+            if strict and bs + length > latest_break_end:
+                return None, False, None
+            if strict or not (visits and bs >= back):  # off the clock once home, unless strict
+                back = (back if back > bs else bs) + length
+            break_start, break_gap = bs, position + len(visits)
+        if strict and back > v.shift_end:
+            return None, taken and brk is not None, None
+        return Schedule(tuple(visits), tuple(arrivals), tuple(starts), tuple(ends), tuple(late), back, break_start,
+                        break_gap), False, None
+
+    def best_schedule(self, vehicle: int, visits: Sequence[int]) -> Schedule | None:
+        """The least late strict schedule over every break position (the lazy one first)."""
+        best = self.schedule(vehicle, visits)
+        if self.brk[vehicle] is None:
+            return best
+        for gap in range(len(visits) + 1):
+            s = self.schedule(vehicle, visits, gap)
+            if s is not None and (best is None or s.late_cost < best.late_cost):
+                best = s
+        return best
+
+    def distance(self, vehicle: int, visits: Sequence[int]) -> int:
+        """Metres driven including the way home; an idle technician drives nothing."""
+        if not visits:
+            return 0
+        v = self.problem.vehicles[vehicle]
+        locs = [v.start, *(self.location[x] for x in visits), v.end]
+        return sum(self.distances[p][q] for p, q in itertools.pairwise(locs))
+
+    def route_solution(self, vehicle: int, s: Schedule | None) -> RouteSolution:
+        """The RouteSolution of a strict schedule; the technician leaves home as late as keeps the first
+        start (at shift start when the break is on the first leg)."""
+        v = self.problem.vehicles[vehicle]
+        if s is None or not s.visits:
+            return RouteSolution(vehicle=vehicle, visits=(), arrivals=(), starts=(), depart=v.shift_start,
+                                 back=v.shift_start)
+        arrivals, depart = list(s.arrivals), v.shift_start
+        if s.gap != 0:
+            travel = self.durations[v.start][self.location[s.visits[0]]]
+            depart = max(v.shift_start, s.starts[0] - travel)
+            arrivals[0] = depart + travel
+        return RouteSolution(vehicle=vehicle, visits=s.visits, arrivals=tuple(arrivals), starts=s.starts,
+                             depart=depart, back=s.back, break_start=s.break_start,
+                             distance=self.distance(vehicle, s.visits))
 
 
 def earliest(
     problem: Problem, vehicle: int, visits: Sequence[int], break_leg: int | None = None, *,
-    just_in_time: bool = False,
+    just_in_time: bool = False, table: Timetable | None = None,
 ) -> Timing:
-    """Earliest schedule of `visits` on `vehicle`. `break_leg` fixes the leg of the break; None picks one
-    greedily (as late as it can still fit, or earlier when waiting time hides it). With `just_in_time`,
-    the technician leaves home as late as keeps the first start unchanged, instead of at shift start."""
-    v = problem.vehicles[vehicle]
-    dur = problem.durations
-    brk = break_of(v)
-    n = len(visits)
-    t = v.shift_start  # end of the previous service (or departure)
-    at = v.start
-    arrivals: list[int] = []
-    starts: list[int] = []
-    break_start: int | None = None
-    leg_of_break: int | None = None
-    for k in range(n + 1):
-        nxt = problem.visits[visits[k]].location if k < n else v.end
-        travel = int(dur[at, nxt])
-        plain = t + travel
-        if brk is not None and break_start is None:
-            bs = max(t, brk.earliest_start)
-            with_break = max(plain, bs) + brk.duration
-            take = k == n or break_leg == k
-            if break_leg is None and not take:
-                j = visits[k]
-                o = _open(problem, j)
-                ready = plain if o is None else max(plain, o)
-                # Free when waiting hides it; forced when after this stop it could no longer fit.
-                end_next = ready + problem.visits[j].service
-                take = with_break <= ready or max(end_next, brk.earliest_start) + brk.duration > brk.latest_end
-            if take:
-                break_start, leg_of_break = bs, k
-                # A break that would start once the technician is home is off the clock: back stays.
-                if not (k == n and n > 0 and bs >= plain):
-                    plain = with_break
-        if k == n:
-            back = plain
-            break
-        j = visits[k]
-        o = _open(problem, j)
-        arrivals.append(plain)
-        start = plain if o is None else max(plain, o)
-        starts.append(start)
-        t = start + problem.visits[j].service
-        at = nxt
-    depart = v.shift_start
-    if just_in_time and n > 0:
-        depart, arrivals[0], break_start = _leave_late(problem, vehicle, visits[0], starts[0], leg_of_break == 0,
-                                                       break_start)
-    return Timing(depart, tuple(arrivals), tuple(starts), back, break_start, leg_of_break)
+    """Earliest schedule of `visits` on `vehicle`, reported whatever rules it breaks (see `broken_rules`).
+    `break_leg` fixes the leg of the break; None picks one greedily (as late as it can still fit, or
+    earlier when waiting time hides it). With `just_in_time`, the technician leaves home as late as keeps
+    the first start unchanged, instead of at shift start. Pass the problem's `table` when calling often."""
+    table = table or Timetable(problem)
+    s = table.schedule(vehicle, visits, break_leg, strict=False)
+    assert s is not None  # only a strict schedule gives up
+    depart, arrivals, break_start = problem.vehicles[vehicle].shift_start, s.arrivals, s.break_start
+    if just_in_time and visits:
+        depart, first_arrival, break_start = _leave_late(problem, vehicle, visits[0], s.starts[0], s.gap == 0,
+                                                         break_start)
+        arrivals = (first_arrival, *arrivals[1:])
+    return Timing(depart, arrivals, s.starts, s.back, break_start, s.gap)
 
 
 def _leave_late(
@@ -126,39 +237,6 @@ def _leave_late(
     return depart, depart + travel, break_start
 
 
-def broken_rules(problem: Problem, vehicle: int, visits: Sequence[int], timing: Timing) -> tuple[str, ...]:
-    """Hard rules this route breaks, in model order (empty: the route is feasible)."""
-    v = problem.vehicles[vehicle]
-    broken: list[str] = []
-    for j, s in zip(visits, timing.starts, strict=True):
-        w = problem.visits[j].window
-        if w is not None and s > w[1]:
-            broken.append(APPOINTMENT_WINDOW)
-            break
-    if timing.back > v.shift_end:
-        broken.append(SHIFT)
-    brk = break_of(v)
-    if brk is not None and timing.break_start is not None and timing.break_start + brk.duration > brk.latest_end:
-        broken.append(BREAK)
-    for p in range(problem.num_parts):
-        if sum(problem.visits[j].parts[p] if p < len(problem.visits[j].parts) else 0 for j in visits) > v.stock_of(p):
-            broken.append(VAN_STOCK)
-            break
-    if v.max_visits is not None and len(visits) > v.max_visits:
-        broken.append(MAX_ORDERS)
-    return tuple(broken)
-
-
-def route_distance(problem: Problem, vehicle: int, visits: Sequence[int]) -> int:
-    """Metres driven including the way home; an idle technician drives nothing."""
-    if not visits:
-        return 0
-    v = problem.vehicles[vehicle]
-    locs = [v.start, *(problem.visits[j].location for j in visits), v.end]
-    dist = problem.distances
-    return int(sum(int(dist[a, b]) for a, b in itertools.pairwise(locs)))
-
-
 def working_time(problem: Problem, vehicle: int, visits: Sequence[int]) -> int:
     """Service plus driving, in seconds (waiting and the break do not count as work)."""
     if not visits:
@@ -173,12 +251,7 @@ def working_time(problem: Problem, vehicle: int, visits: Sequence[int]) -> int:
 def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
                    unassigned: Sequence[tuple[int, Reason]]) -> dict[str, int]:
     """Each objective part recomputed from the routes as reported (not read off a search)."""
-    late = 0
-    for r in routes:
-        for j, s in zip(r.visits, r.starts, strict=True):
-            x = problem.visits[j]
-            if x.deadline is not None and s > x.deadline:
-                late += (s - x.deadline) * x.lateness_cost
+    late = sum(lateness(problem.visits[j], s) for r in routes for j, s in zip(r.visits, r.starts, strict=True))
     balance = 0
     if problem.balance_cost > 0 and routes:
         work = [working_time(problem, r.vehicle, r.visits) for r in routes]

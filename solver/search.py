@@ -2,14 +2,17 @@
 
 The model (solver/model.py) states the rules; this module only decides how to look for a good
 assignment of the model it is handed. The choice depends on features of the problem (see `recipe_for`);
-`SolveParams.first_solution` / `local_search` override it.
+`SolveParams.first_solution` / `local_search` override it, and `SolveParams.portfolio` says whether two
+recipes race (see `race`).
+
+Limits: with `SolveParams.solution_limit` the search is bounded by that count alone. No OR-Tools time
+limit is set and nothing here reads the clock, so the result does not depend on the machine's load; the
+`time_limit` arguments are then ignored. Without a solution limit, `time_limit` seconds bound the search.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 import time
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -40,19 +43,17 @@ class Recipe:
     first_solutions: tuple[str, ...]
     metaheuristic: str  # "guided_local_search", "greedy_descent", ..., or "iterated_local_search"
     gls_lambda: float = 0.1
-    neighbors_ratio: float = 1.0  # restrict LS operators to this share of nearest neighbours
-    min_neighbors: int = 1
-    # Iterated local search (ruin and recreate): SISR string removals, simulated annealing acceptance.
+    # Iterated local search (ruin and recreate): SISR string removals, simulated annealing acceptance
+    # with OR-Tools' automatic temperatures.
     ils_avg_removed: int = 10
     ils_max_sequence: int = 10
     ils_recreate: str = "LOCAL_CHEAPEST_INSERTION"
-    ils_temperature: tuple[float, float] | None = None  # None: OR-Tools' automatic temperatures
-    extra_operators: tuple[str, ...] = ()  # local_search_operators fields switched on
-    disabled_operators: tuple[str, ...] = ()
-    multi_armed_bandit: bool = False
-    insertion_by_penalty: bool = (
-        False  # local cheapest (cost) insertion takes visits by penalty, then fewest vehicles
-    )
+    # Local cheapest (cost) insertion takes visits by penalty, then fewest vehicles.
+    insertion_by_penalty: bool = False
+
+    def adjust(self, sp: Any) -> None:
+        """Change further OR-Tools settings after `search_parameters` has set this recipe's; the production
+        recipes change none (the search lab's `LabRecipe` does)."""
 
 
 # Every visit mandatory: the first solution must exist at all, so the chain starts with heuristics that
@@ -89,9 +90,10 @@ def recipe_for(problem: Problem, params: SolveParams) -> Recipe:
 
 
 def portfolio_for(problem: Problem, params: SolveParams) -> tuple[Recipe, ...]:
-    """One recipe, or two raced against each other (see `race`)."""
+    """One recipe, or two raced against each other (see `race`). `params.portfolio == "single"` keeps
+    the main recipe (`recipe_for`) alone."""
     main = recipe_for(problem, params)
-    if params.first_solution != "auto" or params.local_search != "auto":
+    if params.first_solution != "auto" or params.local_search != "auto" or params.portfolio == "single":
         return (main,)  # an explicit choice is honoured as it is
     pure_vrptw = all(v.drop_penalty is None for v in problem.visits)
     if pure_vrptw and all(v.break_ is None for v in problem.vehicles):
@@ -105,10 +107,15 @@ def portfolio_for(problem: Problem, params: SolveParams) -> tuple[Recipe, ...]:
     return (main,)
 
 
+# Seconds standing for "no clock limit" (about 30 years; OR-Tools takes a Duration, not infinity).
+_NO_CLOCK = 10**9
+
+
 def search_parameters(
-    recipe: Recipe, first: str, *, time_limit: float, params: SolveParams
+    recipe: Recipe, first: str, *, time_limit: float | None, params: SolveParams
 ) -> pywrapcp.DefaultRoutingSearchParameters:
-    """OR-Tools parameters for `recipe` starting with first-solution strategy `first`."""
+    """OR-Tools parameters for `recipe` starting with first-solution strategy `first`. With a solution
+    limit that count bounds the search and no time limit is set; otherwise `time_limit` seconds do."""
     sp = pywrapcp.DefaultRoutingSearchParameters()
     sp.first_solution_strategy = getattr(FSS, first)
     if recipe.metaheuristic == "iterated_local_search":
@@ -121,12 +128,7 @@ def search_parameters(
         sisr.max_removed_sequence_size = recipe.ils_max_sequence
         sisr.bypass_factor = 0.01
         rr.recreate_strategy.heuristic = getattr(FSS, recipe.ils_recreate)
-        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
-        if recipe.ils_temperature is None:
-            sa.automatic_temperatures = True
-        else:
-            sa.automatic_temperatures = False
-            sa.initial_temperature, sa.final_temperature = recipe.ils_temperature
+        ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
         ils.improve_perturbed_solution = True
     else:
         sp.local_search_metaheuristic = getattr(LSM, recipe.metaheuristic.upper())
@@ -136,16 +138,17 @@ def search_parameters(
             del lci.insertion_sorting_properties[:]
             lci.insertion_sorting_properties.extend(order)
     sp.guided_local_search_lambda_coefficient = recipe.gls_lambda
-    sp.ls_operator_neighbors_ratio = recipe.neighbors_ratio
-    sp.ls_operator_min_neighbors = recipe.min_neighbors
-    sp.use_multi_armed_bandit_concatenate_operators = recipe.multi_armed_bandit
-    for op in recipe.extra_operators:
-        setattr(sp.local_search_operators, op, 1)  # BOOL_TRUE
-    for op in recipe.disabled_operators:
-        setattr(sp.local_search_operators, op, 2)  # BOOL_FALSE
-    sp.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+    recipe.adjust(sp)
     if params.solution_limit is not None:
         sp.solution_limit = params.solution_limit
+        # OR-Tools also bounds the completion of each local search neighbour by a clock (`lns_time_limit`,
+        # 0.1 s by default): under load a neighbour then fails that did not on an idle machine, and the
+        # plan changes. The count alone is the bound here.
+        sp.lns_time_limit.FromSeconds(_NO_CLOCK)
+    elif time_limit is not None:
+        sp.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+    else:
+        raise ValueError("the search needs a time_limit or a solution_limit")
     sp.log_search = params.log_search
     return sp
 
@@ -154,19 +157,25 @@ def execute(
     routing: pywrapcp.RoutingModel,
     recipe: Recipe,
     *,
-    time_limit: float,
+    time_limit: float | None,
     seed: int,
     params: SolveParams,
 ) -> SearchOutcome:
-    """Run `recipe`: try the first-solution chain in order, local search from the first that works."""
+    """Run `recipe`: try the first-solution chain in order, local search from the first that works.
+    Under a solution limit each try is bounded by that count and the clock is never read."""
     # The seed only reseeds the CP solver's generator (randomized operators, ILS), so a run stays
     # reproducible under a solution limit.
     routing.solver().ReSeed(seed)
-    deadline = time.monotonic() + time_limit
+    timed = params.solution_limit is None
+    if timed and time_limit is None:
+        raise ValueError("the search needs a time_limit or a solution_limit")
+    deadline = time.monotonic() + time_limit if timed and time_limit is not None else None
     for first in recipe.first_solutions:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
+        remaining = None
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
         # Insertion heuristics that cannot place a mandatory visit fail fast, leaving time for the next.
         sp = search_parameters(recipe, first, time_limit=remaining, params=params)
         if recipe.metaheuristic == "iterated_local_search":
@@ -242,33 +251,22 @@ def _child_search(
         conn.close()
 
 
-def _can_fork() -> bool:
-    # Forking is only safe from a single-threaded process that may have children (not a daemon worker,
-    # not a web server's thread pool); elsewhere the portfolio runs its recipes one after the other.
-    return (
-        "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-        and not multiprocessing.current_process().daemon
-        and (os.cpu_count() or 1) >= 2
-    )
-
-
 def race(
     routing: pywrapcp.RoutingModel,
     recipes: tuple[Recipe, Recipe],
     *,
-    time_limit: float,
+    time_limit: float | None,
     seed: int,
     params: SolveParams,
-    parallel: bool | None = None,
+    fork: bool = False,
 ) -> SearchOutcome:
     """Run two recipes and keep the better assignment (ties go to the first, so the result is a
-    deterministic function of the two runs). In parallel in a forked process when that is safe, else one
-    after the other with half the time each; under a solution limit both ways give the same result."""
-    if parallel is None:
-        parallel = _can_fork()
-    if not parallel:
-        half = time_limit / 2
+    deterministic function of the two runs). With `fork`, the second runs at the same time in a forked
+    child process and each gets all the time; otherwise one after the other with half the time each.
+    Under a solution limit each run is bounded by that count alone, so both ways give the same result."""
+    timed = params.solution_limit is None
+    if not fork:
+        half = time_limit / 2 if timed and time_limit is not None else None
         first = execute(routing, recipes[0], time_limit=half, seed=seed, params=params)
         # The model reuses its assignment objects between solves: keep the first result as plain values.
         kept = snapshot(routing, first.assignment) if first.assignment is not None else None
@@ -277,7 +275,7 @@ def race(
         found = first.solutions_found + second.solutions_found
         return _pick(routing, [(kept, None), (later, second.assignment)], found)
 
-    ctx = multiprocessing.get_context("fork")
+    ctx = _fork_context()
     receiver, sender = ctx.Pipe(duplex=False)
     kwargs = {"time_limit": time_limit, "seed": seed, "params": params}
     child = ctx.Process(target=_child_search, args=(routing, recipes[1], kwargs, sender), daemon=True)
@@ -285,8 +283,13 @@ def race(
     sender.close()
     try:
         own = execute(routing, recipes[0], time_limit=time_limit, seed=seed, params=params)
-        # The child has the same time limit; allow for its model setup and the trip through the pipe.
-        theirs = receiver.recv() if receiver.poll(time_limit + 5.0) else None
+        if timed and time_limit is not None:
+            # The child has the same time limit; allow for its model setup and the trip through the pipe.
+            theirs = receiver.recv() if receiver.poll(time_limit + 5.0) else None
+        else:
+            # The child is bounded by the solution limit: wait for it, whatever the clock says (a dead
+            # child closes the pipe, which raises EOFError).
+            theirs = receiver.recv()
     except EOFError:
         theirs = None
     finally:
@@ -300,6 +303,15 @@ def race(
     snap, found = theirs
     kept = snapshot(routing, own.assignment) if own.assignment is not None else None
     return _pick(routing, [(kept, own.assignment), (snap, None)], own.solutions_found + found)
+
+
+def _fork_context() -> Any:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise RuntimeError(
+            "SolveParams.portfolio 'race_fork' needs the 'fork' start method, which this platform lacks "
+            f"(it has {', '.join(multiprocessing.get_all_start_methods())}); use 'race_sequential'"
+        )
+    return multiprocessing.get_context("fork")
 
 
 def _pick(
@@ -322,16 +334,18 @@ def _pick(
 
 def run_search(
     routing: pywrapcp.RoutingModel,
-    manager: pywrapcp.RoutingIndexManager,
     problem: Problem,
     *,
-    time_limit: float,
+    time_limit: float | None,
     seed: int,
     params: SolveParams,
 ) -> SearchOutcome:
-    """Search the closed model `routing` and return the best assignment found."""
-    del manager  # routes are read by the caller; the search needs only the model
+    """Search the closed model `routing` and return the best assignment found. `time_limit` (seconds)
+    bounds the search only when `params` has no solution limit."""
+    if params.portfolio == "race_fork":
+        _fork_context()  # refuse on a platform without fork, whatever the day
     recipes = portfolio_for(problem, params)
     if len(recipes) == 1:
         return execute(routing, recipes[0], time_limit=time_limit, seed=seed, params=params)
-    return race(routing, (recipes[0], recipes[1]), time_limit=time_limit, seed=seed, params=params)
+    return race(routing, (recipes[0], recipes[1]), time_limit=time_limit, seed=seed, params=params,
+                fork=params.portfolio == "race_fork")

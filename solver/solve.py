@@ -1,7 +1,9 @@
 """solve(problem) -> Solution: screen, model, search, read the routes back, explain what is left out.
 
 A pure function: no I/O, no settings, no clock except the search's time limit (the reported wall time
-is measured, never acted upon). Same problem, seed and solution_limit give the same Solution.
+is measured, never acted upon). With a solution limit the search stops after that many solutions and the
+time limit does not act, so the plan does not depend on the machine's load: same problem, seed and
+solution_limit give the same Solution.
 """
 
 from __future__ import annotations
@@ -15,17 +17,12 @@ from ortools.constraint_solver import pywrapcp
 from solver.construct import greedy_solve
 from solver.model import Model, build_model
 from solver.params import SolveParams
-from solver.problem import (
-    UNSERVED,
-    Problem,
-    Reason,
-    RouteSolution,
-    Solution,
-)
-from solver.reasons import explain_dropped, screen
-from solver.schedule import earliest, route_distance, solution_costs
+from solver.problem import Problem, Reason, RouteSolution, Solution
+from solver.reasons import Screening, explain_dropped, screen
+from solver.rules import UNSERVED
+from solver.schedule import Timetable, earliest, solution_costs
 from solver.search import SearchOutcome, recipe_for, run_search, search_parameters
-from solver.tables import BoolArray, Tables, tables_of
+from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +41,11 @@ _CONSTRUCT_FROM = 300
 
 def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None,
           start: Sequence[Sequence[int]] | None = None) -> Solution:
-    """Best routes found within `time_limit` seconds (or `params.solution_limit` solutions).
+    """Best routes found within `time_limit` seconds, or after `params.solution_limit` solutions.
+
+    With a solution limit the search stops after that many solutions and the time limit does not act,
+    so the plan does not depend on the machine's load (`time_limit` must still be > 0). Without one,
+    the search, the relaxed re-search and the fallbacks share `time_limit`.
 
     `start` (visit indices per vehicle) is a plan to improve on: its routes are kept where they keep the
     hard rules, the other visits are inserted into them, and the search starts from there; the result is
@@ -65,13 +66,17 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     elif offered and problem.vehicles and _construct_too(problem, params, len(offered)):
         constructed = greedy_solve(problem)
     if offered and problem.vehicles:
-        # The limit covers the whole call: keep a little of it for explaining what is left out.
-        budget = time_limit * (1 - _EXPLAIN_SHARE) - (time.perf_counter() - began)
+        budget = None  # under a solution limit nothing is timed
+        if params.solution_limit is None:
+            # The limit covers the whole call: keep a little of it for explaining what is left out.
+            budget = time_limit * (1 - _EXPLAIN_SHARE) - (time.perf_counter() - began)
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
-        status, found, sequences, break_legs = _search(problem, tables, screening.allowed, offered,
+        status, found, sequences, break_legs = _search(problem, tables, screening, offered,
                                                        budget=budget, seed=seed, params=params, start=routes_from)
     searched = time.perf_counter()
-    routes = tuple(_route(problem, k, seq, leg) for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
+    table = Timetable(problem)
+    routes = tuple(_route(problem, table, k, seq, leg)
+                   for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
         log.info("the insertion plan beats the search's; keeping it")
         routes = constructed.routes
@@ -80,7 +85,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     served = {j for r in routes for j in r.visits}
     dropped = [j for j in offered if j not in served]
     reasons = {j: r for j, r in screening.reasons.items() if j not in served}
-    reasons.update(explain_dropped(problem, tables, screening, [list(r.visits) for r in routes], dropped))
+    reasons.update(explain_dropped(problem, tables, screening, [list(r.visits) for r in routes], dropped, table=table))
     # Infeasible means: some mandatory visit is not served (the routes themselves keep every hard rule).
     if any(problem.visits[j].drop_penalty is None for j in reasons):
         status = "infeasible"
@@ -119,33 +124,37 @@ def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
 
 
 def _search(
-    problem: Problem, tables: Tables, allowed: BoolArray, offered: list[int], *, budget: float, seed: int,
-    params: SolveParams, start: list[list[int]] | None = None,
+    problem: Problem, tables: Tables, screening: Screening, offered: list[int], *, budget: float | None,
+    seed: int, params: SolveParams, start: list[list[int]] | None = None,
 ) -> tuple[str, int, list[list[int]], list[int | None]]:
     """Build and search the model, from the `start` routes (visit indices per vehicle) when they load;
-    when no plan serves every mandatory visit, plan the rest."""
+    when no plan serves every mandatory visit, plan the rest. `budget` (seconds) bounds the searches;
+    None under a solution limit, which alone bounds each of them."""
     began = time.perf_counter()
-    model = build_model(problem, tables, offered, allowed)
+
+    def remaining() -> float | None:
+        return None if budget is None else max(_MIN_SEARCH, budget - (time.perf_counter() - began))
+
+    model = build_model(problem, tables, offered, screening)
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
-    limit = max(_MIN_SEARCH, budget - (time.perf_counter() - began))
     outcome = None
     if start is not None and any(start):
-        outcome = _search_from(model, start, time_limit=limit, seed=seed, params=params)
+        outcome = _search_from(model, start, time_limit=remaining(), seed=seed, params=params)
     if outcome is None:
-        limit = max(_MIN_SEARCH, budget - (time.perf_counter() - began))
-        outcome = run_search(model.routing, model.manager, problem, time_limit=limit, seed=seed, params=params)
+        outcome = run_search(model.routing, problem, time_limit=remaining(), seed=seed, params=params)
     status, found = outcome.status, outcome.solutions_found
     if outcome.assignment is not None and found == 0:
         # OR-Tools hands back its all-left-out fallback when no first solution finished in time.
-        log.warning("the search found no solution within %.1f s; every visit is left out", limit)
+        log.warning("the search found no solution within its limit; every visit is left out")
         status = "infeasible"
-    left = budget - (time.perf_counter() - began)
-    if outcome.assignment is None and left > 0 and any(problem.visits[j].drop_penalty is None for j in offered):
+    left = None if budget is None else budget - (time.perf_counter() - began)
+    if (outcome.assignment is None and (left is None or left > 0)
+            and any(problem.visits[j].drop_penalty is None for j in offered)):
         log.warning("no plan serves every mandatory visit; searching again with them optional")
-        model = build_model(problem, tables, offered, allowed, relax=_RELAXED_PENALTY)
-        outcome = run_search(model.routing, model.manager, problem, time_limit=max(_MIN_SEARCH, left), seed=seed,
-                             params=params)
+        model = build_model(problem, tables, offered, screening, relax=_RELAXED_PENALTY)
+        outcome = run_search(model.routing, problem, time_limit=None if left is None else max(_MIN_SEARCH, left),
+                             seed=seed, params=params)
         found += outcome.solutions_found
     if outcome.assignment is None:
         return status, found, [[] for _ in problem.vehicles], [None] * len(problem.vehicles)
@@ -153,7 +162,7 @@ def _search(
 
 
 def _search_from(
-    model: Model, start: list[list[int]], *, time_limit: float, seed: int, params: SolveParams
+    model: Model, start: list[list[int]], *, time_limit: float | None, seed: int, params: SolveParams
 ) -> SearchOutcome | None:
     """Local search from given routes. On dispatch days the priority-first insertion is a far better start
     than OR-Tools' own first solutions (they fill the day with cheap low-priority visits). None when the
@@ -199,12 +208,12 @@ def _read_routes(model: Model, assignment: pywrapcp.Assignment) -> tuple[list[li
     return sequences, legs
 
 
-def _route(problem: Problem, k: int, seq: Sequence[int], leg: int | None) -> RouteSolution:
+def _route(problem: Problem, table: Timetable, k: int, seq: Sequence[int], leg: int | None) -> RouteSolution:
     v = problem.vehicles[k]
     if not seq:
         # An idle technician stays home: no drive, no break to schedule.
         return RouteSolution(vehicle=k, visits=(), arrivals=(), starts=(), depart=v.shift_start, back=v.shift_start)
-    timing = earliest(problem, k, seq, leg, just_in_time=True)
+    timing = earliest(problem, k, seq, leg, just_in_time=True, table=table)
     return RouteSolution(
         vehicle=k,
         visits=tuple(seq),
@@ -213,5 +222,5 @@ def _route(problem: Problem, k: int, seq: Sequence[int], leg: int | None) -> Rou
         depart=timing.depart,
         back=timing.back,
         break_start=timing.break_start,
-        distance=route_distance(problem, k, seq),
+        distance=table.distance(k, seq),
     )

@@ -234,7 +234,7 @@ def test_workload_balance_reports_the_spread_it_could_not_avoid() -> None:
 def built(p):  # type: ignore[no-untyped-def]
     t = tables_of(p)
     sc = screen(p, t)
-    return build_model(p, t, [j for j in range(len(p.visits)) if j not in sc.reasons], sc.allowed)
+    return build_model(p, t, [j for j in range(len(p.visits)) if j not in sc.reasons], sc)
 
 
 def test_plain_day_has_only_the_time_dimension() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from solver import Break
 from solver.problem import APPOINTMENT_WINDOW, BREAK, SHIFT
-from solver.schedule import broken_rules, earliest
+from solver.rules import broken_rules
+from solver.schedule import earliest
 from tests.solver.conftest import MID, NEAR, hours, job, problem, tech
 
 LUNCH = Break(hours(8) + 120, hours(9), 1800)  # may start from 08:02, must end by 09:00

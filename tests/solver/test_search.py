@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver import Break, SolveParams, solve
@@ -71,14 +72,26 @@ def test_overrides_win_over_the_features() -> None:
     assert recipe.metaheuristic == "tabu_search"
 
 
-def test_search_parameters_carry_the_recipe_and_the_limits() -> None:
+def test_search_parameters_carry_the_recipe_and_the_time_limit() -> None:
     recipe = Recipe(first_solutions=("SAVINGS",), metaheuristic="guided_local_search", gls_lambda=0.3)
-    sp = search_parameters(recipe, "SAVINGS", time_limit=2.5, params=SolveParams(solution_limit=7))
+    sp = search_parameters(recipe, "SAVINGS", time_limit=2.5, params=SolveParams())
     assert sp.first_solution_strategy == routing_enums_pb2.FirstSolutionStrategy.SAVINGS
     assert sp.local_search_metaheuristic == routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     assert sp.guided_local_search_lambda_coefficient == 0.3
     assert sp.time_limit.ToMilliseconds() == 2500
+
+
+def test_a_solution_limit_sets_no_time_limit() -> None:
+    recipe = Recipe(first_solutions=("SAVINGS",), metaheuristic="guided_local_search")
+    sp = search_parameters(recipe, "SAVINGS", time_limit=2.5, params=SolveParams(solution_limit=7))
     assert sp.solution_limit == 7
+    assert not sp.HasField("time_limit")  # the count alone bounds the search
+
+
+def test_the_search_needs_some_limit() -> None:
+    recipe = Recipe(first_solutions=("SAVINGS",), metaheuristic="guided_local_search")
+    with pytest.raises(ValueError, match="needs a time_limit or a solution_limit"):
+        search_parameters(recipe, "SAVINGS", time_limit=None, params=SolveParams())
 
 
 def test_iterated_local_search_recipe_sets_ruin_and_recreate() -> None:
@@ -180,7 +193,7 @@ def test_race_gives_the_same_routes_in_parallel_and_one_after_the_other() -> Non
     results = []
     for parallel in (True, False):
         routing = _twenty_stops()
-        out = race(routing, recipes, time_limit=20, seed=1, params=params, parallel=parallel)
+        out = race(routing, recipes, time_limit=20, seed=1, params=params, fork=parallel)
         assert out.assignment is not None
         results.append((out.assignment.ObjectiveValue(), routes_of(routing, out.assignment)))
     assert results[0] == results[1]
@@ -217,3 +230,13 @@ def test_solve_from_start_routes_never_costs_more_than_inserting_into_them() -> 
     assert_consistent(p, s)
     assert s.objective <= greedy_solve(p, start).objective
     assert {j for r in s.routes for j in r.visits} == {0, 1, 2}
+
+
+def test_sequential_and_fork_races_give_the_same_plan_under_a_solution_limit() -> None:
+    day = mandatory_day()
+    assert len(portfolio_for(day, SolveParams())) == 2  # the day is raced
+    plans = []
+    for portfolio in ("race_sequential", "race_fork"):
+        s = solve(day, time_limit=0.01, seed=2, params=SolveParams(solution_limit=30, portfolio=portfolio))
+        plans.append((s.routes, s.objective, s.solutions_found))
+    assert plans[0] == plans[1]

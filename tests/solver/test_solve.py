@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver import Break, Problem, SolveParams, Vehicle, Visit, solve
+from solver import Break, Problem, Solution, SolveParams, Vehicle, Visit, solve
 from solver.problem import MAX_ORDERS, RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
 from tests.solver.checker import assert_consistent, problems_of
 from tests.solver.conftest import MID, NEAR, NEAR2, hours, job, problem, run, tech
@@ -117,3 +117,20 @@ def test_a_shift_starting_the_day_before_solves_in_negative_seconds() -> None:
     s = run(problem([tech(shift=(-2, 6))], [job(NEAR, window=(-hours(1), hours(1)))]))
     assert s.routes[0].starts == (-hours(1),)
     assert s.routes[0].depart == -hours(1) - 60
+
+
+def _plan(s: Solution) -> tuple[object, ...]:
+    """What a dispatcher sees (not the wall time)."""
+    return s.routes, s.unassigned, s.objective, s.costs, s.status, s.solutions_found
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_with_a_solution_limit_the_time_limit_does_not_act(seed: int) -> None:
+    # A time limit far too short for any search gives the same plan as a generous one: the count alone
+    # bounds the search, so the plan cannot depend on the machine's load.
+    day = random_day(seed, visits=20, vehicles=3)
+    params = SolveParams(solution_limit=40)
+    tiny = solve(day, time_limit=0.001, seed=seed, params=params)
+    large = solve(day, time_limit=600.0, seed=seed, params=params)
+    assert _plan(tiny) == _plan(large)
+    assert tiny.solutions_found > 1  # it really searched
