@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from dispatch.domain import Order
-from solver import problem as rules
+from solver import rules
 from solver.problem import Reason
 
 if TYPE_CHECKING:

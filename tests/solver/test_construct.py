@@ -179,6 +179,7 @@ def test_break_falls_back_to_an_earlier_leg_when_the_late_one_breaks_a_window() 
     assert r.break_start + 30 * 60 <= r.starts[0]
 
 
+@pytest.mark.determinism
 def test_same_input_same_plan() -> None:
     p = make([van(), van(home=HOME2)], [job(k % 8 + 1, minutes=20 + k) for k in range(12)])
     assert greedy_solve(p).routes == greedy_solve(p).routes

@@ -149,6 +149,7 @@ def test_no_strategy_working_is_reported_as_infeasible() -> None:
     assert out.assignment is None
 
 
+@pytest.mark.determinism
 def test_same_seed_and_solution_limit_repeat_on_a_mandatory_day() -> None:
     params = SolveParams(solution_limit=30)
     day = mandatory_day()
@@ -184,6 +185,7 @@ def _twenty_stops() -> pywrapcp.RoutingModel:
     return routing
 
 
+@pytest.mark.determinism
 def test_race_gives_the_same_routes_in_parallel_and_one_after_the_other() -> None:
     recipes = (
         Recipe(first_solutions=("SAVINGS",), metaheuristic="guided_local_search"),
@@ -232,6 +234,7 @@ def test_solve_from_start_routes_never_costs_more_than_inserting_into_them() -> 
     assert {j for r in s.routes for j in r.visits} == {0, 1, 2}
 
 
+@pytest.mark.determinism
 def test_sequential_and_fork_races_give_the_same_plan_under_a_solution_limit() -> None:
     day = mandatory_day()
     assert len(portfolio_for(day, SolveParams())) == 2  # the day is raced

@@ -96,6 +96,7 @@ def test_random_days_are_consistent_with_every_rule(seed: int) -> None:
     assert sum(len(r.visits) for r in s.routes) > 0
 
 
+@pytest.mark.determinism
 def test_same_seed_and_solution_limit_give_the_same_solution() -> None:
     p = random_day(7, visits=20)
     params = SolveParams(solution_limit=20)
@@ -124,6 +125,7 @@ def _plan(s: Solution) -> tuple[object, ...]:
     return s.routes, s.unassigned, s.objective, s.costs, s.status, s.solutions_found
 
 
+@pytest.mark.determinism
 @pytest.mark.parametrize("seed", [1, 2])
 def test_with_a_solution_limit_the_time_limit_does_not_act(seed: int) -> None:
     # A time limit far too short for any search gives the same plan as a generous one: the count alone

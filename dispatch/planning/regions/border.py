@@ -39,7 +39,7 @@ from dispatch.planning.regions.split import Region, qualified_matrix, split_day,
 from dispatch.planning.solving import solve_day
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource
-from solver.problem import UNSERVED
+from solver.rules import UNSERVED
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from dispatch.plan import Kpis, Plan, Route, SolverStats, Stop, Unassigned
 from dispatch.planning.translate import SCALE, build_problem, to_plan
 from dispatch.policy import Policy, Weights
 from solver import SolveParams, solve
-from solver.problem import RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
+from solver.rules import RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
 from solver.schedule import solution_costs
 from tests.factories import PLAN_DATE, assert_valid, at, make_day, make_order, make_tech
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import timedelta
+
+import pytest
 
 from dispatch.planning import plan_day
 from dispatch.policy import Policy

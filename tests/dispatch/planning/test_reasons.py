@@ -6,7 +6,7 @@ import pytest
 
 from dispatch.planning.reasons import reason_text
 from dispatch.planning.translate import SCALE, build_problem
-from solver import problem as rules
+from solver import rules
 from solver.problem import Reason
 from tests.factories import at, make_day, make_order, make_tech
 

@@ -14,7 +14,7 @@ from dispatch.parallel import DaskExecutor
 from dispatch.planning import plan_day
 from dispatch.planning.regions import Region, plan_by_region, split_day, sub_day
 from dispatch.policy import Policy
-from solver import problem as rules
+from solver import rules
 from tests.dispatch.test_parallel import dask_processes
 from tests.factories import PLAN_DATE, assert_valid, at, make_day, make_order, make_tech
 
