@@ -21,7 +21,7 @@ from solver.problem import Problem, Reason, RouteSolution, Solution
 from solver.reasons import Screening, explain_dropped, screen
 from solver.rules import UNSERVED
 from solver.schedule import Timetable, earliest, solution_costs
-from solver.search import SearchOutcome, recipe_for, run_search, search_parameters
+from solver.search import SearchOutcome, bound_by_count, recipe_for, run_search, search_parameters
 from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def _search(
         return None if budget is None else max(_MIN_SEARCH, budget - (time.perf_counter() - began))
 
     model = build_model(problem, tables, offered, screening)
+    bound_by_count(model.routing, params)
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
     outcome = None
@@ -153,6 +154,7 @@ def _search(
             and any(problem.visits[j].drop_penalty is None for j in offered)):
         log.warning("no plan serves every mandatory visit; searching again with them optional")
         model = build_model(problem, tables, offered, screening, relax=_RELAXED_PENALTY)
+        bound_by_count(model.routing, params)
         outcome = run_search(model.routing, problem, time_limit=None if left is None else max(_MIN_SEARCH, left),
                              seed=seed, params=params)
         found += outcome.solutions_found
