@@ -5,9 +5,10 @@ assignment of the model it is handed. The choice depends on features of the prob
 `SolveParams.first_solution` / `local_search` override it, and `SolveParams.portfolio` says whether two
 recipes race (see `race`).
 
-Limits: with `SolveParams.solution_limit` the search is bounded by that count alone. No OR-Tools time
-limit is set and nothing here reads the clock, so the result does not depend on the machine's load; the
-`time_limit` arguments are then ignored. Without a solution limit, `time_limit` seconds bound the search.
+Limits: with `SolveParams.solution_limit` the search is bounded by counts alone (that many solutions, or
+`FAILURES_PER_SOLUTION` times as many failures, see `bound_by_count`). No OR-Tools time limit is set and
+nothing here reads the clock, so the result does not depend on the machine's load; the `time_limit`
+arguments are then ignored. Without a solution limit, `time_limit` seconds bound the search.
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     """Best routes found within `time_limit` seconds, or after `params.solution_limit` solutions.
 
     With a solution limit the search stops after that many solutions and the time limit does not act,
-    so the plan does not depend on the machine's load (`time_limit` must still be > 0). Without one,
-    the search, the relaxed re-search and the fallbacks share `time_limit`.
+    so the plan does not depend on the machine's load (`time_limit` must still be > 0; a search whose
+    solutions dry up ends after a count of failures, see `SolveParams`). Without one, the search, the
+    relaxed re-search and the fallbacks share `time_limit`.
 
     `start` (visit indices per vehicle) is a plan to improve on: its routes are kept where they keep the
     hard rules, the other visits are inserted into them, and the search starts from there; the result is
