@@ -3,7 +3,9 @@
 Nodes: one per offered visit (0..m-1, in `offered` order), then one per distinct technician home.
 Times inside the model are seconds after `origin` (the earliest shift start), since OR-Tools cumuls
 cannot be negative. A rule is only added when the data needs it (no breaks in the data, no break
-machinery; no caps, no count dimension).
+machinery; no caps, no count dimension). This is the only module that builds OR-Tools constraints; the
+rule names and the Python-side predicates live in solver/rules.py, and which technician passes each
+rule's check for a visit comes from the screening (`reasons.Screening.fits`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ class SolveParams:
 
     `solution_limit`: with a solution limit the search stops after that many solutions and the time limit
     does not act, so the plan does not depend on the machine's load (same problem, seed and limit, same
-    plan). None: the time limit alone bounds the search.
+    plan). Should solutions dry up first (tiny days), a count of failures ends the search instead
+    (`search.FAILURES_PER_SOLUTION`), never the clock. None: the time limit alone bounds the search.
 
     `portfolio`: on days where every visit is mandatory and nobody has a break (pure VRPTW, see
     `search.portfolio_for`), the engine can race two search recipes and keep the better plan:

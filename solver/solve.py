@@ -21,7 +21,7 @@ from solver.problem import Problem, Reason, RouteSolution, Solution
 from solver.reasons import Screening, explain_dropped, screen
 from solver.rules import UNSERVED
 from solver.schedule import Timetable, earliest, solution_costs
-from solver.search import SearchOutcome, recipe_for, run_search, search_parameters
+from solver.search import SearchOutcome, bound_by_count, recipe_for, run_search, search_parameters
 from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,9 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     """Best routes found within `time_limit` seconds, or after `params.solution_limit` solutions.
 
     With a solution limit the search stops after that many solutions and the time limit does not act,
-    so the plan does not depend on the machine's load (`time_limit` must still be > 0). Without one,
-    the search, the relaxed re-search and the fallbacks share `time_limit`.
+    so the plan does not depend on the machine's load (`time_limit` must still be > 0; a search whose
+    solutions dry up ends after a count of failures, see `SolveParams`). Without one, the search, the
+    relaxed re-search and the fallbacks share `time_limit`.
 
     `start` (visit indices per vehicle) is a plan to improve on: its routes are kept where they keep the
     hard rules, the other visits are inserted into them, and the search starts from there; the result is
@@ -136,6 +137,7 @@ def _search(
         return None if budget is None else max(_MIN_SEARCH, budget - (time.perf_counter() - began))
 
     model = build_model(problem, tables, offered, screening)
+    bound_by_count(model.routing, params)
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
     outcome = None
@@ -153,6 +155,7 @@ def _search(
             and any(problem.visits[j].drop_penalty is None for j in offered)):
         log.warning("no plan serves every mandatory visit; searching again with them optional")
         model = build_model(problem, tables, offered, screening, relax=_RELAXED_PENALTY)
+        bound_by_count(model.routing, params)
         outcome = run_search(model.routing, problem, time_limit=None if left is None else max(_MIN_SEARCH, left),
                              seed=seed, params=params)
         found += outcome.solutions_found

@@ -136,3 +136,11 @@ def test_with_a_solution_limit_the_time_limit_does_not_act(seed: int) -> None:
     large = solve(day, time_limit=600.0, seed=seed, params=params)
     assert _plan(tiny) == _plan(large)
     assert tiny.solutions_found > 1  # it really searched
+
+
+def test_a_search_whose_solutions_dry_up_still_ends_under_a_solution_limit() -> None:
+    # Guided local search on a single visit finds one solution, then only updates its penalties: no
+    # clock acts under a solution limit, so the failure count (1,000 per solution asked for) ends it.
+    s = solve(problem([tech()], [job(NEAR)]), time_limit=600.0, params=SolveParams(solution_limit=200))
+    assert [r.visits for r in s.routes] == [(0,)]
+    assert s.solutions_found < 200
