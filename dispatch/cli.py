@@ -201,9 +201,12 @@ def generate(
     plan_date: Annotated[str, typer.Option("--date", help="plan date, YYYY-MM-DD (default today)")] = "",
 ) -> None:
     """Write a seeded, realistic day in the CSV contract."""
-
-    d = date.fromisoformat(plan_date) if plan_date else date.today()
-    day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=d, city=city)
+    try:
+        d = date.fromisoformat(plan_date) if plan_date else date.today()
+        day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=d, city=city)
+    except ValueError as e:
+        raise _fail_input(e) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
     write_technicians_csv(day.technicians, out_dir / "technicians.csv")
     write_orders_csv(day.orders, out_dir / "orders.csv")
     out.print(f"{len(day.orders)} orders and {len(day.technicians)} technicians for {d} in {out_dir}")

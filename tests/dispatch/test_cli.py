@@ -106,3 +106,24 @@ def test_solve_refuses_bad_region_options(day_files):
         assert result.exit_code == 2
         assert message in result.output
     assert not (day_files / "p.json").exists()
+
+
+def test_generate_writes_a_day_into_a_new_folder(tmp_path):
+    out = tmp_path / "new" / "day"
+    result = runner.invoke(app, ["generate", "--orders", "12", "--technicians", "3", "--seed", "4",
+                                 "--date", "2026-11-24", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    day = read_day(out / "technicians.csv", out / "orders.csv", PLAN_DATE)
+    assert day == generate_day(orders=12, technicians=3, seed=4, plan_date=PLAN_DATE)
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--date", "24/11/2026"], "24/11/2026"),
+    (["--city", "atlantis"], "atlantis"),
+    (["--orders", "-1"], "orders -1"),
+])
+def test_generate_refuses_bad_options_with_exit_2(tmp_path, args, named):
+    result = runner.invoke(app, ["generate", "--out", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert named in result.output
+    assert not (tmp_path / "orders.csv").exists()
