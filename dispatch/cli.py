@@ -112,6 +112,8 @@ def show_kpis(plan: Plan, title: str = "Plan") -> None:
     table = Table(title=f"{title} {plan.date.isoformat()}", show_header=False)
     table.add_column("KPI", style="bold")
     table.add_column("value")
+    if plan.kpis is None:
+        return
     for label, value in kpi_rows(plan.kpis):
         table.add_row(label, value)
     out.print(table)

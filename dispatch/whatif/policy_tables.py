@@ -134,11 +134,11 @@ def _checked_tables(priorities: Any, settings: Any, scenario: str) -> tuple[pd.D
                          f"{', '.join([*SETTINGS, *_MORE_SETTINGS])}")
     defaults = policy_tables(Policy())[1]  # a setting left out means "no change" from the default policy
     checked: dict[str, Any] = {}
-    for key, change in SETTINGS.items():
+    for key, setting in SETTINGS.items():
         where = f"{who}: settings {key}"
         checked[key] = _checked_number(where, given.get(key, defaults[key]), integer=key in _INTEGER,
                                        optional=key in _OPTIONAL)
-        _checked_by_policy(where, checked[key], change(checked[key]))
+        _checked_by_policy(where, checked[key], setting(checked[key]))
     checked |= {key: _builtin(given.get(key, defaults[key])) for key in _MORE_SETTINGS}
     return canonical, checked
 
