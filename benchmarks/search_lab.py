@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ortools.constraint_solver import pywrapcp
+from ortools.util import optional_boolean_pb2
 
 from benchmarks.instances import Instance, read_solomon
 from benchmarks.solomon import evaluate, read_bks
@@ -44,10 +45,11 @@ class LabRecipe(Recipe):
         sp.ls_operator_neighbors_ratio = self.neighbors_ratio
         sp.ls_operator_min_neighbors = self.min_neighbors
         sp.use_multi_armed_bandit_concatenate_operators = self.multi_armed_bandit
+        # OptionalBoolean: 1 is no value at all, so an operator "switched on" with it stayed at its default
         for op in self.extra_operators:
-            setattr(sp.local_search_operators, op, 1)  # BOOL_TRUE
+            setattr(sp.local_search_operators, op, optional_boolean_pb2.BOOL_TRUE)
         for op in self.disabled_operators:
-            setattr(sp.local_search_operators, op, 2)  # BOOL_FALSE
+            setattr(sp.local_search_operators, op, optional_boolean_pb2.BOOL_FALSE)
 
 
 BASE = LabRecipe(first_solutions=MANDATORY_CHAIN, metaheuristic="guided_local_search")
