@@ -1,0 +1,143 @@
+"""Reading `events.csv`: every bad cell and every contradiction named by row, column and value, at once.
+
+Rows may come in any order; they are checked in time order (ties keep the file's order). A contradiction is
+an event that cannot follow what the log already says of that visit, order or technician: `done` before
+`started`, a second technician starting an order nobody has finished, work on an order already resolved or
+cancelled, new work after the technician went absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import dispatch.io.cells as cells
+from dispatch.domain import Day
+from dispatch.errors import BadCellError, CellError, InputError
+from dispatch.events import FINISHED, VISIT_STEPS, Event, EventKind
+from dispatch.io.tables import PathLike, Record, Table, csv_table, text_table
+
+EVENT_COLUMNS = ("time", "technician_id", "order_id", "event", "note")
+KINDS = ", ".join(k.value for k in EventKind)
+
+
+def read_events(path: PathLike, day: Day) -> tuple[Event, ...]:
+    """The events of `path` against the day's roster and orders; InputError lists every problem."""
+    return _events(csv_table(path, EVENT_COLUMNS), day)
+
+
+def events_from_csv_bytes(content: bytes, day: Day, source: str = "events.csv") -> tuple[Event, ...]:
+    return _events(text_table(content, source, EVENT_COLUMNS), day)
+
+
+def _events(table: Table, day: Day) -> tuple[Event, ...]:
+    errors = list(table.errors)
+    if not table.readable or table.missing:
+        raise InputError(sorted(errors, key=CellError.sort_key))
+    techs = {t.id for t in day.technicians}
+    orders = {o.id for o in day.orders}
+    events = []
+    for rec in table.records:
+        if not rec.parse:
+            continue
+        event = _event(table.source, rec, techs, orders, errors)
+        if event is not None:
+            events.append(event)
+    if not errors:
+        errors += _contradictions(table.source, events)
+    if errors:
+        raise InputError(sorted(errors, key=CellError.sort_key))
+    return tuple(sorted(events, key=lambda e: (e.time, e.row or 0)))
+
+
+def _event(source: str, rec: Record, techs: set[str], orders: set[str], errors: list[CellError]) -> Event | None:
+    v = rec.values
+    found = len(errors)
+
+    def bad(column: str, message: str) -> None:
+        errors.append(CellError(source, rec.number, column, v.get(column, ""), message))
+
+    time: datetime | None = None
+    if not v["time"]:
+        bad("time", "is empty; give the ISO 8601 local time of the event")
+    else:
+        try:
+            time = cells.parse_datetime(v["time"])
+        except BadCellError as e:
+            bad("time", str(e))
+    kind: EventKind | None = None
+    try:
+        kind = EventKind(v["event"].lower())
+    except ValueError:
+        bad("event", f"is not an event; events are {KINDS}")
+    tech = v["technician_id"] or None
+    order = v["order_id"] or None
+    if tech is not None and tech not in techs:
+        bad("technician_id", "is not a technician of the roster")
+    if order is not None and order not in orders:
+        bad("order_id", "is not an order of the day")
+    if kind is not None:
+        if kind.needs_technician and tech is None:
+            bad("technician_id", f"is empty; a {kind.value} event names its technician")
+        if kind.needs_order and order is None:
+            bad("order_id", f"is empty; a {kind.value} event names its order")
+        if not kind.needs_order and order is not None:
+            bad("order_id", f"must be empty for a {kind.value} event")
+    if len(errors) > found or time is None or kind is None:
+        return None
+    return Event(time=time, kind=kind, technician_id=tech, order_id=order, note=v["note"], row=rec.number)
+
+
+def _contradictions(source: str, events: Iterable[Event]) -> list[CellError]:
+    """Each event checked against what came before it, in time order."""
+    errors: list[CellError] = []
+    step: dict[tuple[str, str], EventKind] = {}  # (technician, order) -> last step of the visit under way
+    working: dict[str, str] = {}  # order -> technician whose visit has started and not finished
+    closed: dict[str, EventKind] = {}  # order -> done or cancelled
+    absent: dict[str, datetime] = {}  # technician -> since when
+
+    def bad(e: Event, message: str) -> None:
+        errors.append(CellError(source, e.row, "event", e.kind.value, message))
+
+    for e in sorted(events, key=lambda e: (e.time, e.row or 0)):
+        order, tech = e.order_id, e.technician_id
+        if order is not None and order in closed:
+            bad(e, f"order {order} was already {closed[order].value}")
+            continue
+        if e.kind is EventKind.CANCELLED:
+            if order in working:
+                bad(e, f"order {order} is in service by {working[order]}; it cannot be cancelled now")
+                continue
+            closed[str(order)] = e.kind
+            continue
+        assert tech is not None
+        if e.kind is EventKind.ABSENT:
+            absent.setdefault(tech, e.time)
+            continue
+        if e.kind is EventKind.BREAK:
+            continue
+        assert order is not None
+        key = (tech, order)
+        if e.kind in VISIT_STEPS:
+            if tech in absent and key not in step:
+                bad(e, f"technician {tech} is absent since {absent[tech]:%H:%M} and takes no new work")
+                continue
+            if e.kind is EventKind.STARTED and order in working and working[order] != tech:
+                bad(e, f"order {order} is already in service by {working[order]}")
+                continue
+            last = step.get(key)
+            if last is not None and VISIT_STEPS.index(e.kind) <= VISIT_STEPS.index(last):
+                bad(e, f"{e.kind.value} after {last.value} for order {order}")
+                continue
+            step[key] = e.kind
+            if e.kind is EventKind.STARTED:
+                working[order] = tech
+        elif e.kind in FINISHED:
+            if working.get(order) != tech:
+                bad(e, f"{e.kind.value} before started: {tech} has not started order {order}")
+                continue
+            del working[order]
+            step.pop(key, None)
+            if e.kind is EventKind.DONE:
+                closed[order] = e.kind
+    return errors
