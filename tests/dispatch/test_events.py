@@ -40,7 +40,9 @@ def test_a_good_log_is_read_in_time_order_whatever_the_file_order(tmp_path) -> N
                                         EventKind.DEPARTED, EventKind.ABSENT, EventKind.CANCELLED]
     assert events[0].time == datetime(2026, 11, 24, 8, 10)
     assert events[0].row == 3  # as a spreadsheet numbers it: header row 1
-    assert events[5].technician_id == "T2" and events[5].order_id is None and events[5].note == "sick"
+    assert events[5].technician_id == "T2"
+    assert events[5].order_id is None
+    assert events[5].note == "sick"
     assert events[6].technician_id is None
 
 
