@@ -1,0 +1,139 @@
+"""The state of the day at `at`: what is fixed, where and when each technician goes on, what is left to plan.
+
+The freeze of DESIGN.md ("The live day"): visits done or unresolved keep their actual times; a visit in
+service stays with its technician and ends at max(start + duration, at); a visit the technician has departed
+for or arrived at stays as the next stop; a break begun (or planned before `at` in the previous plan and not
+reported otherwise) is taken. A technician goes on from the last fixed stop, or from home at
+max(shift_start, at). Orders done or cancelled are not planned again; an unresolved one goes back to the
+pool with its response clock still running; orders created after `at` are not known yet. Events after `at`
+are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from dispatch.domain import Day
+from dispatch.events import Event, EventKind
+from dispatch.plan import Plan
+
+
+class VisitStatus(StrEnum):
+    DONE = "done"
+    UNRESOLVED = "unresolved"
+    IN_SERVICE = "in_service"
+    ON_SITE = "on_site"  # arrived, service not begun
+    EN_ROUTE = "en_route"
+    PLANNED = "planned"
+
+
+@dataclass(frozen=True)
+class FixedVisit:
+    """A visit the re-plan must keep as it is; times are what was reported (or, for a visit in service, its
+    expected end)."""
+
+    order_id: str
+    technician_id: str
+    status: VisitStatus
+    departed: datetime | None = None
+    arrival: datetime | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TechnicianState:
+    technician_id: str
+    fixed: tuple[FixedVisit, ...]  # in the order they happened; an en-route or on-site visit comes last
+    free_from: datetime  # when the technician can take the next new visit (after the fixed ones)
+    lat: float  # where the technician goes on from
+    lon: float
+    break_taken: bool
+    absent_from: datetime | None = None
+
+    @property
+    def absent(self) -> bool:
+        return self.absent_from is not None
+
+
+@dataclass(frozen=True)
+class DayState:
+    at: datetime
+    technicians: dict[str, TechnicianState]
+    to_plan: tuple[str, ...]  # orders known at `at`, not done, not cancelled, not fixed on a route
+    done: tuple[str, ...]
+    unresolved: tuple[str, ...]  # visited, need another visit: in `to_plan` unless fixed again
+    cancelled: tuple[str, ...]
+
+    @property
+    def absent(self) -> tuple[str, ...]:
+        return tuple(t for t, s in self.technicians.items() if s.absent)
+
+
+def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | None = None) -> DayState:
+    """The state of `day` at `at` from `events` (as read by dispatch.io.events, so already consistent)."""
+    orders = {o.id: o for o in day.orders}
+    known = [e for e in sorted(events, key=lambda e: (e.time, e.row or 0)) if e.time <= at]
+    visits: dict[tuple[str, str], dict[str, datetime]] = {}  # (technician, order) -> step -> time, under way
+    finished: dict[str, list[FixedVisit]] = {t.id: [] for t in day.technicians}
+    done: list[str] = []
+    unresolved: list[str] = []
+    cancelled: list[str] = []
+    absent: dict[str, datetime] = {}
+    breaks: dict[str, datetime] = {}
+    for e in known:
+        tech, order = e.technician_id, e.order_id
+        if e.kind is EventKind.CANCELLED:
+            cancelled.append(str(order))
+        elif e.kind is EventKind.ABSENT:
+            absent.setdefault(str(tech), e.time)
+        elif e.kind is EventKind.BREAK:
+            breaks.setdefault(str(tech), e.time)
+        elif e.kind in (EventKind.DEPARTED, EventKind.ARRIVED, EventKind.STARTED):
+            visits.setdefault((str(tech), str(order)), {})[e.kind.value] = e.time
+        else:  # done or unresolved
+            steps = visits.pop((str(tech), str(order)), {})
+            status = VisitStatus.DONE if e.kind is EventKind.DONE else VisitStatus.UNRESOLVED
+            finished[str(tech)].append(FixedVisit(str(order), str(tech), status, steps.get("departed"),
+                                                  steps.get("arrived"), steps.get("started"), e.time))
+            (done if e.kind is EventKind.DONE else unresolved).append(str(order))
+    under_way: dict[str, FixedVisit] = {}
+    for (tech, order), steps in visits.items():
+        if "started" in steps:
+            end = max(steps["started"] + timedelta(minutes=orders[order].duration_min), at)
+            visit = FixedVisit(order, tech, VisitStatus.IN_SERVICE, steps.get("departed"), steps.get("arrived"),
+                               steps["started"], end)
+        elif "arrived" in steps:
+            visit = FixedVisit(order, tech, VisitStatus.ON_SITE, steps.get("departed"), steps["arrived"])
+        else:
+            visit = FixedVisit(order, tech, VisitStatus.EN_ROUTE, steps["departed"])
+        under_way[tech] = visit  # the log's consistency check allows one visit under way per technician
+    planned_breaks = _planned_breaks(previous)
+    states = {}
+    for t in day.technicians:
+        fixed = [*finished[t.id], *([under_way[t.id]] if t.id in under_way else [])]
+        last = fixed[-1] if fixed else None
+        if last is None:
+            lat, lon, free = t.home_lat, t.home_lon, max(t.shift_start, at)
+        else:
+            o = orders[last.order_id]
+            lat, lon = o.lat, o.lon
+            # an en-route or on-site visit still has its service ahead: the re-plan times it
+            free = max(last.end or at, at)
+        taken = t.id in breaks or (t.id in planned_breaks and planned_breaks[t.id] <= at)
+        if t.id in breaks and t.break_minutes:  # on the break at `at`: free once it is over
+            free = max(free, breaks[t.id] + timedelta(minutes=t.break_minutes))
+        states[t.id] = TechnicianState(t.id, tuple(fixed), free, lat, lon, taken, absent.get(t.id))
+    fixed_ids = {v.order_id for v in under_way.values()}
+    gone = set(done) | set(cancelled) | fixed_ids
+    to_plan = tuple(o.id for o in day.orders if o.id not in gone and o.created_at <= at)
+    return DayState(at, states, to_plan, tuple(done), tuple(unresolved), tuple(cancelled))
+
+
+def _planned_breaks(previous: Plan | None) -> dict[str, datetime]:
+    if previous is None:
+        return {}
+    return {r.technician_id: r.break_[0] for r in previous.routes if r.break_ is not None}
