@@ -114,18 +114,14 @@ class Policy:
         for name, kind in (("sla", SlaPolicy), ("weights", Weights), ("travel", TravelModel)):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} {getattr(self, name)!r} must be a {kind.__name__}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+        if not _whole(self.seed, 0):
             raise ValueError(f"seed {self.seed!r} must be >= 0")
         if isinstance(self.time_limit, bool) or not isinstance(self.time_limit, numbers.Real) \
                 or not math.isfinite(self.time_limit) or self.time_limit <= 0:
             raise ValueError(f"time_limit {self.time_limit!r} must be > 0")
-        if self.solution_limit is not None and (isinstance(self.solution_limit, bool)
-                                                or not isinstance(self.solution_limit, numbers.Integral)
-                                                or self.solution_limit < 1):
+        if self.solution_limit is not None and not _whole(self.solution_limit, 1):
             raise ValueError(f"solution_limit {self.solution_limit!r} must be >= 1 (or None)")
-        if self.region_orders is not None and (isinstance(self.region_orders, bool)
-                                               or not isinstance(self.region_orders, numbers.Integral)
-                                               or self.region_orders < MIN_REGION_ORDERS):
+        if self.region_orders is not None and not _whole(self.region_orders, MIN_REGION_ORDERS):
             raise ValueError(f"region_orders {self.region_orders!r} must be >= {MIN_REGION_ORDERS} (or None)")
 
     def by_region(self, orders: int) -> bool:
@@ -193,6 +189,11 @@ class Policy:
         if isinstance(out.get("travel"), Mapping):
             out["travel"] = _replace_fields(self.travel, dict(out["travel"]), "travel")
         return replace(self, **out)
+
+
+def _whole(value: Any, lowest: int) -> bool:
+    """An integer (not a bool) of at least `lowest`."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and int(value) >= lowest
 
 
 POLICY_KEYS = ("sla_hours", "weights", "travel", "seed", "time_limit", "solution_limit", "region_orders")

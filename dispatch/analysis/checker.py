@@ -22,7 +22,8 @@ from dispatch.domain import PRIORITIES, Day, Order, Technician
 from dispatch.plan import Plan
 from dispatch.policy import POLICY_KEYS, Policy
 
-# Rule names: the solver's words where it has them (solver/problem.py), repeated here, not imported.
+# Rule names: the solver's words where it has them (solver/rules.py), repeated here, not imported
+# (tests/dispatch/analysis/test_rule_names.py keeps the two lists equal).
 REQUIRED_SKILL = "required skill"
 VAN_STOCK = "van stock"
 APPOINTMENT_WINDOW = "appointment window"
@@ -338,6 +339,9 @@ class _Checker:
         home = (tech.home_lat, tech.home_lon)
         points = [home] + [(self.orders[s.order_id].lat, self.orders[s.order_id].lon) for s in stops] + [home]
         legs = [self.leg(a, b) for a, b in pairwise(points)]
+        # working time for the workload balance: service and driving, summed like route_km
+        work = sum(minutes for _, minutes in legs) + sum(self.orders[s.order_id].duration_min for s in stops)
+        self.report.work_minutes[tech.id] = self.report.work_minutes.get(tech.id, 0.0) + work
         self.check_distances(tech, r, stops, legs)
         self.check_break_rule(tech, r, stops)
         self.check_timeline(tech, r, stops, legs)
@@ -363,8 +367,6 @@ class _Checker:
         total = sum(km for km, _ in legs)
         # summed, so that a second route of the same technician (a coverage violation) is not hidden
         self.report.route_km[tech.id] = self.report.route_km.get(tech.id, 0.0) + total
-        work = sum(minutes for _, minutes in legs) + sum(self.orders[s.order_id].duration_min for s in stops)
-        self.report.work_minutes[tech.id] = self.report.work_minutes.get(tech.id, 0.0) + work
         for s, (km, minutes) in zip(stops, legs, strict=False):
             if s.travel_km is not None and not _km_close(s.travel_km, km):
                 self.flag(

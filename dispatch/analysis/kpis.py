@@ -7,7 +7,7 @@ from collections import Counter
 from dispatch.domain import PRIORITIES, Day
 from dispatch.plan import Kpis, Plan, PriorityKpis, Route, SolverStats
 from dispatch.policy import Policy
-from solver.rules import RESPONSE_DEADLINE, SOFT_RULES, TRAVEL, UNSERVED, WORKLOAD_BALANCE
+from solver.rules import RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
 
 TOTAL = "total"
 # late by less than half a minute counts as on time
@@ -33,7 +33,6 @@ def objective_of(day: Day, plan: Plan, policy: Policy) -> dict[str, float]:
     spread = [work.get(t.id, 0.0) for t in day.technicians]
     balance = w.balance_per_minute * (max(spread, default=0.0) - min(spread, default=0.0))
     parts = {UNSERVED: unserved, RESPONSE_DEADLINE: late, TRAVEL: travel, WORKLOAD_BALANCE: balance}
-    assert set(parts) == set(SOFT_RULES), "every part of the solver's objective is reported"
     return {name: round(value, 3) for name, value in parts.items()} | {TOTAL: round(sum(parts.values()), 3)}
 
 

@@ -2,8 +2,9 @@
 
 Rows may come in any order; they are checked in time order (ties keep the file's order). A contradiction is
 an event that cannot follow what the log already says of that visit, order or technician: `done` before
-`started`, a second technician starting an order nobody has finished, work on an order already resolved or
-cancelled, new work after the technician went absent.
+`started`, a second technician starting an order nobody has finished, a technician moving on while still in
+service elsewhere, work on an order already resolved or cancelled, new work after the technician went
+absent. Departing for another order before arriving is allowed: the dispatcher redirected the technician.
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ def _contradictions(source: str, events: Iterable[Event]) -> list[CellError]:
                 continue
             if e.kind is EventKind.STARTED and order in working and working[order] != tech:
                 bad(e, f"order {order} is already in service by {working[order]}")
+                continue
+            serving = next((o for o, t in working.items() if t == tech and o != order), None)
+            if serving is not None:
+                bad(e, f"technician {tech} is still in service at order {serving}")
                 continue
             last = step.get(key)
             if last is not None and VISIT_STEPS.index(e.kind) <= VISIT_STEPS.index(last):

@@ -101,7 +101,9 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
                                                   steps.get("arrived"), steps.get("started"), e.time))
             (done if e.kind is EventKind.DONE else unresolved).append(str(order))
     under_way: dict[str, FixedVisit] = {}
-    for (tech, order), steps in visits.items():
+    # a technician redirected on the way has two visits under way: the one with the latest report holds, the
+    # other goes back to the pool (the log refuses moving on from a visit in service)
+    for (tech, order), steps in sorted(visits.items(), key=lambda item: max(item[1].values())):
         if "started" in steps:
             end = max(steps["started"] + timedelta(minutes=orders[order].duration_min), at)
             visit = FixedVisit(order, tech, VisitStatus.IN_SERVICE, steps.get("departed"), steps.get("arrived"),
@@ -110,7 +112,7 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
             visit = FixedVisit(order, tech, VisitStatus.ON_SITE, steps.get("departed"), steps["arrived"])
         else:
             visit = FixedVisit(order, tech, VisitStatus.EN_ROUTE, steps["departed"])
-        under_way[tech] = visit  # the log's consistency check allows one visit under way per technician
+        under_way[tech] = visit
     planned_breaks = _planned_breaks(previous)
     states = {}
     for t in day.technicians:

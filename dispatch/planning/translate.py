@@ -55,14 +55,19 @@ def _scaled(value: float) -> int:
     return round(value * SCALE)
 
 
-def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource | None = None) -> Built:
-    policy = policy or Policy()
+def recorded_policy(policy: Policy, travel: TravelSource | None) -> Policy:
+    """The policy a plan records: with the travel model of a geodesic source, or the name of any other
+    source, so a checker knows what it recomputes."""
     if travel is None:
-        travel = GeodesicTravel(policy.travel)
-    elif isinstance(travel, GeodesicTravel):
-        policy = policy.updated(travel=travel.model)
-    else:  # the plan records where its travel times came from, so a checker knows what it recomputes
-        policy = policy.updated(travel={"source": source_name(travel)})
+        return policy
+    if isinstance(travel, GeodesicTravel):
+        return policy.updated(travel=travel.model)
+    return policy.updated(travel={"source": source_name(travel)})
+
+
+def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource | None = None) -> Built:
+    policy = recorded_policy(policy or Policy(), travel)
+    travel = travel or GeodesicTravel(policy.travel)
     techs, orders = day.technicians, day.orders
     skills = tuple(sorted({s for t in techs for s in t.skills} | {s for o in orders for s in o.required_skills}))
     parts = tuple(sorted({p for t in techs for p in t.van_stock} | {p for o in orders for p in o.required_parts}))

@@ -89,7 +89,8 @@ def solve_scenario(s: Scenario) -> ScenarioResult:
     violations = tuple(str(v) for v in report.violations)
     if violations:
         log.warning("scenario %s: plan fails the check: %s", s.name, violations[0])
-    return ScenarioResult(s, plan, kpi_row(s.name, compute_kpis(day, plan, policy), violations, policy), violations)
+    kpis = plan.kpis if plan.kpis is not None else compute_kpis(day, plan, policy)
+    return ScenarioResult(s, plan, kpi_row(s.name, kpis, violations, policy), violations)
 
 
 def solve_scenarios(scenarios: Sequence[Scenario], *, executor: DaskExecutor | None = None,

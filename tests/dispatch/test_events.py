@@ -92,3 +92,9 @@ def test_every_problem_is_reported_at_once_and_a_missing_column_too() -> None:
     assert len(found) == 5  # time, technician, order and event of row 2; the empty order of row 3
     with pytest.raises(InputError, match="required column event is missing"):
         events_from_csv_bytes(b"time,technician_id,order_id,note\n", DAY)
+
+
+def test_moving_on_while_in_service_elsewhere_is_an_error() -> None:
+    found = errors("2026-11-24T09:00,T1,O1,started,\n2026-11-24T09:30,T1,O2,departed,\n")
+    assert any("row 3, column event, value 'departed': technician T1 is still in service at order O1" in e
+               for e in found), found

@@ -37,6 +37,7 @@ from dispatch.parallel import DaskExecutor, parallelism, run_all
 from dispatch.plan import Plan, Route, SolverStats, Unassigned
 from dispatch.planning.regions.split import Region, qualified_matrix, split_day, sub_day
 from dispatch.planning.solving import solve_day
+from dispatch.planning.translate import recorded_policy
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource
 from solver.rules import UNSERVED
@@ -194,7 +195,7 @@ def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = No
         date=day.date,
         routes=tuple(routes[t.id] for t in day.technicians if t.id in routes),
         unassigned=tuple(sorted(unassigned.values(), key=lambda u: order_pos[u.order_id])),
-        policy=policy.to_dict(),
+        policy=recorded_policy(policy, travel).to_dict(),
     )
     stats = SolverStats(
         status="feasible",

@@ -100,3 +100,10 @@ def test_a_break_the_previous_plan_put_before_at_counts_as_taken_unless_reported
     assert state("", "12:15", previous).technicians["T2"].break_taken
     assert not state("", "11:45", previous).technicians["T2"].break_taken
     assert not state("", "12:15").technicians["T1"].break_taken
+
+
+def test_a_technician_redirected_on_the_way_keeps_the_later_visit_and_the_first_goes_back_to_the_pool() -> None:
+    s = state("2026-11-24T09:00,T1,O3,departed,\n2026-11-24T09:10,T1,O4,departed,\n", "09:30")
+    assert [(v.order_id, v.status) for v in s.technicians["T1"].fixed] == [("O4", VisitStatus.EN_ROUTE)]
+    assert "O3" in s.to_plan
+    assert "O4" not in s.to_plan

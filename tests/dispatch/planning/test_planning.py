@@ -154,3 +154,14 @@ def test_a_plan_made_with_a_custom_travel_source_records_it():
     slow = plan_day(day, BOUNDED, travel=GeodesicTravel(TravelModel(road_factor=1.5, speed_kmh=30)))
     assert slow.policy["travel"] == {"model": "geodesic", "road_factor": 1.5, "speed_kmh": 30}
     assert_valid(day, slow)
+
+
+def test_a_plan_made_by_region_records_its_travel_source_too():
+    from dispatch.demo_days import generate_day
+
+    day = generate_day(orders=30, technicians=4, seed=3, plan_date=at("00:00").date())
+    policy = Policy(time_limit=60, solution_limit=20, region_orders=20)
+    assert policy.by_region(len(day.orders))
+    plan = plan_day(day, policy, travel=_Manhattan())
+    assert plan.kpis.solver.regions  # it was planned by region
+    assert plan.policy["travel"]["model"] == "manhattan"
