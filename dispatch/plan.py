@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+# Stop statuses (DESIGN.md, "The live day"): a morning plan's stops are all planned.
+PLANNED = "planned"
+STOP_STATUSES = ("done", "unresolved", "in_service", "on_site", "en_route", PLANNED)
+# What a re-plan did to an order, against the plan it started from.
+CHANGE_KINDS = ("added", "reassigned", "shifted", "dropped", "cancelled")
+# A visit whose start moves by more than this many minutes counts as shifted (and its customer re-told).
+SHIFT_TOLERANCE_MINUTES = 15
+
 
 def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds")
@@ -22,8 +30,12 @@ class Stop:
     travel_km: float  # from the previous stop (or home)
     travel_minutes: float
     late_minutes: float  # past the response deadline at start of service
+    # "planned", or what the day made of it at a re-plan's `at` (STOP_STATUSES); fixed stops carry actual times
+    status: str = "planned"
 
     def __post_init__(self) -> None:
+        if self.status not in STOP_STATUSES:
+            raise ValueError(f"stop {self.order_id}: status {self.status!r} must be one of {', '.join(STOP_STATUSES)}")
         if not self.arrival <= self.start <= self.end:
             raise ValueError(f"stop {self.order_id}: arrival {self.arrival}, start {self.start}, end {self.end} out of order")
 
@@ -36,6 +48,7 @@ class Stop:
             "travel_km": round(self.travel_km, 3),
             "travel_minutes": round(self.travel_minutes, 2),
             "late_minutes": round(self.late_minutes, 2),
+            "status": self.status,
         }
 
     @classmethod
@@ -48,7 +61,13 @@ class Stop:
             travel_km=float(d["travel_km"]),
             travel_minutes=float(d["travel_minutes"]),
             late_minutes=float(d["late_minutes"]),
+            status=str(d.get("status", PLANNED)),
         )
+
+    @property
+    def fixed(self) -> bool:
+        """Begun or finished at the re-plan's `at`: a re-plan keeps it as it is."""
+        return self.status != PLANNED
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,58 @@ class Unassigned:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Unassigned:
         return cls(order_id=str(d["order_id"]), reason=str(d["reason"]), rule=str(d.get("rule", "")))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One order whose plan a re-plan changed: its technician before and after (None: not on a route) and
+    how far its start moved (None when it is not served in both plans)."""
+
+    order_id: str
+    change: str  # one of CHANGE_KINDS
+    from_technician: str | None = None
+    to_technician: str | None = None
+    eta_shift_minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.change not in CHANGE_KINDS:
+            raise ValueError(f"change of {self.order_id}: {self.change!r} must be one of {', '.join(CHANGE_KINDS)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "change": self.change, "from_technician": self.from_technician,
+                "to_technician": self.to_technician,
+                "eta_shift_minutes": None if self.eta_shift_minutes is None else round(self.eta_shift_minutes, 1)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Change:
+        shift = d.get("eta_shift_minutes")
+        return cls(order_id=str(d["order_id"]), change=str(d["change"]),
+                   from_technician=None if d.get("from_technician") is None else str(d["from_technician"]),
+                   to_technician=None if d.get("to_technician") is None else str(d["to_technician"]),
+                   eta_shift_minutes=None if shift is None else float(shift))
+
+
+@dataclass(frozen=True)
+class Churn:
+    """How much a re-plan moved: visits not yet begun that changed technician (those an absent technician
+    gave up included), visits whose start moved by more than SHIFT_TOLERANCE_MINUTES, the largest move of a
+    start in minutes, and how many technicians' routes changed."""
+
+    reassigned: int = 0
+    shifted_over_15_min: int = 0
+    max_eta_shift_minutes: float = 0.0
+    technicians_affected: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reassigned": self.reassigned, "shifted_over_15_min": self.shifted_over_15_min,
+                "max_eta_shift_minutes": round(self.max_eta_shift_minutes, 1),
+                "technicians_affected": self.technicians_affected}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Churn:
+        return cls(reassigned=int(d["reassigned"]), shifted_over_15_min=int(d["shifted_over_15_min"]),
+                   max_eta_shift_minutes=float(d["max_eta_shift_minutes"]),
+                   technicians_affected=int(d["technicians_affected"]))
 
 
 @dataclass(frozen=True)
@@ -165,6 +236,7 @@ class Kpis:
     unassigned_by_reason: Mapping[str, int]
     objective: Mapping[str, float]
     solver: SolverStats | None = None
+    churn: Churn | None = None  # a re-plan's, against the plan it started from
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -178,6 +250,8 @@ class Kpis:
         }
         if self.solver is not None:
             out["solver"] = self.solver.to_dict()
+        if self.churn is not None:
+            out["churn"] = self.churn.to_dict()
         return out
 
     @classmethod
@@ -194,6 +268,7 @@ class Kpis:
             unassigned_by_reason={str(k): int(v) for k, v in d["unassigned_by_reason"].items()},
             objective={str(k): float(v) for k, v in d["objective"].items()},
             solver=SolverStats.from_dict(d["solver"]) if d.get("solver") else None,
+            churn=Churn.from_dict(d["churn"]) if d.get("churn") else None,
         )
 
 
@@ -205,9 +280,11 @@ class Plan:
     kpis: Kpis | None = None  # None until computed (a plan being assembled)
     policy: Mapping[str, Any] = field(default_factory=dict)
     objective: Mapping[str, float] = field(default_factory=dict)  # cost per part of the objective
+    changes: tuple[Change, ...] = ()  # a re-plan's, against the plan it started from
+    at: datetime | None = None  # a re-plan's: the moment of the day it starts from
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "date": self.date.isoformat(),
             "routes": [r.to_dict() for r in self.routes],
             "unassigned": [u.to_dict() for u in self.unassigned],
@@ -215,6 +292,10 @@ class Plan:
             "objective": dict(self.objective),
             "policy": dict(self.policy),
         }
+        if self.at is not None:
+            out["at"] = _iso(self.at)
+            out["changes"] = [c.to_dict() for c in self.changes]
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -228,6 +309,8 @@ class Plan:
             kpis=Kpis.from_dict(d["kpis"]) if d.get("kpis") else None,
             policy=dict(d.get("policy") or {}),
             objective=dict(d.get("objective") or {}),
+            changes=tuple(Change.from_dict(c) for c in d.get("changes") or ()),
+            at=datetime.fromisoformat(d["at"]) if d.get("at") else None,
         )
 
     @classmethod

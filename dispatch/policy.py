@@ -109,6 +109,15 @@ class Policy:
     # the most orders solved as one problem: a larger day is split into regions of about half as many,
     # solved in parallel and stitched (dispatch.planning.regions); None solves every day as one problem
     region_orders: int | None = 600
+    # Stability of a re-plan (DESIGN.md, "The live day"), in objective units. Moving a visit not yet begun
+    # to another technician costs `reassign_cost`: as much as 30 km of driving or 10 minutes of a P2's
+    # lateness, so a visit changes hands only when that clearly pays (a P1 on time, a detour saved), never
+    # for a few hundred metres. Each minute a start moves beyond 15 costs `shift_cost_per_minute`: a
+    # customer told an ETA weighs about as much as a kilometre per minute. `max_moves` caps how many visits
+    # may change technician in one re-plan (None: no cap).
+    reassign_cost: float = 30.0
+    shift_cost_per_minute: float = 1.0
+    max_moves: int | None = None
 
     def __post_init__(self) -> None:
         for name, kind in (("sla", SlaPolicy), ("weights", Weights), ("travel", TravelModel)):
@@ -123,6 +132,13 @@ class Policy:
             raise ValueError(f"solution_limit {self.solution_limit!r} must be >= 1 (or None)")
         if self.region_orders is not None and not _whole(self.region_orders, MIN_REGION_ORDERS):
             raise ValueError(f"region_orders {self.region_orders!r} must be >= {MIN_REGION_ORDERS} (or None)")
+        for name in ("reassign_cost", "shift_cost_per_minute"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or value < 0:
+                raise ValueError(f"{name} {value!r} must be >= 0")
+        if self.max_moves is not None and not _whole(self.max_moves, 0):
+            raise ValueError(f"max_moves {self.max_moves!r} must be >= 0 (or None)")
 
     def by_region(self, orders: int) -> bool:
         """Whether a day of this many orders is planned region by region."""
@@ -143,6 +159,9 @@ class Policy:
             "time_limit": self.time_limit,
             "solution_limit": self.solution_limit,
             "region_orders": self.region_orders,
+            "reassign_cost": self.reassign_cost,
+            "shift_cost_per_minute": self.shift_cost_per_minute,
+            "max_moves": self.max_moves,
         }
 
     @classmethod
@@ -158,7 +177,7 @@ class Policy:
         unknown = next((str(k) for k in data if k not in POLICY_KEYS), None)
         if unknown is not None:
             raise ValueError(f"policy: unknown key {unknown!r}; known: {', '.join(POLICY_KEYS)}")
-        changes: dict[str, Any] = {k: data[k] for k in ("seed", "time_limit", "solution_limit", "region_orders")
+        changes: dict[str, Any] = {k: data[k] for k in _SCALARS
                                    if k in data}
         if "sla_hours" in data:
             changes["sla"] = _mapping("sla_hours", data["sla_hours"])
@@ -196,7 +215,9 @@ def _whole(value: Any, lowest: int) -> bool:
     return not isinstance(value, bool) and isinstance(value, numbers.Integral) and int(value) >= lowest
 
 
-POLICY_KEYS = ("sla_hours", "weights", "travel", "seed", "time_limit", "solution_limit", "region_orders")
+_SCALARS = ("seed", "time_limit", "solution_limit", "region_orders", "reassign_cost", "shift_cost_per_minute",
+            "max_moves")
+POLICY_KEYS = ("sla_hours", "weights", "travel", *_SCALARS)
 _FIELDS = tuple(f.name for f in fields(Policy))
 
 

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 TIME = "time"
 COUNT = "count"
 WORK = "work"
+MOVES = "moves"
+ETA = "eta"
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Model:
     breaks: dict[int, pywrapcp.IntervalVar] = field(default_factory=dict)  # vehicle -> break interval
     dimensions: list[str] = field(default_factory=list)
     relax: int | None = None  # penalty for leaving out a mandatory visit; None: they must be served
+    time_callback: int = -1  # the time dimension's transit callback
 
     def drop_penalty(self, visit: int) -> int | None:
         p = self.problem.visits[visit].drop_penalty
@@ -95,6 +98,8 @@ def build_model(
     _unserved(model)
     _travel(model, node_locs)
     _workload_balance(model, node_locs, node_service)
+    _reassignment(model)
+    _eta_shift(model)
     return model
 
 
@@ -102,6 +107,7 @@ def _time_dimension(model: Model, node_locs: np.ndarray, node_service: np.ndarra
     # Leaving node a for b takes a's service then the drive; slack up to the horizon lets a technician wait.
     dur = model.problem.durations[np.ix_(node_locs, node_locs)] + node_service[:, None]
     cb = model.routing.RegisterTransitMatrix(dur.tolist())
+    model.time_callback = cb
     model.routing.AddDimension(cb, model.horizon, model.horizon, False, TIME)
     model.time = model.routing.GetDimensionOrDie(TIME)
     model.dimensions.append(TIME)
@@ -254,3 +260,51 @@ def _workload_balance(model: Model, node_locs: np.ndarray, node_service: np.ndar
     model.routing.AddDimension(cb, 0, model.horizon, True, WORK)
     model.routing.GetDimensionOrDie(WORK).SetGlobalSpanCostCoefficient(model.problem.balance_cost)
     model.dimensions.append(WORK)
+
+
+def _reassignment(model: Model) -> None:
+    # Each vehicle counts the visits it took over from another vehicle; the count of all of them is
+    # what `max_moves` caps and what `reassign_cost` charges, per visit.
+    problem = model.problem
+    before = [problem.visits[j].previous_vehicle for j in model.offered]
+    if all(k is None for k in before) or (problem.reassign_cost <= 0 and problem.max_moves is None):
+        return
+    routing = model.routing
+    homes = model.manager.GetNumberOfNodes() - len(model.offered)
+    callbacks = [
+        routing.RegisterUnaryTransitVector([int(k is not None and k != vehicle) for k in before] + [0] * homes)
+        for vehicle in range(len(problem.vehicles))
+    ]
+    routing.AddDimensionWithVehicleTransits(callbacks, 0, len(model.offered), True, MOVES)
+    moves = routing.GetDimensionOrDie(MOVES)
+    for vehicle in range(len(problem.vehicles)):
+        moves.SetSpanCostCoefficientForVehicle(problem.reassign_cost, vehicle)
+    if problem.max_moves is not None:
+        solver = routing.solver()
+        total = solver.Sum([moves.CumulVar(routing.End(k)) for k in range(len(problem.vehicles))])
+        solver.Add(total <= problem.max_moves)
+    model.dimensions.append(MOVES)
+
+
+def _eta_shift(model: Model) -> None:
+    # OR-Tools keeps one soft upper bound per cumul and the response deadline holds the time dimension's,
+    # so the start planned before is bounded on a twin of the time dimension whose cumuls equal its own.
+    problem = model.problem
+    if problem.shift_cost <= 0:
+        return
+    bounded = [(node, problem.visits[j].previous_start) for node, j in enumerate(model.offered)
+               if problem.visits[j].previous_start is not None]
+    if not bounded:
+        return
+    routing = model.routing
+    routing.AddDimension(model.time_callback, model.horizon, model.horizon, False, ETA)
+    eta = routing.GetDimensionOrDie(ETA)
+    solver = routing.solver()
+    for node, previous in bounded:
+        index = model.index_of(node)
+        bound = int(previous) + problem.shift_tolerance - model.origin  # type: ignore[operator]
+        if bound >= model.horizon:
+            continue
+        solver.Add(eta.CumulVar(index) == model.time.CumulVar(index))
+        eta.SetCumulVarSoftUpperBound(index, max(0, bound), problem.shift_cost)
+    model.dimensions.append(ETA)

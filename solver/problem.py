@@ -96,6 +96,10 @@ class Visit:
     skills: frozenset[int] = frozenset()
     parts: tuple[int, ...] = ()  # quantity per part type index
     pinned: int | None = None  # vehicle index this visit must go to
+    # A re-plan's starting point: the vehicle and start (seconds) of this visit in the plan being re-planned
+    # (None: a new visit, or one whose vehicle is gone). See Problem's stability costs.
+    previous_vehicle: int | None = None
+    previous_start: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.service >= 0, f"service {self.service} must be >= 0")
@@ -113,7 +117,12 @@ class Problem:
     """Matrices over locations plus the vehicles (technicians) and visits (orders) that use them.
 
     `distance_cost` is the objective cost per metre travelled; `balance_cost` (0: off) is the cost per
-    second of the spread between the busiest and the least busy technician's working time."""
+    second of the spread between the busiest and the least busy technician's working time.
+
+    Stability of a re-plan (visits with a `previous_vehicle` / `previous_start`): serving a visit on another
+    vehicle than before costs `reassign_cost`; starting it more than `shift_tolerance` seconds after its
+    previous start costs `shift_cost` per second beyond; `max_moves` (None: no cap) caps how many such
+    visits may change vehicle."""
 
     distances: IntMatrix
     durations: IntMatrix
@@ -123,6 +132,10 @@ class Problem:
     balance_cost: int = 0
     num_skills: int = 0
     num_parts: int = 0
+    reassign_cost: int = 0
+    shift_cost: int = 0
+    shift_tolerance: int = 15 * 60
+    max_moves: int | None = None
     _frozen: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -143,11 +156,13 @@ class Problem:
             _require(0 <= s.location < n, f"visit {j}: location {s.location} outside 0..{n - 1}")
             _require(s.skills <= frozenset(range(self.num_skills)), f"visit {j}: skill index outside 0..{self.num_skills - 1}")
             _require(len(s.parts) <= self.num_parts, f"visit {j}: parts has more than {self.num_parts} part types")
-            _require(
-                s.pinned is None or 0 <= s.pinned < len(self.vehicles),
-                f"visit {j}: pinned vehicle {s.pinned} outside 0..{len(self.vehicles) - 1}",
-            )
-        _require(self.distance_cost >= 0 and self.balance_cost >= 0, "costs must be >= 0")
+            for name in ("pinned", "previous_vehicle"):
+                k = getattr(s, name)
+                _require(k is None or 0 <= k < len(self.vehicles),
+                         f"visit {j}: {name} vehicle {k} outside 0..{len(self.vehicles) - 1}")
+        _require(min(self.distance_cost, self.balance_cost, self.reassign_cost, self.shift_cost,
+                     self.shift_tolerance) >= 0, "costs must be >= 0")
+        _require(self.max_moves is None or self.max_moves >= 0, f"max_moves {self.max_moves} must be >= 0")
 
     @property
     def num_locations(self) -> int:
@@ -201,7 +216,7 @@ class Solution:
     routes: tuple[RouteSolution, ...]  # one per vehicle, in vehicle order (empty visits for idle ones)
     unassigned: tuple[tuple[int, Reason], ...]  # (visit index, reason), sorted by visit index
     objective: int
-    costs: dict[str, int]  # objective parts by rule name: TRAVEL, RESPONSE_DEADLINE, UNSERVED, WORKLOAD_BALANCE
+    costs: dict[str, int]  # objective parts by rule name (rules.SOFT_RULES)
     status: str  # "optimal", "feasible", "infeasible" (nothing found), "cancelled"
     wall_time: float = 0.0
     solutions_found: int = 0

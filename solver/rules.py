@@ -33,9 +33,12 @@ RESPONSE_DEADLINE = "response deadline"
 UNSERVED = "unserved"
 TRAVEL = "travel"
 WORKLOAD_BALANCE = "workload balance"
+# Stability of a re-plan: a visit not yet begun moved to another technician, or started later than before.
+REASSIGNMENT = "reassignment"
+ETA_SHIFT = "eta shift"
 
 HARD_RULES = (SHIFT, REQUIRED_SKILL, PINNED_TECHNICIAN, APPOINTMENT_WINDOW, BREAK, VAN_STOCK, MAX_ORDERS)
-SOFT_RULES = (RESPONSE_DEADLINE, UNSERVED, TRAVEL, WORKLOAD_BALANCE)
+SOFT_RULES = (RESPONSE_DEADLINE, UNSERVED, TRAVEL, WORKLOAD_BALANCE, REASSIGNMENT, ETA_SHIFT)
 # Every name, hard rules first.
 ALL_RULES = (*HARD_RULES, FULLY_BOOKED, *SOFT_RULES)
 
@@ -105,6 +108,27 @@ def lateness(visit: Visit, start: int) -> int:
     if visit.deadline is None or start <= visit.deadline:
         return 0
     return (start - visit.deadline) * visit.lateness_cost
+
+
+def reassigned(visit: Visit, vehicle: int) -> bool:
+    """Reassignment: the visit was on another technician's route in the plan being re-planned."""
+    return visit.previous_vehicle is not None and visit.previous_vehicle != vehicle
+
+
+def over_max_moves(problem: Problem, routes: Iterable[tuple[int, Sequence[int]]]) -> bool:
+    """Max moves: more visits changed vehicle on these (vehicle, visits) routes than the re-plan allows."""
+    if problem.max_moves is None:
+        return False
+    moved = sum(reassigned(problem.visits[j], k) for k, visits in routes for j in visits)
+    return moved > problem.max_moves
+
+
+def eta_shift(problem: Problem, visit: Visit, start: int) -> int:
+    """ETA shift: the cost of starting more than the tolerance after the start planned before. Arriving
+    earlier costs nothing here (the customer is told; waiting longer is what hurts)."""
+    if visit.previous_start is None or problem.shift_cost <= 0:
+        return 0
+    return max(0, start - visit.previous_start - problem.shift_tolerance) * problem.shift_cost
 
 
 # --- a whole route

@@ -20,12 +20,16 @@ from dataclasses import dataclass
 
 from solver.problem import Problem, Reason, RouteSolution
 from solver.rules import (
+    ETA_SHIFT,
+    REASSIGNMENT,
     RESPONSE_DEADLINE,
     TRAVEL,
     UNSERVED,
     WORKLOAD_BALANCE,
     break_of,
+    eta_shift,
     lateness,
+    reassigned,
 )
 from solver.tables import OPEN
 
@@ -261,4 +265,8 @@ def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
         RESPONSE_DEADLINE: late,
         UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
         WORKLOAD_BALANCE: balance,
+        REASSIGNMENT: problem.reassign_cost * sum(reassigned(problem.visits[j], r.vehicle)
+                                                  for r in routes for j in r.visits),
+        ETA_SHIFT: sum(eta_shift(problem, problem.visits[j], s) for r in routes
+                       for j, s in zip(r.visits, r.starts, strict=True)),
     }

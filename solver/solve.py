@@ -19,7 +19,7 @@ from solver.model import Model, build_model
 from solver.params import SolveParams
 from solver.problem import Problem, Reason, RouteSolution, Solution
 from solver.reasons import Screening, explain_dropped, screen
-from solver.rules import UNSERVED
+from solver.rules import UNSERVED, over_max_moves
 from solver.schedule import Timetable, earliest, solution_costs
 from solver.search import SearchOutcome, bound_by_count, recipe_for, run_search, search_parameters
 from solver.tables import Tables, tables_of
@@ -66,6 +66,9 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         constructed = greedy_solve(problem, [[j for j in seq if j not in screening.reasons] for seq in start])
     elif offered and problem.vehicles and _construct_too(problem, params, len(offered)):
         constructed = greedy_solve(problem)
+    if constructed is not None and over_max_moves(problem, ((r.vehicle, r.visits) for r in constructed.routes)):
+        log.info("the insertion plan moves more visits than max_moves allows; searching without it")
+        constructed = None
     if offered and problem.vehicles:
         budget = None  # under a solution limit nothing is timed
         if params.solution_limit is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from dispatch.domain import PRIORITIES, Day
-from dispatch.plan import Kpis, Plan, PriorityKpis, Route, SolverStats
+from dispatch.plan import SHIFT_TOLERANCE_MINUTES, Churn, Kpis, Plan, PriorityKpis, Route, SolverStats
 from dispatch.policy import Policy
-from solver.rules import RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
+from solver.rules import ETA_SHIFT, REASSIGNMENT, RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
 
 TOTAL = "total"
 # late by less than half a minute counts as on time
@@ -27,16 +27,22 @@ def objective_of(day: Day, plan: Plan, policy: Policy) -> dict[str, float]:
     late = sum(
         w.late_per_minute[by_id[s.order_id].priority] * s.late_minutes for r in plan.routes for s in r.stops
     )
+    # a re-plan's stability, from its changes against the plan it started from
+    moved = sum(1 for c in plan.changes if c.change == "reassigned")
+    delay = sum(max(0.0, (c.eta_shift_minutes or 0.0) - SHIFT_TOLERANCE_MINUTES) for c in plan.changes
+                if c.change in ("reassigned", "shifted"))
     travel = w.per_km * sum(r.travel_km for r in plan.routes)
     # spread of working time between the busiest and the least busy technician of the day (idle: zero)
     work = {r.technician_id: work_minutes(r) for r in plan.routes}
     spread = [work.get(t.id, 0.0) for t in day.technicians]
     balance = w.balance_per_minute * (max(spread, default=0.0) - min(spread, default=0.0))
-    parts = {UNSERVED: unserved, RESPONSE_DEADLINE: late, TRAVEL: travel, WORKLOAD_BALANCE: balance}
+    parts = {UNSERVED: unserved, RESPONSE_DEADLINE: late, TRAVEL: travel, WORKLOAD_BALANCE: balance,
+             REASSIGNMENT: policy.reassign_cost * moved, ETA_SHIFT: policy.shift_cost_per_minute * delay}
     return {name: round(value, 3) for name, value in parts.items()} | {TOTAL: round(sum(parts.values()), 3)}
 
 
-def compute_kpis(day: Day, plan: Plan, policy: Policy, *, solver: SolverStats | None = None) -> Kpis:
+def compute_kpis(day: Day, plan: Plan, policy: Policy, *, solver: SolverStats | None = None,
+                 churn: Churn | None = None) -> Kpis:
     served = {s.order_id: s for r in plan.routes for s in r.stops}
     per_priority: dict[str, PriorityKpis] = {}
     for p in PRIORITIES:
@@ -75,6 +81,7 @@ def compute_kpis(day: Day, plan: Plan, policy: Policy, *, solver: SolverStats | 
         unassigned_by_reason=dict(sorted(reasons.items())),
         objective=objective_of(day, plan, policy),
         solver=solver,
+        churn=churn,
     )
 
 
@@ -94,6 +101,10 @@ def kpi_rows(kpis: Kpis) -> list[tuple[str, str]]:
     ]
     for rule, n in kpis.unassigned_by_reason.items():
         rows.append((f"unassigned: {rule}", str(n)))
+    if kpis.churn is not None:
+        c = kpis.churn
+        rows.append(("re-plan churn", f"{c.reassigned} reassigned, {c.shifted_over_15_min} moved over 15 min "
+                     f"(max {c.max_eta_shift_minutes:.0f} min), {c.technicians_affected} technicians affected"))
     obj = kpis.objective
     balance = f", workload balance {obj[WORKLOAD_BALANCE]:,.1f}" if obj.get(WORKLOAD_BALANCE) else ""
     rows.append(("weighted cost", f"{obj[TOTAL]:,.1f} (unserved {obj[UNSERVED]:,.0f}, "
