@@ -292,8 +292,8 @@ def _eta_shift(model: Model) -> None:
     problem = model.problem
     if problem.shift_cost <= 0:
         return
-    bounded = [(node, problem.visits[j].previous_start) for node, j in enumerate(model.offered)
-               if problem.visits[j].previous_start is not None]
+    bounded = [(node, start) for node, j in enumerate(model.offered)
+               if (start := problem.visits[j].previous_start) is not None]
     if not bounded:
         return
     routing = model.routing
@@ -302,7 +302,7 @@ def _eta_shift(model: Model) -> None:
     solver = routing.solver()
     for node, previous in bounded:
         index = model.index_of(node)
-        bound = int(previous) + problem.shift_tolerance - model.origin  # type: ignore[operator]
+        bound = previous + problem.shift_tolerance - model.origin
         if bound >= model.horizon:
             continue
         solver.Add(eta.CumulVar(index) == model.time.CumulVar(index))
