@@ -9,8 +9,10 @@ absent. Departing for another order before arriving is allowed: the dispatcher r
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 import dispatch.io.cells as cells
 from dispatch.domain import Day
@@ -25,6 +27,17 @@ KINDS = ", ".join(k.value for k in EventKind)
 def read_events(path: PathLike, day: Day) -> tuple[Event, ...]:
     """The events of `path` against the day's roster and orders; InputError lists every problem."""
     return _events(csv_table(path, EVENT_COLUMNS), day)
+
+
+def write_events(path: PathLike, events: Iterable[Event]) -> None:
+    """Write `events` as events.csv in the given order (read_events reads them back, rows in this order);
+    times to the second, empty technician or order cells for None."""
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(EVENT_COLUMNS)
+        for e in events:
+            out.writerow([e.time.isoformat(timespec="seconds"), e.technician_id or "", e.order_id or "",
+                          e.kind.value, e.note])
 
 
 def events_from_csv_bytes(content: bytes, day: Day, source: str = "events.csv") -> tuple[Event, ...]:

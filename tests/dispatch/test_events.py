@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
 from dispatch.errors import InputError
-from dispatch.events import EventKind
-from dispatch.io.events import events_from_csv_bytes, read_events
+from dispatch.events import Event, EventKind
+from dispatch.io.events import events_from_csv_bytes, read_events, write_events
 from tests.factories import make_day, make_order, make_tech
 
 DAY = make_day([make_tech("T1"), make_tech("T2")], [make_order("O1"), make_order("O2"), make_order("O3")])
@@ -98,3 +99,18 @@ def test_moving_on_while_in_service_elsewhere_is_an_error() -> None:
     found = errors("2026-11-24T09:00,T1,O1,started,\n2026-11-24T09:30,T1,O2,departed,\n")
     assert any("row 3, column event, value 'departed': technician T1 is still in service at order O1" in e
                for e in found), found
+
+
+def test_written_events_read_back_the_same_rows_in_the_same_order(tmp_path) -> None:
+    at = datetime(2026, 11, 24, 9, 0)
+    events = [Event(at, EventKind.DEPARTED, "T1", "O1"),
+              Event(at, EventKind.ARRIVED, "T1", "O1"),  # same time: the file's order decides
+              Event(at.replace(minute=5, second=30), EventKind.STARTED, "T1", "O1"),
+              Event(at.replace(hour=10), EventKind.UNRESOLVED, "T1", "O1", note='part "VLV-300", on order'),
+              Event(at.replace(hour=11), EventKind.ABSENT, "T2", note="sick"),
+              Event(at.replace(hour=12), EventKind.CANCELLED, None, "O3")]
+    path = tmp_path / "events.csv"
+    write_events(path, events)
+    back = read_events(path, DAY)
+    assert [replace(e, row=None) for e in back] == events
+    assert [e.row for e in back] == [2, 3, 4, 5, 6, 7]
