@@ -114,19 +114,38 @@ def _taken_break(tech: Technician, state: TechnicianState, events: Sequence[Even
     return next((r.break_ for r in previous.routes if r.technician_id == tech.id), None)
 
 
-def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None, *,
-               travel: TravelSource | None = None, warm_start: bool = True) -> Plan:
-    """The day re-planned at `at` from `events` and the `previous` plan (see the module docstring).
-    `warm_start=False` solves the orders left from scratch, with no starting solution (for comparison)."""
+@dataclass(frozen=True)
+class LiveInputs:
+    """What a re-plan or a recommendation starts from at `at`."""
+
+    policy: Policy  # as the plan records it
+    travel: TravelSource
+    state: DayState
+    present: tuple[Technician, ...]  # not absent
+    fixed: dict[str, list[Stop]]  # technician -> fixed stops, in order
+    starts: dict[str, StartFrom]  # present technician -> where and when they go on
+
+
+def live_inputs(day: Day, previous: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None,
+                travel: TravelSource | None = None) -> LiveInputs:
     policy = recorded_policy(policy or Policy(), travel)
     travel = travel or GeodesicTravel(policy.travel)
     state = day_state(day, events, at, previous)
     orders = {o.id: o for o in day.orders}
-    present = [t for t in day.technicians if not state.technicians[t.id].absent]
-    present_ids = {t.id for t in present}
+    present = tuple(t for t in day.technicians if not state.technicians[t.id].absent)
     fixed = {t.id: _fixed_stops(t, state.technicians[t.id], orders, policy, travel, at) for t in day.technicians}
     starts = {t.id: _going_on(t, state.technicians[t.id], fixed[t.id], orders, at) for t in present}
+    return LiveInputs(policy, travel, state, present, fixed, starts)
 
+
+def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None, *,
+               travel: TravelSource | None = None, warm_start: bool = True) -> Plan:
+    """The day re-planned at `at` from `events` and the `previous` plan (see the module docstring).
+    `warm_start=False` solves the orders left from scratch, with no starting solution (for comparison)."""
+    live = live_inputs(day, previous, events, at, policy, travel)
+    policy, travel, state, fixed, starts = live.policy, live.travel, live.state, live.fixed, live.starts
+    orders = {o.id: o for o in day.orders}
+    present_ids = {t.id for t in live.present}
     unassigned: list[Unassigned] = []
     to_plan: list[Order] = []
     for order_id in state.to_plan:
@@ -142,7 +161,7 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
         start = {r.technician_id: [s.order_id for s in r.stops if not s.fixed and s.order_id in known
                                    and s.order_id not in unresolved]
                  for r in previous.routes if r.technician_id in present_ids}
-    sub = solve_day(Day(day.date, tuple(present), tuple(to_plan)), policy, travel=travel, start=start,
+    sub = solve_day(Day(day.date, live.present, tuple(to_plan)), policy, travel=travel, start=start,
                     starts=starts, previous=_previously(previous, known, unresolved) if warm_start else None)
 
     planned = {r.technician_id: r for r in sub.routes}

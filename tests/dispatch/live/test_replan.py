@@ -11,8 +11,9 @@ import pytest
 
 from dispatch.demo_days import DEFAULT_DATE, generate_day
 from dispatch.domain import Day
+from dispatch.errors import InputError
 from dispatch.events import Event, EventKind
-from dispatch.live import replan_day
+from dispatch.live import recommend, replan_day
 from dispatch.live.changes import compare
 from dispatch.plan import Plan
 from dispatch.planning import solve_day
@@ -150,3 +151,33 @@ def test_same_day_events_and_seed_give_the_same_replan(morning: Plan) -> None:
     two = replan_day(day, morning, events, AT, POLICY)
     assert one.routes == two.routes
     assert one.changes == two.changes
+
+
+def test_recommend_ranks_feasible_places_for_an_emergency_cheapest_first(morning: Plan) -> None:
+    day, p1 = _with_emergency(DAY)
+    events = executed(morning, AT)
+    places = recommend(day, morning, events, AT, p1, POLICY, top=None)
+    assert places
+    totals = [pl.added_cost["total"] for pl in places]
+    assert totals == sorted(totals)
+    order = next(o for o in day.orders if o.id == p1)
+    techs = {t.id: t for t in day.technicians}
+    assert all(order.required_skills <= techs[pl.technician_id].skills for pl in places)
+    assert min(pl.eta for pl in places) >= AT
+    best = places[0]
+    assert best.added_cost["unserved"] == -100_000  # serving the P1 saves its unserved cost
+    assert best.added_cost["total"] == pytest.approx(sum(v for k, v in best.added_cost.items() if k != "total"))
+    # a re-plan that inserts it puts it at least as early as the best on-time place allows
+    new = replan_day(day, morning, events, AT, POLICY)
+    assert_valid(day, new)
+    if any(pl.late_minutes == 0 for pl in places):
+        assert stops_of(new)[p1][1].late_minutes == 0
+
+
+def test_recommend_refuses_an_order_that_is_not_open(morning: Plan) -> None:
+    events = executed(morning, AT)
+    done = next(e.order_id for e in events if e.kind is EventKind.DONE)
+    with pytest.raises(InputError, match=done):
+        recommend(DAY, morning, events, AT, done, POLICY)
+    with pytest.raises(InputError, match="NOPE"):
+        recommend(DAY, morning, events, AT, "NOPE", POLICY)
