@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from dispatch.domain import Day
 from dispatch.plan import Plan
-from dispatch.planning.translate import build_problem, to_plan
+from dispatch.planning.translate import Previously, StartFrom, build_problem, to_plan
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource
 from solver import SolveParams, solve
@@ -24,11 +24,14 @@ def solve_params(policy: Policy) -> SolveParams:
 
 
 def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | None = None,
-              start: Mapping[str, Sequence[str]] | None = None) -> Plan:
+              start: Mapping[str, Sequence[str]] | None = None, starts: Mapping[str, StartFrom] | None = None,
+              previous: Mapping[str, Previously] | None = None) -> Plan:
     """The plan of `day` as one problem. `start` (technician id -> order ids) is a plan to improve on: its
-    routes are kept where they keep the hard rules and the other orders are inserted around them."""
+    routes are kept where they keep the hard rules and the other orders are inserted around them. A re-plan
+    also gives where technicians go on from (`starts`) and each order's place before (`previous`, see
+    `build_problem`)."""
     policy = policy or Policy()
-    built = build_problem(day, policy, travel)
+    built = build_problem(day, policy, travel, starts=starts, previous=previous)
     routes = None
     if start is not None:
         index = {o.id: j for j, o in enumerate(day.orders)}

@@ -6,7 +6,7 @@ Translation from ids and datetimes to indices and integer seconds happens here o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -51,6 +51,28 @@ class Built:
         return units / SCALE
 
 
+@dataclass(frozen=True)
+class StartFrom:
+    """Where and when a technician goes on from in a re-plan (dispatch.live): the place and end of the last
+    fixed visit (or home at max(shift start, at)), whether the break is behind them, and what the fixed
+    visits already took (parts from the van, visits against max_orders)."""
+
+    lat: float
+    lon: float
+    time: datetime
+    break_taken: bool = False
+    parts_used: Mapping[str, int] = field(default_factory=dict)
+    visits_made: int = 0
+
+
+@dataclass(frozen=True)
+class Previously:
+    """An order's place in the plan being re-planned: its technician and start of service."""
+
+    technician_id: str
+    start: datetime
+
+
 def _scaled(value: float) -> int:
     return round(value * SCALE)
 
@@ -65,8 +87,15 @@ def recorded_policy(policy: Policy, travel: TravelSource | None) -> Policy:
     return policy.updated(travel={"source": source_name(travel)})
 
 
-def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource | None = None) -> Built:
+def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource | None = None, *,
+                  starts: Mapping[str, StartFrom] | None = None,
+                  previous: Mapping[str, Previously] | None = None) -> Built:
+    """The Problem of `day`. A re-plan adds where each technician goes on from (`starts`, by technician id;
+    the others start from home) and each order's place in the plan it re-plans (`previous`, by order id),
+    which the stability costs of the policy weigh."""
     policy = recorded_policy(policy or Policy(), travel)
+    starts = starts or {}
+    previous = previous or {}
     travel = travel or GeodesicTravel(policy.travel)
     techs, orders = day.technicians, day.orders
     skills = tuple(sorted({s for t in techs for s in t.skills} | {s for o in orders for s in o.required_skills}))
@@ -75,9 +104,13 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     part_ix = {p: i for i, p in enumerate(parts)}
     tech_ix = {t.id: k for k, t in enumerate(techs)}
 
-    # Locations: every home first, then every order, so index arithmetic stays trivial.
-    lats = np.array([t.home_lat for t in techs] + [o.lat for o in orders], dtype=float)
-    lons = np.array([t.home_lon for t in techs] + [o.lon for o in orders], dtype=float)
+    # Locations: every home first, then every order, then where re-planned technicians go on from.
+    going_on = [t.id for t in techs if t.id in starts]
+    lats = np.array([t.home_lat for t in techs] + [o.lat for o in orders] + [starts[i].lat for i in going_on],
+                    dtype=float)
+    lons = np.array([t.home_lon for t in techs] + [o.lon for o in orders] + [starts[i].lon for i in going_on],
+                    dtype=float)
+    start_loc = {i: len(techs) + len(orders) + n for n, i in enumerate(going_on)}
     distances, durations = travel.matrices(lats, lons)
 
     origin = day.midnight
@@ -92,9 +125,14 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
         return tuple(out)
 
     w = policy.weights
-    vehicles = tuple(_vehicle(t, k, sec, skill_ix, vector) for k, t in enumerate(techs))
+    def used(amounts: Mapping[str, int]) -> tuple[int, ...]:
+        return vector({p: q for p, q in amounts.items() if p in part_ix})  # a part no van carries is no limit
+
+    vehicles = tuple(_going_on(_vehicle(t, k, sec, skill_ix, vector), starts.get(t.id), start_loc.get(t.id), sec,
+                               used) for k, t in enumerate(techs))
     visits = []
     for j, o in enumerate(orders):
+        before = previous.get(o.id)
         lo = sec(o.window_start) if o.window_start else 0
         hi = sec(o.window_end) if o.window_end else _OPEN_END
         window = (lo, hi) if (o.window_start or o.window_end) else None
@@ -109,6 +147,8 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
                 skills=frozenset(skill_ix[s] for s in o.required_skills),
                 parts=vector(o.required_parts),
                 pinned=tech_ix[o.pinned_technician] if o.pinned_technician else None,
+                previous_vehicle=tech_ix.get(before.technician_id) if before else None,
+                previous_start=sec(before.start) if before else None,
             )
         )
     problem = Problem(
@@ -120,6 +160,9 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
         balance_cost=round(w.balance_per_minute * SCALE / 60),
         num_skills=len(skills),
         num_parts=len(parts),
+        reassign_cost=_scaled(policy.reassign_cost),
+        shift_cost=round(policy.shift_cost_per_minute * SCALE / 60),
+        max_moves=policy.max_moves,
     )
     return Built(day=day, policy=policy, problem=problem, skills=skills, parts=parts)
 
@@ -138,6 +181,24 @@ def _vehicle(t: Technician, k: int, sec: Callable[[datetime], int], skill_ix: di
         stock=vector(t.van_stock),
         max_visits=t.max_orders,
         break_=brk,
+    )
+
+
+def _going_on(v: Vehicle, start: StartFrom | None, location: int | None, sec: Callable[[datetime], int],
+              vector: Callable[[Mapping[str, int]], tuple[int, ...]]) -> Vehicle:
+    """The vehicle of a technician who goes on from `start` rather than from home at shift start."""
+    if start is None or location is None:
+        return v
+    begin = max(v.shift_start, sec(start.time))
+    used = vector(start.parts_used)
+    return replace(
+        v,
+        start=location,
+        shift_start=begin,
+        shift_end=max(v.shift_end, begin),  # running late past the shift: no room for more
+        stock=tuple(max(0, q - (used[p] if p < len(used) else 0)) for p, q in enumerate(v.stock)),
+        max_visits=None if v.max_visits is None else max(0, v.max_visits - start.visits_made),
+        break_=None if start.break_taken else v.break_,
     )
 
 

@@ -1,0 +1,183 @@
+"""Re-planning from where the day stands: the freeze holds, nothing new starts before `at`, every order is
+placed once, an emergency gets in, an absent technician's visits are handed over, and nobody is reshuffled
+for nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+
+from dispatch.demo_days import DEFAULT_DATE, generate_day
+from dispatch.domain import Day
+from dispatch.errors import InputError
+from dispatch.events import Event, EventKind
+from dispatch.live import recommend, replan_day
+from dispatch.live.changes import compare
+from dispatch.plan import Plan
+from dispatch.planning import solve_day
+from dispatch.policy import Policy
+from tests.factories import assert_valid, make_order
+
+POLICY = Policy(solution_limit=20, time_limit=600)
+DAY = generate_day(orders=30, technicians=5, seed=4, plan_date=DEFAULT_DATE)
+AT = DAY.midnight + timedelta(hours=10, minutes=30)
+
+
+@pytest.fixture(scope="module")
+def morning() -> Plan:
+    return solve_day(DAY, POLICY)
+
+
+def executed(plan: Plan, at: datetime) -> list[Event]:
+    """Phones reporting the plan exactly as planned up to `at`."""
+    events = []
+    for r in plan.routes:
+        for s in r.stops:
+            if s.start > at:
+                continue
+            events += [Event(s.arrival, EventKind.ARRIVED, r.technician_id, s.order_id),
+                       Event(s.start, EventKind.STARTED, r.technician_id, s.order_id)]
+            if s.end <= at:
+                events.append(Event(s.end, EventKind.DONE, r.technician_id, s.order_id))
+    return events
+
+
+def stops_of(plan: Plan) -> dict[str, tuple[str, object]]:
+    return {s.order_id: (r.technician_id, s) for r in plan.routes for s in r.stops}
+
+
+def test_a_replan_keeps_what_happened_and_starts_nothing_new_before_at(morning: Plan) -> None:
+    events = executed(morning, AT)
+    new = replan_day(DAY, morning, events, AT, POLICY)
+    assert_valid(DAY, new)
+    before, after = stops_of(morning), stops_of(new)
+    done = [e for e in events if e.kind is EventKind.DONE]
+    assert done  # the day has begun
+    for e in done:
+        tech, stop = after[e.order_id]
+        assert tech == e.technician_id
+        assert stop.status == "done"
+        assert (stop.start, stop.end) == (before[e.order_id][1].start, e.time)
+    in_service = [s for _, s in after.values() if s.status == "in_service"]
+    assert all(s.end >= AT for s in in_service)
+    planned = [s for _, s in after.values() if s.status == "planned"]
+    assert planned
+    assert min(s.arrival for s in planned) >= AT
+    for r in new.routes:
+        statuses = [s.status for s in r.stops]
+        assert statuses == sorted(statuses, key=lambda x: x == "planned")  # fixed stops first
+
+
+def test_every_order_is_placed_exactly_once(morning: Plan) -> None:
+    new = replan_day(DAY, morning, executed(morning, AT), AT, POLICY)
+    placed = Counter([*new.assigned_ids(), *(u.order_id for u in new.unassigned)])
+    assert placed == Counter(o.id for o in DAY.orders)
+
+
+def test_with_nothing_new_nobody_is_reassigned(morning: Plan) -> None:
+    new = replan_day(DAY, morning, executed(morning, AT), AT, POLICY)
+    assert new.kpis is not None
+    assert new.kpis.churn is not None
+    assert new.kpis.churn.reassigned == 0
+    assert new.changes == compare(morning, new)[0]
+
+
+def _with_emergency(day: Day) -> tuple[Day, str]:
+    hub = day.orders[0]
+    p1 = make_order("P1-NEW", lat=hub.lat, lon=hub.lon, priority="P1", required_skills=set(hub.required_skills),
+                    duration_min=45, created_at=AT - timedelta(minutes=5))
+    return Day(day.date, day.technicians, (*day.orders, p1)), p1.id
+
+
+def test_an_emergency_gets_a_technician_and_the_rest_barely_moves(morning: Plan) -> None:
+    day, p1 = _with_emergency(DAY)
+    new = replan_day(day, morning, executed(morning, AT), AT, POLICY)
+    assert_valid(day, new)
+    tech, stop = stops_of(new)[p1]
+    assert stop.status == "planned"
+    assert stop.start >= AT
+    assert stop.late_minutes == 0
+    assert any(c.order_id == p1 and c.change == "added" and c.to_technician == tech for c in new.changes)
+    begun = {s.order_id for r in morning.routes for s in r.stops if s.start <= AT}
+    not_begun = [s for r in morning.routes for s in r.stops if s.order_id not in begun]
+    assert new.kpis.churn.reassigned <= max(1, len(not_begun) // 20)
+
+
+def test_an_absent_technician_gives_up_every_visit_not_begun(morning: Plan) -> None:
+    busiest = max(morning.routes, key=lambda r: len(r.stops))
+    events = [*executed(morning, AT), Event(AT - timedelta(minutes=10), EventKind.ABSENT, busiest.technician_id)]
+    new = replan_day(DAY, morning, events, AT, POLICY)
+    assert_valid(DAY, new)
+    route = next((r for r in new.routes if r.technician_id == busiest.technician_id), None)
+    kept = [] if route is None else route.stops
+    assert all(s.status != "planned" for s in kept)
+    given_up = [c for c in new.changes if c.from_technician == busiest.technician_id]
+    assert given_up
+    assert {c.change for c in given_up} <= {"reassigned", "dropped"}
+    assert new.kpis.churn.reassigned == sum(1 for c in new.changes if c.change == "reassigned")
+
+
+def test_a_cancelled_order_is_left_out_with_the_customers_reason(morning: Plan) -> None:
+    later = next(s for r in morning.routes for s in r.stops if s.start > AT + timedelta(hours=1))
+    events = [*executed(morning, AT), Event(AT - timedelta(minutes=1), EventKind.CANCELLED, None, later.order_id)]
+    new = replan_day(DAY, morning, events, AT, POLICY)
+    assert_valid(DAY, new)
+    [left] = [u for u in new.unassigned if u.order_id == later.order_id]
+    assert left.rule == "cancelled"
+    assert [c.change for c in new.changes if c.order_id == later.order_id] == ["cancelled"]
+    assert later.order_id not in new.assigned_ids()
+
+
+def test_an_unresolved_visit_appears_twice_its_finished_visit_and_the_next(morning: Plan) -> None:
+    events = executed(morning, AT)
+    done = next(e for e in events if e.kind is EventKind.DONE)
+    events = [e if e is not done else Event(e.time, EventKind.UNRESOLVED, e.technician_id, e.order_id, "part missing")
+              for e in events]
+    new = replan_day(DAY, morning, events, AT, POLICY)
+    assert_valid(DAY, new)
+    visits = [s for r in new.routes for s in r.stops if s.order_id == done.order_id]
+    left = [u for u in new.unassigned if u.order_id == done.order_id]
+    assert visits[0].status == "unresolved"
+    assert len(visits) + len(left) == 2
+
+
+@pytest.mark.determinism
+def test_same_day_events_and_seed_give_the_same_replan(morning: Plan) -> None:
+    day, _ = _with_emergency(DAY)
+    events = executed(morning, AT)
+    one = replan_day(day, morning, events, AT, POLICY)
+    two = replan_day(day, morning, events, AT, POLICY)
+    assert one.routes == two.routes
+    assert one.changes == two.changes
+
+
+def test_recommend_ranks_feasible_places_for_an_emergency_cheapest_first(morning: Plan) -> None:
+    day, p1 = _with_emergency(DAY)
+    events = executed(morning, AT)
+    places = recommend(day, morning, events, AT, p1, POLICY, top=None)
+    assert places
+    totals = [pl.added_cost["total"] for pl in places]
+    assert totals == sorted(totals)
+    order = next(o for o in day.orders if o.id == p1)
+    techs = {t.id: t for t in day.technicians}
+    assert all(order.required_skills <= techs[pl.technician_id].skills for pl in places)
+    assert min(pl.eta for pl in places) >= AT
+    best = places[0]
+    assert best.added_cost["unserved"] == -100_000  # serving the P1 saves its unserved cost
+    assert best.added_cost["total"] == pytest.approx(sum(v for k, v in best.added_cost.items() if k != "total"))
+    # a re-plan that inserts it puts it at least as early as the best on-time place allows
+    new = replan_day(day, morning, events, AT, POLICY)
+    assert_valid(day, new)
+    if any(pl.late_minutes == 0 for pl in places):
+        assert stops_of(new)[p1][1].late_minutes == 0
+
+
+def test_recommend_refuses_an_order_that_is_not_open(morning: Plan) -> None:
+    events = executed(morning, AT)
+    done = next(e.order_id for e in events if e.kind is EventKind.DONE)
+    with pytest.raises(InputError, match=done):
+        recommend(DAY, morning, events, AT, done, POLICY)
+    with pytest.raises(InputError, match="NOPE"):
+        recommend(DAY, morning, events, AT, "NOPE", POLICY)
