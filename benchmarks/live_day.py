@@ -82,7 +82,7 @@ class SimConfig:
     arrivals_from: time = time(8, 0)
     arrivals_until: time = time(16, 0)
     absent_at: time | None = time(12, 0)
-    until: time | None = None  # no new visit begins after this (None: the day runs to its last shift end)
+    until: time | None = None  # the last re-plan (None: up to the day's last shift end); execution goes on
     unresolved_share: float = 0.03
     service_spread: float = 0.20
     travel_slowdown: float = 0.10
@@ -318,7 +318,7 @@ class Execution:
         tech = run.tech
         if run.gone_home or now < run.busy_until:
             return
-        if run.absent or now >= tech.shift_end or now >= self.until:
+        if run.absent or now >= tech.shift_end:
             self._go_home(run, now)
             return
         nxt = self._next_stop(run)
@@ -472,7 +472,7 @@ def summarize(ex: Execution, policy_name: str) -> dict[str, Any]:
 def _replanner(day: Day, policy_name: str, policy: Policy) -> Replanner | None:
     if policy_name == "none":
         return None
-    from dispatch.live import replan_day  # type: ignore[attr-defined]  # the lead's API (issue 10 item 4)
+    from dispatch.live import replan_day
 
     if policy_name == "scratch":
         scratch = policy.updated(reassign_cost=0.0, shift_cost_per_minute=0.0)
@@ -559,7 +559,8 @@ def table(agg: Sequence[dict[str, Any]]) -> str:
 
 
 def quick_config(seed: int, solution_limit: int | None = None) -> SimConfig:
-    """40 orders x 6 technicians over half a day (new work 08:00-12:00, nothing begins after 13:00)."""
+    """40 orders x 6 technicians, re-planned over half a day (new work 08:00-12:00, the last re-plan before
+    13:00); the technicians then finish their routes as planned."""
     return SimConfig(orders=40, technicians=6, seed=seed, time_limit=2.0, morning_time_limit=2.0,
                      solution_limit=solution_limit, arrivals_until=time(12, 0), until=time(13, 0))
 
