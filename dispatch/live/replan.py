@@ -138,6 +138,15 @@ def live_inputs(day: Day, previous: Plan, events: Sequence[Event], at: datetime,
     return LiveInputs(policy, travel, state, present, fixed, starts)
 
 
+def _break_after(tech: Technician, free: datetime) -> tuple[datetime, datetime] | None:
+    """The break of a technician with nothing more to do, taken once free, if it still fits its window."""
+    if not tech.has_break or tech.break_start is None or tech.break_end is None or not tech.break_minutes:
+        return None
+    start = max(free, tech.break_start)
+    end = start + timedelta(minutes=tech.break_minutes)
+    return (start, end) if end <= tech.break_end else None
+
+
 def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None, *,
                travel: TravelSource | None = None, warm_start: bool = True) -> Plan:
     """The day re-planned at `at` from `events` and the `previous` plan (see the module docstring).
@@ -208,7 +217,11 @@ def _merged(tech: Technician, fixed: list[Stop], planned: Route | None, state: D
         back, return_km, return_minutes = planned.back, planned.return_km, planned.return_minutes
     else:
         leg = _legs(travel, [(tstate.lat, tstate.lon), (tech.home_lat, tech.home_lon)])[0]
-        back = fixed[-1].end + timedelta(minutes=leg.minutes)
+        free = fixed[-1].end
+        if brk is None and not tstate.break_taken:
+            brk = _break_after(tech, free)
+            free = brk[1] if brk is not None else free
+        back = free + timedelta(minutes=leg.minutes)
         return_km, return_minutes = leg.km, leg.minutes
     stops = (*fixed, *new)
     travel_km = sum(s.travel_km for s in stops) + return_km
