@@ -4,6 +4,7 @@ for nothing."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -17,7 +18,10 @@ from dispatch.live import recommend, replan_day
 from dispatch.live.changes import compare
 from dispatch.plan import Plan
 from dispatch.planning import solve_day
+from dispatch.planning.translate import Previously, build_problem
 from dispatch.policy import Policy
+from solver import SolveParams, solve
+from solver.construct import greedy_solve
 from tests.factories import assert_valid, make_order
 
 POLICY = Policy(solution_limit=20, time_limit=600)
@@ -181,3 +185,21 @@ def test_recommend_refuses_an_order_that_is_not_open(morning: Plan) -> None:
         recommend(DAY, morning, events, AT, done, POLICY)
     with pytest.raises(InputError, match="NOPE"):
         recommend(DAY, morning, events, AT, "NOPE", POLICY)
+
+
+def test_the_search_starts_from_the_previous_routes_breaks_and_all_and_never_ends_worse(morning: Plan, caplog) -> None:
+    # the previous plan's routes, with an emergency to fit in: the repaired start is the insertion plan
+    day, p1 = _with_emergency(DAY)
+    assert any(t.has_break for t in day.technicians)
+    index = {o.id: j for j, o in enumerate(day.orders)}
+    previous = {s.order_id: Previously(r.technician_id, s.start) for r in morning.routes for s in r.stops}
+    built = build_problem(day, POLICY, previous=previous)
+    start = [next(([index[s.order_id] for s in r.stops] for r in morning.routes if r.technician_id == t.id), [])
+             for t in day.technicians]
+    repaired = greedy_solve(built.problem, start)
+    with caplog.at_level(logging.INFO, logger="solver.solve"):
+        result = solve(built.problem, time_limit=600, params=SolveParams(solution_limit=20), start=start)
+    assert "do not load" not in caplog.text
+    assert "searching from scratch" not in caplog.text
+    assert result.objective <= repaired.objective
+    assert index[p1] in {j for r in result.routes for j in r.visits}
