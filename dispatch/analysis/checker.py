@@ -613,7 +613,8 @@ class _Checker:
                 key in reported
                 and abs(reported[key] - obj[key]) > OBJECTIVE_REL_TOL * abs(obj[key]) + OBJECTIVE_ABS_TOL
             ):
-                self.flag(OBJECTIVE, f"{key} reported as {reported[key]:.1f}, recomputed {obj[key]:.1f}")
+                source = " from the plan's changes" if key in (REASSIGNMENT, ETA_SHIFT) else ""
+                self.flag(OBJECTIVE, f"{key} reported as {reported[key]:.1f}, recomputed {obj[key]:.1f}{source}")
 
     def stability(self) -> tuple[int, float]:
         """Visits the plan's `changes` say changed technician, and their minutes of start moved past the
