@@ -271,3 +271,41 @@ def test_a_planned_stop_before_a_fixed_one_is_caught(morning) -> None:
 def test_a_cancelled_order_left_on_its_route_is_caught(morning) -> None:
     report = check(good_replan(morning), morning, "2026-11-24T10:00:00,,O6,cancelled,\n")
     assert (None, "O6") in named(report, "coverage")
+
+
+def reassigned_o6(morning: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A previous plan that had O6 on the other technician: the re-plan moved it, same start (cost 30)."""
+    previous = copy.deepcopy(morning)
+    owner = tech_of(morning, "O6")
+    other = "T2" if owner == "T1" else "T1"
+    o6 = stop_of(previous, "O6")
+    route_of(previous, owner)["stops"].remove(o6)
+    route_of(previous, other)["stops"].append(o6)
+    plan = good_replan(morning)
+    plan["changes"] = [{"order_id": "O6", "change": "reassigned", "from_technician": other,
+                        "to_technician": owner, "eta_shift_minutes": 0.0}]
+    plan["kpis"]["churn"] = {"reassigned": 1, "shifted_over_15_min": 0, "max_eta_shift_minutes": 0.0,
+                             "technicians_affected": 2}
+    plan["objective"]["reassignment"] = 30.0
+    plan["objective"]["total"] += 30.0
+    return plan, previous
+
+
+def test_a_reassigned_visit_listed_with_its_churn_and_cost_passes(morning) -> None:
+    plan, previous = reassigned_o6(morning)
+    report = check_replan(DAY, plan, events_of(morning_events(morning)), AT, previous)
+    assert report.ok, format_report(report)
+
+
+def test_more_moves_than_max_moves_are_caught(morning) -> None:
+    plan, previous = reassigned_o6(morning)
+    plan["policy"]["max_moves"] = 0
+    report = check_replan(DAY, plan, events_of(morning_events(morning)), AT, previous)
+    assert "max moves" in report.rules
+
+
+def test_a_wrong_technicians_affected_is_caught(morning) -> None:
+    plan, previous = reassigned_o6(morning)
+    plan["kpis"]["churn"]["technicians_affected"] = 1
+    report = check_replan(DAY, plan, events_of(morning_events(morning)), AT, previous)
+    assert any("technicians_affected" in v.message for v in report.violations if v.rule == "churn")
