@@ -23,6 +23,7 @@ from rich.table import Table
 
 from dispatch.analysis.checker import check_plan, format_report
 from dispatch.analysis.kpis import kpi_rows
+from dispatch.analysis.replan_check import check_replan
 from dispatch.demo_days import generate_day, scenario
 from dispatch.domain import Day, Priority
 from dispatch.errors import InputError
@@ -183,15 +184,32 @@ def check(
     orders: OrdersOpt,
     plan_date: DateOpt,
     plan_path: Annotated[Path, typer.Option("--plan", help="plan JSON to verify")],
+    events_path: Annotated[Path | None, typer.Option(
+        "--events", help="events.csv of the day, to check a re-plan (with --at and --previous)")] = None,
+    at_text: Annotated[str | None, typer.Option(
+        "--at", help="the re-plan's moment: HH:MM on the plan date, or an ISO datetime")] = None,
+    previous_path: Annotated[Path | None, typer.Option(
+        "--previous", help="the plan the re-plan started from (JSON)")] = None,
 ) -> None:
-    """Verify a plan independently against its input: every hard rule, lateness and distances."""
+    """Verify a plan independently against its input: every hard rule, lateness and distances; with
+    --events, --at and --previous, a re-plan: the frozen facts, nothing new before --at, and its changes."""
 
+    replan = (events_path, at_text, previous_path)
     try:
+        if any(x is not None for x in replan) and any(x is None for x in replan):
+            raise ValueError("--events, --at and --previous go together: give all three to check a re-plan")
         day = _load_day(technicians, orders, plan_date)
         data = json.loads(plan_path.read_text(encoding="utf-8"))
+        if events_path is not None and at_text is not None and previous_path is not None:
+            moment = parse_at(at_text, day.date)
+            events = read_events(events_path, day)
+            previous = json.loads(previous_path.read_text(encoding="utf-8"))
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
-    report = check_plan(day, data)
+    if events_path is None:
+        report = check_plan(day, data)
+    else:
+        report = check_replan(day, data, events, moment, previous)
     out.print(format_report(report), highlight=False, markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID_PLAN)

@@ -152,7 +152,8 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
             here = location[j]
             # Work, drives and the break must fit the shift whatever the waits: a cheap test that spares
             # the schedule walks of a full route.
-            room = v.shift_end - v.shift_start - service[j] - (brk[k].duration if brk[k] is not None else 0) \
+            due = brk[k]
+            room = v.shift_end - v.shift_start - service[j] - (due.duration if due is not None else 0) \
                 - sum(service[y] for y in route.schedule.visits) \
                 - (sum(durations[a][b] for a, b in itertools.pairwise(stops)) if len(stops) > 2 else 0)
             for position in range(len(stops) - 1):
