@@ -75,6 +75,10 @@ def test_replan_writes_the_whole_day_with_the_emergency_and_its_changes(live_fil
                                           "technicians_affected"}
     assert (live_files / "new.html").exists()
     assert "Re-plan at 10:30" in result.output
+    checked = runner.invoke(app, ["check", *args(live_files, "--plan", str(out), "--events",
+                                                 str(live_files / "events.csv"), "--at", "10:30", "--previous",
+                                                 str(live_files / "morning.json"))])
+    assert checked.exit_code == 0, checked.output
 
 
 def test_recommend_prints_the_ranked_places_and_writes_them_as_json(live_files):
