@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from dispatch.analysis.checker import check_plan, format_report
+from dispatch.analysis.checker import format_report
+from dispatch.analysis.replan_check import check_replan
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day, Order, Priority
 from dispatch.events import Event, EventKind
@@ -75,8 +76,9 @@ def insert_run(orders: int, technicians: int, seed: int, city: str, morning_limi
     began = time.perf_counter()
     new = replan_day(full, morning, events, at, policy)
     replan_s = time.perf_counter() - began
-    report = check_plan(full, new)
+    report = check_replan(full, new, events, at, morning)
     not_begun = [s.order_id for r in morning.routes for s in r.stops if s.start > at]
+    shifts = sorted(c.eta_shift_minutes for c in new.changes if c.eta_shift_minutes is not None)
     stop = next((s for r in new.routes for s in r.stops if s.order_id == p1.id), None)
     assert new.kpis is not None
     assert new.kpis.churn is not None
@@ -87,6 +89,7 @@ def insert_run(orders: int, technicians: int, seed: int, city: str, morning_limi
         "not_begun": len(not_begun), "reassigned": new.kpis.churn.reassigned,
         "reassigned_share": round(new.kpis.churn.reassigned / max(1, len(not_begun)), 4),
         "shifted_over_15_min": new.kpis.churn.shifted_over_15_min,
+        "later_over_15_min": sum(1 for x in shifts if x > 15), "earlier_over_15_min": sum(1 for x in shifts if x < -15),
         "p1_served": stop is not None, "p1_late_min": None if stop is None else round(stop.late_minutes, 1),
         "on_time_place_found": any(p.late_minutes == 0 for p in places),
         "recommend_s": round(recommend_s, 3),
