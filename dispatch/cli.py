@@ -1,4 +1,4 @@
-"""The dispatch console commands of the domain: solve, check, demo, generate.
+"""The dispatch console commands of the domain: solve, check, replan, recommend, demo, generate.
 
 The `dispatch` executable itself is assembled in api/cli.py, which adds the service commands.
 """
@@ -23,10 +23,15 @@ from rich.table import Table
 
 from dispatch.analysis.checker import check_plan, format_report
 from dispatch.analysis.kpis import kpi_rows
+from dispatch.analysis.replan_check import check_replan
 from dispatch.demo_days import generate_day, scenario
 from dispatch.domain import Day, Priority
 from dispatch.errors import InputError
+from dispatch.events import Event
 from dispatch.io import read_day, write_orders_csv, write_technicians_csv
+from dispatch.io.events import read_events
+from dispatch.live import recommend as live_recommend
+from dispatch.live import replan_day
 from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Plan
 from dispatch.planning import plan_day
@@ -179,15 +184,32 @@ def check(
     orders: OrdersOpt,
     plan_date: DateOpt,
     plan_path: Annotated[Path, typer.Option("--plan", help="plan JSON to verify")],
+    events_path: Annotated[Path | None, typer.Option(
+        "--events", help="events.csv of the day, to check a re-plan (with --at and --previous)")] = None,
+    at_text: Annotated[str | None, typer.Option(
+        "--at", help="the re-plan's moment: HH:MM on the plan date, or an ISO datetime")] = None,
+    previous_path: Annotated[Path | None, typer.Option(
+        "--previous", help="the plan the re-plan started from (JSON)")] = None,
 ) -> None:
-    """Verify a plan independently against its input: every hard rule, lateness and distances."""
+    """Verify a plan independently against its input: every hard rule, lateness and distances; with
+    --events, --at and --previous, a re-plan: the frozen facts, nothing new before --at, and its changes."""
 
+    replan = (events_path, at_text, previous_path)
     try:
+        if any(x is not None for x in replan) and any(x is None for x in replan):
+            raise ValueError("--events, --at and --previous go together: give all three to check a re-plan")
         day = _load_day(technicians, orders, plan_date)
         data = json.loads(plan_path.read_text(encoding="utf-8"))
+        if events_path is not None and at_text is not None and previous_path is not None:
+            moment = parse_at(at_text, day.date)
+            events = read_events(events_path, day)
+            previous = json.loads(previous_path.read_text(encoding="utf-8"))
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
-    report = check_plan(day, data)
+    if events_path is None:
+        report = check_plan(day, data)
+    else:
+        report = check_replan(day, data, events, moment, previous)
     out.print(format_report(report), highlight=False, markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID_PLAN)
@@ -298,6 +320,123 @@ def whatif(
         bad = ", ".join(str(n) for n in table.index[~table["valid"]])
         err.print(f"[red]plans failing the independent check:[/] {bad}")
         raise typer.Exit(EXIT_INVALID_PLAN)
+
+
+def parse_at(text: str, plan_date: date) -> datetime:
+    """`--at`: HH:MM on the plan date, or an ISO 8601 local date and time on it."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    try:
+        if m:
+            when = datetime.combine(plan_date, datetime.min.time()).replace(hour=int(m.group(1)),
+                                                                            minute=int(m.group(2)))
+        else:
+            when = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise ValueError(f"--at {text!r} is not a time like 10:30 or 2026-11-24T10:30") from e
+    if when.tzinfo is not None or when.date() != plan_date:
+        raise ValueError(f"--at {text!r} must be a local time on the plan date {plan_date.isoformat()}")
+    return when
+
+
+def _load_live(technicians: Path, orders: Path, plan_date: str, plan_path: Path, events_path: Path,
+               at_text: str) -> tuple[Day, Plan, list[Event], datetime]:
+    """The day, the plan it stands on, its events and the moment, or InputError/ValueError naming the bad part."""
+    day = _load_day(technicians, orders, plan_date)
+    try:
+        current = Plan.from_json(plan_path.read_text(encoding="utf-8"))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"--plan {plan_path}: not a plan JSON of the plan contract ({e})") from e
+    if current.date != day.date:
+        raise ValueError(f"--plan {plan_path} is for {current.date.isoformat()}, not {day.date.isoformat()}")
+    known = {o.id for o in day.orders}
+    missing = next((i for i in current.assigned_ids() if i not in known), None)
+    if missing is not None:
+        raise ValueError(f"--plan {plan_path}: order {missing!r} is not in {orders}")
+    events = list(read_events(events_path, day))
+    return day, current, events, parse_at(at_text, day.date)
+
+
+PlanOpt = Annotated[Path, typer.Option("--plan", help="the plan the day stands on (JSON of the plan contract)")]
+EventsOpt = Annotated[Path, typer.Option("--events", help="events.csv: what the technicians reported")]
+AtOpt = Annotated[str, typer.Option("--at", help="the moment of the day, HH:MM (or ISO date and time)")]
+
+
+@app.command()
+def replan(
+    technicians: TechOpt,
+    orders: OrdersOpt,
+    plan_date: DateOpt,
+    plan_path: PlanOpt,
+    events_path: EventsOpt,
+    at_text: AtOpt,
+    out_path: Annotated[Path, typer.Option("--out", help="where to write the re-planned day (plan JSON)")],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = 2.0,
+    max_moves: Annotated[int | None, typer.Option(
+        "--max-moves", help="at most this many visits not yet begun change technician")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the plan's)")] = None,
+    solution_limit: Annotated[int | None, typer.Option(
+        help="stop after this many solutions; the time limit then does not act, so the plan is the same "
+             "however busy the machine is")] = None,
+    map_path: Annotated[Path | None, typer.Option("--map", help="also write a map of the plan (HTML)")] = None,
+) -> None:
+    """Re-plan the day from where it stands at --at: what happened stays, the rest moves as little as pays."""
+    try:
+        day, previous, events, at = _load_live(technicians, orders, plan_date, plan_path, events_path, at_text)
+        policy = Policy.from_dict(previous.policy) if previous.policy else Policy()
+        policy = policy.updated(time_limit=time_limit, solution_limit=solution_limit, max_moves=max_moves,
+                                **({} if seed is None else {"seed": seed}))
+    except (InputError, ValueError, FileNotFoundError) as e:
+        raise _fail_input(e) from None
+    plan = replan_day(day, previous, events, at, policy)
+    _write_atomic(out_path, plan.to_json())
+    if map_path is not None:
+        from dispatch.analysis.mapping import plan_map
+
+        _write_atomic(map_path, plan_map(day, plan).get_root().render())
+    show_kpis(plan, title=f"Re-plan at {at:%H:%M},")
+    for c in plan.changes:
+        moved = "" if c.eta_shift_minutes is None else f" ({c.eta_shift_minutes:+.0f} min)"
+        out.print(f"{c.order_id}: {c.change} {c.from_technician or '-'} -> {c.to_technician or '-'}{moved}",
+                  highlight=False, markup=False)
+    out.print(f"plan written to {out_path}" + (f", map to {map_path}" if map_path else ""))
+
+
+@app.command()
+def recommend(
+    technicians: TechOpt,
+    orders: OrdersOpt,
+    plan_date: DateOpt,
+    plan_path: PlanOpt,
+    events_path: EventsOpt,
+    at_text: AtOpt,
+    order_id: Annotated[str, typer.Option("--order", help="the order to place, e.g. an emergency")],
+    top: Annotated[int, typer.Option(help="how many placements to show")] = 5,
+    json_path: Annotated[Path | None, typer.Option("--json", help="also write the placements as JSON")] = None,
+) -> None:
+    """The best places for one order in the routes as they stand at --at, cheapest first (no re-solve)."""
+    try:
+        if top < 1:
+            raise ValueError(f"--top {top} must be >= 1")
+        day, current, events, at = _load_live(technicians, orders, plan_date, plan_path, events_path, at_text)
+        policy = Policy.from_dict(current.policy) if current.policy else Policy()
+        places = live_recommend(day, current, events, at, order_id, policy, top=top)
+    except (InputError, ValueError, FileNotFoundError) as e:
+        raise _fail_input(e) from None
+    table = Table(title=f"Places for {order_id} at {at:%H:%M}")
+    for name in ("#", "technician", "position", "ETA", "late min", "added cost", "travel", "lateness",
+                 "eta shift"):
+        table.add_column(name)
+    for rank, p in enumerate(places, 1):
+        c = p.added_cost
+        table.add_row(str(rank), p.technician_id, str(p.position + 1), f"{p.eta:%H:%M}", f"{p.late_minutes:.0f}",
+                      f"{c['total']:,.1f}", f"{c['travel']:,.1f}", f"{c['response deadline']:,.1f}",
+                      f"{c['eta shift']:,.1f}")
+    out.print(table)
+    if not places:
+        out.print(f"no technician can take {order_id} without breaking a hard rule; a re-plan would explain why")
+    if json_path is not None:
+        _write_atomic(json_path, json.dumps({"order_id": order_id, "at": at.isoformat(timespec="seconds"),
+                                             "placements": [p.to_dict() for p in places]}, indent=2))
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ Pure Python over the Problem; it shares no code with the OR-Tools model.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 
@@ -101,15 +102,17 @@ def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[li
     return True
 
 
-def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None) -> Solution:
+def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None, *, eject: bool = False) -> Solution:
     """Priority-first cheapest feasible insertion; deterministic, no time limit needed.
 
     With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
-    inserted into them; a start route that breaks a hard rule is not kept (its visits are inserted anew)."""
+    inserted into them; a start route that breaks a hard rule is not kept (its visits are inserted anew).
+    With `eject`, a visit of the most urgent class (the highest drop penalty) that fits nowhere takes the
+    place of one less urgent visit when that lowers the cost (an emergency bumps a routine job)."""
     began = time.perf_counter()
     table = Timetable(problem)
     routes = [_Route(table, k) for k in range(len(problem.vehicles))]
-    distances, location = table.distances, table.location
+    distances, durations, location, service, brk = table.distances, table.durations, table.location, table.service, table.brk
     parts = [[(p, q) for p, q in enumerate(x.parts) if q > 0] for x in problem.visits]
     placed: set[int] = set()
     if start is not None:
@@ -128,6 +131,7 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None)
         penalty = float("inf") if x.drop_penalty is None else x.drop_penalty
         return (-penalty, x.deadline if x.deadline is not None else OPEN, j)
 
+    urgent = max((x.drop_penalty for x in problem.visits if x.drop_penalty is not None), default=None)
     unassigned: list[tuple[int, Reason]] = []
     for j in sorted((j for j in range(len(problem.visits)) if j not in placed), key=priority):
         x = problem.visits[j]
@@ -146,8 +150,19 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None)
                 continue
             stops = [v.start, *(location[y] for y in route.schedule.visits), v.end]
             here = location[j]
+            # Work, drives and the break must fit the shift whatever the waits: a cheap test that spares
+            # the schedule walks of a full route.
+            due = brk[k]
+            room = v.shift_end - v.shift_start - service[j] - (due.duration if due is not None else 0) \
+                - sum(service[y] for y in route.schedule.visits) \
+                - (sum(durations[a][b] for a, b in itertools.pairwise(stops)) if len(stops) > 2 else 0)
             for position in range(len(stops) - 1):
                 before, after = stops[position], stops[position + 1]
+                if len(stops) > 2:
+                    if durations[before][here] + durations[here][after] - durations[before][after] > room:
+                        continue
+                elif durations[before][here] + durations[here][after] > room:
+                    continue
                 extra = distances[before][here] + distances[here][after] - (distances[before][after] if len(stops) > 2 else 0)
                 candidates.append((problem.distance_cost * extra, k, position))
         candidates.sort()
@@ -167,6 +182,11 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None)
             if added is not None and (best is None or travel + added < best[0]):
                 best = (travel + added, k, position, gap, lazy)
         if best is None:
+            if eject and x.drop_penalty is not None and x.drop_penalty == urgent:
+                bumped = _eject_for(table, routes, j, allowed, parts)
+                if bumped is not None:
+                    unassigned.append((bumped, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(bumped)))))
+                    continue
             unassigned.append((j, left_out_reason(problem, j, full)))
             continue
         _, k, position, gap, _lazy = best
@@ -189,3 +209,49 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None)
     costs = solution_costs(problem, solved, unassigned)
     return Solution(routes=solved, unassigned=tuple(unassigned), objective=sum(costs.values()), costs=costs,
                     status="feasible", wall_time=time.perf_counter() - began, solutions_found=1)
+
+
+def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence[int],
+               parts: list[list[tuple[int, int]]]) -> int | None:
+    """Put j in place of the one less urgent visit whose removal lets it in most cheaply (travel, lateness
+    and the left-out visit's penalty against j's). Returns the visit left out, or None (nothing changed)."""
+    problem = table.problem
+    x = problem.visits[j]
+    assert x.drop_penalty is not None
+    best: tuple[int, int, int, tuple[int, ...]] | None = None  # (cost change, vehicle, bumped, new visits)
+    for k in allowed:
+        route, v = routes[k], problem.vehicles[k]
+        if not qualified(v, x) or not pin_allows(x, k):
+            continue
+        old = route.schedule.visits
+        old_cost = problem.distance_cost * table.distance(k, old) + route.schedule.late_cost
+        for i, y in enumerate(old):
+            penalty = problem.visits[y].drop_penalty
+            if penalty is None or penalty >= x.drop_penalty:
+                continue
+            stock = list(route.stock)
+            for p, q in parts[y]:
+                stock[p] += q
+            if any(stock[p] < q for p, q in parts[j]):
+                continue
+            rest = old[:i] + old[i + 1:]
+            for position in range(len(rest) + 1):
+                new = (*rest[:position], j, *rest[position:])
+                schedule = table.schedule(k, new)
+                if schedule is None:
+                    continue
+                change = (problem.distance_cost * table.distance(k, new) + schedule.late_cost - old_cost
+                          + penalty - x.drop_penalty)
+                if change < 0 and (best is None or change < best[0]):
+                    best = (change, k, y, new)
+    if best is None:
+        return None
+    _, k, y, new = best
+    route = routes[k]
+    for p, q in parts[y]:
+        route.stock[p] += q
+    loaded = _load(table, route, new, [[] for _ in parts])  # the van's stock is settled here, not by _load
+    assert loaded, f"visit {j}: the ejection on vehicle {k} is not reproducible"
+    for p, q in parts[j]:
+        route.stock[p] -= q
+    return y

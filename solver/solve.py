@@ -40,7 +40,7 @@ _CONSTRUCT_FROM = 300
 
 
 def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None,
-          start: Sequence[Sequence[int]] | None = None) -> Solution:
+          start: Sequence[Sequence[int]] | None = None, eject: bool = False) -> Solution:
     """Best routes found within `time_limit` seconds, or after `params.solution_limit` solutions.
 
     With a solution limit the search stops after that many solutions and the time limit does not act,
@@ -50,7 +50,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
 
     `start` (visit indices per vehicle) is a plan to improve on: its routes are kept where they keep the
     hard rules, the other visits are inserted into them, and the search starts from there; the result is
-    the cheaper of that insertion plan and the search's best."""
+    the cheaper of that insertion plan and the search's best. With `eject`, that insertion lets a visit of
+    the most urgent class that fits nowhere bump one less urgent visit (see `greedy_solve`)."""
     if time_limit <= 0:
         raise ValueError(f"time_limit {time_limit} must be > 0")
     params = params or SolveParams()
@@ -63,7 +64,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     status, found = "optimal", 0
     constructed: Solution | None = None
     if offered and problem.vehicles and start is not None:
-        constructed = greedy_solve(problem, [[j for j in seq if j not in screening.reasons] for seq in start])
+        constructed = greedy_solve(problem, [[j for j in seq if j not in screening.reasons] for seq in start],
+                                   eject=eject)
     elif offered and problem.vehicles and _construct_too(problem, params, len(offered)):
         constructed = greedy_solve(problem)
     if constructed is not None and over_max_moves(problem, ((r.vehicle, r.visits) for r in constructed.routes)):
@@ -180,8 +182,10 @@ def _search_from(
     routing = model.routing
     routing.CloseModelWithParameters(sp)
     routing.solver().ReSeed(seed)
-    initial = routing.ReadAssignmentFromRoutes(routes, True)
-    if initial is None:
+    # Only the next variables: the search restores the rest once (ReadAssignmentFromRoutes would restore
+    # it a second time, which on a 500-visit day with breaks costs as much as the search itself).
+    initial = routing.solver().Assignment()
+    if not routing.RoutesToAssignment(routes, True, True, initial):
         log.info("the insertion routes do not load into the model; searching from scratch")
         return None
     assignment = routing.SolveFromAssignmentWithParameters(initial, sp)

@@ -39,3 +39,14 @@ def assert_valid(day, plan):
     assert report.ok, format_report(report)
     return report
 
+
+
+def assert_valid_replan(day, plan, events, at, previous):
+    """A re-plan goes through the independent re-plan check: the frozen facts, nothing new before `at`,
+    every hard rule from each technician's position, and its changes and churn."""
+    from dispatch.analysis.checker import format_report
+    from dispatch.analysis.replan_check import check_replan
+
+    report = check_replan(day, plan, events, at, previous)
+    assert report.ok, format_report(report)
+    return report

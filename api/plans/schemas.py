@@ -56,6 +56,8 @@ class PlanStop(BaseModel):
     travel_km: Number = Field(description="from the previous stop, or from home")
     travel_minutes: Number
     late_minutes: Number = Field(description="past the response deadline at the start of service")
+    status: str | None = Field(default=None, description="planned, or in a re-plan what the day made of it: done, "
+                                                         "unresolved, in_service, on_site or en_route")
 
 
 class Interval(BaseModel):
@@ -103,6 +105,9 @@ class Objective(BaseModel):
     response_deadline: Number = Field(alias="response deadline")
     travel: Number
     workload_balance: Number | None = Field(default=None, alias="workload balance")
+    reassignment: Number | None = Field(default=None, description="a re-plan's visits moved to another technician")
+    eta_shift: Number | None = Field(default=None, alias="eta shift",
+                                     description="a re-plan's starts moved more than 15 minutes later")
     total: Number
 
 
@@ -112,6 +117,25 @@ class SolverRun(BaseModel):
     status: str
     wall_time_s: Number
     solutions_found: int
+
+
+class Churn(BaseModel):
+    model_config = _OPEN
+
+    reassigned: int
+    shifted_over_15_min: int
+    max_eta_shift_minutes: Number
+    technicians_affected: int
+
+
+class PlanChange(BaseModel):
+    model_config = _OPEN
+
+    order_id: str
+    change: str = Field(description="added, reassigned, shifted, dropped or cancelled")
+    from_technician: str | None = None
+    to_technician: str | None = None
+    eta_shift_minutes: Number | None = None
 
 
 class PlanKpis(BaseModel):
@@ -132,6 +156,7 @@ class PlanKpis(BaseModel):
     unassigned_by_reason: dict[str, int] = Field(description="rule -> unassigned orders")
     objective: Objective
     solver: SolverRun | None = None
+    churn: Churn | None = Field(default=None, description="a re-plan's, against the plan it started from")
 
 
 class PolicyWeights(BaseModel):
@@ -163,6 +188,9 @@ class PlanPolicy(BaseModel):
     time_limit: Number
     solution_limit: int | None = None
     region_orders: int | None = None
+    reassign_cost: Number | None = None
+    shift_cost_per_minute: Number | None = None
+    max_moves: int | None = None
 
 
 class PlanContract(BaseModel):
@@ -176,6 +204,8 @@ class PlanContract(BaseModel):
     kpis: PlanKpis
     objective: Objective
     policy: PlanPolicy
+    at: dt.datetime | None = Field(default=None, description="a re-plan's moment of the day")
+    changes: list[PlanChange] | None = Field(default=None, description="a re-plan's changes to the plan before")
 
 
 # --- plan jobs -------------------------------------------------------------------------------------------

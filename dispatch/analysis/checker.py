@@ -5,6 +5,13 @@ solver problems. Distances are computed pair by pair with geopy's geodesic (WGS-
 factor, driven at the plan's speed; the checker reads the plan JSON itself (leniently, so that a broken plan
 yields violations instead of an exception). Tolerances follow DESIGN.md: about 0.5 % on distances and a minute
 on times.
+
+A re-plan (a plan with `at`, DESIGN.md "The live day") is checked from where each technician stands: its fixed
+stops (status other than planned) come first on a route and carry actual times, which do not follow the travel
+model, so only their distances are recomputed; the planned stops are timed from the end and place of the last
+fixed stop. An order's finished `unresolved` visit does not count as serving it (the order appears once more,
+planned or unassigned); an order the customer cancelled (unassigned, rule "cancelled") is not unserved. Van stock
+and max_orders count every stop of the day.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 from geopy.distance import geodesic
 
 from dispatch.domain import PRIORITIES, Day, Order, Technician
-from dispatch.plan import Plan
+from dispatch.plan import PLANNED, SHIFT_TOLERANCE_MINUTES, STOP_STATUSES, Plan
 from dispatch.policy import POLICY_KEYS, Policy
 
 # Rule names: the solver's words where it has them (solver/rules.py), repeated here, not imported
@@ -40,6 +47,13 @@ SERVICE_DURATION = "service duration"
 PLAN_DATE = "plan date"
 PLAN_FORMAT = "plan format"
 OBJECTIVE = "objective"
+# a re-plan's own words
+FROZEN = "frozen"
+CANCELLED = "cancelled"  # the rule of an unassigned entry the customer cancelled
+UNRESOLVED = "unresolved"
+FINISHED_STATUSES = ("done", UNRESOLVED, "in_service")  # service begun: its times are what happened
+REASSIGNMENT = "reassignment"
+ETA_SHIFT = "eta shift"
 
 TIME_TOL = timedelta(minutes=1)
 TIME_TOL_MIN = 1.0
@@ -95,6 +109,11 @@ class _Stop:
     travel_km: float | None
     travel_minutes: float | None
     late_minutes: float | None
+    status: str = PLANNED
+
+    @property
+    def fixed(self) -> bool:
+        return self.status != PLANNED
 
 
 @dataclass
@@ -140,6 +159,10 @@ class _Checker:
         self.policy = self._policy()
         self._legs: dict[tuple[Point, Point], tuple[float, float]] = {}
         self.incomplete = False  # some route could not be recomputed: its km and lateness are missing
+        self.at: datetime | None = None  # a re-plan's moment; None for a morning plan
+        self.routes: list[_Route] = []
+        self.cancelled: set[str] = set()  # unassigned because the customer cancelled
+        self.fixed_late: list[tuple[str, float]] = []  # (order, late minutes) of finished unresolved visits
 
     def flag(self, rule: str, message: str, tech: str | None = None, order: str | None = None) -> None:
         self.report.violations.append(Violation(rule, tech, order, message))
@@ -233,7 +256,10 @@ class _Checker:
                         _opt_float(s.get("travel_km")),
                         _opt_float(s.get("travel_minutes")),
                         _opt_float(s.get("late_minutes")),
+                        str(s.get("status") or PLANNED),
                     )
+                    if stop.status not in STOP_STATUSES:
+                        raise ValueError(f"status {stop.status!r} is not one of {', '.join(STOP_STATUSES)}")
                 except (ValueError, KeyError, TypeError) as exc:
                     self.flag(PLAN_FORMAT, f"stop is unreadable: {exc}", tech, oid)
                     route.unreadable_ids.append(oid)
@@ -249,42 +275,59 @@ class _Checker:
         """Returns the ids of the orders served on a route."""
         seen_tech: set[str] = set()
         where: dict[str, list[str]] = {}
+        revisits: dict[str, list[str]] = {}
         for r in routes:
             if r.technician_id not in self.techs:
                 self.flag(UNKNOWN_ID, f"route of unknown technician {r.technician_id!r}", r.technician_id)
             elif r.technician_id in seen_tech:
                 self.flag(COVERAGE, "technician has more than one route", r.technician_id)
             seen_tech.add(r.technician_id)
-            for oid in [s.order_id for s in r.stops] + r.unreadable_ids:
+            for oid in [s.order_id for s in r.stops if s.status != UNRESOLVED] + r.unreadable_ids:
                 where.setdefault(oid, []).append(f"route {r.technician_id}")
+            # a finished unresolved visit is not the order's place: the order appears once more besides it
+            for s in r.stops:
+                if s.status == UNRESOLVED:
+                    revisits.setdefault(s.order_id, []).append(r.technician_id)
         for u in self.entries(self.data.get("unassigned"), "unassigned")[0]:
             oid = str(u.get("order_id", ""))
             where.setdefault(oid, []).append("unassigned")
             if not str(u.get("reason") or "").strip():
                 self.flag(COVERAGE, "unassigned without a reason", order=oid)
+            if str(u.get("rule") or "") == CANCELLED:
+                self.cancelled.add(oid)
+        for oid, techs in revisits.items():
+            if oid not in self.orders:
+                self.flag(UNKNOWN_ID, f"unknown order {oid!r} on route {', '.join(techs)}", order=oid)
+            elif oid not in where:
+                self.flag(COVERAGE, "order has an unresolved visit but no next visit nor unassigned entry",
+                          order=oid)
         for oid, places in where.items():
             if oid not in self.orders:
                 self.flag(UNKNOWN_ID, f"unknown order {oid!r} in {', '.join(places)}", order=oid)
             elif len(places) > 1:
                 self.flag(COVERAGE, f"order appears {len(places)} times: {', '.join(places)}", order=oid)
         for oid in self.orders:
-            if oid not in where:
+            if oid not in where and oid not in revisits:
                 self.flag(COVERAGE, "order is neither on a route nor unassigned", order=oid)
         return {
             oid
             for r in routes
-            for oid in [s.order_id for s in r.stops] + r.unreadable_ids
+            for oid in [s.order_id for s in r.stops if s.status != UNRESOLVED] + r.unreadable_ids
             if oid in self.orders
         }
 
     # --- per stop ---
 
     def check_stop(self, tech: Technician, order: Order, s: _Stop) -> None:
-        if not order.required_skills <= tech.skills:
-            missing = ", ".join(sorted(order.required_skills - tech.skills))
-            self.flag(REQUIRED_SKILL, f"technician lacks skill {missing}", tech.id, order.id)
-        if order.pinned_technician is not None and order.pinned_technician != tech.id:
-            self.flag(PINNED_TECHNICIAN, f"order is pinned to {order.pinned_technician}", tech.id, order.id)
+        if s.arrival > s.start:
+            self.flag(
+                PLAN_FORMAT,
+                f"service starts {_hm(s.start)} before arrival {_hm(s.arrival)}",
+                tech.id,
+                order.id,
+            )
+        if s.status in FINISHED_STATUSES:  # begun: what happened, not what the rules would plan
+            return
         expected_end = s.start + timedelta(minutes=order.duration_min)
         if abs(s.end - expected_end) > TIME_TOL:
             self.flag(
@@ -293,13 +336,13 @@ class _Checker:
                 tech.id,
                 order.id,
             )
-        if s.arrival > s.start:
-            self.flag(
-                PLAN_FORMAT,
-                f"service starts {_hm(s.start)} before arrival {_hm(s.arrival)}",
-                tech.id,
-                order.id,
-            )
+        if s.fixed:  # on the way or on site: the visit stays, whatever its rules say
+            return
+        if not order.required_skills <= tech.skills:
+            missing = ", ".join(sorted(order.required_skills - tech.skills))
+            self.flag(REQUIRED_SKILL, f"technician lacks skill {missing}", tech.id, order.id)
+        if order.pinned_technician is not None and order.pinned_technician != tech.id:
+            self.flag(PINNED_TECHNICIAN, f"order is pinned to {order.pinned_technician}", tech.id, order.id)
         if order.window_start is not None and s.start < order.window_start - TIME_TOL:
             self.flag(
                 APPOINTMENT_WINDOW,
@@ -339,12 +382,21 @@ class _Checker:
         home = (tech.home_lat, tech.home_lon)
         points = [home] + [(self.orders[s.order_id].lat, self.orders[s.order_id].lon) for s in stops] + [home]
         legs = [self.leg(a, b) for a, b in pairwise(points)]
-        # working time for the workload balance: service and driving, summed like route_km
-        work = sum(minutes for _, minutes in legs) + sum(self.orders[s.order_id].duration_min for s in stops)
+        # working time for the workload balance: service and driving, summed like route_km; a service begun
+        # counts as long as it lasted
+        work = sum(minutes for _, minutes in legs) + sum(
+            (s.end - s.start).total_seconds() / 60.0 if s.status in FINISHED_STATUSES
+            else self.orders[s.order_id].duration_min for s in stops)
         self.report.work_minutes[tech.id] = self.report.work_minutes.get(tech.id, 0.0) + work
-        self.check_distances(tech, r, stops, legs)
+        # fixed stops come first; those up to the last one are what happened, not timed by the travel model
+        fixed = max((k + 1 for k, s in enumerate(stops) if s.fixed), default=0)
+        first_planned = next((k for k, s in enumerate(stops) if not s.fixed), len(stops))
+        if first_planned < fixed:
+            self.flag(FROZEN, f"planned stop comes before the fixed stop {stops[fixed - 1].order_id}; fixed stops "
+                      "come first", tech.id, stops[first_planned].order_id)
+        self.check_distances(tech, r, stops, legs, fixed)
         self.check_break_rule(tech, r, stops)
-        self.check_timeline(tech, r, stops, legs)
+        self.check_timeline(tech, r, stops, legs, fixed)
 
     def check_capacity(self, tech: Technician, order_ids: list[str]) -> None:
         if tech.max_orders is not None and len(order_ids) > tech.max_orders:
@@ -362,12 +414,12 @@ class _Checker:
                 )
 
     def check_distances(
-        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]]
+        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]], fixed: int = 0
     ) -> None:
         total = sum(km for km, _ in legs)
         # summed, so that a second route of the same technician (a coverage violation) is not hidden
         self.report.route_km[tech.id] = self.report.route_km.get(tech.id, 0.0) + total
-        for s, (km, minutes) in zip(stops, legs, strict=False):
+        for k, (s, (km, minutes)) in enumerate(zip(stops, legs, strict=False)):
             if s.travel_km is not None and not _km_close(s.travel_km, km):
                 self.flag(
                     TRAVEL_DISTANCE,
@@ -375,7 +427,7 @@ class _Checker:
                     tech.id,
                     s.order_id,
                 )
-            if s.travel_minutes is not None and abs(s.travel_minutes - minutes) > TIME_TOL_MIN:
+            if k >= fixed and s.travel_minutes is not None and abs(s.travel_minutes - minutes) > TIME_TOL_MIN:
                 self.flag(
                     TRAVEL_TIME,
                     f"leg reported as {s.travel_minutes:.2f} min, recomputed {minutes:.2f} min",
@@ -407,6 +459,8 @@ class _Checker:
         if r.break_ is not None:
             b0, b1 = r.break_
             for s in stops:  # any break the plan gives lies between visits, rule or not
+                if s.status in FINISHED_STATUSES:  # what happened is not re-judged
+                    continue
                 if b0 < s.end - TIME_TOL and b1 > s.start + TIME_TOL:
                     self.flag(
                         BREAK,
@@ -418,6 +472,9 @@ class _Checker:
             return
         due = f"{tech.break_minutes} min in {_hm(tech.break_start)}-{_hm(tech.break_end)}"
         if r.break_ is None:
+            if self.at is not None and all(s.fixed for s in stops):
+                # a re-plan leaves this technician nothing new to do (absent, or the day is over)
+                return
             room = min(tech.break_end, tech.shift_end) - max(tech.break_start, tech.shift_start)
             if room < timedelta(minutes=tech.break_minutes):
                 # the break window does not fit the shift: no break can be due (the solver drops it too)
@@ -428,11 +485,12 @@ class _Checker:
         length = (b1 - b0).total_seconds() / 60.0
         if abs(length - tech.break_minutes) > TIME_TOL_MIN:
             self.flag(BREAK, f"break {_hm(b0)}-{_hm(b1)} lasts {length:.0f} min; {due} is due", tech.id)
-        if b0 < tech.break_start - TIME_TOL or b1 > tech.break_end + TIME_TOL:
+        begun = self.at is not None and b0 < self.at  # taken as it was reported, window or not
+        if not begun and (b0 < tech.break_start - TIME_TOL or b1 > tech.break_end + TIME_TOL):
             self.flag(BREAK, f"break {_hm(b0)}-{_hm(b1)} is outside its window; {due} is due", tech.id)
 
     def check_timeline(
-        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]]
+        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]], fixed: int = 0
     ) -> None:
         brk = r.break_
         brk_len = (brk[1] - brk[0]) if brk else timedelta(0)
@@ -448,15 +506,16 @@ class _Checker:
             back = last.end + to_home
             if brk and last.end - TIME_TOL <= brk[0] < back - TIME_TOL:
                 back += brk_len
-        if depart < tech.shift_start - TIME_TOL:
+        if not fixed and depart < tech.shift_start - TIME_TOL:
             self.flag(
                 SHIFT, f"leaves home {_hm(depart)}, before the shift starts {_hm(tech.shift_start)}", tech.id
             )
         if back > tech.shift_end + TIME_TOL:
             self.flag(SHIFT, f"back home {_hm(back)}, after the shift ends {_hm(tech.shift_end)}", tech.id)
         # each gap: (left at, from, arrives, starts, drive, to) from home through the stops back home
-        gaps = [(depart, "home", first.arrival, first.start, to_first, first.order_id)]
-        for k in range(1, len(stops)):
+        # a re-plan's planned stops go on from the last fixed stop, whose times are what happened
+        gaps = [] if fixed else [(depart, "home", first.arrival, first.start, to_first, first.order_id)]
+        for k in range(max(1, fixed), len(stops)):
             p, s = stops[k - 1], stops[k]
             gaps.append((p.end, p.order_id, s.arrival, s.start, _minutes(legs[k][1]), s.order_id))
         gaps.append((last.end, last.order_id, back, back, to_home, "home"))
@@ -490,13 +549,17 @@ class _Checker:
         done: set[str] = set()
         for r in routes:
             for s in r.stops:
-                if s.order_id not in served or s.order_id in done:
+                revisit = s.status == UNRESOLVED and s.order_id in self.orders
+                if not revisit and (s.order_id not in served or s.order_id in done):
                     continue
-                done.add(s.order_id)
                 order = self.orders[s.order_id]
                 deadline = self.policy.sla.deadline(order)
                 late = max(0.0, (s.start - deadline).total_seconds() / 60.0)
-                self.report.late_minutes[order.id] = late
+                if revisit:  # its lateness counts too: the response clock ran on
+                    self.fixed_late.append((order.id, late))
+                else:
+                    done.add(s.order_id)
+                    self.report.late_minutes[order.id] = late
                 if s.late_minutes is not None and abs(s.late_minutes - late) > TIME_TOL_MIN:
                     self.flag(
                         RESPONSE_DEADLINE,
@@ -510,9 +573,11 @@ class _Checker:
         w = self.policy.weights
         obj: dict[str, float] = {}
         unserved_cost = late_cost = 0.0
+        lateness = [*self.report.late_minutes.items(), *self.fixed_late]
         for p in PRIORITIES:
-            unserved = [o for o in self.day.orders if o.priority == p and o.id not in served]
-            late = sum(m for oid, m in self.report.late_minutes.items() if self.orders[oid].priority == p)
+            unserved = [o for o in self.day.orders
+                        if o.priority == p and o.id not in served and o.id not in self.cancelled]
+            late = sum(m for oid, m in lateness if self.orders[oid].priority == p)
             obj[f"unserved {p.value}"] = float(len(unserved))
             obj[f"late minutes {p.value}"] = late
             unserved_cost += len(unserved) * w.unserved[p]
@@ -534,17 +599,39 @@ class _Checker:
         spread = max(work, default=0.0) - min(work, default=0.0)
         obj["work spread minutes"] = spread
         obj["workload balance"] = spread * w.balance_per_minute
-        obj["total"] = unserved_cost + late_cost + obj["travel"] + obj["workload balance"]
+        moved, delay = self.stability()
+        obj[REASSIGNMENT] = moved * self.policy.reassign_cost
+        obj[ETA_SHIFT] = delay * self.policy.shift_cost_per_minute
+        obj["total"] = unserved_cost + late_cost + obj["travel"] + obj["workload balance"] + obj[REASSIGNMENT] \
+            + obj[ETA_SHIFT]
         self.report.objective = obj
         if self.incomplete:
             self.report.notes.append("objective not compared: some routes could not be recomputed")
             return
-        for key in ("unserved", "response deadline", "travel", "workload balance", "total"):
+        for key in ("unserved", "response deadline", "travel", "workload balance", REASSIGNMENT, ETA_SHIFT, "total"):
             if (
                 key in reported
                 and abs(reported[key] - obj[key]) > OBJECTIVE_REL_TOL * abs(obj[key]) + OBJECTIVE_ABS_TOL
             ):
-                self.flag(OBJECTIVE, f"{key} reported as {reported[key]:.1f}, recomputed {obj[key]:.1f}")
+                source = " from the plan's changes" if key in (REASSIGNMENT, ETA_SHIFT) else ""
+                self.flag(OBJECTIVE, f"{key} reported as {reported[key]:.1f}, recomputed {obj[key]:.1f}{source}")
+
+    def stability(self) -> tuple[int, float]:
+        """Visits the plan's `changes` say changed technician, and their minutes of start moved past the
+        tolerance (dispatch.analysis.replan_check checks the changes themselves against the previous plan)."""
+        moved, delay = 0, 0.0
+        for c in self.entries(self.data.get("changes"), "changes")[0]:
+            kind = c.get("change")
+            try:
+                shift = _opt_float(c.get("eta_shift_minutes")) or 0.0
+            except (ValueError, TypeError):
+                shift = 0.0
+                self.flag(PLAN_FORMAT, f"eta_shift_minutes {c.get('eta_shift_minutes')!r} is not a number",
+                          order=str(c.get("order_id", "")))
+            moved += kind == "reassigned"
+            if kind in ("reassigned", "shifted"):
+                delay += max(0.0, shift - SHIFT_TOLERANCE_MINUTES)
+        return moved, delay
 
     def run(self) -> CheckReport:
         try:
@@ -553,7 +640,11 @@ class _Checker:
                 self.flag(PLAN_DATE, f"plan is for {plan_date}, the input day is {self.day.date}")
         except ValueError:
             self.flag(PLAN_DATE, f"plan date {self.data.get('date')!r} is not an ISO date")
-        routes = self.read_routes()
+        try:
+            self.at = _opt_time(self.data.get("at"))
+        except ValueError as exc:
+            self.flag(PLAN_FORMAT, f"at is unreadable: {exc}")
+        routes = self.routes = self.read_routes()
         served = self.check_coverage(routes)
         for r in routes:
             if r.technician_id in self.techs:
@@ -587,8 +678,8 @@ def format_report(report: CheckReport) -> str:
     lines += [f"  {v}" for v in report.violations]
     obj, rep = report.objective, report.reported_objective
     lines.append(f"  {'objective part':<18} {'recomputed':>12} {'plan says':>12}")
-    for key in ("unserved", "response deadline", "travel", "workload balance", "total"):
-        if key not in obj:
+    for key in ("unserved", "response deadline", "travel", "workload balance", REASSIGNMENT, ETA_SHIFT, "total"):
+        if key not in obj or (key in (REASSIGNMENT, ETA_SHIFT) and not obj[key] and not rep.get(key)):
             continue
         detail = {
             "unserved": "orders "

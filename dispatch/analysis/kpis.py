@@ -23,7 +23,8 @@ def objective_of(day: Day, plan: Plan, policy: Policy) -> dict[str, float]:
     """Weighted cost of a plan in DESIGN.md units: one entry per part of the objective, and the total."""
     w = policy.weights
     by_id = {o.id: o for o in day.orders}
-    unserved = sum(w.unserved[by_id[u.order_id].priority] for u in plan.unassigned)
+    # an order the customer cancelled is not unserved
+    unserved = sum(w.unserved[by_id[u.order_id].priority] for u in plan.unassigned if u.rule != "cancelled")
     late = sum(
         w.late_per_minute[by_id[s.order_id].priority] * s.late_minutes for r in plan.routes for s in r.stops
     )

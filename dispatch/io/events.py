@@ -51,14 +51,17 @@ def _events(table: Table, day: Day) -> tuple[Event, ...]:
     techs = {t.id for t in day.technicians}
     orders = {o.id for o in day.orders}
     events = []
+    # technicians and orders named on a bad row: their story is incomplete, so it is not judged
+    unsure: set[str] = set()
     for rec in table.records:
-        if not rec.parse:
-            continue
-        event = _event(table.source, rec, techs, orders, errors)
+        event = _event(table.source, rec, techs, orders, errors) if rec.parse else None
         if event is not None:
             events.append(event)
-    if not errors:
-        errors += _contradictions(table.source, events)
+        else:
+            unsure |= {rec.values.get("technician_id", "").strip(), rec.values.get("order_id", "").strip()} - {""}
+    events_by_row = {e.row: e for e in events}
+    errors += [e for e in _contradictions(table.source, events)
+               if not {events_by_row[e.row].technician_id, events_by_row[e.row].order_id} & unsure]
     if errors:
         raise InputError(sorted(errors, key=CellError.sort_key))
     return tuple(sorted(events, key=lambda e: (e.time, e.row or 0)))

@@ -6,8 +6,10 @@ planned stops, order by order.
 - planned on the same technician, start moved by more than SHIFT_TOLERANCE_MINUTES: "shifted";
 - planned now but not before (a new order, one left out before, an unresolved one to visit again): "added";
 - planned before, left out now: "cancelled" when the customer cancelled it, else "dropped";
-- planned before and begun or finished now: no change (the day happened);
-- cancelled by the customer while left out before: "cancelled".
+- planned before and begun or finished now: no change (the day happened), and a visit again after an
+  unresolved one is "added";
+- cancelled by the customer while left out before: "cancelled" (once: not again when the previous plan
+  already has it left out as cancelled).
 Churn: `reassigned` counts the reassigned changes (those an absent technician had to give up included);
 `shifted_over_15_min` the orders planned in both plans whose start moved by more than the tolerance,
 whoever serves them; `max_eta_shift_minutes` the largest such move; `technicians_affected` the technicians
@@ -29,8 +31,12 @@ def planned_stops(plan: Plan) -> dict[str, tuple[str, datetime]]:
 
 def compare(previous: Plan, new: Plan, cancelled: Collection[str] = ()) -> tuple[tuple[Change, ...], Churn]:
     before, after = planned_stops(previous), planned_stops(new)
+    # a visit begun since uses up its planned stop: a visit again (unresolved) is a new one
+    begun = {s.order_id for r in new.routes for s in r.stops if s.fixed}
+    before = {i: v for i, v in before.items() if i not in begun}
     left_out = {u.order_id for u in new.unassigned}
-    known_before = set(before) | {u.order_id for u in previous.unassigned}
+    already = {u.order_id for u in previous.unassigned if u.rule == "cancelled"}
+    known_before = (set(before) | {u.order_id for u in previous.unassigned}) - already
     changes: list[Change] = []
     shifts: list[float] = []
     for order_id in sorted(set(before) | set(after) | (set(cancelled) & known_before)):

@@ -25,11 +25,11 @@ def solve_params(policy: Policy) -> SolveParams:
 
 def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | None = None,
               start: Mapping[str, Sequence[str]] | None = None, starts: Mapping[str, StartFrom] | None = None,
-              previous: Mapping[str, Previously] | None = None) -> Plan:
+              previous: Mapping[str, Previously] | None = None, eject: bool = False) -> Plan:
     """The plan of `day` as one problem. `start` (technician id -> order ids) is a plan to improve on: its
     routes are kept where they keep the hard rules and the other orders are inserted around them. A re-plan
     also gives where technicians go on from (`starts`) and each order's place before (`previous`, see
-    `build_problem`)."""
+    `build_problem`) and may let an emergency bump a less urgent visit from the start routes (`eject`)."""
     policy = policy or Policy()
     built = build_problem(day, policy, travel, starts=starts, previous=previous)
     routes = None
@@ -39,5 +39,5 @@ def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | 
     log.info("solving %d orders x %d technicians, limit %s", len(day.orders), len(day.technicians),
              f"{policy.solution_limit} solutions" if policy.solution_limit else f"{policy.time_limit:.0f} s")
     solution = solve(built.problem, time_limit=policy.time_limit, seed=policy.seed, params=solve_params(policy),
-                     start=routes)
+                     start=routes, eject=eject)
     return to_plan(built, solution)

@@ -127,3 +127,76 @@ def test_generate_refuses_bad_options_with_exit_2(tmp_path, args, named):
     assert result.exit_code == 2
     assert named in result.output
     assert not (tmp_path / "orders.csv").exists()
+
+
+# --- check of a re-plan: --events, --at, --previous ---
+
+
+@pytest.fixture
+def replan_files(tmp_path):
+    """The re-plan day of tests/dispatch/analysis/test_replan_check.py as files: CSVs, the morning plan,
+    the events by 10:30 and a correct re-plan."""
+    from dispatch.planning import solve_day
+    from dispatch.policy import Policy
+    from tests.dispatch.analysis.test_replan_check import DAY, TECHS, good_replan, morning_events, orders
+    from tests.factories import make_day
+
+    write_technicians_csv(DAY.technicians, tmp_path / "technicians.csv")
+    write_orders_csv(DAY.orders, tmp_path / "orders.csv")
+    morning = solve_day(make_day(TECHS, orders(with_o7=False)), Policy(time_limit=5, solution_limit=20)).to_dict()
+    (tmp_path / "previous.json").write_text(json.dumps(morning))
+    (tmp_path / "events.csv").write_text(morning_events(morning))
+    (tmp_path / "new.json").write_text(json.dumps(good_replan(morning)))
+    return tmp_path
+
+
+def replan_args(folder, *extra):
+    return ["check", *args(folder, "--plan", str(folder / "new.json"), "--events", str(folder / "events.csv"),
+                           "--at", "10:30", "--previous", str(folder / "previous.json"), *extra)]
+
+
+def test_check_passes_a_correct_replan(replan_files):
+    result = runner.invoke(app, replan_args(replan_files))
+    assert result.exit_code == 0, result.output
+    assert "plan check: OK" in result.output
+
+
+def test_check_takes_at_as_an_iso_datetime_too(replan_files):
+    cmd = replan_args(replan_files)
+    cmd[cmd.index("10:30")] = "2026-11-24T10:30:00"
+    assert runner.invoke(app, cmd).exit_code == 0
+
+
+def test_check_fails_a_replan_whose_done_visit_moved(replan_files):
+    plan = json.loads((replan_files / "new.json").read_text())
+    o1 = next(s for r in plan["routes"] for s in r["stops"] if s["order_id"] == "O1")
+    o1["start"] = o1["arrival"] = "2026-11-24T08:20:00"
+    (replan_files / "new.json").write_text(json.dumps(plan))
+    result = runner.invoke(app, replan_args(replan_files))
+    assert result.exit_code == 1
+    assert "frozen: T1 O1" in result.output
+
+
+def test_check_of_a_replan_with_bad_events_exits_2_naming_every_bad_cell(replan_files):
+    events = replan_files / "events.csv"
+    events.write_text(events.read_text() + "2026-11-24T10:25:00,T9,O1,arrived,\n2026-11-24T10:26:00,T1,O2,napping,\n")
+    result = runner.invoke(app, replan_args(replan_files))
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "column technician_id, value 'T9'" in text
+    assert "column event, value 'napping'" in text
+
+
+def test_check_wants_events_at_and_previous_together(replan_files):
+    result = runner.invoke(app, ["check", *args(replan_files, "--plan", str(replan_files / "new.json"),
+                                                "--at", "10:30")])
+    assert result.exit_code == 2
+    assert "go together" in result.output
+
+
+def test_check_refuses_a_bad_at(replan_files):
+    cmd = replan_args(replan_files)
+    cmd[cmd.index("10:30")] = "half past ten"
+    result = runner.invoke(app, cmd)
+    assert result.exit_code == 2
+    assert "half past ten" in result.output

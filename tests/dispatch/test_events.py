@@ -101,6 +101,15 @@ def test_moving_on_while_in_service_elsewhere_is_an_error() -> None:
                for e in found), found
 
 
+def test_contradictions_are_named_beside_bad_cells_but_not_on_a_story_a_bad_row_leaves_incomplete() -> None:
+    found = errors("2026-11-24T09:00,T1,O1,done,\n"  # done before started: named
+                   "2026-11-24T09:00,T2,O2,teleported,\n"  # a bad event ...
+                   "2026-11-24T09:30,T2,O2,done,\n")  # ... so O2's done is not judged
+    assert len(found) == 2
+    assert found[0].startswith("events.csv row 2, column event, value 'done'")
+    assert found[1].startswith("events.csv row 3, column event, value 'teleported'")
+
+
 def test_written_events_read_back_the_same_rows_in_the_same_order(tmp_path) -> None:
     at = datetime(2026, 11, 24, 9, 0)
     events = [Event(at, EventKind.DEPARTED, "T1", "O1"),

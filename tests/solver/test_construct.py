@@ -245,3 +245,24 @@ def test_start_routes_must_name_each_visit_once() -> None:
     for bad in ([[0], [0]], [[0, 0], []], [[0]]):
         with pytest.raises(ValueError, match="start"):
             greedy_solve(p, start=bad)
+
+
+def test_an_emergency_that_fits_nowhere_bumps_the_cheapest_less_urgent_visit_from_the_start_routes() -> None:
+    # a 2-hour shift already full with two 50-minute jobs; the urgent one needs 50 minutes too
+    p = make([van(end=10)], [job(NEAR, 50, penalty=3000), job(NEAR2, 50, penalty=1000),
+                             job(NEAR3, 50, penalty=100_000)])
+    kept = greedy_solve(p, [[0, 1]])
+    assert served_by(kept) == {0: 0, 1: 0}
+    bumped = greedy_solve(p, [[0, 1]], eject=True)
+    assert not problems_of(p, bumped)
+    assert served_by(bumped) == {0: 0, 2: 0}  # the 1,000 job goes, not the 3,000 one
+    assert [j for j, _ in bumped.unassigned] == [1]
+    assert bumped.objective < kept.objective
+
+
+def test_an_emergency_never_bumps_a_visit_as_urgent_and_a_routine_job_bumps_nobody() -> None:
+    p = make([van(end=10)], [job(NEAR, 50, penalty=3000), job(NEAR2, 50, penalty=3000),
+                             job(NEAR3, 50, penalty=3000), job(MID, 50, penalty=2000)])
+    s = greedy_solve(p, [[0, 1]], eject=True)
+    assert served_by(s) == {0: 0, 1: 0}
+    assert [j for j, _ in s.unassigned] == [2, 3]

@@ -4,6 +4,7 @@ for nothing."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -17,8 +18,11 @@ from dispatch.live import recommend, replan_day
 from dispatch.live.changes import compare
 from dispatch.plan import Plan
 from dispatch.planning import solve_day
+from dispatch.planning.translate import Previously, build_problem
 from dispatch.policy import Policy
-from tests.factories import assert_valid, make_order
+from solver import SolveParams, solve
+from solver.construct import greedy_solve
+from tests.factories import assert_valid_replan, make_order
 
 POLICY = Policy(solution_limit=20, time_limit=600)
 DAY = generate_day(orders=30, technicians=5, seed=4, plan_date=DEFAULT_DATE)
@@ -51,7 +55,7 @@ def stops_of(plan: Plan) -> dict[str, tuple[str, object]]:
 def test_a_replan_keeps_what_happened_and_starts_nothing_new_before_at(morning: Plan) -> None:
     events = executed(morning, AT)
     new = replan_day(DAY, morning, events, AT, POLICY)
-    assert_valid(DAY, new)
+    assert_valid_replan(DAY, new, events, AT, morning)
     before, after = stops_of(morning), stops_of(new)
     done = [e for e in events if e.kind is EventKind.DONE]
     assert done  # the day has begun
@@ -71,13 +75,17 @@ def test_a_replan_keeps_what_happened_and_starts_nothing_new_before_at(morning: 
 
 
 def test_every_order_is_placed_exactly_once(morning: Plan) -> None:
-    new = replan_day(DAY, morning, executed(morning, AT), AT, POLICY)
+    events = executed(morning, AT)
+    new = replan_day(DAY, morning, events, AT, POLICY)
+    assert_valid_replan(DAY, new, events, AT, morning)
     placed = Counter([*new.assigned_ids(), *(u.order_id for u in new.unassigned)])
     assert placed == Counter(o.id for o in DAY.orders)
 
 
 def test_with_nothing_new_nobody_is_reassigned(morning: Plan) -> None:
-    new = replan_day(DAY, morning, executed(morning, AT), AT, POLICY)
+    events = executed(morning, AT)
+    new = replan_day(DAY, morning, events, AT, POLICY)
+    assert_valid_replan(DAY, new, events, AT, morning)
     assert new.kpis is not None
     assert new.kpis.churn is not None
     assert new.kpis.churn.reassigned == 0
@@ -93,8 +101,9 @@ def _with_emergency(day: Day) -> tuple[Day, str]:
 
 def test_an_emergency_gets_a_technician_and_the_rest_barely_moves(morning: Plan) -> None:
     day, p1 = _with_emergency(DAY)
-    new = replan_day(day, morning, executed(morning, AT), AT, POLICY)
-    assert_valid(day, new)
+    events = executed(morning, AT)
+    new = replan_day(day, morning, events, AT, POLICY)
+    assert_valid_replan(day, new, events, AT, morning)
     tech, stop = stops_of(new)[p1]
     assert stop.status == "planned"
     assert stop.start >= AT
@@ -109,7 +118,7 @@ def test_an_absent_technician_gives_up_every_visit_not_begun(morning: Plan) -> N
     busiest = max(morning.routes, key=lambda r: len(r.stops))
     events = [*executed(morning, AT), Event(AT - timedelta(minutes=10), EventKind.ABSENT, busiest.technician_id)]
     new = replan_day(DAY, morning, events, AT, POLICY)
-    assert_valid(DAY, new)
+    assert_valid_replan(DAY, new, events, AT, morning)
     route = next((r for r in new.routes if r.technician_id == busiest.technician_id), None)
     kept = [] if route is None else route.stops
     assert all(s.status != "planned" for s in kept)
@@ -123,7 +132,7 @@ def test_a_cancelled_order_is_left_out_with_the_customers_reason(morning: Plan) 
     later = next(s for r in morning.routes for s in r.stops if s.start > AT + timedelta(hours=1))
     events = [*executed(morning, AT), Event(AT - timedelta(minutes=1), EventKind.CANCELLED, None, later.order_id)]
     new = replan_day(DAY, morning, events, AT, POLICY)
-    assert_valid(DAY, new)
+    assert_valid_replan(DAY, new, events, AT, morning)
     [left] = [u for u in new.unassigned if u.order_id == later.order_id]
     assert left.rule == "cancelled"
     assert [c.change for c in new.changes if c.order_id == later.order_id] == ["cancelled"]
@@ -136,7 +145,7 @@ def test_an_unresolved_visit_appears_twice_its_finished_visit_and_the_next(morni
     events = [e if e is not done else Event(e.time, EventKind.UNRESOLVED, e.technician_id, e.order_id, "part missing")
               for e in events]
     new = replan_day(DAY, morning, events, AT, POLICY)
-    assert_valid(DAY, new)
+    assert_valid_replan(DAY, new, events, AT, morning)
     visits = [s for r in new.routes for s in r.stops if s.order_id == done.order_id]
     left = [u for u in new.unassigned if u.order_id == done.order_id]
     assert visits[0].status == "unresolved"
@@ -148,6 +157,7 @@ def test_same_day_events_and_seed_give_the_same_replan(morning: Plan) -> None:
     day, _ = _with_emergency(DAY)
     events = executed(morning, AT)
     one = replan_day(day, morning, events, AT, POLICY)
+    assert_valid_replan(day, one, events, AT, morning)
     two = replan_day(day, morning, events, AT, POLICY)
     assert one.routes == two.routes
     assert one.changes == two.changes
@@ -169,7 +179,7 @@ def test_recommend_ranks_feasible_places_for_an_emergency_cheapest_first(morning
     assert best.added_cost["total"] == pytest.approx(sum(v for k, v in best.added_cost.items() if k != "total"))
     # a re-plan that inserts it puts it at least as early as the best on-time place allows
     new = replan_day(day, morning, events, AT, POLICY)
-    assert_valid(day, new)
+    assert_valid_replan(day, new, events, AT, morning)
     if any(pl.late_minutes == 0 for pl in places):
         assert stops_of(new)[p1][1].late_minutes == 0
 
@@ -181,3 +191,21 @@ def test_recommend_refuses_an_order_that_is_not_open(morning: Plan) -> None:
         recommend(DAY, morning, events, AT, done, POLICY)
     with pytest.raises(InputError, match="NOPE"):
         recommend(DAY, morning, events, AT, "NOPE", POLICY)
+
+
+def test_the_search_starts_from_the_previous_routes_breaks_and_all_and_never_ends_worse(morning: Plan, caplog) -> None:
+    # the previous plan's routes, with an emergency to fit in: the repaired start is the insertion plan
+    day, p1 = _with_emergency(DAY)
+    assert any(t.has_break for t in day.technicians)
+    index = {o.id: j for j, o in enumerate(day.orders)}
+    previous = {s.order_id: Previously(r.technician_id, s.start) for r in morning.routes for s in r.stops}
+    built = build_problem(day, POLICY, previous=previous)
+    start = [next(([index[s.order_id] for s in r.stops] for r in morning.routes if r.technician_id == t.id), [])
+             for t in day.technicians]
+    repaired = greedy_solve(built.problem, start)
+    with caplog.at_level(logging.INFO, logger="solver.solve"):
+        result = solve(built.problem, time_limit=600, params=SolveParams(solution_limit=20), start=start)
+    assert "do not load" not in caplog.text
+    assert "searching from scratch" not in caplog.text
+    assert result.objective <= repaired.objective
+    assert index[p1] in {j for r in result.routes for j in r.visits}
