@@ -28,7 +28,8 @@ per leg (from, to), and each visit unresolved with probability 3 % (the order go
 Reported per policy: P1 and P2 started within their response deadline in execution (all P1/P2 of the day,
 morning and new), orders served (resolved), visits reassigned per re-plan (kpis.churn.reassigned, and as a
 share of the visits not yet begun), overtime (minutes back home past shift end, summed), re-plan latency,
-and the independent checker's violations on every plan the re-plan returns.
+and the violations the independent re-plan check (dispatch.analysis.replan_check) finds in every plan the
+re-plan returns.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from dispatch.analysis.checker import Violation, check_plan
+from dispatch.analysis.replan_check import check_replan
 from dispatch.demo_days import DEFAULT_DATE, generate_day
 from dispatch.domain import Day, Order, Priority, Technician
 from dispatch.events import Event, EventKind
@@ -214,7 +216,7 @@ class ReplanRecord:
     reassigned: int | None  # kpis.churn.reassigned (None: the plan carries no churn)
     not_begun: int  # visits of the previous plan not yet begun at `at`
     violations: tuple[str, ...]  # the checker's, as "rule: who: message"
-    # those not about a fixed stop (whose actual times the checker of a morning plan cannot know)
+    # those not about a fixed stop
     violations_not_fixed: tuple[str, ...] = ()
     error: str = ""
 
@@ -224,7 +226,7 @@ class Execution:
 
     def __init__(self, cfg: SimConfig, day: Day, plan: Plan, start: datetime, noise: Noise,
                  replanner: Replanner | None, absent: tuple[str, datetime] | None,
-                 check: Callable[[Plan], Sequence[Violation]]) -> None:
+                 check: Callable[[Plan, Sequence[Event], datetime, Plan], Sequence[Violation]]) -> None:
         self.cfg, self.day, self.plan, self.noise = cfg, day, plan, noise
         self.replanner, self.check = replanner, check
         self.orders = {o.id: o for o in day.orders}
@@ -396,16 +398,17 @@ class Execution:
         begun = {v.order_id for v in self.visits if v.departed <= at}
         not_begun = sum(1 for r in self.plan.routes for s in r.stops
                         if s.status == "planned" and s.order_id not in begun)
+        known = self.known_events(at)
         t0 = clock.perf_counter()
         try:
-            new = self.replanner(self.plan, self.known_events(at), at)
+            new = self.replanner(self.plan, known, at)
         except Exception as exc:  # the re-plan API misbehaving is a finding to report, not a crash
             self.replans.append(ReplanRecord(at, self._triggers[at], clock.perf_counter() - t0, None, not_begun,
                                              (), f"{type(exc).__name__}: {exc}"))
             return
         latency = clock.perf_counter() - t0
         churn = new.kpis.churn if new.kpis is not None else None
-        found = self.check(new)
+        found = self.check(new, known, at, self.plan)
         fixed = {s.order_id for r in new.routes for s in r.stops if s.status != "planned"}
         self.replans.append(ReplanRecord(at, self._triggers[at], latency, None if churn is None else churn.reassigned,
                                          not_begun, tuple(str(v) for v in found),
@@ -503,8 +506,8 @@ def simulate(cfg: SimConfig, policies: Sequence[str] = POLICIES) -> SeedRun:
     morning_violations = [str(v) for v in check_plan(morning_day, morning).violations]
     absent = pick_absent(cfg, day, morning)
 
-    def check(plan: Plan) -> list[Violation]:
-        return check_plan(day, plan).violations
+    def check(plan: Plan, events: Sequence[Event], at: datetime, previous: Plan) -> list[Violation]:
+        return check_replan(day, plan, events, at, previous).violations
 
     runs = {}
     for name in policies:
@@ -577,6 +580,7 @@ def run(configs: Sequence[SimConfig], policies: Sequence[str], out: Path | None)
     rows: list[dict[str, Any]] = []
     replans: dict[str, list[ReplanRecord]] = {}
     morning: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
     for cfg in configs:
         sr = simulate(cfg, policies)
         morning.append({"seed": cfg.seed, "violations": sr.morning_violations, "absent": sr.absent and
@@ -593,10 +597,17 @@ def run(configs: Sequence[SimConfig], policies: Sequence[str], out: Path | None)
                     [{**asdict(r), "at": r.at.isoformat()} for r in ex.replans], indent=1) + "\n")
                 if ex.anomalies:
                     (folder / "anomalies.txt").write_text("\n".join(ex.anomalies) + "\n")
+        summary = _write_summary(out, configs, morning, rows, replans)
+    return summary
+
+
+def _write_summary(out: Path | None, configs: Sequence[SimConfig], morning: list[dict[str, Any]],
+                   rows: list[dict[str, Any]], replans: dict[str, list[ReplanRecord]]) -> dict[str, Any]:
+    """The summary of the seeds run so far (written after each seed, so a long run leaves its figures)."""
     agg = aggregate(rows, replans)
     summary = {"config": {k: str(v) if isinstance(v, date | time) else v for k, v in asdict(configs[0]).items()
                           if k != "seed"}, "seeds": [c.seed for c in configs], "morning": morning,
-               "policies": agg, "runs": rows}
+               "done_seeds": [m["seed"] for m in morning], "policies": agg, "runs": rows}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
