@@ -219,6 +219,9 @@ class ReplanRecord:
     # those not about a fixed stop
     violations_not_fixed: tuple[str, ...] = ()
     error: str = ""
+    p1_left_out: tuple[str, ...] = ()  # P1 orders known at `at` the new plan leaves unassigned, with the reason
+    planned: int = 0  # planned stops in the new plan
+    left_out: int = 0  # orders known at `at` the new plan leaves unassigned
 
 
 class Execution:
@@ -412,7 +415,13 @@ class Execution:
         fixed = {s.order_id for r in new.routes for s in r.stops if s.status != "planned"}
         self.replans.append(ReplanRecord(at, self._triggers[at], latency, None if churn is None else churn.reassigned,
                                          not_begun, tuple(str(v) for v in found),
-                                         tuple(str(v) for v in found if v.order_id not in fixed)))
+                                         tuple(str(v) for v in found if v.order_id not in fixed),
+                                         p1_left_out=tuple(f"{u.order_id}: {u.reason}" for u in new.unassigned
+                                                           if self.orders[u.order_id].priority is Priority.P1
+                                                           and self.orders[u.order_id].created_at <= at),
+                                         planned=sum(1 for r in new.routes for s in r.stops if s.status == "planned"),
+                                         left_out=sum(1 for u in new.unassigned
+                                                      if self.orders[u.order_id].created_at <= at)))
         self._check_frozen(new, at)
         self.plan = new
         for run in self.runs.values():
