@@ -107,3 +107,8 @@ def test_contradictions_are_named_beside_bad_cells_but_not_on_a_story_a_bad_row_
     assert len(found) == 2
     assert found[0].startswith("events.csv row 2, column event, value 'done'")
     assert found[1].startswith("events.csv row 3, column event, value 'teleported'")
+
+
+def test_times_keep_whole_seconds_like_the_plans_they_are_checked_against() -> None:
+    [event] = read("2026-11-24T09:05:07.861,T1,O1,departed,\n")
+    assert event.time == datetime(2026, 11, 24, 9, 5, 7)

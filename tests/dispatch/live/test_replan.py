@@ -246,3 +246,16 @@ def test_on_a_full_route_recommend_offers_to_bump_a_less_urgent_visit() -> None:
     assert "URGENT" in new.assigned_ids()
     assert [c.change for c in new.changes if c.order_id == "URGENT"] == ["added"]
     assert len([c for c in new.changes if c.change == "dropped"]) == 1
+
+
+def test_a_break_the_day_left_no_room_for_is_not_due_from_where_the_technician_stands() -> None:
+    # in service 11:00-13:40 at 12:45; the 45 min break had to fit in 11:30-14:00: it no longer can
+    tech = make_tech("T1", break_start=at("11:30"), break_end=at("14:00"), break_minutes=45)
+    day = make_day([tech], [make_order("LONG", lat=45.75, duration_min=160), make_order("NEXT", lat=45.751)])
+    previous = solve_day(make_day([tech], day.orders[:1]), POLICY)
+    events = [Event(at("11:00"), EventKind.STARTED, "T1", "LONG")]
+    new = replan_day(day, previous, events, at("12:45"), POLICY)
+    assert_valid_replan(day, new, events, at("12:45"), previous)
+    [route] = new.routes
+    assert [s.status for s in route.stops] == ["in_service", "planned"]
+    assert route.break_ is None
