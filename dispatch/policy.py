@@ -115,6 +115,10 @@ class Policy:
     # for a few hundred metres. Each minute a start moves beyond 15 costs `shift_cost_per_minute`: a
     # customer told an ETA weighs about as much as a kilometre per minute. `max_moves` caps how many visits
     # may change technician in one re-plan (None: no cap).
+    # The solver aims to start each visit this many minutes before its response deadline, so that a day
+    # running a little late (longer services, slower drives) still starts it in time; lateness is reported
+    # against the real deadline. 0: aim at the deadline itself.
+    deadline_margin_minutes: float = 0.0
     reassign_cost: float = 30.0
     shift_cost_per_minute: float = 1.0
     max_moves: int | None = None
@@ -132,7 +136,7 @@ class Policy:
             raise ValueError(f"solution_limit {self.solution_limit!r} must be >= 1 (or None)")
         if self.region_orders is not None and not _whole(self.region_orders, MIN_REGION_ORDERS):
             raise ValueError(f"region_orders {self.region_orders!r} must be >= {MIN_REGION_ORDERS} (or None)")
-        for name in ("reassign_cost", "shift_cost_per_minute"):
+        for name in ("reassign_cost", "shift_cost_per_minute", "deadline_margin_minutes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
                     or value < 0:
@@ -159,6 +163,7 @@ class Policy:
             "time_limit": self.time_limit,
             "solution_limit": self.solution_limit,
             "region_orders": self.region_orders,
+            "deadline_margin_minutes": self.deadline_margin_minutes,
             "reassign_cost": self.reassign_cost,
             "shift_cost_per_minute": self.shift_cost_per_minute,
             "max_moves": self.max_moves,
@@ -215,8 +220,8 @@ def _whole(value: Any, lowest: int) -> bool:
     return not isinstance(value, bool) and isinstance(value, numbers.Integral) and int(value) >= lowest
 
 
-_SCALARS = ("seed", "time_limit", "solution_limit", "region_orders", "reassign_cost", "shift_cost_per_minute",
-            "max_moves")
+_SCALARS = ("seed", "time_limit", "solution_limit", "region_orders", "deadline_margin_minutes", "reassign_cost",
+            "shift_cost_per_minute", "max_moves")
 POLICY_KEYS = ("sla_hours", "weights", "travel", *_SCALARS)
 _FIELDS = tuple(f.name for f in fields(Policy))
 

@@ -475,7 +475,10 @@ class _Checker:
             if self.at is not None and all(s.fixed for s in stops):
                 # a re-plan leaves this technician nothing new to do (absent, or the day is over)
                 return
-            room = min(tech.break_end, tech.shift_end) - max(tech.break_start, tech.shift_start)
+            begins = max(tech.break_start, tech.shift_start)
+            if self.at is not None:  # a re-plan: the break can only come once the technician goes on
+                begins = max([begins, self.at, *(s.end for s in stops if s.fixed)])
+            room = min(tech.break_end, tech.shift_end) - begins
             if room < timedelta(minutes=tech.break_minutes):
                 # the break window does not fit the shift: no break can be due (the solver drops it too)
                 self.report.notes.append(f"{tech.id}: break window does not fit the shift; no break required")
@@ -510,7 +513,8 @@ class _Checker:
             self.flag(
                 SHIFT, f"leaves home {_hm(depart)}, before the shift starts {_hm(tech.shift_start)}", tech.id
             )
-        if back > tech.shift_end + TIME_TOL:
+        forced = self.at is not None and fixed == len(stops)  # the day ran late; the re-plan added nothing
+        if back > tech.shift_end + TIME_TOL and not forced:
             self.flag(SHIFT, f"back home {_hm(back)}, after the shift ends {_hm(tech.shift_end)}", tech.id)
         # each gap: (left at, from, arrives, starts, drive, to) from home through the stops back home
         # a re-plan's planned stops go on from the last fixed stop, whose times are what happened

@@ -79,7 +79,7 @@ def _event(source: str, rec: Record, techs: set[str], orders: set[str], errors: 
         bad("time", "is empty; give the ISO 8601 local time of the event")
     else:
         try:
-            time = cells.parse_datetime(v["time"])
+            time = cells.parse_datetime(v["time"]).replace(microsecond=0)  # plans keep whole seconds
         except BadCellError as e:
             bad("time", str(e))
     kind: EventKind | None = None

@@ -18,6 +18,7 @@ named by a change.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
 
@@ -29,10 +30,14 @@ def planned_stops(plan: Plan) -> dict[str, tuple[str, datetime]]:
     return {s.order_id: (r.technician_id, s.start) for r in plan.routes for s in r.stops if s.status == PLANNED}
 
 
+def _fixed_visits(plan: Plan) -> Counter[str]:
+    return Counter(s.order_id for r in plan.routes for s in r.stops if s.fixed)
+
+
 def compare(previous: Plan, new: Plan, cancelled: Collection[str] = ()) -> tuple[tuple[Change, ...], Churn]:
     before, after = planned_stops(previous), planned_stops(new)
     # a visit begun since uses up its planned stop: a visit again (unresolved) is a new one
-    begun = {s.order_id for r in new.routes for s in r.stops if s.fixed}
+    begun = _fixed_visits(new) - _fixed_visits(previous)
     before = {i: v for i, v in before.items() if i not in begun}
     left_out = {u.order_id for u in new.unassigned}
     already = {u.order_id for u in previous.unassigned if u.rule == "cancelled"}

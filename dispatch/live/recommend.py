@@ -3,7 +3,8 @@
 Every position after each present technician's fixed stops is tried with the order inserted; the
 placements that keep every hard rule (skills, pins, windows, shift, break, van stock, max orders) are
 ranked by the cost they add, broken down by objective part (travel, response deadline, ETA shift of the
-visits behind it, and the unserved cost it saves). `Recommender` builds the matrices and routes once, so
+visits behind it, and the unserved cost it saves). On a technician's route where it fits nowhere, it is
+also tried in place of each less urgent visit (`bumps` names it; its unserved cost counts). `Recommender` builds the matrices and routes once, so
 ranking another order costs only the insertions.
 """
 
@@ -48,12 +49,13 @@ class Placement:
     eta: datetime
     late_minutes: float
     added_cost: Mapping[str, float]
+    bumps: str | None = None  # on a full route: the less urgent order it would take the place of
 
     def to_dict(self) -> dict[str, object]:
         return {"technician_id": self.technician_id, "position": self.position,
                 "arrival": self.arrival.isoformat(timespec="seconds"), "eta": self.eta.isoformat(timespec="seconds"),
                 "late_minutes": round(self.late_minutes, 1),
-                "added_cost": {k: round(v, 3) for k, v in self.added_cost.items()}}
+                "added_cost": {k: round(v, 3) for k, v in self.added_cost.items()}, "bumps": self.bumps}
 
 
 class Recommender:
@@ -93,29 +95,46 @@ class Recommender:
             if not qualified(vehicle, visit) or (visit.pinned is not None and visit.pinned != k):
                 continue
             route = [self._index[i] for i in self._routes.get(tech.id, []) if i != order_id and i in self._index]
-            if over_max_orders(vehicle, len(route) + 1) or not carries(vehicle, [problem.visits[j] for j in
-                                                                                  [*route, x]]):
-                continue
             base = _route_costs(problem, table, k, route)
             if base is None:  # already broken as it stands: compare against its lenient times
                 base = _route_costs(problem, table, k, route, strict=False)
             assert base is not None
             fixed = len(self.live.fixed.get(tech.id, []))
-            for p in range(len(route) + 1):
-                seq = [*route[:p], x, *route[p:]]
-                costs = _route_costs(problem, table, k, seq)
-                if costs is None:
-                    continue
-                added = {part: built.cost(costs[part] - base[part]) for part in (TRAVEL, RESPONSE_DEADLINE, ETA_SHIFT)}
-                added[UNSERVED] = -built.cost(visit.drop_penalty or 0)
-                added[TOTAL] = sum(added.values())
-                s = table.schedule(k, seq)
-                assert s is not None
-                eta = built.at(s.starts[p])
-                late = max(0.0, (eta - built.deadline(built.day.orders[x])).total_seconds() / 60)
-                out.append(Placement(tech.id, fixed + p, built.at(s.arrivals[p]), eta, late, added))
+            found = self._insertions(k, x, route, base, fixed, None)
+            if not found:
+                # a full route: the order could still take the place of one less urgent visit
+                for y in route:
+                    if (problem.visits[y].drop_penalty or 0) < (visit.drop_penalty or 0):
+                        found += self._insertions(k, x, [j for j in route if j != y], base, fixed, y)
+            out += found
         out.sort(key=lambda pl: (pl.added_cost[TOTAL], pl.eta, pl.technician_id, pl.position))
         return out if top is None else out[:top]
+
+
+    def _insertions(self, k: int, x: int, route: list[int], base: dict[str, int], fixed: int,
+                    bumped: int | None) -> list[Placement]:
+        """Every feasible position of x in `route` on vehicle k (from which `bumped`, if any, was taken)."""
+        built, table, problem = self.built, self._table, self.built.problem
+        vehicle, visit = problem.vehicles[k], problem.visits[x]
+        if over_max_orders(vehicle, len(route) + 1) or not carries(vehicle, [problem.visits[j] for j in [*route, x]]):
+            return []
+        out = []
+        for p in range(len(route) + 1):
+            seq = [*route[:p], x, *route[p:]]
+            costs = _route_costs(problem, table, k, seq)
+            if costs is None:
+                continue
+            added = {part: built.cost(costs[part] - base[part]) for part in (TRAVEL, RESPONSE_DEADLINE, ETA_SHIFT)}
+            dropped = 0 if bumped is None else problem.visits[bumped].drop_penalty or 0
+            added[UNSERVED] = built.cost(dropped - (visit.drop_penalty or 0))
+            added[TOTAL] = sum(added.values())
+            s = table.schedule(k, seq)
+            assert s is not None
+            eta = built.at(s.starts[p])
+            late = max(0.0, (eta - built.deadline(built.day.orders[x])).total_seconds() / 60)
+            out.append(Placement(built.day.technicians[k].id, fixed + p, built.at(s.arrivals[p]), eta, late, added,
+                                 None if bumped is None else built.day.orders[bumped].id))
+        return out
 
 
 def _route_costs(problem: Problem, table: Timetable, k: int, seq: list[int], *,

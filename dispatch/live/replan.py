@@ -86,7 +86,7 @@ def _fixed_stops(tech: Technician, state: TechnicianState, orders: dict[str, Ord
 
 
 def _going_on(tech: Technician, state: TechnicianState, fixed: Sequence[Stop], orders: dict[str, Order],
-              at: datetime) -> StartFrom:
+              at: datetime, brk: tuple[datetime, datetime] | None) -> StartFrom:
     used: dict[str, int] = {}
     for v in state.fixed:
         for part, q in orders[v.order_id].required_parts.items():
@@ -96,6 +96,8 @@ def _going_on(tech: Technician, state: TechnicianState, fixed: Sequence[Stop], o
         lat, lon, free = last.lat, last.lon, max(state.free_from, fixed[-1].end, at)
     else:
         lat, lon, free = tech.home_lat, tech.home_lon, max(state.free_from, tech.shift_start, at)
+    if brk is not None and brk[0] <= free < brk[1]:  # on the break at `at` (reported, or as planned)
+        free = brk[1]
     return StartFrom(lat, lon, free, state.break_taken, used, len(state.fixed))
 
 
@@ -139,7 +141,8 @@ def live_inputs(day: Day, previous: Plan, events: Sequence[Event], at: datetime,
     orders = {o.id: o for o in day.orders}
     present = tuple(t for t in day.technicians if not state.technicians[t.id].absent)
     fixed = {t.id: _fixed_stops(t, state.technicians[t.id], orders, policy, travel, at) for t in day.technicians}
-    starts = {t.id: _going_on(t, state.technicians[t.id], fixed[t.id], orders, at) for t in present}
+    starts = {t.id: _going_on(t, state.technicians[t.id], fixed[t.id], orders, at,
+                              _taken_break(t, state.technicians[t.id], events, previous, at)) for t in present}
     return LiveInputs(policy, travel, state, present, fixed, starts)
 
 
@@ -231,7 +234,7 @@ def _merged(tech: Technician, fixed: list[Stop], planned: Route | None, state: D
         leg = _legs(travel, [(tstate.lat, tstate.lon), (tech.home_lat, tech.home_lon)])[0]
         free = fixed[-1].end
         if brk is None and not tstate.break_taken:
-            brk = _break_after(tech, free)
+            brk = _break_after(tech, max(free, at))
             free = brk[1] if brk is not None else free
         back = free + timedelta(minutes=leg.minutes)
         return_km, return_minutes = leg.km, leg.minutes

@@ -125,7 +125,15 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
             lat, lon = o.lat, o.lon
             # an en-route or on-site visit still has its service ahead: the re-plan times it
             free = max(last.end or at, at)
-        taken = t.id in breaks or (t.id in planned_breaks and planned_breaks[t.id] <= at)
+        planned = planned_breaks.get(t.id)
+        # a break planned before `at` is taken unless the phone says otherwise: a report during it, a service
+        # across it, or a visit under way while it would still run
+        busy = planned is not None and (
+            any(planned[0] <= e.time < planned[1] for e in known if e.technician_id == t.id)
+            or any(v.start is not None and v.start < planned[1] and min(v.end or at, at) > planned[0]
+                   for v in fixed)
+            or (t.id in under_way and at < planned[1]))
+        taken = t.id in breaks or (planned is not None and planned[0] <= at and not busy)
         if t.id in breaks and t.break_minutes:  # on the break at `at`: free once it is over
             free = max(free, breaks[t.id] + timedelta(minutes=t.break_minutes))
         states[t.id] = TechnicianState(t.id, tuple(fixed), free, lat, lon, taken, absent.get(t.id))
@@ -135,7 +143,7 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
     return DayState(at, states, to_plan, tuple(done), tuple(unresolved), tuple(cancelled))
 
 
-def _planned_breaks(previous: Plan | None) -> dict[str, datetime]:
+def _planned_breaks(previous: Plan | None) -> dict[str, tuple[datetime, datetime]]:
     if previous is None:
         return {}
-    return {r.technician_id: r.break_[0] for r in previous.routes if r.break_ is not None}
+    return {r.technician_id: r.break_ for r in previous.routes if r.break_ is not None}

@@ -110,6 +110,11 @@ def test_contradictions_are_named_beside_bad_cells_but_not_on_a_story_a_bad_row_
     assert found[1].startswith("events.csv row 3, column event, value 'teleported'")
 
 
+def test_times_keep_whole_seconds_like_the_plans_they_are_checked_against() -> None:
+    [event] = read("2026-11-24T09:05:07.861,T1,O1,departed,\n")
+    assert event.time == datetime(2026, 11, 24, 9, 5, 7)
+
+
 def test_written_events_read_back_the_same_rows_in_the_same_order(tmp_path) -> None:
     at = datetime(2026, 11, 24, 9, 0)
     events = [Event(at, EventKind.DEPARTED, "T1", "O1"),

@@ -16,13 +16,13 @@ from dispatch.errors import InputError
 from dispatch.events import Event, EventKind
 from dispatch.live import recommend, replan_day
 from dispatch.live.changes import compare
-from dispatch.plan import Plan
+from dispatch.plan import Plan, Route, Stop
 from dispatch.planning import solve_day
 from dispatch.planning.translate import Previously, build_problem
 from dispatch.policy import Policy
 from solver import SolveParams, solve
 from solver.construct import greedy_solve
-from tests.factories import assert_valid_replan, make_order
+from tests.factories import assert_valid_replan, at, make_day, make_order, make_tech
 
 POLICY = Policy(solution_limit=20, time_limit=600)
 DAY = generate_day(orders=30, technicians=5, seed=4, plan_date=DEFAULT_DATE)
@@ -209,3 +209,53 @@ def test_the_search_starts_from_the_previous_routes_breaks_and_all_and_never_end
     assert "searching from scratch" not in caplog.text
     assert result.objective <= repaired.objective
     assert index[p1] in {j for r in result.routes for j in r.visits}
+
+
+def test_a_technician_on_a_planned_break_at_the_replan_goes_on_once_it_is_over() -> None:
+    tech = make_tech("T1", break_start=at("10:00"), break_end=at("11:30"), break_minutes=30)
+    day = make_day([tech], [make_order("O1", lat=45.75), make_order("O2", lat=45.74)])
+    stop = lambda i, a, b: Stop(i, at(a), at(a), at(b), 1.0, 2.0, 0.0)  # noqa: E731
+    previous = Plan(day.date, (Route("T1", (stop("O1", "08:30", "09:30"), stop("O2", "10:50", "11:50")),
+                                     (at("10:15"), at("10:45")), 4.0, at("08:25"), at("12:00")),), (),
+                    policy=POLICY.to_dict())
+    events = [Event(at("08:30"), EventKind.STARTED, "T1", "O1"), Event(at("09:30"), EventKind.DONE, "T1", "O1")]
+    new = replan_day(day, previous, events, at("10:30"), POLICY)
+    assert_valid_replan(day, new, events, at("10:30"), previous)
+    [route] = new.routes
+    assert route.break_ == (at("10:15"), at("10:45"))
+    [planned] = [s for s in route.stops if s.status == "planned"]
+    assert planned.arrival >= at("10:45")
+
+
+def test_on_a_full_route_recommend_offers_to_bump_a_less_urgent_visit() -> None:
+    # T1 works 08:00-11:00 and already has two 80-minute P4 visits; a P1 fits only in place of one of them
+    tech = make_tech("T1", shift_end=at("11:00"))
+    day = make_day([tech], [make_order("A", lat=45.75, priority="P4", duration_min=80),
+                            make_order("B", lat=45.751, priority="P4", duration_min=80),
+                            make_order("URGENT", lat=45.752, priority="P1", duration_min=80,
+                                       created_at=at("07:30"))])
+    current = solve_day(make_day(day.technicians, day.orders[:2]), POLICY)
+    assert sorted(current.assigned_ids()) == ["A", "B"]
+    places = recommend(day, current, [], at("07:45"), "URGENT", POLICY, top=None)
+    assert places
+    assert {p.bumps for p in places} == {"A", "B"}
+    best = places[0]
+    assert best.added_cost["unserved"] == pytest.approx(3_000 - 100_000)  # a P4's cost for a P1's
+    new = replan_day(day, current, [], at("07:45"), POLICY)
+    assert_valid_replan(day, new, [], at("07:45"), current)
+    assert "URGENT" in new.assigned_ids()
+    assert [c.change for c in new.changes if c.order_id == "URGENT"] == ["added"]
+    assert len([c for c in new.changes if c.change == "dropped"]) == 1
+
+
+def test_a_break_the_day_left_no_room_for_is_not_due_from_where_the_technician_stands() -> None:
+    # in service 11:00-13:40 at 12:45; the 45 min break had to fit in 11:30-14:00: it no longer can
+    tech = make_tech("T1", break_start=at("11:30"), break_end=at("14:00"), break_minutes=45)
+    day = make_day([tech], [make_order("LONG", lat=45.75, duration_min=160), make_order("NEXT", lat=45.751)])
+    previous = solve_day(make_day([tech], day.orders[:1]), POLICY)
+    events = [Event(at("11:00"), EventKind.STARTED, "T1", "LONG")]
+    new = replan_day(day, previous, events, at("12:45"), POLICY)
+    assert_valid_replan(day, new, events, at("12:45"), previous)
+    [route] = new.routes
+    assert [s.status for s in route.stops] == ["in_service", "planned"]
+    assert route.break_ is None

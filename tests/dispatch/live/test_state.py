@@ -107,3 +107,15 @@ def test_a_technician_redirected_on_the_way_keeps_the_later_visit_and_the_first_
     assert [(v.order_id, v.status) for v in s.technicians["T1"].fixed] == [("O4", VisitStatus.EN_ROUTE)]
     assert "O3" in s.to_plan
     assert "O4" not in s.to_plan
+
+
+def test_a_planned_break_the_phone_contradicts_is_still_due() -> None:
+    route = Route(technician_id="T2", stops=(), break_=(at("12:00"), at("12:30")), travel_km=0.0)
+    previous = Plan(PLAN_DATE, (route,), ())
+    # T2 reported arriving at O1 during the planned break, and is there at 12:15
+    assert not state("2026-11-24T12:05,T2,O1,arrived,\n", "12:15", previous).technicians["T2"].break_taken
+    # T2 reported nothing during it, but was on the way to O2 since before it and still is at 12:15
+    assert not state("2026-11-24T11:50,T2,O2,departed,\n", "12:15", previous).technicians["T2"].break_taken
+    # a report before the planned break does not contradict it
+    finished = "2026-11-24T10:00,T2,O3,started,\n2026-11-24T11:00,T2,O3,done,\n"
+    assert state(finished, "12:15", previous).technicians["T2"].break_taken

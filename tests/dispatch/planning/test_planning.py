@@ -165,3 +165,20 @@ def test_a_plan_made_by_region_records_its_travel_source_too():
     plan = plan_day(day, policy, travel=_Manhattan())
     assert plan.kpis.solver.regions  # it was planned by region
     assert plan.policy["travel"]["model"] == "manhattan"
+
+
+def test_a_deadline_margin_plans_an_emergency_early_enough_to_absorb_a_late_morning() -> None:
+    # one technician from 08:00; a P3 already overdue next door, a P1 due at 10:00 some 4 km away
+    tech = make_tech("T1", home_lat=45.76, home_lon=4.84)
+    p3 = make_order("OLD", lat=45.761, lon=4.84, priority="P3", created_at=at("07:00") - timedelta(days=1))
+    p1 = make_order("URGENT", lat=45.76, lon=4.89, priority="P1", created_at=at("06:00"))
+    day = make_day([tech], [p3, p1])
+    policy = Policy(solution_limit=50, time_limit=600)
+    aimed_at_deadline = plan_day(day, policy)
+    assert_valid(day, aimed_at_deadline)
+    assert aimed_at_deadline.assigned_ids() == ["OLD", "URGENT"]  # the P1 still starts before 10:00
+    with_margin = plan_day(day, policy.updated(deadline_margin_minutes=60))
+    assert_valid(day, with_margin)
+    assert with_margin.assigned_ids() == ["URGENT", "OLD"]
+    assert with_margin.policy["deadline_margin_minutes"] == 60
+    assert with_margin.routes[0].stops[0].late_minutes == 0  # lateness is reported against the real deadline
