@@ -78,6 +78,7 @@ class SimConfig:
     time_limit: float = 2.0  # per re-plan
     morning_time_limit: float = 10.0
     solution_limit: int | None = None  # for the morning plan and every re-plan: results independent of load
+    deadline_margin_minutes: float = 0.0  # the policy's: aim to start each visit this long before its deadline
     every_minutes: int = 30
     p1_per_hour: float = 1.0
     others_per_hour: float = 1.0
@@ -510,7 +511,8 @@ class SeedRun:
 
 def simulate(cfg: SimConfig, policies: Sequence[str] = POLICIES) -> SeedRun:
     morning_day, day, start = build_days(cfg)
-    policy = Policy(seed=cfg.seed, time_limit=cfg.time_limit, solution_limit=cfg.solution_limit)
+    policy = Policy(seed=cfg.seed, time_limit=cfg.time_limit, solution_limit=cfg.solution_limit,
+                    deadline_margin_minutes=cfg.deadline_margin_minutes)
     morning = plan_day(morning_day, policy.updated(time_limit=cfg.morning_time_limit))
     morning_violations = [str(v) for v in check_plan(morning_day, morning).violations]
     absent = pick_absent(cfg, day, morning)
@@ -637,6 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=2.0, help="seconds per re-plan")
     ap.add_argument("--morning-time-limit", type=float, default=10.0)
     ap.add_argument("--solution-limit", type=int, help="for every solve: results independent of machine load")
+    ap.add_argument("--deadline-margin", type=float, default=0.0,
+                    help="the policy's deadline_margin_minutes, for the morning plan and every re-plan")
     ap.add_argument("--every", type=int, default=30, help="minutes between periodic re-plans")
     ap.add_argument("--p1-per-hour", type=float, default=1.0)
     ap.add_argument("--others-per-hour", type=float, default=1.0)
@@ -651,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         configs = [SimConfig(orders=args.orders, technicians=args.technicians, seed=s, city=args.city,
                              time_limit=args.time_limit, morning_time_limit=args.morning_time_limit,
                              solution_limit=args.solution_limit, every_minutes=args.every,
+                             deadline_margin_minutes=args.deadline_margin,
                              p1_per_hour=args.p1_per_hour, others_per_hour=args.others_per_hour)
                    for s in args.seeds]
     summary = run(configs, args.policies, args.out)
