@@ -233,7 +233,7 @@ def _merged(tech: Technician, fixed: list[Stop], planned: Route | None, state: D
     else:
         leg = _legs(travel, [(tstate.lat, tstate.lon), (tech.home_lat, tech.home_lon)])[0]
         free = fixed[-1].end
-        if brk is None and not tstate.break_taken:
+        if brk is None and not tstate.break_taken and not tstate.absent:  # an absent technician goes home
             brk = _break_after(tech, max(free, at))
             free = brk[1] if brk is not None else free
         back = free + timedelta(minutes=leg.minutes)

@@ -259,3 +259,16 @@ def test_a_break_the_day_left_no_room_for_is_not_due_from_where_the_technician_s
     [route] = new.routes
     assert [s.status for s in route.stops] == ["in_service", "planned"]
     assert route.break_ is None
+
+
+def test_an_absent_technician_goes_home_after_the_visit_in_hand_with_no_break_to_fit() -> None:
+    tech = make_tech("T1", break_start=at("11:30"), break_end=at("14:00"), break_minutes=30)
+    day = make_day([tech, make_tech("T2")], [make_order("A", lat=45.75), make_order("B", lat=45.74)])
+    previous = solve_day(day, POLICY)
+    events = [Event(at("10:00"), EventKind.STARTED, "T1", "A"), Event(at("11:00"), EventKind.DONE, "T1", "A"),
+              Event(at("11:05"), EventKind.ABSENT, "T1")]
+    new = replan_day(day, previous, events, at("11:15"), POLICY)
+    assert_valid_replan(day, new, events, at("11:15"), previous)
+    [t1] = [r for r in new.routes if r.technician_id == "T1"]
+    assert [s.status for s in t1.stops] == ["done"]
+    assert t1.break_ is None
