@@ -107,8 +107,9 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
 
     With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
     inserted into them; a start route that breaks a hard rule is not kept (its visits are inserted anew).
-    With `eject`, a visit of the most urgent class (the highest drop penalty) that fits nowhere takes the
-    place of one less urgent visit when that lowers the cost (an emergency bumps a routine job)."""
+    With `eject`, a visit of the most urgent class (the highest drop penalty) takes the place of one less
+    urgent visit when that costs less than its best insertion, or when it fits nowhere and that lowers the
+    cost (an emergency bumps a routine job rather than wait for it)."""
     began = time.perf_counter()
     table = Timetable(problem)
     routes = [_Route(table, k) for k in range(len(problem.vehicles))]
@@ -181,12 +182,14 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
                     added, gap, lazy = schedule.late_cost - route.schedule.late_cost, schedule.gap, False
             if added is not None and (best is None or travel + added < best[0]):
                 best = (travel + added, k, position, gap, lazy)
+        if eject and x.drop_penalty is not None and x.drop_penalty == urgent:
+            # an emergency takes the place of a less urgent visit when that beats its best insertion (none, or
+            # a late one)
+            bumped = _eject_for(table, routes, j, allowed, parts, beat=None if best is None else best[0])
+            if bumped is not None:
+                unassigned.append((bumped, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(bumped)))))
+                continue
         if best is None:
-            if eject and x.drop_penalty is not None and x.drop_penalty == urgent:
-                bumped = _eject_for(table, routes, j, allowed, parts)
-                if bumped is not None:
-                    unassigned.append((bumped, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(bumped)))))
-                    continue
             unassigned.append((j, left_out_reason(problem, j, full)))
             continue
         _, k, position, gap, _lazy = best
@@ -212,9 +215,11 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
 
 
 def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence[int],
-               parts: list[list[tuple[int, int]]]) -> int | None:
+               parts: list[list[tuple[int, int]]], *, beat: int | None = None) -> int | None:
     """Put j in place of the one less urgent visit whose removal lets it in most cheaply (travel, lateness
-    and the left-out visit's penalty against j's). Returns the visit left out, or None (nothing changed)."""
+    and the left-out visit's penalty against j's), when that lowers the cost and costs less than `beat`
+    (the travel and lateness j's best plain insertion adds). Returns the visit left out, or None (nothing
+    changed)."""
     problem = table.problem
     x = problem.visits[j]
     assert x.drop_penalty is not None
@@ -244,7 +249,7 @@ def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence
                           + penalty - x.drop_penalty)
                 if change < 0 and (best is None or change < best[0]):
                     best = (change, k, y, new)
-    if best is None:
+    if best is None or (beat is not None and best[0] + x.drop_penalty >= beat):
         return None
     _, k, y, new = best
     route = routes[k]

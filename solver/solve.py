@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from ortools.constraint_solver import pywrapcp
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver.construct import greedy_solve
 from solver.model import Model, build_model
@@ -37,6 +37,7 @@ _MIN_SEARCH = 0.05
 # time limit (1,000 visits x 100 vehicles: LOCAL_CHEAPEST_COST_INSERTION took ~60 s), so the engine also
 # builds a priority-first insertion plan (about 3 s there) and keeps whichever plan costs less.
 _CONSTRUCT_FROM = 300
+_TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
 
 
 def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolveParams | None = None,
@@ -189,10 +190,16 @@ def _search_from(
         log.info("the insertion routes do not load into the model; searching from scratch")
         return None
     assignment = routing.SolveFromAssignmentWithParameters(initial, sp)
-    if assignment is None:
+    found = int(routing.solver().Solutions())
+    if found == 0 and routing.status() == _TIMEOUT:
+        # the limit ran out before the search improved on its start: the insertion plan stands (the caller
+        # keeps it, as it costs less than no plan), and there is no time left to search from scratch
+        log.info("the search found nothing better than the insertion plan within its limit")
+        return SearchOutcome(assignment=None, solutions_found=0, status="feasible")
+    if assignment is None or found == 0:
         log.info("no search from the insertion routes; searching from scratch")
         return None
-    return SearchOutcome(assignment=assignment, solutions_found=int(routing.solver().Solutions()), status="feasible")
+    return SearchOutcome(assignment=assignment, solutions_found=found, status="feasible")
 
 
 def _read_routes(model: Model, assignment: pywrapcp.Assignment) -> tuple[list[list[int]], list[int | None]]:

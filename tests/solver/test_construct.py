@@ -266,3 +266,20 @@ def test_an_emergency_never_bumps_a_visit_as_urgent_and_a_routine_job_bumps_nobo
     s = greedy_solve(p, [[0, 1]], eject=True)
     assert served_by(s) == {0: 0, 1: 0}
     assert [j for j, _ in s.unassigned] == [2, 3]
+
+
+def test_an_emergency_that_would_start_late_bumps_a_routine_job_rather_than_wait() -> None:
+    # two 100-minute routine jobs whose windows hold them at 08:00 and by 09:50; the urgent one (due 09:00,
+    # lateness 100 a second) fits only after both, two hours late, unless one of them makes room
+    first = job(NEAR, 100, penalty=3000, window=(h(8), h(8) + 300))
+    second = job(NEAR2, 100, penalty=2000, window=(h(8), h(9) + 50 * 60))
+    urgent = job(NEAR3, 30, penalty=1_000_000, deadline=h(9), lateness_cost=100)
+    p = make([van(end=13)], [first, second, urgent])
+    late = greedy_solve(p, [[0, 1]])
+    assert late.routes[0].visits == (0, 1, 2)
+    assert late.routes[0].starts[2] > h(11)
+    bumped = greedy_solve(p, [[0, 1]], eject=True)
+    assert not problems_of(p, bumped)
+    assert bumped.routes[0].visits == (2, 1)  # the 08:00 job goes, and the urgent one starts on time
+    assert bumped.routes[0].starts[0] <= h(9)
+    assert bumped.objective < late.objective
