@@ -235,7 +235,8 @@ def _merged(tech: Technician, fixed: list[Stop], planned: Route | None, state: D
         free = fixed[-1].end
         if brk is None and not tstate.break_taken and not tstate.absent:  # an absent technician goes home
             brk = _break_after(tech, max(free, at))
-            free = brk[1] if brk is not None else free
+        if brk is not None and brk[1] > free:  # home once the break is over
+            free = brk[1]
         back = free + timedelta(minutes=leg.minutes)
         return_km, return_minutes = leg.km, leg.minutes
     stops = (*fixed, *new)

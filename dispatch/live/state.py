@@ -133,7 +133,7 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
             or any(v.start is not None and v.start < planned[1] and min(v.end or at, at) > planned[0]
                    for v in fixed)
             or (t.id in under_way and at < planned[1]))
-        taken = t.id in breaks or (planned is not None and planned[0] <= at and not busy)
+        taken = t.id in breaks or (planned is not None and planned[0] < at and not busy)
         if t.id in breaks and t.break_minutes:  # on the break at `at`: free once it is over
             free = max(free, breaks[t.id] + timedelta(minutes=t.break_minutes))
         states[t.id] = TechnicianState(t.id, tuple(fixed), free, lat, lon, taken, absent.get(t.id))

@@ -272,3 +272,19 @@ def test_an_absent_technician_goes_home_after_the_visit_in_hand_with_no_break_to
     [t1] = [r for r in new.routes if r.technician_id == "T1"]
     assert [s.status for s in t1.stops] == ["done"]
     assert t1.break_ is None
+
+
+def test_a_break_due_right_at_the_replan_comes_before_the_drive_home() -> None:
+    tech = make_tech("T1", break_start=at("11:30"), break_end=at("13:00"), break_minutes=30,
+                     shift_end=at("13:00"))
+    day = make_day([tech], [make_order("A", lat=45.75)])
+    stop = Stop("A", at("10:25"), at("10:25"), at("11:25"), 1.3, 2.0, 0.0)
+    previous = Plan(day.date, (Route("T1", (stop,), (at("11:30"), at("12:00")), 2.6, at("10:23"), at("12:02")),),
+                    (), policy=POLICY.to_dict())
+    events = [Event(at("10:25"), EventKind.STARTED, "T1", "A"), Event(at("11:28"), EventKind.DONE, "T1", "A")]
+    new = replan_day(day, previous, events, at("11:30"), POLICY)
+    assert_valid_replan(day, new, events, at("11:30"), previous)
+    [route] = new.routes
+    assert route.break_ == (at("11:30"), at("12:00"))
+    assert route.back is not None
+    assert route.back > at("12:00")
