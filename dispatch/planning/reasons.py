@@ -42,6 +42,10 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
             f"within any qualified technician's shift"
         )
     if rule == rules.SHIFT and not reason.broken:
+        going_on = any(built.at(v.shift_start) > t.shift_start for v, t in zip(built.problem.vehicles, techs, strict=True))
+        if going_on:  # a re-plan: technicians go on from where they stand
+            return (f"service of {order.duration_min} min and the drive there and home no longer fit in what is "
+                    "left of any qualified technician's shift")
         return f"service of {order.duration_min} min is longer than any qualified technician's shift"
     if rule == rules.PINNED_TECHNICIAN:
         pinned = techs[reason.vehicle].id if reason.vehicle is not None else order.pinned_technician

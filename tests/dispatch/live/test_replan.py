@@ -288,3 +288,13 @@ def test_a_break_due_right_at_the_replan_comes_before_the_drive_home() -> None:
     assert route.break_ == (at("11:30"), at("12:00"))
     assert route.back is not None
     assert route.back > at("12:00")
+
+
+def test_an_order_too_long_for_what_is_left_of_the_day_says_so() -> None:
+    day = make_day([make_tech("T1", shift_end=at("17:00"))],
+                   [make_order("LATE", lat=45.75, duration_min=120, created_at=at("15:30"))])
+    previous = solve_day(make_day(day.technicians, ()), POLICY)
+    new = replan_day(day, previous, [], at("15:45"), POLICY)
+    assert_valid_replan(day, new, [], at("15:45"), previous)
+    [left] = new.unassigned
+    assert "what is left of any qualified technician's shift" in left.reason
