@@ -188,6 +188,7 @@ class PlanPolicy(BaseModel):
     time_limit: Number
     solution_limit: int | None = None
     region_orders: int | None = None
+    deadline_margin_minutes: Number | None = None
     reassign_cost: Number | None = None
     shift_cost_per_minute: Number | None = None
     max_moves: int | None = None
