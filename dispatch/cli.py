@@ -423,14 +423,14 @@ def recommend(
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     table = Table(title=f"Places for {order_id} at {at:%H:%M}")
-    for name in ("#", "technician", "position", "ETA", "late min", "added cost", "travel", "lateness",
-                 "eta shift", "bumps"):
-        table.add_column(name)
+    # the ranking must read in an 80-column terminal: the cost's parts share one column
+    for name in ("#", "tech", "stop", "ETA", "late", "adds", "travel/late/ETA", "bumps"):
+        table.add_column(name, no_wrap=True)
     for rank, p in enumerate(places, 1):
         c = p.added_cost
+        parts = f"{c['travel']:,.0f} / {c['response deadline']:,.0f} / {c['eta shift']:,.0f}"
         table.add_row(str(rank), p.technician_id, str(p.position + 1), f"{p.eta:%H:%M}", f"{p.late_minutes:.0f}",
-                      f"{c['total']:,.1f}", f"{c['travel']:,.1f}", f"{c['response deadline']:,.1f}",
-                      f"{c['eta shift']:,.1f}", p.bumps or "")
+                      f"{c['total']:,.0f}", parts, p.bumps or "")
     out.print(table)
     if not places:
         out.print(f"no technician can take {order_id} without breaking a hard rule; a re-plan would explain why")
