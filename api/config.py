@@ -51,11 +51,18 @@ class Settings(BaseSettings):
     # The embedded default: a SQLite file in the working directory, created on first start.
     database_url: str = "sqlite:///./dispatch.sqlite"
     secret_key: str = PLACEHOLDER_SECRET
-    access_token_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)  # one working day
+    # how long a sign-in lasts: a working shift (9 h shifts and a break), so no one is sent back to the login
+    # page mid-shift
+    token_hours: float = Field(default=10.0, gt=0, le=7 * 24)
 
-    # repeated failed logins of one user name inside the window are refused with 429 until it has passed
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_seconds: int = Field(default=300, ge=1)
+    # failed logins slow down the client that sends them (its address, for one user name), never the account:
+    # after login_free_failures failures, that client waits login_backoff_seconds before its next try, doubled
+    # with each further failure up to login_backoff_max_seconds (429 with Retry-After meanwhile); failures older
+    # than login_window_seconds are forgotten, so the back-off decays
+    login_free_failures: int = Field(default=5, ge=1)
+    login_backoff_seconds: int = Field(default=2, ge=1)
+    login_backoff_max_seconds: int = Field(default=300, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
 
     # request limits: bodies bigger than these get 413; a CSV import holds at most import_max_rows rows
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
@@ -102,6 +109,13 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_login_backoff(self) -> Settings:
+        if self.login_backoff_max_seconds < self.login_backoff_seconds:
+            raise ValueError(f"LOGIN_BACKOFF_MAX_SECONDS ({self.login_backoff_max_seconds}) is less than "
+                             f"LOGIN_BACKOFF_SECONDS ({self.login_backoff_seconds})")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.secret_key == PLACEHOLDER_SECRET:
             if self.environment not in ("development", "test"):
@@ -114,6 +128,10 @@ class Settings(BaseSettings):
         elif len(self.secret_key) < 32 and self.environment == "production":
             raise ValueError("SECRET_KEY must be at least 32 characters when ENVIRONMENT=production")
         return self
+
+    @property
+    def token_minutes(self) -> int:
+        return max(1, round(self.token_hours * 60))
 
     @property
     def travel_model(self) -> TravelModel:

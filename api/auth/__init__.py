@@ -1,1 +1,1 @@
-"""Users, roles, login (OAuth2 password flow with JWT) and the throttling of failed logins."""
+"""Users, roles, login (OAuth2 password flow with JWT) and the per-client back-off of failed logins."""

@@ -1,4 +1,4 @@
-"""User rows and the record of failed logins (kept in the database so throttling holds across workers)."""
+"""User rows and the record of failed logins per client (in the database, so the back-off holds across workers)."""
 
 from __future__ import annotations
 
@@ -40,9 +40,13 @@ class User(Timestamps, Base):
 
 
 class LoginFailure(Base):
+    """One failed login of `username` from `client` (its address). Rows are forgotten after the login window."""
+
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+    __table_args__ = (Index("ix_login_failures_client_username_at", "client", "username", "at"),
+                      Index("ix_login_failures_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -62,31 +64,62 @@ def update_me(session: Session, *, user: User, data: UserUpdateMe) -> User:
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str, now: datetime,
-                 max_failures: int, window: timedelta) -> User:
-    """The active user with this name and password; failed tries are recorded and throttled per name.
+@dataclass(frozen=True)
+class Backoff:
+    """How failed logins slow down the client that sends them (see `authenticate`)."""
 
-    After `max_failures` failures inside `window` the name is refused without checking the password until
-    the oldest of them leaves the window, so guessing costs time even with the right password.
+    free_failures: int
+    first_delay: timedelta
+    max_delay: timedelta
+    window: timedelta
+
+    def delay(self, failures: int) -> timedelta:
+        """The wait after a client's `failures`-th recent failure: none for the first free ones, then
+        `first_delay`, doubled with each further failure, up to `max_delay`."""
+        if failures < self.free_failures:
+            return timedelta(0)
+        return min(self.first_delay * 2 ** min(failures - self.free_failures, 30), self.max_delay)
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{ceil(seconds / 60)} minutes"
+
+
+def authenticate(session: Session, *, username: str, password: str, client: str, now: datetime,
+                 backoff: Backoff) -> User:
+    """The active user with this name and password; failures back off per client, never for the account.
+
+    Failures are recorded per `client` (its address) and user name. Once a client has `free_failures` of them
+    inside the window, it must wait `backoff.delay(n)` after its latest before it may try that name again, and
+    is refused meanwhile without the password being checked (429 with Retry-After). The same name from any
+    other client is not slowed down at all, so a stranger guessing cannot lock the user out. Failures leave
+    the window as they age, so the wait decays; a success clears this client's failures for the name.
+    The record is rows in the database, inserted only, so the back-off holds across workers and processes.
     """
-    key = _key(username)
-    since = now - window
-    recent = session.execute(
-        select(func.count(), func.min(LoginFailure.at))
-        .where(LoginFailure.username == key, LoginFailure.at > since)
+    key, client = _key(username)[:64], client[:64]
+    since = now - backoff.window
+    failures, latest = session.execute(
+        select(func.count(), func.max(LoginFailure.at))
+        .where(LoginFailure.client == client, LoginFailure.username == key, LoginFailure.at > since)
     ).one()
-    if recent[0] >= max_failures:
-        retry = int((recent[1] + window - now).total_seconds()) + 1
-        log.warning("login of %r throttled after %d failures", key, recent[0])
-        raise TooManyAttemptsError(f"too many failed logins for {key!r}; try again in {retry} s", retry_after=retry)
+    if failures:
+        wait = latest + backoff.delay(failures) - now
+        if wait > timedelta(0):
+            retry = ceil(wait.total_seconds())
+            log.warning("login of %r from %s backed off for %d s after %d failures", key, client, retry, failures)
+            raise TooManyAttemptsError(
+                f"too many failed sign-ins for {key!r} from this device; try again in {_in_words(retry)}",
+                retry_after=retry)
     user = get_by_username(session, username=key)
     ok = verify_password(password, user.hashed_password if user else None)
     if user is None or not ok or not user.is_active:
-        session.add(LoginFailure(username=key[:64], at=now))
-        # old failures are no longer needed for the window; clear them as we go
+        session.add(LoginFailure(client=client, username=key, at=now))
+        # failures older than the window no longer count; clear them as we go
         session.execute(delete(LoginFailure).where(LoginFailure.at <= since))
         session.commit()
         raise UnauthorizedError("incorrect username or password")
-    session.execute(delete(LoginFailure).where(LoginFailure.username == key))
+    session.execute(delete(LoginFailure).where(LoginFailure.client == client, LoginFailure.username == key))
     session.commit()
     return user
