@@ -4,7 +4,10 @@ const Dispatch = (() => {
   const API = document.body.dataset.api;
   const TOKEN = "dispatch.token";
   const USER = "dispatch.user";
+  const NOTICE = "dispatch.notice";
   const LANDING = {dispatcher: "/board", planner: "/board", technician: "/route", storekeeper: "/stock"};
+  const PAGE = {"/board": "the dispatcher board", "/route": "your route", "/stock": "the stock page"};
+  const FOR = {dispatcher: "dispatchers and planners", technician: "technicians", storekeeper: "storekeepers"};
 
   function token() { return sessionStorage.getItem(TOKEN); }
 
@@ -18,7 +21,7 @@ const Dispatch = (() => {
       body = JSON.stringify(body);
     }
     const response = await fetch(API + path, {method: options.method || "GET", headers, body});
-    if (response.status === 401 && !options.noRedirect) { logout(); }
+    if (response.status === 401 && !options.noRedirect) { logout("Your session has ended. Please sign in again."); }
     if (!response.ok) {
       let detail = response.statusText;
       try {
@@ -33,23 +36,44 @@ const Dispatch = (() => {
     return response.status === 204 ? null : response.json();
   }
 
-  function logout() {
-    sessionStorage.removeItem(TOKEN);
-    sessionStorage.removeItem(USER);
-    location.assign("/login");
+  // go to another page and say there why (the sentence is shown once, by the page that opens next)
+  function sendTo(path, why) {
+    sessionStorage.setItem(NOTICE, why);
+    location.assign(path);
   }
 
-  // pages of one role send everyone else to their own landing page (the API enforces roles anyway)
+  function showNotice() {
+    const why = sessionStorage.getItem(NOTICE);
+    const node = document.getElementById("notice");
+    if (!why || !node) return;
+    sessionStorage.removeItem(NOTICE);
+    node.textContent = why;
+    node.hidden = false;
+  }
+
+  function logout(why = "You have signed out.") {
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(USER);
+    sendTo("/login", why);
+  }
+
+  // pages of one role send everyone else to their own landing page, saying why (the API enforces roles anyway)
   function guard() {
     const role = document.body.dataset.role;
+    const here = PAGE[location.pathname] || "this page";
     const user = JSON.parse(sessionStorage.getItem(USER) || "null");
-    if (!token() || !user) { location.assign("/login"); return null; }
+    if (!token() || !user) { sendTo("/login", "Please sign in to open " + here + "."); return null; }
     const allowed = role === "dispatcher" ? ["dispatcher", "planner"] : [role];
-    if (!allowed.includes(user.role)) { location.assign(LANDING[user.role] || "/login"); return null; }
+    if (!allowed.includes(user.role)) {
+      const landing = LANDING[user.role] || "/login";
+      sendTo(landing, "You were sent here from " + here + ": it is only for " + (FOR[role] || role + "s") +
+             ", and you are signed in as a " + user.role + ". This is " + (PAGE[landing] || "your page") + ".");
+      return null;
+    }
     const who = document.getElementById("who");
     if (who) who.textContent = (user.full_name || user.username) + " (" + user.role + ")";
     const out = document.getElementById("logout");
-    if (out) out.addEventListener("click", logout);
+    if (out) out.addEventListener("click", () => logout());
     return user;
   }
 
@@ -79,6 +103,8 @@ const Dispatch = (() => {
     node.textContent = text;
     node.classList.toggle("error", isError);
   }
+
+  showNotice();
 
   return {api, guard, logout, localDate, localIso, hhmm, el, say, TOKEN, USER, LANDING};
 })();
