@@ -241,7 +241,7 @@
         el("td", {}, p.published ? el("span", {class: "badge", text: "Published"}) : ""),
         el("td", {}, shown ? el("span", {text: "On screen"}) :
           el("button", {type: "button", class: "secondary", text: "View",
-                        "aria-label": "View the plan requested " + when(p.created_at) + (p.published ? " (published)" : ""),
+                        "aria-label": "View the plan requested " + when(p.created_at) + (p.published ? ", the one technicians see" : ""),
                         onclick: () => guarded(() => view(p.id))})));
     }));
   }
