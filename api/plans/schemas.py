@@ -227,6 +227,7 @@ class PlanRead(BaseModel):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     published: bool
+    requested_by: str | None = Field(description="who asked for the plan (full name, else user name)")
     plan: PlanContract | None = Field(description="the plan (routes, unassigned with reasons, kpis, objective, "
                                                 "policy) once done")
 
@@ -238,6 +239,8 @@ class PlanSummary(BaseModel):
     created_at: dt.datetime
     finished_at: dt.datetime | None
     published: bool
+    parent_id: str | None = Field(default=None, description="the plan this re-plan started from")
+    requested_by: str | None = Field(default=None, description="who asked for the plan (full name, else user name)")
 
 
 class PublishedRead(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, Text, cast, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import idempotency
 from api.auth.models import User
 from api.errors import ConflictError, ForbiddenError, NotFoundError, field_error
 from api.jobs import ComputeCancelledError, JobRunner
@@ -82,19 +83,53 @@ def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
 
 
 def _new_job(session: Session, *, day: date, policy: dict[str, Any], user_id: int | None, now: datetime,
-             parent_id: str | None = None) -> PlanJob:
+             parent_id: str | None = None, commit: bool = True) -> PlanJob:
     job = PlanJob(id=str(uuid.uuid4()), date=day, status=JobStatus.queued.value, phase="waiting for a solver",
                   policy=policy, parent_id=parent_id, requested_by=user_id, pins={}, created_at=now,
                   deadline_at=now + QUEUE_GRACE + timedelta(seconds=float(policy["time_limit"])))
     session.add(job)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return job
 
 
-def submit(session: Session, *, data: PlanRequest, defaults: Policy, user_id: int | None, now: datetime) -> PlanJob:
-    """A queued job for `data.date`; the caller hands its id to a runner."""
+class Submitted(NamedTuple):
+    """The job a plan request stands for, and whether it is new (to start) or the replay of an earlier one."""
+
+    job: PlanJob
+    replayed: bool
+
+
+def submit(session: Session, *, data: PlanRequest, defaults: Policy, user_id: int | None, now: datetime,
+           idempotency_key: str | None = None) -> Submitted:
+    """A queued job for `data.date`; the caller hands a new one's id to a runner.
+
+    With an idempotency key already used by this user for the same request, no job is made: the answer is the
+    job the first request made (whatever its state now), so a double click or a retried request never starts
+    a second solve. The same key with a different request is refused (422).
+    """
     policy = _policy(defaults, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
-    return _new_job(session, day=data.date, policy=policy, user_id=user_id, now=now)
+    if idempotency_key is None or user_id is None:
+        return Submitted(_new_job(session, day=data.date, policy=policy, user_id=user_id, now=now), False)
+
+    def work() -> dict[str, Any]:
+        job = _new_job(session, day=data.date, policy=policy, user_id=user_id, now=now, commit=False)
+        return {"id": job.id}
+
+    outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:request",
+                                   digest=idempotency.request_hash(data.model_dump(mode="json")), work=work,
+                                   status_code=202)
+    return Submitted(get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
+
+
+def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
+    """User id -> the name a dispatcher knows them by (full name, else user name)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.username, User.full_name).where(User.id.in_(user_ids)))
+    return {uid: full or name for uid, name, full in rows}
 
 
 def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime) -> PlanJob:

@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
 from api.auth import service as auth_service
 from api.deps import (
@@ -24,6 +25,7 @@ from api.deps import (
     token_user_id,
 )
 from api.errors import ForbiddenError, UnauthorizedError
+from api.idempotency import IdempotencyKey
 from api.plans import route_export, service
 from api.plans.models import PlanJob
 from api.plans.schemas import PlanRead, PlanRequest, PlanSummary, PublishedRead, ReplanRequest, RouteRead
@@ -41,25 +43,36 @@ def _now() -> dt.datetime:
 
 # The plan routes answer with response_model_exclude_unset: a plan goes out with the keys it was stored with
 # (PlanContract leaves a key the stored plan lacks unset); every field of PlanRead itself is always set.
-def _read(job: PlanJob, *, published: bool) -> PlanRead:
+def _read(session: Session, job: PlanJob, *, published: bool) -> PlanRead:
     now = _now()
+    names = service.requester_names(session, user_ids={job.requested_by} if job.requested_by else set())
     return PlanRead(
         id=job.id, date=job.date, status=job.status, phase=job.phase, progress=service.progress(job, now=now),
         time_limit=job.policy["time_limit"], seed=job.policy["seed"], solution_limit=job.policy.get("solution_limit"),
         parent_id=job.parent_id, pins=job.pins, error=job.error, created_at=job.created_at,
-        started_at=job.started_at, finished_at=job.finished_at, published=published, plan=job.plan)
+        started_at=job.started_at, finished_at=job.finished_at, published=published,
+        requested_by=names.get(job.requested_by) if job.requested_by else None, plan=job.plan)
 
 
 @router.post("", response_model=PlanRead, response_model_exclude_unset=True,
              status_code=status.HTTP_202_ACCEPTED)
 def request_plan(request: Request, session: SessionDep, settings: SettingsDep, user: Dispatcher,
                  body: PlanRequest, response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep,
-                 solve: PlanSolveDep) -> PlanRead:
-    """Queue a plan for a date; the answer comes at once, poll GET /plans/{plan_id} for status and the plan."""
-    job = service.submit(session, data=body, defaults=settings.policy(), user_id=user.id, now=_now())
-    service.start(runner, job=job, sessionmaker=sessions, solve=solve)
+                 solve: PlanSolveDep, key: IdempotencyKey = None) -> PlanRead:
+    """Queue a plan for a date; the answer comes at once, poll GET /plans/{plan_id} for status and the plan.
+
+    With an `Idempotency-Key` used before by the same user for the same request, no new job starts: the answer
+    is the job of the first request as it is now (header `Idempotent-Replayed: true`).
+    """
+    submitted = service.submit(session, data=body, defaults=settings.policy(), user_id=user.id, now=_now(),
+                               idempotency_key=key)
+    job = submitted.job
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        service.start(runner, job=job, sessionmaker=sessions, solve=solve)
     response.headers["Location"] = f"{request.url.path}/{job.id}"
-    return _read(job, published=False)
+    return _read(session, job, published=bool(service.published_ids(session, plan_ids=[job.id])))
 
 
 @router.get("", response_model=list[PlanSummary])
@@ -67,21 +80,23 @@ def list_plans(session: SessionDep, _user: Staff, date: dt.date | None = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[PlanSummary]:
     jobs = service.list_for(session, day=date, limit=limit)
     published = service.published_ids(session, plan_ids=[j.id for j in jobs])
+    names = service.requester_names(session, user_ids={j.requested_by for j in jobs if j.requested_by})
     return [PlanSummary(id=j.id, date=j.date, status=j.status, created_at=j.created_at, finished_at=j.finished_at,
-                        published=j.id in published) for j in jobs]
+                        published=j.id in published, parent_id=j.parent_id,
+                        requested_by=names.get(j.requested_by) if j.requested_by else None) for j in jobs]
 
 
 @router.get("/{plan_id}", response_model=PlanRead, response_model_exclude_unset=True)
 def get_plan(session: SessionDep, _user: Staff, plan_id: PlanId) -> PlanRead:
     """Status, phase and progress; once done, the plan (routes, unassigned with reasons, KPIs)."""
     job = service.get(session, plan_id=plan_id, now=_now())
-    return _read(job, published=bool(service.published_ids(session, plan_ids=[job.id])))
+    return _read(session, job, published=bool(service.published_ids(session, plan_ids=[job.id])))
 
 
 @router.post("/{plan_id}/cancel", response_model=PlanRead, response_model_exclude_unset=True)
 def cancel_plan(session: SessionDep, _user: Dispatcher, plan_id: PlanId, runner: PlanRunnerDep) -> PlanRead:
     job = service.cancel(session, plan_id=plan_id, runner=runner, now=_now())
-    return _read(job, published=False)
+    return _read(session, job, published=False)
 
 
 @router.post("/{plan_id}/replan", response_model=PlanRead, response_model_exclude_unset=True,
@@ -92,7 +107,7 @@ def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: Pla
     job = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
     service.start(runner, job=job, sessionmaker=sessions, solve=solve)
     response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/replan") + job.id
-    return _read(job, published=False)
+    return _read(session, job, published=False)
 
 
 @router.post("/{plan_id}/publish", response_model=PublishedRead)

@@ -211,3 +211,53 @@ def test_stopping_the_service_fails_the_jobs_its_runner_had_not_finished(day: Wo
         release.set()
     body = day.client.get(f"/api/v1/plans/{plan_id}", headers=h).json()
     assert (body["status"], body["error"]) == ("failed", "the service stopped before the solve finished")
+
+
+def test_a_repeated_request_with_the_same_key_starts_no_second_job(day: World) -> None:
+    """A double click on "Request a plan" sends one key twice: one job, and both answers name it."""
+    c, h = day.client, day.as_("disp")
+    release = threading.Event()
+
+    def held(d: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+        release.wait(60)
+        return solving.solve(d, p)
+
+    keyed = h | {"Idempotency-Key": "board-click-1"}
+    try:
+        with thread_runner(c, solve=held):
+            first = c.post("/api/v1/plans", json=PLAN, headers=keyed)
+            again = c.post("/api/v1/plans", json=PLAN, headers=keyed)
+            assert (first.status_code, again.status_code) == (202, 202), again.text
+            assert again.json()["id"] == first.json()["id"]
+            assert again.headers["Idempotent-Replayed"] == "true"
+            assert "Idempotent-Replayed" not in first.headers
+            assert again.json()["status"] in ("queued", "running")
+            assert [p["id"] for p in c.get(f"/api/v1/plans?date={DATE}", headers=h).json()] == [first.json()["id"]]
+            # the same key for another request is refused, naming the key
+            other = c.post("/api/v1/plans", json=PLAN | {"seed": 2}, headers=keyed)
+            assert other.status_code == 422
+            assert "board-click-1" in other.text
+            release.set()
+            done = wait(c, first.json()["id"], h)
+            # once done, the key still answers with that job (as it is now), never a new one
+            late = c.post("/api/v1/plans", json=PLAN, headers=keyed).json()
+    finally:
+        release.set()
+    assert done["status"] == "done"
+    assert (late["id"], late["status"]) == (done["id"], "done")
+    assert len(c.get(f"/api/v1/plans?date={DATE}", headers=h).json()) == 1
+
+
+def test_each_plan_names_who_asked_when_and_which_it_came_from(day: World) -> None:
+    c, h = day.client, day.as_("disp")
+    with thread_runner(c):
+        first = wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)
+        second = wait(c, c.post(f"/api/v1/plans/{first['id']}/replan", json={}, headers=h).json()["id"], h)
+        assert c.post(f"/api/v1/plans/{first['id']}/publish", headers=h).status_code == 200
+    assert first["requested_by"] == second["requested_by"] == "disp"
+    listed = c.get(f"/api/v1/plans?date={DATE}", headers=h).json()
+    # both may be made within one second (created_at's resolution), so compared by id, not by order
+    assert {p["id"]: (p["date"], p["requested_by"], p["parent_id"], p["published"]) for p in listed} == {
+        second["id"]: (DATE.isoformat(), "disp", first["id"], False),
+        first["id"]: (DATE.isoformat(), "disp", None, True)}
+    assert all(p["created_at"] for p in listed)

@@ -64,10 +64,11 @@ def plan_json(server: Server, token: str, plan_id: str) -> dict[str, Any]:
 
 
 def shown_plan_id(page: Page) -> str:
-    expect(page.locator("#plan-status")).to_contain_text(re.compile(r"Plan \S+: done"))
-    match = re.search(r"Plan (\S+): done", page.locator("#plan-status").inner_text())
-    assert match is not None
-    return match.group(1)
+    """The id of the done plan on screen (the status line names its date, time and author; the id is data)."""
+    expect(page.locator("#plan-status")).to_contain_text(re.compile(r"Plan of \S+, requested .*: done"))
+    plan_id = page.locator("#plan-status").get_attribute("data-plan")
+    assert plan_id
+    return plan_id
 
 
 def assert_board_matches(page: Page, day: Day, read: dict[str, Any]) -> None:
@@ -134,7 +135,7 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     page.get_by_label("Order", exact=True).select_option(order_id)
     page.get_by_label("Technician", exact=True).select_option(target)
     page.get_by_role("button", name="Pin and re-plan").click()
-    expect(page.locator("#plan-status")).not_to_contain_text(first_id)
+    expect(page.locator("#plan-status")).not_to_have_attribute("data-plan", first_id)
     second_id = shown_plan_id(page)
     second = plan_json(server, token, second_id)
     assert_board_matches(page, day, second)
@@ -142,6 +143,7 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     pinned_route = next(r for r in second["plan"]["routes"] if r["technician_id"] == target)
     assert order_id in [s["order_id"] for s in pinned_route["stops"]]
     page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Send to technicians").click()
     expect(page.locator("#plan-status")).to_contain_text("published")
     page.set_viewport_size(PHONE)
     d.screenshot("board-phone")

@@ -162,31 +162,135 @@
     document.getElementById("pin-order").replaceChildren(...ids.sort().map((id) => el("option", {value: id, text: id})));
   }
 
+  // --- which plan is on screen --------------------------------------------------------------------------
+  // Every load, view and watch belongs to one "generation": changing the date or the plan viewed starts a new
+  // one, and an answer that arrives for an older generation is dropped, so the screen never mixes two plans.
+  let generation = 0;
+  let plans = [];  // PlanSummary of the selected date, newest first
+  let running = false;  // a job of the selected date is being watched
+  let requestKey = null;  // the Idempotency-Key of the plan request in flight (a retry reuses it)
+  const UNFINISHED = ["queued", "running"];
+  const requestButton = document.getElementById("request-plan");
+  const publishButton = document.getElementById("publish");
+  const replanButton = document.getElementById("replan");
+
+  function setRunning(on) {
+    running = on;
+    requestButton.disabled = on;
+    replanButton.disabled = on || !current || current.status !== "done";
+    publishButton.disabled = on || !current || current.status !== "done" || current.published;
+  }
+
+  function when(iso) {
+    return iso ? (iso.slice(0, 10) === localDate() ? hhmm(iso) : iso.slice(0, 10) + " " + hhmm(iso)) : "";
+  }
+
+  function describe(read) {
+    return "Plan of " + read.date + ", requested " + when(read.created_at) + " by " + (read.requested_by || "someone") +
+      ": " + read.status + (UNFINISHED.includes(read.status) ? " — " + read.phase : "") +
+      (read.published ? " (published: technicians see it)" : "") + (read.error ? " — " + read.error : "");
+  }
+
+  function sayPlan(read) {
+    say("plan-status", describe(read), read.status === "failed");
+    document.getElementById("plan-status").dataset.plan = read.id;
+  }
+
+  // nothing on screen: no map, timeline, lists or KPIs, and nothing to publish or re-plan
+  function clear(message) {
+    current = null;
+    layer.clearLayers();
+    document.getElementById("legend").replaceChildren();
+    for (const id of ["timeline", "unassigned", "late", "kpis", "pin-order"]) {
+      document.getElementById(id).replaceChildren();
+    }
+    document.getElementById("plan-progress").value = 0;
+    delete document.getElementById("plan-status").dataset.plan;
+    say("plan-status", message);
+    setRunning(false);
+  }
+
   function show(read) {
     current = read;
-    document.getElementById("publish").disabled = read.status !== "done";
-    const text = "Plan " + read.id + ": " + read.status + (read.published ? " (published)" : "") +
-      (read.error ? " — " + read.error : "");
-    say("plan-status", text, read.status === "failed");
+    sayPlan(read);
     document.getElementById("plan-progress").value = read.progress;
     if (read.plan) {
       drawMap(read.plan);
       drawTimeline(read.plan);
       drawLists(read.plan);
+    } else {
+      layer.clearLayers();
+      for (const id of ["timeline", "unassigned", "late", "kpis"]) document.getElementById(id).replaceChildren();
     }
+    setRunning(UNFINISHED.includes(read.status));
+    drawPlans();
   }
 
-  // poll a plan job until it leaves queued/running; Leaflet and the lists are drawn once it is done
-  async function watch(read) {
+  function drawPlans() {
+    const body = document.querySelector("#plans tbody");
+    if (!plans.length) {
+      body.replaceChildren(el("tr", {}, el("td", {colspan: "5", text: "No plan for " + dateInput.value + " yet."})));
+      return;
+    }
+    body.replaceChildren(...plans.map((p) => {
+      const shown = current && current.id === p.id;
+      return el("tr", {"data-plan": p.id, "aria-current": shown ? "true" : null},
+        el("td", {text: when(p.created_at) + (p.parent_id ? " (re-plan)" : "")}),
+        el("td", {text: p.requested_by || "—"}),
+        el("td", {text: p.status}),
+        el("td", {}, p.published ? el("span", {class: "badge", text: "Published"}) : ""),
+        el("td", {}, shown ? el("span", {text: "On screen"}) :
+          el("button", {type: "button", class: "secondary", text: "View",
+                        "aria-label": "View the plan requested " + when(p.created_at) + (p.published ? ", the one technicians see" : ""),
+                        onclick: () => guarded(() => view(p.id))})));
+    }));
+  }
+
+  async function refreshPlans(gen) {
+    const list = await api("/plans?date=" + dateInput.value + "&limit=20");
+    if (gen !== generation) return false;
+    plans = list;
+    drawPlans();
+    return true;
+  }
+
+  // poll a plan job until it leaves queued/running; the map and lists are drawn once it is done
+  async function watch(read, gen) {
     show(read);
-    while (read.status === "queued" || read.status === "running") {
+    while (UNFINISHED.includes(read.status)) {
       await new Promise((r) => setTimeout(r, 400));
+      if (gen !== generation) return;
       read = await api("/plans/" + read.id);
-      say("plan-status", "Plan " + read.id + ": " + read.status + " — " + read.phase);
+      if (gen !== generation) return;
+      sayPlan(read);
       document.getElementById("plan-progress").value = read.progress;
     }
     await loadReference();
+    if (!await refreshPlans(gen)) return;
     show(read);
+  }
+
+  async function view(planId) {
+    const gen = ++generation;
+    const read = await api("/plans/" + planId);
+    if (gen !== generation) return;
+    await watch(read, gen);
+  }
+
+  // the selected date's plans: a running job is watched (so a board opened mid-solve follows it), else the newest
+  async function loadDate() {
+    const gen = ++generation;
+    plans = [];
+    clear("Loading the plans of " + dateInput.value + "…");
+    drawPlans();
+    if (!dateInput.value) { clear("Choose a date."); return; }
+    await loadReference();
+    if (!await refreshPlans(gen)) return;
+    const pick = plans.find((p) => UNFINISHED.includes(p.status)) || plans[0];
+    if (!pick) { clear("No plan for " + dateInput.value + " yet."); drawPlans(); return; }
+    const read = await api("/plans/" + pick.id);
+    if (gen !== generation) return;
+    await watch(read, gen);
   }
 
   function policy() {
@@ -198,26 +302,104 @@
     try { await action(); } catch (error) { say("plan-status", "Error: " + error.message, true); }
   }
 
-  document.getElementById("request-plan").addEventListener("click", () => guarded(async () => {
-    const read = await api("/plans", {method: "POST", body: Object.assign({date: dateInput.value}, policy())});
-    await watch(read);
-  }));
+  function newKey() {
+    return window.crypto && crypto.randomUUID ? crypto.randomUUID()
+      : "board-" + Date.now() + "-" + Math.random().toString(36).slice(2);
+  }
+
+  requestButton.addEventListener("click", () => {
+    if (running || requestButton.disabled) return;
+    requestButton.disabled = true;  // at once: the second click of a double click finds it disabled
+    const gen = ++generation;
+    guarded(async () => {
+      requestKey = requestKey || newKey();
+      try {
+        const read = await api("/plans", {method: "POST", headers: {"Idempotency-Key": requestKey},
+                                          body: Object.assign({date: dateInput.value}, policy())});
+        requestKey = null;
+        if (gen !== generation) return;
+        await refreshPlans(gen);
+        await watch(read, gen);
+      } finally {
+        if (gen === generation && !running) requestButton.disabled = false;
+      }
+    });
+  });
 
   document.getElementById("pin-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    if (!current || running) return;
+    replanButton.disabled = true;
+    const gen = ++generation;
     guarded(async () => {
       const pins = {[document.getElementById("pin-order").value]: document.getElementById("pin-technician").value};
       const read = await api("/plans/" + current.id + "/replan", {method: "POST",
                                                                   body: Object.assign({pins}, policy())});
-      await watch(read);
+      if (gen !== generation) return;
+      await refreshPlans(gen);
+      await watch(read, gen);
     });
   });
 
-  document.getElementById("publish").addEventListener("click", () => guarded(async () => {
-    const answer = await api("/plans/" + current.id + "/publish", {method: "POST"});
-    current.published = true;
-    say("plan-status", "Plan " + answer.plan_id + ": done (published) — sent to " +
-        answer.technicians.length + " technicians");
+  // --- publish: the change against the plan technicians see now, then a confirmation --------------------
+  function kpiRows(kpis) {
+    const rows = [["Orders served", kpis.served, 1]];
+    for (const [p, k] of Object.entries(kpis.by_priority || {}).sort()) {
+      rows.push([p + " on time", k.on_time, 1, " of " + k.orders]);
+    }
+    rows.push(["Late (hours)", kpis.total_late_minutes / 60, -1], ["Travel (km)", kpis.travel_km, -1]);
+    return rows;
+  }
+
+  function fmt(v) { return v === undefined || v === null ? "—" : String(Math.round(v * 10) / 10); }
+
+  function diffTable(mine, theirs) {
+    const before = theirs ? new Map(kpiRows(theirs).map((r) => [r[0], r])) : new Map();
+    return kpiRows(mine).map(([name, value, better, suffix]) => {
+      const old = before.get(name);
+      const delta = old ? value - old[1] : null;
+      const cls = delta === null || Math.abs(delta) < 0.05 ? "" : (delta * better > 0 ? "better" : "worse");
+      return el("tr", {"data-kpi": name},
+        el("th", {scope: "row", text: name}),
+        el("td", {text: old ? fmt(old[1]) + (old[3] || "") : "—"}),
+        el("td", {text: fmt(value) + (suffix || "")}),
+        el("td", {class: cls, text: delta === null ? "—" : (delta > 0 ? "+" : delta < 0 ? "−" : "±") +
+                                                         fmt(Math.abs(delta))}));
+    });
+  }
+
+  function ask(dialog) {
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "publish"), {once: true});
+      dialog.returnValue = "cancel";
+      dialog.showModal();
+    });
+  }
+
+  publishButton.addEventListener("click", () => guarded(async () => {
+    if (!current || current.status !== "done") return;
+    const plan = current;
+    const gen = generation;
+    const live = plans.find((p) => p.published && p.id !== plan.id);
+    const theirs = live ? (await api("/plans/" + live.id)).plan : null;
+    if (gen !== generation || current !== plan) return;
+    const routes = plan.plan.routes.filter((r) => r.stops.length).length;
+    document.getElementById("publish-summary").textContent = (live
+      ? "Technicians now see the plan requested " + when(live.created_at) + " by " + (live.requested_by || "someone") +
+        ". This plan of " + plan.date + " (requested " + when(plan.created_at) + ") replaces it"
+      : "No plan is published for " + plan.date + " yet. This plan goes") +
+      " to the " + routes + " technicians with stops.";
+    document.querySelector("#publish-diff tbody").replaceChildren(...diffTable(plan.plan.kpis, theirs && theirs.kpis));
+    if (!await ask(document.getElementById("publish-dialog"))) {
+      say("plan-status", describe(plan) + " — not published");
+      return;
+    }
+    const answer = await api("/plans/" + plan.id + "/publish", {method: "POST"});
+    if (gen !== generation) return;
+    plan.published = true;
+    await refreshPlans(gen);
+    show(plan);
+    say("plan-status", describe(plan) + " — sent to " + answer.technicians.length + " technicians");
   }));
 
   document.getElementById("import-form").addEventListener("submit", async (event) => {
@@ -239,12 +421,12 @@
     }
   });
 
-  dateInput.addEventListener("change", () => guarded(loadLatest));
+  dateInput.addEventListener("change", () => {
+    const url = new URL(location.href);
+    url.searchParams.set("date", dateInput.value);
+    history.replaceState(null, "", url);
+    guarded(loadDate);
+  });
 
-  async function loadLatest() {
-    await loadReference();
-    const plans = await api("/plans?date=" + dateInput.value + "&limit=1");
-    if (plans.length) show(await api("/plans/" + plans[0].id));
-  }
-  guarded(loadLatest);
+  guarded(loadDate);
 })();
