@@ -172,6 +172,7 @@ def test_reopening_the_board_during_a_solve_follows_it_to_the_end(server: Server
 
 
 def test_a_double_click_on_request_a_plan_starts_one_job(server: Server, browser: Browser, dispatcher: str) -> None:
+    _plan(server, dispatcher)  # the board opens on a plan of its own (tests may run alone, in any order)
     w = _board(browser, server)
     page = w.page
     expect(page.locator("#plan-status")).not_to_contain_text("Loading")
