@@ -154,7 +154,8 @@ def _search(
     status, found = outcome.status, outcome.solutions_found
     if outcome.assignment is not None and found == 0:
         # OR-Tools hands back its all-left-out fallback when no first solution finished in time.
-        log.warning("the search found no solution within its limit; every visit is left out")
+        log.warning("the search found no solution within its limit; its fallback leaves every visit out (an "
+                    "insertion plan, when there is one, is kept instead)")
         status = "infeasible"
     left = None if budget is None else budget - (time.perf_counter() - began)
     if (outcome.assignment is None and (left is None or left > 0)
