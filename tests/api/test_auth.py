@@ -89,11 +89,11 @@ def clock(world: World) -> Iterator[Clock]:
 
 
 @pytest.fixture
-def stranger(world: World) -> Iterator[TestClient]:
+def stranger(world: World) -> TestClient:
     """Another client of the same app, from another address. The app is already started: no `with`, since
     entering the client would run the app's lifespan again and its exit would stop the app's plan runner
     for every later test of this app."""
-    yield TestClient(world.client.app, client=("203.0.113.66", 40000))
+    return TestClient(world.client.app, client=("203.0.113.66", 40000))
 
 
 def login_from(client: TestClient, username: str, password: str):
