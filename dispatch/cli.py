@@ -70,6 +70,14 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _write_plan(day: Day, plan: Plan, out_path: Path, map_path: Path | None) -> None:
+    _write_atomic(out_path, plan.to_json())
+    if map_path is not None:
+        from dispatch.analysis.mapping import plan_map
+
+        _write_atomic(map_path, plan_map(day, plan).get_root().render())
+
+
 def _fail_input(e: Exception) -> typer.Exit:
     err.print("[bold red]error:[/] bad input", markup=True)
     err.print(str(e), highlight=False, markup=False)
@@ -169,11 +177,7 @@ def solve(
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler)
-    _write_atomic(out_path, plan.to_json())
-    if map_path is not None:
-        from dispatch.analysis.mapping import plan_map
-
-        _write_atomic(map_path, plan_map(day, plan).get_root().render())
+    _write_plan(day, plan, out_path, map_path)
     show_kpis(plan)
     out.print(f"plan written to {out_path}" + (f", map to {map_path}" if map_path else ""))
 
@@ -388,11 +392,7 @@ def replan(
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     plan = replan_day(day, previous, events, at, policy)
-    _write_atomic(out_path, plan.to_json())
-    if map_path is not None:
-        from dispatch.analysis.mapping import plan_map
-
-        _write_atomic(map_path, plan_map(day, plan).get_root().render())
+    _write_plan(day, plan, out_path, map_path)
     show_kpis(plan, title=f"Re-plan at {at:%H:%M},")
     for c in plan.changes:
         moved = "" if c.eta_shift_minutes is None else f" ({c.eta_shift_minutes:+.0f} min)"

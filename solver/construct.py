@@ -253,10 +253,7 @@ def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence
         return None
     _, k, y, new = best
     route = routes[k]
-    for p, q in parts[y]:
-        route.stock[p] += q
-    loaded = _load(table, route, new, [[] for _ in parts])  # the van's stock is settled here, not by _load
+    route.stock = [problem.vehicles[k].stock_of(p) for p in range(problem.num_parts)]  # _load takes out all
+    loaded = _load(table, route, new, parts)
     assert loaded, f"visit {j}: the ejection on vehicle {k} is not reproducible"
-    for p, q in parts[j]:
-        route.stock[p] -= q
     return y

@@ -17,9 +17,9 @@ from datetime import datetime
 from dispatch.domain import Day
 from dispatch.errors import CellError, InputError
 from dispatch.events import Event
-from dispatch.live.replan import live_inputs
+from dispatch.live.replan import live_inputs, open_routes, previously
 from dispatch.plan import Plan
-from dispatch.planning.translate import Built, Previously, build_problem
+from dispatch.planning.translate import Built, build_problem
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource
 from solver.problem import Problem
@@ -69,10 +69,9 @@ class Recommender:
         present = {t.id for t in live.present}
         self._open = set(state.to_plan)
         # the visits not yet begun stay in their order; they are the routes an order is inserted into
-        self._routes = {r.technician_id: [s.order_id for s in r.stops if not s.fixed and s.order_id in self._open]
-                        for r in current.routes if r.technician_id in present}
-        previous = {s.order_id: Previously(r.technician_id, s.start)
-                    for r in current.routes for s in r.stops if not s.fixed and s.order_id in self._open}
+        still = self._open - set(state.unresolved)
+        self._routes = open_routes(current, still, present)
+        previous = previously(current, still)
         orders = [o for o in day.orders if o.id in self._open]
         sub = Day(day.date, live.present, tuple(o for o in orders
                                                   if o.pinned_technician is None or o.pinned_technician in present))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -101,14 +101,17 @@ def _going_on(tech: Technician, state: TechnicianState, fixed: Sequence[Stop], o
     return StartFrom(lat, lon, free, state.break_taken, used, len(state.fixed))
 
 
-def _previously(previous: Plan, to_plan: Iterable[str], unresolved: set[str]) -> dict[str, Previously]:
-    out = {}
-    wanted = set(to_plan) - unresolved  # an unresolved order's previous visit is behind it
-    for r in previous.routes:
-        for s in r.stops:
-            if s.order_id in wanted and not s.fixed:
-                out[s.order_id] = Previously(r.technician_id, s.start)
-    return out
+def open_routes(plan: Plan, wanted: set[str], technicians: set[str]) -> dict[str, list[str]]:
+    """Per technician of `technicians`, the `wanted` orders of `plan` not yet begun, in their order: the
+    routes a re-plan starts from and a recommendation inserts into."""
+    return {r.technician_id: [s.order_id for s in r.stops if not s.fixed and s.order_id in wanted]
+            for r in plan.routes if r.technician_id in technicians}
+
+
+def previously(plan: Plan, wanted: set[str]) -> dict[str, Previously]:
+    """Where and when `plan` has each `wanted` order not yet begun: what the stability costs weigh."""
+    return {s.order_id: Previously(r.technician_id, s.start)
+            for r in plan.routes for s in r.stops if s.order_id in wanted and not s.fixed}
 
 
 def _taken_break(tech: Technician, state: TechnicianState, events: Sequence[Event], previous: Plan,
@@ -131,6 +134,7 @@ class LiveInputs:
     present: tuple[Technician, ...]  # not absent
     fixed: dict[str, list[Stop]]  # technician -> fixed stops, in order
     starts: dict[str, StartFrom]  # present technician -> where and when they go on
+    breaks: dict[str, tuple[datetime, datetime] | None]  # technician -> the break behind them, if any
 
 
 def live_inputs(day: Day, previous: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None,
@@ -141,9 +145,9 @@ def live_inputs(day: Day, previous: Plan, events: Sequence[Event], at: datetime,
     orders = {o.id: o for o in day.orders}
     present = tuple(t for t in day.technicians if not state.technicians[t.id].absent)
     fixed = {t.id: _fixed_stops(t, state.technicians[t.id], orders, policy, travel, at) for t in day.technicians}
-    starts = {t.id: _going_on(t, state.technicians[t.id], fixed[t.id], orders, at,
-                              _taken_break(t, state.technicians[t.id], events, previous, at)) for t in present}
-    return LiveInputs(policy, travel, state, present, fixed, starts)
+    breaks = {t.id: _taken_break(t, state.technicians[t.id], events, previous, at) for t in day.technicians}
+    starts = {t.id: _going_on(t, state.technicians[t.id], fixed[t.id], orders, at, breaks[t.id]) for t in present}
+    return LiveInputs(policy, travel, state, present, fixed, starts, breaks)
 
 
 def _break_after(tech: Technician, free: datetime) -> tuple[datetime, datetime] | None:
@@ -172,26 +176,22 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
             unassigned.append(Unassigned(order_id, f"pinned to {o.pinned_technician}, who is absent", PINNED_TECHNICIAN))
         else:
             to_plan.append(o)
-    unresolved = set(state.unresolved)
-    known = {o.id for o in to_plan}
-    start = None
-    if warm_start:
-        start = {r.technician_id: [s.order_id for s in r.stops if not s.fixed and s.order_id in known
-                                   and s.order_id not in unresolved]
-                 for r in previous.routes if r.technician_id in present_ids}
+    # an unresolved order's previous visit is behind it: it starts afresh
+    wanted = {o.id for o in to_plan} - set(state.unresolved)
     solve_policy = policy
     if policy.solution_limit is None:
         # the time limit bounds the whole re-plan: keep a share for explaining what is left out and assembling
         left = policy.time_limit - (time.perf_counter() - began)
         solve_policy = policy.updated(time_limit=max(_MIN_SOLVE, left * _SOLVE_SHARE))
-    sub = solve_day(Day(day.date, live.present, tuple(to_plan)), solve_policy, travel=travel, start=start,
-                    starts=starts, previous=_previously(previous, known, unresolved) if warm_start else None,
-                    eject=warm_start)
+    sub = solve_day(Day(day.date, live.present, tuple(to_plan)), solve_policy, travel=travel,
+                    start=open_routes(previous, wanted, present_ids) if warm_start else None, starts=starts,
+                    previous=previously(previous, wanted) if warm_start else None, eject=warm_start)
 
     planned = {r.technician_id: r for r in sub.routes}
     routes = []
     for t in day.technicians:
-        route = _merged(t, fixed[t.id], planned.get(t.id), state, events, previous, travel, at)
+        route = _merged(t, fixed[t.id], planned.get(t.id), state.technicians[t.id], live.breaks[t.id], previous,
+                        travel, at)
         if route is not None:
             routes.append(route)
     cancelled = set(state.cancelled)
@@ -209,10 +209,10 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
     return replace(plan, kpis=kpis, objective=kpis.objective)
 
 
-def _merged(tech: Technician, fixed: list[Stop], planned: Route | None, state: DayState,
-            events: Sequence[Event], previous: Plan, travel: TravelSource, at: datetime) -> Route | None:
-    """The technician's whole-day route: fixed stops, then the planned ones."""
-    tstate = state.technicians[tech.id]
+def _merged(tech: Technician, fixed: list[Stop], planned: Route | None, tstate: TechnicianState,
+            taken: tuple[datetime, datetime] | None, previous: Plan, travel: TravelSource,
+            at: datetime) -> Route | None:
+    """The technician's whole-day route: fixed stops, then the planned ones; `taken` is the break behind them."""
     new = list(planned.stops) if planned is not None else []
     if not fixed and not new:
         return None
@@ -225,7 +225,7 @@ def _merged(tech: Technician, fixed: list[Stop], planned: Route | None, state: D
         depart = tstate.fixed[0].departed or min(planned_depart or driven, driven)
     else:
         depart = planned.depart if planned is not None else None
-    brk = _taken_break(tech, tstate, events, previous, at)
+    brk = taken
     if brk is None and planned is not None:
         brk = planned.break_
     if new and planned is not None:
