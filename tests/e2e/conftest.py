@@ -91,3 +91,16 @@ def watch(browser: Browser, viewport: dict[str, int]) -> Watched:
     watched.page.on("console", on_console)
     watched.page.on("pageerror", lambda error: watched.errors.append(str(error)))
     return watched
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page: Page) -> list[str]:
+    """The serious and critical accessibility violations axe-core finds on the page as it stands, one line each."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at " + ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+            for v in result["violations"] if v["impact"] in SERIOUS]

@@ -1,166 +1,47 @@
 "use strict";
-// The dispatcher board: the plan of a date on a Leaflet map and a timeline, with import, plan, pin, publish.
+// The dispatcher board's core: which plan of which date is on screen, requesting, re-planning, publishing and
+// importing. The views (board-map.js, board-timeline.js, board-lists.js, board-pins.js) listen to `Board`.
+const Board = (() => {
+  const handlers = {};
+  return {
+    technicians: [],          // TechnicianRead of the service
+    orders: new Map(),        // OrderRead by id
+    customers: new Map(),     // CustomerRead by id
+    current: null,            // the PlanRead on screen, or null
+    running: false,           // a job of the selected date is being watched
+    selected: null,           // the order id selected in any view
+    on(name, fn) { (handlers[name] = handlers[name] || []).push(fn); },
+    emit(name, ...args) { for (const fn of handlers[name] || []) fn(...args); },
+    // one order chosen in a view (map, timeline, list): every view highlights it
+    select(orderId, from) { this.selected = orderId; this.emit("select", orderId, from); },
+  };
+})();
+
 (() => {
-  const {api, guard, localDate, hhmm, el, say} = Dispatch;
+  const {api, guard, localDate, hhmm, el, say, sayError} = Dispatch;
   if (!guard()) return;
 
   // distinct colours with contrast on white, one per technician (cycled past twelve)
   const COLOURS = ["#1f77b4", "#c62828", "#2e7d32", "#7b3fa0", "#8c564b", "#a8327f",
                    "#555555", "#6b6b00", "#0e7c86", "#b35900", "#393b79", "#4f6a1f"];
-  const config = JSON.parse(document.getElementById("map-config").textContent);
   const dateInput = document.getElementById("plan-date");
   dateInput.value = new URLSearchParams(location.search).get("date") || localDate();
 
-  const map = L.map("map", {zoomControl: true}).setView([45.76, 4.84], 11);
-  if (config.tile_url) L.tileLayer(config.tile_url, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
-  const layer = L.layerGroup().addTo(map);
-
-  let current = null;  // the PlanRead shown
-  let technicians = [];
-  let orders = new Map();
+  let current = null;  // the PlanRead shown (also Board.current)
 
   async function loadReference() {
-    const [t, o] = await Promise.all([api("/technicians?limit=500"), api("/orders?limit=500")]);
-    technicians = t.items;
-    orders = new Map(o.items.map((x) => [x.id, x]));
-    const select = document.getElementById("pin-technician");
-    select.replaceChildren(...technicians.map((x) => el("option", {value: x.id, text: x.id + " · " + x.name})));
+    const [t, o, c] = await Promise.all([api("/technicians?limit=500"), api("/orders?limit=500"),
+                                         api("/customers?limit=500")]);
+    Board.technicians = t.items;
+    Board.orders = new Map(o.items.map((x) => [x.id, x]));
+    Board.customers = new Map(c.items.map((x) => [x.id, x]));
+    Board.emit("reference");
   }
 
-  function colourOf(techId) {
-    const i = technicians.findIndex((t) => t.id === techId);
+  Board.colourOf = (techId) => {
+    const i = Board.technicians.findIndex((t) => t.id === techId);
     return COLOURS[(i < 0 ? 0 : i) % COLOURS.length];
-  }
-
-  function icon(text, colour, cls) {
-    return L.divIcon({className: "pin " + cls, iconSize: [24, 24], iconAnchor: [12, 12],
-                      html: '<span style="background:' + colour + '">' + text + "</span>"});
-  }
-
-  function popup(stop, techId) {
-    const o = orders.get(stop.order_id) || {};
-    const late = stop.late_minutes > 0 ? Math.round(stop.late_minutes) + " min late" : "on time";
-    const box = el("div", {class: "popup"},
-      el("strong", {text: "Order " + stop.order_id}), el("br"),
-      "Customer: " + (o.customer_id || "?"), el("br"),
-      "Technician: " + techId, el("br"),
-      "ETA: " + hhmm(stop.arrival), el("br"),
-      "Priority: " + (o.priority || "?"), el("br"),
-      "Lateness: " + late);
-    return box;
-  }
-
-  function drawMap(plan) {
-    layer.clearLayers();
-    const bounds = [];
-    const legend = document.getElementById("legend");
-    legend.replaceChildren();
-    for (const t of technicians) {
-      const colour = colourOf(t.id);
-      const home = [t.home_lat, t.home_lon];
-      bounds.push(home);
-      L.marker(home, {icon: icon("⌂", colour, "home"), title: "Home of " + t.id, keyboard: true})
-        .bindPopup("Home of " + t.id + " · " + t.name).addTo(layer);
-    }
-    for (const route of plan.routes) {
-      if (!route.stops.length) continue;
-      const tech = technicians.find((t) => t.id === route.technician_id);
-      const colour = colourOf(route.technician_id);
-      const home = tech ? [tech.home_lat, tech.home_lon] : null;
-      const points = route.stops.map((s) => {
-        const o = orders.get(s.order_id);
-        return o ? [o.lat, o.lon] : null;
-      });
-      const line = (home ? [home] : []).concat(points.filter(Boolean), home ? [home] : []);
-      L.polyline(line, {color: colour, weight: 4, opacity: 0.85, className: "route-line"})
-        .bindTooltip(route.technician_id).addTo(layer);
-      route.stops.forEach((s, i) => {
-        if (!points[i]) return;
-        bounds.push(points[i]);
-        L.marker(points[i], {icon: icon(String(i + 1), colour, "stop"), keyboard: true,
-                             title: "Stop " + (i + 1) + " of " + route.technician_id + ": order " + s.order_id})
-          .bindPopup(popup(s, route.technician_id)).addTo(layer);
-      });
-      legend.append(el("li", {}, el("span", {class: "swatch", style: "background:" + colour}),
-                       route.technician_id + " (" + route.stops.length + " stops)"));
-    }
-    for (const u of plan.unassigned) {
-      const o = orders.get(u.order_id);
-      if (!o) continue;
-      bounds.push([o.lat, o.lon]);
-      L.marker([o.lat, o.lon], {icon: icon("!", "#000", "unassigned"), title: "Unassigned order " + u.order_id,
-                                keyboard: true})
-        .bindPopup("Unassigned order " + u.order_id + ": " + u.reason).addTo(layer);
-    }
-    legend.append(el("li", {}, el("span", {class: "swatch unassigned-swatch"}), "unassigned order"));
-    if (bounds.length) map.fitBounds(bounds, {padding: [20, 20]});
-  }
-
-  function minutesOf(iso) { return Date.parse(iso) / 60000; }
-
-  // a route's day as segments: travel before each stop, idle while waiting, service, the break, the drive home
-  function segments(route) {
-    const out = [];
-    let cursor = route.depart ? minutesOf(route.depart) : (route.stops[0] ? minutesOf(route.stops[0].arrival) : 0);
-    for (const s of route.stops) {
-      const arrival = minutesOf(s.arrival);
-      const leave = arrival - s.travel_minutes;
-      if (leave > cursor + 0.5) out.push({kind: "idle", from: cursor, to: leave});
-      out.push({kind: "travel", from: Math.max(cursor, leave), to: arrival});
-      if (minutesOf(s.start) > arrival + 0.5) out.push({kind: "idle", from: arrival, to: minutesOf(s.start)});
-      out.push({kind: "service", from: minutesOf(s.start), to: minutesOf(s.end), stop: s});
-      cursor = minutesOf(s.end);
-    }
-    if (route.back) out.push({kind: "travel", from: cursor, to: minutesOf(route.back)});
-    if (route.break) out.push({kind: "break", from: minutesOf(route.break.start), to: minutesOf(route.break.end)});
-    return out;
-  }
-
-  function drawTimeline(plan) {
-    const box = document.getElementById("timeline");
-    const rows = plan.routes.filter((r) => r.stops.length).map((r) => [r, segments(r)]);
-    const all = rows.flatMap(([, segs]) => segs);
-    if (!all.length) { box.replaceChildren(el("p", {text: "No routes."})); return; }
-    const start = Math.min(...all.map((s) => s.from));
-    const end = Math.max(...all.map((s) => s.to));
-    const span = Math.max(1, end - start);
-    box.replaceChildren(...rows.map(([route, segs]) => {
-      const bar = el("div", {class: "bar", role: "list", "aria-label": "Day of " + route.technician_id});
-      for (const s of segs) {
-        const late = s.stop && s.stop.late_minutes > 0;
-        const label = s.kind + (s.stop ? " " + s.stop.order_id : "") + " " +
-          new Date(s.from * 60000).toTimeString().slice(0, 5) + "–" + new Date(s.to * 60000).toTimeString().slice(0, 5) +
-          (late ? ", " + Math.round(s.stop.late_minutes) + " min late" : "");
-        bar.append(el("span", {class: "seg seg-" + s.kind + (late ? " late" : ""), role: "listitem", title: label,
-                               "aria-label": label, "data-order": s.stop ? s.stop.order_id : null,
-                               style: "left:" + (100 * (s.from - start) / span) + "%;width:" +
-                                      Math.max(0.3, 100 * (s.to - s.from) / span) + "%"}));
-      }
-      return el("div", {class: "timeline-row", "data-technician": route.technician_id},
-                el("span", {class: "timeline-label", style: "border-color:" + colourOf(route.technician_id),
-                            text: route.technician_id}), bar);
-    }));
-  }
-
-  function drawLists(plan) {
-    document.getElementById("unassigned").replaceChildren(...(plan.unassigned.length ? plan.unassigned.map((u) =>
-      el("li", {"data-order": u.order_id}, el("strong", {text: u.order_id}), " — " + u.reason +
-         (u.rule ? " (" + u.rule + ")" : ""))) : [el("li", {text: "Every order is assigned."})]));
-    const late = plan.routes.flatMap((r) => r.stops.filter((s) => s.late_minutes > 0)
-      .map((s) => el("li", {"data-order": s.order_id}, el("strong", {text: s.order_id}),
-                     " — " + r.technician_id + ", ETA " + hhmm(s.arrival) + ", " + Math.round(s.late_minutes) +
-                     " min late (arrives after the window or response deadline)")));
-    document.getElementById("late").replaceChildren(...(late.length ? late : [el("li", {text: "No late visits."})]));
-    const kpis = document.getElementById("kpis");
-    kpis.replaceChildren();
-    for (const [k, v] of Object.entries(plan.kpis)) {
-      if (v !== null && typeof v === "object") continue;
-      kpis.append(el("dt", {text: k.replaceAll("_", " ")}),
-                  el("dd", {text: typeof v === "number" ? String(Math.round(v * 100) / 100) : String(v)}));
-    }
-    const ids = plan.routes.flatMap((r) => r.stops.map((s) => s.order_id)).concat(plan.unassigned.map((u) => u.order_id));
-    document.getElementById("pin-order").replaceChildren(...ids.sort().map((id) => el("option", {value: id, text: id})));
-  }
+  };
 
   // --- which plan is on screen --------------------------------------------------------------------------
   // Every load, view and watch belongs to one "generation": changing the date or the plan viewed starts a new
@@ -172,13 +53,13 @@
   const UNFINISHED = ["queued", "running"];
   const requestButton = document.getElementById("request-plan");
   const publishButton = document.getElementById("publish");
-  const replanButton = document.getElementById("replan");
 
   function setRunning(on) {
     running = on;
+    Board.running = on;
     requestButton.disabled = on;
-    replanButton.disabled = on || !current || current.status !== "done";
     publishButton.disabled = on || !current || current.status !== "done" || current.published;
+    Board.emit("running", on);
   }
 
   function when(iso) {
@@ -199,11 +80,8 @@
   // nothing on screen: no map, timeline, lists or KPIs, and nothing to publish or re-plan
   function clear(message) {
     current = null;
-    layer.clearLayers();
-    document.getElementById("legend").replaceChildren();
-    for (const id of ["timeline", "unassigned", "late", "kpis", "pin-order"]) {
-      document.getElementById(id).replaceChildren();
-    }
+    Board.current = null;
+    Board.emit("clear");
     document.getElementById("plan-progress").value = 0;
     delete document.getElementById("plan-status").dataset.plan;
     say("plan-status", message);
@@ -212,16 +90,11 @@
 
   function show(read) {
     current = read;
+    Board.current = read;
     sayPlan(read);
     document.getElementById("plan-progress").value = read.progress;
-    if (read.plan) {
-      drawMap(read.plan);
-      drawTimeline(read.plan);
-      drawLists(read.plan);
-    } else {
-      layer.clearLayers();
-      for (const id of ["timeline", "unassigned", "late", "kpis"]) document.getElementById(id).replaceChildren();
-    }
+    if (read.plan) Board.emit("plan", read.plan, read);
+    else Board.emit("clear");
     setRunning(UNFINISHED.includes(read.status));
     drawPlans();
   }
@@ -259,15 +132,16 @@
     show(read);
     while (UNFINISHED.includes(read.status)) {
       await new Promise((r) => setTimeout(r, 400));
-      if (gen !== generation) return;
+      if (gen !== generation) return null;
       read = await api("/plans/" + read.id);
-      if (gen !== generation) return;
+      if (gen !== generation) return null;
       sayPlan(read);
       document.getElementById("plan-progress").value = read.progress;
     }
     await loadReference();
-    if (!await refreshPlans(gen)) return;
+    if (!await refreshPlans(gen)) return null;
     show(read);
+    return read;
   }
 
   async function view(planId) {
@@ -299,7 +173,7 @@
   }
 
   async function guarded(action) {
-    try { await action(); } catch (error) { say("plan-status", "Error: " + error.message, true); }
+    try { await action(); } catch (error) { sayError("plan-status", "Not done: ", error); }
   }
 
   function newKey() {
@@ -326,19 +200,19 @@
     });
   });
 
-  document.getElementById("pin-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!current || running) return;
-    replanButton.disabled = true;
+  // a re-plan of the plan on screen with `body` (pins, unpins...) added to the search settings; the new job is
+  // watched like a requested one; resolves to the finished PlanRead (or null when the screen moved on)
+  Board.replan = (body) => new Promise((resolve, reject) => {
+    if (!current || running) { resolve(null); return; }
+    setRunning(true);
     const gen = ++generation;
-    guarded(async () => {
-      const pins = {[document.getElementById("pin-order").value]: document.getElementById("pin-technician").value};
+    (async () => {
       const read = await api("/plans/" + current.id + "/replan", {method: "POST",
-                                                                  body: Object.assign({pins}, policy())});
-      if (gen !== generation) return;
+                                                                  body: Object.assign({}, policy(), body)});
+      if (gen !== generation) return null;
       await refreshPlans(gen);
-      await watch(read, gen);
-    });
+      return await watch(read, gen);
+    })().then(resolve, (error) => { setRunning(false); sayError("plan-status", "Not done: ", error); reject(error); });
   });
 
   // --- publish: the change against the plan technicians see now, then a confirmation --------------------
@@ -411,13 +285,19 @@
         if (!file) continue;
         const form = new FormData();
         form.append("file", file);
-        const answer = await api(path + "?plan_date=" + dateInput.value, {method: "POST", body: form});
+        let answer;
+        try {
+          answer = await api(path + "?plan_date=" + dateInput.value, {method: "POST", body: form});
+        } catch (error) {
+          for (const c of error.cells || []) c.file = c.file || file.name;
+          throw error;
+        }
         parts.push(id.replace("-csv", "") + ": " + answer.created + " imported");
       }
       say("import-status", parts.length ? "Imported — " + parts.join("; ") : "Choose a file first.");
       await loadReference();
     } catch (error) {
-      say("import-status", "Import failed: " + error.message, true);
+      sayError("import-status", "Import failed: ", error);
     }
   });
 
@@ -428,5 +308,9 @@
     guarded(loadDate);
   });
 
-  guarded(loadDate);
+  Board.say = (text, isError = false) => say("plan-status", text, isError);
+  Board.describe = describe;
+  Board.api = api;
+  // the views register their listeners as their scripts run; the first load waits for all of them
+  document.addEventListener("DOMContentLoaded", () => guarded(loadDate));
 })();

@@ -23,17 +23,81 @@ const Dispatch = (() => {
     const response = await fetch(API + path, {method: options.method || "GET", headers, body});
     if (response.status === 401 && !options.noRedirect) { logout("Your session has ended. Please sign in again."); }
     if (!response.ok) {
-      let detail = response.statusText;
-      try {
-        const data = await response.json();
-        detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail || data);
-      } catch (_) { /* not JSON: keep the status text */ }
-      const error = new Error(detail);
-      error.status = response.status;
-      throw error;
+      let data = null;
+      try { data = await response.json(); } catch (_) { /* not JSON: keep the status text */ }
+      throw problem(response.status, response.statusText, data);
     }
     if (options.raw) return response;
     return response.status === 204 ? null : response.json();
+  }
+
+  // FastAPI names a field by its path ("body", "time_limit"); people know it by its label
+  const FIELD = {time_limit: "search seconds", solution_limit: "stop after solutions", date: "date",
+                 quantity: "quantity", part_id: "part", location_id: "location", threshold: "threshold",
+                 technician_id: "technician", order_id: "order", pins: "pins", at: "time"};
+
+  function fieldName(loc) {
+    const parts = (loc || []).filter((x) => !["body", "query", "path"].includes(x));
+    const last = parts.length ? parts[parts.length - 1] : "";
+    return FIELD[last] || String(last).replaceAll("_", " ") || "the request";
+  }
+
+  // one FastAPI validation item as a sentence: "Search seconds must be at most 600 (you gave 1000)."
+  function sentence(item) {
+    const name = fieldName(item.loc);
+    const ctx = item.ctx || {};
+    const given = item.input === undefined || item.input === null || typeof item.input === "object" ? ""
+      : " (you gave " + (item.input === "" ? "nothing" : String(item.input)) + ")";
+    const rules = {
+      less_than_equal: "must be at most " + ctx.le, less_than: "must be below " + ctx.lt,
+      greater_than_equal: "must be at least " + ctx.ge, greater_than: "must be above " + ctx.gt,
+      missing: "is required", int_parsing: "must be a whole number", float_parsing: "must be a number",
+      date_from_datetime_parsing: "must be a date such as 2026-11-30", date_parsing: "must be a date such as 2026-11-30",
+      datetime_parsing: "must be a date and time", string_too_long: "is too long",
+      string_too_short: "must not be empty",
+    };
+    let what = rules[item.type];
+    if (!what) what = String(item.msg || "is not valid").replace(/^Value error, /, "").replace(/^Input should be/, "should be");
+    const text = name + " " + what + given;
+    return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+  }
+
+  // an API refusal as an Error whose message is a sentence; `cells` holds an import's bad cells
+  function problem(status, statusText, data) {
+    let message = statusText || "The request failed";
+    let cells = [];
+    if (data && typeof data.detail === "string") message = data.detail;
+    const items = Array.isArray(data && data.detail) ? data.detail : (data && data.errors) || [];
+    if (items.length && items.every((x) => "row" in x)) {
+      cells = items;
+    } else if (items.length && items.every((x) => "loc" in x || "msg" in x)) {
+      message = items.map(sentence).join(" ");
+    }
+    if (status === 429) message = message.replace(/(\d+) s\b/, (_, s) => Math.ceil(Number(s) / 60) + " min");
+    const error = new Error(message);
+    error.status = status;
+    error.cells = cells;
+    return error;
+  }
+
+  // an import's bad cells as a table a person can fix the file from
+  function cellTable(cells, caption) {
+    const head = el("tr", {}, ...["File", "Row", "Column", "Value", "Problem"].map((h) => el("th", {scope: "col", text: h})));
+    return el("table", {class: "errors"}, el("caption", {text: caption}), el("thead", {}, head),
+      el("tbody", {}, ...cells.map((c) => el("tr", {},
+        el("td", {text: c.file || ""}), el("td", {text: c.row === undefined ? "" : String(c.row)}),
+        el("td", {text: c.column || ""}), el("td", {text: c.value === undefined || c.value === null ? "" : String(c.value)}),
+        el("td", {text: c.message || ""})))));
+  }
+
+  // an error into a status node: its sentence, and its bad cells as a table beneath when there are some
+  function sayError(id, prefix, error) {
+    const node = document.getElementById(id);
+    node.classList.add("error");
+    node.replaceChildren(prefix + error.message);
+    if (error.cells && error.cells.length) {
+      node.append(cellTable(error.cells, error.cells.length + " bad cell(s); fix them and import again"));
+    }
   }
 
   // go to another page and say there why (the sentence is shown once, by the page that opens next)
@@ -100,11 +164,11 @@ const Dispatch = (() => {
 
   function say(id, text, isError = false) {
     const node = document.getElementById(id);
-    node.textContent = text;
+    node.replaceChildren(text);
     node.classList.toggle("error", isError);
   }
 
   showNotice();
 
-  return {api, guard, logout, localDate, localIso, hhmm, el, say, TOKEN, USER, LANDING};
+  return {api, guard, logout, localDate, localIso, hhmm, el, say, sayError, sentence, TOKEN, USER, LANDING};
 })();
