@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.config import Settings
 from api.deps import API_PREFIX, SettingsDep
@@ -53,7 +55,19 @@ def storekeeper_view(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "stock.html", title="Stock", role="storekeeper")
 
 
+async def _not_found(request: Request, exc: Exception) -> Response:
+    # a person who mistypes a page address gets a page with a way on; API clients keep the JSON body
+    assert isinstance(exc, StarletteHTTPException)
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if exc.status_code == 404 and wants_page and not request.url.path.startswith(API_PREFIX + "/"):
+        return templates.TemplateResponse(request, "not_found.html", {
+            "api": API_PREFIX, "static": STATIC_URL, "title": "Page not found", "path": request.url.path},
+            status_code=404)
+    return await http_exception_handler(request, exc)
+
+
 def mount(app: FastAPI) -> None:
     """Add the pages and their static files (CSS, JS, the vendored Leaflet) to `app`."""
     app.include_router(router)
+    app.add_exception_handler(StarletteHTTPException, _not_found)
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")

@@ -96,7 +96,7 @@ const Dispatch = (() => {
     node.classList.add("error");
     node.replaceChildren(prefix + error.message);
     if (error.cells && error.cells.length) {
-      node.append(cellTable(error.cells, error.cells.length + " bad cell(s); fix them and import again"));
+      node.append(cellTable(error.cells, "Fix these cells in the file and import it again"));
     }
   }
 
