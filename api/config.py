@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     login_backoff_seconds: int = Field(default=2, ge=1)
     login_backoff_max_seconds: int = Field(default=300, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # an address guessing many user names is slowed down as a whole after this many failures over all names
+    login_address_free_failures: int = Field(default=20, ge=1)
 
     # request limits: bodies bigger than these get 413; a CSV import holds at most import_max_rows rows
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)

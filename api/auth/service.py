@@ -72,13 +72,16 @@ class Backoff:
     first_delay: timedelta
     max_delay: timedelta
     window: timedelta
+    # failures one address may make over all user names before it is slowed down as a whole
+    address_free_failures: int = 20
 
-    def delay(self, failures: int) -> timedelta:
-        """The wait after a client's `failures`-th recent failure: none for the first free ones, then
-        `first_delay`, doubled with each further failure, up to `max_delay`."""
-        if failures < self.free_failures:
+    def delay(self, failures: int, free: int | None = None) -> timedelta:
+        """The wait after a client's `failures`-th recent failure: none for the first `free` ones (by default
+        `free_failures`), then `first_delay`, doubled with each further failure, up to `max_delay`."""
+        free = self.free_failures if free is None else free
+        if failures < free:
             return timedelta(0)
-        return min(self.first_delay * 2 ** min(failures - self.free_failures, 30), self.max_delay)
+        return min(self.first_delay * 2 ** min(failures - free, 30), self.max_delay)
 
 
 def _in_words(seconds: int) -> str:
@@ -93,25 +96,29 @@ def authenticate(session: Session, *, username: str, password: str, client: str,
 
     Failures are recorded per `client` (its address) and user name. Once a client has `free_failures` of them
     inside the window, it must wait `backoff.delay(n)` after its latest before it may try that name again, and
-    is refused meanwhile without the password being checked (429 with Retry-After). The same name from any
+    is refused meanwhile without the password being checked (429 with Retry-After). An address that fails
+    `address_free_failures` times over all names is slowed down the same way for every name. The same name from any
     other client is not slowed down at all, so a stranger guessing cannot lock the user out. Failures leave
     the window as they age, so the wait decays; a success clears this client's failures for the name.
     The record is rows in the database, inserted only, so the back-off holds across workers and processes.
     """
     key, client = _key(username)[:64], client[:64]
     since = now - backoff.window
+    recent = (LoginFailure.client == client, LoginFailure.at > since)
     failures, latest = session.execute(
-        select(func.count(), func.max(LoginFailure.at))
-        .where(LoginFailure.client == client, LoginFailure.username == key, LoginFailure.at > since)
-    ).one()
-    if failures:
-        wait = latest + backoff.delay(failures) - now
-        if wait > timedelta(0):
-            retry = ceil(wait.total_seconds())
-            log.warning("login of %r from %s backed off for %d s after %d failures", key, client, retry, failures)
-            raise TooManyAttemptsError(
-                f"too many failed sign-ins for {key!r} from this device; try again in {_in_words(retry)}",
-                retry_after=retry)
+        select(func.count(), func.max(LoginFailure.at)).where(*recent, LoginFailure.username == key)).one()
+    # one address guessing many names is slowed as a whole too, past a larger allowance
+    everyone, latest_any = session.execute(select(func.count(), func.max(LoginFailure.at)).where(*recent)).one()
+    waits = [(latest + backoff.delay(failures) - now, f"for {key!r} from this device") if failures else None,
+             (latest_any + backoff.delay(everyone, backoff.address_free_failures) - now, "from this device")
+             if everyone else None]
+    wait, what = max((w for w in waits if w is not None), default=(timedelta(0), ""))
+    if wait > timedelta(0):
+        retry = ceil(wait.total_seconds())
+        log.warning("login of %r from %s backed off for %d s after %d failures (%d for all names)",
+                    key, client, retry, failures, everyone)
+        raise TooManyAttemptsError(f"too many failed sign-ins {what}; try again in {_in_words(retry)}",
+                                   retry_after=retry)
     user = get_by_username(session, username=key)
     ok = verify_password(password, user.hashed_password if user else None)
     if user is None or not ok or not user.is_active:

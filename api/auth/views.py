@@ -38,7 +38,8 @@ def login(request: Request, session: SessionDep, settings: SettingsDep, clock: C
     backoff = service.Backoff(free_failures=settings.login_free_failures,
                               first_delay=timedelta(seconds=settings.login_backoff_seconds),
                               max_delay=timedelta(seconds=settings.login_backoff_max_seconds),
-                              window=timedelta(seconds=settings.login_window_seconds))
+                              window=timedelta(seconds=settings.login_window_seconds),
+                              address_free_failures=settings.login_address_free_failures)
     # the peer's address; behind a reverse proxy run uvicorn with --proxy-headers so this is the real client
     client = request.client.host if request.client else "unknown"
     user = service.authenticate(session, username=form.username[:64], password=form.password[:128],

@@ -118,6 +118,19 @@ def test_a_stranger_guessing_never_locks_the_user_out(world: World, clock: Clock
         assert login(world, "disp", PASSWORD).status_code == 200
 
 
+def test_one_address_guessing_many_names_is_slowed_as_a_whole(world: World, clock: Clock,
+                                                              stranger: TestClient) -> None:
+    # one failure per name never reaches a name's own allowance; twenty over all names reach the address's
+    for n in range(20):
+        assert login_from(stranger, f"guess{n}", "guess").status_code == 401
+    refused = login_from(stranger, "disp", PASSWORD)
+    assert refused.status_code == 429
+    assert refused.json()["detail"] == "too many failed sign-ins from this device; try again in 10 seconds"
+    assert login(world, "disp", PASSWORD).status_code == 200  # the user's own device is not slowed
+    clock.advance(10)
+    assert login_from(stranger, "disp", PASSWORD).status_code == 200
+
+
 def test_the_back_off_doubles_with_each_failure_up_to_its_cap(world: World, clock: Clock) -> None:
     for _ in range(3):
         assert login(world, "disp", "guess").status_code == 401
