@@ -27,6 +27,7 @@ RULES = (rules.REQUIRED_SKILL, rules.VAN_STOCK, rules.SHIFT, rules.APPOINTMENT_W
 @dataclass(frozen=True)
 class Candidate:
     technician_id: str
+    name: str
     fits: bool
     reason: str | None = None  # why not, as a phrase after the technician's id ("lacks refrigeration")
     rules: tuple[str, ...] = ()  # the rules broken, by their names in the model
@@ -69,5 +70,5 @@ def candidates(day: Day, order: Order, policy: Policy | None = None, *,
     for k, tech in enumerate(day.technicians):
         broken = tuple(rule for rule in RULES if not bool(fits[rule][0, k]))
         reason = "; ".join(_why(rule, tech, order) for rule in broken) or None
-        out.append(Candidate(tech.id, not broken, reason, broken))
+        out.append(Candidate(tech.id, tech.name, not broken, reason, broken))
     return tuple(out)

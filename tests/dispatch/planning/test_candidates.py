@@ -26,7 +26,9 @@ def _by_id():
 
 def test_the_technician_who_has_everything_fits_despite_a_pin_elsewhere() -> None:
     t1 = _by_id()["T1"]
-    assert t1.fits and t1.reason is None and t1.rules == ()
+    assert t1.fits
+    assert t1.reason is None
+    assert t1.rules == ()
 
 
 def test_each_rule_refuses_in_words() -> None:
