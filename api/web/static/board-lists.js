@@ -87,6 +87,7 @@
             el("td", {text: hours(lateByPriority[p] || 0)}), el("td", {text: num(v.unserved)})))))),
       el("div", {class: "kpi-col"},
         el("h3", {id: "util-h", text: "Utilization per technician"}),
+        util.length ? "" : el("p", {text: "Nobody works this day."}),
         el("ul", {class: "util", id: "utilization", "aria-labelledby": "util-h"}, ...util.map(([id, share]) =>
           el("li", {"data-technician": id},
             el("span", {class: "util-name", text: techName(id) + " (" + id + ")"}),
@@ -211,13 +212,21 @@
        cell: (r) => actions(r.orderId, false)},
     ]});
 
+  // plans made before the reasons were reworded name the insertion's cost in solver units: said in words here
+  function plain(reason) {
+    return reason.replace(/; cheapest insertion: (\S+?)(?: \(adding [\d,.]+ to the plan's cost\))? would break (.*)$/,
+      (_, tech, what) => "; fitting it in at the best place, on " + tech + "'s route, would " +
+        (what === "a higher-priority visit" ? "push out a higher-priority visit" : "break " + what));
+  }
+
   function drawLists(plan) {
     const dayStart = local(plan.date);
     unassigned.show(plan.unassigned.map((u) => {
       const o = Board.orders.get(u.order_id);
       const customer = customerOf(o);
+      const reason = plain(u.reason);
       return {orderId: u.order_id, priority: o ? o.priority : "", customer, deadline: deadlineOf(o, plan),
-              reason: u.reason, search: (customer + " " + u.reason + " " + u.order_id).toLowerCase()};
+              reason, search: (customer + " " + reason + " " + u.order_id).toLowerCase()};
     }));
     late.show(plan.routes.flatMap((r) => r.stops.filter((s) => s.late_minutes > 0).map((s) => {
       const o = Board.orders.get(s.order_id);

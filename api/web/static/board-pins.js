@@ -145,7 +145,12 @@
     const orderId = orderSelect.value;
     const ticket = ++asked;
     const keep = chosen.technician;
-    if (!orderId) { techSelect.replaceChildren(); note.textContent = ""; updateButton(); return; }
+    if (!orderId) {
+      techSelect.replaceChildren();
+      note.textContent = Board.current && Board.current.plan ? "This plan has no order to pin." : "";
+      updateButton();
+      return;
+    }
     note.textContent = "Checking who can take " + orderId + "…";
     let list;
     try {
