@@ -321,26 +321,30 @@ def test_pins_offer_only_who_can_take_the_order_say_the_outcome_and_can_be_undon
     assert axe_violations(page) == []
     _both_sizes(w, "board-pins")
 
-    # Unpin clears the pin on the order and re-plans
-    pin_row.get_by_role("button", name=f"Unpin order O-FRIDGE from {fridge_tech}").click()
+    # "Pin to…" on an unassigned row: the form takes the order and offers who can take it; the status line also
+    # says what became of the pin made before
+    unassigned = [u["order_id"] for u in second["plan"]["unassigned"]]
+    order, tech = next((o, c["technician_id"]) for o in unassigned if o != "O-FRIDGE"
+                       for c in _candidates(server, token, o) if c["fits"])
+    page.locator(f'#unassigned tr[data-order="{order}"]').get_by_role("button", name="Pin to…").click()
+    expect(page.get_by_label("Order", exact=True)).to_have_value(order)
+    expect(page.get_by_label("Technician", exact=True)).to_be_focused()
+    page.get_by_label("Technician", exact=True).select_option(tech)
+    page.get_by_role("button", name="Pin and re-plan").click()
     expect(page.locator("#plan-status")).not_to_have_attribute("data-plan", second_id)
     third_id = shown_plan_id(page)
+    expect(status).to_contain_text(re.compile(rf"{order} (pinned to {tech}: stop \d+|not placed: )"))
+    expect(status).to_contain_text(re.compile(rf"1 other pin kept|O-FRIDGE \(pinned to {fridge_tech}\) not placed"))
+    assert _get(server, token, f"/plans/{third_id}")["pins"] == {"O-FRIDGE": fridge_tech, order: tech}
+    expect(page.locator(f'#pins tr[data-order="{order}"]')).to_contain_text(tech)
+    expect(page.locator("#pins-count")).to_have_text("(2)")
+
+    # Unpin clears the pin on the order and re-plans
+    pin_row.get_by_role("button", name=f"Unpin order O-FRIDGE from {fridge_tech}").click()
+    expect(page.locator("#plan-status")).not_to_have_attribute("data-plan", third_id)
+    fourth_id = shown_plan_id(page)
     expect(status).to_contain_text("O-FRIDGE unpinned")
     expect(page.locator('#pins tr[data-order="O-FRIDGE"]')).to_have_count(0)
     assert _get(server, token, "/orders/O-FRIDGE")["pinned_technician_id"] is None
-    assert _get(server, token, f"/plans/{third_id}")["pins"] == {}
-
-    # "Pin to…" on an unassigned row: the form takes the order and offers who can take it
-    unassigned = [u["order_id"] for u in _get(server, token, f"/plans/{third_id}")["plan"]["unassigned"]]
-    target = next((o, c["technician_id"]) for o in unassigned for c in _candidates(server, token, o) if c["fits"])
-    page.locator(f'#unassigned tr[data-order="{target[0]}"]').get_by_role("button", name="Pin to…").click()
-    expect(page.get_by_label("Order", exact=True)).to_have_value(target[0])
-    expect(page.get_by_label("Technician", exact=True)).to_be_focused()
-    page.get_by_label("Technician", exact=True).select_option(target[1])
-    page.get_by_role("button", name="Pin and re-plan").click()
-    expect(page.locator("#plan-status")).not_to_have_attribute("data-plan", third_id)
-    fourth_id = shown_plan_id(page)
-    expect(status).to_contain_text(re.compile(rf"{target[0]} (pinned to {target[1]}: stop \d+|not placed: )"))
-    assert _get(server, token, f"/plans/{fourth_id}")["pins"] == {target[0]: target[1]}
-    expect(page.locator(f'#pins tr[data-order="{target[0]}"]')).to_contain_text(target[1])
+    assert _get(server, token, f"/plans/{fourth_id}")["pins"] == {order: tech}
     assert w.errors == []

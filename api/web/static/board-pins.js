@@ -48,7 +48,23 @@
       " served than before (" + now + ")";
   }
 
-  function report(before, read, parts) {
+  // the plan's other pins: those it could not honour are named, the rest counted
+  function otherPins(read, done) {
+    const kept = [];
+    const out = [];
+    for (const [orderId, techId] of Object.entries(read.pins || {}).sort()) {
+      if (done.includes(orderId)) continue;
+      const place = placeOf(read, orderId);
+      if (place.technician === techId) kept.push(orderId);
+      else out.push({bad: true, text: orderId + " (pinned to " + techId + ") not placed: " +
+                                      (place.reason || "it went to " + place.technician)});
+    }
+    if (kept.length) out.push({text: kept.length + " other pin" + (kept.length === 1 ? "" : "s") + " kept"});
+    return out;
+  }
+
+  function report(before, read, parts, done) {
+    parts = parts.concat(otherPins(read, done));
     const lost = before && before.plan && read.plan.kpis.served < before.plan.kpis.served;
     const bad = parts.some((p) => p.bad) || lost;
     Board.say(Board.describe(read) + " — " + parts.map((p) => p.text).concat(servedChange(before, read)).join("; ") +
@@ -79,7 +95,8 @@
       const place = placeOf(read, orderId);
       report(before, read, [place.technician === technicianId
         ? {text: orderId + " pinned to " + technicianId + ": stop " + place.stop + " at " + place.at}
-        : {bad: true, text: orderId + " not placed: " + (place.reason || "it went to " + place.technician)}]);
+        : {bad: true, text: orderId + " not placed: " + (place.reason || "it went to " + place.technician)}],
+             [orderId]);
       return read;
     } catch (error) {
       sayError("plan-status", "Not pinned: ", error);
@@ -105,7 +122,7 @@
       const place = placeOf(read, order.id);
       report(before, read, [place.technician
         ? {text: order.id + " unpinned, now stop " + place.stop + " of " + place.technician + " at " + place.at}
-        : {bad: true, text: order.id + " unpinned, not placed: " + place.reason}]);
+        : {bad: true, text: order.id + " unpinned, not placed: " + place.reason}], [order.id]);
     } catch (error) {
       sayError("plan-status", "Not unpinned: ", error);
     }
