@@ -218,7 +218,10 @@ def test_the_unassigned_and_late_tables_sort_filter_and_speak_hours(
     # the late table: O-OLD's deadline passed before the day began; lateness in hours and minutes
     late = {s["order_id"]: s for r in plan["routes"] for s in r["stops"] if s["late_minutes"] > 0}
     assert "O-OLD" in late
-    assert sorted(_rows(page, "late")) == sorted(late)
+    # the latest first, and the header says so
+    expect(page.locator("#late th", has=page.get_by_role("button", name="Lateness"))).to_have_attribute(
+        "aria-sort", "descending")
+    assert _rows(page, "late") == sorted(late, key=lambda o: (-late[o]["late_minutes"], o))
     old = page.locator('#late tr[data-order="O-OLD"]')
     expect(old.locator("td.lateness")).to_contain_text(re.compile(r"^\d+ h \d\d min late"))
     deadline = dt.datetime.combine(DAY - dt.timedelta(days=1), dt.time(23, 17))  # created 19:17, P1: 4 h

@@ -115,7 +115,7 @@
     const priority = document.getElementById(spec.id + "-priority");
     const text = document.getElementById(spec.id + "-text");
     const count = document.getElementById(spec.id + "-count");
-    const state = {rows: [], key: spec.sortKey, dir: 1, shown: false};
+    const state = {rows: [], key: spec.sortKey, dir: spec.sortDir || 1, shown: false};
 
     function draw() {
       if (!state.shown) { table.replaceChildren(); count.textContent = ""; return; }
@@ -196,7 +196,8 @@
        cell: (r) => actions(r.orderId, true)},
     ]});
 
-  const late = sortableTable({id: "late", sortKey: "late", empty: "No late visits.",
+  // the latest first
+  const late = sortableTable({id: "late", sortKey: "late", sortDir: -1, empty: "No late visits.",
     columns: [
       {key: "order", label: "Order", sortable: true, value: (r) => r.orderId, cell: (r) => r.orderId},
       priorityCol, customerCol,
@@ -204,7 +205,7 @@
        cell: (r) => r.technician},
       {key: "start", label: "Starts", sortable: true, value: (r) => r.start, cell: (r) => hhmm(r.start)},
       deadlineCol,
-      {key: "late", label: "Lateness", sortable: true, value: (r) => -r.lateMinutes, className: "lateness",
+      {key: "late", label: "Lateness", sortable: true, value: (r) => r.lateMinutes, className: "lateness",
        cell: (r) => el("span", {}, duration(r.lateMinutes) + " late",
          ...(r.before ? [el("br"), el("small", {text: "deadline passed " + weekdayTime(r.deadline) +
                                                         ", before the day began"})] : []))},
