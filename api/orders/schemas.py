@@ -100,3 +100,15 @@ class ImportResult(BaseModel):
     created: int
     order_ids: list[str]
     customers_created: list[str]
+
+
+class CandidateRead(BaseModel):
+    """A technician and whether they could take the order on the date asked (what a pin may choose)."""
+
+    technician_id: str
+    name: str
+    fits: bool
+    reason: str | None = Field(description="why not, in words: 'lacks refrigeration', 'van holds 0 of 1 × "
+                                           "CMP-900', 'off that day'...; null when the order fits")
+    rules: list[str] = Field(description="the rules of the model it breaks: required skill, van stock, shift, "
+                                         "appointment window")

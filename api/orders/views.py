@@ -7,17 +7,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
-from api.deps import AnyRole, Dispatcher, SessionDep, SettingsDep, technician_scope
+from api.auth.models import User
+from api.deps import AnyRole, D, Dispatcher, P, SessionDep, SettingsDep, allow, technician_scope
 from api.errors import PayloadTooLargeError
 from api.orders import importer, service
 from api.orders.models import OrderStatus
-from api.orders.schemas import ImportResult, OrderCancel, OrderCreate, OrderRead, OrderUpdate
+from api.orders.schemas import CandidateRead, ImportResult, OrderCancel, OrderCreate, OrderRead, OrderUpdate
 from api.paging import Page, PageDep
+from api.plans import service as plans_service
 from dispatch.domain import Priority
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 IdQuery = Annotated[str | None, Query(max_length=64)]
+Planner = Annotated[User, allow(D, P)]  # those who plan: dispatchers and planners
 
 
 @router.get("", response_model=Page[OrderRead])
@@ -66,6 +69,16 @@ def import_orders(
 @router.get("/{order_id}", response_model=OrderRead)
 def get_order(session: SessionDep, user: AnyRole, order_id: str) -> OrderRead:
     return OrderRead.model_validate(service.get(session, order_id=order_id, scope=technician_scope(user)))
+
+
+@router.get("/{order_id}/candidates", response_model=list[CandidateRead])
+def order_candidates(session: SessionDep, settings: SettingsDep, _user: Planner, order_id: str,
+                     day: Annotated[date, Query(alias="date", description="the plan date")]) -> list[CandidateRead]:
+    """Every technician, in id order, with whether they could take the order on `date` (skills, van stock,
+    shift, appointment window: the solver's own checks) and why not; what a pin may choose from."""
+    found = plans_service.order_candidates(session, order_id=order_id, day=day, policy=settings.policy())
+    return [CandidateRead(technician_id=c.technician_id, name=c.name, fits=c.fits, reason=c.reason,
+                          rules=list(c.rules)) for c in found]
 
 
 @router.patch("/{order_id}", response_model=OrderRead)

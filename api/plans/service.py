@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import idempotency
 from api.auth.models import User
-from api.errors import ConflictError, ForbiddenError, NotFoundError, field_error
+from api.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError, field_error
 from api.jobs import ComputeCancelledError, JobRunner
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
@@ -32,7 +32,10 @@ from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians import service as technicians_service
 from api.technicians.models import Technician
 from dispatch.domain import Day
+from dispatch.domain import Technician as DomainTechnician
 from dispatch.io.day_json import day_to_dict
+from dispatch.planning import candidates
+from dispatch.planning.candidates import Candidate
 from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,33 @@ def _van_stock(session: Session, technician_id: str) -> dict[str, int]:
     return stock.van_stock(session, technician_id=technician_id)
 
 
+def working_technicians(session: Session, *, day: date) -> list[DomainTechnician]:
+    """The active technicians who work on `day`, with the van stock the ledger gives them now."""
+    return [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
+            for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
+            if day.isoweekday() in t.work_days]
+
+
+def order_candidates(session: Session, *, order_id: str, day: date, policy: Policy) -> list[Candidate]:
+    """Every technician of the service, in id order, with whether they could take `order_id` on `day`:
+    the solver's screening (skills, van stock, shift, window) for those who work that day; the others are
+    off that day (or no longer active)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFoundError(f"order {order_id!r} not found")
+    working = working_technicians(session, day=day)
+    try:
+        screened = {c.technician_id: c for c in candidates.candidates(
+            Day(date=day, technicians=tuple(working), orders=()), orders_service.to_domain(order), policy)}
+    except ValueError as e:
+        raise InvalidInputError(f"order {order_id!r}: {e}") from None
+    out = []
+    for t in session.scalars(select(Technician).order_by(Technician.id)):
+        why = "off that day" if t.active else "no longer active"
+        out.append(screened.get(t.id) or candidates.Candidate(t.id, t.name, False, why))
+    return out
+
+
 def build_day(session: Session, *, day: date) -> Day:
     """The Day a plan of `day` is made from: working technicians with their van stock, and open orders.
 
@@ -56,9 +86,7 @@ def build_day(session: Session, *, day: date) -> Day:
     """
     from api.visits.models import Visit
 
-    techs = [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
-             for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
-             if day.isoweekday() in t.work_days]
+    techs = working_technicians(session, day=day)
     resolved = select(Visit.order_id).where(Visit.resolved.is_(True))
     end = datetime.combine(day + timedelta(days=1), datetime.min.time())
     rows = session.scalars(
@@ -135,15 +163,22 @@ def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
 def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime) -> PlanJob:
     """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy."""
     parent = get(session, plan_id=plan_id, now=now)
+    base = Policy.from_dict(parent.policy)
     for order_id, technician_id in sorted(data.pins.items()):
         order = session.get(Order, order_id)
         if order is None or order.status != OrderStatus.open:
             raise field_error("pins", f"order {order_id!r} is not an open order", order_id)
         if session.get(Technician, technician_id) is None:
             raise field_error("pins", f"technician {technician_id!r} does not exist", technician_id)
+        # a pin the technician cannot honour would only leave the order unassigned (or, off that day, fail
+        # the plan): refused here with the reason, as the board offers only technicians who fit
+        fit = next(c for c in order_candidates(session, order_id=order_id, day=parent.date, policy=base)
+                   if c.technician_id == technician_id)
+        if not fit.fits:
+            raise field_error("pins", f"order {order_id} cannot be pinned to {technician_id} on {parent.date}: "
+                                      f"{fit.reason}", technician_id)
         order.pinned_technician_id = technician_id
-    policy = _policy(Policy.from_dict(parent.policy), time_limit=data.time_limit, seed=data.seed,
-                     solution_limit=data.solution_limit)
+    policy = _policy(base, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
     return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id)
 
 

@@ -42,7 +42,9 @@ def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 @router.get("/board", response_class=HTMLResponse)
 def dispatcher_board(request: Request, settings: SettingsDep) -> HTMLResponse:
-    return _page(request, settings, "board.html", title="Dispatcher board", role="dispatcher")
+    # the plan request's recommended search time is the deployment's own default
+    return _page(request, settings, "board.html", title="Dispatcher board", role="dispatcher",
+                 time_limit=settings.solver_time_limit)
 
 
 @router.get("/route", response_class=HTMLResponse)

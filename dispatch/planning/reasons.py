@@ -58,9 +58,7 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
     if n == 1:
         text = f"the only qualified technician ({names(reason.vehicles)}) {'has reached max orders' if rule == rules.MAX_ORDERS else 'is fully booked'}"
     if reason.vehicle is not None:
-        extra = ""
-        if reason.extra_cost is not None:
-            extra = f" (adding {built.cost(reason.extra_cost):,.0f} to the plan's cost)"
-        broken = ", ".join(reason.broken) if reason.broken else "a higher-priority visit"
-        text += f"; cheapest insertion: {techs[reason.vehicle].id}{extra} would break {broken}"
+        # the insertion's cost is in solver units, which mean nothing to a dispatcher: only the rules are named
+        what = f"break {', '.join(reason.broken)}" if reason.broken else "push out a higher-priority visit"
+        text += f"; fitting it in at the best place, on {techs[reason.vehicle].id}'s route, would {what}"
     return text

@@ -119,8 +119,10 @@ def test_changing_the_date_never_leaves_the_other_days_plan(server: Server, brow
     expect(page.locator("path.route-line")).to_have_count(0)
     expect(page.locator(".leaflet-marker-icon.stop")).to_have_count(0)
     expect(page.locator(".timeline-row")).to_have_count(0)
-    expect(page.locator("#unassigned li")).to_have_count(0)
+    expect(page.locator("#unassigned tr")).to_have_count(0)
+    expect(page.locator("#late tr")).to_have_count(0)
     expect(page.locator("#kpis dt")).to_have_count(0)
+    expect(page.locator("#kpis")).to_have_text("No plan on screen.")
     expect(page.locator("#plans tbody")).to_contain_text(f"No plan for {DAY_B.isoformat()} yet.")
     assert page.locator("#plan-status").get_attribute("data-plan") is None
     _both_sizes(w, "board-other-date-empty")
@@ -179,6 +181,7 @@ def test_a_double_click_on_request_a_plan_starts_one_job(server: Server, browser
     before = {p["id"] for p in _plans_of(server, dispatcher, DAY_A)}
     shown = page.locator("#plan-status").get_attribute("data-plan")
     assert shown in before
+    page.locator("#advanced summary").click()  # the search settings are folded away by default
     page.get_by_label("Search seconds").fill(str(SMALL["time_limit"]))
     page.get_by_label("Stop after solutions").fill(str(SMALL["solution_limit"]))
     page.get_by_role("button", name="Request a plan").dblclick()

@@ -117,6 +117,7 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     page.get_by_label("orders.csv").set_input_files(csv_files[1])
     page.get_by_role("button", name="Import").click()
     expect(page.locator("#import-status")).to_contain_text(f"orders: {len(day.orders)} imported")
+    page.locator("#advanced summary").click()  # the search settings are folded away by default
     page.get_by_label("Search seconds").fill("20")
     page.get_by_label("Stop after solutions").fill("10")
     page.get_by_role("button", name="Request a plan").click()
@@ -124,14 +125,19 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     token = token_of(page)
     first = plan_json(server, token, first_id)
     assert_board_matches(page, day, first)
-    expect(page.locator('#unassigned li[data-order="O-CRANE"]')).to_contain_text("skill")
+    expect(page.locator('#unassigned tr[data-order="O-CRANE"]')).to_contain_text("skill")
     d.screenshot("board-desktop")
 
-    # pin an assigned order to another technician who has its skills
-    skills = {t.id: t.skills for t in day.technicians}
-    needs = {o.id: o.required_skills for o in day.orders}
+    # pin an assigned order to another technician who can take it (skills, van stock, shift: the board offers
+    # only those, as GET /orders/{id}/candidates answers)
+    def others_who_fit(order_id: str, now: str) -> list[str]:
+        answer = httpx.get(f"{server.url}/api/v1/orders/{order_id}/candidates?date={TODAY}",
+                           headers={"Authorization": f"Bearer {token}"})
+        answer.raise_for_status()
+        return [c["technician_id"] for c in answer.json() if c["fits"] and c["technician_id"] != now]
+
     order_id, target = next((s["order_id"], t) for r in first["plan"]["routes"] for s in r["stops"]
-                            for t in skills if t != r["technician_id"] and needs[s["order_id"]] <= skills[t])
+                            for t in others_who_fit(s["order_id"], r["technician_id"]))
     page.get_by_label("Order", exact=True).select_option(order_id)
     page.get_by_label("Technician", exact=True).select_option(target)
     page.get_by_role("button", name="Pin and re-plan").click()

@@ -167,10 +167,23 @@ const Board = (() => {
     await watch(read, gen);
   }
 
+  // the search settings of a request: only what the dispatcher filled in under "Advanced settings"; the rest is
+  // the service's recommended default (a re-plan keeps its parent's); the API checks the values
   function policy() {
-    return {time_limit: Number(document.getElementById("time-limit").value) || 5,
-            solution_limit: Number(document.getElementById("solution-limit").value) || null};
+    const body = {};
+    for (const [id, key] of [["time-limit", "time_limit"], ["solution-limit", "solution_limit"]]) {
+      const value = document.getElementById(id).value.trim();
+      if (value !== "") body[key] = Number(value);
+    }
+    return body;
   }
+
+  document.getElementById("advanced").addEventListener("input", () => {
+    const {time_limit: t, solution_limit: s} = policy();
+    document.getElementById("advanced-summary").textContent = "(search " +
+      (t ? t + " s" : document.getElementById("advanced").dataset.recommended + " s, the recommended time") + "; " +
+      (s ? "stop after " + s + " solutions" : "no early stop") + ")";
+  });
 
   async function guarded(action) {
     try { await action(); } catch (error) { sayError("plan-status", "Not done: ", error); }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dispatch.planning.reasons import reason_text
-from dispatch.planning.translate import SCALE, build_problem
+from dispatch.planning.translate import build_problem
 from solver import rules
 from solver.problem import Reason
 from tests.factories import at, make_day, make_order, make_tech
@@ -58,13 +58,14 @@ def test_fully_booked_names_the_qualified_technicians_and_the_cheapest_insertion
         "the only qualified technician (T1) is fully booked")
     many = text("O1", Reason(rules.FULLY_BOOKED, vehicles=tuple(range(8))))
     assert many == "all 8 qualified technicians (T1, T2, T3, T4, T5, T6 and 2 more) are fully booked"
-    # 4,500 objective units of 1 / SCALE = 1.5 cost units, rounded to "2"
+    # the insertion's cost (solver units) is not shown, only the rule it would break
     with_insertion = text("O1", Reason(rules.FULLY_BOOKED, vehicles=(0, 1), vehicle=1, extra_cost=4500,
                                        broken=(rules.RESPONSE_DEADLINE,)))
-    assert with_insertion == ("all 2 qualified technicians (T1, T2) are fully booked; cheapest insertion: T2 "
-                              f"(adding {4500 / SCALE:,.0f} to the plan's cost) would break response deadline")
+    assert with_insertion == ("all 2 qualified technicians (T1, T2) are fully booked; fitting it in at the best "
+                              "place, on T2's route, would break response deadline")
+    assert "cost" not in with_insertion
     assert text("O1", Reason(rules.FULLY_BOOKED, vehicles=(0, 1), vehicle=0)).endswith(
-        "cheapest insertion: T1 would break a higher-priority visit")
+        "on T1's route, would push out a higher-priority visit")
 
 
 @pytest.mark.parametrize(("vehicles", "expected"), [
