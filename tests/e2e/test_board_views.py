@@ -1,0 +1,307 @@
+"""The board's timeline and map as a dispatcher uses them: an hour axis and names, visits reached by keyboard,
+a visit chosen in the timeline opening on the map, a legend that focuses one technician, a visit dragged onto
+another technician's row becoming a pin, and a board crossed in a few Tab presses. Every solve has a solution
+limit; the map draws no tiles (MAP_TILE_URL=none), and no request leaves the machine."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+from sqlalchemy import select
+
+from api.auth.models import Role, User
+from api.auth.security import create_access_token
+from api.db import make_engine, make_sessionmaker
+from dispatch.demo_days import generate_day
+from dispatch.domain import Day
+from dispatch.io import write_orders_csv, write_technicians_csv
+from tests.e2e.conftest import PHONE, SECRET, Server, Watched, axe_violations, watch
+from tests.e2e.test_faces import shown_plan_id, sign_in
+
+BOARD_DESKTOP = {"width": 1440, "height": 900}
+TODAY = dt.date.today()  # the "now" line is drawn on today's timeline
+SMALL = {"time_limit": 30, "solution_limit": 3}
+IDLE_TECH = 4  # the fifth technician takes no orders: an empty row
+
+
+@pytest.fixture(scope="module")
+def day() -> Day:
+    base = generate_day(orders=24, technicians=5, seed=3, plan_date=TODAY)
+    techs = list(base.technicians)
+    techs[IDLE_TECH] = dataclasses.replace(techs[IDLE_TECH], max_orders=0)
+    orders = tuple(dataclasses.replace(o, pinned_technician=None) for o in base.orders)
+    return dataclasses.replace(base, technicians=tuple(techs), orders=orders)
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def plan(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The day imported and solved to done through the API (the poll is a bound against hanging, not a timing)."""
+    server.add_user("mapper", Role.dispatcher)
+    folder = tmp_path_factory.mktemp("csv")
+    techs, orders = folder / "technicians.csv", folder / "orders.csv"
+    write_technicians_csv(day.technicians, techs, day.date)
+    write_orders_csv(day.orders, orders, day.date)
+    engine = make_engine(server.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            user = session.scalar(select(User.id).where(User.username == "mapper"))
+    finally:
+        engine.dispose()
+    token = create_access_token(subject=str(user), role=Role.dispatcher.value, secret_key=SECRET, minutes=60)
+    for path, file in (("/technicians/import", techs), ("/orders/import", orders)):
+        with file.open("rb") as f:
+            r = httpx.post(f"{server.url}/api/v1{path}?plan_date={TODAY}", files={"file": (file.name, f, "text/csv")},
+                           headers=_auth(token))
+        r.raise_for_status()
+    r = httpx.post(f"{server.url}/api/v1/plans", json={"date": TODAY.isoformat(), **SMALL}, headers=_auth(token))
+    r.raise_for_status()
+    for _ in range(1200):
+        body = httpx.get(f"{server.url}/api/v1/plans/{r.json()['id']}", headers=_auth(token)).json()
+        if body["status"] not in ("queued", "running"):
+            assert body["status"] == "done", body
+            return dict(body)
+        time.sleep(0.1)
+    raise AssertionError("the plan never finished")
+
+
+class Outside:
+    """Requests that leave 127.0.0.1 (map tiles, fonts, anything): there must be none."""
+
+    def __init__(self, page: Page) -> None:
+        self.urls: list[str] = []
+        page.on("request", self._seen)
+
+    def _seen(self, request: Request) -> None:
+        host = urlsplit(request.url).hostname
+        if request.url.startswith(("http:", "https:")) and host not in ("127.0.0.1", "localhost"):
+            self.urls.append(request.url)
+
+
+def _board(browser: Browser, server: Server, size: dict[str, int] = BOARD_DESKTOP) -> tuple[Watched, Outside]:
+    w = watch(browser, size)
+    outside = Outside(w.page)
+    sign_in(w, server, "mapper", "/board")
+    w.page.goto(f"{server.url}/board?date={TODAY.isoformat()}")
+    shown_plan_id(w.page)
+    expect(w.page.locator("#timeline .seg-service").first).to_be_visible()
+    return w, outside
+
+
+def _both_sizes(w: Watched, name: str) -> None:
+    w.page.set_viewport_size(BOARD_DESKTOP)  # type: ignore[arg-type]
+    w.screenshot(f"{name}-desktop")
+    w.page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    w.screenshot(f"{name}-phone")
+    w.page.set_viewport_size(BOARD_DESKTOP)  # type: ignore[arg-type]
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _customer(day: Day, order_id: str) -> str:
+    return next(o.customer for o in day.orders if o.id == order_id)
+
+
+def test_the_timeline_has_an_hour_axis_names_and_readable_visits(server: Server, browser: Browser, day: Day,
+                                                                 plan: dict[str, Any]) -> None:
+    w, outside = _board(browser, server)
+    page = w.page
+    # every hour of the day's span is labelled, in order, and the span holds every shift
+    hours = [_minutes(t) for t in page.locator(".tl-hour").all_inner_texts()]
+    assert len(hours) >= 8
+    assert hours == list(range(hours[0], hours[-1] + 1, 60))
+    shifts = [(t.shift_start.hour * 60 + t.shift_start.minute, t.shift_end.hour * 60 + t.shift_end.minute)
+              for t in day.technicians]
+    assert hours[0] <= min(s for s, _ in shifts) and hours[-1] >= max(e for _, e in shifts)
+    # the "now" line is there while now falls inside the day shown
+    now = dt.datetime.now()
+    if hours[0] + 1 <= now.hour * 60 + now.minute <= hours[-1] - 1:
+        expect(page.locator(".tl-now-label")).to_have_text(re.compile(r"now \d\d:\d\d"))
+        expect(page.locator(".timeline-row .tl-now")).to_have_count(len(day.technicians))
+
+    # a row per technician of the day, named, the one with no stops included
+    rows = page.locator(".timeline-row")
+    expect(rows).to_have_count(len(day.technicians))
+    for t in day.technicians:
+        expect(page.locator(f'.timeline-row[data-technician="{t.id}"] .timeline-label')).to_contain_text(t.name)
+    idle = day.technicians[IDLE_TECH]
+    expect(page.locator(f'.timeline-row[data-technician="{idle.id}"]')).to_contain_text("no visits")
+    expect(page.locator(f'.timeline-row[data-technician="{idle.id}"] .seg-service')).to_have_count(0)
+
+    # each visit is a button whose name says what, where, when, priority and lateness
+    routes = {r["technician_id"]: r for r in plan["plan"]["routes"]}
+    for tech, route in routes.items():
+        buttons = page.locator(f'.timeline-row[data-technician="{tech}"] button.seg-service')
+        expect(buttons).to_have_count(len(route["stops"]))
+        for i, stop in enumerate(route["stops"]):
+            name = buttons.nth(i).get_attribute("aria-label") or ""
+            late = round(stop["late_minutes"])
+            assert name.startswith(f"{stop['order_id']} at {_customer(day, stop['order_id'])}, "
+                                   f"{stop['start'][11:16]}–{stop['end'][11:16]}, P"), name
+            assert re.search(r", (\d+ h \d\d min|\d+ min) late$" if late > 0 else ", on time$", name), name
+    late_visits = page.locator(".seg-service.late")
+    if late_visits.count():  # late is told by a sign as well as the colour
+        expect(late_visits.first.locator(".seg-text")).to_contain_text("!")
+    # labels sit inside the visits wide enough to hold them
+    wide = page.locator(".seg-service").first
+    expect(wide.locator(".seg-text")).to_have_text(re.compile(r"^(! |✓ )?O"))
+    _both_sizes(w, "board-timeline")
+    assert axe_violations(page) == []
+    assert w.errors == []
+    assert outside.urls == []
+
+
+def test_the_board_is_crossed_in_a_few_tab_presses(server: Server, browser: Browser, plan: dict[str, Any]) -> None:
+    w, outside = _board(browser, server)
+    page = w.page
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    reached: dict[str, int] = {}
+    for presses in range(1, 80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const a = document.activeElement;
+            return a.matches('.seg-service') ? 'segment' : a.id === 'replan' ? 'replan' : a.tagName; }""")
+        reached.setdefault(focused, presses)
+        if "replan" in reached:
+            break
+    # markers and route lines are out of the Tab order; the legend and the timeline are one stop each
+    assert reached.get("segment", 99) < 40, reached
+    assert reached.get("replan", 99) < 40, reached
+    focusable_map = page.locator("#map .leaflet-marker-icon[tabindex='0'], #map path[tabindex]")
+    expect(focusable_map).to_have_count(0)
+    assert w.errors == []
+    assert outside.urls == []
+
+
+def test_a_visit_chosen_by_keyboard_opens_on_the_map(server: Server, browser: Browser, day: Day,
+                                                     plan: dict[str, Any]) -> None:
+    w, outside = _board(browser, server)
+    page = w.page
+    first = page.locator("#timeline .seg-service").first
+    first.focus()
+    expect(first).to_have_attribute("tabindex", "0")
+    page.keyboard.press("ArrowRight")  # the next visit of the row takes the one Tab stop
+    row = first.get_attribute("data-technician")
+    second = page.locator(f'.timeline-row[data-technician="{row}"] .seg-service').nth(1)
+    expect(second).to_be_focused()
+    expect(second).to_have_attribute("tabindex", "0")
+    expect(first).to_have_attribute("tabindex", "-1")
+    order_id = second.get_attribute("data-order") or ""
+    page.keyboard.press("Enter")
+    expect(second).to_have_attribute("aria-current", "true")
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(f"Order {order_id}")
+    expect(popup).to_contain_text(_customer(day, order_id))
+    expect(popup).to_contain_text("Technician: ")
+    expect(popup).to_contain_text(re.compile(r"Lateness: (on time|\d+ (h \d\d )?min late)"))
+    expect(page.locator("#map .pin.selected")).to_have_count(1)
+    _both_sizes(w, "board-timeline-selects-map")
+    assert axe_violations(page) == []
+
+    # and the other way: the popup of another stop, opened on the map, marks that visit in the timeline
+    other = next(s["order_id"] for r in plan["plan"]["routes"] for s in r["stops"] if s["order_id"] != order_id)
+    page.evaluate("id => Board.select(id, 'list')", other)
+    popup = page.locator(".leaflet-popup-content", has_text=f"Order {other}")
+    expect(popup).to_be_visible()
+    popup.get_by_role("button", name="Select").click()
+    expect(page.locator(f'.seg-service[data-order="{other}"]')).to_have_attribute("aria-current", "true")
+    expect(second).not_to_have_attribute("aria-current", "true")
+    assert w.errors == []
+    assert outside.urls == []
+
+
+def test_the_legend_focuses_one_technician_and_the_map_stays_readable(server: Server, browser: Browser,
+                                                                      day: Day, plan: dict[str, Any]) -> None:
+    w, outside = _board(browser, server)
+    page = w.page
+    routes = [r for r in plan["plan"]["routes"] if r["stops"]]
+    # every stop and unassigned order is on the map: alone, or counted in a cluster where markers overlap
+    single = page.locator("#map .leaflet-marker-icon.stop, #map .leaflet-marker-icon.unassigned").count()
+    grouped = sum(int(t) for t in page.locator("#map .map-cluster").all_inner_texts())
+    assert single + grouped == sum(len(r["stops"]) for r in routes) + len(plan["plan"]["unassigned"])
+    expect(page.locator("path.route-line")).to_have_count(len(routes))
+    # technicians' colours all differ
+    colours = page.evaluate("() => Board.technicians.map((t) => Board.colourOf(t.id))")
+    assert len(set(colours)) == len(colours)
+    # the unassigned sign stands upright
+    if plan["plan"]["unassigned"]:
+        glyph = page.locator("#map .pin.unassigned b").first
+        assert glyph.evaluate("b => getComputedStyle(b).transform") == "none"
+
+    tech = routes[0]["technician_id"]
+    name = next(t.name for t in day.technicians if t.id == tech)
+    button = page.locator(f'#legend button[data-technician="{tech}"]')
+    expect(button).to_contain_text(name)
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#map")).to_have_attribute("data-focus", tech)
+    opacities = page.locator("path.route-line").evaluate_all("ps => ps.map((p) => p.getAttribute('stroke-opacity'))")
+    assert sorted(opacities) == sorted(["0.85"] + ["0.2"] * (len(routes) - 1))
+    # only the focused technician's stops stay markers; the others fade to dots
+    expect(page.locator("#map .leaflet-marker-icon.stop")).not_to_have_count(0)
+    shown = page.locator("#map .leaflet-marker-icon.stop span").evaluate_all(
+        "ss => [...new Set(ss.map((s) => getComputedStyle(s).backgroundColor))]")
+    focused = page.evaluate("""t => { const d = document.createElement('i'); d.style.color = Board.colourOf(t);
+        document.body.append(d); const c = getComputedStyle(d).color; d.remove(); return c; }""", tech)
+    assert shown == [focused]
+    _both_sizes(w, "board-map-focus")
+    assert axe_violations(page) == []
+
+    button.click()  # again: everyone
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#legend button.legend-all")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#map")).to_have_attribute("data-focus", "")
+    expect(page.locator("#map-note")).to_contain_text("MAP_TILE_URL=none")
+    assert w.errors == []
+    assert outside.urls == []
+
+
+def _stub_pin(page: Page) -> None:
+    """Board.pin records its calls (the pins view defines the real one; here only the call matters)."""
+    page.evaluate("""() => { window.pinCalls = [];
+        Board.pin = (order, tech) => { window.pinCalls.push([order, tech]); return Promise.resolve(null); }; }""")
+
+
+def _movable(day: Day, plan: dict[str, Any]) -> tuple[str, str, str]:
+    """A served order, its technician, and another technician with its skills (the idle one takes no orders)."""
+    skills = {t.id: t.skills for t in day.technicians}
+    needs = {o.id: o.required_skills for o in day.orders}
+    return next((s["order_id"], r["technician_id"], t) for r in plan["plan"]["routes"] for s in r["stops"]
+                for t in skills if t != r["technician_id"] and needs[s["order_id"]] <= skills[t])
+
+
+def test_dragging_a_visit_to_another_row_pins_it_there(server: Server, browser: Browser, day: Day,
+                                                       plan: dict[str, Any]) -> None:
+    w, outside = _board(browser, server)
+    page = w.page
+    _stub_pin(page)
+    order_id, _, target = _movable(day, plan)
+    visit = page.locator(f'.seg-service[data-order="{order_id}"]')
+    expect(visit).to_have_attribute("draggable", "true")
+    visit.drag_to(page.locator(f'.timeline-row[data-technician="{target}"] .bar'))
+    page.wait_for_function("() => window.pinCalls.length > 0")
+    assert page.evaluate("() => window.pinCalls") == [[order_id, target]]
+
+    # the map popup's "Pin to…" does the same
+    page.evaluate("id => Board.select(id, 'list')", order_id)
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(f"Order {order_id}")
+    popup.get_by_label("Pin to…").select_option(target)
+    popup.get_by_role("button", name="Pin and re-plan").click()
+    page.wait_for_function("() => window.pinCalls.length > 1")
+    assert page.evaluate("() => window.pinCalls")[1] == [order_id, target]
+    assert w.errors == []
+    assert outside.urls == []
