@@ -24,7 +24,7 @@ from dispatch.demo_days import generate_day
 from dispatch.domain import Day
 from dispatch.io import write_orders_csv, write_technicians_csv
 from tests.e2e.conftest import PHONE, SECRET, Server, Watched, axe_violations, watch
-from tests.e2e.test_faces import shown_plan_id, sign_in
+from tests.e2e.test_faces import MARKERS_SHOWN, shown_plan_id, sign_in
 
 BOARD_DESKTOP = {"width": 1440, "height": 900}
 TODAY = dt.date.today()  # the "now" line is drawn on today's timeline
@@ -229,9 +229,7 @@ def test_the_legend_focuses_one_technician_and_the_map_stays_readable(server: Se
     page = w.page
     routes = [r for r in plan["plan"]["routes"] if r["stops"]]
     # every stop and unassigned order is on the map: alone, or counted in a cluster where markers overlap
-    single = page.locator("#map .leaflet-marker-icon.stop, #map .leaflet-marker-icon.unassigned").count()
-    grouped = sum(int(t) for t in page.locator("#map .map-cluster").all_inner_texts())
-    assert single + grouped == sum(len(r["stops"]) for r in routes) + len(plan["plan"]["unassigned"])
+    page.wait_for_function(MARKERS_SHOWN, arg=sum(len(r["stops"]) for r in routes) + len(plan["plan"]["unassigned"]))
     expect(page.locator("path.route-line")).to_have_count(len(routes))
     # technicians' colours all differ
     colours = page.evaluate("() => Board.technicians.map((t) => Board.colourOf(t.id))")
@@ -300,7 +298,7 @@ def test_dragging_a_visit_to_another_row_pins_it_there(server: Server, browser: 
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text(f"Order {order_id}")
     popup.get_by_label("Pin to…").select_option(target)
-    popup.get_by_role("button", name="Pin and re-plan").click()
+    popup.get_by_role("button", name=f"Pin {order_id} and re-plan").click()
     page.wait_for_function("() => window.pinCalls.length > 1")
     assert page.evaluate("() => window.pinCalls")[1] == [order_id, target]
     assert w.errors == []

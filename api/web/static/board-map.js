@@ -104,7 +104,7 @@
     const id = "popup-pin-" + orderId;
     const select = el("select", {id, class: "popup-pin-select"},
       ...choices.map((t) => el("option", {value: t.id, text: t.name + " (" + t.id + ")"})));
-    const button = el("button", {type: "submit", class: "secondary", text: "Pin and re-plan"});
+    const button = el("button", {type: "submit", class: "secondary", text: "Pin " + orderId + " and re-plan"});
     const form = el("form", {class: "popup-pin"}, el("label", {for: id, text: "Pin to…"}), select, button);
     if (!choices.length) {
       return el("p", {class: "popup-note", text: "No other technician has this order's skills."});
@@ -257,7 +257,16 @@
     }
     setFocus(focus);
     if (bounds.length && !focus) map.fitBounds(bounds, {padding: [20, 20]});
-    if (Board.selected) highlight(Board.selected, false);
+    if (Board.selected) mark(Board.selected);
+  }
+
+  // ring the selected order's marker where it stands (a redraw keeps the view the dispatcher has)
+  function mark(orderId) {
+    document.querySelectorAll("#map .pin.selected").forEach((n) => n.classList.remove("selected"));
+    const m = markers.get(orderId);
+    highlighted = m ? m.marker : null;
+    const node = m && m.marker.getElement();
+    if (node) node.classList.add("selected");
   }
 
   let highlighted = null;
@@ -279,16 +288,13 @@
     });
   }
 
+  // Escape closes the popup a timeline or list selection opened, wherever the focus is
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !document.querySelector("dialog[open]")) map.closePopup();
+  });
+
   Board.on("select", (orderId, from) => {
-    if (from === "map") {  // the click opened the popup already
-      highlighted = null;
-      const m = markers.get(orderId);
-      const node = m && m.marker.getElement();
-      document.querySelectorAll("#map .pin.selected").forEach((n) => n.classList.remove("selected"));
-      if (node) node.classList.add("selected");
-      if (m) highlighted = m.marker;
-      return;
-    }
+    if (from === "map") { mark(orderId); return; }  // the click opened the popup already
     highlight(orderId, from !== "popup");
   });
   Board.on("plan", (p) => drawMap(p));
