@@ -8,13 +8,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import os
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 from sqlalchemy import select
 
 from api.auth.models import Role, User
@@ -25,6 +27,7 @@ from dispatch.domain import Day
 from dispatch.io import write_orders_csv, write_technicians_csv
 from tests.e2e.conftest import PHONE, SECRET, Server, Watched, axe_violations, watch
 from tests.e2e.test_faces import MARKERS_SHOWN, shown_plan_id, sign_in
+from tests.uvicorn_server import uvicorn_app
 
 BOARD_DESKTOP = {"width": 1440, "height": 900}
 TODAY = dt.date.today()  # the "now" line is drawn on today's timeline
@@ -89,8 +92,11 @@ class Outside:
             self.urls.append(request.url)
 
 
-def _board(browser: Browser, server: Server, size: dict[str, int] = BOARD_DESKTOP) -> tuple[Watched, Outside]:
+def _board(browser: Browser, server: Server, size: dict[str, int] = BOARD_DESKTOP,
+           now: dt.datetime | None = None) -> tuple[Watched, Outside]:
     w = watch(browser, size)
+    if now is not None:  # the page's clock (timers still run)
+        w.page.context.clock.set_fixed_time(now)
     outside = Outside(w.page)
     sign_in(w, server, "mapper", "/board")
     w.page.goto(f"{server.url}/board?date={TODAY.isoformat()}")
@@ -118,20 +124,22 @@ def _customer(day: Day, order_id: str) -> str:
 
 def test_the_timeline_has_an_hour_axis_names_and_readable_visits(server: Server, browser: Browser, day: Day,
                                                                  plan: dict[str, Any]) -> None:
-    w, outside = _board(browser, server)
+    w, outside = _board(browser, server, now=dt.datetime.combine(TODAY, dt.time(10, 30)))
     page = w.page
     # every hour of the day's span is labelled, in order, and the span holds every shift
-    hours = [_minutes(t) for t in page.locator(".tl-hour").all_inner_texts()]
+    hours = [_minutes(t) for t in page.locator(".tl-hour").evaluate_all("ls => ls.map((l) => l.textContent)")]
     assert len(hours) >= 8
     assert hours == list(range(hours[0], hours[-1] + 1, 60))
     shifts = [(t.shift_start.hour * 60 + t.shift_start.minute, t.shift_end.hour * 60 + t.shift_end.minute)
               for t in day.technicians]
     assert hours[0] <= min(s for s, _ in shifts) and hours[-1] >= max(e for _, e in shifts)
-    # the "now" line is there while now falls inside the day shown
-    now = dt.datetime.now()
-    if hours[0] + 1 <= now.hour * 60 + now.minute <= hours[-1] - 1:
-        expect(page.locator(".tl-now-label")).to_have_text(re.compile(r"now \d\d:\d\d"))
-        expect(page.locator(".timeline-row .tl-now")).to_have_count(len(day.technicians))
+    # the "now" line crosses every row of today, and its label hides the hour labels it would cover
+    expect(page.locator(".tl-now-label")).to_have_text("now 10:30")
+    expect(page.locator(".timeline-row .tl-now")).to_have_count(len(day.technicians))
+    now_box = page.locator(".tl-now-label").bounding_box()
+    for label in page.locator(".tl-hour:not(.under-now)").all():
+        box = label.bounding_box()
+        assert now_box and box and (box["x"] + box["width"] <= now_box["x"] or box["x"] >= now_box["x"] + now_box["width"])
 
     # a row per technician of the day, named, the one with no stops included
     rows = page.locator(".timeline-row")
@@ -303,3 +311,46 @@ def test_dragging_a_visit_to_another_row_pins_it_there(server: Server, browser: 
     assert page.evaluate("() => window.pinCalls")[1] == [order_id, target]
     assert w.errors == []
     assert outside.urls == []
+
+
+# a transparent 1×1 PNG: the tiles the test serves in place of OpenStreetMap's
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+
+
+@pytest.fixture(scope="module")
+def osm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app as deployed by default: MAP_TILE_URL unset, so OpenStreetMap's tiles."""
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('e2e-osm')}/dispatch.sqlite"
+    env = {k: v for k, v in os.environ.items() if k != "MAP_TILE_URL"}
+    env.update(DATABASE_URL=database_url, SECRET_KEY=SECRET, ENVIRONMENT="test", PLAN_EXECUTOR="thread",
+               RUN_MIGRATIONS_ON_STARTUP="true")
+    with uvicorn_app(env) as url:
+        yield Server(url, database_url)
+
+
+def test_the_default_map_is_a_street_map_credited_to_openstreetmap(osm_server: Server, browser: Browser) -> None:
+    osm_server.add_user("streets", Role.dispatcher)
+    w = watch(browser, BOARD_DESKTOP)
+    page = w.page
+    tiles: list[str] = []
+
+    def serve_tile(route: Route) -> None:  # answered here: nothing leaves the machine
+        tiles.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=PNG)
+
+    page.route("https://tile.openstreetmap.org/**", serve_tile)
+    outside = Outside(page)
+    sign_in(w, osm_server, "streets", "/board")
+    expect(page.locator("#map img.leaflet-tile").first).to_be_attached()
+    page.wait_for_function("() => document.querySelectorAll('#map img.leaflet-tile-loaded').length > 0")
+    assert tiles and all(re.fullmatch(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in tiles), tiles
+    assert set(outside.urls) <= set(tiles)  # the only requests off the machine were the tiles served above
+    credit = page.locator(".leaflet-control-attribution")
+    expect(credit).to_contain_text("© OpenStreetMap contributors")
+    expect(credit.get_by_role("link", name="OpenStreetMap")).to_have_attribute(
+        "href", "https://www.openstreetmap.org/copyright")
+    expect(page.locator("#map-note")).to_be_hidden()
+    w.screenshot("board-osm-tiles-desktop")
+    assert axe_violations(page) == []
+    assert w.errors == []

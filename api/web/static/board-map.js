@@ -62,9 +62,14 @@
   // only markers that really overlap are grouped; the last zoom spreads a pile into a spider
   const clusters = L.markerClusterGroup({
     maxClusterRadius: 28, showCoverageOnHover: false, spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true,
-    iconCreateFunction: (cluster) => L.divIcon({
-      className: "map-cluster", iconSize: [34, 34],
-      html: "<span>" + cluster.getChildCount() + "</span>"}),
+    // a pile of one technician's stops wears their colour; a mixed pile is dark grey
+    iconCreateFunction: (cluster) => {
+      const techs = new Set(cluster.getAllChildMarkers().map((m) => m.options.tech));
+      const only = techs.size === 1 ? [...techs][0] : null;
+      return L.divIcon({className: "map-cluster", iconSize: [34, 34],
+                        html: '<span style="background:' + (only ? Board.colourOf(only) : "#222") + '">' +
+                              cluster.getChildCount() + "</span>"});
+    },
   }).addTo(map);
 
   let plan = null;
@@ -140,7 +145,7 @@
   }
 
   function addMarker(orderId, latlng, markerIcon, title, tech, content) {
-    const marker = L.marker(latlng, {icon: markerIcon, title, keyboard: false, riseOnHover: true})
+    const marker = L.marker(latlng, {icon: markerIcon, title, keyboard: false, riseOnHover: true, tech})
       .bindPopup(content, {minWidth: 220, maxWidth: 300, autoPanPadding: [20, 20]});
     marker.on("click", () => Board.select(orderId, "map"));
     markers.set(orderId, {marker, tech, latlng});

@@ -62,6 +62,11 @@
 
   function drawTimeline(newPlan) {
     plan = newPlan;
+    // a redraw (live status, a new plan) keeps the keyboard where it was
+    const active = document.activeElement;
+    const focused = active && box.contains(active) && active.dataset ? active.dataset.order : null;
+    const roving = box.querySelector('.seg-service[tabindex="0"]');
+    const keep = focused || (roving && roving.dataset.order);
     const date = (Board.current && Board.current.date) || localDate();
     const routes = new Map(plan.routes.map((r) => [r.technician_id, r]));
     const rows = Board.dayTechnicians(plan, date)
@@ -135,10 +140,24 @@
         bar);
     });
     box.replaceChildren(axis, ...out);
-    rove(box.querySelector('.seg-service[aria-current="true"]') || box.querySelector(".seg-service"), false);
+    clearAxis();
+    const again = keep && box.querySelector('.seg-service[data-order="' + CSS.escape(keep) + '"]');
+    rove(again || box.querySelector('.seg-service[aria-current="true"]') || box.querySelector(".seg-service"),
+         !!(focused && again));
     box.dataset.start = String(start);
     box.dataset.end = String(end);
   }
+
+  // hour labels the "now" label would cover step aside (measured, as it depends on the width)
+  function clearAxis() {
+    const label = box.querySelector(".tl-now-label");
+    const at = label && label.getBoundingClientRect();
+    box.querySelectorAll(".tl-hour").forEach((h) => {
+      const r = h.getBoundingClientRect();
+      h.classList.toggle("under-now", !!at && r.right + 4 > at.left && r.left - 4 < at.right);
+    });
+  }
+  if (window.ResizeObserver) new ResizeObserver(clearAxis).observe(box);
 
   // one Tab stop for the whole timeline: the current visit has tabindex 0, the arrows move it
   function rove(target, focus) {
@@ -259,9 +278,10 @@
     try {
       const list = await api("/visits?date=" + date + "&limit=500");
       if (!Board.current || Board.current.date !== date) return;
+      const before = JSON.stringify([...visits.values()]);
       visits = new Map(list.map((v) => [v.order_id, v]));
       visitsOf = date;
-      if (plan) drawTimeline(plan);
+      if (plan && JSON.stringify([...visits.values()]) !== before) drawTimeline(plan);
     } catch (_) { /* the timeline stands without live status */ }
   }
 
