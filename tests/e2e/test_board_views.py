@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import os
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -132,14 +132,17 @@ def test_the_timeline_has_an_hour_axis_names_and_readable_visits(server: Server,
     assert hours == list(range(hours[0], hours[-1] + 1, 60))
     shifts = [(t.shift_start.hour * 60 + t.shift_start.minute, t.shift_end.hour * 60 + t.shift_end.minute)
               for t in day.technicians]
-    assert hours[0] <= min(s for s, _ in shifts) and hours[-1] >= max(e for _, e in shifts)
+    assert hours[0] <= min(s for s, _ in shifts)
+    assert hours[-1] >= max(e for _, e in shifts)
     # the "now" line crosses every row of today, and its label hides the hour labels it would cover
     expect(page.locator(".tl-now-label")).to_have_text("now 10:30")
     expect(page.locator(".timeline-row .tl-now")).to_have_count(len(day.technicians))
     now_box = page.locator(".tl-now-label").bounding_box()
     for label in page.locator(".tl-hour:not(.under-now)").all():
         box = label.bounding_box()
-        assert now_box and box and (box["x"] + box["width"] <= now_box["x"] or box["x"] >= now_box["x"] + now_box["width"])
+        assert now_box
+        assert box
+        assert box["x"] + box["width"] <= now_box["x"] or box["x"] >= now_box["x"] + now_box["width"]
 
     # a row per technician of the day, named, the one with no stops included
     rows = page.locator(".timeline-row")
@@ -169,6 +172,9 @@ def test_the_timeline_has_an_hour_axis_names_and_readable_visits(server: Server,
     expect(wide.locator(".seg-text")).to_have_text(re.compile(r"^(! |✓ )?O"))
     _both_sizes(w, "board-timeline")
     assert axe_violations(page) == []
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    # at phone width the plans table's scroller (the plan card, not these views) has no keyboard access yet
+    assert [v for v in axe_violations(page) if "at .table-scroll" not in v] == []
     assert w.errors == []
     assert outside.urls == []
 
@@ -313,6 +319,49 @@ def test_dragging_a_visit_to_another_row_pins_it_there(server: Server, browser: 
     assert outside.urls == []
 
 
+def _token(server: Server, username: str, role: Role) -> str:
+    engine = make_engine(server.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            user = session.scalar(select(User.id).where(User.username == username))
+    finally:
+        engine.dispose()
+    return create_access_token(subject=str(user), role=role.value, secret_key=SECRET, minutes=60)
+
+
+def test_done_and_started_visits_show_on_the_timeline(server: Server, browser: Browser, plan: dict[str, Any]) -> None:
+    """Live status from the technicians' visits: a tick on a done visit, "on site" on a begun one."""
+    boss = _token(server, "mapper", Role.dispatcher)
+    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=_auth(boss)).raise_for_status()
+    route = next(r for r in plan["plan"]["routes"] if len(r["stops"]) >= 2)
+    server.add_user("fieldtech", Role.technician, technician_id=route["technician_id"])
+    tech = _token(server, "fieldtech", Role.technician)
+    done, begun = route["stops"][0], route["stops"][1]
+    for stop, extra in ((done, {"done_at": stop_time(done["end"])}), (begun, {})):
+        r = httpx.post(f"{server.url}/api/v1/visits", headers=_auth(tech),
+                       json={"order_id": stop["order_id"], "date": TODAY.isoformat(),
+                             "arrived_at": stop_time(stop["arrival"]), **extra})
+        assert r.status_code == 201, r.text
+    w, outside = _board(browser, server)
+    page = w.page
+    ticked = page.locator(f'.seg-service[data-order="{done["order_id"]}"]')
+    expect(ticked).to_have_class(re.compile(r"\bdone\b"))
+    expect(ticked.locator(".seg-text")).to_have_text(f"✓ {done['order_id']}")
+    expect(ticked).to_have_attribute("aria-label", re.compile(rf", done at {done['end'][11:16]}$"))
+    on_site = page.locator(f'.seg-service[data-order="{begun["order_id"]}"]')
+    expect(on_site).to_have_class(re.compile(r"\bonsite\b"))
+    expect(on_site).to_have_attribute("aria-label", re.compile(rf", on site since {begun['arrival'][11:16]}$"))
+    _both_sizes(w, "board-timeline-live-status")
+    assert axe_violations(page) == []
+    assert w.errors == []
+    assert outside.urls == []
+
+
+def stop_time(iso: str) -> str:
+    """A plan time as the visit API takes it (to the minute)."""
+    return iso[:16] + ":00"
+
+
 # a transparent 1×1 PNG: the tiles the test serves in place of OpenStreetMap's
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
@@ -344,7 +393,8 @@ def test_the_default_map_is_a_street_map_credited_to_openstreetmap(osm_server: S
     sign_in(w, osm_server, "streets", "/board")
     expect(page.locator("#map img.leaflet-tile").first).to_be_attached()
     page.wait_for_function("() => document.querySelectorAll('#map img.leaflet-tile-loaded').length > 0")
-    assert tiles and all(re.fullmatch(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in tiles), tiles
+    assert tiles
+    assert all(re.fullmatch(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in tiles), tiles
     assert set(outside.urls) <= set(tiles)  # the only requests off the machine were the tiles served above
     credit = page.locator(".leaflet-control-attribution")
     expect(credit).to_contain_text("© OpenStreetMap contributors")

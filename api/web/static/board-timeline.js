@@ -266,7 +266,7 @@
       const s = scroller.getBoundingClientRect();
       if (r.left < s.left || r.right > s.right) scroller.scrollLeft += r.left - s.left - s.width / 3;
     }
-    if (from === "popup") chosen.scrollIntoView({block: "center", inline: "nearest"});
+    if (from === "popup") chosen.scrollIntoView({block: "nearest", inline: "nearest"});
   });
 
   // --- live visit status of the shown date: a tick on done visits, refreshed every minute for today ------
