@@ -118,6 +118,16 @@ def _minutes(hhmm: str) -> int:
     return int(h) * 60 + int(m)
 
 
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+    def lum(h: str) -> float:
+        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def _customer(day: Day, order_id: str) -> str:
     return next(o.customer for o in day.orders if o.id == order_id)
 
@@ -245,9 +255,15 @@ def test_the_legend_focuses_one_technician_and_the_map_stays_readable(server: Se
     # every stop and unassigned order is on the map: alone, or counted in a cluster where markers overlap
     page.wait_for_function(MARKERS_SHOWN, arg=sum(len(r["stops"]) for r in routes) + len(plan["plan"]["unassigned"]))
     expect(page.locator("path.route-line")).to_have_count(len(routes))
-    # technicians' colours all differ
+    # technicians' colours all differ, for a crew of any size, and each holds white digits (4.5:1) on the map
     colours = page.evaluate("() => Board.technicians.map((t) => Board.colourOf(t.id))")
     assert len(set(colours)) == len(colours)
+    crew = page.evaluate("""() => { const real = Board.technicians;
+        Board.technicians = Array.from({length: 60}, (_, i) => ({id: 'X' + i}));
+        const out = Board.technicians.map((t) => Board.colourOf(t.id));
+        Board.technicians = real; return out; }""")
+    assert len(set(crew)) == 60
+    assert all(_contrast(c, "#ffffff") >= 4.5 for c in crew), crew
     # the unassigned sign stands upright
     if plan["plan"]["unassigned"]:
         glyph = page.locator("#map .pin.unassigned b").first

@@ -76,6 +76,7 @@
   let focus = null;  // the technician the legend focuses, or null for all
   const markers = new Map();  // order id -> {marker, tech (or null: unassigned), latlng}
   const routeLines = new Map();  // technician id -> polyline
+  const homeMarkers = new Map();  // technician id -> marker
 
   function icon(text, fill, cls) {
     const html = cls === "unassigned"
@@ -146,7 +147,7 @@
 
   function addMarker(orderId, latlng, markerIcon, title, tech, content) {
     const marker = L.marker(latlng, {icon: markerIcon, title, keyboard: false, riseOnHover: true, tech})
-      .bindPopup(content, {minWidth: 220, maxWidth: 300, autoPanPadding: [20, 20]});
+      .bindPopup(content, {minWidth: 220, maxWidth: 300, maxHeight: 300, autoPanPadding: [20, 20]});
     marker.on("click", () => Board.select(orderId, "map"));
     markers.set(orderId, {marker, tech, latlng});
   }
@@ -204,6 +205,7 @@
       line.setStyle(!focus || tech === focus ? {opacity: 0.85, weight: 4} : {opacity: 0.2, weight: 2});
       if (tech === focus) line.bringToFront();
     }
+    for (const [tech, home] of homeMarkers) home.setOpacity(!focus || tech === focus ? 1 : 0.3);
     drawLegend();
     if (keepFocus) {
       const again = document.querySelector('#legend button[tabindex="0"]');
@@ -221,16 +223,17 @@
     homes.clearLayers();
     markers.clear();
     routeLines.clear();
+    homeMarkers.clear();
     const bounds = [];
     const working = new Set(Board.dayTechnicians(plan, (Board.current && Board.current.date) || Dispatch.localDate()));
     for (const t of Board.technicians.filter((x) => working.has(x.id))) {
       const home = [t.home_lat, t.home_lon];
       bounds.push(home);
-      L.marker(home, {icon: icon("⌂", Board.colourOf(t.id), "home"), title: "Home of " + t.name + " (" + t.id + ")",
-                      keyboard: false, zIndexOffset: -1000})
+      homeMarkers.set(t.id, L.marker(home, {icon: icon("⌂", Board.colourOf(t.id), "home"), keyboard: false,
+                                            title: "Home of " + t.name + " (" + t.id + ")", zIndexOffset: -1000})
         .bindPopup(el("div", {class: "popup"}, el("strong", {text: "Home of " + t.name}), el("br"),
                       t.home_address || t.id))
-        .addTo(homes);
+        .addTo(homes));
     }
     for (const route of plan.routes) {
       if (!route.stops.length) continue;
