@@ -128,6 +128,11 @@ def _contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+def _hex(rgb: str) -> str:
+    """'rgb(46, 125, 50)' as '#2e7d32'."""
+    return "#" + "".join(f"{int(x):02x}" for x in re.findall(r"\d+", rgb)[:3])
+
+
 def _customer(day: Day, order_id: str) -> str:
     return next(o.customer for o in day.orders if o.id == order_id)
 
@@ -177,6 +182,18 @@ def test_the_timeline_has_an_hour_axis_names_and_readable_visits(server: Server,
     late_visits = page.locator(".seg-service.late")
     if late_visits.count():  # late is told by a sign as well as the colour
         expect(late_visits.first.locator(".seg-text")).to_contain_text("!")
+    # every kind of segment stands out from the bar (3:1 for graphics)
+    colours = page.evaluate("""() => { const css = (sel, prop) => { const n = document.querySelector(sel);
+            return n ? getComputedStyle(n)[prop] : null; };
+        return {bar: css('.timeline-row .bar', 'backgroundColor'), service: css('.seg-service:not(.late):not(.done)', 'backgroundColor'),
+                travel: css('.seg-travel', 'backgroundColor'), idle: css('.seg-idle', 'borderTopColor'),
+                break: css('.seg-break', 'borderTopColor'), late: css('.key-late', 'backgroundImage')}; }""")
+    bar = _hex(colours.pop("bar"))
+    late = colours.pop("late")
+    for kind, value in colours.items():
+        if value is not None:  # a day without waiting has no idle segment
+            assert _contrast(_hex(value), bar) >= 3, (kind, value)
+    assert all(_contrast(_hex(c), bar) >= 3 for c in re.findall(r"rgb\([^)]*\)", late)), late
     # labels sit inside the visits wide enough to hold them
     wide = page.locator(".seg-service").first
     expect(wide.locator(".seg-text")).to_have_text(re.compile(r"^(! |✓ )?O"))
