@@ -98,12 +98,15 @@
   }
   Board.lateness = Board.lateness || lateness;
 
+  // the technicians working the plan's day who have the order's skills
   function qualified(order) {
     const needs = (order && order.required_skills) || [];
-    return Board.technicians.filter((t) => t.active !== false && needs.every((s) => t.skills.includes(s)));
+    const working = plan ? new Set(Board.dayTechnicians(plan, (Board.current && Board.current.date) || Dispatch.localDate()))
+      : null;
+    return Board.technicians.filter((t) => (!working || working.has(t.id)) && needs.every((s) => t.skills.includes(s)));
   }
 
-  // the "Pin to…" form of a popup: the technicians who have the order's skills
+  // the "Pin to…" form of a popup: the technicians of the day who have the order's skills
   function pinForm(orderId, current) {
     const order = Board.orders.get(orderId);
     const choices = qualified(order).filter((t) => t.id !== current);
@@ -113,7 +116,7 @@
     const button = el("button", {type: "submit", class: "secondary", text: "Pin " + orderId + " and re-plan"});
     const form = el("form", {class: "popup-pin"}, el("label", {for: id, text: "Pin to…"}), select, button);
     if (!choices.length) {
-      return el("p", {class: "popup-note", text: "No other technician has this order's skills."});
+      return el("p", {class: "popup-note", text: "No other technician working this day has this order's skills."});
     }
     form.addEventListener("submit", (event) => {
       event.preventDefault();
