@@ -340,6 +340,17 @@ def test_dragging_a_visit_to_another_row_pins_it_there(server: Server, browser: 
     page.wait_for_function("() => window.pinCalls.length > 0")
     assert page.evaluate("() => window.pinCalls") == [[order_id, target]]
 
+    # a technician without the order's skills does not take it, and the status line says why
+    skills = {t.id: t.skills for t in day.technicians}
+    needs = {o.id: o.required_skills for o in day.orders}
+    refused = next(((s["order_id"], t) for r in plan["plan"]["routes"] for s in r["stops"] for t in skills
+                    if t != r["technician_id"] and not needs[s["order_id"]] <= skills[t]), None)
+    if refused:
+        page.locator(f'.seg-service[data-order="{refused[0]}"]').drag_to(
+            page.locator(f'.timeline-row[data-technician="{refused[1]}"] .bar'))
+        expect(page.locator("#plan-status")).to_contain_text(f"{refused[0]} not pinned: {refused[1]} lacks")
+        assert len(page.evaluate("() => window.pinCalls")) == 1
+
     # the map popup's "Pin to…" does the same
     page.evaluate("id => Board.select(id, 'list')", order_id)
     popup = page.locator(".leaflet-popup-content")

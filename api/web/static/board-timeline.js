@@ -227,12 +227,13 @@
   box.addEventListener("dragend", endDrag);
 
   box.addEventListener("dragover", (event) => {
-    const row = event.target.closest && event.target.closest(".timeline-row.drop-ok");
+    // any other technician's row takes the drop: a qualified one pins, an unqualified one says why not
+    const row = event.target.closest && event.target.closest(".timeline-row.drop-ok, .timeline-row.drop-no");
     box.querySelectorAll(".drop-over").forEach((r) => { if (r !== row) r.classList.remove("drop-over"); });
     if (!row) return;
-    event.preventDefault();  // a drop is allowed here
+    event.preventDefault();
     event.dataTransfer.dropEffect = "move";
-    row.classList.add("drop-over");
+    if (row.classList.contains("drop-ok")) row.classList.add("drop-over");
   });
 
   box.addEventListener("drop", (event) => {
@@ -243,7 +244,10 @@
     event.preventDefault();
     const tech = row.dataset.technician;
     if (!canTake(tech, orderId)) {
-      Board.say(orderId + " not pinned: " + tech + " lacks the order's skills.", true);
+      const t = techOf(tech);
+      const lacks = ((Board.orders.get(orderId) || {}).required_skills || []).filter((k) => !t || !t.skills.includes(k));
+      Board.say(orderId + " not pinned: " + tech + (t ? " (" + t.name + ")" : "") + " lacks the skill " +
+                lacks.join(", ") + " it needs.", true);
       return;
     }
     if (!Board.pin) { Board.say("Pinning is not available on this board.", true); return; }
