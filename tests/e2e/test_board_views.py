@@ -348,7 +348,9 @@ def test_dragging_a_visit_to_another_row_pins_it_there(server: Server, browser: 
     if refused:
         page.locator(f'.seg-service[data-order="{refused[0]}"]').drag_to(
             page.locator(f'.timeline-row[data-technician="{refused[1]}"] .bar'))
-        expect(page.locator("#plan-status")).to_contain_text(f"{refused[0]} not pinned: {refused[1]} lacks")
+        missing = sorted(needs[refused[0]] - skills[refused[1]])
+        expect(page.locator("#plan-status")).to_contain_text(re.compile(
+            rf"{refused[0]} not pinned: {refused[1]} \(.+\) lacks the skills? {', '.join(missing)} it needs"))
         assert len(page.evaluate("() => window.pinCalls")) == 1
 
     # the map popup's "Pin to…" does the same

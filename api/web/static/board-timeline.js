@@ -245,9 +245,10 @@
     const tech = row.dataset.technician;
     if (!canTake(tech, orderId)) {
       const t = techOf(tech);
-      const lacks = ((Board.orders.get(orderId) || {}).required_skills || []).filter((k) => !t || !t.skills.includes(k));
-      Board.say(orderId + " not pinned: " + tech + (t ? " (" + t.name + ")" : "") + " lacks the skill " +
-                lacks.join(", ") + " it needs.", true);
+      const lacks = ((Board.orders.get(orderId) || {}).required_skills || [])
+        .filter((k) => !t || !t.skills.includes(k)).sort();
+      Board.say(orderId + " not pinned: " + tech + (t ? " (" + t.name + ")" : "") + " lacks the skill" +
+                (lacks.length > 1 ? "s " : " ") + lacks.join(", ") + " it needs.", true);
       return;
     }
     if (!Board.pin) { Board.say("Pinning is not available on this board.", true); return; }
