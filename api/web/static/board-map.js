@@ -46,7 +46,7 @@
   };
 
   // --- the map --------------------------------------------------------------------------------------------
-  const map = L.map("map", {zoomControl: true, maxZoom: 19}).setView([45.76, 4.84], 11);
+  const map = L.map("map", {zoomControl: true, maxZoom: 19, zoomSnap: 0.25, zoomDelta: 0.5}).setView([45.76, 4.84], 11);
   map.attributionControl.setPrefix(false);
   if (config.tile_url) {
     L.tileLayer(config.tile_url, {maxZoom: 19, attribution: OSM}).addTo(map);
@@ -61,7 +61,7 @@
   const faded = L.layerGroup().addTo(map);
   // only markers that really overlap are grouped; the last zoom spreads a pile into a spider
   const clusters = L.markerClusterGroup({
-    maxClusterRadius: 28, showCoverageOnHover: false, spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true,
+    maxClusterRadius: 22, showCoverageOnHover: false, spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true,
     // a pile of one technician's stops wears their colour; a mixed pile is dark grey
     iconCreateFunction: (cluster) => {
       const techs = new Set(cluster.getAllChildMarkers().map((m) => m.options.tech));
