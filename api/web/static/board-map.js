@@ -46,7 +46,9 @@
   };
 
   // --- the map --------------------------------------------------------------------------------------------
-  const map = L.map("map", {zoomControl: true, maxZoom: 19, zoomSnap: 0.25, zoomDelta: 0.5}).setView([45.76, 4.84], 11);
+  // on a phone one finger scrolls the page past the map (two pinch it); a mouse drags the map
+  const map = L.map("map", {zoomControl: true, maxZoom: 19, zoomSnap: 0.25, zoomDelta: 0.5,
+                            dragging: !L.Browser.mobile}).setView([45.76, 4.84], 11);
   map.attributionControl.setPrefix(false);
   if (config.tile_url) {
     L.tileLayer(config.tile_url, {maxZoom: 19, attribution: OSM}).addTo(map);
