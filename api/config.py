@@ -44,6 +44,22 @@ def check_scheduler_address(value: str) -> str:
     return text
 
 
+OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+NO_TILES = ("", "none", "off")
+
+
+def check_tile_url(value: str | None) -> str | None:
+    """The tile URL, or None for no street map ("none", "off" or empty); ValueError if it is not a tile URL."""
+    if value is None or value.strip().lower() in NO_TILES:
+        return None
+    text = value.strip()
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in text]
+    if urlsplit(text).scheme not in ("http", "https") or missing:
+        raise ValueError(f"MAP_TILE_URL {value!r} is not a tile URL: expected http(s)://... with {{z}}, {{x}} and "
+                         f"{{y}} such as {OSM_TILE_URL}, or none for no street map")
+    return text
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
 
@@ -88,11 +104,17 @@ class Settings(BaseSettings):
     dispatch_scheduler: str | None = Field(
         default=None, validation_alias=AliasChoices("DISPATCH_SCHEDULER", "dispatch_scheduler"))
 
-    # the board's map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; None draws routes on a
-    # blank map, which works offline
-    map_tile_url: str | None = None
+    # the board's street map: a tile URL with {z}, {x} and {y}; OpenStreetMap's own by default (mind its tile
+    # usage policy on a busy site); "none" (or an empty value) draws the routes on a blank map, for offline
+    # sites and tests
+    map_tile_url: str | None = OSM_TILE_URL
 
     run_migrations_on_startup: bool = True
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _check_tile_url(cls, value: str | None) -> str | None:
+        return check_tile_url(value)
 
     @field_validator("dispatch_scheduler")
     @classmethod

@@ -25,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, settings: Settings, name: str, **context: object) -> HTMLResponse:
-    # the map's tile layer is optional: off unless the deployment names a tile server (tests run offline)
+    # the board map's street tiles (OpenStreetMap's by default; None when MAP_TILE_URL=none, e.g. offline tests)
     return templates.TemplateResponse(request, name, {"api": API_PREFIX, "static": STATIC_URL,
                                                       "tile_url": settings.map_tile_url, **context})
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from api.config import PLACEHOLDER_SECRET, Settings
+from api.config import OSM_TILE_URL, PLACEHOLDER_SECRET, Settings
 
 
 def test_the_placeholder_secret_is_refused_in_production() -> None:
@@ -136,3 +136,17 @@ def test_a_malformed_scheduler_address_is_refused_at_start(no_scheduler: pytest.
         Settings(_env_file=None)  # type: ignore[call-arg]
     assert "DISPATCH_SCHEDULER" in str(e.value)
     assert "tcp://10.0.0.5:8786" in str(e.value)  # the message shows what is expected
+
+
+def test_the_board_map_has_openstreetmap_tiles_unless_told_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAP_TILE_URL", raising=False)
+    assert Settings(_env_file=None).map_tile_url == "https://tile.openstreetmap.org/{z}/{x}/{y}.png" == OSM_TILE_URL  # type: ignore[call-arg]
+    for off in ("none", "NONE", "off", ""):
+        monkeypatch.setenv("MAP_TILE_URL", off)  # an empty variable counts as unset (env_ignore_empty)
+        assert Settings(_env_file=None).map_tile_url == (OSM_TILE_URL if off == "" else None)  # type: ignore[call-arg]
+    assert Settings(map_tile_url="", _env_file=None).map_tile_url is None  # type: ignore[call-arg]
+    monkeypatch.setenv("MAP_TILE_URL", "https://tiles.example.fr/{z}/{x}/{y}.png")
+    assert Settings(_env_file=None).map_tile_url == "https://tiles.example.fr/{z}/{x}/{y}.png"  # type: ignore[call-arg]
+    for bad in ("tiles.example.fr/{z}/{x}/{y}.png", "https://tiles.example.fr/map.png"):
+        with pytest.raises(ValidationError, match="MAP_TILE_URL .* is not a tile URL"):
+            Settings(map_tile_url=bad, _env_file=None)  # type: ignore[call-arg]

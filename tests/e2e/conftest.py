@@ -50,9 +50,10 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database_url = f"sqlite:///{tmp_path_factory.mktemp('e2e')}/dispatch.sqlite"
-    # plan jobs on a thread: no solver process to start, so the small plans come back quickly
+    # plan jobs on a thread: no solver process to start, so the small plans come back quickly; no map tiles, so
+    # no request leaves the machine
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, ENVIRONMENT="test",
-               PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true")
+               PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true", MAP_TILE_URL="none")
     with uvicorn_app(env) as url:
         yield Server(url, database_url)
 

@@ -28,7 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database_url = f"sqlite:///{tmp_path_factory.mktemp('e2e-signin')}/dispatch.sqlite"
     # a back-off far longer than the test, so which answers are refused never depends on how fast it runs
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, ENVIRONMENT="test",
-               PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true", LOGIN_FREE_FAILURES="3",
+               PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true", MAP_TILE_URL="none", LOGIN_FREE_FAILURES="3",
                LOGIN_BACKOFF_SECONDS="600", LOGIN_BACKOFF_MAX_SECONDS="600", LOGIN_WINDOW_SECONDS="3600")
     with uvicorn_app(env, ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]) as url:
         server = Server(url, database_url)

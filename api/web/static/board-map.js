@@ -1,79 +1,325 @@
 "use strict";
-// The board's map: each technician's route, home and stops, and the unassigned orders, on Leaflet.
+// The board's map: each technician's route, home and stops, and the unassigned orders, on Leaflet over a street
+// map (MAP_TILE_URL). Markers and lines stay out of the Tab order: the keyboard path is the timeline and lists.
 (() => {
   const {hhmm, el} = Dispatch;
   const config = JSON.parse(document.getElementById("map-config").textContent);
-  const map = L.map("map", {zoomControl: true}).setView([45.76, 4.84], 11);
-  if (config.tile_url) L.tileLayer(config.tile_url, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
-  const layer = L.layerGroup().addTo(map);
+  const OSM = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
 
-  function icon(text, colour, cls) {
-    return L.divIcon({className: "pin " + cls, iconSize: [24, 24], iconAnchor: [12, 12],
-                      html: '<span style="background:' + colour + '">' + text + "</span>"});
+  // --- one colour per technician, however many: hues a golden angle apart, each darkened until white text
+  // on it reads (4.5:1), which also gives it 3:1 and more against the white map and bars ------------------
+  function luminance(r, g, b) {
+    const lin = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  }
+  function hslRgb(h, s, l) {
+    const k = (n) => (n + h / 30) % 12;
+    const a = s * Math.min(l, 1 - l);
+    const f = (n) => l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1));
+    return [f(0), f(8), f(4)];
+  }
+  function colour(i) {
+    const hue = (i * 137.508 + 210) % 360;
+    const target = [4.6, 6.5, 5.5][i % 3];  // three depths, so neighbours in hue differ in darkness too
+    let l = 0.55;
+    let rgb = hslRgb(hue, 0.8, l);
+    while (1.05 / (luminance(...rgb) + 0.05) < target && l > 0.1) { l -= 0.01; rgb = hslRgb(hue, 0.8, l); }
+    return "#" + rgb.map((c) => Math.round(c * 255).toString(16).padStart(2, "0")).join("");
+  }
+  const palette = [];
+  // a colour per technician for any number of them: every view (timeline, lists) asks Board.colourOf
+  Board.colourOf = (techId) => {
+    const i = Math.max(0, Board.technicians.findIndex((t) => t.id === techId));
+    while (palette.length <= i) palette.push(colour(palette.length));
+    return palette[i];
+  };
+
+  // the technicians of a plan's day: those with a route, and every active one whose work days hold the date
+  // (as the service builds the day), so a technician left without stops still shows
+  Board.dayTechnicians = (plan, date) => {
+    const weekday = ((new Date(date + "T12:00:00").getDay() + 6) % 7) + 1;  // ISO: Monday 1 .. Sunday 7
+    const routed = new Set(plan.routes.map((r) => r.technician_id));
+    const ids = Board.technicians.filter((t) => routed.has(t.id) || (t.active && t.work_days.includes(weekday)))
+      .map((t) => t.id);
+    for (const id of routed) if (!ids.includes(id)) ids.push(id);
+    return ids.sort();
+  };
+
+  // --- the map --------------------------------------------------------------------------------------------
+  // on a phone one finger scrolls the page past the map (two pinch it); a mouse drags the map
+  const map = L.map("map", {zoomControl: true, maxZoom: 19, zoomSnap: 0.25, zoomDelta: 0.5,
+                            dragging: !L.Browser.mobile}).setView([45.76, 4.84], 11);
+  map.attributionControl.setPrefix(false);
+  if (config.tile_url) {
+    L.tileLayer(config.tile_url, {maxZoom: 19, attribution: OSM}).addTo(map);
+  } else {
+    document.getElementById("map-note").textContent =
+      "Street map off on this site (MAP_TILE_URL=none): routes are drawn on a blank background.";
+  }
+  // clusters are drawn by the library as markers: keep them out of the Tab order like ours
+  L.MarkerCluster.mergeOptions({keyboard: false});
+  const lines = L.layerGroup().addTo(map);
+  const homes = L.layerGroup().addTo(map);
+  const faded = L.layerGroup().addTo(map);
+  // only markers that really overlap are grouped; the last zoom spreads a pile into a spider
+  const clusters = L.markerClusterGroup({
+    maxClusterRadius: 22, showCoverageOnHover: false, spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true,
+    // a pile of one technician's stops wears their colour; a mixed pile is dark grey
+    iconCreateFunction: (cluster) => {
+      const techs = new Set(cluster.getAllChildMarkers().map((m) => m.options.tech));
+      const only = techs.size === 1 ? [...techs][0] : null;
+      return L.divIcon({className: "map-cluster", iconSize: [34, 34],
+                        html: '<span style="background:' + (only ? Board.colourOf(only) : "#222") + '">' +
+                              cluster.getChildCount() + "</span>"});
+    },
+  }).addTo(map);
+
+  let plan = null;
+  let focus = null;  // the technician the legend focuses, or null for all
+  const markers = new Map();  // order id -> {marker, tech (or null: unassigned), latlng}
+  const routeLines = new Map();  // technician id -> polyline
+  const homeMarkers = new Map();  // technician id -> marker
+
+  function icon(text, fill, cls) {
+    const html = cls === "unassigned"
+      ? '<span class="diamond" style="background:' + fill + '"></span><b>' + text + "</b>"
+      : '<span style="background:' + fill + '">' + text + "</span>";
+    return L.divIcon({className: "pin " + cls, iconSize: [26, 26], iconAnchor: [13, 13], html});
   }
 
-  function popup(stop, techId) {
-    const o = Board.orders.get(stop.order_id) || {};
-    const late = stop.late_minutes > 0 ? Math.round(stop.late_minutes) + " min late" : "on time";
-    const box = el("div", {class: "popup"},
-      el("strong", {text: "Order " + stop.order_id}), el("br"),
-      "Customer: " + (o.customer_id || "?"), el("br"),
-      "Technician: " + techId, el("br"),
-      "ETA: " + hhmm(stop.arrival), el("br"),
-      "Priority: " + (o.priority || "?"), el("br"),
-      "Lateness: " + late);
-    return box;
+  function techName(id) {
+    const t = Board.technicians.find((x) => x.id === id);
+    return t ? t.name + " (" + id + ")" : id;
   }
 
-  function drawMap(plan) {
-    layer.clearLayers();
-    const bounds = [];
+  // "on time", "50 min late", "2 h 05 min late"
+  function lateness(minutes) {
+    const m = Math.round(minutes || 0);
+    if (m <= 0) return "on time";
+    return (m >= 60 ? Math.floor(m / 60) + " h " + String(m % 60).padStart(2, "0") + " min" : m + " min") + " late";
+  }
+  Board.lateness = Board.lateness || lateness;
+
+  // the technicians working the plan's day who have the order's skills
+  function qualified(order) {
+    const needs = (order && order.required_skills) || [];
+    const working = plan ? new Set(Board.dayTechnicians(plan, (Board.current && Board.current.date) || Dispatch.localDate()))
+      : null;
+    return Board.technicians.filter((t) => (!working || working.has(t.id)) && needs.every((s) => t.skills.includes(s)));
+  }
+
+  // the "Pin to…" form of a popup: the technicians of the day who have the order's skills
+  function pinForm(orderId, current) {
+    const order = Board.orders.get(orderId);
+    const choices = qualified(order).filter((t) => t.id !== current);
+    const id = "popup-pin-" + orderId;
+    const select = el("select", {id, class: "popup-pin-select"},
+      ...choices.map((t) => el("option", {value: t.id, text: t.name + " (" + t.id + ")"})));
+    const button = el("button", {type: "submit", class: "secondary", text: "Pin " + orderId + " and re-plan"});
+    const form = el("form", {class: "popup-pin"}, el("label", {for: id, text: "Pin to…"}), select, button);
+    if (!choices.length) {
+      return el("p", {class: "popup-note", text: "No other technician working this day has this order's skills."});
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!Board.pin) { Board.say("Pinning is not available on this board.", true); return; }
+      if (Board.running) { Board.say("Wait for the plan being made before pinning.", true); return; }
+      map.closePopup();
+      Promise.resolve(Board.pin(orderId, select.value)).catch(() => {});
+    });
+    return form;
+  }
+
+  function popup(orderId, techId, stop, reason) {
+    const o = Board.orders.get(orderId) || {};
+    const c = Board.customers.get(o.customer_id) || {};
+    const address = o.address || c.address;
+    const rows = [
+      el("strong", {text: "Order " + orderId}),
+      el("span", {text: c.name || (o.customer_id ? "Customer " + o.customer_id : "Unknown customer")}),
+      address ? el("span", {text: address}) : null,
+      el("span", {text: "Technician: " + (techId ? techName(techId) : "none (unassigned)")}),
+      stop ? el("span", {text: "ETA: " + hhmm(stop.arrival) + " (service " + hhmm(stop.start) + "–" + hhmm(stop.end) + ")"}) : null,
+      el("span", {text: "Priority: " + (o.priority || "?")}),
+      stop ? el("span", {text: "Lateness: " + lateness(stop.late_minutes)}) : null,
+      reason ? el("span", {text: "Why unassigned: " + reason}) : null,
+    ].filter(Boolean);
+    const select = el("button", {type: "button", class: "secondary", text: "Select",
+                                 onclick: () => Board.select(orderId, "popup")});
+    return el("div", {class: "popup", "data-order": orderId}, ...rows.flatMap((r) => [r, el("br")]).slice(0, -1),
+              el("div", {class: "popup-actions"}, select), pinForm(orderId, techId));
+  }
+
+  function addMarker(orderId, latlng, markerIcon, title, tech, content) {
+    const marker = L.marker(latlng, {icon: markerIcon, title, keyboard: false, riseOnHover: true, tech})
+      .bindPopup(content, {minWidth: 220, maxWidth: 300, maxHeight: 300, autoPanPadding: [20, 20]});
+    marker.on("click", () => Board.select(orderId, "map"));
+    markers.set(orderId, {marker, tech, latlng});
+  }
+
+  function drawLegend() {
     const legend = document.getElementById("legend");
-    legend.replaceChildren();
-    for (const t of Board.technicians) {
-      const colour = Board.colourOf(t.id);
+    const routes = plan ? plan.routes : [];
+    const buttons = routes.map((r) => el("button", {
+      type: "button", class: "legend-tech" + (focus && focus !== r.technician_id ? " faded" : ""),
+      "data-technician": r.technician_id, "aria-pressed": focus === r.technician_id ? "true" : "false",
+      tabindex: "-1", onclick: () => setFocus(focus === r.technician_id ? null : r.technician_id)},
+      el("span", {class: "swatch", style: "background:" + Board.colourOf(r.technician_id)}),
+      techName(r.technician_id) + " · " + r.stops.length + (r.stops.length === 1 ? " stop" : " stops")));
+    const all = el("button", {type: "button", class: "legend-all", "aria-pressed": focus ? "false" : "true",
+                              tabindex: "-1", text: "All technicians", onclick: () => setFocus(null)});
+    // one Tab stop for the whole legend; arrows move inside it (a toolbar)
+    const items = [all, ...buttons];
+    const current = items.find((b) => b.getAttribute("aria-pressed") === "true") || all;
+    current.setAttribute("tabindex", "0");
+    legend.replaceChildren(...items,
+      el("span", {class: "legend-key"}, el("span", {class: "swatch unassigned-swatch"}), "unassigned order"));
+  }
+
+  document.getElementById("legend").addEventListener("keydown", (event) => {
+    const items = [...event.currentTarget.querySelectorAll("button")];
+    const i = items.indexOf(document.activeElement);
+    if (i < 0) return;
+    const step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[event.key];
+    let next = null;
+    if (step) next = items[(i + step + items.length) % items.length];
+    else if (event.key === "Home") next = items[0];
+    else if (event.key === "End") next = items[items.length - 1];
+    if (!next) return;
+    event.preventDefault();
+    items.forEach((b) => b.setAttribute("tabindex", b === next ? "0" : "-1"));
+    next.focus();
+  });
+
+  // the legend focuses one technician: their route and stops stand out, the others fade to dots
+  function setFocus(techId) {
+    focus = techId;
+    const keepFocus = document.activeElement && document.activeElement.closest("#legend");
+    clusters.clearLayers();
+    faded.clearLayers();
+    const shown = [];
+    for (const [, m] of markers) {
+      if (!focus || m.tech === null || m.tech === focus) shown.push(m.marker);
+      else {
+        faded.addLayer(L.circleMarker(m.latlng, {radius: 4, color: Board.colourOf(m.tech), weight: 1, opacity: 0.4,
+                                                 fillOpacity: 0.3, interactive: false}));
+      }
+    }
+    clusters.addLayers(shown);
+    for (const [tech, line] of routeLines) {
+      line.setStyle(!focus || tech === focus ? {opacity: 0.85, weight: 4} : {opacity: 0.2, weight: 2});
+      if (tech === focus) line.bringToFront();
+    }
+    for (const [tech, home] of homeMarkers) home.setOpacity(!focus || tech === focus ? 1 : 0.3);
+    drawLegend();
+    if (keepFocus) {
+      const again = document.querySelector('#legend button[tabindex="0"]');
+      if (again) again.focus();
+    }
+    const route = focus && routeLines.get(focus);
+    if (route) map.fitBounds(route.getBounds(), {padding: [30, 30]});
+    document.getElementById("map").dataset.focus = focus || "";
+  }
+
+  function drawMap(newPlan) {
+    plan = newPlan;
+    if (focus && !plan.routes.some((r) => r.technician_id === focus)) focus = null;
+    lines.clearLayers();
+    homes.clearLayers();
+    markers.clear();
+    routeLines.clear();
+    homeMarkers.clear();
+    const bounds = [];
+    const working = new Set(Board.dayTechnicians(plan, (Board.current && Board.current.date) || Dispatch.localDate()));
+    for (const t of Board.technicians.filter((x) => working.has(x.id))) {
       const home = [t.home_lat, t.home_lon];
       bounds.push(home);
-      L.marker(home, {icon: icon("⌂", colour, "home"), title: "Home of " + t.id, keyboard: true})
-        .bindPopup("Home of " + t.id + " · " + t.name).addTo(layer);
+      homeMarkers.set(t.id, L.marker(home, {icon: icon("⌂", Board.colourOf(t.id), "home"), keyboard: false,
+                                            title: "Home of " + t.name + " (" + t.id + ")", zIndexOffset: -1000})
+        .bindPopup(el("div", {class: "popup"}, el("strong", {text: "Home of " + t.name}), el("br"),
+                      t.home_address || t.id))
+        .addTo(homes));
     }
     for (const route of plan.routes) {
       if (!route.stops.length) continue;
       const tech = Board.technicians.find((t) => t.id === route.technician_id);
-      const colour = Board.colourOf(route.technician_id);
+      const fill = Board.colourOf(route.technician_id);
       const home = tech ? [tech.home_lat, tech.home_lon] : null;
       const points = route.stops.map((s) => {
         const o = Board.orders.get(s.order_id);
         return o ? [o.lat, o.lon] : null;
       });
-      const line = (home ? [home] : []).concat(points.filter(Boolean), home ? [home] : []);
-      L.polyline(line, {color: colour, weight: 4, opacity: 0.85, className: "route-line"})
-        .bindTooltip(route.technician_id).addTo(layer);
+      const path = (home ? [home] : []).concat(points.filter(Boolean), home ? [home] : []);
+      routeLines.set(route.technician_id, L.polyline(path, {color: fill, weight: 4, opacity: 0.85,
+                                                            className: "route-line", interactive: false}).addTo(lines));
       route.stops.forEach((s, i) => {
         if (!points[i]) return;
         bounds.push(points[i]);
-        L.marker(points[i], {icon: icon(String(i + 1), colour, "stop"), keyboard: true,
-                             title: "Stop " + (i + 1) + " of " + route.technician_id + ": order " + s.order_id})
-          .bindPopup(popup(s, route.technician_id)).addTo(layer);
+        const name = (Board.customers.get((Board.orders.get(s.order_id) || {}).customer_id) || {}).name;
+        addMarker(s.order_id, points[i], icon(String(i + 1), fill, "stop" + (s.late_minutes > 0 ? " late" : "")),
+                  "Stop " + (i + 1) + " of " + route.technician_id + ": order " + s.order_id + (name ? ", " + name : ""),
+                  route.technician_id, popup(s.order_id, route.technician_id, s, null));
       });
-      legend.append(el("li", {}, el("span", {class: "swatch", style: "background:" + colour}),
-                       route.technician_id + " (" + route.stops.length + " stops)"));
     }
     for (const u of plan.unassigned) {
       const o = Board.orders.get(u.order_id);
       if (!o) continue;
       bounds.push([o.lat, o.lon]);
-      L.marker([o.lat, o.lon], {icon: icon("!", "#000", "unassigned"), title: "Unassigned order " + u.order_id,
-                                keyboard: true})
-        .bindPopup("Unassigned order " + u.order_id + ": " + u.reason).addTo(layer);
+      addMarker(u.order_id, [o.lat, o.lon], icon("!", "#000", "unassigned"), "Unassigned order " + u.order_id,
+                null, popup(u.order_id, null, null, u.reason));
     }
-    legend.append(el("li", {}, el("span", {class: "swatch unassigned-swatch"}), "unassigned order"));
-    if (bounds.length) map.fitBounds(bounds, {padding: [20, 20]});
+    setFocus(focus);
+    if (bounds.length && !focus) map.fitBounds(bounds, {padding: [20, 20]});
+    if (Board.selected) mark(Board.selected);
   }
 
-  Board.on("plan", (plan) => drawMap(plan));
+  // ring the selected order's marker where it stands (a redraw keeps the view the dispatcher has)
+  function mark(orderId) {
+    document.querySelectorAll("#map .pin.selected").forEach((n) => n.classList.remove("selected"));
+    const m = markers.get(orderId);
+    highlighted = m ? m.marker : null;
+    const node = m && m.marker.getElement();
+    if (node) node.classList.add("selected");
+  }
+
+  let highlighted = null;
+  // the selected order's marker: ringed, brought out of its cluster, its popup open
+  function highlight(orderId, open) {
+    if (highlighted) {
+      const icon = highlighted.getElement && highlighted.getElement();
+      if (icon) icon.classList.remove("selected");
+      highlighted = null;
+    }
+    const m = markers.get(orderId);
+    if (!m) return;
+    if (focus && m.tech !== null && m.tech !== focus) setFocus(null);
+    highlighted = m.marker;
+    clusters.zoomToShowLayer(m.marker, () => {
+      const node = m.marker.getElement();
+      if (node && highlighted === m.marker) node.classList.add("selected");
+      if (open && !m.marker.isPopupOpen()) m.marker.openPopup();
+    });
+  }
+
+  // Escape closes the popup a timeline or list selection opened, wherever the focus is
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !document.querySelector("dialog[open]")) map.closePopup();
+  });
+
+  Board.on("select", (orderId, from) => {
+    if (from === "map") { mark(orderId); return; }  // the click opened the popup already
+    highlight(orderId, from !== "popup");
+  });
+  Board.on("plan", (p) => drawMap(p));
   Board.on("clear", () => {
-    layer.clearLayers();
+    plan = null;
+    lines.clearLayers();
+    homes.clearLayers();
+    clusters.clearLayers();
+    faded.clearLayers();
+    markers.clear();
+    routeLines.clear();
+    map.closePopup();
     document.getElementById("legend").replaceChildren();
   });
 })();

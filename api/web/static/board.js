@@ -21,9 +21,6 @@ const Board = (() => {
   const {api, guard, localDate, hhmm, el, say, sayError} = Dispatch;
   if (!guard()) return;
 
-  // distinct colours with contrast on white, one per technician (cycled past twelve)
-  const COLOURS = ["#1f77b4", "#c62828", "#2e7d32", "#7b3fa0", "#8c564b", "#a8327f",
-                   "#555555", "#6b6b00", "#0e7c86", "#b35900", "#393b79", "#4f6a1f"];
   const dateInput = document.getElementById("plan-date");
   dateInput.value = new URLSearchParams(location.search).get("date") || localDate();
 
@@ -37,11 +34,6 @@ const Board = (() => {
     Board.customers = new Map(c.items.map((x) => [x.id, x]));
     Board.emit("reference");
   }
-
-  Board.colourOf = (techId) => {
-    const i = Board.technicians.findIndex((t) => t.id === techId);
-    return COLOURS[(i < 0 ? 0 : i) % COLOURS.length];
-  };
 
   // --- which plan is on screen --------------------------------------------------------------------------
   // Every load, view and watch belongs to one "generation": changing the date or the plan viewed starts a new
