@@ -138,10 +138,17 @@ def _both_sizes(w: Watched, name: str) -> None:
     w.screenshot(f"{name}-desktop")
     w.page.set_viewport_size(PHONE)  # type: ignore[arg-type]
     w.screenshot(f"{name}-phone")
-    wider = w.page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 &&
-                       !(e.parentElement && e.parentElement.closest('.table-scroll, .leaflet-container')))
-        .map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)""")
+    # anything wider than the screen must sit in a box that scrolls (or clips) it, like a table or the legend
+    wider = w.page.evaluate("""() => {
+        const boxed = (e) => {
+            for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                if (["auto", "scroll", "hidden"].includes(getComputedStyle(a).overflowX)) return true;
+            }
+            return false;
+        };
+        return [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !boxed(e))
+            .map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8); }""")
     assert wider == []
     assert w.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     w.page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
