@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.commands import DEMO_DISPATCHER, DEMO_STOREKEEPER, DEMO_TECHNICIAN, seed_demo
-from api.parts.demo import DEPOT_ID
 from api.config import get_settings
+from api.parts.demo import DEPOT_ID
 from dispatch.demo_days import DEFAULT_DATE, scenario
 
 

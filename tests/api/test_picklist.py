@@ -110,7 +110,8 @@ def test_done_visits_and_cancelled_orders_need_nothing(stocked: World) -> None:
                             headers=stocked.as_("disp"))
     assert r.status_code == 200, r.text
     (van,) = _pick(stocked).json()["vans"]
-    assert van["lines"] == [] and van["shortfall"] == 0
+    assert van["lines"] == []
+    assert van["shortfall"] == 0
 
 
 @pytest.mark.parametrize(("who", "status"), [("store", 200), ("disp", 200), ("plan", 200), ("tech_a", 403)])
@@ -132,4 +133,5 @@ def test_the_ledger_reads_newest_first_and_filters_ignore_case(stocked: World, c
     assert newest[0]["to_location_id"] == "VAN-TA"  # the last receipt of the fixture
     found = client.get(f"{V}/stock/movements", params={"part_id": "p-1", "location_id": "van-ta"},
                        headers=headers).json()
-    assert found["total"] == 1 and found["items"][0]["part_id"] == "P-1"
+    assert found["total"] == 1
+    assert found["items"][0]["part_id"] == "P-1"
