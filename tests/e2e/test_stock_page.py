@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import select
 
 from api.auth.models import Role, User
@@ -252,3 +252,40 @@ def test_the_pick_list_shows_the_shortfall_and_transfers_it(server: Server, brow
     w.screenshot("stock-page-phone")
     assert axe_violations(page) == []
     assert w.errors == []
+
+
+def test_a_retry_after_a_lost_answer_moves_stock_once(server: Server, browser: Browser,
+                                                      world: dict[str, Any]) -> None:
+    """The server moves the stock but the answer never reaches the page (the connection drops): pressing
+    again sends the same Idempotency-Key, so the server replays the first answer instead of moving twice."""
+    w = _open(browser, server, DESKTOP)
+    page, part, van, name = w.page, world["part"], world["other_van"], world["name"]
+    depot, on_van = int(_qty(page, DEPOT, part).inner_text()), int(_qty(page, van, part).inner_text())
+    keeper = _token(server, "keeper", Role.storekeeper)
+    query = f"/stock/movements?location_id={van}&part_id={part}&kind=transfer"
+    before = _call(server, keeper, "GET", query)["total"]
+    lost: list[str] = []
+
+    def drop_the_first_answer(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        route.fetch()  # the server does the work...
+        lost.append(route.request.headers.get("idempotency-key", ""))
+        route.abort("connectionreset")  # ...and the page never hears of it
+
+    page.route("**/api/v1/stock/transfers", drop_the_first_answer)
+    transfer = page.locator("#transfer-form")
+    transfer.get_by_label("Part").select_option(part)
+    transfer.get_by_label("From").select_option(DEPOT)
+    transfer.get_by_label("To").select_option(van)
+    transfer.get_by_label("Quantity").fill("3")
+    transfer.get_by_role("button", name="Transfer").click()
+    status = transfer.locator(".act-status")
+    expect(status).to_contain_text("Not sure it was saved")
+    transfer.get_by_role("button", name="Transfer").click()
+    expect(status).to_have_text(f"Moved 3 × {name} ({part}) from {DEPOT} (now {depot - 3}) to {van} (now {on_van + 3}).")
+    expect(_qty(page, van, part)).to_have_text(str(on_van + 3))
+    assert lost[0].startswith("stock-")
+    assert _call(server, keeper, "GET", query)["total"] == before + 1  # one movement, not two
+    assert [e for e in w.errors if "ERR_CONNECTION_RESET" not in e] == []
