@@ -3,6 +3,8 @@
 The plan is the one published for the date, else (said so in `source`) the newest done plan of that date.
 Stops already done (a visit with done_at on that date) need nothing more: their parts left the van when
 they were used. Cancelled orders need nothing. The shortfall is what to pick from a central store.
+The orders the plan left out for want of van stock (rule "van stock") are listed with what they need and
+what the stores hold: loading a qualified van and re-planning may bring them in.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from api.orders.models import Order, OrderStatus
 from api.parts.models import LocationKind, Part, StockBalance, StockLocation
-from api.parts.schemas import PickLine, PickList, PickSource, PickVan
+from api.parts.schemas import PickLine, PickList, PickNeed, PickSource, PickVan, PickWaiting
 from api.plans.models import JobStatus, PlanJob, PublishedPlan
 from api.technicians.models import Technician
 from api.visits.models import Visit
+from dispatch.analysis.checker import VAN_STOCK
 
 
 def _plan_of(session: Session, day: date) -> tuple[PickSource, PlanJob | None]:
@@ -50,7 +53,8 @@ def pick_list(session: Session, *, day: date) -> PickList:
     if job is None or job.plan is None:
         return PickList(date=day, source="none", plan_id=None, vans=[])
     routes: list[dict[str, Any]] = [r for r in job.plan["routes"] if r["stops"]]
-    order_ids = {s["order_id"] for r in routes for s in r["stops"]}
+    left_out = [u for u in job.plan.get("unassigned", []) if u.get("rule") == VAN_STOCK]
+    order_ids = {s["order_id"] for r in routes for s in r["stops"]} | {u["order_id"] for u in left_out}
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
     done = set(session.scalars(select(Visit.order_id).where(Visit.date == day, Visit.order_id.in_(order_ids),
                                                             Visit.done_at.is_not(None))))
@@ -71,7 +75,10 @@ def pick_list(session: Session, *, day: date) -> PickList:
             for part_id, qty in sorted(order.required_parts.items()):
                 per_part[part_id].append((order.id, qty))
         needs[route["technician_id"]] = per_part
-    part_ids = {p for per_part in needs.values() for p in per_part}
+    waiting_orders = [orders[u["order_id"]] for u in left_out
+                      if u["order_id"] in orders and orders[u["order_id"]].status == OrderStatus.open.value]
+    part_ids = {p for per_part in needs.values() for p in per_part} | \
+        {p for o in waiting_orders for p in o.required_parts}
     names = {p.id: p.name for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))}
     stores = _stores(session, part_ids)
 
@@ -92,4 +99,9 @@ def pick_list(session: Session, *, day: date) -> PickList:
                            van_location_id=van.id if van is not None else None, stops=len(route["stops"]),
                            lines=lines, shortfall=sum(line.shortfall for line in lines)))
     out.sort(key=lambda v: (-v.shortfall, v.technician_id))  # the vans to load first at the top
-    return PickList(date=day, source=source, plan_id=job.id, vans=out)
+    reasons = {u["order_id"]: u["reason"] for u in left_out}
+    waiting = [PickWaiting(order_id=o.id, reason=reasons[o.id], parts=[
+        PickNeed(part_id=p, part_name=names.get(p, p), quantity=q, store_location_id=stores.get(p, (None, 0))[0],
+                 in_store=stores.get(p, (None, 0))[1]) for p, q in sorted(o.required_parts.items())])
+        for o in waiting_orders]
+    return PickList(date=day, source=source, plan_id=job.id, vans=out, waiting=waiting)

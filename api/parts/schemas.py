@@ -223,9 +223,28 @@ class PickVan(BaseModel):
     shortfall: int = Field(description="units missing over all parts of the van")
 
 
+class PickNeed(BaseModel):
+    part_id: str
+    part_name: str
+    quantity: int
+    store_location_id: str | None = Field(description="the central store holding most of the part, if any")
+    in_store: int
+
+
+class PickWaiting(BaseModel):
+    """An order the plan left out because no qualified technician's van carries its parts."""
+
+    order_id: str
+    reason: str
+    parts: list[PickNeed]
+
+
 class PickList(BaseModel):
     date: date_
     source: PickSource = Field(description="published: the plan published for the date; latest: no plan is "
                                            "published, so the newest done plan of the date; none: no plan")
     plan_id: str | None
     vans: list[PickVan]
+    waiting: list[PickWaiting] = Field(
+        default_factory=list, description="orders left out for want of van stock: load a qualified "
+                                          "technician's van from a store, then re-plan")

@@ -25,11 +25,11 @@ def _post(world: World, path: str, body: dict[str, Any], who: str = "store") -> 
 
 
 def _plan(world: World, plan_id: str, routes: dict[str, list[str]], *, minutes: int = 0,
-          publish: bool = False) -> None:
+          publish: bool = False, unassigned: list[dict[str, str]] | None = None) -> None:
     """A done plan row (only the parts of the plan contract the pick list reads), published if asked."""
     at = datetime(2026, 11, 23, 18, 0) + timedelta(minutes=minutes)
     plan = {"routes": [{"technician_id": t, "stops": [{"order_id": o} for o in stops]}
-                       for t, stops in routes.items()], "unassigned": []}
+                       for t, stops in routes.items()], "unassigned": unassigned or []}
     maker = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
     with maker() as session:
         session.add(PlanJob(id=plan_id, date=DAY, status=JobStatus.done.value, phase="done", policy={}, pins={},
@@ -135,3 +135,13 @@ def test_the_ledger_reads_newest_first_and_filters_ignore_case(stocked: World, c
                        headers=headers).json()
     assert found["total"] == 1
     assert found["items"][0]["part_id"] == "P-1"
+
+
+def test_orders_left_out_for_want_of_van_stock_are_listed_with_the_store_stock(stocked: World) -> None:
+    _plan(stocked, "p-pub", {"TA": ["OA1"]}, publish=True, unassigned=[
+        {"order_id": "OA2", "reason": "no qualified technician carries 1 x P-2", "rule": "van stock"},
+        {"order_id": "OB1", "reason": "all qualified technicians are fully booked", "rule": "fully booked"}])
+    (waiting,) = _pick(stocked).json()["waiting"]
+    assert (waiting["order_id"], waiting["reason"]) == ("OA2", "no qualified technician carries 1 x P-2")
+    assert [(n["part_id"], n["part_name"], n["quantity"], n["store_location_id"], n["in_store"])
+            for n in waiting["parts"]] == [("P-1", "Filter", 1, "CS", 10), ("P-2", "Valve", 1, None, 0)]

@@ -12,7 +12,8 @@
   let balances = new Map();     // "location|part" -> {quantity, low_stock_threshold, below_threshold}
   const KINDS = {receive: "Received", transfer: "Transfer", return: "Returned", adjust: "Count correction",
                  consume: "Used on order"};
-  const LEDGER_PAGE = 100;
+  // a phone shows fewer movements at a time: each is a card there
+  const LEDGER_PAGE = window.matchMedia("(max-width: 700px)").matches ? 25 : 100;
   let ledgerShown = 0;
 
   // every page of a paged list (the API gives at most 500 a page)
@@ -63,7 +64,8 @@
         last = m.index + m[0].length;
       }
       pieces.push(value.slice(last));
-      text.replaceWith(...pieces.filter((p) => p !== ""));
+      // one box for the whole sentence, so a flex cell (a phone's card) keeps it on one line of flow
+      text.replaceWith(el("span", {}, ...pieces.filter((p) => p !== "")));
     }
   }
   function tell(id, text, isError = false) { say(id, text, isError); keepCodes(document.getElementById(id)); }
@@ -330,10 +332,40 @@
     const children = short.map(vanCard);
     if (full.length) {
       children.push(el("details", {class: "pick-full"},
-        el("summary", {text: full.length + (full.length === 1 ? " van holds" : " vans hold") + " everything its stops need"}),
+        el("summary", {text: full.length + (full.length === 1 ? " van holds everything its stops need"
+                                                              : " vans hold everything their stops need")}),
         ...full.map(vanCard)));
     }
+    if (list.waiting.length) children.push(waitingBox(list.waiting));
     box.replaceChildren(...children);
+    keepCodes(box);
+  }
+
+  // orders the plan left out because no qualified van carries their parts: load a van, then re-plan
+  function waitingBox(waiting) {
+    const rows = waiting.flatMap((w) => w.parts.map((need, i) => waitingRow(w, need, i)));
+    return el("div", {class: "pick-waiting", id: "pick-waiting"},
+      el("h3", {text: waiting.length + (waiting.length === 1 ? " order" : " orders") + " left out for want of parts"}),
+      el("p", {class: "hint", text: "Load a qualified technician's van from a store, then ask the dispatcher to re-plan."}),
+      el("div", {class: "table-box"}, el("table", {class: "cards"},
+        el("caption", {class: "sr-only", text: "Orders the plan left out because no qualified van carries their parts"}),
+        el("thead", {}, el("tr", {}, ...["Order", "Needs", "In store", "Why", "Load"].map((h) => el("th", {scope: "col", text: h})))),
+        el("tbody", {}, ...rows))));
+  }
+
+  function waitingRow(w, need, i) {
+    const load = need.store_location_id ? el("button", {type: "button", class: "secondary small", text: "Load a van",
+      "aria-label": "Load a van with " + need.quantity + " × " + partText(need.part_id) + " for " + w.order_id,
+      onclick: () => {
+        prefill("transfer-form", {part_id: need.part_id, from_location_id: need.store_location_id, quantity: need.quantity});
+        document.getElementById("transfer-to").focus();
+      }}) : "";
+    return el("tr", {"data-order": w.order_id, "data-part": need.part_id},
+      el("td", {"data-label": "Order"}, i ? "" : el("span", {class: "code", text: w.order_id})),
+      el("td", {"data-label": "Needs"}, el("span", {}, need.quantity + " × ", ...partCell(need.part_id))),
+      el("td", {"data-label": "In store", text: need.store_location_id ? need.in_store + " at " + need.store_location_id : "none: receive some"}),
+      el("td", {"data-label": "Why", text: i ? "" : w.reason}),
+      el("td", {"data-label": "Load"}, load));
   }
 
   function vanCard(van) {
