@@ -89,6 +89,17 @@ def test_transfer_refuses_more_than_the_source_holds_and_moves_nothing(led: Ledg
     assert r.status_code == 422
 
 
+def test_the_ledger_reads_newest_first_and_its_id_filters_ignore_case(led: Ledger) -> None:
+    _stocked(led)
+    oldest = led.get("/stock/movements")["items"]
+    newest = led.get("/stock/movements", newest_first=True)["items"]
+    assert [m["id"] for m in newest] == [m["id"] for m in reversed(oldest)]
+    assert [m["kind"] for m in newest] == ["transfer", "receive"]
+    found = led.get("/stock/movements", part_id="p-1", location_id="van-ta")  # as typed, "t001"-style
+    assert [(m["kind"], m["part_id"], m["to_location_id"]) for m in found["items"]] == [("transfer", "P-1", "VAN-TA")]
+    assert led.get("/stock/movements", part_id="P-2")["total"] == 0
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"part_id": "NOPE", "location_id": "CS", "quantity": 1}, "part_id"),
     ({"part_id": "P-1", "location_id": "NOWHERE", "quantity": 1}, "location_id"),
