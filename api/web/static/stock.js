@@ -334,7 +334,7 @@
       children.push(el("details", {class: "pick-full"},
         el("summary", {text: full.length + (full.length === 1 ? " van holds everything its stops need"
                                                               : " vans hold everything their stops need")}),
-        ...full.map(vanCard)));
+        el("div", {class: "pick-vans"}, ...full.map(vanCard))));
     }
     if (list.waiting.length) children.push(waitingBox(list.waiting));
     box.replaceChildren(...children);
