@@ -289,3 +289,21 @@ def test_a_retry_after_a_lost_answer_moves_stock_once(server: Server, browser: B
     assert lost[0].startswith("stock-")
     assert _call(server, keeper, "GET", query)["total"] == before + 1  # one movement, not two
     assert [e for e in w.errors if "ERR_CONNECTION_RESET" not in e] == []
+
+
+def test_a_move_without_a_van_chosen_is_explained_not_sent(server: Server, browser: Browser,
+                                                           world: dict[str, Any]) -> None:
+    w = _open(browser, server, PHONE)
+    transfer = w.page.locator("#transfer-form")
+    expect(transfer.get_by_label("To")).to_have_value("")  # never a van by default: the storekeeper chooses
+    transfer.get_by_label("Part").select_option(world["part"])
+    transfer.get_by_label("Quantity").fill("1")
+    transfer.get_by_role("button", name="Transfer").click()
+    expect(transfer.locator(".act-status")).to_have_text("Choose where the parts go.")
+    expect(transfer.locator(".act-status")).to_have_class(re.compile(r"\berror\b"))
+    transfer.get_by_label("Quantity").fill("1.5")
+    transfer.get_by_label("To").select_option(world["other_van"])
+    transfer.get_by_role("button", name="Transfer").click()
+    expect(transfer.locator(".act-status")).to_have_text("Quantity must be a whole number of at least 1 (you gave 1.5).")
+    assert axe_violations(w.page) == []
+    assert w.errors == []

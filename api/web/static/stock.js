@@ -221,6 +221,11 @@
     const f = form.elements;
     const body = {part_id: f.part_id.value};
     if (!body.part_id) return "Choose a part.";
+    const missing = {location_id: "Choose the location.", from_location_id: "Choose where the parts come from.",
+                     to_location_id: "Choose where the parts go."};
+    for (const [name, sentence] of Object.entries(missing)) {
+      if (f[name] && !f[name].value) return sentence;
+    }
     if (form.id === "adjust-form") {
       const counted = wholeNumber(f.counted.value, 0);
       if (counted === null) return "Counted quantity must be a whole number of 0 or more (you gave " + (f.counted.value || "nothing") + ").";
@@ -517,8 +522,6 @@
     locationList.forEach((l) => locations.set(l.id, l));
     techList.forEach((t) => technicians.set(t.id, t.name));
     fillSelects();
-    const transferTo = document.getElementById("transfer-to");
-    if (transferTo.options.length) transferTo.selectedIndex = 0;
     await guarded("alerts-status", loadStock);
     await Promise.all([guarded("ledger-status", () => loadLedger(false)), guarded("pick-status", loadPicks)]);
   }
