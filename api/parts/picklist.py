@@ -2,7 +2,8 @@
 
 The plan is the one published for the date, else (said so in `source`) the newest done plan of that date.
 Stops already done (a visit with done_at on that date) need nothing more: their parts left the van when
-they were used. Cancelled orders need nothing. The shortfall is what to pick from a central store.
+they were used. Cancelled orders need nothing. The shortfall is what the stops lack; what to pick adds what
+keeps the van at its minimum (its low-stock threshold of the part) once the stops are done.
 The orders the plan left out for want of van stock (rule "van stock") are listed with what they need and
 what the stores hold: loading a qualified van and re-planning may bring them in.
 """
@@ -62,8 +63,10 @@ def pick_list(session: Session, *, day: date) -> PickList:
     techs = {t.id: t for t in session.scalars(select(Technician).where(Technician.id.in_(tech_ids)))}
     vans = {v.technician_id: v for v in session.scalars(
         select(StockLocation).where(StockLocation.technician_id.in_(tech_ids)))}
-    held: dict[tuple[str, str], int] = {(b.location_id, b.part_id): b.quantity for b in session.scalars(
-        select(StockBalance).where(StockBalance.location_id.in_([v.id for v in vans.values()])))}
+    balances = list(session.scalars(
+        select(StockBalance).where(StockBalance.location_id.in_([v.id for v in vans.values()]))))
+    held = {(b.location_id, b.part_id): b.quantity for b in balances}
+    own_minimum = {(b.location_id, b.part_id): b.low_stock_threshold for b in balances}
 
     needs: dict[str, dict[str, list[tuple[str, int]]]] = {}
     for route in routes:
@@ -79,7 +82,8 @@ def pick_list(session: Session, *, day: date) -> PickList:
                       if u["order_id"] in orders and orders[u["order_id"]].status == OrderStatus.open.value]
     part_ids = {p for per_part in needs.values() for p in per_part} | \
         {p for o in waiting_orders for p in o.required_parts}
-    names = {p.id: p.name for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))}
+    catalogue = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))}
+    names = {p.id: p.name for p in catalogue.values()}
     stores = _stores(session, part_ids)
 
     out: list[PickVan] = []
@@ -91,14 +95,21 @@ def pick_list(session: Session, *, day: date) -> PickList:
             needed = sum(q for _, q in uses)
             on_van = held.get((van.id, part_id), 0) if van is not None else 0
             store, in_store = stores.get(part_id, (None, 0))
+            # the van's own threshold, else the part's (as the alerts read it)
+            minimum = own_minimum.get((van.id, part_id)) if van is not None else None
+            if minimum is None and part_id in catalogue:
+                minimum = catalogue[part_id].low_stock_threshold
+            shortfall = max(0, needed - on_van)
             lines.append(PickLine(part_id=part_id, part_name=names.get(part_id, part_id), needed=needed,
-                                  on_van=on_van, shortfall=max(0, needed - on_van), store_location_id=store,
-                                  in_store=in_store, order_ids=[o for o, _ in uses]))
+                                  on_van=on_van, shortfall=shortfall, minimum=minimum,
+                                  to_pick=max(shortfall, needed + (minimum or 0) - on_van),
+                                  store_location_id=store, in_store=in_store, order_ids=[o for o, _ in uses]))
         tech = techs.get(tech_id)
         out.append(PickVan(technician_id=tech_id, technician_name=tech.name if tech is not None else tech_id,
                            van_location_id=van.id if van is not None else None, stops=len(route["stops"]),
-                           lines=lines, shortfall=sum(line.shortfall for line in lines)))
-    out.sort(key=lambda v: (-v.shortfall, v.technician_id))  # the vans to load first at the top
+                           lines=lines, shortfall=sum(line.shortfall for line in lines),
+                           to_pick=sum(line.to_pick for line in lines)))
+    out.sort(key=lambda v: (-v.shortfall, -v.to_pick, v.technician_id))  # the vans to load first at the top
     reasons = {u["order_id"]: u["reason"] for u in left_out}
     waiting = [PickWaiting(order_id=o.id, reason=reasons[o.id], parts=[
         PickNeed(part_id=p, part_name=names.get(p, p), quantity=q, store_location_id=stores.get(p, (None, 0))[0],

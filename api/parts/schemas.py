@@ -208,7 +208,10 @@ class PickLine(BaseModel):
     part_name: str
     needed: int = Field(description="units the technician's stops of the plan require")
     on_van: int = Field(description="units the technician's van holds now")
-    shortfall: int = Field(description="needed minus on_van, at least 0: what to pick for the van")
+    shortfall: int = Field(description="needed minus on_van, at least 0: what the stops lack")
+    minimum: int | None = Field(description="the van's low-stock threshold of the part, if any")
+    to_pick: int = Field(description="the shortfall, or more if that keeps the van at its minimum after the "
+                                     "stops: needed + minimum - on_van, at least 0")
     store_location_id: str | None = Field(description="the central store holding most of the part, if any")
     in_store: int = Field(description="units that central store holds")
     order_ids: list[str] = Field(description="the orders needing the part, in route order")
@@ -221,6 +224,7 @@ class PickVan(BaseModel):
     stops: int
     lines: list[PickLine]
     shortfall: int = Field(description="units missing over all parts of the van")
+    to_pick: int = Field(description="units to pick over all parts of the van (shortfalls and top-ups)")
 
 
 class PickNeed(BaseModel):

@@ -132,3 +132,19 @@ def test_orders_left_out_for_want_of_van_stock_are_listed_with_the_store_stock(s
     assert (waiting["order_id"], waiting["reason"]) == ("OA2", "no qualified technician carries 1 x P-2")
     assert [(n["part_id"], n["part_name"], n["quantity"], n["store_location_id"], n["in_store"])
             for n in waiting["parts"]] == [("P-1", "Filter", 1, "CS", 10), ("P-2", "Valve", 1, None, 0)]
+
+
+def test_what_to_pick_keeps_the_van_at_its_minimum_after_the_stops(stocked: World) -> None:
+    _post(stocked, "/stock/transfers", {"part_id": "P-1", "from_location_id": "CS", "to_location_id": "VAN-TA",
+                                        "quantity": 3})  # VAN-TA holds 4 filters; its stops need 3
+    r = stocked.client.put(f"{V}/stock/thresholds/VAN-TA/P-1", json={"low_stock_threshold": 2},
+                           headers=stocked.as_("store"))
+    assert r.status_code == 200, r.text
+    _plan(stocked, "p-pub", {"TA": ["OA1", "OA2"]}, publish=True)
+    (van,) = _pick(stocked).json()["vans"]
+    line = next(line for line in van["lines"] if line["part_id"] == "P-1")
+    # nothing short (4 >= 3), but 1 left after the stops is below the minimum of 2: pick 3 + 2 - 4 = 1
+    assert (line["shortfall"], line["minimum"], line["to_pick"]) == (0, 2, 1)
+    valve = next(line for line in van["lines"] if line["part_id"] == "P-2")
+    assert (valve["shortfall"], valve["minimum"], valve["to_pick"]) == (1, None, 1)  # no minimum: the shortfall
+    assert (van["shortfall"], van["to_pick"]) == (1, 2)

@@ -324,21 +324,24 @@
     const list = await api("/stock/picklist?date=" + pickDate.value);
     const day = dayText(list.date);
     const short = list.vans.filter((v) => v.shortfall > 0);
+    const toLoad = list.vans.filter((v) => v.to_pick > 0);
+    const topUp = toLoad.length - short.length;
     const plan = (list.plan_id || "").slice(0, 8);
     const count = list.vans.length + (list.vans.length === 1 ? " van" : " vans") + ", " +
-      (short.length ? short.length + " short of parts." : "all hold what their stops need.");
+      (short.length ? short.length + " short of parts" : "all hold what their stops need") +
+      (topUp ? "; " + topUp + " more to top up to their minimum after the stops." : ".");
     tell("pick-status", list.source === "published" ? "The plan published for " + day + " (" + plan + "): " + count
       : list.source === "latest" ? "No plan is published for " + day + " yet, so this is its newest finished plan (" +
         plan + "), which may still change: " + count
       : "No plan for " + day + " yet: nothing to pick. The list fills once the dispatcher makes a plan.");
     const box = document.getElementById("pick-vans");
     box.dataset.source = list.source;
-    const full = list.vans.filter((v) => v.shortfall === 0);
-    const children = short.map(vanCard);
+    const full = list.vans.filter((v) => v.to_pick === 0);
+    const children = toLoad.map(vanCard);
     if (full.length) {
       children.push(el("details", {class: "pick-full"},
-        el("summary", {text: full.length + (full.length === 1 ? " van holds everything its stops need"
-                                                              : " vans hold everything their stops need")}),
+        el("summary", {text: full.length + (full.length === 1 ? " van holds everything its stops need, and its minimum"
+                                                              : " vans hold everything their stops need, and their minimum")}),
         el("div", {class: "pick-vans"}, ...full.map(vanCard))));
     }
     if (list.waiting.length) children.push(waitingBox(list.waiting));
@@ -375,15 +378,16 @@
 
   function vanCard(van) {
     const statusId = "pick-status-" + van.technician_id.replace(/[^A-Za-z0-9_-]/g, "_");
-    const movable = van.lines.filter((l) => l.shortfall > 0 && l.in_store > 0 && van.van_location_id);
+    const movable = van.lines.filter((l) => l.to_pick > 0 && l.in_store > 0 && van.van_location_id);
     const card = el("article", {class: "pick-van", "data-technician": van.technician_id},
       el("h3", {}, el("span", {class: "code", text: van.technician_id}), " " + van.technician_name + " · ",
          ...placeCell(van.van_location_id || "no van")),
       el("p", {class: "hint", text: van.stops + (van.stops === 1 ? " stop" : " stops") + " · " +
-        (van.shortfall ? van.shortfall + (van.shortfall === 1 ? " unit" : " units") + " short" : "nothing short")}));
+        (van.shortfall ? van.shortfall + (van.shortfall === 1 ? " unit" : " units") + " short" : "nothing short") +
+        (van.to_pick ? " · " + van.to_pick + " to pick" : "")}));
     if (movable.length > 1) {
-      card.append(el("button", {type: "button", class: "load-all", text: "Transfer all " + movable.length + " shortfalls",
-        "aria-label": "Transfer all " + movable.length + " shortfalls to " + van.van_location_id,
+      card.append(el("button", {type: "button", class: "load-all", text: "Transfer all " + movable.length + " picks",
+        "aria-label": "Transfer all " + movable.length + " picks to " + van.van_location_id,
         onclick: (event) => transferPicks(event.currentTarget, van, movable, statusId)}));
     }
     if (!van.lines.length) {
@@ -391,7 +395,7 @@
     } else {
       card.append(el("div", {class: "table-box"}, el("table", {class: "cards pick-table"},
         el("caption", {class: "sr-only", text: "Parts for " + van.technician_name + "'s stops"}),
-        el("thead", {}, el("tr", {}, ...["Part", "Needed", "On van", "Short", "In store", "Pick"].map((h) =>
+        el("thead", {}, el("tr", {}, ...["Part", "Needed", "On van", "Short", "Minimum", "In store", "Pick"].map((h) =>
           el("th", {scope: "col", text: h})))),
         el("tbody", {}, ...van.lines.map((line) => pickRow(van, line, statusId))))));
     }
@@ -401,16 +405,16 @@
 
   function pickRow(van, line, statusId) {
     let action;
-    if (!line.shortfall) {
+    if (!line.to_pick) {
       action = el("span", {text: "enough"});
     } else if (!line.in_store || !van.van_location_id) {
       action = el("span", {class: "error", text: van.van_location_id ? "none in a store: receive some first" : "no van"});
     } else {
-      const n = Math.min(line.shortfall, line.in_store);
+      const n = Math.min(line.to_pick, line.in_store);
       // the key is made with the row, so a second press or a retry of this row never moves twice
       action = el("button", {type: "button", class: "small", "data-key": newKey(),
         "aria-label": "Move " + n + " from " + line.store_location_id + " to " + van.van_location_id + ": " + partText(line.part_id),
-        text: "Move " + n + " from " + line.store_location_id,
+        text: "Move " + n,  // the store is in the row; the accessible name says it all
         onclick: (event) => transferPicks(event.currentTarget, van, [line], statusId)});
     }
     return el("tr", {"data-part": line.part_id, class: line.shortfall ? "short" : null},
@@ -418,11 +422,12 @@
       el("td", {"data-label": "Needed", text: String(line.needed)}),
       el("td", {"data-label": "On van", text: String(line.on_van)}),
       el("td", {"data-label": "Short", class: "shortfall", text: String(line.shortfall)}),
+      el("td", {"data-label": "Minimum", text: line.minimum === null ? "—" : String(line.minimum)}),
       el("td", {"data-label": "In store", text: line.store_location_id ? line.in_store + " at " + line.store_location_id : "0"}),
       el("td", {"data-label": "Pick"}, action));
   }
 
-  // transfer each line's shortfall (what the store has of it) to the van, one keyed request per line
+  // transfer each line's pick (what the store has of it) to the van, one keyed request per line
   async function transferPicks(button, van, lines, statusId) {
     button.disabled = true;
     const moved = [];
@@ -431,7 +436,7 @@
         const row = button.closest(".pick-van").querySelector('tr[data-part="' + CSS.escape(line.part_id) + '"] button');
         const holder = row || button;
         if (!holder.dataset.key) holder.dataset.key = newKey();
-        const n = Math.min(line.shortfall, line.in_store);
+        const n = Math.min(line.to_pick, line.in_store);
         await api("/stock/transfers", {method: "POST", headers: {"Idempotency-Key": holder.dataset.key},
           body: {part_id: line.part_id, from_location_id: line.store_location_id, to_location_id: van.van_location_id,
                  quantity: n, reason: "pick list " + pickDate.value}});
