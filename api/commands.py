@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 DEMO_SCENARIO = "demo"
 DEMO_DISPATCHER = "dispatcher"
 DEMO_TECHNICIAN = "tech1"
+DEMO_STOREKEEPER = "store1"
 
 users_app = typer.Typer(no_args_is_help=True, help="Users of the service and their roles.")
 
@@ -46,6 +47,7 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
     from api.auth.models import User
     from api.auth.schemas import UserCreate
     from api.orders.importer import import_orders
+    from api.parts.demo import seed_demo_stock
     from api.technicians.importer import import_technicians
     from api.technicians.models import Technician
     from dispatch.demo_days import scenario
@@ -55,7 +57,8 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
             session.scalar(select(Technician.id).limit(1)) is not None:
         return None
     day = scenario(DEMO_SCENARIO, plan_date=plan_date)
-    passwords = {name: secrets.token_urlsafe(12) for name in (DEMO_DISPATCHER, DEMO_TECHNICIAN)}
+    passwords = {name: secrets.token_urlsafe(12)
+                 for name in (DEMO_DISPATCHER, DEMO_TECHNICIAN, DEMO_STOREKEEPER)}
     dispatcher = users.create(session, data=UserCreate(username=DEMO_DISPATCHER, password=passwords[DEMO_DISPATCHER],
                                                        role=Role.dispatcher, full_name="Demo dispatcher"))
 
@@ -70,9 +73,14 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
     first = techs.technician_ids[0]
     users.create(session, data=UserCreate(username=DEMO_TECHNICIAN, password=passwords[DEMO_TECHNICIAN],
                                           role=Role.technician, technician_id=first, full_name="Demo technician"))
+    keeper = users.create(session, data=UserCreate(
+        username=DEMO_STOREKEEPER, password=passwords[DEMO_STOREKEEPER], role=Role.storekeeper,
+        full_name="Demo storekeeper"))
+    seed_demo_stock(session, user_id=keeper.id)  # part names, the depot, van minimums (some below: alerts)
     return DemoSeed(plan_date=day.date, technicians=len(techs.technician_ids), orders=len(order_ids),
                     logins=((DEMO_DISPATCHER, passwords[DEMO_DISPATCHER], None),
-                            (DEMO_TECHNICIAN, passwords[DEMO_TECHNICIAN], first)))
+                            (DEMO_TECHNICIAN, passwords[DEMO_TECHNICIAN], first),
+                            (DEMO_STOREKEEPER, passwords[DEMO_STOREKEEPER], None)))
 
 
 def _seed_demo_database(database_url: str) -> None:
@@ -92,7 +100,8 @@ def _seed_demo_database(database_url: str) -> None:
                f"with stocked vans, {seeded.orders} open orders")
     typer.echo("demo logins (passwords are shown only this once):")
     for username, password, technician in seeded.logins:
-        who = f"technician {technician}" if technician else "dispatcher"
+        who = f"technician {technician}" if technician else ("storekeeper" if username == DEMO_STOREKEEPER
+                                                              else "dispatcher")
         typer.echo(f"  {username} / {password}   ({who})")
 
 

@@ -43,7 +43,7 @@ def _add(session: Session, *, part_id: str, location_id: str, quantity: int) -> 
     session.execute(stmt)
 
 
-def _take(session: Session, *, part_id: str, location_id: str, quantity: int) -> None:
+def _take(session: Session, *, part_id: str, location_id: str, quantity: int, verb: str = "move") -> None:
     result = session.execute(
         update(StockBalance)
         .where(StockBalance.part_id == part_id, StockBalance.location_id == location_id,
@@ -53,16 +53,20 @@ def _take(session: Session, *, part_id: str, location_id: str, quantity: int) ->
     if result.rowcount == 0:  # type: ignore[attr-defined]
         have = session.scalar(select(StockBalance.quantity).where(
             StockBalance.part_id == part_id, StockBalance.location_id == location_id)) or 0
-        raise ConflictError(f"insufficient stock: location {location_id} has {have} of part {part_id}, "
-                            f"asked {quantity}")
+        part = session.get(Part, part_id)
+        what = part_id if part is None or part.name == part_id else f"{part.name} ({part_id})"
+        # a sentence the storekeeper can act on, shown as is by the pages
+        raise ConflictError(f"Not enough stock: {location_id} holds {have} × {what}; "
+                            f"you asked to {verb} {quantity}.")
 
 
-def _move(session: Session, *, part_id: str, source: str | None, target: str | None, quantity: int) -> None:
+def _move(session: Session, *, part_id: str, source: str | None, target: str | None, quantity: int,
+          verb: str = "move") -> None:
     # balance rows are touched in location-id order, so two opposite transfers cannot deadlock on PostgreSQL
     steps = sorted((loc, sign) for loc, sign in ((source, -1), (target, +1)) if loc is not None)
     for location_id, sign in steps:
         if sign < 0:
-            _take(session, part_id=part_id, location_id=location_id, quantity=quantity)
+            _take(session, part_id=part_id, location_id=location_id, quantity=quantity, verb=verb)
         else:
             _add(session, part_id=part_id, location_id=location_id, quantity=quantity)
 
@@ -97,7 +101,8 @@ def record(session: Session, *, kind: MovementKind, part_id: str, quantity: int,
         raise field_error("quantity", "must be positive", quantity)
     if unit_cost is None:
         unit_cost = _part(session, part_id).unit_cost
-    _move(session, part_id=part_id, source=source, target=target, quantity=quantity)
+    verb = {MovementKind.consume: "use", MovementKind.adjust: "remove"}.get(kind, "move")
+    _move(session, part_id=part_id, source=source, target=target, quantity=quantity, verb=verb)
     row = StockMovement(kind=kind.value, part_id=part_id, quantity=quantity, from_location_id=source,
                         to_location_id=target, order_id=order_id, technician_id=technician_id,
                         unit_cost=unit_cost, reason=reason, recorded_by=user_id,

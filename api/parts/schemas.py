@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as date_
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -195,3 +196,59 @@ class UsageReport(BaseModel):
     by: UsageBy
     rows: list[UsageRow]
     total: UsageRow
+
+
+# --- the pick list: what a plan's stops need against what each van holds ------------------------------------
+
+PickSource = Literal["published", "latest", "none"]
+
+
+class PickLine(BaseModel):
+    part_id: str
+    part_name: str
+    needed: int = Field(description="units the technician's stops of the plan require")
+    on_van: int = Field(description="units the technician's van holds now")
+    shortfall: int = Field(description="needed minus on_van, at least 0: what the stops lack")
+    minimum: int | None = Field(description="the van's low-stock threshold of the part, if any")
+    to_pick: int = Field(description="the shortfall, or more if that keeps the van at its minimum after the "
+                                     "stops: needed + minimum - on_van, at least 0")
+    store_location_id: str | None = Field(description="the central store holding most of the part, if any")
+    in_store: int = Field(description="units that central store holds")
+    order_ids: list[str] = Field(description="the orders needing the part, in route order")
+
+
+class PickVan(BaseModel):
+    technician_id: str
+    technician_name: str
+    van_location_id: str | None
+    stops: int
+    lines: list[PickLine]
+    shortfall: int = Field(description="units missing over all parts of the van")
+    to_pick: int = Field(description="units to pick over all parts of the van (shortfalls and top-ups)")
+
+
+class PickNeed(BaseModel):
+    part_id: str
+    part_name: str
+    quantity: int
+    store_location_id: str | None = Field(description="the central store holding most of the part, if any")
+    in_store: int
+
+
+class PickWaiting(BaseModel):
+    """An order the plan left out because no qualified technician's van carries its parts."""
+
+    order_id: str
+    reason: str
+    parts: list[PickNeed]
+
+
+class PickList(BaseModel):
+    date: date_
+    source: PickSource = Field(description="published: the plan published for the date; latest: no plan is "
+                                           "published, so the newest done plan of the date; none: no plan")
+    plan_id: str | None
+    vans: list[PickVan]
+    waiting: list[PickWaiting] = Field(
+        default_factory=list, description="orders left out for want of van stock: load a qualified "
+                                          "technician's van from a store, then re-plan")

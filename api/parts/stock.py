@@ -131,12 +131,14 @@ class MovementFilter:
     def where(self) -> list[ColumnElement[bool]]:
         m = StockMovement
         out: list[ColumnElement[bool]] = []
+        # ids match whatever the case: "t001" typed in a filter finds T001's movements
         for column, value in ((m.part_id, self.part_id), (m.order_id, self.order_id),
                               (m.technician_id, self.technician_id)):
             if value is not None:
-                out.append(column == value)
+                out.append(func.lower(column) == value.lower())
         if self.location_id is not None:
-            out.append(or_(m.from_location_id == self.location_id, m.to_location_id == self.location_id))
+            loc = self.location_id.lower()
+            out.append(or_(func.lower(m.from_location_id) == loc, func.lower(m.to_location_id) == loc))
         if self.kind is not None:
             out.append(m.kind == self.kind.value)
         if self.since is not None:
@@ -147,9 +149,11 @@ class MovementFilter:
 
 
 def list_movements(session: Session, *, page: PageParams, scope: str | None = None,
-                   filters: MovementFilter = MovementFilter()) -> tuple[list[StockMovement], int]:
-    """The ledger, oldest first (the order it happened in), filtered."""
-    stmt = select(StockMovement).where(_visible_movement(scope), *filters.where()).order_by(StockMovement.id)
+                   filters: MovementFilter = MovementFilter(),
+                   newest_first: bool = False) -> tuple[list[StockMovement], int]:
+    """The ledger, oldest first (the order it happened in) or newest first, filtered."""
+    order = StockMovement.id.desc() if newest_first else StockMovement.id
+    stmt = select(StockMovement).where(_visible_movement(scope), *filters.where()).order_by(order)
     return paginate(session, stmt, page)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from api.deps import AnyRole, SessionDep, Staff, Storekeeper, allow, technician_
 from api.errors import field_error
 from api.idempotency import IdempotencyKey, Outcome
 from api.paging import Page, PageDep
-from api.parts import ledger, service, stock
+from api.parts import ledger, picklist, service, stock
 from api.parts.models import LocationKind, MovementKind
 from api.parts.schemas import (
     AdjustmentCreate,
@@ -22,6 +23,7 @@ from api.parts.schemas import (
     PartCreate,
     PartRead,
     PartUpdate,
+    PickList,
     ReceiptCreate,
     ReturnCreate,
     StockLocationCreate,
@@ -178,11 +180,14 @@ def list_movements(
                                                  description="into or out of this location")] = None,
     kind: MovementKind | None = None, since: datetime | None = None,
     until: Annotated[datetime | None, Query(description="exclusive")] = None,
+    newest_first: Annotated[bool, Query(description="the latest movement first (default: oldest first)")] = False,
 ) -> Page[MovementRead]:
-    """The ledger, oldest first; a technician sees movements of their van or in their name."""
+    """The ledger, oldest first unless asked otherwise; ids match whatever their case; a technician sees
+    movements of their van or in their name."""
     filters = stock.MovementFilter(part_id=part_id, order_id=order_id, technician_id=technician_id,
                                    location_id=location_id, kind=kind, since=since, until=until)
-    rows, total = stock.list_movements(session, page=page, scope=technician_scope(user), filters=filters)
+    rows, total = stock.list_movements(session, page=page, scope=technician_scope(user), filters=filters,
+                                       newest_first=newest_first)
     return Page[MovementRead](items=[MovementRead.model_validate(r) for r in rows], total=total,
                               limit=page.limit, offset=page.offset)
 
@@ -203,3 +208,12 @@ def usage(
     filters = stock.MovementFilter(part_id=part_id, order_id=order_id, technician_id=technician_id,
                                    since=since, until=until)
     return stock.usage(session, by=by, filters=filters)
+
+
+@stock_router.get("/picklist", response_model=PickList)
+def pick_list(session: SessionDep, _user: Staff,
+              date: Annotated[dt.date, Query(description="the plan's date, e.g. tomorrow")]) -> PickList:
+    """For the plan of `date` (the published one, else the newest done one: `source` says which), each
+    technician's parts needed by their stops still to do, what their van holds, and the shortfall to pick
+    from a central store."""
+    return picklist.pick_list(session, day=date)

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.commands import DEMO_DISPATCHER, DEMO_TECHNICIAN, seed_demo
+from api.commands import DEMO_DISPATCHER, DEMO_STOREKEEPER, DEMO_TECHNICIAN, seed_demo
 from api.config import get_settings
+from api.parts.demo import DEPOT_ID
 from dispatch.demo_days import DEFAULT_DATE, scenario
 
 
@@ -29,7 +30,7 @@ def test_the_demo_scenario_is_seeded_once_with_working_logins(client: TestClient
     assert seeded is not None
     assert (seeded.technicians, seeded.orders) == (len(day.technicians), len(day.orders))
     logins = {name: (password, tech) for name, password, tech in seeded.logins}
-    assert set(logins) == {DEMO_DISPATCHER, DEMO_TECHNICIAN}
+    assert set(logins) == {DEMO_DISPATCHER, DEMO_TECHNICIAN, DEMO_STOREKEEPER}
     first = sorted(t.id for t in day.technicians)[0]
     assert logins[DEMO_TECHNICIAN][1] == first
 
@@ -41,6 +42,15 @@ def test_the_demo_scenario_is_seeded_once_with_working_logins(client: TestClient
     stocked = {t.id for t in day.technicians if any(q > 0 for q in t.van_stock.values())}
     if first in stocked:
         assert client.get("/api/v1/stock", headers=tech).json()["total"] > 0
+
+    # the storekeeper finds named parts, a depot holding spares, and alerts on a fresh demo (vans below minimum)
+    keeper = _login(client, DEMO_STOREKEEPER, logins[DEMO_STOREKEEPER][0])
+    assert client.get("/api/v1/parts/GSK-8", headers=keeper).json()["name"] == "Gasket 8 mm"
+    assert client.get(f"/api/v1/stock-locations/{DEPOT_ID}", headers=keeper).json()["kind"] == "central"
+    assert client.get("/api/v1/stock", params={"location_id": DEPOT_ID}, headers=keeper).json()["total"] > 0
+    alerts = client.get("/api/v1/stock/alerts", headers=keeper).json()["items"]
+    assert any(a["location_id"].startswith("VAN-") for a in alerts)
+    assert all(a["quantity"] < a["low_stock_threshold"] for a in alerts)
 
     with maker() as session:  # a second start seeds nothing and keeps the passwords
         assert seed_demo(session, plan_date=DEFAULT_DATE) is None
@@ -66,6 +76,7 @@ def test_serve_demo_prints_the_logins_once(sqlite_env: Path, monkeypatch: pytest
     assert len(started) == 1
     assert f"{DEMO_DISPATCHER} / " in r.output
     assert f"{DEMO_TECHNICIAN} / " in r.output
+    assert f"{DEMO_STOREKEEPER} / " in r.output
     assert "http://127.0.0.1:8123/docs" in r.output
     r = CliRunner().invoke(app, ["serve", "--demo"])
     assert r.exit_code == 0, r.output

@@ -82,11 +82,22 @@ def test_transfer_refuses_more_than_the_source_holds_and_moves_nothing(led: Ledg
     r = led.post("transfers", {"part_id": "P-1", "from_location_id": "CS", "to_location_id": "VAN-TA",
                                "quantity": 6})
     assert r.status_code == 409
-    assert r.json()["detail"] == "insufficient stock: location CS has 5 of part P-1, asked 6"
+    assert r.json()["detail"] == "Not enough stock: CS holds 5 × filter (P-1); you asked to move 6."
     assert (led.qty("CS"), led.qty("VAN-TA")) == (5, 0)
     assert led.get("/stock/movements", kind="transfer")["total"] == 0
     r = led.post("transfers", {"part_id": "P-1", "from_location_id": "CS", "to_location_id": "CS", "quantity": 1})
     assert r.status_code == 422
+
+
+def test_the_ledger_reads_newest_first_and_its_id_filters_ignore_case(led: Ledger) -> None:
+    _stocked(led)
+    oldest = led.get("/stock/movements")["items"]
+    newest = led.get("/stock/movements", newest_first=True)["items"]
+    assert [m["id"] for m in newest] == [m["id"] for m in reversed(oldest)]
+    assert [m["kind"] for m in newest] == ["transfer", "receive"]
+    found = led.get("/stock/movements", part_id="p-1", location_id="van-ta")  # as typed, "t001"-style
+    assert [(m["kind"], m["part_id"], m["to_location_id"]) for m in found["items"]] == [("transfer", "P-1", "VAN-TA")]
+    assert led.get("/stock/movements", part_id="P-2")["total"] == 0
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -119,7 +130,7 @@ def test_adjustments_need_a_reason_and_cannot_go_below_zero(led: Ledger) -> None
                                     "reason": "count"}).status_code == 422
     r = led.post("adjustments", {"part_id": "P-1", "location_id": "CS", "delta": -6, "reason": "count"})
     assert r.status_code == 409
-    assert "has 5 of part P-1, asked 6" in r.json()["detail"]
+    assert r.json()["detail"] == "Not enough stock: CS holds 5 × filter (P-1); you asked to remove 6."
     r = led.post("adjustments", {"part_id": "P-1", "location_id": "CS", "delta": -2, "reason": "broken in store"})
     assert r.status_code == 201
     assert (r.json()["from_location_id"], r.json()["quantity"], r.json()["reason"]) == ("CS", 2, "broken in store")

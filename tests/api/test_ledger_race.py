@@ -50,7 +50,7 @@ def test_concurrent_consumptions_never_oversell(server: str, raceworld: World, r
     assert codes == {201: STOCK, 409: REQUESTS - STOCK}, f"repetition {repetition}: {codes}"
     for r in responses:
         if r.status_code == 409:
-            assert r.json()["detail"] == "insufficient stock: location VAN-TA has 0 of part P-R, asked 1"
+            assert r.json()["detail"] == "Not enough stock: VAN-TA holds 0 × fuse (P-R); you asked to use 1."
     assert len({r.json()["id"] for r in responses if r.status_code == 201}) == STOCK
 
     maker = raceworld.client.app.state.sessionmaker  # type: ignore[attr-defined]

@@ -221,19 +221,17 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     expect(keeper.page.locator(f'#stock-table tr.low[data-location="{van}"][data-part="{part_id}"]')).to_have_count(1)
     expect(keeper.page.locator("#alerts")).to_contain_text(f"{part_id} at {van}: {before - 1} left")
     # by part alone: the import's receipt into every van carrying it, and the one consumption
-    keeper.page.get_by_label("Order").fill("")
-    keeper.page.get_by_label("Technician").fill("")
-    keeper.page.get_by_label("Part").fill(part_id)
-    keeper.page.get_by_role("button", name="Filter").click()
+    ledger = keeper.page.locator("#ledger-form")  # the part, location and technician filters are dropdowns
+    ledger.get_by_label("Part").select_option(part_id)
+    ledger.get_by_role("button", name="Filter").click()
     receipts = sum(1 for tech in day.technicians if part_id in tech.van_stock)
     expect(keeper.page.locator("#ledger-table tbody tr")).to_have_count(receipts + 1)
     assert set(keeper.page.locator("#ledger-table tbody tr td:nth-child(3)").all_inner_texts()) == {part_id}
-    keeper.page.get_by_label("Order").fill(mine["stops"][0]["order_id"])
-    keeper.page.get_by_role("button", name="Filter").click()
+    ledger.get_by_label("Order").fill(mine["stops"][0]["order_id"].lower())  # case does not matter
+    ledger.get_by_role("button", name="Filter").click()
     expect(keeper.page.locator("#ledger-table tbody tr")).to_have_count(1)
     expect(keeper.page.locator("#ledger-table tbody tr").first).to_have_attribute("data-kind", "consume")
-    keeper.page.get_by_label("Technician").fill(tech_id)
-    keeper.page.get_by_role("button", name="Filter").click()
+    ledger.get_by_label("Technician").select_option(tech_id)
     expect(keeper.page.locator("#ledger-table tbody tr")).to_have_count(1)
     keeper.screenshot("stock-desktop")
     keeper.page.set_viewport_size(PHONE)
