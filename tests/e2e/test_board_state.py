@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 import uuid
 from typing import Any
@@ -114,10 +115,16 @@ def test_changing_the_date_never_leaves_the_other_days_plan(server: Server, brow
 
     page.get_by_label("Date").fill(DAY_B.isoformat())
     page.get_by_label("Date").dispatch_event("change")
-    expect(page.locator("#plan-status")).to_have_text(f"No plan for {DAY_B.isoformat()} yet.")
+    # nothing of the other day, but what this day holds: its open orders and who works
+    expect(page.locator("#plan-status")).to_have_text(re.compile(
+        rf"^No plan for {DAY_B.isoformat()} yet\. \d+ open orders \(\d+ P\d.*\) and \d+ technicians? working that "
+        r"day; request a plan to schedule them\.$"))
     expect(page.get_by_role("button", name="Publish")).to_be_disabled()
     expect(page.locator("path.route-line")).to_have_count(0)
     expect(page.locator(".leaflet-marker-icon.stop")).to_have_count(0)
+    # the map still shows the day: homes of who works and the open orders (maybe in clusters)
+    expect(page.locator(".leaflet-marker-icon.home").first).to_be_visible()
+    expect(page.locator(".leaflet-marker-icon.open, .marker-cluster").first).to_be_visible()
     expect(page.locator(".timeline-row")).to_have_count(0)
     expect(page.locator("#unassigned tr")).to_have_count(0)
     expect(page.locator("#late tr")).to_have_count(0)

@@ -321,5 +321,34 @@
     routeLines.clear();
     map.closePopup();
     document.getElementById("legend").replaceChildren();
+    drawDay(document.getElementById("plan-date").value);
   });
+
+  // before any plan the map still shows the day: who works (their homes) and the open orders, by priority
+  function drawDay(date) {
+    if (!date || !Board.orders.size) return;
+    const bounds = [];
+    for (const id of Board.dayTechnicians({routes: []}, date)) {
+      const t = Board.technicians.find((x) => x.id === id);
+      bounds.push([t.home_lat, t.home_lon]);
+      L.marker([t.home_lat, t.home_lon], {icon: icon("⌂", Board.colourOf(t.id), "home"), keyboard: false,
+                                          title: "Home of " + t.name + " (" + t.id + ")"})
+        .bindPopup(el("div", {class: "popup"}, el("strong", {text: "Home of " + t.name}), el("br"),
+                      t.home_address || t.id)).addTo(homes);
+    }
+    for (const o of Board.orders.values()) {
+      if (o.status !== "open") continue;
+      bounds.push([o.lat, o.lon]);
+      const customer = Board.customers.get(o.customer_id) || {};
+      const content = el("div", {class: "popup", "data-order": o.id}, el("strong", {text: "Order " + o.id}), el("br"),
+        customer.name || o.customer_id, el("br"), o.address || customer.address || "", el("br"),
+        "Priority: " + o.priority, el("br"), "Not planned yet");
+      const marker = L.marker([o.lat, o.lon], {icon: icon(o.priority, "#fff", "open"), keyboard: false,
+                                               title: "Open order " + o.id + ", " + o.priority})
+        .bindPopup(content, {minWidth: 200, maxWidth: 300});
+      markers.set(o.id, {marker, tech: null, latlng: [o.lat, o.lon]});
+    }
+    clusters.addLayers([...markers.values()].map((m) => m.marker));
+    if (bounds.length) map.fitBounds(bounds, {padding: [20, 20]});
+  }
 })();

@@ -153,7 +153,7 @@ const Board = (() => {
     await loadReference();
     if (!await refreshPlans(gen)) return;
     const pick = plans.find((p) => UNFINISHED.includes(p.status)) || plans[0];
-    if (!pick) { clear("No plan for " + dateInput.value + " yet."); drawPlans(); return; }
+    if (!pick) { clear("No plan for " + dateInput.value + " yet. " + dayInWords(dateInput.value)); drawPlans(); return; }
     const read = await api("/plans/" + pick.id);
     if (gen !== generation) return;
     await watch(read, gen);
@@ -161,6 +161,17 @@ const Board = (() => {
 
   // the search settings of a request: only what the dispatcher filled in under "Advanced settings"; the rest is
   // the service's recommended default (a re-plan keeps its parent's); the API checks the values
+  // what the day holds before any plan: the open orders by priority and the technicians working that date
+  function dayInWords(date) {
+    const open = [...Board.orders.values()].filter((o) => o.status === "open");
+    const byPriority = ["P1", "P2", "P3", "P4"].map((p) => [p, open.filter((o) => o.priority === p).length])
+      .filter(([, n]) => n).map(([p, n]) => n + " " + p);
+    const working = Board.dayTechnicians ? Board.dayTechnicians({routes: []}, date).length : Board.technicians.length;
+    return open.length + " open order" + (open.length === 1 ? "" : "s") +
+      (byPriority.length ? " (" + byPriority.join(", ") + ")" : "") + " and " + working + " technician" +
+      (working === 1 ? "" : "s") + " working that day" + (open.length ? "; request a plan to schedule them." : ".");
+  }
+
   function policy() {
     const body = {};
     for (const [id, key] of [["time-limit", "time_limit"], ["solution-limit", "solution_limit"]]) {
