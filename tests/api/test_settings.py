@@ -136,3 +136,11 @@ def test_a_malformed_scheduler_address_is_refused_at_start(no_scheduler: pytest.
         Settings(_env_file=None)  # type: ignore[call-arg]
     assert "DISPATCH_SCHEDULER" in str(e.value)
     assert "tcp://10.0.0.5:8786" in str(e.value)  # the message shows what is expected
+
+
+def test_the_time_zone_must_be_an_iana_name() -> None:
+    assert Settings(_env_file=None).zone.key == "Europe/Paris"  # type: ignore[call-arg]
+    assert Settings(timezone="America/Chicago", _env_file=None).zone.key == "America/Chicago"  # type: ignore[call-arg]
+    for bad in ("Mars/Olympus", "../etc/passwd", ""):
+        with pytest.raises(ValueError, match="TIMEZONE .* is not an IANA time zone"):
+            Settings(timezone=bad, _env_file=None)  # type: ignore[call-arg]
