@@ -15,7 +15,6 @@ from api.orders.models import Order
 from api.parts.models import Part
 from api.technicians.models import Technician
 
-
 # skill tags as a technician reads them on a job card; an unknown tag is shown as it is
 TRADE_WORDS = {"hvac": "heating and air conditioning", "plumbing": "plumbing", "electrical": "electrical",
                "boiler": "boiler", "refrigeration": "refrigeration", "elevator": "lift", "escalator": "escalator"}
