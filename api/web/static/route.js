@@ -95,9 +95,12 @@
         return;
       }
       const cached = JSON.parse(localStorage.getItem(cacheKey()) || "null");
-      if (cached && cached.raw && (error.status === undefined || error.status >= 500)) {
-        adopt(cached.raw);
-        status("Offline: showing your route as loaded at " + hhmm(cached.at) + ". Taps are saved only once you " +
+      // an entry of the page before this one holds the route alone, stamped in UTC
+      const raw = cached && (cached.raw || (cached.route && {route: cached.route, visits: [], van: [], names: [], moves: []}));
+      if (raw && (error.status === undefined || error.status >= 500)) {
+        adopt(raw);
+        const at = /Z$/.test(cached.at) ? localIso(new Date(cached.at)) : cached.at;
+        status("Offline: showing your route as loaded at " + hhmm(at) + ". Taps are not saved until you " +
                "are back online.", "offline");
       } else {
         day = null;
@@ -323,6 +326,7 @@
     const list = document.getElementById("stops");
     const progress = document.getElementById("progress");
     const bar = document.getElementById("progress-bar");
+    document.getElementById("ics").disabled = !day || !day.route.stops.length;
     if (!day) {
       list.replaceChildren();
       progress.hidden = bar.hidden = true;
