@@ -410,3 +410,24 @@ def test_the_calendar_download(server: Server, browser: Browser, stage: Stage) -
     assert len(events) == len(stage.stops)
     assert STREET.fullmatch(str(events[0]["LOCATION"]))
     assert w.errors == []
+
+
+def test_a_route_published_again_reaches_the_open_page(server: Server, browser: Browser, stage: Stage) -> None:
+    """Last in the module: it publishes another plan of the day."""
+    w = _open(browser, server)
+    page = w.page
+    expect(page.locator("#stops > li")).not_to_have_count(0)
+    boss = _token(server, "boss", Role.dispatcher)
+    r = httpx.post(f"{server.url}/api/v1/plans", json={"date": TODAY.isoformat(), **SMALL}, headers=_auth(boss))
+    r.raise_for_status()
+    plan = _finished(server, boss, r.json()["id"])
+    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=_auth(boss)).raise_for_status()
+    # the technician comes back to the page (from the maps app, say)
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator("#route-status")).to_contain_text(
+        re.compile(r"^Your dispatcher sent a new route at \d\d:\d\d: (your stops are the same|check your stops)\.$"))
+    served = httpx.get(f"{server.url}/api/v1/me/route?date={TODAY}", headers=_auth(stage.tech_token)).json()
+    expect(page.locator("#stops > li")).to_have_count(len(served["stops"]))
+    _both_sizes(w, "route-changed")
+    assert axe_violations(page) == []
+    assert w.errors == []

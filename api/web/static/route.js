@@ -30,6 +30,11 @@
     const [y, m, d] = iso.split("-").map(Number);
     return localDate(new Date(y, m - 1, d + 1));
   };
+  // 45 -> "45 min", 809 -> "13 h 29 min"
+  function minutes(value) {
+    const m = Math.round(value);
+    return m < 60 ? m + " min" : Math.floor(m / 60) + " h" + (m % 60 ? " " + (m % 60) + " min" : "");
+  }
   const partName = (id) => (day && day.names.get(id)) || id;
   const partsText = (parts) => parts.map((p) => p.quantity + " × " + partName(p.part_id)).join(", ");
   const mapsUrl = (s) => "https://www.google.com/maps/dir/?api=1&destination=" + s.lat.toFixed(6) + "%2C" + s.lon.toFixed(6);
@@ -235,12 +240,12 @@
     title.textContent = stop.seq + ". " + stop.customer_name;
     const appointment = stop.window_start ? " · appointment " + hhmm(stop.window_start) + "–" + hhmm(stop.window_end) : "";
     const when = li.querySelector(".when");
-    when.append("ETA " + hhmm(stop.eta) + " · " + stop.duration_min + " min" + appointment + " · ");
+    when.append("ETA " + hhmm(stop.eta) + " · " + minutes(stop.duration_min) + appointment + " · ");
     when.append(Object.assign(document.createElement("span"), {className: "priority " + stop.priority,
                                                                textContent: PRIORITY[stop.priority] || stop.priority}));
     if (stop.late_minutes > 0) {
       when.append(" · ", Object.assign(document.createElement("span"), {className: "late",
-                                                                        textContent: Math.round(stop.late_minutes) + " min late"}));
+                                                                        textContent: minutes(stop.late_minutes) + " late"}));
     }
     when.append(" · order " + stop.order_id);
     li.querySelector(".address").textContent = stop.address || ("No street address: " + stop.lat.toFixed(5) + ", " + stop.lon.toFixed(5));
@@ -381,6 +386,23 @@
                 " isn't ready." : "Could not download the calendar: " + (error.status === undefined ? "no connection." : error.message));
     }
   });
+  // a route the dispatcher publishes (again) reaches the phone when the technician comes back to the page, or
+  // within five minutes while it stays open
+  async function checkForChanges() {
+    if (document.hidden) return;
+    const date = dateInput.value;
+    let route;
+    try { route = await api("/me/route?date=" + date); } catch (_) { return; }  // offline or still no route
+    if (date !== dateInput.value || (day && route.plan_id === day.route.plan_id && day.route.date === route.date)) return;
+    const before = day ? day.route.stops.map((s) => s.order_id).join() : null;
+    await load();
+    if (!day || day.route.plan_id !== route.plan_id) return;
+    const same = before === day.route.stops.map((s) => s.order_id).join();
+    status((before === null ? "Your route has arrived" : "Your dispatcher sent a new route") + " at " + hhmm(localIso()) +
+           (before === null ? "." : same ? ": your stops are the same." : ": check your stops."), "changed");
+  }
+  document.addEventListener("visibilitychange", checkForChanges);
+  setInterval(checkForChanges, 5 * 60 * 1000);
   document.getElementById("refresh").addEventListener("click", load);
   dateInput.addEventListener("change", () => { scrolled = false; load(); });
   load();
