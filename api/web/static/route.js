@@ -82,16 +82,21 @@
     localStorage.setItem(cacheKey(), JSON.stringify({raw, at: localIso()}));
   }
 
+  let loads = 0;  // a later load (another day chosen meanwhile) wins over an earlier one still under way
   async function load() {
     const date = dateInput.value;
+    const mine = ++loads;
     document.getElementById("route-heading").textContent = "Route for " + dayName(date);
     loadError("");
     status("Loading…");
     try {
-      adopt(await fetchDay(date));
+      const raw = await fetchDay(date);
+      if (mine !== loads) return;
+      adopt(raw);
       save();
       status("");
     } catch (error) {
+      if (mine !== loads) return;
       if (error.status === 404 && /no plan is published/.test(error.message)) {
         day = null;
         render();
