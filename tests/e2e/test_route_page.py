@@ -229,6 +229,7 @@ def test_a_stop_from_arrival_to_done_collapses_and_locks(server: Server, browser
     expect(card.locator(".visit-state")).to_contain_text(re.compile(r"Arrived at \d\d:\d\d$"))
     expect(card.get_by_role("button", name="Arrived")).to_be_disabled()  # a second tap is impossible
     expect(card.get_by_role("button", name="Done")).to_be_enabled()
+    expect(card.get_by_role("button", name="Done")).to_be_focused()  # the keyboard moves on with the work
     expect(card.locator(".state-badge")).to_have_text("On site")
 
     picker = card.get_by_label("Part used")
@@ -260,6 +261,9 @@ def test_a_stop_from_arrival_to_done_collapses_and_locks(server: Server, browser
     expect(card.get_by_role("button", name="Arrived")).to_be_hidden()
     expect(page.locator("#progress")).to_contain_text(f"1/{total} done · next: {stage.stops[1]['customer_name']}")
     expect(_card(page, stage.stops[1])).to_have_attribute("data-state", "next")
+    # the next stop comes up, its Arrived button ready
+    expect(_card(page, stage.stops[1]).get_by_role("button", name="Arrived")).to_be_focused()
+    expect(_card(page, stage.stops[1])).to_be_in_viewport()
     card.get_by_role("button", name="Show details").click()
     for button in ("Arrived", "Done"):
         expect(card.get_by_role("button", name=button)).to_be_disabled()

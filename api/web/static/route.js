@@ -275,6 +275,23 @@
     return li;
   }
 
+  // the tapped button may now be disabled or folded away: the focus moves on to what comes next, so a
+  // keyboard or screen-reader user is not dropped at the top of the page; a finished stop brings the next one up
+  function followOn(li, stop, button) {
+    if (!button.disabled && button.offsetParent !== null) return;  // still there (Record part): stay on it
+    if (stateOf(stop.order_id) === "on-site") {
+      li.querySelector(".done").focus({preventScroll: true});
+      return;
+    }
+    const next = document.querySelector("#stops > li.next");
+    if (next && next !== li) {
+      next.scrollIntoView({block: "start"});
+      next.querySelector(".arrived:not(:disabled), .done:not(:disabled)")?.focus({preventScroll: true});
+    } else {
+      li.querySelector(".toggle").focus({preventScroll: true});
+    }
+  }
+
   function wire(li, stop) {
     const error = li.querySelector(".stop-error");
     const say = (text) => { error.textContent = text; error.hidden = !text; };
@@ -284,12 +301,14 @@
       if (button.disabled) return;
       button.disabled = true;
       say("");
-      try { await work(); }
+      let saved = false;
+      try { await work(); saved = true; }
       catch (e) {
         if (e.status === 409 && /already recorded/.test(e.message)) await catchUp();
         say(plain(e, stop));
       }
       render();
+      if (saved) followOn(li, stop, button);
     };
     const arrived = li.querySelector(".arrived");
     arrived.addEventListener("click", act(arrived, () => saveVisit(stop.order_id, {arrived_at: localIso()})));
