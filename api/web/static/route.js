@@ -80,6 +80,13 @@
     const raw = {route: day.route, visits: [...day.visits.values()], van: [...day.van], names: [...day.names],
                  moves: [...day.used].flatMap(([order_id, ps]) => ps.map((p) => Object.assign({order_id}, p)))};
     localStorage.setItem(cacheKey(), JSON.stringify({raw, at: localIso()}));
+    // days more than a week old are of no use offline: they go, so the cache does not grow for ever
+    const prefix = "dispatch.route." + tech + ".";
+    const [y, m, d] = localDate().split("-").map(Number);
+    const oldest = localDate(new Date(y, m - 1, d - 7));
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith(prefix) && key.slice(prefix.length) < oldest) localStorage.removeItem(key);
+    }
   }
 
   let loads = 0;  // a later load (another day chosen meanwhile) wins over an earlier one still under way
@@ -210,7 +217,7 @@
     summary.hidden = toggle.hidden = state !== "done";
     // the error stays in sight: beside the buttons, or under the summary of a folded card
     const error = li.querySelector(".stop-error");
-    if (state === "done") li.querySelector(".fold").after(error); else li.querySelector(".actions").before(error);
+    if (state === "done") li.querySelector(".fold").after(error); else li.querySelector(".part-form").after(error);
     if (state === "done") {
       summary.textContent = stateText + (used.length ? " · used " + partsText(used) : "");
       body.hidden = toggle.getAttribute("aria-expanded") !== "true";
@@ -231,7 +238,7 @@
     li.querySelector(".part-form").hidden = state !== "on-site";
     li.querySelector(".visit-state").hidden = state === "done";  // the summary says it
     setText(li, ".hint", state === "todo" ? (isNext ? "Tap Arrived when you get there; then record parts and tap Done." : "")
-      : state === "on-site" ? "Record the parts you use, then tap Done." : "This stop is finished and locked.");
+      : state === "on-site" ? "Record the parts you use, ask for a score, then tap Done." : "This stop is finished and locked.");
   }
 
   function card(stop, template) {
@@ -250,7 +257,7 @@
                                                                textContent: PRIORITY[stop.priority] || stop.priority}));
     if (stop.late_minutes > 0) {
       when.append(" · ", Object.assign(document.createElement("span"), {className: "late",
-                                                                        textContent: minutes(stop.late_minutes) + " late"}));
+                                                                        textContent: minutes(stop.late_minutes) + " over deadline"}));
     }
     when.append(" · order " + stop.order_id);
     li.querySelector(".address").textContent = stop.address || ("No street address: " + stop.lat.toFixed(5) + ", " + stop.lon.toFixed(5));
