@@ -377,6 +377,7 @@ def test_offline_the_route_loaded_last_with_its_local_time(server: Server, brows
     # a phone set to a zone far from UTC: the notice must use its clock
     context = browser.new_context(viewport=PHONE, timezone_id="Pacific/Kiritimati")  # type: ignore[arg-type]
     w = Watched(context.new_page())
+    # uncaught exceptions only: offline, the browser logs each failed request, as expected
     w.page.on("pageerror", lambda error: w.errors.append(str(error)))
     sign_in(w, server, "fieldtech", "/route")
     page = w.page
@@ -396,7 +397,7 @@ def test_offline_the_route_loaded_last_with_its_local_time(server: Server, brows
     assert "UTC" not in status.inner_text()
     expect(page.locator("#stops > li")).to_have_count(len(stage.stops))
     expect(page.locator('#stops > li[data-state="done"]')).not_to_have_count(0)  # the states were kept too
-    w.screenshot("route-offline-phone")
+    _both_sizes(w, "route-offline")
     context.set_offline(False)
     assert w.errors == []
     context.close()
