@@ -1,8 +1,7 @@
 "use strict";
 // The technician's phone page: the stops of the published plan in order, each with its state (next, on site,
 // done) from the visits the API records, the job, the address, directions, a call link, the parts to bring and
-// those used; the day as an .ics file. The last loaded day is kept in localStorage, so the page still shows it
-// when the network drops.
+// those used; the day as an .ics file. The day itself (and its offline copy) is RouteDay's (route-day.js).
 (() => {
   const {api, guard, localDate, localIso, hhmm} = Dispatch;
   const user = guard();
@@ -10,14 +9,11 @@
   // the role is this page's only audience; the name alone keeps the header on one line on a phone
   const who = document.getElementById("who");
   if (who) who.textContent = user.full_name || user.username;
-  const tech = user.technician_id;
-  const van = "VAN-" + tech;
   const dateInput = document.getElementById("route-date");
   dateInput.value = new URLSearchParams(location.search).get("date") || localDate();
-  const cacheKey = () => "dispatch.route." + tech + "." + dateInput.value;
+  const day = RouteDay.open(user.technician_id);
   const PRIORITY = {P1: "P1 emergency", P2: "P2 high", P3: "P3 normal", P4: "P4 low"};
 
-  let day = null;  // {route, visits: Map order -> visit, used: Map order -> [{part_id, quantity}], van: Map, names: Map}
   let scrolled = false;
   const notes = new Map();  // order id -> the last thing saved on it, said once on its card ("Recorded 1 × ...")
 
@@ -26,17 +22,12 @@
     const [y, m, d] = iso.split("-").map(Number);
     return new Date(y, m - 1, d).toLocaleDateString("en-GB", {weekday: "short", day: "numeric", month: "short"});
   }
-  const nextDay = (iso) => {
-    const [y, m, d] = iso.split("-").map(Number);
-    return localDate(new Date(y, m - 1, d + 1));
-  };
   // 45 -> "45 min", 809 -> "13 h 29 min"
   function minutes(value) {
     const m = Math.round(value);
     return m < 60 ? m + " min" : Math.floor(m / 60) + " h" + (m % 60 ? " " + (m % 60) + " min" : "");
   }
-  const partName = (id) => (day && day.names.get(id)) || id;
-  const partsText = (parts) => parts.map((p) => p.quantity + " × " + partName(p.part_id)).join(", ");
+  const partsText = (parts) => parts.map((p) => p.quantity + " × " + day.partName(p.part_id)).join(", ");
   const mapsUrl = (s) => "https://www.google.com/maps/dir/?api=1&destination=" + s.lat.toFixed(6) + "%2C" + s.lon.toFixed(6);
 
   function status(text, kind = "") {
@@ -50,45 +41,6 @@
     node.hidden = !text;
   }
 
-  async function fetchDay(date) {
-    const route = await api("/me/route?date=" + date);
-    const range = "&since=" + date + "T00:00:00&until=" + nextDay(date) + "T00:00:00";
-    const [visits, stock, parts, moves] = await Promise.all([
-      api("/visits?limit=500&date=" + date),
-      api("/stock?limit=500&location_id=" + encodeURIComponent(van)),
-      api("/parts?limit=500"),
-      api("/stock/movements?limit=500&kind=consume&technician_id=" + encodeURIComponent(tech) + range),
-    ]);
-    return {route, visits, van: stock.items.map((s) => [s.part_id, s.quantity]),
-            names: parts.items.map((p) => [p.id, p.name]), moves: moves.items};
-  }
-
-  function adopt(raw) {
-    const names = new Map(raw.names);
-    for (const s of raw.route.stops) for (const p of s.parts) if (!names.has(p.part_id)) names.set(p.part_id, p.name);
-    const used = new Map();
-    for (const m of raw.moves) {
-      if (!used.has(m.order_id)) used.set(m.order_id, []);
-      used.get(m.order_id).push({part_id: m.part_id, quantity: m.quantity});
-    }
-    day = {route: raw.route, visits: new Map(raw.visits.map((v) => [v.order_id, v])), used,
-           van: new Map(raw.van), names};
-  }
-
-  function save() {
-    if (!day) return;
-    const raw = {route: day.route, visits: [...day.visits.values()], van: [...day.van], names: [...day.names],
-                 moves: [...day.used].flatMap(([order_id, ps]) => ps.map((p) => Object.assign({order_id}, p)))};
-    localStorage.setItem(cacheKey(), JSON.stringify({raw, at: localIso()}));
-    // days more than a week old are of no use offline: they go, so the cache does not grow for ever
-    const prefix = "dispatch.route." + tech + ".";
-    const [y, m, d] = localDate().split("-").map(Number);
-    const oldest = localDate(new Date(y, m - 1, d - 7));
-    for (const key of Object.keys(localStorage)) {
-      if (key.startsWith(prefix) && key.slice(prefix.length) < oldest) localStorage.removeItem(key);
-    }
-  }
-
   let loads = 0;  // a later load (another day chosen meanwhile) wins over an earlier one still under way
   async function load() {
     const date = dateInput.value;
@@ -97,30 +49,27 @@
     loadError("");
     status("Loading…");
     try {
-      const raw = await fetchDay(date);
+      const raw = await day.fetchDay(date);
       if (mine !== loads) return;
-      adopt(raw);
-      save();
+      day.adopt(raw);
+      day.save();
       status("");
     } catch (error) {
       if (mine !== loads) return;
       if (error.status === 404 && /no plan is published/.test(error.message)) {
-        day = null;
+        day.clear();
         render();
         status("Your route for " + dayName(date) + " isn't ready yet. Your dispatcher has not sent it: " +
                "tap Refresh later.", "waiting");
         return;
       }
-      const cached = JSON.parse(localStorage.getItem(cacheKey()) || "null");
-      // an entry of the page before this one holds the route alone, stamped in UTC
-      const raw = cached && (cached.raw || (cached.route && {route: cached.route, visits: [], van: [], names: [], moves: []}));
-      if (raw && (error.status === undefined || error.status >= 500)) {
-        adopt(raw);
-        const at = /Z$/.test(cached.at) ? localIso(new Date(cached.at)) : cached.at;
-        status("Offline: showing your route as loaded at " + hhmm(at) + ". Taps are not saved until you " +
+      const cached = day.cached(date);
+      if (cached && (error.status === undefined || error.status >= 500)) {
+        day.adopt(cached.raw);
+        status("Offline: showing your route as loaded at " + hhmm(cached.at) + ". Taps are not saved until you " +
                "are back online.", "offline");
       } else {
-        day = null;
+        day.clear();
         render();
         status("");
         loadError(error.status === undefined
@@ -132,20 +81,13 @@
     render();
   }
 
-  const stateOf = (orderId) => {
-    const v = day.visits.get(orderId);
-    if (v && v.done_at) return "done";
-    if (v && v.arrived_at) return "on-site";
-    return "todo";
-  };
-
   // what the API's refusal means for the person holding the phone
   function plain(error, stop) {
-    const visit = day.visits.get(stop.order_id);
+    const visit = day.visit(stop.order_id);
     if (error.status === undefined) return "Not saved: no connection. Check your signal and tap again.";
     const stock = /location (\S+) has (\d+) of part (\S+), asked (\d+)/.exec(error.message);
     if (stock) {
-      return "Not enough in your van: it holds " + stock[2] + " × " + partName(stock[3]) + ", you asked for " +
+      return "Not enough in your van: it holds " + stock[2] + " × " + day.partName(stock[3]) + ", you asked for " +
              stock[4] + ". Nothing was recorded.";
     }
     if (/before the start of service/.test(error.message)) {
@@ -157,26 +99,6 @@
     return "Not saved: " + error.message;
   }
 
-  // the visits recorded elsewhere (another phone, the office), so the cards show what is saved
-  async function catchUp() {
-    try {
-      const visits = await api("/visits?limit=500&date=" + day.route.date);
-      day.visits = new Map(visits.map((v) => [v.order_id, v]));
-      save();
-    } catch (_) { /* the refusal is said anyway; Refresh tries again */ }
-  }
-
-  // a visit exists from the first tap on; later taps update it
-  async function saveVisit(orderId, fields) {
-    const v = day.visits.get(orderId);
-    const saved = v
-      ? await api("/visits/" + v.id, {method: "PATCH", body: fields})
-      : await api("/visits", {method: "POST", body: Object.assign({order_id: orderId, date: day.route.date}, fields)});
-    day.visits.set(orderId, saved);
-    save();
-    return saved;
-  }
-
   function setText(li, selector, text) {
     const node = li.querySelector(selector);
     node.textContent = text || "";
@@ -185,18 +107,18 @@
 
   function partOptions(stop) {
     // this stop's parts first, then the rest of the van; each with what the van holds
-    const ids = [...new Set(stop.parts.map((p) => p.part_id).concat([...day.van.keys()].filter((p) => day.van.get(p) > 0)))];
+    const ids = [...new Set(stop.parts.map((p) => p.part_id).concat(day.vanParts()))];
     return ids.map((id) => {
-      const have = day.van.get(id) || 0;
+      const have = day.inVan(id);
       return Object.assign(document.createElement("option"),
-                           {value: id, text: partName(id) + (have ? " (" + have + " in van)" : " (none in van)")});
+                           {value: id, text: day.partName(id) + (have ? " (" + have + " in van)" : " (none in van)")});
     });
   }
 
   function fill(li, stop, isNext) {
-    const state = stateOf(stop.order_id);
-    const visit = day.visits.get(stop.order_id);
-    const used = day.used.get(stop.order_id) || [];
+    const state = day.state(stop.order_id);
+    const visit = day.visit(stop.order_id);
+    const used = day.used(stop.order_id);
     const open = li.querySelector(".toggle").getAttribute("aria-expanded") === "true";
     li.className = "stop card " + state + (isNext ? " next" : "") + (open && state === "done" ? " open" : "");
     li.dataset.state = isNext && state === "todo" ? "next" : state;
@@ -286,7 +208,7 @@
   // keyboard or screen-reader user is not dropped at the top of the page; a finished stop brings the next one up
   function followOn(li, stop, button) {
     if (!button.disabled && button.offsetParent !== null) return;  // still there (Record part): stay on it
-    if (stateOf(stop.order_id) === "on-site") {
+    if (day.state(stop.order_id) === "on-site") {
       li.querySelector(".done").focus({preventScroll: true});
       return;
     }
@@ -311,19 +233,19 @@
       let saved = false;
       try { await work(); saved = true; }
       catch (e) {
-        if (e.status === 409 && /already recorded/.test(e.message)) await catchUp();
+        if (e.status === 409 && /already recorded/.test(e.message)) await day.catchUp();
         say(plain(e, stop));
       }
       render();
       if (saved) followOn(li, stop, button);
     };
     const arrived = li.querySelector(".arrived");
-    arrived.addEventListener("click", act(arrived, () => saveVisit(stop.order_id, {arrived_at: localIso()})));
+    arrived.addEventListener("click", act(arrived, () => day.saveVisit(stop.order_id, {arrived_at: localIso()})));
     const done = li.querySelector(".done");
     done.addEventListener("click", act(done, () => {
       const fields = {done_at: localIso()};
       if (score.value) fields.customer_score = Number(score.value);
-      return saveVisit(stop.order_id, fields);
+      return day.saveVisit(stop.order_id, fields);
     }));
     const toggle = li.querySelector(".toggle");
     toggle.setAttribute("aria-label", "Show details of stop " + stop.seq + ", " + stop.customer_name);
@@ -340,20 +262,13 @@
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(record, async () => {
-        const visit = day.visits.get(stop.order_id);
         const partId = li.querySelector(".part").value;
         const quantity = Number(li.querySelector(".qty").value);
-        const key = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
-        await api("/visits/" + visit.id + "/parts", {method: "POST", body: {part_id: partId, quantity},
-                                                     headers: {"Idempotency-Key": key}});
-        if (!day.used.has(stop.order_id)) day.used.set(stop.order_id, []);
-        day.used.get(stop.order_id).push({part_id: partId, quantity});
-        day.van.set(partId, (day.van.get(partId) || 0) - quantity);
-        notes.set(stop.order_id, "recorded " + quantity + " × " + partName(partId));
+        await day.usePart(stop.order_id, partId, quantity);
+        notes.set(stop.order_id, "recorded " + quantity + " × " + day.partName(partId));
         li.querySelector(".part").replaceChildren(...partOptions(stop));
         li.querySelector(".part").value = partId;
         li.querySelector(".qty").value = "1";
-        save();
       })();
     });
   }
@@ -362,34 +277,35 @@
     const list = document.getElementById("stops");
     const progress = document.getElementById("progress");
     const bar = document.getElementById("progress-bar");
-    document.getElementById("ics").disabled = !day || !day.route.stops.length;
-    if (!day) {
+    const route = day.route;
+    document.getElementById("ics").disabled = !route || !route.stops.length;
+    if (!route) {
       list.replaceChildren();
       progress.hidden = bar.hidden = true;
       return;
     }
-    const stops = day.route.stops;
-    const doneCount = stops.filter((s) => stateOf(s.order_id) === "done").length;
+    const stops = route.stops;
+    const doneCount = stops.filter((s) => day.state(s.order_id) === "done").length;
     // the stop in hand: the one on site, else the first not started
-    const next = stops.find((s) => stateOf(s.order_id) === "on-site") || stops.find((s) => stateOf(s.order_id) === "todo");
+    const next = stops.find((s) => day.state(s.order_id) === "on-site") || stops.find((s) => day.state(s.order_id) === "todo");
     if (!stops.length) {
       progress.hidden = bar.hidden = true;
       list.replaceChildren();
-      status("No stops for you on " + dayName(day.route.date) + ".", "waiting");
+      status("No stops for you on " + dayName(route.date) + ".", "waiting");
       return;
     }
     progress.hidden = bar.hidden = false;
     progress.textContent = doneCount + "/" + stops.length + " done" +
-      (!next ? " · all stops finished" : stateOf(next.order_id) === "on-site" ? " · on site: " + next.customer_name
+      (!next ? " · all stops finished" : day.state(next.order_id) === "on-site" ? " · on site: " + next.customer_name
         : " · next: " + next.customer_name + " at " + hhmm(next.eta));
     bar.firstElementChild.style.width = Math.round(100 * doneCount / stops.length) + "%";
     // keep cards (and what is typed in them) across re-renders of the same route
     const template = document.getElementById("stop-template");
     const cards = stops.map((s) => {
       const existing = document.getElementById("stop-" + s.order_id);
-      const li = existing && existing.parentNode === list && existing.dataset.route === day.route.plan_id + day.route.date
+      const li = existing && existing.parentNode === list && existing.dataset.route === route.plan_id + route.date
         ? existing : card(s, template);
-      li.dataset.route = day.route.plan_id + day.route.date;
+      li.dataset.route = route.plan_id + route.date;
       fill(li, s, next && s.order_id === next.order_id);
       return li;
     });
@@ -424,10 +340,11 @@
     const date = dateInput.value;
     let route;
     try { route = await api("/me/route?date=" + date); } catch (_) { return; }  // offline or still no route
-    if (date !== dateInput.value || (day && route.plan_id === day.route.plan_id && day.route.date === route.date)) return;
-    const before = day ? day.route.stops.map((s) => s.order_id).join() : null;
+    const shown = day.route;
+    if (date !== dateInput.value || (shown && route.plan_id === shown.plan_id && shown.date === route.date)) return;
+    const before = shown ? shown.stops.map((s) => s.order_id).join() : null;
     await load();
-    if (!day || day.route.plan_id !== route.plan_id) return;
+    if (!day.route || day.route.plan_id !== route.plan_id) return;
     const same = before === day.route.stops.map((s) => s.order_id).join();
     status((before === null ? "Your route has arrived" : "Your dispatcher sent a new route") + " at " + hhmm(localIso()) +
            (before === null ? "." : same ? ": your stops are the same." : ": check your stops."), "changed");
