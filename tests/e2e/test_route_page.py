@@ -206,6 +206,8 @@ def test_the_job_card_says_where_what_and_how(server: Server, browser: Browser, 
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert axe_violations(page) == []
     _both_sizes(w, "route-card")
+    page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+    assert axe_violations(page) == []
     assert w.errors == []
 
 
