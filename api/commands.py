@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.orm import Session
 
+    from dispatch.domain import Day
+
 DEMO_SCENARIO = "demo"
 DEMO_DISPATCHER = "dispatcher"
 DEMO_TECHNICIAN = "tech1"
@@ -50,7 +52,7 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
     from api.parts.demo import seed_demo_stock
     from api.technicians.importer import import_technicians
     from api.technicians.models import Technician
-    from dispatch.demo_days import scenario
+    from dispatch.demo_days import SCENARIOS, scenario
     from dispatch.io import orders_to_frame, technicians_to_frame
 
     if session.scalar(select(User.id).limit(1)) is not None or \
@@ -70,6 +72,7 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
                                user_id=dispatcher.id)
     order_ids, _customers = import_orders(session, content=csv_bytes(orders_to_frame(day.orders, day.date)),
                                           filename="demo-orders.csv", plan_date=day.date, max_rows=len(day.orders))
+    add_demo_details(session, day=day, city=str(SCENARIOS[DEMO_SCENARIO]["city"]))
     first = techs.technician_ids[0]
     users.create(session, data=UserCreate(username=DEMO_TECHNICIAN, password=passwords[DEMO_TECHNICIAN],
                                           role=Role.technician, technician_id=first, full_name="Demo technician"))
@@ -81,6 +84,29 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
                     logins=((DEMO_DISPATCHER, passwords[DEMO_DISPATCHER], None),
                             (DEMO_TECHNICIAN, passwords[DEMO_TECHNICIAN], first),
                             (DEMO_STOREKEEPER, passwords[DEMO_STOREKEEPER], None)))
+
+
+def add_demo_details(session: Session, *, day: Day, city: str) -> None:
+    """What the CSV contract does not carry, for the imported orders of a generated day: street addresses,
+    customer phone numbers and job descriptions (order notes), so a job card reads like a real one (the parts
+    are named by `seed_demo_stock`)."""
+    from sqlalchemy import select
+
+    from api.customers.models import Customer
+    from api.orders.models import Order
+    from dispatch.demo_details import order_details
+
+    details = order_details(day, city=city)
+    orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(details)))}
+    for order_id, d in details.items():
+        order = orders.get(order_id)
+        if order is None:
+            continue
+        order.address, order.notes = d.address, d.notes
+        customer = session.get(Customer, order.customer_id)
+        if customer is not None and customer.phone is None:  # a customer's first order gives its address
+            customer.phone, customer.address = d.phone, d.address
+    session.commit()
 
 
 def _seed_demo_database(database_url: str) -> None:

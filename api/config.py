@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -109,6 +110,10 @@ class Settings(BaseSettings):
     # sites and tests
     map_tile_url: str | None = OSM_TILE_URL
 
+    # the IANA time zone of the service area: plans hold naive local times of it, and the technicians'
+    # calendar files name it (TZID) so a phone set to another zone still shows the right hour
+    timezone: str = "Europe/Paris"
+
     run_migrations_on_startup: bool = True
 
     @field_validator("map_tile_url")
@@ -120,6 +125,15 @@ class Settings(BaseSettings):
     @classmethod
     def _check_scheduler(cls, value: str | None) -> str | None:
         return None if value is None else check_scheduler_address(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone such as Europe/Paris") from None
+        return value
 
     @model_validator(mode="after")
     def _scheduler_implies_dask(self) -> Settings:
@@ -160,6 +174,10 @@ class Settings(BaseSettings):
     @property
     def travel_model(self) -> TravelModel:
         return TravelModel(road_factor=self.road_factor, speed_kmh=self.speed_kmh)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def policy(self) -> Policy:
         """The default solver policy of this deployment (plan requests may override parts of it)."""

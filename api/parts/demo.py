@@ -14,29 +14,31 @@ from sqlalchemy.orm import Session
 
 from api.parts import ledger
 from api.parts.models import LocationKind, MovementKind, Part, StockBalance, StockLocation
+from dispatch.demo_details import PART_NAMES
 
 DEPOT_ID = "DEPOT-LYON"
-# part -> (name, unit cost, units received into the depot, depot threshold, van minimum or None)
-CATALOGUE: dict[str, tuple[str, str, int, int, int | None]] = {
-    "FLT-100": ("Air filter 100 mm", "18.50", 60, 20, 5),
-    "BLT-12": ("Fan belt 12 mm", "9.90", 30, 10, 3),
-    "CAP-45": ("Run capacitor 45 µF", "14.00", 40, 10, 3),
-    "BRD-210": ("Control board 210", "240.00", 6, 3, None),
-    "VLV-300": ("Valve 300", "36.00", 30, 10, 3),
-    "PMP-75": ("Circulation pump 75 W", "185.00", 3, 4, None),  # below its threshold: a depot alert
-    "GSK-8": ("Gasket 8 mm", "2.40", 100, 30, 5),
-    "BRK-16": ("Circuit breaker 16 A", "11.00", 40, 10, 4),
-    "RLY-20": ("Relay 20 A", "7.80", 30, 10, 3),
-    "IGN-50": ("Igniter 50", "22.00", 25, 8, 3),
-    "DRL-40": ("Elevator door roller 40 mm", "16.50", 20, 6, 3),
-    "CMP-900": ("Compressor 900 W", "620.00", 4, 2, None),  # only ever from the depot
+# part -> (unit cost, units received into the depot, depot threshold, van minimum or None); names: PART_NAMES
+CATALOGUE: dict[str, tuple[str, int, int, int | None]] = {
+    "FLT-100": ("18.50", 60, 20, 5),
+    "BLT-12": ("9.90", 30, 10, 3),
+    "CAP-45": ("14.00", 40, 10, 3),
+    "BRD-210": ("240.00", 6, 3, None),
+    "VLV-300": ("36.00", 30, 10, 3),
+    "PMP-75": ("185.00", 3, 4, None),  # below its threshold: a depot alert
+    "GSK-8": ("2.40", 100, 30, 5),
+    "BRK-16": ("11.00", 40, 10, 4),
+    "RLY-20": ("7.80", 30, 10, 3),
+    "IGN-50": ("22.00", 25, 8, 3),
+    "DRL-40": ("16.50", 20, 6, 3),
+    "CMP-900": ("620.00", 4, 2, None),  # only ever from the depot
 }
 
 
 def seed_demo_stock(session: Session, *, user_id: int | None) -> None:
     """Name and price the demo's parts, open the depot with its spares, set van minimums; commits."""
     parts = {p.id: p for p in session.scalars(select(Part))}
-    for part_id, (name, cost, *_rest) in CATALOGUE.items():
+    for part_id, (cost, *_rest) in CATALOGUE.items():
+        name = PART_NAMES[part_id]
         part = parts.get(part_id)
         if part is None:
             part = parts[part_id] = Part(id=part_id, name=name, unit_cost=Decimal(cost))
@@ -46,11 +48,11 @@ def seed_demo_stock(session: Session, *, user_id: int | None) -> None:
         session.add(StockLocation(id=DEPOT_ID, name="Lyon depot", kind=LocationKind.central.value,
                                   address="12 Rue de Gerland, 69007 Lyon", lat=45.7295, lon=4.8330))
     session.flush()
-    for part_id, (_name, cost, units, _depot_min, _van_min) in CATALOGUE.items():
+    for part_id, (cost, units, _depot_min, _van_min) in CATALOGUE.items():
         ledger.record(session, kind=MovementKind.receive, part_id=part_id, quantity=units, user_id=user_id,
                       target=DEPOT_ID, reason="demo: opening stock", unit_cost=Decimal(cost))
     session.flush()
-    for part_id, (_name, _cost, _units, depot_min, van_min) in CATALOGUE.items():
+    for part_id, (_cost, _units, depot_min, van_min) in CATALOGUE.items():
         depot = session.get(StockBalance, (part_id, DEPOT_ID))
         if depot is not None:
             depot.low_stock_threshold = depot_min

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vGeo
 
@@ -12,6 +14,24 @@ from api.customers.models import Customer
 from api.orders.models import Order
 from api.parts.models import Part
 from api.technicians.models import Technician
+
+# skill tags as a technician reads them on a job card; an unknown tag is shown as it is
+TRADE_WORDS = {"hvac": "heating and air conditioning", "plumbing": "plumbing", "electrical": "electrical",
+               "boiler": "boiler", "refrigeration": "refrigeration", "elevator": "lift", "escalator": "escalator"}
+LANGUAGES = {"english", "french", "german", "spanish", "italian", "portuguese", "arabic", "turkish", "polish",
+             "urdu", "dutch", "romanian", "russian", "chinese"}
+PRIORITY_WORDS = {"P1": "P1 emergency", "P2": "P2 high", "P3": "P3 normal", "P4": "P4 low"}
+
+
+def skill_words(tags: list[str]) -> list[str]:
+    """["hvac", "english"] -> ["heating and air conditioning", "speaks English"]: trades first, then languages."""
+    trades = [TRADE_WORDS.get(t, t.replace("_", " ").replace("-", " ")) for t in tags if t not in LANGUAGES]
+    return trades + [f"speaks {t.capitalize()}" for t in tags if t in LANGUAGES]
+
+
+def maps_url(lat: float, lon: float) -> str:
+    """Directions to the place in Google Maps: an https link that both iOS and Android open in a maps app."""
+    return "https://www.google.com/maps/dir/?" + urlencode({"api": 1, "destination": f"{lat:.6f},{lon:.6f}"})
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -42,6 +62,7 @@ def route_body(route: Mapping[str, Any], *, plan_id: str, day: date, technician:
             "window_start": _iso(order.window_start), "window_end": _iso(order.window_end),
             "travel_km": stop["travel_km"], "travel_minutes": stop["travel_minutes"],
             "late_minutes": stop["late_minutes"], "required_skills": list(order.required_skills),
+            "skill_words": skill_words(list(order.required_skills)),
             "parts": stop_parts, "notes": order.notes,
         })
     return {
@@ -72,30 +93,53 @@ def event_uid(day: str, order_id: str) -> str:
     return f"dispatch-{day}-{order_id}@dispatch"
 
 
-def to_ics(route: Mapping[str, Any], *, published_at: datetime) -> bytes:
-    """RFC 5545: one VEVENT per stop (floating local times, as the plan's times are local)."""
+def _minute(value: str, zone: ZoneInfo) -> datetime:
+    # the page shows HH:MM (seconds dropped), so the calendar does too
+    return datetime.fromisoformat(value).replace(second=0, microsecond=0, tzinfo=zone)
+
+
+def _part_line(parts: list[dict[str, Any]]) -> str:
+    # the code only when it says something the name does not
+    return ", ".join(f"{p['quantity']} × {p['name']}" + (f" ({p['part_id']})" if p["name"] != p["part_id"] else "")
+                     for p in parts)
+
+
+def to_ics(route: Mapping[str, Any], *, published_at: datetime, zone: ZoneInfo) -> bytes:
+    """RFC 5545: one VEVENT per stop, its times in the service area's zone (TZID, with its VTIMEZONE)."""
     cal = Calendar()
     cal.add("prodid", "-//Dispatch//technician route//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"Route {route['technician_id']} {route['date']}")
+    cal.add("x-wr-calname", f"Route {route['technician_name']} {route['date']}")
+    cal.add("x-wr-timezone", zone.key)
+    stamp = published_at.replace(tzinfo=zone).astimezone(UTC)
+    count = len(route["stops"])
     for stop in route["stops"]:
         ev = Event()
         ev.add("uid", event_uid(route["date"], stop["order_id"]))
-        ev.add("dtstamp", published_at)
-        ev.add("dtstart", datetime.fromisoformat(stop["start"]))
-        ev.add("dtend", datetime.fromisoformat(stop["end"]))
-        ev.add("summary", f"{stop['priority']} {stop['customer_name']} ({stop['order_id']})")
+        ev.add("dtstamp", stamp)
+        ev.add("dtstart", _minute(stop["start"], zone))
+        ev.add("dtend", _minute(stop["end"], zone))
+        ev.add("summary", f"{stop['customer_name']} · {stop['priority']} · {stop['order_id']}")
         ev.add("location", stop["address"] or f"{stop['lat']:.6f}, {stop['lon']:.6f}")
         ev.add("geo", vGeo((stop["lat"], stop["lon"])))
-        lines = [f"Stop {stop['seq']}, arrival {stop['arrival'][11:16]}"]
-        if stop["parts"]:
-            lines.append("Bring: " + ", ".join(f"{p['quantity']} x {p['part_id']} {p['name']}"
-                                               for p in stop["parts"]))
+        lines = [f"Stop {stop['seq']} of {count}, {PRIORITY_WORDS.get(stop['priority'], stop['priority'])}, "
+                 f"arrive {stop['arrival'][11:16]}"]
         if stop["notes"]:
-            lines.append(stop["notes"])
+            lines.append(f"Job: {stop['notes']}")
+        words = stop.get("skill_words") or skill_words(stop["required_skills"])
+        if words:
+            lines.append("Needs: " + ", ".join(words))
+        if stop["parts"]:
+            lines.append("Bring: " + _part_line(stop["parts"]))
+        if stop["phone"]:
+            lines.append(f"Call: {stop['phone']}")
+        lines.append(f"Directions: {maps_url(stop['lat'], stop['lon'])}")
         ev.add("description", "\n".join(lines))
         cal.add_component(ev)
+    # the zone's rules around the route's day only, not since 1970
+    day = date.fromisoformat(route["date"])
+    cal.add_missing_timezones(first_date=day - timedelta(days=366), last_date=day + timedelta(days=366))
     return cal.to_ical()
 
 

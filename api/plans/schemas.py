@@ -277,8 +277,10 @@ class StopRead(BaseModel):
     travel_minutes: float
     late_minutes: float
     required_skills: list[str]
+    skill_words: list[str] = Field(default_factory=list,
+                                   description="the required skills in words (empty on routes published before)")
     parts: list[PartToBring]
-    notes: str | None
+    notes: str | None = Field(description="the job: what the customer reported, access notes")
 
 
 class Place(BaseModel):

@@ -149,10 +149,11 @@ def my_route(settings: SettingsDep, token: TokenDep, day: DateQuery, engine: Eng
 
 @me_router.get("/route.ics", response_class=Response,
                responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
-def my_route_ics(session: SessionDep, user: CurrentUser, day: DateQuery) -> Response:
-    """My route as an iCalendar file (RFC 5545): one event per stop."""
+def my_route_ics(session: SessionDep, settings: SettingsDep, user: CurrentUser, day: DateQuery) -> Response:
+    """My route as an iCalendar file (RFC 5545): one event per stop, in the service area's time zone."""
     route, published_at = service.my_route(session, user=user, day=day)
-    return Response(route_export.to_ics(route, published_at=published_at), media_type="text/calendar",
+    return Response(route_export.to_ics(route, published_at=published_at, zone=settings.zone),
+                    media_type="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="route-{day}.ics"'})
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -54,6 +55,27 @@ def test_the_demo_scenario_is_seeded_once_with_working_logins(client: TestClient
 
     with maker() as session:  # a second start seeds nothing and keeps the passwords
         assert seed_demo(session, plan_date=DEFAULT_DATE) is None
+
+
+def test_the_demo_job_cards_have_addresses_phones_jobs_and_part_names(client: TestClient) -> None:
+    maker = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with maker() as session:
+        assert seed_demo(session, plan_date=DEFAULT_DATE) is not None
+    from api.customers.models import Customer
+    from api.orders.models import Order
+    from api.parts.models import Part
+
+    with maker() as session:
+        orders = list(session.scalars(select(Order)))
+        assert orders
+        assert all(o.address and o.address.endswith(("Lyon", "Villeurbanne", "Vénissieux", "Bron"))
+                              for o in orders)
+        assert all(o.notes for o in orders)
+        customers = list(session.scalars(select(Customer)))
+        assert all(c.phone and c.phone.startswith("+33 4 65 71 ") for c in customers)
+        names = {p.id: p.name for p in session.scalars(select(Part))}
+        assert names["GSK-8"] == "Gasket 8 mm"
+        assert all(name != part for part, name in names.items())
 
 
 @pytest.fixture

@@ -150,3 +150,11 @@ def test_the_board_map_has_openstreetmap_tiles_unless_told_none(monkeypatch: pyt
     for bad in ("tiles.example.fr/{z}/{x}/{y}.png", "https://tiles.example.fr/map.png"):
         with pytest.raises(ValidationError, match="MAP_TILE_URL .* is not a tile URL"):
             Settings(map_tile_url=bad, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_time_zone_must_be_an_iana_name() -> None:
+    assert Settings(_env_file=None).zone.key == "Europe/Paris"  # type: ignore[call-arg]
+    assert Settings(timezone="America/Chicago", _env_file=None).zone.key == "America/Chicago"  # type: ignore[call-arg]
+    for bad in ("Mars/Olympus", "../etc/passwd", ""):
+        with pytest.raises(ValueError, match="TIMEZONE .* is not an IANA time zone"):
+            Settings(timezone=bad, _env_file=None)  # type: ignore[call-arg]

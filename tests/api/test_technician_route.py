@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
+from api.plans.route_export import skill_words
 from tests.api.conftest import World
 from tests.api.planning import DATE, ORDERS, seed_day, solve_and_publish, thread_runner
 
 BY_ID = {o["id"]: o for o in ORDERS}
+PARIS = ZoneInfo("Europe/Paris")  # the default TIMEZONE
 
 
 @pytest.fixture
@@ -86,8 +89,10 @@ def test_route_as_icalendar(published: tuple[World, dict[str, Any]]) -> None:
     stops = planned["stops"] if planned else []
     assert len(events) == len(stops)
     for ev, stop in zip(events, stops, strict=True):
-        assert ev.decoded("DTSTART") == datetime.fromisoformat(stop["start"])
-        assert ev.decoded("DTEND") == datetime.fromisoformat(stop["end"])
+        # the plan's local times, to the minute, in the service area's zone (not floating)
+        assert ev.decoded("DTSTART") == datetime.fromisoformat(stop["start"]).replace(second=0, tzinfo=PARIS)
+        assert ev.decoded("DTEND") == datetime.fromisoformat(stop["end"]).replace(second=0, tzinfo=PARIS)
+        assert ev["DTSTART"].params["TZID"] == "Europe/Paris"
         assert str(ev["UID"]) == f"dispatch-{DATE}-{stop['order_id']}@dispatch"
         order = BY_ID[stop["order_id"]]
         geo = ev["GEO"]
@@ -98,6 +103,59 @@ def test_route_as_icalendar(published: tuple[World, dict[str, Any]]) -> None:
     again = Calendar.from_ical(world.client.get(f"/api/v1/me/route.ics?date={DATE}",
                                                 headers=world.as_("tech_a")).content)
     assert [str(e["UID"]) for e in again.walk("VEVENT")] == [str(e["UID"]) for e in events]
+
+
+def test_the_calendar_reads_like_the_job_card(world: World) -> None:
+    """Address as LOCATION, times to the minute with their zone, parts by name once, the job and the phone."""
+    c = world.client
+    seed_day(world, [])
+    assert c.post("/api/v1/parts", json={"id": "GSK-8", "name": "Gasket 8 mm"},
+                  headers=world.as_("store")).status_code == 201
+    order = BY_ID["O1"] | {"required_parts": {"GSK-8": 4}, "pinned_technician_id": "TA",
+                           "notes": "Boiler room behind the kitchen."}
+    assert c.post("/api/v1/orders", json=order, headers=world.as_("disp")).status_code == 201
+    assert c.post("/api/v1/stock/receipts", json={"part_id": "GSK-8", "location_id": "VAN-TA", "quantity": 9},
+                  headers=world.as_("store")).status_code == 201
+    with thread_runner(c):
+        solve_and_publish(world)
+    route = c.get(f"/api/v1/me/route?date={DATE}", headers=world.as_("tech_a")).json()
+    assert route["stops"][0]["skill_words"] == ["heating and air conditioning"]
+    text = c.get(f"/api/v1/me/route.ics?date={DATE}", headers=world.as_("tech_a")).text
+    assert "BEGIN:VTIMEZONE" in text
+    assert "TZID:Europe/Paris" in text
+    assert "DTSTART;TZID=Europe/Paris:" in text
+    assert all(line.endswith("00") for line in text.splitlines() if line.startswith(("DTSTART", "DTEND")))
+    (ev,) = Calendar.from_ical(text.encode()).walk("VEVENT")
+    assert str(ev["LOCATION"]) == "1 place de l'Hôpital, Lyon"
+    assert str(ev["SUMMARY"]) == "Hôtel Dieu · P1 · O1"
+    description = str(ev["DESCRIPTION"])
+    assert "Bring: 4 × Gasket 8 mm (GSK-8)" in description
+    assert description.count("GSK-8") == 1
+    assert "Job: Boiler room behind the kitchen." in description
+    assert "Needs: heating and air conditioning" in description
+    assert "Call: +33 4 00 00 00 01" in description
+    assert "https://www.google.com/maps/dir/?api=1&destination=45.759700%2C4.842200" in description
+
+
+def test_skills_in_words_trades_first_then_languages() -> None:
+    assert skill_words(["english", "hvac", "crane-licence"]) == ["heating and air conditioning", "crane licence",
+                                                                 "speaks English"]
+    assert skill_words([]) == []
+
+
+def test_the_calendar_names_the_configured_zone(world: World) -> None:
+    seed_day(world)
+    with thread_runner(world.client):
+        solve_and_publish(world)
+    settings = world.client.app.state.settings  # type: ignore[attr-defined]
+    before = settings.timezone
+    settings.timezone = "America/Chicago"
+    try:
+        text = world.client.get(f"/api/v1/me/route.ics?date={DATE}", headers=world.as_("tech_a")).text
+    finally:
+        settings.timezone = before
+    assert "DTSTART;TZID=America/Chicago:" in text
+    assert "Europe/Paris" not in text
 
 
 def test_route_as_geojson_puts_longitude_first(published: tuple[World, dict[str, Any]]) -> None:

@@ -20,6 +20,7 @@ from api.auth.security import create_access_token
 from api.db import make_engine, make_sessionmaker
 from api.parts.demo import CATALOGUE
 from dispatch.demo_days import generate_day
+from dispatch.demo_details import PART_NAMES
 from dispatch.domain import Day
 from dispatch.io import write_orders_csv, write_technicians_csv
 from tests.e2e.conftest import PHONE, SECRET, Server, Watched, axe_violations, watch
@@ -68,7 +69,7 @@ def world(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) ->
             _call(server, boss, "POST", f"{path}?plan_date={TOMORROW}", files={"file": (file.name, f, "text/csv")})
     for part in _call(server, keeper, "GET", "/parts?limit=500")["items"]:
         if part["id"] in CATALOGUE:
-            _call(server, keeper, "PATCH", f"/parts/{part['id']}", json={"name": CATALOGUE[part["id"]][0]})
+            _call(server, keeper, "PATCH", f"/parts/{part['id']}", json={"name": PART_NAMES[part["id"]]})
     _call(server, keeper, "POST", "/stock-locations", json={"id": DEPOT, "name": "E2E depot"})
     plan = _call(server, boss, "POST", "/plans", json={"date": TOMORROW.isoformat(), "time_limit": 30,
                                                           "solution_limit": 3})
@@ -92,7 +93,7 @@ def world(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) ->
                                                              "to_location_id": f"VAN-{other}", "quantity": 1})
     # the pick list's van is left alone by the other tests; they work on another van
     return {"van": van["van_location_id"], "technician": van["technician_id"], "part": line["part_id"],
-            "other_van": f"VAN-{other}", "name": CATALOGUE[line["part_id"]][0]}
+            "other_van": f"VAN-{other}", "name": PART_NAMES[line["part_id"]]}
 
 
 def _open(browser: Browser, server: Server, size: dict[str, int]) -> Watched:
