@@ -88,13 +88,13 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
 
 def add_demo_details(session: Session, *, day: Day, city: str) -> None:
     """What the CSV contract does not carry, for the imported orders of a generated day: street addresses,
-    customer phone numbers and job descriptions (order notes), so a job card reads like a real one (the parts
-    are named by `seed_demo_stock`)."""
+    customer phone numbers, job descriptions (order notes) and part names, so a job card reads like a real one."""
     from sqlalchemy import select
 
     from api.customers.models import Customer
     from api.orders.models import Order
-    from dispatch.demo_details import order_details
+    from api.parts.models import Part
+    from dispatch.demo_details import PART_NAMES, order_details
 
     details = order_details(day, city=city)
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(details)))}
@@ -106,6 +106,9 @@ def add_demo_details(session: Session, *, day: Day, city: str) -> None:
         customer = session.get(Customer, order.customer_id)
         if customer is not None and customer.phone is None:  # a customer's first order gives its address
             customer.phone, customer.address = d.phone, d.address
+    for part in session.scalars(select(Part).where(Part.id.in_(PART_NAMES))):
+        if part.name == part.id:  # named after its code on import: give it its catalogue name
+            part.name = PART_NAMES[part.id]
     session.commit()
 
 

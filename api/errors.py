@@ -87,7 +87,8 @@ class ErrorBody(BaseModel):
     detail: str | list[dict[str, Any]] = Field(description="what went wrong")
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="each specific problem: {file, row, column, value, message} for an import, "
-                                  "{loc, msg, type} for a request field")
+                                  "{loc, msg, type} for a request field, {location_id, part_id, have, asked} "
+                                  "for stock that does not suffice")
 
 
 # the status codes every operation may answer with this body; 422 replaces FastAPI's narrower default

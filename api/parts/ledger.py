@@ -57,7 +57,9 @@ def _take(session: Session, *, part_id: str, location_id: str, quantity: int, ve
         what = part_id if part is None or part.name == part_id else f"{part.name} ({part_id})"
         # a sentence the storekeeper can act on, shown as is by the pages
         raise ConflictError(f"Not enough stock: {location_id} holds {have} × {what}; "
-                            f"you asked to {verb} {quantity}.")
+                            f"you asked to {verb} {quantity}.",
+                            errors=[{"location_id": location_id, "part_id": part_id, "have": have,
+                                     "asked": quantity}])
 
 
 def _move(session: Session, *, part_id: str, source: str | None, target: str | None, quantity: int,

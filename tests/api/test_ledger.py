@@ -83,6 +83,8 @@ def test_transfer_refuses_more_than_the_source_holds_and_moves_nothing(led: Ledg
                                "quantity": 6})
     assert r.status_code == 409
     assert r.json()["detail"] == "Not enough stock: CS holds 5 × filter (P-1); you asked to move 6."
+    # the same facts as data, for a page to word in its own way
+    assert r.json()["errors"] == [{"location_id": "CS", "part_id": "P-1", "have": 5, "asked": 6}]
     assert (led.qty("CS"), led.qty("VAN-TA")) == (5, 0)
     assert led.get("/stock/movements", kind="transfer")["total"] == 0
     r = led.post("transfers", {"part_id": "P-1", "from_location_id": "CS", "to_location_id": "CS", "quantity": 1})

@@ -77,6 +77,7 @@ const Dispatch = (() => {
     const error = new Error(message);
     error.status = status;
     error.cells = cells;
+    error.items = items;  // the API's specific problems as it sent them (e.g. the stock a refusal found)
     return error;
   }
 

@@ -85,10 +85,10 @@
   function plain(error, stop) {
     const visit = day.visit(stop.order_id);
     if (error.status === undefined) return "Not saved: no connection. Check your signal and tap again.";
-    const stock = /location (\S+) has (\d+) of part (\S+), asked (\d+)/.exec(error.message);
+    const stock = (error.items || []).find((x) => "have" in x && "asked" in x);
     if (stock) {
-      return "Not enough in your van: it holds " + stock[2] + " × " + day.partName(stock[3]) + ", you asked for " +
-             stock[4] + ". Nothing was recorded.";
+      return "Not enough in your van: it holds " + stock.have + " × " + day.partName(stock.part_id) +
+             ", you asked for " + stock.asked + ". Nothing was recorded.";
     }
     if (/before the start of service/.test(error.message)) {
       return visit && visit.done_at ? "That stop is already done."
