@@ -451,3 +451,17 @@ def test_the_default_map_is_a_street_map_credited_to_openstreetmap(osm_server: S
     w.screenshot("board-osm-tiles-desktop")
     assert axe_violations(page) == []
     assert w.errors == []
+
+
+def test_a_site_that_cannot_reach_the_tile_server_is_told_why_the_streets_are_missing(
+        osm_server: Server, browser: Browser) -> None:
+    osm_server.add_user("offline", Role.dispatcher)
+    w = watch(browser, BOARD_DESKTOP)
+    page = w.page
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort("internetdisconnected"))
+    sign_in(w, osm_server, "offline", "/board")
+    expect(page.locator("#map-note")).to_have_text(re.compile(r"^The street map cannot be reached from here.*"
+                                                              r"MAP_TILE_URL=none"))
+    assert axe_violations(page) == []
+    # the browser itself logs each refused tile; nothing else may be logged
+    assert [e for e in w.errors if "Failed to load resource" not in e] == []

@@ -51,7 +51,14 @@
                             dragging: !L.Browser.mobile}).setView([45.76, 4.84], 11);
   map.attributionControl.setPrefix(false);
   if (config.tile_url) {
-    L.tileLayer(config.tile_url, {maxZoom: 19, attribution: OSM}).addTo(map);
+    // a site without a way to the tile server still gets its routes, and is told why the streets are missing
+    let told = false;
+    L.tileLayer(config.tile_url, {maxZoom: 19, attribution: OSM}).on("tileerror", () => {
+      if (told) return;
+      told = true;
+      document.getElementById("map-note").textContent = "The street map cannot be reached from here, so routes " +
+        "are drawn on a blank background. An offline site sets MAP_TILE_URL=none (or its own tile server).";
+    }).addTo(map);
   } else {
     document.getElementById("map-note").textContent =
       "Street map off on this site (MAP_TILE_URL=none): routes are drawn on a blank background.";
