@@ -51,14 +51,16 @@
                             dragging: !L.Browser.mobile}).setView([45.76, 4.84], 11);
   map.attributionControl.setPrefix(false);
   if (config.tile_url) {
-    // a site without a way to the tile server still gets its routes, and is told why the streets are missing
-    let told = false;
-    L.tileLayer(config.tile_url, {maxZoom: 19, attribution: OSM}).on("tileerror", () => {
-      if (told) return;
-      told = true;
+    // one tile first: a site without a way to the tile server gets one refused request (not one per tile),
+    // its routes on a blank background, and a sentence saying why the streets are missing
+    const probe = new Image();
+    probe.onload = () => L.tileLayer(config.tile_url, {maxZoom: 19, attribution: OSM}).addTo(map);
+    probe.onerror = () => {
       document.getElementById("map-note").textContent = "The street map cannot be reached from here, so routes " +
         "are drawn on a blank background. An offline site sets MAP_TILE_URL=none (or its own tile server).";
-    }).addTo(map);
+    };
+    probe.src = config.tile_url.replace("{s}", "a").replace("{r}", "").replace("{z}", "0").replace("{x}", "0")
+      .replace("{y}", "0");
   } else {
     document.getElementById("map-note").textContent =
       "Street map off on this site (MAP_TILE_URL=none): routes are drawn on a blank background.";
