@@ -6,16 +6,19 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from api.deps import AnyRole, SessionDep, technician_scope
+from api.deps import AnyRole, SessionDep, Staff, technician_scope
 from api.errors import ForbiddenError
 from api.idempotency import IdempotencyKey
 from api.parts.schemas import MovementRead
 from api.visits import service
+from api.visits.events import day_events
 from api.visits.schemas import PartUse, VisitCreate, VisitRead, VisitUpdate
+from dispatch.io.events import events_csv_text
 
 router = APIRouter(prefix="/visits", tags=["visits"])
+days_router = APIRouter(prefix="/days", tags=["visits"])
 
 
 @router.post("", response_model=VisitRead, status_code=status.HTTP_201_CREATED)
@@ -58,3 +61,13 @@ def use_part(session: SessionDep, user: AnyRole, visit_id: int, body: PartUse,
                                quantity=body.quantity, user_id=user.id, idempotency_key=key)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@days_router.get("/{day}/events.csv", response_class=Response,
+                 responses={200: {"content": {"text/csv": {}}, "description": "the day's events.csv"}})
+def export_events(session: SessionDep, _user: Staff, day: dt.date) -> Response:
+    """The day's events in the `events.csv` contract, from the recorded visits (arrived, started, done,
+    unresolved) and cancellations, in time order: what `dispatch replan --events` reads."""
+    text = events_csv_text(day_events(session, day=day))
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="events-{day.isoformat()}.csv"'})

@@ -10,9 +10,11 @@ absent. Departing for another order before arriving is allowed: the dispatcher r
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import dispatch.io.cells as cells
 from dispatch.domain import Day
@@ -33,11 +35,22 @@ def write_events(path: PathLike, events: Iterable[Event]) -> None:
     """Write `events` as events.csv in the given order (read_events reads them back, rows in this order);
     times to the second, empty technician or order cells for None."""
     with Path(path).open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(EVENT_COLUMNS)
-        for e in events:
-            out.writerow([e.time.isoformat(timespec="seconds"), e.technician_id or "", e.order_id or "",
-                          e.kind.value, e.note])
+        _write(f, events)
+
+
+def events_csv_text(events: Iterable[Event]) -> str:
+    """`events` as the text of an events.csv, like `write_events` writes it."""
+    buffer = io.StringIO(newline="")
+    _write(buffer, events)
+    return buffer.getvalue()
+
+
+def _write(f: TextIO, events: Iterable[Event]) -> None:
+    out = csv.writer(f)
+    out.writerow(EVENT_COLUMNS)
+    for e in events:
+        out.writerow([e.time.isoformat(timespec="seconds"), e.technician_id or "", e.order_id or "",
+                      e.kind.value, e.note])
 
 
 def events_from_csv_bytes(content: bytes, day: Day, source: str = "events.csv") -> tuple[Event, ...]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from api.orders.models import Order
+from api.plans.service import build_day
+from dispatch.io.events import events_from_csv_bytes
 from tests.api.conftest import World
 from tests.api.planning import DATE, PINNED, seed_day, solve_and_publish, thread_runner
 
@@ -145,3 +149,44 @@ def test_technician_a_cannot_use_parts_on_b_visits(routes: World) -> None:
                headers=routes.as_("tech_a"))
     assert r.status_code == 404
     assert _van(routes, "store", "VAN-TB") == {"P-FLT": 5}
+
+
+def test_the_day_exports_as_events_csv_that_the_replan_reads(routes: World) -> None:
+    c, a, b = routes.client, routes.as_("tech_a"), routes.as_("tech_b")
+    maker = c.app.state.sessionmaker  # type: ignore[attr-defined]
+    with maker() as session:
+        morning = build_day(session, day=DATE)  # the day as planned, before anything happened
+    done = c.post("/api/v1/visits", json=visit("O1", done_at=f"{DATE}T10:00:00", fixed_first_time=True), headers=a)
+    assert done.status_code == 201
+    again = visit("O2", arrived_at=f"{DATE}T11:00:00", started_at=f"{DATE}T11:10:00", done_at=f"{DATE}T11:50:00",
+                  fixed_first_time=False, notes="part missing")
+    assert c.post("/api/v1/visits", json=again, headers=a).status_code == 201
+    assert c.post("/api/v1/visits", json=visit("O3", arrived_at=f"{DATE}T09:30:00"), headers=b).status_code == 201
+    disp = routes.as_("disp")
+    assert c.post("/api/v1/orders/O4/cancel", json={"reason": "fixed it himself"}, headers=disp).status_code == 200
+    with maker() as session:  # the cancellation happened that morning (the endpoint stamps the wall clock)
+        session.get(Order, "O4").cancelled_at = datetime(2026, 11, 24, 8, 15)
+        session.commit()
+
+    r = c.get(f"/api/v1/days/{DATE}/events.csv", headers=disp)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-disposition"] == f'attachment; filename="events-{DATE}.csv"'
+    assert r.text.splitlines() == [
+        "time,technician_id,order_id,event,note",
+        "2026-11-24T08:15:00,,O4,cancelled,fixed it himself",
+        "2026-11-24T09:00:00,TA,O1,arrived,",
+        "2026-11-24T09:00:00,TA,O1,started,",
+        "2026-11-24T09:30:00,TB,O3,arrived,",
+        "2026-11-24T09:30:00,TB,O3,started,",
+        "2026-11-24T10:00:00,TA,O1,done,",
+        "2026-11-24T11:00:00,TA,O2,arrived,",
+        "2026-11-24T11:10:00,TA,O2,started,",
+        "2026-11-24T11:50:00,TA,O2,unresolved,part missing",
+    ]
+    # the contract's own reader takes it against the morning's day: no bad cell, no contradiction
+    events = events_from_csv_bytes(r.content, morning)
+    assert [(e.order_id, e.kind.value) for e in events][-1] == ("O2", "unresolved")
+    # a day with nothing recorded is the header alone; technicians do not read the day's log
+    assert c.get("/api/v1/days/2026-11-25/events.csv", headers=disp).text == "time,technician_id,order_id,event,note\r\n"
+    assert c.get(f"/api/v1/days/{DATE}/events.csv", headers=a).status_code == 403
