@@ -14,6 +14,7 @@ from api.db import Base
 class OrderStatus(StrEnum):
     # later issues add the states of a visit (planned, on the way, done, ...) after `open`
     open = "open"
+    done = "done"  # a visit finished and solved it: it is not planned again
     cancelled = "cancelled"
 
 

@@ -30,8 +30,7 @@ def _visit_events(v: Visit) -> list[Event]:
     if start is not None:
         out.append(Event(start, EventKind.STARTED, **who))
     if v.done_at is not None:
-        # not fixed and not said solved needs another visit; a finish with no outcome said counts as done
-        if v.resolved is False or (v.resolved is None and v.fixed_first_time is False):
+        if v.unresolved:
             out.append(Event(v.done_at, EventKind.UNRESOLVED, note=v.notes or "", **who))
         else:
             out.append(Event(v.done_at, EventKind.DONE, **who))

@@ -33,4 +33,11 @@ class Visit(Base):
     customer_score: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    @property
+    def unresolved(self) -> bool:
+        """Finished without solving the problem: the order needs another visit. A finish with no outcome
+        said (neither fixed nor resolved given) counts as solved."""
+        return self.done_at is not None and (
+            self.resolved is False or (self.resolved is None and self.fixed_first_time is False))
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())

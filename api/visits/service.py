@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import ConflictError, NotFoundError, field_error
 from api.idempotency import Outcome
-from api.orders.models import Order
+from api.orders.models import Order, OrderStatus
 from api.parts import ledger
 from api.plans.models import PublishedRoute
 from api.standards import service as standards
@@ -67,6 +67,14 @@ def _apply(row: Visit, values: dict[str, Any]) -> None:
         row.resolved = True  # fixed on the first visit: solved
 
 
+def _close_or_reopen(order: Order, visit: Visit) -> None:
+    # a visit finished and solved closes its order; finished unsolved, the order goes back to the pool with its
+    # response clock running (a correction of the outcome reopens it)
+    if visit.done_at is None or order.status == OrderStatus.cancelled:
+        return
+    order.status = (OrderStatus.open if visit.unresolved else OrderStatus.done).value
+
+
 def record(session: Session, *, technician_id: str, data: VisitCreate) -> Visit:
     """Record a visit on one of the technician's stops of the published route of `data.date`."""
     route = session.get(PublishedRoute, (data.date, technician_id))
@@ -87,6 +95,7 @@ def record(session: Session, *, technician_id: str, data: VisitCreate) -> Visit:
         raise ConflictError(f"a visit of order {data.order_id!r} on {data.date} is already recorded; "
                             "update it instead") from None
     standards.on_visit(session, visit=row, order=order)
+    _close_or_reopen(order, row)
     session.commit()
     log.info("visit %s recorded: order %s by %s", row.id, row.order_id, technician_id)
     return row
@@ -100,6 +109,7 @@ def update(session: Session, *, visit_id: int, scope: str | None, data: VisitUpd
     order = session.get(Order, row.order_id)
     assert order is not None  # the foreign key keeps it
     standards.on_visit(session, visit=row, order=order)
+    _close_or_reopen(order, row)
     session.commit()
     return row
 

@@ -22,6 +22,7 @@ B_IDS = {
     "visit_id": "1",  # B's visits are covered with real ids in test_visits.py
     "alert_id": "1",
     "movement_id": "0",  # set by `b_objects` to a stock movement into B's van (ids come from a sequence)
+    "day": "2026-11-24",  # a day's events log holds every technician's visits: staff only, refused by role
 }
 # ids of things no technician owns (a catalogue everyone reads): reads allowed, writes refused by role
 SHARED = {"part_id": "P-1"}
