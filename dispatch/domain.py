@@ -5,6 +5,7 @@ Times are naive local datetimes of the plan's area. Errors are ValueError naming
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -106,6 +107,8 @@ class Order:
     required_parts: Mapping[str, int] = field(default_factory=dict)
     pinned_technician: str | None = None
     territory: str | None = None
+    # the customer's contract response hours for this priority; it can only tighten the policy's (DESIGN.md)
+    sla_hours: float | None = None
 
     def __post_init__(self) -> None:
         who = f"order {self.id}"
@@ -120,6 +123,8 @@ class Order:
         if self.window_start and self.window_end and self.window_end < self.window_start:
             raise ValueError(f"{who}: window_end {self.window_end:%H:%M} is before window_start {self.window_start:%H:%M}")
         _check_quantities(who, "required_parts", self.required_parts)
+        if self.sla_hours is not None and not (math.isfinite(self.sla_hours) and self.sla_hours > 0):
+            raise ValueError(f"{who}: sla_hours {self.sla_hours} must be a number > 0")
 
 
 PRIORITIES = tuple(Priority)

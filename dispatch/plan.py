@@ -32,6 +32,9 @@ class Stop:
     late_minutes: float  # past the response deadline at start of service
     # "planned", or what the day made of it at a re-plan's `at` (STOP_STATUSES); fixed stops carry actual times
     status: str = "planned"
+    # the response deadline it was timed against (a customer contract may tighten the policy's); None in
+    # plans written before it was recorded
+    deadline: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STOP_STATUSES:
@@ -49,7 +52,7 @@ class Stop:
             "travel_minutes": round(self.travel_minutes, 2),
             "late_minutes": round(self.late_minutes, 2),
             "status": self.status,
-        }
+        } | ({} if self.deadline is None else {"deadline": _iso(self.deadline)})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Stop:
@@ -62,6 +65,7 @@ class Stop:
             travel_minutes=float(d["travel_minutes"]),
             late_minutes=float(d["late_minutes"]),
             status=str(d.get("status", PLANNED)),
+            deadline=datetime.fromisoformat(d["deadline"]) if d.get("deadline") else None,
         )
 
     @property

@@ -49,8 +49,14 @@ class SlaPolicy:
     def __post_init__(self) -> None:
         object.__setattr__(self, "hours", _per_priority(self.hours, "sla hours", positive=True))
 
+    def response_hours(self, order: Order) -> float:
+        """The hours for the order's priority, tightened (never loosened) by the order's contract hours."""
+        hours = self.hours[order.priority]
+        return hours if order.sla_hours is None else min(hours, order.sla_hours)
+
     def deadline(self, order: Order) -> datetime:
-        return order.created_at + timedelta(hours=self.hours[order.priority])
+        """The one response deadline of an order: every plan, check, re-plan and KPI asks here."""
+        return order.created_at + timedelta(hours=self.response_hours(order))
 
 
 @dataclass(frozen=True)

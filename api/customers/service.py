@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -15,6 +16,15 @@ from api.paging import PageParams, paginate
 
 def _values(data: CustomerCreate | CustomerUpdate, *, unset: bool) -> dict[str, Any]:
     return data.model_dump(mode="json", exclude_unset=unset)
+
+
+def contracts(session: Session, *, customer_ids: Iterable[str]) -> dict[str, Mapping[str, float]]:
+    """Each named customer's contract response hours per priority (customers without a contract left out)."""
+    ids = set(customer_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(Customer.id, Customer.sla_hours).where(Customer.id.in_(ids)))
+    return {cid: dict(hours) for cid, hours in rows if hours}
 
 
 def get(session: Session, *, customer_id: str) -> Customer:

@@ -7,7 +7,7 @@ to them, or on their route of a published plan).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -39,13 +39,18 @@ def visible(scope: str | None) -> ColumnElement[bool]:
     return or_(Order.pinned_technician_id == scope, Order.id.in_(on_route))
 
 
-def to_domain(row: Order) -> domain.Order:
-    """The order as the domain type the planner takes (raises ValueError if a rule is broken)."""
+def to_domain(row: Order, *, contract: Mapping[str, float] | None = None) -> domain.Order:
+    """The order as the domain type the planner takes (raises ValueError if a rule is broken).
+
+    `contract` is its customer's response hours per priority: the one for the order's priority (if any)
+    tightens its response deadline in plans, checks and KPIs."""
+    hours = (contract or {}).get(row.priority)
     return domain.Order(
         id=row.id, customer=row.customer_id, lat=row.lat, lon=row.lon, priority=domain.Priority(row.priority),
         required_skills=frozenset(row.required_skills), duration_min=row.duration_min, created_at=row.created_at,
         window_start=row.window_start, window_end=row.window_end, required_parts=dict(row.required_parts),
         pinned_technician=row.pinned_technician_id, territory=row.territory,
+        sla_hours=None if hours is None else float(hours),
     )
 
 

@@ -58,6 +58,9 @@ class PlanStop(BaseModel):
     late_minutes: Number = Field(description="past the response deadline at the start of service")
     status: str | None = Field(default=None, description="planned, or in a re-plan what the day made of it: done, "
                                                          "unresolved, in_service, on_site or en_route")
+    deadline: dt.datetime | None = Field(default=None, description="the response deadline the stop is timed "
+                                         "against: created_at plus the policy's hours for its priority, or "
+                                         "its customer's contract hours when tighter")
 
 
 class Interval(BaseModel):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import idempotency
 from api.auth.models import User
+from api.customers import service as customers_service
 from api.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError, field_error
 from api.jobs import ComputeCancelledError, JobRunner
 from api.orders import service as orders_service
@@ -68,7 +69,9 @@ def order_candidates(session: Session, *, order_id: str, day: date, policy: Poli
     working = working_technicians(session, day=day)
     try:
         screened = {c.technician_id: c for c in candidates.candidates(
-            Day(date=day, technicians=tuple(working), orders=()), orders_service.to_domain(order), policy)}
+            Day(date=day, technicians=tuple(working), orders=()),
+            orders_service.to_domain(order, contract=customers_service.contracts(
+                session, customer_ids=[order.customer_id]).get(order.customer_id)), policy)}
     except ValueError as e:
         raise InvalidInputError(f"order {order_id!r}: {e}") from None
     out = []
@@ -82,7 +85,8 @@ def build_day(session: Session, *, day: date) -> Day:
     """The Day a plan of `day` is made from: working technicians with their van stock, and open orders.
 
     Open orders are those not cancelled, not resolved by a visit, created before the day ends, whose
-    appointment window (if any) falls on the day. Raises ValueError when a row breaks a domain rule.
+    appointment window (if any) falls on the day; each carries its customer's contract hours for its
+    priority. Raises ValueError when a row breaks a domain rule.
     """
     from api.visits.models import Visit
 
@@ -92,8 +96,9 @@ def build_day(session: Session, *, day: date) -> Day:
     rows = session.scalars(
         select(Order).where(Order.status == OrderStatus.open.value, Order.created_at < end,
                             Order.id.not_in(resolved)).order_by(Order.id))
-    orders = [orders_service.to_domain(o) for o in rows
-              if o.window_start is None or o.window_start.date() == day]
+    open_rows = [o for o in rows if o.window_start is None or o.window_start.date() == day]
+    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in open_rows})
+    orders = [orders_service.to_domain(o, contract=contract.get(o.customer_id)) for o in open_rows]
     return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
 
 

@@ -15,14 +15,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.customers import service as customers_service
 from api.errors import NotFoundError
+from api.orders import service as orders_service
 from api.orders.models import Order
 from api.parts.models import StockMovement
 from api.plans.models import PublishedRoute
 from api.standards.models import FollowUp, ServiceAlert
 from api.technicians.models import Technician
 from api.visits.models import Visit
-from dispatch.domain import PRIORITIES, Priority
+from dispatch.domain import PRIORITIES
 from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,8 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
     """The supervisor's figures for `day`, from the visits recorded on it and the routes published for it.
 
     - SLA compliance per priority: visits whose service started (started_at, else arrival) by the order's
-      response deadline (created_at + the policy's SLA hours), over visits that started.
+      response deadline (created_at + the policy's SLA hours, or the customer's contract hours when
+      tighter), over visits that started.
     - first-time fix: the done first visits of orders fixed then, over the done first visits.
     - resolution: orders with a done visit on the day that are resolved (by any visit up to the day).
     - utilization per technician: on-site minutes (start to done) plus the route's travel minutes, over the
@@ -110,12 +113,15 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
     resolved_ids = set(session.scalars(select(Visit.order_id).where(
         Visit.date <= day, Visit.resolved.is_(True), Visit.order_id.in_(list(orders)))))
 
+    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in orders.values()})
+    # the plans' own deadline: the policy's hours, tightened by the customer's contract
+    deadline = {o.id: policy.sla.deadline(orders_service.to_domain(o, contract=contract.get(o.customer_id)))
+                for o in orders.values()}
     sla: dict[str, dict[str, Any]] = {}
     for p in PRIORITIES:
         started = [(v, orders[v.order_id]) for v in visits
                    if orders[v.order_id].priority == p.value and (v.started_at or v.arrived_at) is not None]
-        hours = timedelta(hours=policy.sla.hours[Priority(p)])
-        on_time = sum(1 for v, o in started if (v.started_at or v.arrived_at) <= o.created_at + hours)  # type: ignore[operator]
+        on_time = sum(1 for v, o in started if (v.started_at or v.arrived_at) <= deadline[o.id])  # type: ignore[operator]
         sla[p.value] = {"visits": len(started), "on_time": on_time, "compliance": _ratio(on_time, len(started))}
 
     done = [v for v in visits if v.done_at is not None]

@@ -110,6 +110,7 @@ class _Stop:
     travel_minutes: float | None
     late_minutes: float | None
     status: str = PLANNED
+    deadline: datetime | None = None  # as the plan states it, when it does
 
     @property
     def fixed(self) -> bool:
@@ -257,6 +258,7 @@ class _Checker:
                         _opt_float(s.get("travel_minutes")),
                         _opt_float(s.get("late_minutes")),
                         str(s.get("status") or PLANNED),
+                        _opt_time(s.get("deadline")),
                     )
                     if stop.status not in STOP_STATUSES:
                         raise ValueError(f"status {stop.status!r} is not one of {', '.join(STOP_STATUSES)}")
@@ -564,6 +566,16 @@ class _Checker:
                 else:
                     done.add(s.order_id)
                     self.report.late_minutes[order.id] = late
+                if s.deadline is not None and abs(s.deadline - deadline) > TIME_TOL:
+                    # e.g. a plan made with a customer's contract hours, checked against a day without them
+                    self.flag(
+                        RESPONSE_DEADLINE,
+                        f"deadline stated as {s.deadline:%Y-%m-%d %H:%M}, recomputed {deadline:%Y-%m-%d %H:%M} "
+                        f"(created {order.created_at:%Y-%m-%d %H:%M}, {self.policy.sla.response_hours(order):g} h "
+                        f"for {order.priority.value})",
+                        r.technician_id,
+                        order.id,
+                    )
                 if s.late_minutes is not None and abs(s.late_minutes - late) > TIME_TOL_MIN:
                     self.flag(
                         RESPONSE_DEADLINE,

@@ -80,8 +80,10 @@ def _fixed_stops(tech: Technician, state: TechnicianState, orders: dict[str, Ord
             start = v.start or v.arrival or v.end or at
             arrival = min(v.arrival or start, start)
             end = max(v.end or start + duration, start)
-        late = max(0.0, (start - policy.sla.deadline(o)).total_seconds() / 60)
-        stops.append(Stop(o.id, arrival, start, end, leg.km, leg.minutes, late, status=v.status.value))
+        deadline = policy.sla.deadline(o)
+        late = max(0.0, (start - deadline).total_seconds() / 60)
+        stops.append(Stop(o.id, arrival, start, end, leg.km, leg.minutes, late, status=v.status.value,
+                          deadline=deadline))
     return stops
 
 

@@ -231,6 +231,7 @@ def to_plan(built: Built, solution: Solution) -> Plan:
                     travel_km=leg_m / 1000,
                     travel_minutes=int(dur[prev, loc]) / 60,
                     late_minutes=late,
+                    deadline=deadline,
                 )
             )
             prev = loc

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from api.deps import plan_solve
 from api.main import create_app
 from api.plans import solving
+from api.plans.models import PlanJob
 from tests.api.conftest import Database, World, make_settings
-from tests.api.planning import DATE, PLAN, checked, seed_day, solve_and_publish, thread_runner, wait
+from tests.api.planning import DATE, ORDERS, PLAN, checked, seed_day, solve_and_publish, thread_runner, wait
 
 
 @pytest.fixture
@@ -158,6 +159,37 @@ def test_replan_keeps_the_pins(day: World) -> None:
     assert body["pins"] == {"O3": target}
     assert any(s["order_id"] == "O3" for r in plan["routes"] if r["technician_id"] == target for s in r["stops"])
     assert c.get("/api/v1/orders/O3", headers=h).json()["pinned_technician_id"] == target
+
+
+def test_a_customer_contract_tightens_its_orders_deadline_in_the_plan(world: World) -> None:
+    c, h = world.client, world.as_("disp")
+    # C2 answers P2 calls within 2 h by contract; O1 (P1, 60 min, next to TA's home) and O2 (C2's P2 created
+    # 07:00, 45 min, 1.8 km away) are both TA's. By the policy O2 is due 15:00 and either order is on time;
+    # by the contract it is due 09:00, which only O2 before O1 can keep (O1 first ends at 09:00).
+    o2 = ORDERS[1] | {"created_at": f"{DATE}T07:00:00", "window_start": None, "window_end": None}
+    seed_day(world, [ORDERS[0] | {"pinned_technician_id": "TA"}, o2 | {"pinned_technician_id": "TA"},
+                     *ORDERS[2:]])
+    r = c.patch("/api/v1/customers/C2", json={"sla_hours": {"P2": 2, "P1": 3}}, headers=h)
+    assert r.status_code == 200, r.text
+    with thread_runner(c):
+        body = wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)
+    plan = checked(world, body)  # the checker recomputes lateness against the same contract deadline
+    stops = {s["order_id"]: s for r in plan["routes"] for s in r["stops"]}
+    assert stops["O2"]["deadline"] == f"{DATE}T09:00:00"
+    assert stops["O2"]["start"] <= f"{DATE}T09:00:00"
+    assert stops["O2"]["late_minutes"] == 0
+    ta = next(r for r in plan["routes"] if r["technician_id"] == "TA")
+    visits = [s["order_id"] for s in ta["stops"]]
+    assert visits.index("O2") < visits.index("O1")
+    # customers without a contract keep the policy's deadlines: O1 (C1, P1) 07:00 + 4 h
+    assert stops["O1"]["deadline"] == f"{DATE}T11:00:00"
+    maker = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with maker() as session:
+        job = session.get(PlanJob, body["id"])
+        assert job is not None
+        assert job.input is not None
+        hours = {o["id"]: o["sla_hours"] for o in job.input["orders"]}
+    assert hours == {"O1": None, "O2": 2.0, "O3": None, "O4": None}  # C2's P1 hours do not apply to a P2
 
 
 def test_replan_refuses_unknown_pins(day: World) -> None:

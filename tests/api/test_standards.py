@@ -112,6 +112,24 @@ def test_daily_kpis_worked_out_by_hand(routes: World) -> None:
     assert empty["sla_compliance"]["P1"]["compliance"] is None
 
 
+def test_sla_compliance_counts_against_a_customer_contract(routes: World) -> None:
+    c, h = routes.client, routes.as_("disp")
+    # C1 (O1, O4) has a 2 h contract for P1 only
+    r = c.patch("/api/v1/customers/C1", json={"sla_hours": {"P1": 2}}, headers=h)
+    assert r.status_code == 200, r.text
+    # O1 P1 created 07:00: the contract's deadline is 09:00, not the policy's 11:00; starts 09:10: late
+    _visit(routes, "tech_a", "O1", arrived_at=_at("09:00"), started_at=_at("09:10"), done_at=_at("10:10"))
+    # O4 P4 of the same customer: no P4 in the contract, so the policy's 72 h (tomorrow 09:00): on time
+    _visit(routes, "tech_b", "O4", arrived_at=_at("10:00"))
+    k = c.get(f"/api/v1/kpis/daily?date={DATE}", headers=h).json()
+    assert k["sla_compliance"]["P1"] == {"visits": 1, "on_time": 0, "compliance": 0.0}
+    assert k["sla_compliance"]["P4"] == {"visits": 1, "on_time": 1, "compliance": 1.0}
+    # a looser contract (5 h) does not loosen the policy's 4 h: O1 at 09:10 is on time by the policy's 11:00
+    c.patch("/api/v1/customers/C1", json={"sla_hours": {"P1": 5}}, headers=h)
+    k = c.get(f"/api/v1/kpis/daily?date={DATE}", headers=h).json()
+    assert k["sla_compliance"]["P1"] == {"visits": 1, "on_time": 1, "compliance": 1.0}
+
+
 def test_kpis_are_for_staff_and_need_a_date(routes: World) -> None:
     c = routes.client
     assert c.get(f"/api/v1/kpis/daily?date={DATE}", headers=routes.as_("tech_a")).status_code == 403

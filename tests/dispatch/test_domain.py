@@ -53,6 +53,8 @@ def test_technician_rejects_bad_fields_naming_them(kw, message):
         (dict(priority="P9"), "P9"),
         (dict(duration_min=-5), "duration_min -5 is negative"),
         (dict(window_start=D.replace(hour=12), window_end=D.replace(hour=11)), "window_end 11:00 is before"),
+        (dict(sla_hours=0), "order O1: sla_hours 0 must be a number > 0"),
+        (dict(sla_hours=float("nan")), "sla_hours nan must be"),
     ],
 )
 def test_order_rejects_bad_fields_naming_them(kw, message):

@@ -17,6 +17,27 @@ def test_sla_deadline_counts_from_created_at():
     assert tight.deadline(o) == datetime(2026, 11, 24, 0, 30)
 
 
+def test_a_contract_tightens_the_deadline_of_its_order():
+    # P2 created 07:00: the policy's 8 h give 15:00, a 2 h contract 09:00
+    o = order(priority="P2", created_at=datetime(2026, 11, 24, 7), sla_hours=2)
+    assert SlaPolicy().response_hours(o) == 2
+    assert SlaPolicy().deadline(o) == datetime(2026, 11, 24, 9)
+
+
+def test_a_looser_contract_does_not_loosen_the_policy():
+    o = order(priority="P2", created_at=datetime(2026, 11, 24, 7), sla_hours=12)
+    assert SlaPolicy().deadline(o) == datetime(2026, 11, 24, 15)
+    # nor does it loosen a policy tightened in a what-if
+    tight = SlaPolicy({"P1": 4, "P2": 3, "P3": 24, "P4": 72})
+    assert tight.deadline(o) == datetime(2026, 11, 24, 10)
+
+
+def test_an_order_without_a_contract_keeps_the_policy_deadline():
+    o = order(priority="P2", created_at=datetime(2026, 11, 24, 7))
+    assert o.sla_hours is None
+    assert SlaPolicy().deadline(o) == datetime(2026, 11, 24, 15)
+
+
 def test_sla_and_weights_reject_missing_or_negative_values():
     with pytest.raises(ValueError, match="missing P4"):
         SlaPolicy({"P1": 4, "P2": 8, "P3": 24})

@@ -42,10 +42,14 @@
     const c = order && Board.customers.get(order.customer_id);
     return c ? c.name : (order ? order.customer_id : "");
   }
-  function deadlineOf(order, plan) {
+  // the plan's own deadline for a stop; otherwise the policy's hours, tightened by the customer's contract
+  function deadlineOf(order, plan, stop) {
+    if (stop && stop.deadline) return local(stop.deadline);
     if (!order) return null;
     const sla = (plan.policy && plan.policy.sla_hours) || SLA_HOURS;
-    return new Date(local(order.created_at).getTime() + (sla[order.priority] ?? SLA_HOURS[order.priority]) * 3600e3);
+    const contract = (Board.customers.get(order.customer_id) || {}).sla_hours || {};
+    const hours = Math.min(sla[order.priority] ?? SLA_HOURS[order.priority], contract[order.priority] ?? Infinity);
+    return new Date(local(order.created_at).getTime() + hours * 3600e3);
   }
 
   // --- KPIs ---------------------------------------------------------------------------------------------
@@ -232,7 +236,7 @@
     late.show(plan.routes.flatMap((r) => r.stops.filter((s) => s.late_minutes > 0).map((s) => {
       const o = Board.orders.get(s.order_id);
       const customer = customerOf(o);
-      const deadline = deadlineOf(o, plan);
+      const deadline = deadlineOf(o, plan, s);
       const technician = techName(r.technician_id) + " (" + r.technician_id + ")";
       return {orderId: s.order_id, priority: o ? o.priority : "", customer, deadline, technician, start: s.start,
               lateMinutes: s.late_minutes, before: deadline !== null && deadline < dayStart,

@@ -371,6 +371,45 @@ def test_lateness_misreported() -> None:
     assert rules(the_day(), plan) == {"response deadline"}
 
 
+def test_a_customer_contract_makes_a_visit_late() -> None:
+    # O3 (P2, created 06:00): the policy's 8 h give 14:00, a 2 h contract 08:00; started 08:05: 5 min late
+    day = the_day(order={"O3": {"sla_hours": 2}})
+    report = check_plan(day, valid_plan())
+    assert report.late_minutes["O3"] == pytest.approx(5.0)
+    assert "response deadline" in report.rules
+    assert any("late_minutes reported as 0.0, recomputed 5.0 (deadline 2026-11-24 08:00" in str(v)
+               for v in report.violations)
+    # the plan that says so, lateness and cost (5 min x 30 = 150 more), passes
+    plan = valid_plan()
+    plan["routes"][1]["stops"][0]["late_minutes"] = 5
+    plan["objective"] = {"unserved": 3000.0, "response deadline": 1950.0, "travel": 17.339, "total": 4967.339}
+    report = check_plan(day, plan)
+    assert report.ok, format_report(report)
+    assert report.objective["late minutes P2"] == pytest.approx(5.0)
+    # ... and without the contract that same plan overstates the lateness
+    assert "response deadline" in rules(the_day(), plan)
+
+
+def test_a_looser_contract_changes_nothing() -> None:
+    # 10 h for a P2 is looser than the policy's 8 h
+    report = check_plan(the_day(order={"O3": {"sla_hours": 10}}), valid_plan())
+    assert report.ok, format_report(report)
+    assert report.late_minutes["O3"] == 0.0
+
+
+def test_a_stated_deadline_is_checked_against_the_contract() -> None:
+    # the plan states the policy's 14:00 though the day's contract gives 08:00
+    day = the_day(order={"O3": {"sla_hours": 2}})
+    plan = valid_plan()
+    plan["routes"][1]["stops"][0].update(deadline="2026-11-24T14:00:00", late_minutes=5)
+    plan["objective"] = {"unserved": 3000.0, "response deadline": 1950.0, "travel": 17.339, "total": 4967.339}
+    report = check_plan(day, plan)
+    assert report.rules == {"response deadline"}
+    assert "deadline stated as 2026-11-24 14:00, recomputed 2026-11-24 08:00" in str(report.violations[0])
+    plan["routes"][1]["stops"][0]["deadline"] = "2026-11-24T08:00:00"
+    assert check_plan(day, plan).ok
+
+
 def test_sla_and_weights_come_from_the_plan_policy() -> None:
     # P3 deadline 30 h: O2 due 16:00 on the plan date, so not late; per km 2: travel 34.6776
     policy = Policy.from_dict(Policy().to_dict() | {"sla_hours": {"P1": 4, "P2": 8, "P3": 30, "P4": 72}})

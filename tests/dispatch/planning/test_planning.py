@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -182,3 +183,27 @@ def test_a_deadline_margin_plans_an_emergency_early_enough_to_absorb_a_late_morn
     assert with_margin.assigned_ids() == ["URGENT", "OLD"]
     assert with_margin.policy["deadline_margin_minutes"] == 60
     assert with_margin.routes[0].stops[0].late_minutes == 0  # lateness is reported against the real deadline
+
+
+def test_a_customer_contract_brings_its_order_forward() -> None:
+    # one technician from 08:00; a 2 h P4 already overdue next door, a 1 h P2 created 07:00 some 4 km away
+    tech = make_tech("T1", home_lat=45.76, home_lon=4.84)
+    p4 = make_order("OLD", lat=45.761, lon=4.84, priority="P4", duration_min=120,
+                    created_at=at("05:00") - timedelta(days=3))
+    p2 = make_order("HOSPITAL", lat=45.76, lon=4.89, priority="P2", created_at=at("07:00"))
+    policy = Policy(solution_limit=50, time_limit=600)
+    # by the policy the P2 is due 15:00: the overdue P4 goes first and the P2 still starts at about 10:08
+    day = make_day([tech], [p4, p2])
+    plan = plan_day(day, policy)
+    assert_valid(day, plan)
+    assert plan.assigned_ids() == ["OLD", "HOSPITAL"]
+    assert plan.routes[0].stops[1].deadline == at("15:00")
+    # a 2 h contract makes it due 09:00: it goes first (about 68 min late x 30 if second, against the P4's
+    # 76 min more x 3)
+    day = make_day([tech], [p4, replace(p2, sla_hours=2)])
+    plan = plan_day(day, policy)
+    assert_valid(day, plan)
+    assert plan.assigned_ids() == ["HOSPITAL", "OLD"]
+    first = plan.routes[0].stops[0]
+    assert first.deadline == at("09:00")
+    assert first.late_minutes == 0
