@@ -8,6 +8,7 @@
   let plan = null;
   let visits = new Map();  // order id -> VisitRead of the shown date (arrived, done)
   let dragged = null;  // the order id being dragged
+  let draggedFrom = null;  // the technician whose row it left
 
   function pad(n) { return String(n).padStart(2, "0"); }
   function clock(min) {
@@ -212,6 +213,7 @@
     const button = event.target.closest && event.target.closest(".seg-service");
     if (!button || Board.running) { event.preventDefault(); return; }
     dragged = button.dataset.order;
+    draggedFrom = button.dataset.technician;
     event.dataTransfer.setData("text/plain", dragged);
     event.dataTransfer.effectAllowed = "move";
     for (const row of box.querySelectorAll(".timeline-row")) {
@@ -228,7 +230,15 @@
 
   box.addEventListener("dragover", (event) => {
     // any other technician's row takes the drop: a qualified one pins, an unqualified one says why not
-    const row = event.target.closest && event.target.closest(".timeline-row.drop-ok, .timeline-row.drop-no");
+    let row = event.target.closest && event.target.closest(".timeline-row");
+    if (row && !row.classList.contains("drop-ok") && !row.classList.contains("drop-no")) {
+      // the timeline was redrawn during the drag: mark the new rows as dragstart did
+      if (dragged && row.dataset.technician !== draggedFrom) {
+        row.classList.add(canTake(row.dataset.technician, dragged) ? "drop-ok" : "drop-no");
+      } else {
+        row = null;
+      }
+    }
     box.querySelectorAll(".drop-over").forEach((r) => { if (r !== row) r.classList.remove("drop-over"); });
     if (!row) return;
     event.preventDefault();

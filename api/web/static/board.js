@@ -122,6 +122,7 @@ const Board = (() => {
   // poll a plan job until it leaves queued/running; the map and lists are drawn once it is done
   async function watch(read, gen) {
     show(read);
+    if (!UNFINISHED.includes(read.status)) return read;  // drawn once: a finished plan does not change
     while (UNFINISHED.includes(read.status)) {
       await new Promise((r) => setTimeout(r, 400));
       if (gen !== generation) return null;
