@@ -29,8 +29,8 @@ def main() -> None:
     for name, changes in SETTINGS:
         values = Policy().to_dict() | changes
         k = plan_day(day, Policy.from_dict(values)).kpis
-        print(f"| {name} | {k['served']} | {k['total_late_minutes']:,.0f} | {k['max_late_minutes']:,.0f} "
-              f"| {k['travel_km']:,.0f} |", flush=True)
+        print(f"| {name} | {k.served} | {k.total_late_minutes:,.0f} | {k.max_late_minutes:,.0f} "
+              f"| {k.travel_km:,.0f} |", flush=True)
 
 
 if __name__ == "__main__":
