@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from api.auth import service as users
 from api.auth.models import Role
@@ -28,6 +28,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 DESKTOP = {"width": 1366, "height": 900}
+# a busy 2-core machine draws a map's zoom or a solve's answer slowly: every expectation waits as long as a
+# page action does before it gives up (it returns as soon as the page shows what is expected)
+expect.set_options(timeout=20_000)
 PHONE = {"width": 390, "height": 844}
 
 

@@ -102,6 +102,7 @@ def _board(browser: Browser, server: Server, size: dict[str, int] = BOARD_DESKTO
     w.page.goto(f"{server.url}/board?date={TODAY.isoformat()}")
     shown_plan_id(w.page)
     expect(w.page.locator("#timeline .seg-service").first).to_be_visible()
+    w.page.wait_for_load_state("networkidle")  # the visits' live status is in: the timeline has settled
     return w, outside
 
 

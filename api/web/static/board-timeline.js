@@ -9,6 +9,7 @@
   let visits = new Map();  // order id -> VisitRead of the shown date (arrived, done)
   let dragged = null;  // the order id being dragged
   let draggedFrom = null;  // the technician whose row it left
+  let redrawAfterDrag = false;  // live status arrived during a drag
 
   function pad(n) { return String(n).padStart(2, "0"); }
   function clock(min) {
@@ -224,6 +225,10 @@
 
   function endDrag() {
     dragged = null;
+    if (redrawAfterDrag && plan) {
+      redrawAfterDrag = false;
+      setTimeout(() => drawTimeline(plan));  // after the drop has been handled
+    }
     box.querySelectorAll(".drop-ok, .drop-no, .drop-over").forEach((r) => r.classList.remove("drop-ok", "drop-no", "drop-over"));
   }
   box.addEventListener("dragend", endDrag);
@@ -296,7 +301,10 @@
       const before = JSON.stringify([...visits.values()]);
       visits = new Map(list.map((v) => [v.order_id, v]));
       visitsOf = date;
-      if (plan && JSON.stringify([...visits.values()]) !== before) drawTimeline(plan);
+      if (plan && JSON.stringify([...visits.values()]) !== before) {
+        if (dragged) redrawAfterDrag = true;  // redrawing now would take the dragged visit from under the pointer
+        else drawTimeline(plan);
+      }
     } catch (_) { /* the timeline stands without live status */ }
   }
 
