@@ -7,17 +7,24 @@ Playwright's own browser download does not work here, so the browser is /usr/bin
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from sqlalchemy import select
 
 from api.auth import service as users
-from api.auth.models import Role
+from api.auth.models import Role, User
 from api.auth.schemas import UserCreate
+from api.auth.security import create_access_token
 from api.db import make_engine, make_sessionmaker
+from dispatch.domain import Day
+from dispatch.io import write_orders_csv, write_technicians_csv
 from tests.uvicorn_server import uvicorn_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +55,47 @@ class Server:
                                                       technician_id=technician_id, full_name=username.title()))
         finally:
             engine.dispose()
+
+    def token(self, username: str, role: Role, minutes: int = 120) -> str:
+        """A bearer token of an existing user, signed as the service signs them (no sign-in page needed)."""
+        engine = make_engine(self.database_url)
+        try:
+            with make_sessionmaker(engine)() as session:
+                user_id = session.scalar(select(User.id).where(User.username == username))
+        finally:
+            engine.dispose()
+        return create_access_token(subject=str(user_id), role=role.value, secret_key=SECRET, minutes=minutes)
+
+    def import_day(self, day: Day, token: str, folder: Path) -> None:
+        """The day's technicians.csv and orders.csv, written to `folder` and imported through the API."""
+        techs, orders = folder / "technicians.csv", folder / "orders.csv"
+        write_technicians_csv(day.technicians, techs, day.date)
+        write_orders_csv(day.orders, orders, day.date)
+        for path, file in (("/technicians/import", techs), ("/orders/import", orders)):
+            with file.open("rb") as f:
+                r = httpx.post(f"{self.url}/api/v1{path}?plan_date={day.date}",
+                               files={"file": (file.name, f, "text/csv")}, headers=auth(token))
+            r.raise_for_status()
+
+    def finished(self, token: str, plan_id: str) -> dict[str, Any]:
+        """The plan once its job is done (the poll is a bound against hanging, not a timing)."""
+        for _ in range(1200):
+            body = httpx.get(f"{self.url}/api/v1/plans/{plan_id}", headers=auth(token)).json()
+            if body["status"] not in ("queued", "running"):
+                assert body["status"] == "done", body
+                return dict(body)
+            time.sleep(0.1)
+        raise AssertionError("the plan never finished")
+
+    def solve(self, token: str, **request: Any) -> dict[str, Any]:
+        """A plan requested through the API (date and search settings in `request`), once done."""
+        r = httpx.post(f"{self.url}/api/v1/plans", json=request, headers=auth(token))
+        r.raise_for_status()
+        return self.finished(token, r.json()["id"])
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")

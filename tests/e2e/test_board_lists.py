@@ -8,21 +8,16 @@ import dataclasses
 import datetime as dt
 import json
 import re
-import time
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
-from sqlalchemy import select
 
-from api.auth.models import Role, User
-from api.auth.security import create_access_token
-from api.db import make_engine, make_sessionmaker
+from api.auth.models import Role
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day
-from dispatch.io import write_orders_csv, write_technicians_csv
-from tests.e2e.conftest import PHONE, SECRET, Server, Watched, axe_violations, watch
+from tests.e2e.conftest import PHONE, Server, Watched, auth, axe_violations, watch
 from tests.e2e.test_faces import sign_in
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -64,22 +59,8 @@ def day() -> Day:
 def token(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A dispatcher's token, with the day imported."""
     server.add_user("lists", Role.dispatcher)
-    folder = tmp_path_factory.mktemp("csv")
-    techs, orders = folder / "technicians.csv", folder / "orders.csv"
-    write_technicians_csv(day.technicians, techs, day.date)
-    write_orders_csv(day.orders, orders, day.date)
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            user_id = session.scalar(select(User.id).where(User.username == "lists"))
-    finally:
-        engine.dispose()
-    token = create_access_token(subject=str(user_id), role=Role.dispatcher.value, secret_key=SECRET, minutes=60)
-    for path, file in (("/technicians/import", techs), ("/orders/import", orders)):
-        with file.open("rb") as f:
-            r = httpx.post(f"{server.url}/api/v1{path}?plan_date={DAY}", files={"file": (file.name, f, "text/csv")},
-                           headers=_auth(token))
-        r.raise_for_status()
+    token = server.token("lists", Role.dispatcher)
+    server.import_day(day, token, tmp_path_factory.mktemp("csv"))
     return token
 
 
@@ -103,26 +84,14 @@ def shown_plan_id(page: Page, instead_of: str | None = None) -> str:
     return plan_id
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _get(server: Server, token: str, path: str) -> Any:
-    r = httpx.get(f"{server.url}/api/v1{path}", headers=_auth(token))
+    r = httpx.get(f"{server.url}/api/v1{path}", headers=auth(token))
     r.raise_for_status()
     return r.json()
 
 
 def _plan(server: Server, token: str) -> dict[str, Any]:
-    r = httpx.post(f"{server.url}/api/v1/plans", json={"date": DAY.isoformat(), **SMALL}, headers=_auth(token))
-    r.raise_for_status()
-    for _ in range(1200):  # a bound against hanging, not a timing
-        body = _get(server, token, f"/plans/{r.json()['id']}")
-        if body["status"] not in ("queued", "running"):
-            assert body["status"] == "done", body
-            return dict(body)
-        time.sleep(0.1)
-    raise AssertionError("the plan never finished")
+    return server.solve(token, date=DAY.isoformat(), **SMALL)
 
 
 def _board(browser: Browser, server: Server, date: dt.date = DAY) -> Watched:
@@ -317,7 +286,7 @@ def test_pins_offer_only_who_can_take_the_order_say_the_outcome_and_can_be_undon
     expect(page.get_by_label("Technician", exact=True)).to_have_value(fridge_tech)
     # the API refuses the unqualified pin with a sentence, and pins nothing
     r = httpx.post(f"{server.url}/api/v1/plans/{first_id}/replan", json={"pins": {"O-FRIDGE": others[0]}},
-                   headers=_auth(token))
+                   headers=auth(token))
     assert r.status_code == 422
     assert r.json()["detail"] == f"pins: order O-FRIDGE cannot be pinned to {others[0]} on {DAY}: lacks refrigeration"
     # and so does Board.pin (the map popup's and the timeline drag's way in), before any re-plan

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 import uuid
 from typing import Any
 
@@ -15,13 +14,11 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select, update
 
 from api.auth.models import Role, User
-from api.auth.security import create_access_token
 from api.db import make_engine, make_sessionmaker
 from api.plans.models import PlanJob
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day
-from dispatch.io import write_orders_csv, write_technicians_csv
-from tests.e2e.conftest import PHONE, SECRET, Server, Watched, watch
+from tests.e2e.conftest import PHONE, Server, Watched, auth, watch
 from tests.e2e.test_faces import shown_plan_id, sign_in
 
 BOARD_DESKTOP = {"width": 1440, "height": 900}
@@ -39,41 +36,14 @@ def day() -> Day:
 def dispatcher(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A dispatcher's token, with the day imported."""
     server.add_user("boss", Role.dispatcher)
-    folder = tmp_path_factory.mktemp("csv")
-    techs, orders = folder / "technicians.csv", folder / "orders.csv"
-    write_technicians_csv(day.technicians, techs, day.date)
-    write_orders_csv(day.orders, orders, day.date)
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            boss = session.scalar(select(User.id).where(User.username == "boss"))
-    finally:
-        engine.dispose()
-    token = create_access_token(subject=str(boss), role=Role.dispatcher.value, secret_key=SECRET, minutes=60)
-    for path, file in (("/technicians/import", techs), ("/orders/import", orders)):
-        with file.open("rb") as f:
-            r = httpx.post(f"{server.url}/api/v1{path}?plan_date={DAY_A}", files={"file": (file.name, f, "text/csv")},
-                           headers=_auth(token))
-        r.raise_for_status()
+    token = server.token("boss", Role.dispatcher)
+    server.import_day(day, token, tmp_path_factory.mktemp("csv"))
     return token
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _plan(server: Server, token: str, **extra: Any) -> dict[str, Any]:
-    """A plan of DAY_A solved to done through the API (polling is a bound against hanging, not a timing)."""
-    r = httpx.post(f"{server.url}/api/v1/plans", json={"date": DAY_A.isoformat(), **SMALL, **extra},
-                   headers=_auth(token))
-    r.raise_for_status()
-    for _ in range(1200):
-        body = httpx.get(f"{server.url}/api/v1/plans/{r.json()['id']}", headers=_auth(token)).json()
-        if body["status"] not in ("queued", "running"):
-            assert body["status"] == "done", body
-            return dict(body)
-        time.sleep(0.1)
-    raise AssertionError("the plan never finished")
+    """A plan of DAY_A solved to done through the API."""
+    return server.solve(token, **({"date": DAY_A.isoformat()} | SMALL | extra))
 
 
 def _board(browser: Browser, server: Server, size: dict[str, int] = BOARD_DESKTOP, date: dt.date = DAY_A) -> Watched:
@@ -92,7 +62,7 @@ def _both_sizes(w: Watched, name: str) -> None:
 
 
 def _plans_of(server: Server, token: str, date: dt.date) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{server.url}/api/v1/plans?date={date}", headers=_auth(token)).json())
+    return list(httpx.get(f"{server.url}/api/v1/plans?date={date}", headers=auth(token)).json())
 
 
 def _view(page: Page, plan_id: str) -> None:
@@ -206,7 +176,7 @@ def test_a_double_click_on_request_a_plan_starts_one_job(server: Server, browser
 def test_publish_shows_the_change_against_the_published_plan_and_asks_first(server: Server, browser: Browser,
                                                                             dispatcher: str) -> None:
     live = _plan(server, dispatcher, seed=5)
-    httpx.post(f"{server.url}/api/v1/plans/{live['id']}/publish", headers=_auth(dispatcher)).raise_for_status()
+    httpx.post(f"{server.url}/api/v1/plans/{live['id']}/publish", headers=auth(dispatcher)).raise_for_status()
     new = _plan(server, dispatcher, seed=6, solution_limit=1)
     w = _board(browser, server)
     page = w.page

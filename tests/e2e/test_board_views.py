@@ -9,7 +9,6 @@ import dataclasses
 import datetime as dt
 import os
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,15 +16,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
-from sqlalchemy import select
 
-from api.auth.models import Role, User
-from api.auth.security import create_access_token
-from api.db import make_engine, make_sessionmaker
+from api.auth.models import Role
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day
-from dispatch.io import write_orders_csv, write_technicians_csv
-from tests.e2e.conftest import PHONE, SECRET, Server, Watched, axe_violations, watch
+from tests.e2e.conftest import PHONE, SECRET, Server, Watched, auth, axe_violations, watch
 from tests.e2e.test_faces import MARKERS_SHOWN, shown_plan_id, sign_in
 from tests.uvicorn_server import uvicorn_app
 
@@ -44,39 +39,13 @@ def day() -> Day:
     return dataclasses.replace(base, technicians=tuple(techs), orders=orders)
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture(scope="module")
 def plan(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The day imported and solved to done through the API (the poll is a bound against hanging, not a timing)."""
+    """The day imported and solved to done through the API."""
     server.add_user("mapper", Role.dispatcher)
-    folder = tmp_path_factory.mktemp("csv")
-    techs, orders = folder / "technicians.csv", folder / "orders.csv"
-    write_technicians_csv(day.technicians, techs, day.date)
-    write_orders_csv(day.orders, orders, day.date)
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            user = session.scalar(select(User.id).where(User.username == "mapper"))
-    finally:
-        engine.dispose()
-    token = create_access_token(subject=str(user), role=Role.dispatcher.value, secret_key=SECRET, minutes=60)
-    for path, file in (("/technicians/import", techs), ("/orders/import", orders)):
-        with file.open("rb") as f:
-            r = httpx.post(f"{server.url}/api/v1{path}?plan_date={TODAY}", files={"file": (file.name, f, "text/csv")},
-                           headers=_auth(token))
-        r.raise_for_status()
-    r = httpx.post(f"{server.url}/api/v1/plans", json={"date": TODAY.isoformat(), **SMALL}, headers=_auth(token))
-    r.raise_for_status()
-    for _ in range(1200):
-        body = httpx.get(f"{server.url}/api/v1/plans/{r.json()['id']}", headers=_auth(token)).json()
-        if body["status"] not in ("queued", "running"):
-            assert body["status"] == "done", body
-            return dict(body)
-        time.sleep(0.1)
-    raise AssertionError("the plan never finished")
+    token = server.token("mapper", Role.dispatcher)
+    server.import_day(day, token, tmp_path_factory.mktemp("csv"))
+    return server.solve(token, date=TODAY.isoformat(), **SMALL)
 
 
 class Outside:
@@ -367,26 +336,16 @@ def test_dragging_a_visit_to_another_row_pins_it_there(server: Server, browser: 
     assert outside.urls == []
 
 
-def _token(server: Server, username: str, role: Role) -> str:
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            user = session.scalar(select(User.id).where(User.username == username))
-    finally:
-        engine.dispose()
-    return create_access_token(subject=str(user), role=role.value, secret_key=SECRET, minutes=60)
-
-
 def test_done_and_started_visits_show_on_the_timeline(server: Server, browser: Browser, plan: dict[str, Any]) -> None:
     """Live status from the technicians' visits: a tick on a done visit, "on site" on a begun one."""
-    boss = _token(server, "mapper", Role.dispatcher)
-    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=_auth(boss)).raise_for_status()
+    boss = server.token("mapper", Role.dispatcher)
+    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=auth(boss)).raise_for_status()
     route = next(r for r in plan["plan"]["routes"] if len(r["stops"]) >= 2)
     server.add_user("fieldtech", Role.technician, technician_id=route["technician_id"])
-    tech = _token(server, "fieldtech", Role.technician)
+    tech = server.token("fieldtech", Role.technician)
     done, begun = route["stops"][0], route["stops"][1]
     for stop, extra in ((done, {"done_at": stop_time(done["end"])}), (begun, {})):
-        r = httpx.post(f"{server.url}/api/v1/visits", headers=_auth(tech),
+        r = httpx.post(f"{server.url}/api/v1/visits", headers=auth(tech),
                        json={"order_id": stop["order_id"], "date": TODAY.isoformat(),
                              "arrived_at": stop_time(stop["arrival"]), **extra})
         assert r.status_code == 201, r.text

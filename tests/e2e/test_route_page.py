@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +13,8 @@ import httpx
 import pytest
 from icalendar import Calendar
 from playwright.sync_api import Browser, Locator, Page, expect
-from sqlalchemy import select
 
-from api.auth.models import Role, User
-from api.auth.security import create_access_token
+from api.auth.models import Role
 from api.commands import add_demo_details
 from api.customers.models import Customer
 from api.db import make_engine, make_sessionmaker
@@ -25,8 +22,7 @@ from api.orders.models import Order
 from dispatch.demo_days import generate_day
 from dispatch.demo_details import PART_NAMES
 from dispatch.domain import Day
-from dispatch.io import write_orders_csv, write_technicians_csv
-from tests.e2e.conftest import DESKTOP, PHONE, SECRET, Server, Watched, axe_violations, watch
+from tests.e2e.conftest import DESKTOP, PHONE, Server, Watched, auth, axe_violations, watch
 from tests.e2e.test_faces import sign_in
 
 TODAY = dt.date.today()  # the page opens on today's route
@@ -43,20 +39,6 @@ class Stage:
     plan_id: str
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _token(server: Server, username: str, role: Role) -> str:
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            user_id = session.scalar(select(User.id).where(User.username == username))
-    finally:
-        engine.dispose()
-    return create_access_token(subject=str(user_id), role=role.value, secret_key=SECRET, minutes=120)
-
-
 @pytest.fixture(scope="module")
 def day() -> Day:
     return generate_day(orders=20, technicians=2, seed=3, plan_date=TODAY)
@@ -67,23 +49,15 @@ def stage(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) ->
     """The demo's job-card details on an imported day, solved and published; the technician with the most stops
     signs in as "fieldtech". Their second stop has no street address (the page falls back to coordinates)."""
     server.add_user("boss", Role.dispatcher)
-    boss = _token(server, "boss", Role.dispatcher)
-    folder = tmp_path_factory.mktemp("csv")
-    techs, orders = folder / "technicians.csv", folder / "orders.csv"
-    write_technicians_csv(day.technicians, techs, day.date)
-    write_orders_csv(day.orders, orders, day.date)
-    for path, file in (("/technicians/import", techs), ("/orders/import", orders)):
-        with file.open("rb") as f:
-            r = httpx.post(f"{server.url}/api/v1{path}?plan_date={TODAY}", files={"file": (file.name, f, "text/csv")},
-                           headers=_auth(boss))
-        r.raise_for_status()
+    boss = server.token("boss", Role.dispatcher)
+    server.import_day(day, boss, tmp_path_factory.mktemp("csv"))
     engine = make_engine(server.database_url)
     try:
         with make_sessionmaker(engine)() as session:
             add_demo_details(session, day=day, city="lyon")
-        r = httpx.post(f"{server.url}/api/v1/plans", json={"date": TODAY.isoformat(), **SMALL}, headers=_auth(boss))
+        r = httpx.post(f"{server.url}/api/v1/plans", json={"date": TODAY.isoformat(), **SMALL}, headers=auth(boss))
         r.raise_for_status()
-        plan = _finished(server, boss, r.json()["id"])
+        plan = server.finished(boss, r.json()["id"])
         route = max(plan["plan"]["routes"], key=lambda x: len(x["stops"]))
         assert len(route["stops"]) >= 6, "the day gives someone at least six stops"
         with make_sessionmaker(engine)() as session:  # before publishing: the route is a snapshot
@@ -96,22 +70,11 @@ def stage(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) ->
             session.commit()
     finally:
         engine.dispose()
-    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=_auth(boss)).raise_for_status()
+    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=auth(boss)).raise_for_status()
     server.add_user("fieldtech", Role.technician, technician_id=route["technician_id"])
-    token = _token(server, "fieldtech", Role.technician)
-    served = httpx.get(f"{server.url}/api/v1/me/route?date={TODAY}", headers=_auth(token)).json()
+    token = server.token("fieldtech", Role.technician)
+    served = httpx.get(f"{server.url}/api/v1/me/route?date={TODAY}", headers=auth(token)).json()
     return Stage(route["technician_id"], served["stops"], token, plan["id"])
-
-
-def _finished(server: Server, token: str, plan_id: str) -> dict[str, Any]:
-    """Poll until the solve is done (a bound against hanging, not a timing)."""
-    for _ in range(1200):
-        body = httpx.get(f"{server.url}/api/v1/plans/{plan_id}", headers=_auth(token)).json()
-        if body["status"] not in ("queued", "running"):
-            assert body["status"] == "done", body
-            return dict(body)
-        time.sleep(0.1)
-    raise AssertionError("the plan never finished")
 
 
 def _open(browser: Browser, server: Server, size: dict[str, int] = PHONE, date: dt.date | None = None) -> Watched:
@@ -147,14 +110,14 @@ def _only_expected(w: Watched) -> list[str]:
 
 def _record(server: Server, stage: Stage, stop: dict[str, Any], **fields: str) -> dict[str, Any]:
     r = httpx.post(f"{server.url}/api/v1/visits", json={"order_id": stop["order_id"], "date": TODAY.isoformat(), **fields},
-                   headers=_auth(stage.tech_token))
+                   headers=auth(stage.tech_token))
     assert r.status_code == 201, r.text
     return dict(r.json())
 
 
 def _finish(server: Server, stage: Stage, stop: dict[str, Any]) -> None:
     """The stop done, unless a visit of it is recorded already (tests of one module may share a server)."""
-    visits = httpx.get(f"{server.url}/api/v1/visits?date={TODAY}", headers=_auth(stage.tech_token)).json()
+    visits = httpx.get(f"{server.url}/api/v1/visits?date={TODAY}", headers=auth(stage.tech_token)).json()
     if not any(v["order_id"] == stop["order_id"] for v in visits):
         now = dt.datetime.now().replace(microsecond=0).isoformat()
         _record(server, stage, stop, arrived_at=now, done_at=now)
@@ -424,16 +387,16 @@ def test_a_route_published_again_reaches_the_open_page(server: Server, browser: 
     w = _open(browser, server)
     page = w.page
     expect(page.locator("#stops > li")).not_to_have_count(0)
-    boss = _token(server, "boss", Role.dispatcher)
-    r = httpx.post(f"{server.url}/api/v1/plans", json={"date": TODAY.isoformat(), **SMALL}, headers=_auth(boss))
+    boss = server.token("boss", Role.dispatcher)
+    r = httpx.post(f"{server.url}/api/v1/plans", json={"date": TODAY.isoformat(), **SMALL}, headers=auth(boss))
     r.raise_for_status()
-    plan = _finished(server, boss, r.json()["id"])
-    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=_auth(boss)).raise_for_status()
+    plan = server.finished(boss, r.json()["id"])
+    httpx.post(f"{server.url}/api/v1/plans/{plan['id']}/publish", headers=auth(boss)).raise_for_status()
     # the technician comes back to the page (from the maps app, say)
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(page.locator("#route-status")).to_contain_text(
         re.compile(r"^Your dispatcher sent a new route at \d\d:\d\d: (your stops are the same|check your stops)\.$"))
-    served = httpx.get(f"{server.url}/api/v1/me/route?date={TODAY}", headers=_auth(stage.tech_token)).json()
+    served = httpx.get(f"{server.url}/api/v1/me/route?date={TODAY}", headers=auth(stage.tech_token)).json()
     expect(page.locator("#stops > li")).to_have_count(len(served["stops"]))
     _both_sizes(w, "route-changed")
     assert axe_violations(page) == []

@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
-from sqlalchemy import select
 
-from api.auth.models import Role, User
-from api.auth.security import create_access_token
-from api.db import make_engine, make_sessionmaker
+from api.auth.models import Role
 from api.parts.demo import CATALOGUE
 from dispatch.demo_days import generate_day
 from dispatch.demo_details import PART_NAMES
 from dispatch.domain import Day
-from dispatch.io import write_orders_csv, write_technicians_csv
-from tests.e2e.conftest import PHONE, SECRET, Server, Watched, axe_violations, watch
+from tests.e2e.conftest import PHONE, Server, Watched, axe_violations, watch
 from tests.e2e.test_faces import sign_in
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -35,16 +30,6 @@ V = "/api/v1"
 @pytest.fixture(scope="module")
 def day() -> Day:
     return generate_day(orders=14, technicians=3, seed=11, plan_date=TOMORROW)
-
-
-def _token(server: Server, username: str, role: Role) -> str:
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            user_id = session.scalar(select(User.id).where(User.username == username))
-    finally:
-        engine.dispose()
-    return create_access_token(subject=str(user_id), role=role.value, secret_key=SECRET, minutes=60)
 
 
 def _call(server: Server, token: str, method: str, path: str, **kw: Any) -> Any:
@@ -59,26 +44,13 @@ def world(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) ->
     van emptied of a part its stops need, so the pick list has a shortfall."""
     server.add_user("boss", Role.dispatcher)
     server.add_user("keeper", Role.storekeeper)
-    boss, keeper = _token(server, "boss", Role.dispatcher), _token(server, "keeper", Role.storekeeper)
-    folder = tmp_path_factory.mktemp("csv")
-    techs, orders = folder / "technicians.csv", folder / "orders.csv"
-    write_technicians_csv(day.technicians, techs, day.date)
-    write_orders_csv(day.orders, orders, day.date)
-    for path, file in (("/technicians/import", techs), ("/orders/import", orders)):
-        with file.open("rb") as f:
-            _call(server, boss, "POST", f"{path}?plan_date={TOMORROW}", files={"file": (file.name, f, "text/csv")})
+    boss, keeper = server.token("boss", Role.dispatcher), server.token("keeper", Role.storekeeper)
+    server.import_day(day, boss, tmp_path_factory.mktemp("csv"))
     for part in _call(server, keeper, "GET", "/parts?limit=500")["items"]:
         if part["id"] in CATALOGUE:
             _call(server, keeper, "PATCH", f"/parts/{part['id']}", json={"name": PART_NAMES[part["id"]]})
     _call(server, keeper, "POST", "/stock-locations", json={"id": DEPOT, "name": "E2E depot"})
-    plan = _call(server, boss, "POST", "/plans", json={"date": TOMORROW.isoformat(), "time_limit": 30,
-                                                          "solution_limit": 3})
-    for _ in range(1200):  # a bound against hanging, not a timing
-        plan = _call(server, boss, "GET", f"/plans/{plan['id']}")
-        if plan["status"] not in ("queued", "running"):
-            break
-        time.sleep(0.1)
-    assert plan["status"] == "done", plan
+    plan = server.solve(boss, date=TOMORROW.isoformat(), time_limit=30, solution_limit=3)
     _call(server, boss, "POST", f"/plans/{plan['id']}/publish")
     picks = _call(server, keeper, "GET", f"/stock/picklist?date={TOMORROW}")
     van, line = next((v, ln) for v in picks["vans"] for ln in v["lines"] if ln["on_van"] > 0)
@@ -151,7 +123,7 @@ def test_the_storekeeper_receives_transfers_and_reads_the_ledger(server: Server,
     ledger = page.locator("#ledger-form")
     ledger.get_by_label("Location").select_option(van)
     ledger.get_by_label("Part").select_option(part)
-    keeper = _token(server, "keeper", Role.storekeeper)
+    keeper = server.token("keeper", Role.storekeeper)
     total = _call(server, keeper, "GET", f"/stock/movements?location_id={van}&part_id={part}")["total"]
     expect(page.locator("#ledger-status")).to_have_text(f"{total} movements, newest first.")
     rows = page.locator("#ledger-table tbody tr")
@@ -262,7 +234,7 @@ def test_a_retry_after_a_lost_answer_moves_stock_once(server: Server, browser: B
     w = _open(browser, server, DESKTOP)
     page, part, van, name = w.page, world["part"], world["other_van"], world["name"]
     depot, on_van = int(_qty(page, DEPOT, part).inner_text()), int(_qty(page, van, part).inner_text())
-    keeper = _token(server, "keeper", Role.storekeeper)
+    keeper = server.token("keeper", Role.storekeeper)
     query = f"/stock/movements?location_id={van}&part_id={part}&kind=transfer"
     before = _call(server, keeper, "GET", query)["total"]
     lost: list[str] = []
