@@ -2,7 +2,7 @@
 // The board's KPIs and its unassigned and late lists, as a dispatcher reads them: hours, %, names, local times;
 // the lists are tables that sort (click a column header) and filter (priority, text), with row actions.
 (() => {
-  const {hhmm, el} = Dispatch;
+  const {hhmm, el, duration} = Dispatch;
   const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
   const SLA_HOURS = {P1: 4, P2: 8, P3: 24, P4: 72};  // the policy's defaults, for a plan that does not record them
   // the plan's rule names (unassigned_by_reason keys) in words
@@ -25,11 +25,6 @@
   function local(iso) { return new Date(iso.length === 10 ? iso + "T00:00:00" : iso); }
   function weekdayTime(d) { return DAYS[d.getDay()] + " " + String(d.getHours()).padStart(2, "0") + ":" +
                                    String(d.getMinutes()).padStart(2, "0"); }
-  function duration(minutes) {
-    const m = Math.round(minutes);
-    if (m < 60) return m + " min";
-    return Math.floor(m / 60) + " h " + String(m % 60).padStart(2, "0") + " min";
-  }
   function hours(minutes) { return (Math.round(minutes / 6) / 10).toLocaleString("en-GB") + " h"; }
   function pct(share) { return Math.round(share * 100) + " %"; }
   function num(v, digits = 0) { return Number(v).toLocaleString("en-GB", {maximumFractionDigits: digits}); }

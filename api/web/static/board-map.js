@@ -105,9 +105,8 @@
   function lateness(minutes) {
     const m = Math.round(minutes || 0);
     if (m <= 0) return "on time";
-    return (m >= 60 ? Math.floor(m / 60) + " h " + String(m % 60).padStart(2, "0") + " min" : m + " min") + " late";
+    return Dispatch.duration(m) + " late";
   }
-  Board.lateness = Board.lateness || lateness;
 
   // the technicians working the plan's day who have the order's skills
   function qualified(order) {

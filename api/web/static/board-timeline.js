@@ -56,7 +56,7 @@
     const c = Board.customers.get(o.customer_id);
     const late = Math.round(stop.late_minutes);
     return stop.order_id + (c ? " at " + c.name : "") + ", " + hhmm(stop.start) + "–" + hhmm(stop.end) +
-      (o.priority ? ", " + o.priority : "") + (late > 0 ? ", " + (Board.lateness ? Board.lateness(late) : late + " min late")
+      (o.priority ? ", " + o.priority : "") + (late > 0 ? ", " + Dispatch.duration(late) + " late"
                                                       : ", on time") + visitWords(stop.order_id);
   }
 

@@ -149,6 +149,11 @@ const Dispatch = (() => {
     return localDate(d) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
   }
   function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
+  // 45 -> "45 min", 125 -> "2 h 05 min"
+  function duration(minutes) {
+    const m = Math.round(minutes);
+    return m < 60 ? m + " min" : Math.floor(m / 60) + " h " + String(m % 60).padStart(2, "0") + " min";
+  }
 
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
@@ -171,5 +176,5 @@ const Dispatch = (() => {
 
   showNotice();
 
-  return {api, guard, logout, localDate, localIso, hhmm, el, say, sayError, sentence, TOKEN, USER, LANDING};
+  return {api, guard, logout, localDate, localIso, hhmm, duration, el, say, sayError, sentence, TOKEN, USER, LANDING};
 })();
