@@ -51,6 +51,8 @@ class VisitRead(BaseModel):
     major_repair: bool
     customer_score: int | None
     notes: str | None
+    reason: str | None = Field(description="why an unresolved visit needs another: part_missing, "
+                                           "second_technician, customer_absent, other")
 
 
 class PartUse(BaseModel):
