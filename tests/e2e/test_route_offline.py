@@ -188,3 +188,37 @@ def test_a_visit_that_needs_another_sends_the_order_back_with_its_reason(server:
     assert order["last_outcome"]["note"] == "compressor not in the van"
     assert _uncaught(w) == []
     page.context.close()
+
+
+def test_a_new_version_of_the_route_says_what_changed(server: Server, browser: Browser, stage: Stage) -> None:
+    """The route as a re-published plan serves it (version and changes): the page says what changed."""
+    w = watch(browser, PHONE)
+    first, second = stage.stops[0], stage.stops[1]
+    changes = [
+        {"order_id": first["order_id"], "change": "added", "from_technician": None,
+         "to_technician": stage.technician_id, "eta_shift_minutes": None},
+        {"order_id": "O0999", "change": "reassigned", "from_technician": stage.technician_id,
+         "to_technician": "T-ALEX", "eta_shift_minutes": None},
+        {"order_id": second["order_id"], "change": "shifted", "from_technician": stage.technician_id,
+         "to_technician": stage.technician_id, "eta_shift_minutes": 25},
+    ]
+
+    def version_two(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json() | {"version": 2, "changes": changes}
+        route.fulfill(response=answer, json=body)
+
+    # the context's routing sees the service worker's requests too
+    w.page.context.route("**/api/v1/me/route?*", version_two)
+    sign_in(w, server, "roadtech", "/route")
+    banner = w.page.locator("#route-changes")
+    expect(banner).to_have_text(
+        f"Route updated (version 2): {first['order_id']} added at {first['eta'][11:16]}, O0999 moved to T-ALEX, "
+        f"{second['order_id']} later by 25 min (now {second['eta'][11:16]}).")
+    assert axe_violations(w.page) == []
+    w.page.context.unroute("**/api/v1/me/route?*")
+    w.page.reload()  # version 1 (or no version at all): no banner
+    expect(w.page.locator("#stops > li")).to_have_count(len(stage.stops))
+    expect(banner).to_be_hidden()
+    assert _uncaught(w) == []
+    w.page.context.close()
