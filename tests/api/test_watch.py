@@ -17,7 +17,7 @@ from api.live.models import Lease
 from api.main import create_app
 from api.standards.models import ServiceAlert
 from tests.api.conftest import Database, World, make_settings
-from tests.api.live_day import at, live_day, visit
+from tests.api.live_day import at, live_day, report
 
 
 def clock(hhmm: str) -> datetime:
@@ -38,10 +38,12 @@ def alerts(world: World, query: str = "") -> list[dict[str, Any]]:
 
 def test_an_emergency_is_escalated_before_its_deadline_and_again_when_it_is_missed(world: World) -> None:
     live_day(world)
-    # TA starts the two-hour A1 twenty minutes late; TB does C1 and C2 as planned
-    visit(world, "tech_a", "A1", arrived_at="08:15", started_at="08:20")
-    visit(world, "tech_b", "C1", arrived_at="08:00", done_at="08:30")
-    visit(world, "tech_b", "C2", arrived_at="09:30", done_at="10:00")
+    # the phones report: TA starts the two-hour A1 twenty minutes late; TB does C1 and C2 as planned
+    for who, event, hhmm, order in (("tech_a", "departed", "08:10", "A1"), ("tech_a", "arrived", "08:15", "A1"),
+                                    ("tech_a", "started", "08:20", "A1"), ("tech_b", "arrived", "08:00", "C1"),
+                                    ("tech_b", "done", "08:30", "C1"), ("tech_b", "departed", "09:25", "C2"),
+                                    ("tech_b", "arrived", "09:30", "C2"), ("tech_b", "done", "10:00", "C2")):
+        report(world, who, event, hhmm, order_id=order)
     # 09:30: A1 ends 10:20, E1 (P1, due 11:30) starts minutes later: nothing to say
     assert tick(world, "09:30") == []
     # 10:58: A1 still in service, E1 cannot start before 11:00 = 11:30 minus the margin: escalated
@@ -58,8 +60,10 @@ def test_an_emergency_is_escalated_before_its_deadline_and_again_when_it_is_miss
     assert tick(world, "11:45") == []
     assert [a["kind"] for a in alerts(world)] == ["deadline missed", "deadline at risk"]
     assert [a["order_id"] for a in alerts(world, "?kind=deadline missed")] == ["E1"]
-    # E1 begun at last: no further alert
-    visit(world, "tech_a", "E1", arrived_at="11:50", started_at="11:55")
+    # A1 done, E1 begun at last: no further alert
+    for event, hhmm, order in (("done", "11:40", "A1"), ("departed", "11:41", "E1"), ("arrived", "11:50", "E1"),
+                               ("started", "11:55", "E1")):
+        report(world, "tech_a", event, hhmm, order_id=order)
     assert tick(world, "12:00") == []
 
     # acknowledged, an alert stays open; closed, it leaves the open list
