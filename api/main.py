@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
             watch = None
             if settings.watch_interval_seconds > 0:  # the escalation watch; a lease lets one worker tick
                 watch = WatchRunner(sessions, interval=settings.watch_interval_seconds, zone=settings.zone,
-                                    margin_minutes=settings.deadline_margin_minutes, policy=settings.policy())
+                                    margin_minutes=settings.escalation_margin_minutes, policy=settings.policy())
                 watch.start()
             try:
                 if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
