@@ -138,6 +138,26 @@ def test_the_phones_reports_show_who_is_on_the_way_on_a_break_or_absent(world: W
     assert next(t for t in status(world, "10:40")["technicians"] if t["technician_id"] == "TA")["state"] == "idle"
 
 
+def test_an_unresolved_visit_and_a_cancelled_order(world: World) -> None:
+    body = live_day(world)
+    plan = stops(body["plan"])
+    # TB finds a part missing at C1; the customer of C2 cancels
+    report(world, "tech_b", "arrived", "08:00", order_id="C1")
+    report(world, "tech_b", "unresolved", "08:20", order_id="C1", reason="part_missing")
+    report(world, "disp", "cancelled", "08:40", order_id="C2")
+    s = status(world, "09:00")
+    orders = {o["order_id"]: o for o in s["orders"]}
+    assert {k: orders["C1"][k] for k in ("status", "technician_id", "planned_start", "predicted_start")} == {
+        "status": "unresolved", "technician_id": "TB", "planned_start": plan["C1"]["start"],
+        "predicted_start": at("08:00")}
+    assert {k: orders["C2"][k] for k in ("status", "technician_id", "predicted_start", "late_minutes")} == {
+        "status": "cancelled", "technician_id": None, "predicted_start": None, "late_minutes": 0}
+    tb = next(t for t in s["technicians"] if t["technician_id"] == "TB")
+    assert (tb["state"], tb["order_id"], tb["next_order_id"]) == ("finished", None, None)
+    assert "C1" not in s["at_risk"]
+    assert "C2" not in s["at_risk"]
+
+
 def test_an_order_nobody_is_to_visit_is_at_risk_near_its_deadline(world: World) -> None:
     live_day(world)  # (nobody reports anything: E1 is at risk too, by then)
     # an emergency after the plan was published: P1 created at 10:00, due 14:00, on nobody's route
