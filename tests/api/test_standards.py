@@ -190,3 +190,21 @@ def test_a_follow_up_call_is_completed_with_its_outcome(routes: World) -> None:
     assert c.post("/api/v1/follow-ups/999999/complete", json={"outcome": "no_answer"}, headers=h).status_code == 404
     assert c.post(f"/api/v1/follow-ups/{second['id']}/complete", json={"outcome": "no_answer"},
                   headers=routes.as_("tech_a")).status_code == 403
+
+
+def test_first_time_fix_and_resolution_come_from_the_phones_outcomes(routes: World) -> None:
+    c, h = routes.client, routes.as_("disp")
+
+    def report(event: str, hhmm: str, order_id: str, **fields: Any) -> None:
+        r = c.post("/api/v1/events", json={"time": _at(hhmm), "event": event, "order_id": order_id} | fields,
+                   headers=routes.as_("tech_a"))
+        assert r.status_code == 201, r.text
+
+    # O1 fixed on the first visit; O2 needs another visit (a part is missing)
+    report("arrived", "09:00", "O1")
+    report("done", "09:40", "O1")
+    report("arrived", "10:30", "O2")
+    report("unresolved", "11:00", "O2", reason="part_missing")
+    k = c.get(f"/api/v1/kpis/daily?date={DATE}", headers=h).json()
+    assert k["first_time_fix"] == {"first_visits_done": 2, "fixed": 1, "rate": 0.5}
+    assert k["resolution"] == {"orders_done": 2, "resolved": 1, "rate": 0.5}
