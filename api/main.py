@@ -19,6 +19,8 @@ from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
 from api.jobs import JobRunner, make_executor
 from api.limits import BodyLimit
+from api.notify import delivery as notify_delivery
+from api.notify.views import router as notifications_router
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
 from api.plans import service as plans_service
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
             app.state.engine = engine
             app.state.sessionmaker = sessions = make_sessionmaker(engine)
             app.state.plan_runner = runner = plan_runner(settings)
+            stop_notify = notify_delivery.start_loop(settings, sessions)  # off without a webhook
             try:
                 if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
                     # the local cluster starts with the service (a remote scheduler is reached at the first job,
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
                     await anyio.to_thread.run_sync(runner.connect)
                 yield
             finally:
+                stop_notify()
                 pending = runner.pending()
                 runner.shutdown(wait=False)
                 if pending:  # the jobs it had not finished fail, rather than wait for their deadline
@@ -85,7 +89,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
                    locations_router, stock_router, plans_router, me_router, visits_router, days_router,
-                   standards_router):
+                   standards_router, notifications_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
 

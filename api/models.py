@@ -8,6 +8,7 @@ from api.auth.models import LoginFailure, User
 from api.customers.models import Customer
 from api.db import Base
 from api.idempotency import IdempotencyRecord
+from api.notify.models import Notification
 from api.orders.models import Order
 from api.parts.models import Part, StockBalance, StockLocation, StockMovement
 from api.plans.models import PlanJob, PublishedPlan, PublishedRoute, PublishedStop
@@ -15,6 +16,6 @@ from api.standards.models import FollowUp, ServiceAlert
 from api.technicians.models import Technician
 from api.visits.models import Visit
 
-__all__ = ["Base", "Customer", "FollowUp", "IdempotencyRecord", "LoginFailure", "Order", "Part", "PlanJob",
+__all__ = ["Base", "Customer", "FollowUp", "IdempotencyRecord", "LoginFailure", "Notification", "Order", "Part", "PlanJob",
            "PublishedPlan", "PublishedRoute", "PublishedStop", "ServiceAlert", "StockBalance", "StockLocation",
            "StockMovement", "Technician", "User", "Visit"]
