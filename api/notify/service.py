@@ -240,9 +240,9 @@ def list_for(session: Session, *, day: date | None, status: str | None, order_id
 
 def resend(session: Session, *, notification_id: str, now: datetime, webhook: str | None) -> Notification:
     """Send it again (same id, so a receiver that kept the first copy drops this one): back to pending now."""
+    row = get(session, notification_id=notification_id)
     if webhook is None:
         raise ConflictError("no webhook is configured (NOTIFY_WEBHOOK_URL): nothing would be sent")
-    row = get(session, notification_id=notification_id)
     row.status, row.next_attempt_at, row.attempts = Status.pending.value, now, 0
     row.claim_token = row.claimed_until = row.delivered_at = row.last_error = None
     session.commit()
