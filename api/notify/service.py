@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
 from api.errors import ConflictError, NotFoundError
+from api.live.status import day_status
 from api.notify.models import Kind, Notification, Status
 from api.orders.models import Order, OrderStatus
-from api.plans.models import PlanJob, PublishedPlan, PublishedStop
+from api.plans.models import PublishedPlan, PublishedStop
 from api.visits.models import Visit
 
 log = logging.getLogger(__name__)
@@ -51,54 +52,39 @@ class Eta:
     begun: bool  # the technician arrived (or the visit is over): nothing left to announce
 
 
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def _at(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+NOT_THERE_YET = ("planned", "en_route")  # day_status order statuses: the customer still waits for the technician
 
 
 def predicted_etas(session: Session, *, day: date, at: datetime) -> dict[str, Eta]:
-    """The published plan's orders of `day` with their predicted start at `at`.
-
-    Walks each published route: a visit begun keeps its recorded times (one still in service ends no earlier
-    than `at`); a stop not begun starts at its planned start, or later when the stop before ends late plus the
-    planned drive, and not before `at` (the technician is not there yet).
-    """
-    published = session.get(PublishedPlan, day)
-    if published is None:
-        return {}
-    job = session.get(PlanJob, published.plan_id)
-    if job is None or job.plan is None:
-        return {}
-    visits = {v.order_id: v for v in session.scalars(select(Visit).where(Visit.date == day))}
+    """The published plan's orders of `day` with their predicted start at `at` (the live status of the day:
+    the plan walked forward from what the visits and events say)."""
+    if session.get(PublishedPlan, day) is None:
+        return {}  # nothing promised to anyone: spare the walk
     out: dict[str, Eta] = {}
-    for route in job.plan["routes"]:
-        free: datetime | None = None  # when the technician is done with the stop before
-        for stop in route["stops"]:
-            planned, end = _at(stop["start"]), _at(stop["end"])
-            duration = end - planned
-            v = visits.get(stop["order_id"])
-            begun_at = None if v is None else (v.started_at or v.arrived_at or v.done_at)
-            if v is not None and begun_at is not None:
-                start = begun_at
-                free = v.done_at or max(start + duration, at)
-            else:
-                arrival = _at(stop["arrival"])
-                if free is not None:
-                    arrival = max(arrival, free + timedelta(minutes=float(stop["travel_minutes"])))
-                start = max(arrival, planned, at)
-                free = start + duration
-            out[stop["order_id"]] = Eta(stop["order_id"], route["technician_id"], planned, start,
-                                        begun=begun_at is not None)
+    for row in day_status(session, day=day, at=at)["orders"]:
+        planned, predicted = _at(row["planned_start"]), _at(row["predicted_start"])
+        if planned is None or predicted is None or row["technician_id"] is None:
+            continue  # not on the published plan, or nobody is to come
+        out[row["order_id"]] = Eta(row["order_id"], row["technician_id"], planned, predicted,
+                                   begun=row["status"] not in NOT_THERE_YET)
     return out
 
 
 def unresolved_reason(visit: Visit) -> str | None:
     """Why a finished visit left its order open (None when it did not).
 
-    The visit record holds only a note; a note naming a part ("part missing", "no spare part") reads as
-    part_missing, anything else as other. Stored phone events will carry the reason itself.
+    The phone's reason (stored with the visit by the day events) when there is one; a visit recorded without
+    it is read from its note: one naming a part ("part missing", "no spare part") is part_missing.
     """
     if not visit.unresolved:
         return None
+    stored = getattr(visit, "reason", None)  # the visits' reason column of the day events (contract A)
+    if stored:
+        return str(stored)
     return PART_MISSING if re.search(r"\bparts?\b", visit.notes or "", re.IGNORECASE) else "other"
 
 
