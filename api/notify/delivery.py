@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 
 from api.config import Settings
 from api.db import SessionFactory
+from api.live.clock import local_now
 from api.notify import service
 from api.notify.models import Notification, Status
 
@@ -155,11 +156,6 @@ def run_once(session_factory: SessionFactory, *, settings: Settings, now: dateti
     return deliver_due(session_factory, now=now, url=url, client=client, retry=Retry.from_settings(settings))
 
 
-def local_now(settings: Settings) -> datetime:
-    """Now in the service area's zone, as the naive local time plans hold."""
-    return datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
-
-
 def start_loop(settings: Settings, session_factory: SessionFactory,
                clock: Callable[[], datetime] | None = None) -> Callable[[], None]:
     """Run `run_once` every notify_interval_seconds on a thread of its own; returns what stops it.
@@ -169,7 +165,7 @@ def start_loop(settings: Settings, session_factory: SessionFactory,
     if settings.notify_webhook_url is None or settings.notify_interval_seconds <= 0:
         return lambda: None
     stop = threading.Event()
-    now = clock or (lambda: local_now(settings))
+    now = clock or (lambda: local_now(settings.zone))
 
     def loop() -> None:
         with httpx.Client(timeout=settings.notify_timeout_seconds) as client:

@@ -168,7 +168,6 @@ def _drafts(session: Session, *, day: date, now: datetime, rules: Rules) -> Iter
             when = expected_date(session, order_id=v.order_id, after=day)
             yield Draft(Kind.part_missing, v.order_id, f"part_missing:{d}:{v.order_id}", None, {
                 "eta": None, "technician_id": v.technician_id, "expected_date": when.isoformat(),
-                "note": v.notes,
                 "message": f"The repair of order {v.order_id} needs a part we did not have with us. "
                            f"We expect to come back on {when.isoformat()}."})
 
@@ -177,10 +176,11 @@ def _insert(session: Session, values: dict[str, Any]) -> bool:
     """Insert one notification unless its dedupe key exists; True when this call added it."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = session.execute(stmt)
+    stmt = (insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Notification.id))
+    added = session.execute(stmt).scalar_one_or_none()
     session.commit()  # one row, one short transaction: concurrent workers never wait on each other's batch
-    return bool(getattr(result, "rowcount", 0))
+    return added is not None
 
 
 def generate(session: Session, *, day: date, now: datetime, rules: Rules = Rules()) -> list[str]:

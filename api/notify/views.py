@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.deps import Dispatcher, SessionDep, SettingsDep, Staff
+from api.live.clock import local_now
 from api.notify import service
-from api.notify.delivery import local_now
 from api.notify.schemas import NotificationRead
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -31,6 +31,6 @@ def list_notifications(session: SessionDep, _user: Staff, date: dt.date | None =
 def resend_notification(session: SessionDep, settings: SettingsDep, _user: Dispatcher,
                         notification_id: NotificationId) -> NotificationRead:
     """Send it again, under the same id: back to pending, due now (409 when no webhook is configured)."""
-    row = service.resend(session, notification_id=notification_id, now=local_now(settings),
+    row = service.resend(session, notification_id=notification_id, now=local_now(settings.zone),
                          webhook=settings.notify_webhook_url)
     return NotificationRead.model_validate(row)

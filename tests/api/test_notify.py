@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -239,6 +240,26 @@ def test_a_done_visit_invites_a_score_and_a_missing_part_gives_the_new_date(day:
     assert day.generate(at(f"{DATE}T16:00:00")) == []
     later = day.generate(at(f"{DATE}T16:30:00"))
     assert not [n for n in later if n["kind"] in ("visit_done", "part_missing")]  # each told once
+
+
+def test_generation_from_several_workers_at_once_records_each_notification_once(day: Day) -> None:
+    start = at(day.stops["TA"][0]["start"])
+    for who, stops in (("tech_a", day.stops["TA"]), ("tech_b", day.stops["TB"])):
+        record(day, who, stops[0]["order_id"], arrived_at=at(stops[0]["start"]),
+               done_at=at(stops[0]["start"]) + timedelta(minutes=20), fixed_first_time=True)
+    now = start + timedelta(hours=3)
+
+    def scan(_: int) -> list[str]:
+        with day.sessions()() as session:
+            return service.generate(session, day=DATE, now=now)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        added = [i for ids in pool.map(scan, range(4)) for i in ids]
+    rows = day.listed()
+    assert sorted(added) == sorted(n["id"] for n in rows)  # each row added by exactly one of the scans
+    keys = [(n["kind"], n["order_id"]) for n in rows]
+    assert len(keys) == len(set(keys))
+    assert {("visit_done", day.stops["TA"][0]["order_id"]), ("visit_done", day.stops["TB"][0]["order_id"])} <= set(keys)
 
 
 def test_a_receiver_that_fails_three_times_still_gets_it_after_back_off(day: Day, http: httpx.Client) -> None:
