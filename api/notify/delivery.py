@@ -151,8 +151,11 @@ def run_once(session_factory: SessionFactory, *, settings: Settings, now: dateti
         return Report()  # no webhook: nothing is generated either (a later webhook gets no stale backlog)
     rules = service.Rules(confirm_minutes=settings.notify_confirm_minutes,
                           delay_minutes=settings.notify_delay_minutes)
-    with session_factory() as session:
-        service.generate(session, day=now.date(), now=now, rules=rules)
+    try:
+        with session_factory() as session:
+            service.generate(session, day=now.date(), now=now, rules=rules)
+    except Exception:  # a day the scan cannot read must not hold up what is already in the outbox
+        log.exception("notifications of %s not generated", now.date())
     return deliver_due(session_factory, now=now, url=url, client=client, retry=Retry.from_settings(settings))
 
 
