@@ -23,7 +23,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.notify import service
+from api.notify import delivery, service
 from api.notify.delivery import Report, Retry, deliver_due, run_once
 from tests.api.conftest import Database, World, make_settings
 from tests.api.live import live_server
@@ -291,6 +291,23 @@ def test_a_receiver_that_fails_three_times_still_gets_it_after_back_off(day: Day
     assert state["status"] == "delivered"
     assert state["attempts"] == 4
     assert state["last_error"] is None
+
+
+def test_a_worker_that_dies_mid_send_leaves_the_row_to_another_once_its_claim_lapses(
+        day: Day, receiver: Receiver, http: httpx.Client) -> None:
+    first = day.stops["TA"][0]
+    t0 = at(first["start"]) - timedelta(minutes=60)
+    (row,) = [n for n in day.generate(t0) if n["order_id"] == first["order_id"]]
+    retry = Retry(lease_seconds=60)
+    # a worker claims the row and is never heard of again (killed before the webhook answered)
+    assert delivery._claim(day.sessions(), row_id=row["id"], token="lost", now=t0, retry=retry) is not None
+    held = deliver_due(day.sessions(), now=t0 + timedelta(seconds=59), url=receiver.url, client=http, retry=retry)
+    assert row["id"] not in held.delivered  # still held: nobody sends it twice at once
+    taken = deliver_due(day.sessions(), now=t0 + timedelta(seconds=60), url=receiver.url, client=http, retry=retry)
+    assert row["id"] in taken.delivered
+    assert receiver.ids().count(row["id"]) == 1
+    state = next(n for n in day.listed() if n["id"] == row["id"])
+    assert state["status"] == "delivered"
 
 
 @contextmanager
