@@ -61,6 +61,18 @@ def check_tile_url(value: str | None) -> str | None:
     return text
 
 
+def check_webhook_url(value: str | None) -> str | None:
+    """The webhook URL, or None for no notifications ("none", "off" or empty); ValueError if not http(s)."""
+    if value is None or value.strip().lower() in ("", "none", "off"):
+        return None
+    text = value.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"NOTIFY_WEBHOOK_URL {value!r} is not a webhook URL: expected http(s)://host/path, "
+                         "or none for no notifications")
+    return text
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
 
@@ -122,10 +134,31 @@ class Settings(BaseSettings):
     escalation_margin_minutes: int = Field(default=30, ge=0, le=24 * 60)
     watch_interval_seconds: float = Field(default=60.0, ge=0)
 
+    # customer notifications (api/notify): JSON POSTs to this webhook, the integration point of an SMS or
+    # e-mail provider. None (the default; "none", "off" or empty too) means nothing is generated or sent.
+    notify_webhook_url: str | None = None
+    # a delay notice when the predicted ETA is later than the ETA last told to the customer by more than this
+    notify_delay_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # the visit is confirmed this long before its predicted ETA
+    notify_confirm_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # how often each service worker generates and delivers due notifications; 0 switches the loop off
+    notify_interval_seconds: float = Field(default=30.0, ge=0, le=3600)
+    # a failed delivery is retried after notify_retry_seconds, doubled each time up to notify_retry_max_seconds;
+    # after notify_max_attempts attempts the notification is marked failed (a dispatcher may resend it)
+    notify_retry_seconds: int = Field(default=30, ge=1)
+    notify_retry_max_seconds: int = Field(default=3600, ge=1)
+    notify_max_attempts: int = Field(default=10, ge=1, le=100)
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
     @field_validator("map_tile_url")
     @classmethod
     def _check_tile_url(cls, value: str | None) -> str | None:
         return check_tile_url(value)
+
+    @field_validator("notify_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        return check_webhook_url(value)
 
     @field_validator("dispatch_scheduler")
     @classmethod
@@ -157,6 +190,13 @@ class Settings(BaseSettings):
         if self.login_backoff_max_seconds < self.login_backoff_seconds:
             raise ValueError(f"LOGIN_BACKOFF_MAX_SECONDS ({self.login_backoff_max_seconds}) is less than "
                              f"LOGIN_BACKOFF_SECONDS ({self.login_backoff_seconds})")
+        return self
+
+    @model_validator(mode="after")
+    def _check_notify_backoff(self) -> Settings:
+        if self.notify_retry_max_seconds < self.notify_retry_seconds:
+            raise ValueError(f"NOTIFY_RETRY_MAX_SECONDS ({self.notify_retry_max_seconds}) is less than "
+                             f"NOTIFY_RETRY_SECONDS ({self.notify_retry_seconds})")
         return self
 
     @model_validator(mode="after")

@@ -21,6 +21,8 @@ from api.jobs import JobRunner, make_executor
 from api.limits import BodyLimit
 from api.live.views import router as live_router
 from api.live.watch import WatchRunner
+from api.notify import delivery as notify_delivery
+from api.notify.views import router as notifications_router
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
 from api.plans import service as plans_service
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
                 watch = WatchRunner(sessions, interval=settings.watch_interval_seconds, zone=settings.zone,
                                     margin_minutes=settings.escalation_margin_minutes, policy=settings.policy())
                 watch.start()
+            stop_notify = notify_delivery.start_loop(settings, sessions)  # off without a webhook
             try:
                 if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
                     # the local cluster starts with the service (a remote scheduler is reached at the first job,
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
             finally:
                 if watch is not None:
                     watch.stop()
+                stop_notify()
                 pending = runner.pending()
                 runner.shutdown(wait=False)
                 if pending:  # the jobs it had not finished fail, rather than wait for their deadline
@@ -94,7 +98,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
                    locations_router, stock_router, plans_router, me_router, visits_router, days_router, events_router,
-                   standards_router, live_router):
+                   standards_router, live_router, notifications_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
 

@@ -1,0 +1,26 @@
+"""Notification bodies: what staff read of the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class NotificationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="sent to the receiver, which drops copies with an id it has seen")
+    kind: str = Field(description="visit_confirmed, visit_delayed, visit_done or part_missing")
+    date: dt.date
+    order_id: str
+    customer_id: str
+    eta: dt.datetime | None = Field(description="the ETA it tells the customer (confirmations and delays)")
+    payload: dict[str, Any] = Field(description="the rest of the body sent: customer, message, eta, ...")
+    status: str = Field(description="pending, delivered or failed")
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    delivered_at: dt.datetime | None
+    created_at: dt.datetime
