@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -66,6 +66,8 @@ class PublishedPlan(Base):
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # 1 for the date's first publication, then one more at each: technicians see which route is the latest
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # what this publication changed against the one before (the plan contract's change items; [] for the first)
+    changes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class PublishedRoute(Base):

@@ -167,7 +167,7 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
     `warm_start=False` solves the orders left from scratch, with no starting solution (for comparison)."""
     began = time.perf_counter()
     live = live_inputs(day, previous, events, at, policy, travel)
-    policy, travel, state, fixed, starts = live.policy, live.travel, live.state, live.fixed, live.starts
+    policy, travel, state, starts = live.policy, live.travel, live.state, live.starts
     orders = {o.id: o for o in day.orders}
     present_ids = {t.id for t in live.present}
     unassigned: list[Unassigned] = []

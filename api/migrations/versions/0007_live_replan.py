@@ -1,4 +1,4 @@
-"""a plan job records the moment of a live re-plan; a published plan carries its version number of the date
+"""a plan job records the moment of a live re-plan; a published plan carries its version number of the date and what it changed
 
 Revision ID: 0007
 Revises: 0005
@@ -23,10 +23,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('at', sa.DateTime(), nullable=True))
     with op.batch_alter_table('published_plans', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('changes', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('published_plans', schema=None) as batch_op:
+        batch_op.drop_column('changes')
         batch_op.drop_column('version')
     with op.batch_alter_table('plan_jobs', schema=None) as batch_op:
         batch_op.drop_column('at')

@@ -54,7 +54,9 @@ def test_the_order_goes_where_recommend_placed_it_and_nothing_else_moves_route(m
     # every visit planned before and still to do keeps its technician (the bumped one, if any, is left out)
     assert all(after[o][0] == t for o, (t, _) in before.items() if o in after)
     assert [c.change for c in new.changes if c.order_id == p1] == ["added"]
-    assert new.kpis is not None and new.kpis.churn is not None and new.kpis.churn.reassigned == 0
+    assert new.kpis is not None
+    assert new.kpis.churn is not None
+    assert new.kpis.churn.reassigned == 0
 
 
 def test_without_a_position_the_cheapest_place_on_that_technicians_route(morning: Plan) -> None:
