@@ -268,7 +268,10 @@ class PlacementRead(BaseModel):
     arrival: dt.datetime
     eta: dt.datetime = Field(description="start of service")
     late_minutes: float
-    added_cost: dict[str, float] = Field(description="the cost it adds by objective part, and the total")
+    cost_delta: dict[str, float] = Field(description="the cost it adds by objective part (travel, response "
+                                         "deadline, eta shift, unserved: negative when serving it saves its "
+                                         "unserved cost) and the total")
+    added_cost: dict[str, float] = Field(description="the same as cost_delta (the engine's name)")
     bumps: str | None = Field(description="on a full route: the less urgent order it would take the place of")
 
 

@@ -117,8 +117,8 @@ def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> D
     orders = sorted([*base.orders, *(orders_service.to_domain(o, contract=contract.get(o.customer_id))
                                      for o in rows)], key=lambda o: o.id)
     working = {t.id for t in base.technicians}
-    named = sorted({e.technician_id for e in events if e.technician_id is not None}
-                   | {o.pinned_technician for o in orders if o.pinned_technician is not None} - working)
+    named = sorted(({e.technician_id for e in events if e.technician_id is not None}
+                    | {o.pinned_technician for o in orders if o.pinned_technician is not None}) - working)
     extra = [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
              for t in session.scalars(select(Technician).where(Technician.id.in_(named)))] if named else []
     techs = sorted([*base.technicians, *extra], key=lambda t: t.id)
