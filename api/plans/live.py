@@ -44,13 +44,14 @@ def _why(e: InputError | ValueError) -> str:
 
 
 def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | None, top: int,
-              now: datetime) -> dict[str, Any]:
-    """The `top` best places for `order_id` in the plan as the day stands at `at` (see live_moment),
-    cheapest first: {"order_id", "at", "placements": [...]}."""
+              now: datetime, day_now: datetime | None = None) -> dict[str, Any]:
+    """The `top` best places for `order_id` in the plan as the day stands at `at` (see live_moment; `day_now`
+    is the moment of the day it defaults to, default `now`), cheapest first: {"order_id", "at",
+    "placements": [...]}."""
     job = service.get(session, plan_id=plan_id, now=now)
     plan = _done(job)
     try:
-        moment = service.live_moment(job, at=at, now=now)
+        moment = service.live_moment(job, at=at, now=day_now or now)
     except InvalidInputError as e:
         raise _query_error("at", str(e).removeprefix("at: "), None if at is None else at.isoformat()) from None
     happened = service.day_events_of(session, day=job.date)
@@ -68,14 +69,14 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
 
 
 def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id: int | None,
-                 now: datetime) -> PlanJob:
+                 now: datetime, day_now: datetime | None = None) -> PlanJob:
     """A new done plan (parent: `plan_id`) with `data.order_id` on `data.technician_id`'s route at
     `data.position` (default its cheapest place there): the insertion recommend ranks, nothing searched.
     422 naming the field when the order is not open, the technician cannot take it, or the place breaks a
     hard rule."""
     parent = service.get(session, plan_id=plan_id, now=now)
     plan = _done(parent)
-    moment = service.live_moment(parent, at=data.at, now=now)
+    moment = service.live_moment(parent, at=data.at, now=day_now or now)
     happened = service.day_events_of(session, day=parent.date)
     try:
         day = service.build_live_day(session, day=parent.date, events=happened)

@@ -223,22 +223,25 @@ def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
     return {uid: full or name for uid, name, full in rows}
 
 
-def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime) -> PlanJob:
+def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime,
+           day_now: datetime | None = None) -> PlanJob:
     """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy.
 
     The job re-plans live at `data.at` (default: now, when now falls on the plan's date) from the parent's
     plan and the day's events: what happened by then stays, the rest moves as little as pays. Without such
     a moment (a plan of another day), or from a parent that holds no plan, it plans the date afresh.
+    `day_now` is the moment of the day that default stands for (default `now`).
     """
     parent = get(session, plan_id=plan_id, now=now)
     base = Policy.from_dict(parent.policy)
+    day_now = day_now or now
     at: datetime | None = None
     if data.at is not None:
         if parent.status != JobStatus.done:
             raise ConflictError(f"plan {plan_id!r} is {parent.status}: a live re-plan starts from a done plan")
-        at = live_moment(parent, at=data.at, now=now)
-    elif parent.status == JobStatus.done and now.date() == parent.date:
-        at = now.replace(microsecond=0)
+        at = live_moment(parent, at=data.at, now=day_now)
+    elif parent.status == JobStatus.done and day_now.date() == parent.date:
+        at = day_now.replace(microsecond=0)
     for order_id, technician_id in sorted(data.pins.items()):
         order = session.get(Order, order_id)
         if order is None or order.status != OrderStatus.open:

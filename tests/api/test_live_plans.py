@@ -6,6 +6,8 @@ the independent re-plan check with the day's events (GET /days/{date}/events.csv
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 
 from api.auth.models import Role, User
 from api.auth.security import create_access_token
+from api.plans import views
 from api.plans.models import PlanJob
 from api.technicians import service as technicians
 from api.technicians.schemas import TechnicianCreate
@@ -115,7 +118,7 @@ def _event(world: World, who: str, body: dict[str, Any]) -> None:
     assert r.status_code == 201, r.text
 
 
-def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _report_the_morning(world: World, morning: dict[str, Any], *, absent: bool = True) -> dict[str, dict[str, Any]]:
     """What the phones reported by 10:30: on the two busiest routes done, unresolved, done, and a visit in
     service since 10:05 (recorded through /visits); the third technician on the way to their first stop since
     10:20, the fourth reported absent at 10:00 by the dispatcher (through /events). Returns order id -> the
@@ -126,7 +129,8 @@ def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict
     assert len(r2) >= 2
     assert r3
     _event(world, USERS[t3], {"time": _t("10:20"), "event": "departed", "order_id": r3[0]["order_id"]})
-    _event(world, "disp", {"time": _t("10:00"), "event": "absent", "technician_id": t4, "note": "sick"})
+    if absent:
+        _event(world, "disp", {"time": _t("10:00"), "event": "absent", "technician_id": t4, "note": "sick"})
     _visit(world, t1, r1[0]["order_id"], arrived_at=_t("08:30"), started_at=_t("08:35"), done_at=_t("09:20"),
            fixed_first_time=True)
     _visit(world, t1, r1[1]["order_id"], arrived_at=_t("10:00"), started_at=_t("10:05"))
@@ -139,8 +143,7 @@ def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict
         r2[0]["order_id"]: {"tech": t2, "status": "unresolved", "start": _t("08:40"), "end": _t("09:30")},
         r2[1]["order_id"]: {"tech": t2, "status": "done", "start": _t("09:50"), "end": _t("10:20")},
         r3[0]["order_id"]: {"tech": t3, "status": "en_route"},
-        "absent": {"tech": t4, "status": "absent"},
-    }
+    } | ({"absent": {"tech": t4, "status": "absent"}} if absent else {})
 
 
 def test_a_replan_at_1030_keeps_every_frozen_fact_and_plans_nothing_new_before(live: World) -> None:
@@ -340,3 +343,54 @@ def test_recommend_and_assign_name_the_bad_field(live: World) -> None:
     # nothing was written by the refused requests
     assert [p["id"] for p in c.get(f"/api/v1/plans?date={DATE}", headers=h).json()] == [morning["id"]]
     assert c.get(f"{url}/recommend", params={"order_id": "E1"}, headers=live.as_("tech_a")).status_code == 403
+
+
+@contextmanager
+def day_clock(world: World, moment: datetime) -> Iterator[None]:
+    """The service's moment of the day set to `moment` (the date of the test day is not today)."""
+    overrides = world.client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides[views.day_clock] = lambda: moment
+    try:
+        yield
+    finally:
+        overrides.pop(views.day_clock, None)
+
+
+def test_without_at_the_replan_and_recommend_work_at_the_services_moment_of_the_day(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+        _report_the_morning(live, morning)
+        _emergency(live)
+        with day_clock(live, datetime(2026, 11, 24, 10, 45)):
+            r = c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE, headers=h)
+            ranked = c.get(f"/api/v1/plans/{morning['id']}/recommend", params={"order_id": "E1"}, headers=h)
+        assert r.status_code == 202, r.text
+        body = wait(c, r.json()["id"], h)
+    assert ranked.status_code == 200, ranked.text
+    assert ranked.json()["at"] == _t("10:45")
+    plan = replan_checked(live, body, morning["plan"])
+    assert body["at"] == plan["at"] == _t("10:45")
+    assert all(s["start"] >= _t("10:45") for r in plan["routes"] for s in r["stops"] if s["status"] == "planned")
+
+
+def test_a_live_replan_keeps_the_pins_it_is_given(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+        facts = _report_the_morning(live, morning, absent=False)
+        # a visit not yet begun, pinned to the technician with the least work that day
+        routes = _routes(morning["plan"])
+        target = min(sorted(USERS), key=lambda t: len(routes.get(t, [])))
+        owner, order_id = next((t, s["order_id"]) for t, stops in sorted(routes.items())
+                               if t != target for s in stops[2:] if s["order_id"] not in facts)
+        r = c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE | {"at": AT.isoformat(), "pins": {order_id: target}},
+                   headers=h)
+        assert r.status_code == 202, r.text
+        body = wait(c, r.json()["id"], h)
+    plan = replan_checked(live, body, morning["plan"])
+    assert body["pins"][order_id] == target
+    tech, stop = _stops(plan)[order_id][0]
+    assert (tech, stop["status"]) == (target, "planned")
+    assert {"order_id": order_id, "change": "reassigned", "from_technician": owner, "to_technician": target}.items() \
+        <= next(ch for ch in plan["changes"] if ch["order_id"] == order_id).items()
