@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from api import idempotency
 from api.errors import ConflictError, InvalidInputError, field_error
 from api.plans import service, solving
 from api.plans.models import JobStatus, PlanJob
@@ -68,12 +69,34 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
             "placements": [p.to_dict() | {"cost_delta": p.to_dict()["added_cost"]} for p in places]}
 
 
+class Assigned(NamedTuple):
+    job: PlanJob
+    replayed: bool  # the answer of an earlier request with the same Idempotency-Key
+
+
 def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id: int | None,
-                 now: datetime, day_now: datetime | None = None) -> PlanJob:
+                 now: datetime, day_now: datetime | None = None, idempotency_key: str | None = None) -> Assigned:
     """A new done plan (parent: `plan_id`) with `data.order_id` on `data.technician_id`'s route at
     `data.position` (default its cheapest place there): the insertion recommend ranks, nothing searched.
     422 naming the field when the order is not open, the technician cannot take it, or the place breaks a
-    hard rule."""
+    hard rule; nothing is written then. With an idempotency key this user used before for the same request,
+    no second plan is made: the answer is the plan the first one made."""
+    if idempotency_key is None or user_id is None:
+        job = _assign(session, plan_id=plan_id, data=data, user_id=user_id, now=now, day_now=day_now)
+        session.commit()
+        return Assigned(job, False)
+
+    def work() -> dict[str, Any]:
+        return {"id": _assign(session, plan_id=plan_id, data=data, user_id=user_id, now=now, day_now=day_now).id}
+
+    outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:assign",
+                                   digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(mode="json")),
+                                   work=work, status_code=201)
+    return Assigned(service.get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
+
+
+def _assign(session: Session, *, plan_id: str, data: AssignRequest, user_id: int | None, now: datetime,
+            day_now: datetime | None) -> PlanJob:
     parent = service.get(session, plan_id=plan_id, now=now)
     plan = _done(parent)
     moment = service.live_moment(parent, at=data.at, now=day_now or now)
@@ -101,5 +124,5 @@ def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id
                   input=day_to_dict(day) | {"events": events_rows}, plan=new.to_dict(), created_at=now,
                   started_at=now, finished_at=now, deadline_at=now)
     session.add(job)
-    session.commit()
+    session.flush()
     return job

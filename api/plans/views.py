@@ -147,11 +147,15 @@ def recommend(session: SessionDep, _user: Dispatcher, plan_id: PlanId,
 @router.post("/{plan_id}/assign", response_model=PlanRead, response_model_exclude_unset=True,
              status_code=status.HTTP_201_CREATED)
 def assign(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: AssignRequest,
-           response: Response, day_now: DayNow) -> PlanRead:
+           response: Response, day_now: DayNow, key: IdempotencyKey = None) -> PlanRead:
     """A new plan (done at once) with the order put on the technician's route at `position` (a placement
     of recommend; default the cheapest on that route), its `changes` saying what moved; publish it to tell
-    the technicians."""
-    job = live.assign_order(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(), day_now=day_now)
+    the technicians. A retry with the same `Idempotency-Key` answers the plan the first request made
+    (header `Idempotent-Replayed: true`) and makes no second one."""
+    job, replayed = live.assign_order(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(),
+                                      day_now=day_now, idempotency_key=key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/assign") + job.id
     return _read(session, job, published=False)
 

@@ -272,11 +272,18 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
     assert places[0]["cost_delta"]["unserved"] < 0  # serving the P1 saves its unserved cost
     best = places[0]
 
-    r = c.post(f"/api/v1/plans/{morning['id']}/assign", headers=h,
-               json={"order_id": "E1", "technician_id": best["technician_id"], "position": best["position"],
-                     "at": at})
+    ask = {"order_id": "E1", "technician_id": best["technician_id"], "position": best["position"], "at": at}
+    keyed = h | {"Idempotency-Key": "assign-E1"}
+    r = c.post(f"/api/v1/plans/{morning['id']}/assign", headers=keyed, json=ask)
     assert r.status_code == 201, r.text
     body = r.json()
+    # a retry (a double click, a lost answer) gets the same plan and makes no second one
+    again = c.post(f"/api/v1/plans/{morning['id']}/assign", headers=keyed, json=ask)
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == body["id"]
+    assert sorted(p["id"] for p in c.get(f"/api/v1/plans?date={DATE}", headers=h).json()) == sorted(
+        [morning["id"], body["id"]])
     assert (body["status"], body["parent_id"], body["at"]) == ("done", morning["id"], at)
     assert r.headers["Location"].endswith(f"/plans/{body['id']}")
     plan = replan_checked(live, body, morning["plan"])
