@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -25,7 +26,7 @@ from api.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoun
 from api.jobs import ComputeCancelledError, JobRunner
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
-from api.parts.models import Part, StockBalance, StockLocation
+from api.parts.models import MovementKind, Part, StockBalance, StockLocation, StockMovement
 from api.plans import route_export, solving
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
@@ -133,8 +134,36 @@ def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> D
     vans = _van_stocks(session, named)
     extra = [technicians_service.to_domain(t, day=day, van_stock=vans[t.id])
              for t in session.scalars(select(Technician).where(Technician.id.in_(named)))] if named else []
+    # the engine takes each fixed visit's parts out of the van itself: what the ledger already counts as
+    # consumed on those visits goes back in, so it is not taken twice
+    used = _consumed_on_visits(session, day=day, visits={(e.technician_id, e.order_id) for e in events
+                                                         if e.technician_id is not None and e.order_id is not None})
     techs = sorted([*base.technicians, *extra], key=lambda t: t.id)
+    techs = [t if t.id not in used else replace(t, van_stock=_plus(t.van_stock, used[t.id])) for t in techs]
     return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
+
+
+def _consumed_on_visits(session: Session, *, day: date, visits: set[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Technician id -> part -> quantity the ledger records as consumed on `visits` (technician, order) of
+    `day`: booked that day or since (a visit's parts may be booked after it)."""
+    if not visits:
+        return {}
+    rows = session.execute(
+        select(StockMovement.technician_id, StockMovement.order_id, StockMovement.part_id, StockMovement.quantity)
+        .where(StockMovement.kind == MovementKind.consume.value,
+               StockMovement.technician_id.in_({t for t, _ in visits}),
+               StockMovement.order_id.in_({o for _, o in visits}),
+               StockMovement.at >= datetime.combine(day, datetime.min.time())))
+    out: dict[str, dict[str, int]] = {}
+    for tech, order, part, quantity in rows:
+        if (tech, order) in visits:
+            mine = out.setdefault(tech, {})
+            mine[part] = mine.get(part, 0) + quantity
+    return out
+
+
+def _plus(stock: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    return {p: stock.get(p, 0) + more.get(p, 0) for p in sorted({*stock, *more})}
 
 
 def day_events_of(session: Session, *, day: date) -> list[Event]:

@@ -24,7 +24,7 @@ from dispatch.analysis.replan_check import check_replan
 from dispatch.io.day_json import day_from_dict
 from dispatch.io.events import events_from_csv_bytes
 from tests.api.conftest import SECRET, TECH, World
-from tests.api.planning import CUSTOMERS, DATE, PLAN, checked, thread_runner, wait
+from tests.api.planning import CUSTOMERS, DATE, ORDERS, PLAN, checked, seed_day, thread_runner, wait
 
 AT = datetime(2026, 11, 24, 10, 30)
 LIVE = {"time_limit": 30, "seed": 1, "solution_limit": 5}
@@ -401,3 +401,30 @@ def test_a_live_replan_keeps_the_pins_it_is_given(live: World) -> None:
     assert (tech, stop["status"]) == (target, "planned")
     assert {"order_id": order_id, "change": "reassigned", "from_technician": owner, "to_technician": target}.items() \
         <= next(ch for ch in plan["changes"] if ch["order_id"] == order_id).items()
+
+
+def test_parts_used_on_a_visit_today_are_not_taken_out_of_the_van_twice(world: World) -> None:
+    # van A holds 1 filter, which OP needs; TA fits it at 08:30 and books it off the van (the ledger's
+    # consumption): the re-plan takes OP's filter out of the van as of the morning, not out of the empty van
+    c, h, store = world.client, world.as_("disp"), world.as_("store")
+    assert c.post("/api/v1/parts", json={"id": "P-1", "name": "Filter"}, headers=store).status_code == 201
+    assert c.post("/api/v1/stock/receipts", json={"part_id": "P-1", "location_id": "VAN-TA", "quantity": 1},
+                  headers=store).status_code == 201
+    seed_day(world, [*ORDERS, {"id": "OP", "customer_id": "C2", "lat": 45.7700, "lon": 4.8300, "priority": "P2",
+                               "duration_min": 30, "required_skills": ["hvac"], "required_parts": {"P-1": 1},
+                               "created_at": "2026-11-23T09:00:00"}])
+    with thread_runner(c):
+        morning = _morning(world)
+        assert any(s["order_id"] == "OP" for s in _routes(morning["plan"])["TA"])
+        r = c.post("/api/v1/visits", json={"order_id": "OP", "date": DATE.isoformat(), "arrived_at": _t("08:30"),
+                                           "done_at": _t("09:00"), "fixed_first_time": True},
+                   headers=world.as_("tech_a"))
+        assert r.status_code == 201, r.text
+        used = c.post(f"/api/v1/visits/{r.json()['id']}/parts", json={"part_id": "P-1", "quantity": 1},
+                      headers=world.as_("tech_a"))
+        assert used.status_code == 201, used.text
+        body = wait(c, c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE | {"at": AT.isoformat()},
+                              headers=h).json()["id"], h)
+    plan = replan_checked(world, body, morning["plan"])
+    first = _routes(plan)["TA"][0]
+    assert (first["order_id"], first["status"]) == ("OP", "done")
