@@ -18,7 +18,9 @@ from api.errors import ConflictError, InvalidInputError, field_error
 from api.plans import service, solving
 from api.plans.models import JobStatus, PlanJob
 from api.plans.schemas import AssignRequest
+from dispatch.domain import Day
 from dispatch.errors import InputError
+from dispatch.events import Event
 from dispatch.io.day_json import day_to_dict
 from dispatch.live import Recommender, assign
 from dispatch.plan import Plan
@@ -40,6 +42,13 @@ def _policy(job: PlanJob, plan: dict[str, Any]) -> Policy:
     return Policy.from_dict(plan.get("policy") or job.policy)
 
 
+def _checked(rows: list[dict[str, Any]], day: Day) -> tuple[Event, ...]:
+    try:
+        return solving.checked_events(rows, day)
+    except InputError as e:
+        raise InvalidInputError(f"the events of {day.date} contradict each other: {_why(e)}") from None
+
+
 def _why(e: InputError | ValueError) -> str:
     return "; ".join(c.message for c in e.errors) if isinstance(e, InputError) else str(e)
 
@@ -58,7 +67,10 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
     happened = service.day_events_of(session, day=job.date)
     try:
         day = service.build_live_day(session, day=job.date, events=happened)
-        events = solving.checked_events(solving.event_dicts(happened), day)
+    except ValueError as e:
+        raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
+    events = _checked(solving.event_dicts(happened), day)
+    try:
         places = Recommender(day, Plan.from_dict(plan), events, moment, _policy(job, plan)).places(order_id, top)
     except InputError as e:
         raise _query_error("order_id", _why(e), order_id) from None
@@ -81,13 +93,14 @@ def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id
     422 naming the field when the order is not open, the technician cannot take it, or the place breaks a
     hard rule; nothing is written then. With an idempotency key this user used before for the same request,
     no second plan is made: the answer is the plan the first one made."""
+    parent = service.get(session, plan_id=plan_id, now=now)  # may mark a lost job failed: before any write
     if idempotency_key is None or user_id is None:
-        job = _assign(session, plan_id=plan_id, data=data, user_id=user_id, now=now, day_now=day_now)
+        job = _assign(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now)
         session.commit()
         return Assigned(job, False)
 
     def work() -> dict[str, Any]:
-        return {"id": _assign(session, plan_id=plan_id, data=data, user_id=user_id, now=now, day_now=day_now).id}
+        return {"id": _assign(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now).id}
 
     outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:assign",
                                    digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(mode="json")),
@@ -95,9 +108,9 @@ def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id
     return Assigned(service.get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
 
 
-def _assign(session: Session, *, plan_id: str, data: AssignRequest, user_id: int | None, now: datetime,
+def _assign(session: Session, *, parent: PlanJob, data: AssignRequest, user_id: int | None, now: datetime,
             day_now: datetime | None) -> PlanJob:
-    parent = service.get(session, plan_id=plan_id, now=now)
+    plan_id = parent.id
     plan = _done(parent)
     moment = service.live_moment(parent, at=data.at, now=day_now or now)
     happened = service.day_events_of(session, day=parent.date)
@@ -109,8 +122,8 @@ def _assign(session: Session, *, plan_id: str, data: AssignRequest, user_id: int
         raise field_error("technician_id", f"technician {data.technician_id!r} does not work on {parent.date}",
                           data.technician_id)
     events_rows = solving.event_dicts(happened)
+    events = _checked(events_rows, day)
     try:
-        events = solving.checked_events(events_rows, day)
         new = assign(day, Plan.from_dict(plan), events, moment, data.order_id, data.technician_id, data.position,
                      _policy(parent, plan))
     except InputError as e:
