@@ -293,7 +293,7 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
     assert {"order_id": "E1", "change": "added", "to_technician": best["technician_id"]}.items() <= next(
         ch for ch in plan["changes"] if ch["order_id"] == "E1").items()
     assert plan["kpis"]["churn"]["reassigned"] == 0
-    facts.pop("absent")
+    absent = facts.pop("absent")["tech"]
     for order_id, fact in facts.items():  # what happened stays
         assert _stops(plan)[order_id][0][0] == fact["tech"]
         assert _stops(plan)[order_id][0][1]["status"] == fact["status"]
@@ -312,6 +312,10 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
         other = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(user)).json()
         assert other["version"] == 2
         assert all(tech in (ch["from_technician"], ch["to_technician"]) for ch in other["changes"])
+    # the absent technician, with nothing left in the new version, sees which of their visits went
+    gone = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(USERS[absent])).json()
+    assert gone["stops"] == []
+    assert {ch["order_id"] for ch in gone["changes"]} == {s["order_id"] for s in _routes(morning["plan"])[absent]}
 
 
 def test_before_any_change_a_published_route_is_version_1_with_no_changes(live: World) -> None:
