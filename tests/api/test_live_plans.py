@@ -308,6 +308,12 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
     assert (route_read["version"], route_read["plan_id"]) == (2, body["id"])
     assert any(ch["order_id"] == "E1" and ch["change"] == "added" for ch in route_read["changes"])
     assert any(s["order_id"] == "E1" for s in route_read["stops"])
+    # each stop says what the day made of it: what is behind the technician is not to do again
+    statuses = {s["order_id"]: s["status"] for s in route_read["stops"]}
+    assert statuses["E1"] == "planned"
+    for order_id, fact in facts.items():
+        if fact["tech"] == best["technician_id"]:
+            assert statuses[order_id] == fact["status"]
     for tech, user in USERS.items():
         other = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(user)).json()
         assert other["version"] == 2
