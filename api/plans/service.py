@@ -253,15 +253,34 @@ def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
 
 
 def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime,
-           day_now: datetime | None = None) -> PlanJob:
+           day_now: datetime | None = None, idempotency_key: str | None = None) -> Submitted:
     """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy.
 
     The job re-plans live at `data.at` (default: now, when now falls on the plan's date) from the parent's
     plan and the day's events: what happened by then stays, the rest moves as little as pays. Without such
     a moment (a plan of another day), or from a parent that holds no plan, it plans the date afresh.
-    `day_now` is the moment of the day that default stands for (default `now`).
+    `day_now` is the moment of the day that default stands for (default `now`). With an idempotency key
+    this user used before for the same request, nothing is pinned or queued again: the answer is the job the
+    first request made.
     """
-    parent = get(session, plan_id=plan_id, now=now)
+    parent = get(session, plan_id=plan_id, now=now)  # may mark a lost job failed: before any other write
+    if idempotency_key is None or user_id is None:
+        return Submitted(_replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now),
+                         False)
+
+    def work() -> dict[str, Any]:
+        job = _replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now, commit=False)
+        return {"id": job.id}
+
+    outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:replan",
+                                   digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(mode="json")),
+                                   work=work, status_code=202)
+    return Submitted(get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
+
+
+def _replan(session: Session, *, parent: PlanJob, data: ReplanRequest, user_id: int | None, now: datetime,
+            day_now: datetime | None, commit: bool = True) -> PlanJob:
+    plan_id = parent.id
     base = Policy.from_dict(parent.policy)
     day_now = day_now or now
     at: datetime | None = None
@@ -286,7 +305,8 @@ def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int 
                                       f"{fit.reason}", technician_id)
         order.pinned_technician_id = technician_id
     policy = _policy(base, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
-    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id, at=at)
+    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id, at=at,
+                    commit=commit)
 
 
 def _fail_if_lost(session: Session, job: PlanJob, now: datetime) -> None:

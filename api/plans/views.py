@@ -121,14 +121,20 @@ def cancel_plan(session: SessionDep, _user: Dispatcher, plan_id: PlanId, runner:
              status_code=status.HTTP_202_ACCEPTED)
 def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: ReplanRequest,
            response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep, solve: PlanSolveDep,
-           day_now: DayNow) -> PlanRead:
+           day_now: DayNow, key: IdempotencyKey = None) -> PlanRead:
     """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin.
 
     On the plan's date (or with `at`), the day is re-planned live from this plan and the day's events: what
     happened by `at` stays, nothing new starts before it, and the rest moves as little as pays (the plan's
-    `changes` and `kpis.churn` say what moved)."""
-    job = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(), day_now=day_now)
-    service.start(runner, job=job, sessionmaker=sessions, solve=solve)
+    `changes` and `kpis.churn` say what moved). A retry with the same `Idempotency-Key` answers the job the
+    first request queued (header `Idempotent-Replayed: true`) and queues no second one."""
+    submitted = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(), day_now=day_now,
+                               idempotency_key=key)
+    job = submitted.job
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        service.start(runner, job=job, sessionmaker=sessions, solve=solve)
     response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/replan") + job.id
     return _read(session, job, published=False)
 

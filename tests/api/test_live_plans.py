@@ -401,10 +401,16 @@ def test_a_live_replan_keeps_the_pins_it_is_given(live: World) -> None:
         target = min(sorted(USERS), key=lambda t: len(routes.get(t, [])))
         owner, order_id = next((t, s["order_id"]) for t, stops in sorted(routes.items())
                                if t != target for s in stops[2:] if s["order_id"] not in facts)
-        r = c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE | {"at": AT.isoformat(), "pins": {order_id: target}},
-                   headers=h)
+        ask = LIVE | {"at": AT.isoformat(), "pins": {order_id: target}}
+        keyed = h | {"Idempotency-Key": "replan-pin"}
+        r = c.post(f"/api/v1/plans/{morning['id']}/replan", json=ask, headers=keyed)
         assert r.status_code == 202, r.text
+        # the same request again (a double click): the same job, no second solve
+        again = c.post(f"/api/v1/plans/{morning['id']}/replan", json=ask, headers=keyed)
+        assert (again.status_code, again.headers["Idempotent-Replayed"]) == (202, "true")
+        assert again.json()["id"] == r.json()["id"]
         body = wait(c, r.json()["id"], h)
+    assert len(c.get(f"/api/v1/plans?date={DATE}", headers=h).json()) == 2
     plan = replan_checked(live, body, morning["plan"])
     assert body["pins"][order_id] == target
     tech, stop = _stops(plan)[order_id][0]
