@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api import idempotency
 from api.errors import ConflictError, InvalidInputError, field_error
-from api.plans import service, solving
+from api.plans import days, service, solving
 from api.plans.models import JobStatus, PlanJob
 from api.plans.schemas import AssignRequest
 from dispatch.domain import Day
@@ -61,12 +61,12 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
     job = service.get(session, plan_id=plan_id, now=now)
     plan = _done(job)
     try:
-        moment = service.live_moment(job, at=at, now=day_now or now)
+        moment = days.live_moment(job, at=at, now=day_now or now)
     except InvalidInputError as e:
         raise _query_error("at", str(e).removeprefix("at: "), None if at is None else at.isoformat()) from None
-    happened = service.day_events_of(session, day=job.date)
+    happened = days.day_events_of(session, day=job.date)
     try:
-        day = service.build_live_day(session, day=job.date, events=happened)
+        day = days.build_live_day(session, day=job.date, events=happened)
     except ValueError as e:
         raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
     events = _checked(solving.event_dicts(happened), day)
@@ -112,10 +112,10 @@ def _assign(session: Session, *, parent: PlanJob, data: AssignRequest, user_id: 
             day_now: datetime | None) -> PlanJob:
     plan_id = parent.id
     plan = _done(parent)
-    moment = service.live_moment(parent, at=data.at, now=day_now or now)
-    happened = service.day_events_of(session, day=parent.date)
+    moment = days.live_moment(parent, at=data.at, now=day_now or now)
+    happened = days.day_events_of(session, day=parent.date)
     try:
-        day = service.build_live_day(session, day=parent.date, events=happened)
+        day = days.build_live_day(session, day=parent.date, events=happened)
     except ValueError as e:
         raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
     if data.technician_id not in {t.id for t in day.technicians}:
