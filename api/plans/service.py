@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -20,23 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import idempotency
 from api.auth.models import User
-from api.customers import service as customers_service
-from api.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError, field_error
+from api.errors import ConflictError, ForbiddenError, NotFoundError, field_error
 from api.jobs import ComputeCancelledError, JobRunner
-from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
-from api.parts import stock
 from api.parts.models import Part
 from api.plans import route_export, solving
+from api.plans.days import build_day, build_live_day, day_events_of, live_moment, order_candidates
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
-from api.technicians import service as technicians_service
 from api.technicians.models import Technician
-from dispatch.domain import Day
-from dispatch.domain import Technician as DomainTechnician
 from dispatch.io.day_json import day_to_dict
-from dispatch.planning import candidates
-from dispatch.planning.candidates import Candidate
+from dispatch.live.changes import compare
+from dispatch.plan import Plan
 from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -45,61 +40,6 @@ Solve = solving.Solve
 
 QUEUE_GRACE = timedelta(minutes=30)  # a job not started by then is taken as lost (the service went away)
 RUN_GRACE = timedelta(minutes=2)  # on top of twice the time limit: building the problem, the reasons, storing
-
-
-def _van_stock(session: Session, technician_id: str) -> dict[str, int]:
-    # what the ledger says the van holds now: parts consumed on visits are gone for the next plan
-    return stock.van_stock(session, technician_id=technician_id)
-
-
-def working_technicians(session: Session, *, day: date) -> list[DomainTechnician]:
-    """The active technicians who work on `day`, with the van stock the ledger gives them now."""
-    return [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
-            for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
-            if day.isoweekday() in t.work_days]
-
-
-def order_candidates(session: Session, *, order_id: str, day: date, policy: Policy) -> list[Candidate]:
-    """Every technician of the service, in id order, with whether they could take `order_id` on `day`:
-    the solver's screening (skills, van stock, shift, window) for those who work that day; the others are
-    off that day (or no longer active)."""
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFoundError(f"order {order_id!r} not found")
-    working = working_technicians(session, day=day)
-    try:
-        screened = {c.technician_id: c for c in candidates.candidates(
-            Day(date=day, technicians=tuple(working), orders=()),
-            orders_service.to_domain(order, contract=customers_service.contracts(
-                session, customer_ids=[order.customer_id]).get(order.customer_id)), policy)}
-    except ValueError as e:
-        raise InvalidInputError(f"order {order_id!r}: {e}") from None
-    out = []
-    for t in session.scalars(select(Technician).order_by(Technician.id)):
-        why = "off that day" if t.active else "no longer active"
-        out.append(screened.get(t.id) or candidates.Candidate(t.id, t.name, False, why))
-    return out
-
-
-def build_day(session: Session, *, day: date) -> Day:
-    """The Day a plan of `day` is made from: working technicians with their van stock, and open orders.
-
-    Open orders are those not cancelled, not resolved by a visit, created before the day ends, whose
-    appointment window (if any) falls on the day; each carries its customer's contract hours for its
-    priority. Raises ValueError when a row breaks a domain rule.
-    """
-    from api.visits.models import Visit
-
-    techs = working_technicians(session, day=day)
-    resolved = select(Visit.order_id).where(Visit.resolved.is_(True))
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time())
-    rows = session.scalars(
-        select(Order).where(Order.status == OrderStatus.open.value, Order.created_at < end,
-                            Order.id.not_in(resolved)).order_by(Order.id))
-    open_rows = [o for o in rows if o.window_start is None or o.window_start.date() == day]
-    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in open_rows})
-    orders = [orders_service.to_domain(o, contract=contract.get(o.customer_id)) for o in open_rows]
-    return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
 
 
 def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
@@ -116,9 +56,9 @@ def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
 
 
 def _new_job(session: Session, *, day: date, policy: dict[str, Any], user_id: int | None, now: datetime,
-             parent_id: str | None = None, commit: bool = True) -> PlanJob:
+             parent_id: str | None = None, commit: bool = True, at: datetime | None = None) -> PlanJob:
     job = PlanJob(id=str(uuid.uuid4()), date=day, status=JobStatus.queued.value, phase="waiting for a solver",
-                  policy=policy, parent_id=parent_id, requested_by=user_id, pins={}, created_at=now,
+                  policy=policy, parent_id=parent_id, requested_by=user_id, pins={}, created_at=now, at=at,
                   deadline_at=now + QUEUE_GRACE + timedelta(seconds=float(policy["time_limit"])))
     session.add(job)
     if commit:
@@ -165,10 +105,44 @@ def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
     return {uid: full or name for uid, name, full in rows}
 
 
-def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime) -> PlanJob:
-    """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy."""
-    parent = get(session, plan_id=plan_id, now=now)
+def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime,
+           day_now: datetime | None = None, idempotency_key: str | None = None) -> Submitted:
+    """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy.
+
+    The job re-plans live at `data.at` (default: now, when now falls on the plan's date) from the parent's
+    plan and the day's events: what happened by then stays, the rest moves as little as pays. Without such
+    a moment (a plan of another day), or from a parent that holds no plan, it plans the date afresh.
+    `day_now` is the moment of the day that default stands for (default `now`). With an idempotency key
+    this user used before for the same request, nothing is pinned or queued again: the answer is the job the
+    first request made.
+    """
+    parent = get(session, plan_id=plan_id, now=now)  # may mark a lost job failed: before any other write
+    if idempotency_key is None or user_id is None:
+        return Submitted(_replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now),
+                         False)
+
+    def work() -> dict[str, Any]:
+        job = _replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now, commit=False)
+        return {"id": job.id}
+
+    outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:replan",
+                                   digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(mode="json")),
+                                   work=work, status_code=202)
+    return Submitted(get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
+
+
+def _replan(session: Session, *, parent: PlanJob, data: ReplanRequest, user_id: int | None, now: datetime,
+            day_now: datetime | None, commit: bool = True) -> PlanJob:
+    plan_id = parent.id
     base = Policy.from_dict(parent.policy)
+    day_now = day_now or now
+    at: datetime | None = None
+    if data.at is not None:
+        if parent.status != JobStatus.done:
+            raise ConflictError(f"plan {plan_id!r} is {parent.status}: a live re-plan starts from a done plan")
+        at = live_moment(parent, at=data.at, now=day_now)
+    elif parent.status == JobStatus.done and day_now.date() == parent.date:
+        at = day_now.replace(microsecond=0)
     for order_id, technician_id in sorted(data.pins.items()):
         order = session.get(Order, order_id)
         if order is None or order.status != OrderStatus.open:
@@ -184,7 +158,8 @@ def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int 
                                       f"{fit.reason}", technician_id)
         order.pinned_technician_id = technician_id
     policy = _policy(base, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
-    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id)
+    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id, at=at,
+                    commit=commit)
 
 
 def _fail_if_lost(session: Session, job: PlanJob, now: datetime) -> None:
@@ -273,15 +248,27 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
         if not started.rowcount:  # type: ignore[attr-defined]
             return  # cancelled (or lost) before it started
         try:
-            day = build_day(session, day=job.date)
+            parent = session.get(PlanJob, job.parent_id) if job.parent_id is not None and job.at is not None else None
+            if job.at is not None and (parent is None or parent.plan is None):
+                raise ValueError(f"the plan this live re-plan starts from ({job.parent_id}) holds no plan any more")
+            happened = day_events_of(session, day=job.date) if parent is not None else []
+            events = solving.event_dicts(happened)
+            day = (build_day(session, day=job.date) if parent is None
+                   else build_live_day(session, day=job.date, events=happened))
             day_input = day_to_dict(day)
             pins = {o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None}
+            # a live re-plan keeps the events it was given with its Day, so it can be checked later
+            stored = day_input if parent is None else day_input | {"events": events}
             session.execute(update(PlanJob).where(PlanJob.id == job_id)
-                            .values(phase="solving", input=day_input, pins=pins)
+                            .values(phase="solving", input=stored, pins=pins)
                             .execution_options(synchronize_session=False))
             session.commit()
             # the wait is bounded by the job's own deadline (on a cluster a solve may find no worker)
-            plan = runner.compute(solve, day_input, job.policy, timeout=run_timeout(job.policy))
+            if parent is not None and parent.plan is not None and job.at is not None:
+                plan = runner.compute(solving.replan, day_input, parent.plan, events, job.at.isoformat(),
+                                      job.policy, timeout=run_timeout(job.policy))
+            else:
+                plan = runner.compute(solve, day_input, job.policy, timeout=run_timeout(job.policy))
         except ComputeCancelledError:
             return  # the job was cancelled while its solve waited on the cluster; it is marked cancelled already
         except Exception as e:
@@ -327,10 +314,16 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
         session.execute(delete(PublishedRoute).where(PublishedRoute.date == job.date))
         session.execute(delete(PublishedStop).where(PublishedStop.date == job.date))
         current = session.get(PublishedPlan, job.date)
+        before = None if current is None else session.get(PlanJob, current.plan_id)
+        changes = publication_changes(None if before is None else before.plan, plan)
         if current is None:
-            session.add(PublishedPlan(date=job.date, plan_id=job.id, published_at=now, published_by=user_id))
+            session.add(PublishedPlan(date=job.date, plan_id=job.id, published_at=now, published_by=user_id,
+                                      version=1, changes=changes))
+            version = 1
         else:
+            version = current.version + 1
             current.plan_id, current.published_at, current.published_by = job.id, now, user_id
+            current.version, current.changes = version, changes
         session.flush()
         published: list[str] = []
         for route in plan["routes"]:
@@ -339,6 +332,7 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
                 continue  # removed since the solve: nobody to show the route to
             body = route_export.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
                                      customers=customers, parts=parts)
+            body |= {"version": version, "changes": changes_for(changes, technician_id=tech.id)}
             session.add(PublishedRoute(date=job.date, technician_id=tech.id, plan_id=job.id, published_at=now,
                                        route=body))
             session.add_all(PublishedStop(date=job.date, order_id=s["order_id"], technician_id=tech.id)
@@ -350,6 +344,24 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
         raise ConflictError(f"another plan for {job.date} was published at the same moment; try again") from None
     log.info("plan %s published for %s (%d routes)", job.id, job.date, len(published))
     return session.get(PublishedPlan, job.date) or PublishedPlan(), sorted(published)
+
+
+def publication_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
+    """What publishing the plan `after` changes against the plan published `before` (None: the first
+    publication of the date, nothing changes): the plan contract's change items, visits not yet begun
+    compared order by order (dispatch.live.changes.compare)."""
+    if before is None:
+        return []
+    new = Plan.from_dict(after)
+    cancelled = {u.order_id for u in new.unassigned if u.rule == "cancelled"}
+    found, _ = compare(Plan.from_dict(before), new, cancelled)
+    return [c.to_dict() for c in found]
+
+
+def changes_for(changes: Sequence[dict[str, Any]], *, technician_id: str) -> list[dict[str, Any]]:
+    """The changes that concern one technician: an order that came to them or left them, or moved on their
+    route."""
+    return [c for c in changes if technician_id in (c.get("from_technician"), c.get("to_technician"))]
 
 
 def route_of(session: Session, *, technician_id: str, day: date) -> PublishedRoute | None:
@@ -382,7 +394,10 @@ def my_route(session: Session, *, user: User, day: date) -> tuple[dict[str, Any]
     if tech is None:
         raise NotFoundError(f"technician {user.technician_id!r} not found")
     published = published_plan(session, day=day)
-    return route_export.empty_route(plan_id=published.plan_id, day=day, technician=tech), published.published_at
+    route = route_export.empty_route(plan_id=published.plan_id, day=day, technician=tech)
+    route |= {"version": published.version,
+              "changes": changes_for(published.changes or [], technician_id=tech.id)}
+    return route, published.published_at
 
 
 class RoutePull(NamedTuple):
