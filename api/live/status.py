@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from api.customers import service as customers_service
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
-from api.plans import service as plans_service
+from api.plans import days as plan_days
 from api.plans.models import PlanJob, PublishedPlan
 from api.visits.events import day_events
 from dispatch.domain import Day
@@ -107,7 +107,7 @@ def _base(session: Session, day: date, policy: Policy | None) -> _Base:
     if job is not None and job.plan is not None and job.input is not None:
         return _Base(job.id, getattr(published, "version", None), Plan.from_dict(job.plan), day_from_dict(job.input),
                      Policy.from_dict(job.policy))
-    techs = plans_service.working_technicians(session, day=day)
+    techs = plan_days.working_technicians(session, day=day)
     return _Base(None, None, Plan(date=day, routes=(), unassigned=()), Day(day, tuple(techs), ()),
                  policy or Policy())
 

@@ -151,11 +151,14 @@ def run_once(session_factory: SessionFactory, *, settings: Settings, now: dateti
         return Report()  # no webhook: nothing is generated either (a later webhook gets no stale backlog)
     rules = service.Rules(confirm_minutes=settings.notify_confirm_minutes,
                           delay_minutes=settings.notify_delay_minutes)
-    try:
-        with session_factory() as session:
-            service.generate(session, day=now.date(), now=now, rules=rules)
-    except Exception:  # a day the scan cannot read must not hold up what is already in the outbox
-        log.exception("notifications of %s not generated", now.date())
+    with session_factory() as session:
+        days = service.moments(session, now=now)
+    for day, at in days:
+        try:
+            with session_factory() as session:
+                service.generate(session, day=day, now=at, rules=rules, clock=now)
+        except Exception:  # a day the scan cannot read must not hold up what is already in the outbox
+            log.exception("notifications of %s not generated", day)
     return deliver_due(session_factory, now=now, url=url, client=client, retry=Retry.from_settings(settings))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from api.live.status import day_status
 from api.notify.models import Kind, Notification, Status
 from api.orders.models import Order, OrderStatus
 from api.plans.models import PublishedPlan, PublishedStop
-from api.visits.models import Visit
+from api.visits.models import DayEvent, Visit
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +183,28 @@ def _insert(session: Session, values: dict[str, Any]) -> bool:
     return added is not None
 
 
-def generate(session: Session, *, day: date, now: datetime, rules: Rules = Rules()) -> list[str]:
-    """Record the notifications the stored state of `day` calls for at `now`; the ids of those added."""
+REPLAY_WINDOW = timedelta(hours=1)
+
+
+def moments(session: Session, *, now: datetime) -> list[tuple[date, datetime]]:
+    """The days to scan and the moment each stands at: today at `now`; and a day reported in recorded time
+    (its phones' events arrived within the last hour, but it is not today: a rehearsal, or a day typed in
+    after the fact) at its latest reported event, as a re-plan of that day would take it."""
+    out = [(now.date(), now)]
+    rows = session.execute(
+        select(DayEvent.date, func.max(DayEvent.time)).where(DayEvent.received_at >= now - REPLAY_WINDOW,
+                                                              DayEvent.date != now.date())
+        .group_by(DayEvent.date).order_by(DayEvent.date))
+    out.extend((day, latest) for day, latest in rows)
+    return out
+
+
+def generate(session: Session, *, day: date, now: datetime, rules: Rules = Rules(),
+             clock: datetime | None = None) -> list[str]:
+    """Record the notifications the stored state of `day` calls for at `now`; the ids of those added.
+    `clock` (default `now`) is the service's own time, which the outbox rows are due at: `now` is the day's
+    moment, which for a day reported in recorded time is not the clock's."""
+    stamp = now if clock is None else clock
     drafts = list(_drafts(session, day=day, now=now, rules=rules))
     if not drafts:
         return []
@@ -199,7 +219,7 @@ def generate(session: Session, *, day: date, now: datetime, rules: Rules = Rules
         if _insert(session, {"id": row_id, "kind": x.kind.value, "date": day, "order_id": x.order_id,
                              "customer_id": order.customer_id, "eta": x.eta, "payload": payload,
                              "dedupe_key": x.key, "status": Status.pending.value, "attempts": 0,
-                             "next_attempt_at": now, "created_at": now}):
+                             "next_attempt_at": stamp, "created_at": stamp}):
             added.append(row_id)
             log.info("notification %s: %s for order %s", row_id, x.kind.value, x.order_id)
     return added

@@ -63,5 +63,25 @@ def day_events(session: Session, *, day: date) -> list[Event]:
         .order_by(Order.id))
     events.extend(Event(o.cancelled_at, EventKind.CANCELLED, order_id=o.id, note=o.cancel_reason or "")
                   for o in cancelled if o.cancelled_at is not None)
-    # stable: a departure before the arrival at the same time, a visit's steps at one time in their order
-    return sorted(events, key=lambda e: e.time)
+    return in_day_order(events)
+
+
+_STEP = {EventKind.DEPARTED: 0, EventKind.ARRIVED: 1, EventKind.STARTED: 2, EventKind.DONE: 3,
+         EventKind.UNRESOLVED: 3}
+
+
+def in_day_order(events: list[Event]) -> list[Event]:
+    """Time order; at one time, a visit begun earlier comes first (a phone reports "done" and "on my way" to
+    the next order in the same minute), and one visit's steps keep their own order."""
+    first: dict[tuple[str | None, str | None], datetime] = {}
+    for e in events:
+        if e.kind in _STEP:
+            key = (e.technician_id, e.order_id)
+            first[key] = min(first.get(key, e.time), e.time)
+
+    def order(e: Event) -> tuple[datetime, datetime, int]:
+        if e.kind in _STEP:
+            return e.time, first[(e.technician_id, e.order_id)], _STEP[e.kind]
+        return e.time, e.time, len(_STEP)
+
+    return sorted(events, key=order)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse, Response
 
 from api.auth.models import User
-from api.deps import AnyRole, D, SessionDep, Staff, T, allow, technician_scope
+from api.deps import AnyRole, D, SessionDep, SettingsDep, Staff, T, allow, technician_scope
 from api.errors import ForbiddenError
 from api.idempotency import IdempotencyKey
+from api.live.clock import local_now
 from api.parts.schemas import MovementRead
 from api.visits import recording, service
 from api.visits.events import day_events
@@ -69,13 +70,14 @@ def use_part(session: SessionDep, user: AnyRole, visit_id: int, body: PartUse,
 @events_router.post("", response_model=EventRead, status_code=status.HTTP_201_CREATED,
                     responses={404: {"description": "the order is not on the technician's published route"},
                                409: {"description": "the step is recorded already, or the van lacks a part"}})
-def report_event(session: SessionDep, user: Reporter, body: EventCreate, key: IdempotencyKey = None) -> JSONResponse:
+def report_event(session: SessionDep, settings: SettingsDep, user: Reporter, body: EventCreate,
+                 key: IdempotencyKey = None) -> JSONResponse:
     """One event of my day (departed, arrived, started, done, unresolved with its reason, break, absent) at
     the phone's time; the server's receipt time is kept too. The dispatcher names the technician (absent)
     or records a customer's cancellation. A retry with the same Idempotency-Key answers the first answer
     (header Idempotent-Replayed: true) and records nothing twice."""
     outcome = recording.report(session, data=body, scope=technician_scope(user), user_id=user.id,
-                               now=dt.datetime.now(), idempotency_key=key)
+                               now=local_now(settings.zone), idempotency_key=key)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
