@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -51,6 +51,8 @@ class PlanJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     # no result by then means the solver was stopped (a killed process, a restarted service): the job failed
     deadline_at: Mapped[datetime] = mapped_column(DateTime)
+    # a live re-plan's moment of the day: what happened by then is frozen (None: a plan from the morning)
+    at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class PublishedPlan(Base):
@@ -62,6 +64,10 @@ class PublishedPlan(Base):
     plan_id: Mapped[str] = mapped_column(String(36), ForeignKey("plan_jobs.id", ondelete="RESTRICT"), unique=True)
     published_at: Mapped[datetime] = mapped_column(DateTime)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # 1 for the date's first publication, then one more at each: technicians see which route is the latest
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # what this publication changed against the one before (the plan contract's change items; [] for the first)
+    changes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class PublishedRoute(Base):

@@ -30,6 +30,9 @@ class ReplanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pins: dict[Id, Id] = Field(default_factory=dict, max_length=500, description="order id -> technician id")
+    at: dt.datetime | None = Field(default=None, description="the moment of the day to re-plan from (local time on "
+                                   "the plan's date): what happened by then stays; default now when now falls "
+                                   "on the plan's date, else a plain re-plan of the date")
     time_limit: float | None = TimeLimit
     seed: int | None = Seed
     solution_limit: int | None = SolutionLimit
@@ -224,6 +227,7 @@ class PlanRead(BaseModel):
     seed: int
     solution_limit: int | None
     parent_id: str | None
+    at: dt.datetime | None = Field(default=None, description="a live re-plan's moment of the day")
     pins: dict[str, str]
     error: str | None
     created_at: dt.datetime
@@ -250,7 +254,43 @@ class PublishedRead(BaseModel):
     date: dt.date
     plan_id: str
     published_at: dt.datetime
+    version: int = Field(description="1 for the date's first publication, then one more at each")
     technicians: list[str]
+
+
+# --- the live day: where an order fits, and putting it there ---------------------------------------------
+
+class PlacementRead(BaseModel):
+    """One feasible place for the order (dispatch.live.Placement)."""
+
+    technician_id: str
+    position: int = Field(description="stop number on the technician's whole-day route, 0 the first of the day")
+    arrival: dt.datetime
+    eta: dt.datetime = Field(description="start of service")
+    late_minutes: float
+    cost_delta: dict[str, float] = Field(description="the cost it adds by objective part (travel, response "
+                                         "deadline, eta shift, unserved: negative when serving it saves its "
+                                         "unserved cost) and the total")
+    added_cost: dict[str, float] = Field(description="the same as cost_delta (the engine's name)")
+    bumps: str | None = Field(description="on a full route: the less urgent order it would take the place of")
+
+
+class RecommendRead(BaseModel):
+    order_id: str
+    at: dt.datetime
+    placements: list[PlacementRead] = Field(description="cheapest first")
+
+
+class AssignRequest(BaseModel):
+    """Put one order on a technician's route where recommend placed it (no search)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: Id
+    technician_id: Id
+    position: int | None = Field(default=None, ge=0, le=1000,
+                                 description="stop number on the route (a placement's); default its cheapest")
+    at: dt.datetime | None = Field(default=None, description="the moment of the day; default as recommend's")
 
 
 class PartToBring(BaseModel):
@@ -292,11 +332,22 @@ class Place(BaseModel):
     address: str | None
 
 
+class RouteChange(BaseModel):
+    order_id: str
+    change: str = Field(description="added, reassigned, shifted, dropped or cancelled")
+    from_technician: str | None
+    to_technician: str | None
+    eta_shift_minutes: float | None
+
+
 class RouteRead(BaseModel):
     """A technician's route of the published plan: ordered stops with ETAs, addresses and parts to bring."""
 
     date: dt.date
     plan_id: str
+    version: int = Field(default=1, description="the publication of the date this route is from: 1, 2, ...")
+    changes: list[RouteChange] = Field(default_factory=list, description="what changed for this technician "
+                                       "against the version before (empty for version 1)")
     technician_id: str
     technician_name: str
     home: Place

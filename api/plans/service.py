@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -34,7 +34,10 @@ from api.technicians import service as technicians_service
 from api.technicians.models import Technician
 from dispatch.domain import Day
 from dispatch.domain import Technician as DomainTechnician
+from dispatch.events import Event
 from dispatch.io.day_json import day_to_dict
+from dispatch.live.changes import compare
+from dispatch.plan import Plan
 from dispatch.planning import candidates
 from dispatch.planning.candidates import Candidate
 from dispatch.policy import Policy
@@ -102,6 +105,49 @@ def build_day(session: Session, *, day: date) -> Day:
     return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
 
 
+def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> Day:
+    """The Day a live re-plan (or a recommendation) of `day` starts from: `build_day`'s open orders, plus
+    the orders the day's events name (done, unresolved, under way or cancelled today: their facts stay in
+    the plan), plus the technicians the events name who would not work that day otherwise."""
+    base = build_day(session, day=day)
+    known = {o.id for o in base.orders}
+    touched = sorted({e.order_id for e in events if e.order_id is not None} - known)
+    rows = list(session.scalars(select(Order).where(Order.id.in_(touched)))) if touched else []
+    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in rows})
+    orders = sorted([*base.orders, *(orders_service.to_domain(o, contract=contract.get(o.customer_id))
+                                     for o in rows)], key=lambda o: o.id)
+    working = {t.id for t in base.technicians}
+    named = sorted(({e.technician_id for e in events if e.technician_id is not None}
+                    | {o.pinned_technician for o in orders if o.pinned_technician is not None}) - working)
+    extra = [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
+             for t in session.scalars(select(Technician).where(Technician.id.in_(named)))] if named else []
+    techs = sorted([*base.technicians, *extra], key=lambda t: t.id)
+    return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
+
+
+def day_events_of(session: Session, *, day: date) -> list[Event]:
+    from api.visits.events import day_events  # the visits package reads the published plans: imported late
+
+    return day_events(session, day=day)
+
+
+def live_moment(job: PlanJob, *, at: datetime | None, now: datetime, field: str = "at") -> datetime:
+    """The moment of the day a live request about `job`'s date works at: `at` when given (a local time on
+    that date, else 422), else now when now falls on the date, else the moment the plan was re-planned at,
+    else the start of the day (nothing has happened yet)."""
+    if at is not None:
+        if at.tzinfo is not None:
+            raise field_error(field, f"{at.isoformat()} must be a local time without a zone", at.isoformat())
+        if at.date() != job.date:
+            raise field_error(field, f"{at.isoformat()} is not on the plan's date {job.date}", at.isoformat())
+        return at.replace(microsecond=0)
+    if now.date() == job.date:
+        return now.replace(microsecond=0)
+    if job.plan is not None and job.plan.get("at"):
+        return datetime.fromisoformat(job.plan["at"])
+    return datetime.combine(job.date, datetime.min.time())
+
+
 def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
             solution_limit: int | None) -> dict[str, Any]:
     values = base.to_dict()
@@ -116,9 +162,9 @@ def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
 
 
 def _new_job(session: Session, *, day: date, policy: dict[str, Any], user_id: int | None, now: datetime,
-             parent_id: str | None = None, commit: bool = True) -> PlanJob:
+             parent_id: str | None = None, commit: bool = True, at: datetime | None = None) -> PlanJob:
     job = PlanJob(id=str(uuid.uuid4()), date=day, status=JobStatus.queued.value, phase="waiting for a solver",
-                  policy=policy, parent_id=parent_id, requested_by=user_id, pins={}, created_at=now,
+                  policy=policy, parent_id=parent_id, requested_by=user_id, pins={}, created_at=now, at=at,
                   deadline_at=now + QUEUE_GRACE + timedelta(seconds=float(policy["time_limit"])))
     session.add(job)
     if commit:
@@ -166,9 +212,21 @@ def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
 
 
 def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime) -> PlanJob:
-    """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy."""
+    """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy.
+
+    The job re-plans live at `data.at` (default: now, when now falls on the plan's date) from the parent's
+    plan and the day's events: what happened by then stays, the rest moves as little as pays. Without such
+    a moment (a plan of another day), or from a parent that holds no plan, it plans the date afresh.
+    """
     parent = get(session, plan_id=plan_id, now=now)
     base = Policy.from_dict(parent.policy)
+    at: datetime | None = None
+    if data.at is not None:
+        if parent.status != JobStatus.done:
+            raise ConflictError(f"plan {plan_id!r} is {parent.status}: a live re-plan starts from a done plan")
+        at = live_moment(parent, at=data.at, now=now)
+    elif parent.status == JobStatus.done and now.date() == parent.date:
+        at = now.replace(microsecond=0)
     for order_id, technician_id in sorted(data.pins.items()):
         order = session.get(Order, order_id)
         if order is None or order.status != OrderStatus.open:
@@ -184,7 +242,7 @@ def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int 
                                       f"{fit.reason}", technician_id)
         order.pinned_technician_id = technician_id
     policy = _policy(base, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
-    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id)
+    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id, at=at)
 
 
 def _fail_if_lost(session: Session, job: PlanJob, now: datetime) -> None:
@@ -273,15 +331,27 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
         if not started.rowcount:  # type: ignore[attr-defined]
             return  # cancelled (or lost) before it started
         try:
-            day = build_day(session, day=job.date)
+            parent = session.get(PlanJob, job.parent_id) if job.parent_id is not None and job.at is not None else None
+            if job.at is not None and (parent is None or parent.plan is None):
+                raise ValueError(f"the plan this live re-plan starts from ({job.parent_id}) holds no plan any more")
+            happened = day_events_of(session, day=job.date) if parent is not None else []
+            events = solving.event_dicts(happened)
+            day = (build_day(session, day=job.date) if parent is None
+                   else build_live_day(session, day=job.date, events=happened))
             day_input = day_to_dict(day)
             pins = {o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None}
+            # a live re-plan keeps the events it was given with its Day, so it can be checked later
+            stored = day_input if parent is None else day_input | {"events": events}
             session.execute(update(PlanJob).where(PlanJob.id == job_id)
-                            .values(phase="solving", input=day_input, pins=pins)
+                            .values(phase="solving", input=stored, pins=pins)
                             .execution_options(synchronize_session=False))
             session.commit()
             # the wait is bounded by the job's own deadline (on a cluster a solve may find no worker)
-            plan = runner.compute(solve, day_input, job.policy, timeout=run_timeout(job.policy))
+            if parent is not None and parent.plan is not None and job.at is not None:
+                plan = runner.compute(solving.replan, day_input, parent.plan, events, job.at.isoformat(),
+                                      job.policy, timeout=run_timeout(job.policy))
+            else:
+                plan = runner.compute(solve, day_input, job.policy, timeout=run_timeout(job.policy))
         except ComputeCancelledError:
             return  # the job was cancelled while its solve waited on the cluster; it is marked cancelled already
         except Exception as e:
@@ -327,10 +397,16 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
         session.execute(delete(PublishedRoute).where(PublishedRoute.date == job.date))
         session.execute(delete(PublishedStop).where(PublishedStop.date == job.date))
         current = session.get(PublishedPlan, job.date)
+        before = None if current is None else session.get(PlanJob, current.plan_id)
+        changes = publication_changes(None if before is None else before.plan, plan)
         if current is None:
-            session.add(PublishedPlan(date=job.date, plan_id=job.id, published_at=now, published_by=user_id))
+            session.add(PublishedPlan(date=job.date, plan_id=job.id, published_at=now, published_by=user_id,
+                                      version=1, changes=changes))
+            version = 1
         else:
+            version = current.version + 1
             current.plan_id, current.published_at, current.published_by = job.id, now, user_id
+            current.version, current.changes = version, changes
         session.flush()
         published: list[str] = []
         for route in plan["routes"]:
@@ -339,6 +415,7 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
                 continue  # removed since the solve: nobody to show the route to
             body = route_export.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
                                      customers=customers, parts=parts)
+            body |= {"version": version, "changes": changes_for(changes, technician_id=tech.id)}
             session.add(PublishedRoute(date=job.date, technician_id=tech.id, plan_id=job.id, published_at=now,
                                        route=body))
             session.add_all(PublishedStop(date=job.date, order_id=s["order_id"], technician_id=tech.id)
@@ -350,6 +427,24 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
         raise ConflictError(f"another plan for {job.date} was published at the same moment; try again") from None
     log.info("plan %s published for %s (%d routes)", job.id, job.date, len(published))
     return session.get(PublishedPlan, job.date) or PublishedPlan(), sorted(published)
+
+
+def publication_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
+    """What publishing the plan `after` changes against the plan published `before` (None: the first
+    publication of the date, nothing changes): the plan contract's change items, visits not yet begun
+    compared order by order (dispatch.live.changes.compare)."""
+    if before is None:
+        return []
+    new = Plan.from_dict(after)
+    cancelled = {u.order_id for u in new.unassigned if u.rule == "cancelled"}
+    found, _ = compare(Plan.from_dict(before), new, cancelled)
+    return [c.to_dict() for c in found]
+
+
+def changes_for(changes: Sequence[dict[str, Any]], *, technician_id: str) -> list[dict[str, Any]]:
+    """The changes that concern one technician: an order that came to them or left them, or moved on their
+    route."""
+    return [c for c in changes if technician_id in (c.get("from_technician"), c.get("to_technician"))]
 
 
 def route_of(session: Session, *, technician_id: str, day: date) -> PublishedRoute | None:
@@ -382,7 +477,10 @@ def my_route(session: Session, *, user: User, day: date) -> tuple[dict[str, Any]
     if tech is None:
         raise NotFoundError(f"technician {user.technician_id!r} not found")
     published = published_plan(session, day=day)
-    return route_export.empty_route(plan_id=published.plan_id, day=day, technician=tech), published.published_at
+    route = route_export.empty_route(plan_id=published.plan_id, day=day, technician=tech)
+    route |= {"version": published.version,
+              "changes": changes_for(published.changes or [], technician_id=tech.id)}
+    return route, published.published_at
 
 
 class RoutePull(NamedTuple):

@@ -26,9 +26,18 @@ from api.deps import (
 )
 from api.errors import ForbiddenError, UnauthorizedError
 from api.idempotency import IdempotencyKey
-from api.plans import route_export, service
+from api.plans import live, route_export, service
 from api.plans.models import PlanJob
-from api.plans.schemas import PlanRead, PlanRequest, PlanSummary, PublishedRead, ReplanRequest, RouteRead
+from api.plans.schemas import (
+    AssignRequest,
+    PlanRead,
+    PlanRequest,
+    PlanSummary,
+    PublishedRead,
+    RecommendRead,
+    ReplanRequest,
+    RouteRead,
+)
 
 # job ids are UUIDs; the pattern keeps bytes a database refuses (NUL) out of the lookups
 PlanId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
@@ -49,7 +58,7 @@ def _read(session: Session, job: PlanJob, *, published: bool) -> PlanRead:
     return PlanRead(
         id=job.id, date=job.date, status=job.status, phase=job.phase, progress=service.progress(job, now=now),
         time_limit=job.policy["time_limit"], seed=job.policy["seed"], solution_limit=job.policy.get("solution_limit"),
-        parent_id=job.parent_id, pins=job.pins, error=job.error, created_at=job.created_at,
+        parent_id=job.parent_id, at=job.at, pins=job.pins, error=job.error, created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at, published=published,
         requested_by=names.get(job.requested_by) if job.requested_by else None, plan=job.plan)
 
@@ -103,10 +112,37 @@ def cancel_plan(session: SessionDep, _user: Dispatcher, plan_id: PlanId, runner:
              status_code=status.HTTP_202_ACCEPTED)
 def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: ReplanRequest,
            response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep, solve: PlanSolveDep) -> PlanRead:
-    """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin."""
+    """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin.
+
+    On the plan's date (or with `at`), the day is re-planned live from this plan and the day's events: what
+    happened by `at` stays, nothing new starts before it, and the rest moves as little as pays (the plan's
+    `changes` and `kpis.churn` say what moved)."""
     job = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
     service.start(runner, job=job, sessionmaker=sessions, solve=solve)
     response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/replan") + job.id
+    return _read(session, job, published=False)
+
+
+@router.get("/{plan_id}/recommend", response_model=RecommendRead)
+def recommend(session: SessionDep, _user: Dispatcher, plan_id: PlanId,
+              order_id: Annotated[str, Query(min_length=1, max_length=64, description="the order to place")],
+              at: Annotated[dt.datetime | None, Query(description="the moment of the day (local time on the plan's "
+                                                                   "date); default now on that date")] = None,
+              top: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, object]:
+    """The best places for one order (an emergency entered since the plan, say) in this plan's routes as the
+    day stands at `at`, cheapest first: technician, stop number, ETA, late minutes, the cost it adds by part."""
+    return live.recommend(session, plan_id=plan_id, order_id=order_id, at=at, top=top, now=_now())
+
+
+@router.post("/{plan_id}/assign", response_model=PlanRead, response_model_exclude_unset=True,
+             status_code=status.HTTP_201_CREATED)
+def assign(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: AssignRequest,
+           response: Response) -> PlanRead:
+    """A new plan (done at once) with the order put on the technician's route at `position` (a placement
+    of recommend; default the cheapest on that route), its `changes` saying what moved; publish it to tell
+    the technicians."""
+    job = live.assign_order(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
+    response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/assign") + job.id
     return _read(session, job, published=False)
 
 
@@ -114,7 +150,7 @@ def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: Pla
 def publish_plan(session: SessionDep, user: Dispatcher, plan_id: PlanId) -> PublishedRead:
     """Make this done plan the one technicians see for its date (replacing the one published before)."""
     row, technicians = service.publish(session, plan_id=plan_id, user_id=user.id, now=_now())
-    return PublishedRead(date=row.date, plan_id=row.plan_id, published_at=row.published_at,
+    return PublishedRead(date=row.date, plan_id=row.plan_id, published_at=row.published_at, version=row.version,
                          technicians=technicians)
 
 

@@ -5,7 +5,8 @@ placements that keep every hard rule (skills, pins, windows, shift, break, van s
 ranked by the cost they add, broken down by objective part (travel, response deadline, ETA shift of the
 visits behind it, and the unserved cost it saves). On a technician's route where it fits nowhere, it is
 also tried in place of each less urgent visit (`bumps` names it; its unserved cost counts). `Recommender` builds the matrices and routes once, so
-ranking another order costs only the insertions.
+ranking another order costs only the insertions. `Recommender.plan_with` turns one placement into the
+whole-day plan (the order inserted there, nothing else searched), and `assign` does both for one order.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from datetime import datetime
 from dispatch.domain import Day
 from dispatch.errors import CellError, InputError
 from dispatch.events import Event
-from dispatch.live.replan import live_inputs, open_routes, previously
-from dispatch.plan import Plan
-from dispatch.planning.translate import Built, build_problem
+from dispatch.live.replan import assemble, live_inputs, open_routes, previously
+from dispatch.plan import Plan, Unassigned
+from dispatch.planning.translate import Built, build_problem, to_plan
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource
-from solver.problem import Problem
+from solver.problem import Problem, RouteSolution, Solution
+from solver.reasons import explain_dropped, screen
 from solver.rules import (
     ETA_SHIFT,
+    PINNED_TECHNICIAN,
     RESPONSE_DEADLINE,
     TRAVEL,
     UNSERVED,
@@ -33,7 +36,8 @@ from solver.rules import (
     over_max_orders,
     qualified,
 )
-from solver.schedule import Timetable
+from solver.schedule import Timetable, solution_costs
+from solver.tables import tables_of
 
 TOTAL = "total"
 
@@ -64,7 +68,7 @@ class Recommender:
     def __init__(self, day: Day, current: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None,
                  *, travel: TravelSource | None = None) -> None:
         live = live_inputs(day, current, events, at, policy, travel)
-        self.day, self.at, self.live = day, at, live
+        self.day, self.current, self.at, self.live = day, current, at, live
         state = live.state
         present = {t.id for t in live.present}
         self._open = set(state.to_plan)
@@ -72,6 +76,7 @@ class Recommender:
         still = self._open - set(state.unresolved)
         self._routes = open_routes(current, still, present)
         previous = previously(current, still)
+        self._orders = {o.id: o for o in day.orders}
         orders = [o for o in day.orders if o.id in self._open]
         sub = Day(day.date, live.present, tuple(o for o in orders
                                                   if o.pinned_technician is None or o.pinned_technician in present))
@@ -81,10 +86,7 @@ class Recommender:
 
     def places(self, order_id: str, top: int | None = 5) -> list[Placement]:
         """The feasible placements of `order_id`, cheapest first (at most `top`; None: all)."""
-        if order_id not in self._index:
-            raise InputError([CellError("--order", None, "order_id", order_id,
-                                        f"not an open order of the day at {self.at:%H:%M} (unknown, done, "
-                                        "cancelled, under way or created later)")])
+        self._require(order_id)
         built, table, problem = self.built, self._table, self.built.problem
         x = self._index[order_id]
         visit = problem.visits[x]
@@ -109,6 +111,60 @@ class Recommender:
         out.sort(key=lambda pl: (pl.added_cost[TOTAL], pl.eta, pl.technician_id, pl.position))
         return out if top is None else out[:top]
 
+
+    def _require(self, order_id: str) -> None:
+        if order_id not in self._index:
+            raise InputError([CellError("--order", None, "order_id", order_id,
+                                        f"not an open order of the day at {self.at:%H:%M} (unknown, done, "
+                                        "cancelled, under way or created later)")])
+
+    def plan_with(self, order_id: str, placement: Placement) -> Plan:
+        """The whole day with `order_id` inserted at `placement` (one of `places(order_id)`): every other
+        visit not yet begun stays where it is in its technician's order, re-timed; nothing is searched. The
+        plan carries its `changes` and `kpis.churn` against the current plan, like a re-plan at `at`."""
+        self._require(order_id)
+        built, table, problem = self.built, self._table, self.built.problem
+        x = self._index[order_id]
+        bumped = None if placement.bumps is None else self._index[placement.bumps]
+        k_to = next((k for k, t in enumerate(built.day.technicians) if t.id == placement.technician_id), None)
+        if k_to is None:
+            raise ValueError(f"technician {placement.technician_id!r} is not at work at {self.at:%H:%M}")
+        fixed = len(self.live.fixed.get(placement.technician_id, []))
+        routes: list[RouteSolution] = []
+        for k, tech in enumerate(built.day.technicians):
+            seq = [self._index[i] for i in self._routes.get(tech.id, []) if i in self._index and i != order_id]
+            if k == k_to:
+                seq = [j for j in seq if j != bumped]
+                p = placement.position - fixed
+                if not 0 <= p <= len(seq):
+                    raise ValueError(f"position {placement.position} is not a place on {tech.id}'s route "
+                                     f"({fixed} to {fixed + len(seq)})")
+                seq = [*seq[:p], x, *seq[p:]]
+            s = table.schedule(k, seq)
+            if s is None and k == k_to:
+                raise ValueError(f"{order_id} at position {placement.position} on {tech.id}'s route breaks a hard "
+                                 "rule")
+            # a route already broken as it stands keeps nothing it cannot time: those visits are explained below
+            routes.append(table.route_solution(k, s) if s is not None
+                          else RouteSolution(vehicle=k, visits=(), arrivals=(), starts=(),
+                                             depart=problem.vehicles[k].shift_start,
+                                             back=problem.vehicles[k].shift_start))
+        tables = tables_of(problem)
+        screening = screen(problem, tables)
+        served = {j for r in routes for j in r.visits}
+        reasons = {j: r for j, r in screening.reasons.items() if j not in served}
+        dropped = [j for j in range(len(problem.visits)) if j not in served and j not in reasons]
+        reasons.update(explain_dropped(problem, tables, screening, [list(r.visits) for r in routes], dropped,
+                                       table=table))
+        unserved = tuple(sorted(reasons.items()))
+        costs = solution_costs(problem, routes, unserved)
+        sub = to_plan(built, Solution(routes=tuple(routes), unassigned=unserved, objective=sum(costs.values()),
+                                      costs=costs, status="feasible", solutions_found=0))
+        present = {t.id for t in self.live.present}
+        away = [Unassigned(i, f"pinned to {o.pinned_technician}, who is absent", PINNED_TECHNICIAN)
+                for i in self.live.state.to_plan
+                if (o := self._orders[i]).pinned_technician is not None and o.pinned_technician not in present]
+        return assemble(self.day, self.current, self.live, self.at, sub, away)
 
     def _insertions(self, k: int, x: int, route: list[int], base: dict[str, int], fixed: int,
                     bumped: int | None) -> list[Placement]:
@@ -152,3 +208,23 @@ def recommend(day: Day, current: Plan, events: Sequence[Event], at: datetime, or
               policy: Policy | None = None, *, travel: TravelSource | None = None, top: int | None = 5) -> list[Placement]:
     """The best places for `order_id` in `current` as the day stands at `at`, cheapest first."""
     return Recommender(day, current, events, at, policy, travel=travel).places(order_id, top)
+
+
+def assign(day: Day, current: Plan, events: Sequence[Event], at: datetime, order_id: str, technician_id: str,
+           position: int | None = None, policy: Policy | None = None, *,
+           travel: TravelSource | None = None) -> Plan:
+    """The day with `order_id` inserted on `technician_id`'s route at `position` (None: its cheapest place
+    there), as `recommend` would place it; ValueError naming what is wrong when that place is not feasible."""
+    rec = Recommender(day, current, events, at, policy, travel=travel)
+    mine = [p for p in rec.places(order_id, top=None) if p.technician_id == technician_id]
+    if not mine:
+        raise ValueError(f"technician {technician_id!r} cannot take {order_id} at {at:%H:%M} without breaking a hard "
+                         "rule")
+    if position is not None:
+        there = [p for p in mine if p.position == position]
+        if not there:
+            feasible = ", ".join(str(p) for p in sorted({p.position for p in mine}))
+            raise ValueError(f"position {position} on {technician_id}'s route breaks a hard rule for {order_id}; "
+                             f"feasible positions: {feasible}")
+        mine = there
+    return rec.plan_with(order_id, mine[0])

@@ -167,7 +167,7 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
     `warm_start=False` solves the orders left from scratch, with no starting solution (for comparison)."""
     began = time.perf_counter()
     live = live_inputs(day, previous, events, at, policy, travel)
-    policy, travel, state, fixed, starts = live.policy, live.travel, live.state, live.fixed, live.starts
+    policy, travel, state, starts = live.policy, live.travel, live.state, live.starts
     orders = {o.id: o for o in day.orders}
     present_ids = {t.id for t in live.present}
     unassigned: list[Unassigned] = []
@@ -188,7 +188,16 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
     sub = solve_day(Day(day.date, live.present, tuple(to_plan)), solve_policy, travel=travel,
                     start=open_routes(previous, wanted, present_ids) if warm_start else None, starts=starts,
                     previous=previously(previous, wanted) if warm_start else None, eject=warm_start)
+    return assemble(day, previous, live, at, sub, unassigned)
 
+
+def assemble(day: Day, previous: Plan, live: LiveInputs, at: datetime, sub: Plan,
+             unassigned: Sequence[Unassigned] = ()) -> Plan:
+    """The whole-day plan from the planned part `sub` (the orders left at `at`, timed from where each
+    technician goes on): fixed stops first, the orders cancelled or not yet known left out, with the
+    `changes` and `kpis.churn` against `previous`."""
+    policy, travel, state, fixed = live.policy, live.travel, live.state, live.fixed
+    unassigned = list(unassigned)
     planned = {r.technician_id: r for r in sub.routes}
     routes = []
     for t in day.technicians:
@@ -207,7 +216,7 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
     solver_stats = sub.kpis.solver if sub.kpis is not None else None
     kpis = compute_kpis(day, plan, policy, solver=solver_stats, churn=churn)
     log.info("re-planned at %s: %d to plan, %d fixed, %d reassigned, %d changes", at.strftime("%H:%M"),
-             len(to_plan), sum(len(f) for f in fixed.values()), churn.reassigned, len(changes))
+             len(state.to_plan), sum(len(f) for f in fixed.values()), churn.reassigned, len(changes))
     return replace(plan, kpis=kpis, objective=kpis.objective)
 
 

@@ -1,0 +1,101 @@
+"""The live day over a stored plan: where one order fits best now (recommend), and putting it there (assign).
+
+Plain functions over a Session, keyword-only, no HTTP. Both read the day as it stands in the database (the
+orders with today's new emergencies, the day's events) on each call, so an answer never comes from stale
+state; the engine's Recommender builds its matrices once per call and ranks in milliseconds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.errors import ConflictError, InvalidInputError, field_error
+from api.plans import service, solving
+from api.plans.models import JobStatus, PlanJob
+from api.plans.schemas import AssignRequest
+from dispatch.errors import InputError
+from dispatch.io.day_json import day_to_dict
+from dispatch.live import Recommender, assign
+from dispatch.plan import Plan
+from dispatch.policy import Policy
+
+
+def _query_error(field: str, message: str, value: Any) -> InvalidInputError:
+    return InvalidInputError(f"{field}: {message}", errors=[{"loc": ["query", field], "msg": message,
+                                                              "type": "value_error", "input": value}])
+
+
+def _done(job: PlanJob) -> dict[str, Any]:
+    if job.status != JobStatus.done or job.plan is None:
+        raise ConflictError(f"plan {job.id!r} is {job.status}: only a done plan can take an order")
+    return job.plan
+
+
+def _policy(job: PlanJob, plan: dict[str, Any]) -> Policy:
+    return Policy.from_dict(plan.get("policy") or job.policy)
+
+
+def _why(e: InputError | ValueError) -> str:
+    return "; ".join(c.message for c in e.errors) if isinstance(e, InputError) else str(e)
+
+
+def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | None, top: int,
+              now: datetime) -> dict[str, Any]:
+    """The `top` best places for `order_id` in the plan as the day stands at `at` (see live_moment),
+    cheapest first: {"order_id", "at", "placements": [...]}."""
+    job = service.get(session, plan_id=plan_id, now=now)
+    plan = _done(job)
+    try:
+        moment = service.live_moment(job, at=at, now=now)
+    except InvalidInputError as e:
+        raise _query_error("at", str(e).removeprefix("at: "), None if at is None else at.isoformat()) from None
+    happened = service.day_events_of(session, day=job.date)
+    try:
+        day = service.build_live_day(session, day=job.date, events=happened)
+        events = solving.checked_events(solving.event_dicts(happened), day)
+        places = Recommender(day, Plan.from_dict(plan), events, moment, _policy(job, plan)).places(order_id, top)
+    except InputError as e:
+        raise _query_error("order_id", _why(e), order_id) from None
+    except ValueError as e:
+        raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
+    # "cost_delta" is the contract's name for the added cost by part; "added_cost" is the engine's
+    return {"order_id": order_id, "at": moment,
+            "placements": [p.to_dict() | {"cost_delta": p.to_dict()["added_cost"]} for p in places]}
+
+
+def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id: int | None,
+                 now: datetime) -> PlanJob:
+    """A new done plan (parent: `plan_id`) with `data.order_id` on `data.technician_id`'s route at
+    `data.position` (default its cheapest place there): the insertion recommend ranks, nothing searched.
+    422 naming the field when the order is not open, the technician cannot take it, or the place breaks a
+    hard rule."""
+    parent = service.get(session, plan_id=plan_id, now=now)
+    plan = _done(parent)
+    moment = service.live_moment(parent, at=data.at, now=now)
+    happened = service.day_events_of(session, day=parent.date)
+    day = service.build_live_day(session, day=parent.date, events=happened)
+    if data.technician_id not in {t.id for t in day.technicians}:
+        raise field_error("technician_id", f"technician {data.technician_id!r} does not work on {parent.date}",
+                          data.technician_id)
+    events_rows = solving.event_dicts(happened)
+    try:
+        events = solving.checked_events(events_rows, day)
+        new = assign(day, Plan.from_dict(plan), events, moment, data.order_id, data.technician_id, data.position,
+                     _policy(parent, plan))
+    except InputError as e:
+        raise field_error("order_id", _why(e), data.order_id) from None
+    except ValueError as e:
+        field = "position" if data.position is not None and "position" in str(e) else "technician_id"
+        raise field_error(field, str(e), data.position if field == "position" else data.technician_id) from None
+    job = PlanJob(id=str(uuid.uuid4()), date=parent.date, status=JobStatus.done.value, phase=JobStatus.done.value,
+                  policy=parent.policy, parent_id=parent.id, requested_by=user_id, at=moment,
+                  pins={o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None},
+                  input=day_to_dict(day) | {"events": events_rows}, plan=new.to_dict(), created_at=now,
+                  started_at=now, finished_at=now, deadline_at=now)
+    session.add(job)
+    session.commit()
+    return job

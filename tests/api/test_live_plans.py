@@ -1,0 +1,315 @@
+"""The live day over HTTP: a re-plan at 10:30 from what the technicians reported keeps every frozen fact and
+starts nothing new before 10:30; recommend ranks places for an emergency entered since the plan; assign puts
+it there; publishing it gives the technicians version 2 with what changed for them. Every plan goes through
+the independent re-plan check with the day's events (GET /days/{date}/events.csv) and the plan before."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from api.auth.models import Role, User
+from api.auth.security import create_access_token
+from api.plans.models import PlanJob
+from api.technicians import service as technicians
+from api.technicians.schemas import TechnicianCreate
+from dispatch.analysis.checker import format_report
+from dispatch.analysis.replan_check import check_replan
+from dispatch.io.day_json import day_from_dict
+from dispatch.io.events import events_from_csv_bytes
+from tests.api.conftest import SECRET, TECH, World
+from tests.api.planning import CUSTOMERS, DATE, PLAN, checked, thread_runner, wait
+
+AT = datetime(2026, 11, 24, 10, 30)
+LIVE = {"time_limit": 30, "seed": 1, "solution_limit": 5}
+
+
+def _t(hh_mm: str) -> str:
+    return f"{DATE.isoformat()}T{hh_mm}:00"
+
+
+@pytest.fixture
+def live(world: World, password_hash: str) -> World:
+    """The world with technicians TC and TD too (users tech_c, tech_d), three customers and a modest day:
+    28 hvac orders around Lyon, known since the day before (seeded, no windows, no pins)."""
+    maker = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with maker() as session:
+        for tid, name in (("TC", "tech_c"), ("TD", "tech_d")):
+            technicians.create(session, data=TechnicianCreate(id=tid, name=f"Tech {tid}", **TECH))
+            user = User(username=name, role=Role.technician.value, technician_id=tid, hashed_password=password_hash)
+            session.add(user)
+            session.flush()
+            world.headers[name] = {"Authorization": "Bearer " + create_access_token(
+                subject=str(user.id), role=user.role, secret_key=SECRET, minutes=10)}
+        session.commit()
+    c, h = world.client, world.as_("disp")
+    for customer in CUSTOMERS:
+        assert c.post("/api/v1/customers", json=customer, headers=h).status_code == 201
+    rng = random.Random(12)
+    for i in range(1, 29):
+        order = {"id": f"O{i:02d}", "customer_id": CUSTOMERS[i % 3]["id"], "lat": round(rng.uniform(45.73, 45.79), 4),
+                 "lon": round(rng.uniform(4.81, 4.88), 4), "priority": rng.choice(["P2", "P3", "P4"]),
+                 "duration_min": rng.choice([30, 45, 60]), "required_skills": ["hvac"],
+                 "created_at": "2026-11-23T09:00:00"}
+        assert c.post("/api/v1/orders", json=order, headers=h).status_code == 201
+    return world
+
+
+USERS = {"TA": "tech_a", "TB": "tech_b", "TC": "tech_c", "TD": "tech_d"}
+
+
+def _visit(world: World, tech: str, order_id: str, **times: Any) -> None:
+    body = {"order_id": order_id, "date": DATE.isoformat()} | times
+    r = world.client.post("/api/v1/visits", json=body, headers=world.as_(USERS[tech]))
+    assert r.status_code == 201, r.text
+
+
+def _morning(world: World) -> dict[str, Any]:
+    """The day planned and published (version 1)."""
+    c, h = world.client, world.as_("disp")
+    body = wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)
+    checked(world, body)
+    r = c.post(f"/api/v1/plans/{body['id']}/publish", headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 1
+    return body
+
+
+def _routes(plan: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {r["technician_id"]: r["stops"] for r in plan["routes"]}
+
+
+def _stops(plan: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """order id -> (technician, stop) of each of its stops, in route order."""
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for r in plan["routes"]:
+        for s in r["stops"]:
+            out.setdefault(s["order_id"], []).append((r["technician_id"], s))
+    return out
+
+
+def replan_checked(world: World, body: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """The re-plan of a done job, after the independent re-plan check passed it: the Day it was made from,
+    the day's events as the service exports them, its moment and the plan it started from."""
+    assert body["status"] == "done", body
+    maker = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with maker() as session:
+        job = session.get(PlanJob, body["id"])
+        assert job is not None
+        assert job.input is not None
+        day = day_from_dict(job.input)
+    r = world.client.get(f"/api/v1/days/{DATE}/events.csv", headers=world.as_("disp"))
+    assert r.status_code == 200, r.text
+    events = events_from_csv_bytes(r.content, day)
+    plan = body["plan"]
+    report = check_replan(day, plan, events, datetime.fromisoformat(plan["at"]), previous)
+    assert report.ok, format_report(report)
+    return plan
+
+
+def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the phones reported by 10:30 on the two busiest routes: done, unresolved, done, and a visit in
+    service since 10:05. Returns order id -> the fact (technician, status, start, end)."""
+    routes = sorted(_routes(morning["plan"]).items(), key=lambda r: (-len(r[1]), r[0]))
+    (t1, r1), (t2, r2) = routes[0], routes[1]
+    assert len(r1) >= 2
+    assert len(r2) >= 2
+    _visit(world, t1, r1[0]["order_id"], arrived_at=_t("08:30"), started_at=_t("08:35"), done_at=_t("09:20"),
+           fixed_first_time=True)
+    _visit(world, t1, r1[1]["order_id"], arrived_at=_t("10:00"), started_at=_t("10:05"))
+    _visit(world, t2, r2[0]["order_id"], arrived_at=_t("08:40"), done_at=_t("09:30"), resolved=False,
+           fixed_first_time=False, notes="part missing")
+    _visit(world, t2, r2[1]["order_id"], arrived_at=_t("09:50"), done_at=_t("10:20"), fixed_first_time=True)
+    return {
+        r1[0]["order_id"]: {"tech": t1, "status": "done", "start": _t("08:35"), "end": _t("09:20")},
+        r1[1]["order_id"]: {"tech": t1, "status": "in_service", "start": _t("10:05")},
+        r2[0]["order_id"]: {"tech": t2, "status": "unresolved", "start": _t("08:40"), "end": _t("09:30")},
+        r2[1]["order_id"]: {"tech": t2, "status": "done", "start": _t("09:50"), "end": _t("10:20")},
+    }
+
+
+def test_a_replan_at_1030_keeps_every_frozen_fact_and_plans_nothing_new_before(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+        facts = _report_the_morning(live, morning)
+        r = c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE | {"at": AT.isoformat()}, headers=h)
+        assert r.status_code == 202, r.text
+        body = wait(c, r.json()["id"], h)
+    plan = replan_checked(live, body, morning["plan"])
+    assert body["parent_id"] == morning["id"]
+    assert body["at"] == AT.isoformat()
+    assert plan["at"] == AT.isoformat()
+    stops = _stops(plan)
+    for order_id, fact in facts.items():
+        tech, stop = stops[order_id][0]
+        assert (tech, stop["status"], stop["start"]) == (fact["tech"], fact["status"], fact["start"])
+        if "end" in fact:
+            assert stop["end"] == fact["end"]
+        else:  # in service since 10:05 for its duration, and at least until 10:30
+            assert stop["end"] >= AT.isoformat()
+    planned = [s for r in plan["routes"] for s in r["stops"] if s["status"] == "planned"]
+    assert planned
+    assert min(s["arrival"] for s in planned) >= AT.isoformat()
+    assert min(s["start"] for s in planned) >= AT.isoformat()
+    # finished orders never come back; the unresolved one is to visit again (or left out with a reason)
+    done = [o for o, f in facts.items() if f["status"] == "done"]
+    assert all(len(stops[o]) == 1 for o in done)
+    assert all(o not in {u["order_id"] for u in plan["unassigned"]} for o in done)
+    unresolved = next(o for o, f in facts.items() if f["status"] == "unresolved")
+    again = [s for _, s in stops[unresolved][1:]] + [u for u in plan["unassigned"] if u["order_id"] == unresolved]
+    assert len(again) == 1
+    assert isinstance(plan["changes"], list)
+    assert set(plan["kpis"]["churn"]) >= {"reassigned", "shifted_over_15_min", "max_eta_shift_minutes",
+                                          "technicians_affected"}
+
+    # later in the day, from the re-plan: still nothing finished comes back, and a plain plan of the date
+    # (the morning's way) leaves the done orders out altogether
+    with thread_runner(c):
+        later = wait(c, c.post(f"/api/v1/plans/{body['id']}/replan", json=LIVE | {"at": _t("11:00")},
+                               headers=h).json()["id"], h)
+        fresh = wait(c, c.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h)
+    second = replan_checked(live, later, plan)
+    assert all(len(_stops(second)[o]) == 1 and _stops(second)[o][0][1]["status"] == "done" for o in done)
+    fresh_plan = checked(live, fresh)
+    named = {s["order_id"] for r in fresh_plan["routes"] for s in r["stops"]} | {
+        u["order_id"] for u in fresh_plan["unassigned"]}
+    assert not named & set(done)
+
+
+def test_a_replan_of_another_day_without_at_plans_the_date_afresh(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+        body = wait(c, c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE, headers=h).json()["id"], h)
+    plan = checked(live, body)
+    assert body["at"] is None
+    assert "at" not in plan or plan["at"] is None
+
+
+def test_on_a_modest_day_a_replan_with_an_emergency_reassigns_at_most_5_percent(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+        # the phones report the morning as planned up to 10:30
+        for tech, stops in _routes(morning["plan"]).items():
+            for s in stops:
+                if s["start"] > AT.isoformat():
+                    continue
+                times = {"arrived_at": s["arrival"], "started_at": s["start"]}
+                if s["end"] <= AT.isoformat():
+                    times |= {"done_at": s["end"], "fixed_first_time": True}
+                _visit(live, tech, s["order_id"], **times)
+        emergency = {"id": "E1", "customer_id": "C1", "lat": 45.7597, "lon": 4.8422, "priority": "P1",
+                     "duration_min": 45, "required_skills": ["hvac"], "created_at": _t("10:20")}
+        assert c.post("/api/v1/orders", json=emergency, headers=h).status_code == 201
+        body = wait(c, c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE | {"at": AT.isoformat()},
+                              headers=h).json()["id"], h)
+    plan = replan_checked(live, body, morning["plan"])
+    assert any(s["order_id"] == "E1" and s["status"] == "planned" for r in plan["routes"] for s in r["stops"])
+    not_begun = [s for stops in _routes(morning["plan"]).values() for s in stops if s["start"] > AT.isoformat()]
+    assert len(not_begun) >= 10
+    assert plan["kpis"]["churn"]["reassigned"] <= 0.05 * len(not_begun)
+    assert {"order_id": "E1", "change": "added"}.items() <= next(
+        ch for ch in plan["changes"] if ch["order_id"] == "E1").items()
+
+
+def _emergency(world: World) -> None:
+    emergency = {"id": "E1", "customer_id": "C1", "lat": 45.7597, "lon": 4.8422, "priority": "P1",
+                 "duration_min": 45, "required_skills": ["hvac"], "created_at": _t("10:35")}
+    r = world.client.post("/api/v1/orders", json=emergency, headers=world.as_("disp"))
+    assert r.status_code == 201, r.text
+
+
+def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_as_version_2(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+    facts = _report_the_morning(live, morning)
+    _emergency(live)
+    at = _t("10:40")
+    r = c.get(f"/api/v1/plans/{morning['id']}/recommend", params={"order_id": "E1", "at": at, "top": 3}, headers=h)
+    assert r.status_code == 200, r.text
+    ranked = r.json()
+    assert (ranked["order_id"], ranked["at"]) == ("E1", at)
+    places = ranked["placements"]
+    assert 1 <= len(places) <= 3
+    totals = [p["cost_delta"]["total"] for p in places]
+    assert totals == sorted(totals)
+    assert all(p["eta"] >= at and p["arrival"] >= at for p in places)
+    assert places[0]["cost_delta"]["unserved"] < 0  # serving the P1 saves its unserved cost
+    best = places[0]
+
+    r = c.post(f"/api/v1/plans/{morning['id']}/assign", headers=h,
+               json={"order_id": "E1", "technician_id": best["technician_id"], "position": best["position"],
+                     "at": at})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["status"], body["parent_id"], body["at"]) == ("done", morning["id"], at)
+    assert r.headers["Location"].endswith(f"/plans/{body['id']}")
+    plan = replan_checked(live, body, morning["plan"])
+    route = _routes(plan)[best["technician_id"]]
+    assert route[best["position"]]["order_id"] == "E1"
+    assert route[best["position"]]["start"] == best["eta"]
+    assert {"order_id": "E1", "change": "added", "to_technician": best["technician_id"]}.items() <= next(
+        ch for ch in plan["changes"] if ch["order_id"] == "E1").items()
+    assert plan["kpis"]["churn"]["reassigned"] == 0
+    for order_id, fact in facts.items():  # what happened stays
+        assert _stops(plan)[order_id][0][0] == fact["tech"]
+        assert _stops(plan)[order_id][0][1]["status"] == fact["status"]
+
+    # publish: the technician who takes it sees version 2 with the change; everybody is on version 2
+    r = c.post(f"/api/v1/plans/{body['id']}/publish", headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 2
+    mine = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(USERS[best["technician_id"]]))
+    assert mine.status_code == 200, mine.text
+    route_read = mine.json()
+    assert (route_read["version"], route_read["plan_id"]) == (2, body["id"])
+    assert any(ch["order_id"] == "E1" and ch["change"] == "added" for ch in route_read["changes"])
+    assert any(s["order_id"] == "E1" for s in route_read["stops"])
+    for tech, user in USERS.items():
+        other = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(user)).json()
+        assert other["version"] == 2
+        assert all(tech in (ch["from_technician"], ch["to_technician"]) for ch in other["changes"])
+
+
+def test_before_any_change_a_published_route_is_version_1_with_no_changes(live: World) -> None:
+    c = live.client
+    with thread_runner(c):
+        _morning(live)
+    for user in USERS.values():
+        route = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(user)).json()
+        assert (route["version"], route["changes"]) == (1, [])
+
+
+def test_recommend_and_assign_name_the_bad_field(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+    facts = _report_the_morning(live, morning)
+    _emergency(live)
+    url = f"/api/v1/plans/{morning['id']}"
+    done = next(o for o, f in facts.items() if f["status"] == "done")
+    r = c.get(f"{url}/recommend", params={"order_id": done, "at": _t("10:40")}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"] == ["query", "order_id"]
+    r = c.get(f"{url}/recommend", params={"order_id": "E1", "at": "2026-11-25T10:40:00"}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"] == ["query", "at"]
+    # stop 0 of the busiest route is a done visit: nothing can be put before it
+    busiest = next(o["tech"] for o in facts.values() if o["status"] == "in_service")
+    r = c.post(f"{url}/assign", json={"order_id": "E1", "technician_id": busiest, "position": 0, "at": _t("10:40")},
+               headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"] == ["body", "position"]
+    r = c.post(f"{url}/assign", json={"order_id": "E1", "technician_id": "T-NOBODY", "at": _t("10:40")}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"] == ["body", "technician_id"]
+    assert r.json()["errors"][0]["input"] == "T-NOBODY"
+    # nothing was written by the refused requests
+    assert [p["id"] for p in c.get(f"/api/v1/plans?date={DATE}", headers=h).json()] == [morning["id"]]
+    assert c.get(f"{url}/recommend", params={"order_id": "E1"}, headers=live.as_("tech_a")).status_code == 403
