@@ -19,6 +19,7 @@ from api.db import make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
 from api.jobs import JobRunner, make_executor
 from api.limits import BodyLimit
+from api.live.views import router as live_router
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
 from api.plans import service as plans_service
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
                    locations_router, stock_router, plans_router, me_router, visits_router, days_router,
-                   standards_router):
+                   standards_router, live_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
 

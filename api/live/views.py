@@ -1,0 +1,24 @@
+"""HTTP routes of the live day: the status of a day at a moment. Staff only; thin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+
+from api.deps import SessionDep, SettingsDep, Staff
+from api.live import status
+from api.live.clock import local_now, local_time
+from api.live.schemas import DayStatus
+
+router = APIRouter(tags=["live"])
+
+
+@router.get("/days/{day}/status", response_model=DayStatus)
+def day_status(session: SessionDep, settings: SettingsDep, _user: Staff, day: dt.date,
+               at: dt.datetime | None = None) -> DayStatus:
+    """Each technician's state and delay against the published plan, each order's predicted start and the
+    orders at risk of missing their response deadline, as the day stands at `at` (default: now)."""
+    moment = local_now(settings.zone) if at is None else local_time(at, settings.zone)
+    return DayStatus.model_validate(status.day_status(
+        session, day=day, at=moment, margin_minutes=settings.deadline_margin_minutes, policy=settings.policy()))
