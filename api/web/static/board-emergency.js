@@ -124,12 +124,15 @@
     return out;
   }
 
-  // "+12.5 (travel +2.5, response deadline +10)"
+  // "+12.5 (travel +2.5, response deadline +10)": what placing it there costs; serving it saves its unserved
+  // cost wherever it goes, so that part (the same for every place but a bump) is left out of the sum
   function costWords(p) {
-    const parts = p.cost_delta || p.added_cost || {};
-    const total = parts.total ?? Object.values(parts).reduce((a, b) => a + b, 0);
+    const parts = Object.assign({}, p.cost_delta || p.added_cost || {});
+    delete parts.total;
+    delete parts.unserved;
+    const total = Object.values(parts).reduce((a, b) => a + b, 0);
     const sign = (v) => (v > 0 ? "+" : v < 0 ? "−" : "±") + Math.abs(Math.round(v * 10) / 10);
-    const detail = Object.entries(parts).filter(([k, v]) => k !== "total" && Math.abs(v) >= 0.05)
+    const detail = Object.entries(parts).filter(([, v]) => Math.abs(v) >= 0.05)
       .map(([k, v]) => k + " " + sign(v));
     return el("span", {}, sign(total), detail.length ? el("small", {class: "em-detail", text: " (" + detail.join(", ") + ")"}) : "");
   }
