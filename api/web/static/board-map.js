@@ -170,7 +170,7 @@
   // the day's status on a marker: at risk (a "⚠" in a ringed marker), done ("✓"), unresolved ("✗")
   function liveLook(orderId, look) {
     const st = Board.status;
-    if (!st) return look;
+    if (!st || !st.plan_id) return look;  // before a plan is published the status marks no visit
     const o = st.orders.find((x) => x.order_id === orderId);
     if (o && o.status === "done") return ["✓", look[1], look[2] + " done"];
     if (o && o.status === "unresolved") return ["✗", look[1], look[2] + " unresolved"];

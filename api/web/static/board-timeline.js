@@ -42,23 +42,34 @@
 
   function techOf(id) { return Board.technicians.find((t) => t.id === id); }
 
-  // the day status (board-live.js) of an order and of a technician, when the board follows the day
+  // the day status (board-live.js) of an order and of a technician, when the board follows the day; only
+  // a day with a published plan has visits to mark (before that, the status speaks of open orders alone)
+  function live() { return Board.status && Board.status.plan_id ? Board.status : null; }
   function liveOrder(orderId) {
-    const st = Board.status;
+    const st = live();
     return st ? st.orders.find((o) => o.order_id === orderId) || null : null;
   }
-  function atRisk(orderId) { return !!Board.status && Board.status.at_risk.includes(orderId); }
+  function atRisk(orderId) { return !!live() && live().at_risk.includes(orderId); }
   function liveTech(techId) {
-    const st = Board.status;
+    const st = live();
     return st ? st.technicians.find((t) => t.technician_id === techId) || null : null;
   }
+  // what the timeline shows of the status: a status that changes none of it redraws nothing
+  function liveKey() {
+    const st = live();
+    return st ? JSON.stringify([st.technicians.map((t) => [t.technician_id, t.state, t.order_id,
+                                                          Math.round(t.delay_minutes || 0)]),
+                                st.orders.map((o) => [o.order_id, o.status, o.predicted_start, o.deadline]),
+                                st.at_risk]) : "";
+  }
+  let drawnKey = "";
 
   function visitWords(orderId) {
     const o = liveOrder(orderId);
     if (o && o.status === "unresolved") return ", unresolved";
     if (atRisk(orderId)) {
-      return ", at risk: predicted start " + hhmm(o && o.predicted_start) + (o && o.deadline ? ", deadline " +
-        hhmm(o.deadline) : "");
+      return ", at risk: " + [o && o.predicted_start ? "predicted start " + hhmm(o.predicted_start) : "",
+                              o && o.deadline ? "deadline " + hhmm(o.deadline) : ""].filter(Boolean).join(", ");
     }
     const v = visits.get(orderId);
     if (!v && o && o.status === "done") return ", done";
@@ -82,6 +93,7 @@
 
   function drawTimeline(newPlan) {
     plan = newPlan;
+    drawnKey = liveKey();
     // a redraw (live status, a new plan) keeps the keyboard where it was
     const active = document.activeElement;
     const focused = active && box.contains(active) && active.dataset ? active.dataset.order : null;
@@ -352,7 +364,7 @@
   });
   Board.on("clear", () => { plan = null; box.replaceChildren(); });
   Board.on("status", () => {
-    if (!plan) return;
+    if (!plan || liveKey() === drawnKey) return;
     if (dragged) redrawAfterDrag = true;
     else drawTimeline(plan);
   });
