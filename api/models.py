@@ -13,8 +13,8 @@ from api.parts.models import Part, StockBalance, StockLocation, StockMovement
 from api.plans.models import PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.standards.models import FollowUp, ServiceAlert
 from api.technicians.models import Technician
-from api.visits.models import Visit
+from api.visits.models import DayEvent, Visit
 
-__all__ = ["Base", "Customer", "FollowUp", "IdempotencyRecord", "LoginFailure", "Order", "Part", "PlanJob",
+__all__ = ["Base", "Customer", "DayEvent", "FollowUp", "IdempotencyRecord", "LoginFailure", "Order", "Part", "PlanJob",
            "PublishedPlan", "PublishedRoute", "PublishedStop", "ServiceAlert", "StockBalance", "StockLocation",
            "StockMovement", "Technician", "User", "Visit"]

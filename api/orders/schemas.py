@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -62,6 +62,16 @@ class OrderCancel(BaseModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 
 
+class OutcomeRead(BaseModel):
+    """How the order's last finished visit ended, so the dispatcher sees why it is back in the pool."""
+
+    event: Literal["done", "unresolved"]
+    reason: str | None = Field(description="unresolved: part_missing, second_technician, customer_absent, other")
+    note: str | None
+    time: datetime
+    technician_id: str
+
+
 class OrderRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -84,6 +94,7 @@ class OrderRead(BaseModel):
     cancelled_at: datetime | None
     cancel_reason: str | None
     source: str
+    last_outcome: OutcomeRead | None = Field(default=None, description="the last finished visit's outcome")
 
 
 class CellErrorRead(BaseModel):

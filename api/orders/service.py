@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from api.customers.models import Customer
 from api.errors import ConflictError, InvalidInputError, NotFoundError, field_error
 from api.orders.models import Order, OrderStatus
-from api.orders.schemas import OrderCreate, OrderUpdate
+from api.orders.schemas import OrderCreate, OrderRead, OrderUpdate, OutcomeRead
 from api.paging import PageParams, paginate
 from api.technicians.models import Technician
+from api.visits.models import Visit
 from dispatch import domain
 
 log = logging.getLogger(__name__)
@@ -166,3 +167,25 @@ def cancel(session: Session, *, order_id: str, reason: str, now: datetime) -> Or
     log.info("order %s cancelled: %s", order_id, reason)
     return row
 
+
+
+def last_outcomes(session: Session, *, order_ids: Sequence[str]) -> dict[str, OutcomeRead]:
+    """Order id -> how its last finished visit ended (done, or unresolved with the reason); none if never."""
+    found: dict[str, OutcomeRead] = {}
+    if not order_ids:
+        return found
+    visits = session.scalars(select(Visit).where(Visit.order_id.in_(set(order_ids)), Visit.done_at.is_not(None))
+                             .order_by(Visit.date, Visit.done_at, Visit.id))
+    for v in visits:  # later visits overwrite earlier ones
+        assert v.done_at is not None
+        unresolved = v.unresolved
+        found[v.order_id] = OutcomeRead(event="unresolved" if unresolved else "done",
+                                        reason=v.reason if unresolved else None, note=v.notes, time=v.done_at,
+                                        technician_id=v.technician_id)
+    return found
+
+
+def read(session: Session, rows: Sequence[Order]) -> list[OrderRead]:
+    """The orders as read by clients, each with its last outcome."""
+    outcomes = last_outcomes(session, order_ids=[r.id for r in rows])
+    return [OrderRead.model_validate(r).model_copy(update={"last_outcome": outcomes.get(r.id)}) for r in rows]

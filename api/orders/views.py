@@ -41,13 +41,13 @@ def list_orders(
         customer_id=customer_id, technician_id=technician_id, skill=skill, created_from=created_from,
         created_to=created_to, sort=sort,
     )
-    return Page[OrderRead](items=[OrderRead.model_validate(r) for r in rows], total=total,
+    return Page[OrderRead](items=service.read(session, rows), total=total,
                            limit=page.limit, offset=page.offset)
 
 
 @router.post("", response_model=OrderRead, status_code=status.HTTP_201_CREATED)
 def create_order(session: SessionDep, _user: Dispatcher, body: OrderCreate) -> OrderRead:
-    return OrderRead.model_validate(service.create(session, data=body, now=datetime.now().replace(microsecond=0)))
+    return service.read(session, [service.create(session, data=body, now=datetime.now().replace(microsecond=0))])[0]
 
 
 @router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
@@ -68,7 +68,7 @@ def import_orders(
 
 @router.get("/{order_id}", response_model=OrderRead)
 def get_order(session: SessionDep, user: AnyRole, order_id: str) -> OrderRead:
-    return OrderRead.model_validate(service.get(session, order_id=order_id, scope=technician_scope(user)))
+    return service.read(session, [service.get(session, order_id=order_id, scope=technician_scope(user))])[0]
 
 
 @router.get("/{order_id}/candidates", response_model=list[CandidateRead])
@@ -83,10 +83,10 @@ def order_candidates(session: SessionDep, settings: SettingsDep, _user: Planner,
 
 @router.patch("/{order_id}", response_model=OrderRead)
 def update_order(session: SessionDep, _user: Dispatcher, order_id: str, body: OrderUpdate) -> OrderRead:
-    return OrderRead.model_validate(service.update(session, order_id=order_id, data=body))
+    return service.read(session, [service.update(session, order_id=order_id, data=body)])[0]
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead)
 def cancel_order(session: SessionDep, _user: Dispatcher, order_id: str, body: OrderCancel) -> OrderRead:
     row = service.cancel(session, order_id=order_id, reason=body.reason, now=datetime.now().replace(microsecond=0))
-    return OrderRead.model_validate(row)
+    return service.read(session, [row])[0]

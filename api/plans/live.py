@@ -77,7 +77,10 @@ def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id
     plan = _done(parent)
     moment = service.live_moment(parent, at=data.at, now=now)
     happened = service.day_events_of(session, day=parent.date)
-    day = service.build_live_day(session, day=parent.date, events=happened)
+    try:
+        day = service.build_live_day(session, day=parent.date, events=happened)
+    except ValueError as e:
+        raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
     if data.technician_id not in {t.id for t in day.technicians}:
         raise field_error("technician_id", f"technician {data.technician_id!r} does not work on {parent.date}",
                           data.technician_id)

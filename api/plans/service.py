@@ -25,8 +25,7 @@ from api.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoun
 from api.jobs import ComputeCancelledError, JobRunner
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
-from api.parts import stock
-from api.parts.models import Part
+from api.parts.models import Part, StockBalance, StockLocation
 from api.plans import route_export, solving
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
@@ -50,16 +49,28 @@ QUEUE_GRACE = timedelta(minutes=30)  # a job not started by then is taken as los
 RUN_GRACE = timedelta(minutes=2)  # on top of twice the time limit: building the problem, the reasons, storing
 
 
-def _van_stock(session: Session, technician_id: str) -> dict[str, int]:
-    # what the ledger says the van holds now: parts consumed on visits are gone for the next plan
-    return stock.van_stock(session, technician_id=technician_id)
+def _van_stocks(session: Session, technician_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Technician id -> what the ledger says their van holds now (positive quantities), in one query (as
+    stock.van_stock reads it for one): parts consumed on visits are gone for the next plan."""
+    out: dict[str, dict[str, int]] = {t: {} for t in technician_ids}
+    if not technician_ids:
+        return out
+    rows = session.execute(
+        select(StockLocation.technician_id, StockBalance.part_id, StockBalance.quantity)
+        .join(StockLocation, StockLocation.id == StockBalance.location_id)
+        .where(StockLocation.technician_id.in_(technician_ids), StockBalance.quantity > 0)
+        .order_by(StockLocation.technician_id, StockBalance.part_id))
+    for tech, part, quantity in rows:
+        out[tech][part] = quantity
+    return out
 
 
 def working_technicians(session: Session, *, day: date) -> list[DomainTechnician]:
     """The active technicians who work on `day`, with the van stock the ledger gives them now."""
-    return [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
-            for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
+    rows = [t for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
             if day.isoweekday() in t.work_days]
+    vans = _van_stocks(session, [t.id for t in rows])
+    return [technicians_service.to_domain(t, day=day, van_stock=vans[t.id]) for t in rows]
 
 
 def order_candidates(session: Session, *, order_id: str, day: date, policy: Policy) -> list[Candidate]:
@@ -119,7 +130,8 @@ def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> D
     working = {t.id for t in base.technicians}
     named = sorted(({e.technician_id for e in events if e.technician_id is not None}
                     | {o.pinned_technician for o in orders if o.pinned_technician is not None}) - working)
-    extra = [technicians_service.to_domain(t, day=day, van_stock=_van_stock(session, t.id))
+    vans = _van_stocks(session, named)
+    extra = [technicians_service.to_domain(t, day=day, van_stock=vans[t.id])
              for t in session.scalars(select(Technician).where(Technician.id.in_(named)))] if named else []
     techs = sorted([*base.technicians, *extra], key=lambda t: t.id)
     return Day(date=day, technicians=tuple(techs), orders=tuple(orders))

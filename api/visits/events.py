@@ -1,9 +1,11 @@
-"""The day as the `events.csv` contract tells it, from what the service recorded: the visits technicians
-reported (arrived, started, done or unresolved) and the orders customers cancelled.
+"""The day as the `events.csv` contract tells it, from what the service recorded: the events the phones
+reported (departed, break, absent), the steps of the visits (arrived, started, done or unresolved), whether
+reported as events or recorded directly through /visits, and the orders customers cancelled.
 
-The export is what `dispatch replan --events` and `dispatch check --events` read, so a day lived through the
-service can be replayed from the command line or a notebook. Steps the visit records do not hold (departed,
-the break, absent) are not in it.
+A visit's steps are read from its Visit row, which every step event updates: a correction made later through
+/visits is what the export says, and a visit recorded without events is in it all the same. The export is
+what `dispatch replan --events` and `dispatch check --events` read, so a day lived through the service can be
+replayed from the command line or a notebook.
 """
 
 from __future__ import annotations
@@ -14,8 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.orders.models import Order, OrderStatus
-from api.visits.models import Visit
+from api.visits.models import DayEvent, Visit
 from dispatch.events import Event, EventKind
+
+
+def unresolved_note(v: Visit) -> str:
+    """Why the order needs another visit: the reason from the phone's list, then the technician's words."""
+    return ": ".join(x for x in (v.reason, v.notes) if x)
+
+
+# what the phones report beyond the visits' steps (those come from the Visit rows)
+_REPORTED = (EventKind.DEPARTED.value, EventKind.BREAK.value, EventKind.ABSENT.value)
 
 
 def _visit_events(v: Visit) -> list[Event]:
@@ -31,15 +42,19 @@ def _visit_events(v: Visit) -> list[Event]:
         out.append(Event(start, EventKind.STARTED, **who))
     if v.done_at is not None:
         if v.unresolved:
-            out.append(Event(v.done_at, EventKind.UNRESOLVED, note=v.notes or "", **who))
+            out.append(Event(v.done_at, EventKind.UNRESOLVED, note=unresolved_note(v), **who))
         else:
             out.append(Event(v.done_at, EventKind.DONE, **who))
     return out
 
 
 def day_events(session: Session, *, day: date) -> list[Event]:
-    """The events of `day` in time order: its visits' steps and its cancellations."""
-    events: list[Event] = []
+    """The events of `day` in time order: the reported departures, breaks and absences, its visits' steps
+    and its cancellations."""
+    events: list[Event] = [
+        Event(r.time, EventKind(r.event), technician_id=r.technician_id, order_id=r.order_id, note=r.note)
+        for r in session.scalars(select(DayEvent).where(DayEvent.date == day, DayEvent.event.in_(_REPORTED))
+                                 .order_by(DayEvent.time, DayEvent.id))]
     for v in session.scalars(select(Visit).where(Visit.date == day).order_by(Visit.id)):
         events.extend(_visit_events(v))
     start, end = datetime.combine(day, time()), datetime.combine(day + timedelta(days=1), time())
@@ -48,4 +63,5 @@ def day_events(session: Session, *, day: date) -> list[Event]:
         .order_by(Order.id))
     events.extend(Event(o.cancelled_at, EventKind.CANCELLED, order_id=o.id, note=o.cancel_reason or "")
                   for o in cancelled if o.cancelled_at is not None)
-    return sorted(events, key=lambda e: e.time)  # stable: a visit's steps at one time keep their order
+    # stable: a departure before the arrival at the same time, a visit's steps at one time in their order
+    return sorted(events, key=lambda e: e.time)

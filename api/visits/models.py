@@ -1,10 +1,12 @@
-"""Visit rows: one technician at one order on one date (arrival, service, outcome, customer score)."""
+"""Visit rows: one technician at one order on one date (arrival, service, outcome, customer score); day events:
+what the phones report, as sent (the phone's time) and as received (the server's)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -32,6 +34,7 @@ class Visit(Base):
     major_repair: Mapped[bool] = mapped_column(default=False)
     customer_score: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(String(2000))
+    reason: Mapped[str | None] = mapped_column(String(32))  # why an unresolved visit needs another (Reason)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
     @property
@@ -41,3 +44,40 @@ class Visit(Base):
         return self.done_at is not None and (
             self.resolved is False or (self.resolved is None and self.fixed_first_time is False))
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())
+
+
+class Reason(StrEnum):
+    """Why a finished visit left the order unresolved: the phone's short list."""
+
+    part_missing = "part_missing"
+    second_technician = "second_technician"
+    customer_absent = "customer_absent"
+    other = "other"
+
+
+KINDS = ("departed", "arrived", "started", "done", "unresolved", "break", "absent", "cancelled")
+
+
+class DayEvent(Base):
+    """One event of the `events.csv` contract as a phone (or the office) reported it."""
+
+    __tablename__ = "day_events"
+    __table_args__ = (
+        CheckConstraint("event IN ('" + "', '".join(KINDS) + "')", name="event"),
+        CheckConstraint("reason IS NULL OR reason IN ('" + "', '".join(r.value for r in Reason) + "')",
+                        name="reason"),
+        Index("ix_day_events_date_time", "date", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[date] = mapped_column(Date)
+    time: Mapped[datetime] = mapped_column(DateTime)  # the phone's local time of the event
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # the server's, when it arrived
+    technician_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("technicians.id", ondelete="RESTRICT"), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("orders.id", ondelete="RESTRICT"),
+                                                 index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

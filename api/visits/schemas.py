@@ -1,9 +1,9 @@
-"""Visit bodies: record (on one of my stops), update, read; parts used on a visit."""
+"""Visit bodies: record (on one of my stops), update, read; parts used on a visit; day events."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +51,8 @@ class VisitRead(BaseModel):
     major_repair: bool
     customer_score: int | None
     notes: str | None
+    reason: str | None = Field(description="why an unresolved visit needs another: part_missing, "
+                                           "second_technician, customer_absent, other")
 
 
 class PartUse(BaseModel):
@@ -58,3 +60,37 @@ class PartUse(BaseModel):
 
     part_id: PartId
     quantity: int = Field(ge=1, le=10_000)
+
+
+EventName = Literal["departed", "arrived", "started", "done", "unresolved", "break", "absent", "cancelled"]
+ReasonName = Literal["part_missing", "second_technician", "customer_absent", "other"]
+
+
+class EventCreate(BaseModel):
+    """One step of the day as a phone reports it (the `events.csv` contract), with what a finish carries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time: dt.datetime = Field(description="the phone's local time of the event, ISO 8601 without offset")
+    event: EventName
+    order_id: Id | None = Field(default=None, description="empty for break and absent")
+    technician_id: Id | None = Field(default=None, description="staff only: whose event it is")
+    reason: ReasonName | None = Field(default=None, description="why the order needs another visit (unresolved)")
+    note: str = Field(default="", max_length=2000)
+    parts: list[PartUse] = Field(default_factory=list, max_length=50,
+                                 description="parts used on the visit, out of the van (done, unresolved)")
+    customer_score: Score | None = None
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    date: dt.date
+    time: dt.datetime
+    received_at: dt.datetime
+    technician_id: str | None
+    order_id: str | None
+    event: EventName
+    reason: ReasonName | None
+    note: str

@@ -45,7 +45,7 @@ def list_for(session: Session, *, scope: str | None, day: date | None, technicia
     return list(session.scalars(stmt))
 
 
-def _check(session: Session, row: Visit) -> None:
+def check_visit(session: Session, row: Visit) -> None:
     start = row.started_at or row.arrived_at
     if row.started_at is not None and row.arrived_at is not None and row.started_at < row.arrived_at:
         raise field_error("started_at", "is before arrived_at", row.started_at.isoformat())
@@ -67,7 +67,7 @@ def _apply(row: Visit, values: dict[str, Any]) -> None:
         row.resolved = True  # fixed on the first visit: solved
 
 
-def _close_or_reopen(order: Order, visit: Visit) -> None:
+def close_or_reopen(order: Order, visit: Visit) -> None:
     # a visit finished and solved closes its order; finished unsolved, the order goes back to the pool with its
     # response clock running (a correction of the outcome reopens it)
     if visit.done_at is None or order.status == OrderStatus.cancelled:
@@ -86,7 +86,7 @@ def record(session: Session, *, technician_id: str, data: VisitCreate) -> Visit:
     row = Visit(order_id=data.order_id, technician_id=technician_id, date=data.date, plan_id=route.plan_id,
                 major_repair=False)
     _apply(row, data.model_dump(exclude={"order_id", "date"}, exclude_unset=True))
-    _check(session, row)
+    check_visit(session, row)
     session.add(row)
     try:
         session.flush()
@@ -95,7 +95,7 @@ def record(session: Session, *, technician_id: str, data: VisitCreate) -> Visit:
         raise ConflictError(f"a visit of order {data.order_id!r} on {data.date} is already recorded; "
                             "update it instead") from None
     standards.on_visit(session, visit=row, order=order)
-    _close_or_reopen(order, row)
+    close_or_reopen(order, row)
     session.commit()
     log.info("visit %s recorded: order %s by %s", row.id, row.order_id, technician_id)
     return row
@@ -105,15 +105,13 @@ def update(session: Session, *, visit_id: int, scope: str | None, data: VisitUpd
     row = get(session, visit_id=visit_id, scope=scope)
     values = data.model_dump(exclude_unset=True)
     _apply(row, values)
-    _check(session, row)
+    check_visit(session, row)
     order = session.get(Order, row.order_id)
     assert order is not None  # the foreign key keeps it
     standards.on_visit(session, visit=row, order=order)
-    _close_or_reopen(order, row)
+    close_or_reopen(order, row)
     session.commit()
     return row
-
-
 
 
 def use_part(session: Session, *, visit_id: int, scope: str | None, part_id: str, quantity: int, user_id: int,

@@ -1,4 +1,4 @@
-"""HTTP routes of visits: a technician records visits on their own stops; staff read them. Thin."""
+"""HTTP routes of visits and day events: a technician records their own stops and day; staff read them. Thin."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import AnyRole, SessionDep, Staff, technician_scope
+from api.auth.models import User
+from api.deps import AnyRole, D, SessionDep, Staff, T, allow, technician_scope
 from api.errors import ForbiddenError
 from api.idempotency import IdempotencyKey
 from api.parts.schemas import MovementRead
-from api.visits import service
+from api.visits import recording, service
 from api.visits.events import day_events
-from api.visits.schemas import PartUse, VisitCreate, VisitRead, VisitUpdate
+from api.visits.schemas import EventCreate, EventRead, PartUse, VisitCreate, VisitRead, VisitUpdate
 from dispatch.io.events import events_csv_text
 
 router = APIRouter(prefix="/visits", tags=["visits"])
 days_router = APIRouter(prefix="/days", tags=["visits"])
+events_router = APIRouter(prefix="/events", tags=["visits"])
+Reporter = Annotated[User, allow(D, T)]  # technicians report their day; the dispatcher reports for them
 
 
 @router.post("", response_model=VisitRead, status_code=status.HTTP_201_CREATED)
@@ -63,11 +66,32 @@ def use_part(session: SessionDep, user: AnyRole, visit_id: int, body: PartUse,
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
+@events_router.post("", response_model=EventRead, status_code=status.HTTP_201_CREATED,
+                    responses={404: {"description": "the order is not on the technician's published route"},
+                               409: {"description": "the step is recorded already, or the van lacks a part"}})
+def report_event(session: SessionDep, user: Reporter, body: EventCreate, key: IdempotencyKey = None) -> JSONResponse:
+    """One event of my day (departed, arrived, started, done, unresolved with its reason, break, absent) at
+    the phone's time; the server's receipt time is kept too. The dispatcher names the technician (absent)
+    or records a customer's cancellation. A retry with the same Idempotency-Key answers the first answer
+    (header Idempotent-Replayed: true) and records nothing twice."""
+    outcome = recording.report(session, data=body, scope=technician_scope(user), user_id=user.id,
+                               now=dt.datetime.now(), idempotency_key=key)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@days_router.get("/{day}/events", response_model=list[EventRead])
+def list_events(session: SessionDep, user: AnyRole, day: dt.date) -> list[EventRead]:
+    """The day's stored events in time order, as reported; a technician sees only their own."""
+    return [EventRead.model_validate(r) for r in recording.list_day(session, day=day, scope=technician_scope(user))]
+
+
 @days_router.get("/{day}/events.csv", response_class=Response,
                  responses={200: {"content": {"text/csv": {}}, "description": "the day's events.csv"}})
 def export_events(session: SessionDep, _user: Staff, day: dt.date) -> Response:
-    """The day's events in the `events.csv` contract, from the recorded visits (arrived, started, done,
-    unresolved) and cancellations, in time order: what `dispatch replan --events` reads."""
+    """The day's events in the `events.csv` contract, in time order: what the phones reported (departed,
+    break, absent), the visits' steps (arrived, started, done, unresolved with its reason) and the
+    cancellations: what `dispatch replan --events` reads."""
     text = events_csv_text(day_events(session, day=day))
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="events-{day.isoformat()}.csv"'})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,6 +50,14 @@ def dispatcher_board(request: Request, settings: SettingsDep) -> HTMLResponse:
 @router.get("/route", response_class=HTMLResponse)
 def technician_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "route.html", title="My route", role="technician")
+
+
+@router.get("/route-sw.js")
+def route_service_worker() -> FileResponse:
+    """The route page's service worker, served from the root so that its scope may cover /route."""
+    # no-cache: the browser checks for a newer worker on every visit, so a deploy reaches the phones
+    return FileResponse(HERE / "static" / "sw.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/stock", response_class=HTMLResponse)

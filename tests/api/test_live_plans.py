@@ -110,13 +110,23 @@ def replan_checked(world: World, body: dict[str, Any], previous: dict[str, Any])
     return plan
 
 
+def _event(world: World, who: str, body: dict[str, Any]) -> None:
+    r = world.client.post("/api/v1/events", json=body, headers=world.as_(who))
+    assert r.status_code == 201, r.text
+
+
 def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """What the phones reported by 10:30 on the two busiest routes: done, unresolved, done, and a visit in
-    service since 10:05. Returns order id -> the fact (technician, status, start, end)."""
+    """What the phones reported by 10:30: on the two busiest routes done, unresolved, done, and a visit in
+    service since 10:05 (recorded through /visits); the third technician on the way to their first stop since
+    10:20, the fourth reported absent at 10:00 by the dispatcher (through /events). Returns order id -> the
+    fact (technician, status, start, end), and "absent" -> the absent technician."""
     routes = sorted(_routes(morning["plan"]).items(), key=lambda r: (-len(r[1]), r[0]))
-    (t1, r1), (t2, r2) = routes[0], routes[1]
+    (t1, r1), (t2, r2), (t3, r3), (t4, _) = routes[:4]
     assert len(r1) >= 2
     assert len(r2) >= 2
+    assert r3
+    _event(world, USERS[t3], {"time": _t("10:20"), "event": "departed", "order_id": r3[0]["order_id"]})
+    _event(world, "disp", {"time": _t("10:00"), "event": "absent", "technician_id": t4, "note": "sick"})
     _visit(world, t1, r1[0]["order_id"], arrived_at=_t("08:30"), started_at=_t("08:35"), done_at=_t("09:20"),
            fixed_first_time=True)
     _visit(world, t1, r1[1]["order_id"], arrived_at=_t("10:00"), started_at=_t("10:05"))
@@ -128,6 +138,8 @@ def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict
         r1[1]["order_id"]: {"tech": t1, "status": "in_service", "start": _t("10:05")},
         r2[0]["order_id"]: {"tech": t2, "status": "unresolved", "start": _t("08:40"), "end": _t("09:30")},
         r2[1]["order_id"]: {"tech": t2, "status": "done", "start": _t("09:50"), "end": _t("10:20")},
+        r3[0]["order_id"]: {"tech": t3, "status": "en_route"},
+        "absent": {"tech": t4, "status": "absent"},
     }
 
 
@@ -144,13 +156,27 @@ def test_a_replan_at_1030_keeps_every_frozen_fact_and_plans_nothing_new_before(l
     assert body["at"] == AT.isoformat()
     assert plan["at"] == AT.isoformat()
     stops = _stops(plan)
+    absent = facts.pop("absent")["tech"]
     for order_id, fact in facts.items():
         tech, stop = stops[order_id][0]
-        assert (tech, stop["status"], stop["start"]) == (fact["tech"], fact["status"], fact["start"])
+        assert (tech, stop["status"]) == (fact["tech"], fact["status"])
+        if fact["status"] == "en_route":  # the next stop of that technician, reached after 10:30
+            assert next(s for s in _routes(plan)[tech] if s["status"] != "done")["order_id"] == order_id
+            assert stop["arrival"] >= AT.isoformat()
+            continue
+        assert stop["start"] == fact["start"]
         if "end" in fact:
             assert stop["end"] == fact["end"]
         else:  # in service since 10:05 for its duration, and at least until 10:30
             assert stop["end"] >= AT.isoformat()
+    # the absent technician takes nothing more; what they had is handed over (reassigned) or left out
+    assert all(s["status"] != "planned" for s in _routes(plan).get(absent, []))
+    theirs = [s["order_id"] for s in _routes(morning["plan"])[absent]]
+    assert theirs
+    for order_id in theirs:
+        change = next(ch for ch in plan["changes"] if ch["order_id"] == order_id)
+        assert change["from_technician"] == absent
+        assert change["change"] in ("reassigned", "dropped")
     planned = [s for r in plan["routes"] for s in r["stops"] if s["status"] == "planned"]
     assert planned
     assert min(s["arrival"] for s in planned) >= AT.isoformat()
@@ -257,6 +283,7 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
     assert {"order_id": "E1", "change": "added", "to_technician": best["technician_id"]}.items() <= next(
         ch for ch in plan["changes"] if ch["order_id"] == "E1").items()
     assert plan["kpis"]["churn"]["reassigned"] == 0
+    facts.pop("absent")
     for order_id, fact in facts.items():  # what happened stays
         assert _stops(plan)[order_id][0][0] == fact["tech"]
         assert _stops(plan)[order_id][0][1]["status"] == fact["status"]

@@ -1,7 +1,9 @@
 "use strict";
-// The technician's phone page: the stops of the published plan in order, each with its state (next, on site,
-// done) from the visits the API records, the job, the address, directions, a call link, the parts to bring and
-// those used; the day as an .ics file. The day itself (and its offline copy) is RouteDay's (route-day.js).
+// The technician's phone page: the stops of the published plan in order, each with its state (next, on the way,
+// on site, in service, done, needs another visit) from what the API records, the job, the address, directions, a
+// call link, the parts to bring and those used; one-thumb steps (on my way, arrived, start work, done with the
+// outcome); the day as an .ics file. The day itself, its offline copy and the outbox of taps not yet sent are
+// RouteDay's (route-day.js); a service worker (/route-sw.js) keeps the page itself for opening with no network.
 (() => {
   const {api, guard, localDate, localIso, hhmm} = Dispatch;
   const user = guard();
@@ -13,6 +15,11 @@
   dateInput.value = new URLSearchParams(location.search).get("date") || localDate();
   const day = RouteDay.open(user.technician_id);
   const PRIORITY = {P1: "P1 emergency", P2: "P2 high", P3: "P3 normal", P4: "P4 low"};
+  const REASON = {part_missing: "part missing", second_technician: "second technician needed",
+                  customer_absent: "customer absent", other: "other"};
+  const FINISHED = ["done", "unresolved"];
+  const ACTIVE = ["on-site", "in-service"];  // on site: parts, score and outcome are asked
+  const finished = (state) => FINISHED.includes(state);
 
   let scrolled = false;
   const notes = new Map();  // order id -> the last thing saved on it, said once on its card ("Recorded 1 × ...")
@@ -49,11 +56,12 @@
     loadError("");
     status("Loading…");
     try {
+      await day.flush();  // the taps kept on the phone go first, so the day read next holds them
       const raw = await day.fetchDay(date);
       if (mine !== loads) return;
-      day.adopt(raw);
+      day.adopt(raw, true);
       day.save();
-      status("");
+      status(waitingText());
     } catch (error) {
       if (mine !== loads) return;
       if (error.status === 404 && /no plan is published/.test(error.message)) {
@@ -66,8 +74,8 @@
       const cached = day.cached(date);
       if (cached && (error.status === undefined || error.status >= 500)) {
         day.adopt(cached.raw);
-        status("Offline: showing your route as loaded at " + hhmm(cached.at) + ". Taps are not saved until you " +
-               "are back online.", "offline");
+        status("Offline: showing your route as loaded at " + hhmm(cached.at) + ". Your taps are kept on this " +
+               "phone and sent when you are back online." + (day.waiting() ? " " + waitingText() : ""), "offline");
       } else {
         day.clear();
         render();
@@ -79,6 +87,42 @@
       }
     }
     render();
+  }
+
+  function waitingText() {
+    const n = day.waiting();
+    return n ? n + (n === 1 ? " tap waits" : " taps wait") + " to be sent." : "";
+  }
+
+  // the outbox sent (on a tap, on load, when the network returns); refusals said on their stops' cards
+  async function sync() {
+    const result = await day.flush();
+    if (!day.route) return;
+    if (result.refused.length) {
+      // the phone's copy went further than the API: read the day again (its visits, the van, the parts)
+      try { day.adopt(await day.fetchDay(day.route.date), true); day.save(); } catch (_) { /* said below */ }
+    } else if (result.sent) {
+      try { await day.catchUp(); } catch (_) { /* the next sync catches up */ }
+    }
+    render();
+    for (const {action, error} of result.refused) {
+      const stop = day.route.stops.find((s) => s.order_id === action.order_id);
+      const li = stop && document.getElementById("stop-" + stop.order_id);
+      if (li) sayOn(li, plain(error, stop));
+    }
+    if (result.offline || result.waiting) {
+      status("Offline: " + (waitingText() || "nothing waits to be sent.") + " They are kept on this phone and sent " +
+             "when you are back online.", "offline");
+    } else if (result.sent && /^Offline/.test(document.getElementById("route-status").textContent)) {
+      status("Back online: your taps are saved.", "changed");
+    }
+    return result;
+  }
+
+  function sayOn(li, text) {
+    const error = li.querySelector(".stop-error");
+    error.textContent = text;
+    error.hidden = !text;
   }
 
   // what the API's refusal means for the person holding the phone
@@ -95,6 +139,8 @@
         : "The finish time is before the arrival time: check the time on your phone.";
     }
     if (/already recorded/.test(error.message)) return "This stop was already recorded on another phone; the card now shows what was saved.";
+    if (/is still at order/.test(error.message)) return "You are still on site at another stop: tap Done there first.";
+    if (/absent since/.test(error.message)) return "You are marked absent for the rest of the day: call your dispatcher.";
     if (/not on your published route/.test(error.message)) return "This stop is no longer on your route: the plan was changed. Tap Refresh.";
     return "Not saved: " + error.message;
   }
@@ -115,52 +161,81 @@
     });
   }
 
+  const BADGE = {done: "✓ Done", unresolved: "Another visit", "en-route": "On my way", "on-site": "On site",
+                 "in-service": "In service"};
+
+  function stateText(state, stop) {
+    const visit = day.visit(stop.order_id);
+    const score = visit && visit.customer_score ? " · customer score " + visit.customer_score : "";
+    if (state === "done") return "Done at " + hhmm(visit.done_at) + score;
+    if (state === "unresolved") {
+      return "Needs another visit" + (visit.reason ? " (" + (REASON[visit.reason] || visit.reason) + ")" : "") +
+             ", finished at " + hhmm(visit.done_at) + score;
+    }
+    if (state === "in-service") return "Work started at " + hhmm(visit.started_at);
+    if (state === "on-site") return "Arrived at " + hhmm(visit.arrived_at);
+    if (state === "en-route") return "On the way since " + hhmm(day.departedAt(stop.order_id));
+    return "Not started.";
+  }
+
   function fill(li, stop, isNext) {
     const state = day.state(stop.order_id);
     const visit = day.visit(stop.order_id);
     const used = day.used(stop.order_id);
+    const done = finished(state);
+    const active = ACTIVE.includes(state);
     const open = li.querySelector(".toggle").getAttribute("aria-expanded") === "true";
-    li.className = "stop card " + state + (isNext ? " next" : "") + (open && state === "done" ? " open" : "");
+    li.className = "stop card " + state + (done ? " finished" : "") + (isNext ? " next" : "") + (open && done ? " open" : "");
     li.dataset.state = isNext && state === "todo" ? "next" : state;
     const badge = li.querySelector(".state-badge");
-    badge.textContent = state === "done" ? "✓ Done" : isNext ? (state === "on-site" ? "On site" : "Next")
-      : state === "on-site" ? "On site" : "";
+    badge.textContent = BADGE[state] || (isNext ? "Next" : "");
     badge.hidden = !badge.textContent;
-    const stateText = state === "done"
-      ? "Done at " + hhmm(visit.done_at) + (visit.customer_score ? " · customer score " + visit.customer_score : "")
-      : state === "on-site" ? "Arrived at " + hhmm(visit.arrived_at) : "Not started.";
+    const text = stateText(state, stop);
     const note = notes.get(stop.order_id);
-    li.querySelector(".visit-state").textContent = stateText + (note && state !== "done" ? " · " + note : "");
+    const waiting = day.waiting(stop.order_id) ? " · waiting to be sent" : "";
+    li.querySelector(".visit-state").textContent = text + (note && !done ? " · " + note : "") + waiting;
     setText(li, ".used", used.length ? "Used: " + partsText(used) : "");
     // a done stop collapses to one line and locks; its details open on request, read-only
     const summary = li.querySelector(".summary");
     const toggle = li.querySelector(".toggle");
     const body = li.querySelector(".stop-body");
-    summary.hidden = toggle.hidden = state !== "done";
+    summary.hidden = toggle.hidden = !done;
     // the error stays in sight: beside the buttons, or under the summary of a folded card
     const error = li.querySelector(".stop-error");
-    if (state === "done") li.querySelector(".fold").after(error); else li.querySelector(".part-form").after(error);
-    if (state === "done") {
-      summary.textContent = stateText + (used.length ? " · used " + partsText(used) : "");
+    if (done) li.querySelector(".fold").after(error); else li.querySelector(".part-form").after(error);
+    if (done) {
+      summary.textContent = text + (used.length ? " · used " + partsText(used) : "") + waiting;
       body.hidden = toggle.getAttribute("aria-expanded") !== "true";
     } else {
       body.hidden = false;
     }
-    const arrived = li.querySelector(".arrived");
-    arrived.disabled = state !== "todo";
-    li.querySelector(".done").disabled = state !== "on-site";
-    li.querySelector(".record").disabled = state !== "on-site";
-    li.querySelector(".part").disabled = state !== "on-site";
-    li.querySelector(".qty").disabled = state !== "on-site";
+    // the steps in order: each button is live while its step can still come
+    li.querySelector(".departed").disabled = state !== "todo";
+    li.querySelector(".arrived").disabled = !["todo", "en-route"].includes(state);
+    li.querySelector(".started").disabled = state !== "on-site";
+    li.querySelector(".done").disabled = !active;
+    for (const selector of [".record", ".part", ".qty"]) li.querySelector(selector).disabled = !active;
     const score = li.querySelector(".score");
-    score.disabled = state === "done";
+    score.disabled = done;
     if (visit && visit.customer_score) score.value = String(visit.customer_score);
-    // what cannot apply yet stays out of the way: the score and the parts once on site, the parts form not after
-    li.querySelector(".score-row").hidden = state === "todo";
-    li.querySelector(".part-form").hidden = state !== "on-site";
-    li.querySelector(".visit-state").hidden = state === "done";  // the summary says it
-    setText(li, ".hint", state === "todo" ? (isNext ? "Tap Arrived when you get there; then record parts and tap Done." : "")
-      : state === "on-site" ? "Record the parts you use, ask for a score, then tap Done." : "This stop is finished and locked.");
+    const outcome = li.querySelector(".outcome");
+    for (const control of outcome.querySelectorAll("input, select, textarea")) control.disabled = done;
+    if (done) {
+      li.querySelector(state === "done" ? ".fixed" : ".again").checked = true;
+      if (visit.reason) li.querySelector(".reason").value = visit.reason;
+      if (visit.notes) li.querySelector(".note").value = visit.notes;
+    }
+    li.querySelector(".reason-label").hidden = !li.querySelector(".again").checked;
+    // what cannot apply yet stays out of the way: the score, outcome and parts once on site, the parts form not after
+    li.querySelector(".score-row").hidden = !active && !done;
+    outcome.hidden = !active && !done;
+    li.querySelector(".part-form").hidden = !active;
+    li.querySelector(".visit-state").hidden = done;  // the summary says it
+    setText(li, ".hint", ["todo", "en-route"].includes(state)
+      ? (isNext ? (state === "todo" ? "Tap On my way as you set off. " : "") +
+                  "Tap Arrived when you get there; then record parts and tap Done." : "")
+      : active ? "Record the parts you use, ask for a score, choose the outcome, then tap Done."
+        : "This stop is finished and locked.");
   }
 
   function card(stop, template) {
@@ -199,6 +274,7 @@
     }
     li.querySelector(".parts").textContent = stop.parts.length ? "Bring: " + partsText(stop.parts) : "No parts to bring.";
     li.querySelector(".score").id = id + "-score";
+    for (const radio of li.querySelectorAll(".outcome input[type=radio]")) radio.name = id + "-outcome";
     li.querySelector(".part").replaceChildren(...partOptions(stop));
     wire(li, stop);
     return li;
@@ -208,8 +284,13 @@
   // keyboard or screen-reader user is not dropped at the top of the page; a finished stop brings the next one up
   function followOn(li, stop, button) {
     if (!button.disabled && button.offsetParent !== null) return;  // still there (Record part): stay on it
-    if (day.state(stop.order_id) === "on-site") {
+    const state = day.state(stop.order_id);
+    if (ACTIVE.includes(state)) {
       li.querySelector(".done").focus({preventScroll: true});
+      return;
+    }
+    if (state === "en-route") {
+      li.querySelector(".arrived").focus({preventScroll: true});
       return;
     }
     const next = document.querySelector("#stops > li.next");
@@ -222,30 +303,35 @@
   }
 
   function wire(li, stop) {
-    const error = li.querySelector(".stop-error");
-    const say = (text) => { error.textContent = text; error.hidden = !text; };
     const score = li.querySelector(".score");
-    // one tap, one request: the button stays disabled until the answer is in
-    const act = (button, work) => async () => {
+    // one tap, one action: kept on the phone with its own key and shown at once, then sent (now, or when the
+    // network returns); the card moves on without waiting for the answer
+    const act = (button, work, after = () => {}) => async () => {
       if (button.disabled) return;
       button.disabled = true;
-      say("");
-      let saved = false;
-      try { await work(); saved = true; }
-      catch (e) {
-        if (e.status === 409 && /already recorded/.test(e.message)) await day.catchUp();
-        say(plain(e, stop));
-      }
+      sayOn(li, "");
+      work();
       render();
-      if (saved) followOn(li, stop, button);
+      followOn(li, stop, button);
+      await sync();
+      after();
     };
-    const arrived = li.querySelector(".arrived");
-    arrived.addEventListener("click", act(arrived, () => day.saveVisit(stop.order_id, {arrived_at: localIso()})));
+    for (const [selector, event] of [[".departed", "departed"], [".arrived", "arrived"], [".started", "started"]]) {
+      const button = li.querySelector(selector);
+      button.addEventListener("click", act(button, () => day.report(stop.order_id, event)));
+    }
+    const again = li.querySelector(".again");
+    for (const radio of li.querySelectorAll(".outcome input[type=radio]")) {
+      radio.addEventListener("change", () => { li.querySelector(".reason-label").hidden = !again.checked; });
+    }
     const done = li.querySelector(".done");
     done.addEventListener("click", act(done, () => {
-      const fields = {done_at: localIso()};
+      const fields = {};
       if (score.value) fields.customer_score = Number(score.value);
-      return day.saveVisit(stop.order_id, fields);
+      const note = li.querySelector(".note").value.trim();
+      if (note) fields.note = note;
+      if (again.checked) fields.reason = li.querySelector(".reason").value;
+      day.report(stop.order_id, again.checked ? "unresolved" : "done", fields);
     }));
     const toggle = li.querySelector(".toggle");
     toggle.setAttribute("aria-label", "Show details of stop " + stop.seq + ", " + stop.customer_name);
@@ -261,16 +347,52 @@
     const record = li.querySelector(".record");
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      act(record, async () => {
-        const partId = li.querySelector(".part").value;
+      const picker = li.querySelector(".part");
+      const partId = picker.value;
+      act(record, () => {
         const quantity = Number(li.querySelector(".qty").value);
-        await day.usePart(stop.order_id, partId, quantity);
+        day.usePart(stop.order_id, partId, quantity);
         notes.set(stop.order_id, "recorded " + quantity + " × " + day.partName(partId));
-        li.querySelector(".part").replaceChildren(...partOptions(stop));
-        li.querySelector(".part").value = partId;
-        li.querySelector(".qty").value = "1";
+      }, () => {
+        // what the van holds now, once the API has said whether the parts left it
+        picker.replaceChildren(...partOptions(stop));
+        picker.value = partId;
+        if (!picker.value && picker.options.length) picker.selectedIndex = 0;
+        if (li.querySelector(".stop-error").textContent) {
+          notes.delete(stop.order_id);  // refused: nothing was recorded
+          render();
+        } else {
+          li.querySelector(".qty").value = "1";
+        }
       })();
     });
+  }
+
+  // what the dispatcher changed since the last version of the route (a re-plan, an emergency inserted)
+  function changeText(change, route) {
+    const stop = route.stops.find((s) => s.order_id === change.order_id);
+    const mine = change.to_technician === user.technician_id;
+    const shiftBy = change.eta_shift_minutes ? Math.round(change.eta_shift_minutes) : 0;
+    if (change.change === "added" || (change.change === "reassigned" && mine)) {
+      return change.order_id + " added" + (stop ? " at " + hhmm(stop.eta) : "");
+    }
+    if (change.change === "reassigned") return change.order_id + " moved to " + (change.to_technician || "another technician");
+    if (change.change === "shifted") {
+      return change.order_id + " " + (shiftBy >= 0 ? "later" : "earlier") + " by " + minutes(Math.abs(shiftBy)) +
+             (stop ? " (now " + hhmm(stop.eta) + ")" : "");
+    }
+    if (change.change === "dropped") return change.order_id + " taken off your route";
+    if (change.change === "cancelled") return change.order_id + " cancelled by the customer";
+    return change.order_id + " " + change.change;
+  }
+
+  function renderChanges(route) {
+    const node = document.getElementById("route-changes");
+    const changes = route && route.version > 1 && Array.isArray(route.changes) ? route.changes : [];
+    node.textContent = changes.length
+      ? "Route updated (version " + route.version + "): " + changes.map((c) => changeText(c, route)).join(", ") + "."
+      : "";
+    node.hidden = !changes.length;
   }
 
   function render() {
@@ -278,6 +400,7 @@
     const progress = document.getElementById("progress");
     const bar = document.getElementById("progress-bar");
     const route = day.route;
+    renderChanges(route);
     document.getElementById("ics").disabled = !route || !route.stops.length;
     if (!route) {
       list.replaceChildren();
@@ -285,9 +408,10 @@
       return;
     }
     const stops = route.stops;
-    const doneCount = stops.filter((s) => day.state(s.order_id) === "done").length;
-    // the stop in hand: the one on site, else the first not started
-    const next = stops.find((s) => day.state(s.order_id) === "on-site") || stops.find((s) => day.state(s.order_id) === "todo");
+    const doneCount = stops.filter((s) => finished(day.state(s.order_id))).length;
+    // the stop in hand: the one on site (or on the way to), else the first not started
+    const next = stops.find((s) => ACTIVE.includes(day.state(s.order_id))) ||
+      stops.find((s) => day.state(s.order_id) === "en-route") || stops.find((s) => day.state(s.order_id) === "todo");
     if (!stops.length) {
       progress.hidden = bar.hidden = true;
       list.replaceChildren();
@@ -295,9 +419,11 @@
       return;
     }
     progress.hidden = bar.hidden = false;
+    const hand = next && day.state(next.order_id);
     progress.textContent = doneCount + "/" + stops.length + " done" +
-      (!next ? " · all stops finished" : day.state(next.order_id) === "on-site" ? " · on site: " + next.customer_name
-        : " · next: " + next.customer_name + " at " + hhmm(next.eta));
+      (!next ? " · all stops finished" : ACTIVE.includes(hand) ? " · on site: " + next.customer_name
+        : hand === "en-route" ? " · on the way to: " + next.customer_name
+          : " · next: " + next.customer_name + " at " + hhmm(next.eta));
     bar.firstElementChild.style.width = Math.round(100 * doneCount / stops.length) + "%";
     // keep cards (and what is typed in them) across re-renders of the same route
     const template = document.getElementById("stop-template");
@@ -350,6 +476,16 @@
            (before === null ? "." : same ? ": your stops are the same." : ": check your stops."), "changed");
   }
   document.addEventListener("visibilitychange", checkForChanges);
+  // taps kept while offline go out as soon as the network is back
+  window.addEventListener("online", () => { if (day.route) sync(); });
+  // the page itself, its scripts and styles kept for opening with no network
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/route-sw.js", {scope: "/route"}).catch(() => { /* the page works without */ });
+  }
+  // signing out leaves no copy of the route the service worker kept
+  document.getElementById("logout")?.addEventListener("click", () => {
+    if (window.caches) caches.delete("dispatch-route-data");
+  });
   setInterval(checkForChanges, 5 * 60 * 1000);
   document.getElementById("refresh").addEventListener("click", load);
   dateInput.addEventListener("change", () => { scrolled = false; load(); });
