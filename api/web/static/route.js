@@ -94,10 +94,21 @@
     return n ? n + (n === 1 ? " tap waits" : " taps wait") + " to be sent." : "";
   }
 
+  // a send the network dropped while the phone believes it is online (a lost answer, a dead spot) is tried
+  // again after a pause that grows, 2 s up to a minute; the same keys make a repeat harmless
+  let retryIn = 0;
+  let retryTimer = null;
+  function retryLater() {
+    if (retryTimer) return;
+    retryIn = Math.min(retryIn ? retryIn * 2 : 2000, 60000);
+    retryTimer = setTimeout(() => { retryTimer = null; if (day.route) sync(); }, retryIn);
+  }
+
   // the outbox sent (on a tap, on load, when the network returns); refusals said on their stops' cards
   async function sync() {
     const result = await day.flush();
-    if (!day.route) return;
+    if (result.offline && navigator.onLine !== false) retryLater(); else if (!result.error) retryIn = 0;
+    if (!day.route) return result;
     if (result.refused.length) {
       // the phone's copy went further than the API: read the day again (its visits, the van, the parts)
       try { day.adopt(await day.fetchDay(day.route.date), true); day.save(); } catch (_) { /* said below */ }
