@@ -117,9 +117,9 @@ class Settings(BaseSettings):
     run_migrations_on_startup: bool = True
 
     # the escalation watch (api.live.watch): an order is at risk when its predicted start of service passes its
-    # response deadline minus deadline_margin_minutes; the watch ticks every watch_interval_seconds in one of the
+    # response deadline minus escalation_margin_minutes; the watch ticks every watch_interval_seconds in one of the
     # service's workers (a lease in the database), 0 turns it off
-    deadline_margin_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    escalation_margin_minutes: int = Field(default=30, ge=0, le=24 * 60)
     watch_interval_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("map_tile_url")

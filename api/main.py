@@ -20,6 +20,7 @@ from api.deps import API_PREFIX
 from api.jobs import JobRunner, make_executor
 from api.limits import BodyLimit
 from api.live.views import router as live_router
+from api.live.watch import WatchRunner
 from api.orders.views import router as orders_router
 from api.parts.views import locations_router, parts_router, stock_router
 from api.plans import service as plans_service
@@ -54,6 +55,11 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
             app.state.engine = engine
             app.state.sessionmaker = sessions = make_sessionmaker(engine)
             app.state.plan_runner = runner = plan_runner(settings)
+            watch = None
+            if settings.watch_interval_seconds > 0:  # the escalation watch; a lease lets one worker tick
+                watch = WatchRunner(sessions, interval=settings.watch_interval_seconds, zone=settings.zone,
+                                    margin_minutes=settings.escalation_margin_minutes, policy=settings.policy())
+                watch.start()
             try:
                 if settings.plan_executor == "dask" and settings.dispatch_scheduler is None:
                     # the local cluster starts with the service (a remote scheduler is reached at the first job,
@@ -62,6 +68,8 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
                     await anyio.to_thread.run_sync(runner.connect)
                 yield
             finally:
+                if watch is not None:
+                    watch.stop()
                 pending = runner.pending()
                 runner.shutdown(wait=False)
                 if pending:  # the jobs it had not finished fail, rather than wait for their deadline

@@ -8,6 +8,7 @@ from api.auth.models import LoginFailure, User
 from api.customers.models import Customer
 from api.db import Base
 from api.idempotency import IdempotencyRecord
+from api.live.models import Lease
 from api.orders.models import Order
 from api.parts.models import Part, StockBalance, StockLocation, StockMovement
 from api.plans.models import PlanJob, PublishedPlan, PublishedRoute, PublishedStop
@@ -15,6 +16,7 @@ from api.standards.models import FollowUp, ServiceAlert
 from api.technicians.models import Technician
 from api.visits.models import DayEvent, Visit
 
-__all__ = ["Base", "Customer", "DayEvent", "FollowUp", "IdempotencyRecord", "LoginFailure", "Order", "Part", "PlanJob",
+__all__ = ["Base", "Customer", "DayEvent", "FollowUp", "IdempotencyRecord", "Lease", "LoginFailure", "Order", "Part",
+           "PlanJob",
            "PublishedPlan", "PublishedRoute", "PublishedStop", "ServiceAlert", "StockBalance", "StockLocation",
            "StockMovement", "Technician", "User", "Visit"]

@@ -21,4 +21,4 @@ def day_status(session: SessionDep, settings: SettingsDep, _user: Staff, day: dt
     orders at risk of missing their response deadline, as the day stands at `at` (default: now)."""
     moment = local_now(settings.zone) if at is None else local_time(at, settings.zone)
     return DayStatus.model_validate(status.day_status(
-        session, day=day, at=moment, margin_minutes=settings.deadline_margin_minutes, policy=settings.policy()))
+        session, day=day, at=moment, margin_minutes=settings.escalation_margin_minutes, policy=settings.policy()))

@@ -1,32 +1,49 @@
-"""Supervisor alerts and follow-up calls, both raised by what technicians record on their visits."""
+"""Supervisor alerts and follow-up calls: raised by what technicians record on their visits, and (deadline
+alerts) by the escalation watch of api.live."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
 
 
 class ServiceAlert(Base):
-    """Something a supervisor must look at; one per visit and kind."""
+    """Something a supervisor must look at: one per visit and kind (a low score), or, raised by the escalation
+    watch with no visit, one per order and kind (a deadline at risk, a deadline missed). Acknowledged: seen;
+    closed: dealt with (it leaves the open list)."""
 
     __tablename__ = "service_alerts"
     __table_args__ = (
-        CheckConstraint("kind IN ('low customer score')", name="kind"),
+        CheckConstraint("kind IN ('low customer score', 'deadline at risk', 'deadline missed')", name="kind"),
         UniqueConstraint("visit_id", "kind", name="uq_service_alerts_visit_kind"),
+        Index("uq_service_alerts_order_kind", "order_id", "kind", unique=True,
+              sqlite_where=text("visit_id IS NULL"), postgresql_where=text("visit_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[str] = mapped_column(String(64), ForeignKey("orders.id", ondelete="CASCADE"))
-    technician_id: Mapped[str] = mapped_column(String(64), ForeignKey("technicians.id", ondelete="CASCADE"))
+    # null for an order nobody is to visit
+    technician_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("technicians.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class FollowUp(Base):
@@ -35,6 +52,7 @@ class FollowUp(Base):
     __tablename__ = "follow_ups"
     __table_args__ = (
         CheckConstraint("days_after > 0", name="days_after"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('satisfied', 'not_satisfied', 'no_answer')", name="outcome"),
         UniqueConstraint("visit_id", "days_after", name="uq_follow_ups_visit_days"),
     )
 
@@ -45,4 +63,7 @@ class FollowUp(Base):
     days_after: Mapped[int]
     due_date: Mapped[date] = mapped_column(Date, index=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # how the call went (satisfied, not_satisfied, no_answer) and what was said; set when it is completed
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+AlertKind = Literal["low customer score", "deadline at risk", "deadline missed"]
+CallOutcome = Literal["satisfied", "not_satisfied", "no_answer"]
 
 
 class AlertRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    kind: str
-    visit_id: int
+    kind: AlertKind
+    visit_id: int | None = Field(description="the visit that raised it; null for a deadline alert")
     order_id: str
-    technician_id: str
+    technician_id: str | None = Field(description="null for an order nobody is to visit")
     message: str
     created_at: dt.datetime
     acknowledged_at: dt.datetime | None
+    closed_at: dt.datetime | None = Field(description="dealt with; a closed alert leaves the open list")
 
 
 class FollowUpRead(BaseModel):
@@ -30,12 +35,23 @@ class FollowUpRead(BaseModel):
     days_after: int
     due_date: dt.date
     done_at: dt.datetime | None
+    outcome: CallOutcome | None
+    note: str | None
+
+
+class FollowUpComplete(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: CallOutcome
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class SlaRead(BaseModel):
-    visits: int
+    visits: int = Field(description="visits whose service started on the day")
     on_time: int
-    compliance: float | None = Field(description="on_time / visits; null without visits")
+    overdue_unvisited: int = Field(description="orders overdue by the end of the day that nobody had visited: "
+                                               "missed")
+    compliance: float | None = Field(description="on_time / (visits + overdue_unvisited); null without either")
 
 
 class FirstTimeFixRead(BaseModel):

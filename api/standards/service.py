@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.customers import service as customers_service
-from api.errors import NotFoundError
+from api.errors import ConflictError, NotFoundError
 from api.orders import service as orders_service
-from api.orders.models import Order
+from api.orders.models import Order, OrderStatus
 from api.parts.models import StockMovement
 from api.plans.models import PublishedRoute
 from api.standards.models import FollowUp, ServiceAlert
@@ -57,19 +57,38 @@ def on_visit(session: Session, *, visit: Visit, order: Order) -> None:
                                      days_after=days, due_date=day + timedelta(days=days)))
 
 
-def list_alerts(session: Session, *, open_only: bool, limit: int) -> list[ServiceAlert]:
+def list_alerts(session: Session, *, open_only: bool, limit: int, kind: str | None = None) -> list[ServiceAlert]:
+    """Alerts newest first; open ones are those not closed (acknowledged or not)."""
     stmt = select(ServiceAlert).order_by(ServiceAlert.created_at.desc(), ServiceAlert.id.desc()).limit(limit)
     if open_only:
-        stmt = stmt.where(ServiceAlert.acknowledged_at.is_(None))
+        stmt = stmt.where(ServiceAlert.closed_at.is_(None))
+    if kind is not None:
+        stmt = stmt.where(ServiceAlert.kind == kind)
     return list(session.scalars(stmt))
 
 
-def acknowledge(session: Session, *, alert_id: int, now: datetime) -> ServiceAlert:
+def _alert(session: Session, alert_id: int) -> ServiceAlert:
     row = session.get(ServiceAlert, alert_id)
     if row is None:
         raise NotFoundError(f"alert {alert_id} not found")
+    return row
+
+
+def acknowledge(session: Session, *, alert_id: int, now: datetime) -> ServiceAlert:
+    """Seen by a supervisor (it stays open until closed); acknowledging again changes nothing."""
+    row = _alert(session, alert_id)
     if row.acknowledged_at is None:
         row.acknowledged_at = now
+        session.commit()
+    return row
+
+
+def close(session: Session, *, alert_id: int, now: datetime) -> ServiceAlert:
+    """Dealt with: it leaves the open list (and counts as seen); closing again changes nothing."""
+    row = _alert(session, alert_id)
+    if row.closed_at is None:
+        row.closed_at = now
+        row.acknowledged_at = row.acknowledged_at or now
         session.commit()
     return row
 
@@ -86,6 +105,22 @@ def list_follow_ups(session: Session, *, due_from: date | None, due_to: date | N
     return list(session.scalars(stmt))
 
 
+def complete_follow_up(session: Session, *, follow_up_id: int, outcome: str, note: str | None,
+                       now: datetime) -> FollowUp:
+    """The call was made: its outcome and note, and when. A call is completed once (409 after that)."""
+    row = session.get(FollowUp, follow_up_id)
+    if row is None:
+        raise NotFoundError(f"follow-up call {follow_up_id} not found")
+    if row.done_at is not None:
+        if (row.outcome, row.note) == (outcome, note):
+            return row  # the same completion sent again
+        raise ConflictError(f"follow-up call {follow_up_id} was completed at {row.done_at:%Y-%m-%d %H:%M} "
+                            f"({row.outcome})")
+    row.outcome, row.note, row.done_at = outcome, note, now
+    session.commit()
+    return row
+
+
 def _ratio(num: int, den: int) -> float | None:
     return None if den == 0 else round(num / den, 4)
 
@@ -94,12 +129,47 @@ def _minutes(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 60
 
 
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time())
+
+
+def _overdue_unvisited(session: Session, *, day: date, policy: Policy) -> list[Order]:
+    """Orders still to serve at the end of `day` whose response deadline fell by then, with no visit begun by
+    then: each counts as a missed deadline in that day's SLA compliance (an order nobody went to is the worst
+    miss, not one that goes uncounted)."""
+    end = _end_of(day)
+    later = select(Visit.order_id).where(Visit.date > day)
+    rows = list(session.scalars(select(Order).where(
+        Order.created_at < end,
+        (Order.status == OrderStatus.open.value)
+        | ((Order.status == OrderStatus.cancelled.value) & (Order.cancelled_at >= end))
+        | ((Order.status == OrderStatus.done.value) & Order.id.in_(later))).order_by(Order.id)))
+    if not rows:
+        return []
+    begun = set(session.scalars(select(Visit.order_id).where(
+        Visit.order_id.in_([o.id for o in rows]), Visit.date <= day,
+        (Visit.arrived_at.is_not(None)) | (Visit.started_at.is_not(None)) | (Visit.done_at.is_not(None)))))
+    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in rows})
+    out = []
+    for o in rows:
+        if o.id in begun:
+            continue
+        try:
+            due = policy.sla.deadline(orders_service.to_domain(o, contract=contract.get(o.customer_id)))
+        except ValueError:  # a row the planner refuses is not counted against the service
+            continue
+        if due <= end:
+            out.append(o)
+    return out
+
+
 def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]:
     """The supervisor's figures for `day`, from the visits recorded on it and the routes published for it.
 
     - SLA compliance per priority: visits whose service started (started_at, else arrival) by the order's
       response deadline (created_at + the policy's SLA hours, or the customer's contract hours when
-      tighter), over visits that started.
+      tighter), over visits that started plus the orders overdue by the end of the day that nobody had
+      visited by then (`overdue_unvisited`: missed).
     - first-time fix: the done first visits of orders fixed then, over the done first visits.
     - resolution: orders with a done visit on the day that are resolved (by any visit up to the day).
     - utilization per technician: on-site minutes (start to done) plus the route's travel minutes, over the
@@ -117,12 +187,15 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
     # the plans' own deadline: the policy's hours, tightened by the customer's contract
     deadline = {o.id: policy.sla.deadline(orders_service.to_domain(o, contract=contract.get(o.customer_id)))
                 for o in orders.values()}
+    missed = _overdue_unvisited(session, day=day, policy=policy)
     sla: dict[str, dict[str, Any]] = {}
     for p in PRIORITIES:
         started = [(v, orders[v.order_id]) for v in visits
                    if orders[v.order_id].priority == p.value and (v.started_at or v.arrived_at) is not None]
         on_time = sum(1 for v, o in started if (v.started_at or v.arrived_at) <= deadline[o.id])  # type: ignore[operator]
-        sla[p.value] = {"visits": len(started), "on_time": on_time, "compliance": _ratio(on_time, len(started))}
+        never = sum(1 for o in missed if o.priority == p.value)
+        sla[p.value] = {"visits": len(started), "on_time": on_time, "overdue_unvisited": never,
+                        "compliance": _ratio(on_time, len(started) + never)}
 
     done = [v for v in visits if v.done_at is not None]
     first = [v for v in done if v.order_id not in earlier]
@@ -166,6 +239,9 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
         "travel": {"km": round(sum(float(r.route.get("travel_km", 0.0)) for r in routes), 3),
                    "minutes": round(sum(travel_min.values()), 2)},
         "parts_cost": str(cost.quantize(Decimal("0.01"))),
-        "alerts": session.scalar(select(func.count()).select_from(ServiceAlert)
-                                 .join(Visit, ServiceAlert.visit_id == Visit.id).where(Visit.date == day)) or 0,
+        "alerts": (session.scalar(select(func.count()).select_from(ServiceAlert)
+                                  .join(Visit, ServiceAlert.visit_id == Visit.id).where(Visit.date == day)) or 0)
+                  + (session.scalar(select(func.count()).select_from(ServiceAlert).where(
+                      ServiceAlert.visit_id.is_(None), ServiceAlert.created_at >= datetime.combine(day, time()),
+                      ServiceAlert.created_at < _end_of(day))) or 0),
     }

@@ -84,7 +84,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def make_settings(db: Database, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(environment="test", database_url=db.url, secret_key=SECRET,
                                   login_free_failures=3, login_backoff_seconds=10, login_backoff_max_seconds=40,
-                                  login_window_seconds=120)
+                                  login_window_seconds=120, watch_interval_seconds=0)
     return Settings(**(values | overrides))
 
 

@@ -31,7 +31,7 @@ def live_server(database: Database, *, workers: int = 1) -> Iterator[str]:
     the server and the test's client do not share one interpreter lock.
     """
     env = dict(os.environ, DATABASE_URL=database.url, SECRET_KEY=SECRET, ENVIRONMENT="test",
-               RUN_MIGRATIONS_ON_STARTUP="false")
+               RUN_MIGRATIONS_ON_STARTUP="false", WATCH_INTERVAL_SECONDS="0")
     options = database.engine_args.get("connect_args", {}).get("options")
     if options:  # the test schema of this PostgreSQL session (libpq reads PGOPTIONS)
         env["PGOPTIONS"] = options

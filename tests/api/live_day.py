@@ -47,4 +47,12 @@ def visit(world: World, who: str, order_id: str, **times: str) -> dict[str, Any]
     return r.json()
 
 
-__all__ = ["CUSTOMERS", "DATE", "ORDERS", "at", "live_day", "visit"]
+__all__ = ["CUSTOMERS", "DATE", "ORDERS", "at", "live_day", "report", "visit"]
+
+
+def report(world: World, who: str, event: str, hhmm: str, **fields: Any) -> dict[str, Any]:
+    """`who` reports `event` at `hhmm` through the phone's endpoint (the dispatcher names the technician)."""
+    body = {"time": at(hhmm), "event": event} | fields
+    r = world.client.post("/api/v1/events", json=body, headers=world.as_(who))
+    assert r.status_code == 201, r.text
+    return r.json()

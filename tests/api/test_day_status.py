@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.api.conftest import World
-from tests.api.live_day import DATE, at, live_day, visit
+from tests.api.live_day import DATE, at, live_day, report, visit
 
 
 def status(world: World, hhmm: str, who: str = "disp") -> dict[str, Any]:
@@ -95,6 +95,67 @@ def test_the_status_follows_the_day_technician_by_technician(world: World) -> No
     orders = {o["order_id"]: o for o in s["orders"]}
     assert (orders["E1"]["status"], orders["E1"]["late_minutes"], orders["E1"]["at_risk"]) == ("in_service", 25, False)
     assert s["at_risk"] == []
+
+
+def test_the_phones_reports_show_who_is_on_the_way_on_a_break_or_absent(world: World) -> None:
+    # TA takes a 30 min break between 10:00 and 14:00
+    r = world.client.patch("/api/v1/technicians/TA", json={"break_start": "10:00", "break_end": "14:00",
+                                                            "break_minutes": 30}, headers=world.as_("disp"))
+    assert r.status_code == 200, r.text
+    body = live_day(world)
+    plan = stops(body["plan"])
+
+    report(world, "tech_a", "departed", "08:00", order_id="A1")
+    s = status(world, "08:05")
+    ta = next(t for t in s["technicians"] if t["technician_id"] == "TA")
+    # on the way since 08:00, a few hundred metres: there now, so A1 starts at 08:05
+    assert (ta["state"], ta["order_id"], ta["next_order_id"]) == ("en_route", "A1", "E1")
+    assert ta["delay_minutes"] == minutes(plan["A1"]["start"], at("08:05"))
+    a1 = next(o for o in s["orders"] if o["order_id"] == "A1")
+    assert (a1["status"], a1["technician_id"], a1["predicted_start"]) == ("en_route", "TA", at("08:05"))
+
+    # the dispatcher reports TB absent from 08:30: TB's orders have nobody to do them
+    report(world, "disp", "absent", "08:30", technician_id="TB")
+    s = status(world, "09:00")
+    tb = next(t for t in s["technicians"] if t["technician_id"] == "TB")
+    assert (tb["state"], tb["order_id"], tb["next_order_id"], tb["next_eta"]) == ("absent", None, None, None)
+    orders = {o["order_id"]: o for o in s["orders"]}
+    assert [(orders[i]["status"], orders[i]["technician_id"], orders[i]["predicted_start"]) for i in ("C1", "C2")] \
+        == [("unassigned", None, None)] * 2
+
+    # TA done with A1 at 10:00, on the break from 10:05 to 10:35: E1 after it
+    report(world, "tech_a", "arrived", "08:05", order_id="A1")
+    report(world, "tech_a", "done", "10:00", order_id="A1")
+    report(world, "tech_a", "break", "10:05")
+    s = status(world, "10:15")
+    ta = next(t for t in s["technicians"] if t["technician_id"] == "TA")
+    assert (ta["state"], ta["order_id"], ta["next_order_id"]) == ("on_break", None, "E1")
+    e1 = datetime.fromisoformat(at("10:35")) + timedelta(minutes=plan["E1"]["travel_minutes"])
+    assert ta["next_eta"] == iso(e1)
+    assert ta["delay_minutes"] == minutes(plan["E1"]["start"], iso(e1))
+    assert next(o for o in s["orders"] if o["order_id"] == "A1")["status"] == "done"
+    # after the break, not yet on the way: idle
+    assert next(t for t in status(world, "10:40")["technicians"] if t["technician_id"] == "TA")["state"] == "idle"
+
+
+def test_an_unresolved_visit_and_a_cancelled_order(world: World) -> None:
+    body = live_day(world)
+    plan = stops(body["plan"])
+    # TB finds a part missing at C1; the customer of C2 cancels
+    report(world, "tech_b", "arrived", "08:00", order_id="C1")
+    report(world, "tech_b", "unresolved", "08:20", order_id="C1", reason="part_missing")
+    report(world, "disp", "cancelled", "08:40", order_id="C2")
+    s = status(world, "09:00")
+    orders = {o["order_id"]: o for o in s["orders"]}
+    assert {k: orders["C1"][k] for k in ("status", "technician_id", "planned_start", "predicted_start")} == {
+        "status": "unresolved", "technician_id": "TB", "planned_start": plan["C1"]["start"],
+        "predicted_start": at("08:00")}
+    assert {k: orders["C2"][k] for k in ("status", "technician_id", "predicted_start", "late_minutes")} == {
+        "status": "cancelled", "technician_id": None, "predicted_start": None, "late_minutes": 0}
+    tb = next(t for t in s["technicians"] if t["technician_id"] == "TB")
+    assert (tb["state"], tb["order_id"], tb["next_order_id"]) == ("finished", None, None)
+    assert "C1" not in s["at_risk"]
+    assert "C2" not in s["at_risk"]
 
 
 def test_an_order_nobody_is_to_visit_is_at_risk_near_its_deadline(world: World) -> None:
