@@ -23,7 +23,7 @@ from dispatch.analysis.checker import format_report
 from dispatch.analysis.replan_check import check_replan
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day
-from tests.e2e.conftest import Server, Watched, auth, axe_violations, watch
+from tests.e2e.conftest import PHONE, Server, Watched, auth, axe_violations, watch
 from tests.e2e.test_faces import shown_plan_id, sign_in
 
 BOARD = {"width": 1440, "height": 900}
@@ -180,6 +180,15 @@ def test_an_emergency_is_placed_previewed_published_and_reaches_the_technician(
     assert {"order_id": order_id, "change": "added", "to_technician": best["technician_id"]}.items() <= next(
         c for c in route["changes"] if c["order_id"] == order_id).items()
     assert w.errors == []
+    # and on the phone: the route page says the route was updated, with the version and the emergency
+    phone = watch(browser, PHONE)
+    sign_in(phone, server, best["technician_id"].lower(), "/route")
+    # the landing page asks for today's route, which nobody sent: a 404 it says in words
+    expect(phone.page.locator("main")).to_contain_text("isn't ready yet")
+    phone.errors.clear()
+    phone.page.goto(f"{server.url}/route?date={EMERGENCY_DAY.isoformat()}")
+    expect(phone.page.locator("#route-changes")).to_contain_text(f"Route updated (version 2): {order_id} added")
+    assert phone.errors == []
 
 
 def test_the_board_shows_states_risks_and_outcomes_as_visits_are_recorded(
@@ -213,8 +222,12 @@ def test_the_board_shows_states_risks_and_outcomes_as_visits_are_recorded(
     failed = None
     if other is not None:
         failed = other["stops"][0]["order_id"]
-        record(other["technician_id"], order_id=failed, arrived_at=on(8, 30), done_at=on(9, 10), resolved=False,
-               fixed_first_time=False, notes="compressor part missing")
+        # as the phone reports it: arrived, then finished unresolved with the reason from its short list
+        for step in ({"time": on(8, 30), "event": "arrived"},
+                     {"time": on(9, 10), "event": "unresolved", "reason": "part_missing", "note": "compressor"}):
+            r = httpx.post(f"{server.url}/api/v1/events", json=step | {"order_id": failed},
+                           headers=auth(_tech_token(server, other["technician_id"])) | {"Idempotency-Key": f"{failed}-{step['event']}"})
+            assert r.status_code == 201, r.text
 
     status = httpx.get(f"{server.url}/api/v1/days/{RISK_DAY}/status", params={"at": _at(RISK_DAY).isoformat()},
                        headers=auth(dispatcher)).json()
@@ -244,9 +257,8 @@ def test_the_board_shows_states_risks_and_outcomes_as_visits_are_recorded(
     if failed is not None:
         unresolved = page.locator(f'#unresolved tr[data-order="{failed}"]')
         expect(unresolved).to_contain_text(other["technician_id"])
-        order = httpx.get(f"{server.url}/api/v1/orders/{failed}", headers=auth(dispatcher)).json()
-        if order.get("last_outcome"):
-            expect(unresolved.locator("td.reason")).not_to_have_text("no reason recorded")
+        expect(unresolved.locator("td.reason")).to_have_text("a part is missing — compressor")
+        expect(unresolved).to_contain_text("09:10")
         expect(page.locator(f'.seg-service.unresolved[data-order="{failed}"]')).to_be_visible()
     _no_axe(page)
     w.screenshot("board-live-day")
