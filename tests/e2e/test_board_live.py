@@ -29,6 +29,7 @@ from tests.e2e.test_faces import shown_plan_id, sign_in
 BOARD = {"width": 1440, "height": 900}
 EMERGENCY_DAY = dt.date.today() + dt.timedelta(days=2)
 RISK_DAY = EMERGENCY_DAY + dt.timedelta(days=1)
+REPLAN_DAY = EMERGENCY_DAY + dt.timedelta(days=2)
 AT = dt.time(10, 30)
 SMALL = {"time_limit": 30, "solution_limit": 3}
 
@@ -269,4 +270,50 @@ def test_the_board_shows_states_risks_and_outcomes_as_visits_are_recorded(
     page.get_by_role("button", name="Refresh status").click()
     expect(row).not_to_have_attribute("data-state", "in_service")
     expect(page.locator(f'.seg-service.done[data-order="{serving}"]')).to_be_visible()
+    assert w.errors == []
+
+
+def test_an_emergency_placed_on_the_map_can_be_re_planned_instead(
+        server: Server, browser: Browser, dispatcher: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    day = _own(generate_day(orders=10, technicians=3, seed=25, plan_date=REPLAN_DAY), "P")
+    published = _publish_day(server, dispatcher, day, tmp_path_factory.mktemp("replan"))
+    customer = _customer(server, dispatcher, day)
+
+    w = _board(browser, server, REPLAN_DAY)
+    page = w.page
+    assert shown_plan_id(page) == published["id"]
+    page.locator("#advanced summary").click()
+    page.get_by_label("Stop after solutions").fill("3")  # a bounded search: the same day gives the same plan
+    page.get_by_role("button", name="Emergency").click()
+    dialog = page.get_by_role("dialog", name="Emergency")
+    dialog.get_by_label("Customer").select_option(customer["id"])
+    expect(dialog.get_by_label("Latitude")).to_have_value(str(customer["lat"]))
+    # the place picked on the map, not the customer's
+    dialog.get_by_role("button", name="Pick on the map").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#map-note")).to_contain_text("Click the map where the emergency is")
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 24)
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Latitude")).not_to_have_value(str(customer["lat"]))
+    lat, lon = float(dialog.get_by_label("Latitude").input_value()), float(dialog.get_by_label("Longitude").input_value())
+    expect(page.locator("#map-note")).not_to_contain_text("Click the map")
+    order_id = dialog.get_by_label("Order id").input_value()
+    dialog.get_by_role("button", name="Create and find who can go").click()
+    expect(dialog.locator("#em-results-summary")).to_contain_text("as the day stands at 10:30")
+    order = httpx.get(f"{server.url}/api/v1/orders/{order_id}", headers=auth(dispatcher)).json()
+    assert (order["lat"], order["lon"], order["priority"]) == (lat, lon, "P1")
+    assert order["created_at"] == _at(REPLAN_DAY).isoformat()  # the response clock starts at the board's moment
+
+    dialog.get_by_role("button", name="Re-plan instead").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#plan-status")).to_contain_text(re.compile(rf"{order_id} (goes to|is not placed)"))
+    new = server.finished(dispatcher, shown_plan_id(page))
+    assert new["parent_id"] == published["id"]
+    assert new["solution_limit"] == 3
+    assert new["plan"]["at"] == _at(REPLAN_DAY).isoformat()
+    placed = {s["order_id"] for r in new["plan"]["routes"] for s in r["stops"]}
+    assert order_id in placed | {u["order_id"] for u in new["plan"]["unassigned"]}
+    _check_live(server, REPLAN_DAY, new["plan"], published["plan"])
     assert w.errors == []

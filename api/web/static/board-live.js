@@ -53,6 +53,14 @@
     return c ? c.name : (o ? o.customer_id : "");
   }
 
+  // "09:00" on the status's date, "Mon 30 Nov 14:30" on another (a deadline passed days before)
+  function when(iso, date) {
+    if (!iso) return "—";
+    if (iso.slice(0, 10) === date) return hhmm(iso);
+    return new Date(iso.slice(0, 10) + "T12:00:00").toLocaleDateString("en-GB", {weekday: "short", day: "numeric",
+                                                                              month: "short"}) + " " + hhmm(iso);
+  }
+
   // --- the lists ----------------------------------------------------------------------------------------
   function drawTechnicians(status) {
     const body = document.querySelector("#live-technicians tbody");
@@ -63,7 +71,8 @@
         el("th", {scope: "row", text: t.name ? t.name + " (" + t.technician_id + ")" : techName(t.technician_id)}),
         el("td", {class: "live-state state-" + t.state, text: Board.stateWords(t)}),
         el("td", {class: "live-delay" + (d > 0 ? " behind" : d < 0 ? " ahead" : ""), text: Board.delayWords(d)}),
-        el("td", {text: t.next_order_id ? t.next_order_id + (t.next_eta ? " at " + hhmm(t.next_eta) : "") : "—"}));
+        el("td", {text: t.next_order_id ? t.next_order_id + (t.next_eta ? " at " + when(t.next_eta, status.date) : "")
+                                        : "—"}));
     }) : [el("tr", {}, el("td", {colspan: "4", text: "Nobody works this day."}))]));
   }
 
@@ -86,8 +95,8 @@
         el("td", {}, el("span", {class: "prio prio-" + (order.priority || "P4"), text: order.priority || "?"})),
         el("td", {text: customer(o.order_id)}),
         el("td", {text: o.technician_id ? techName(o.technician_id) : "unassigned"}),
-        el("td", {class: "predicted", text: o.predicted_start ? hhmm(o.predicted_start) : "—"}),
-        el("td", {class: "deadline", text: o.deadline ? hhmm(o.deadline) : "—"}),
+        el("td", {class: "predicted", text: when(o.predicted_start, status.date)}),
+        el("td", {class: "deadline", text: when(o.deadline, status.date)}),
         el("td", {class: "lateness", text: late > 0 ? duration(late) + " late" : "within the margin"}),
         el("td", {}, selectButton(o.order_id)));
     }) : [el("tr", {}, el("td", {colspan: "8", text: "No order is at risk."}))]));
