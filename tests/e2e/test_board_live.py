@@ -30,6 +30,7 @@ BOARD = {"width": 1440, "height": 900}
 EMERGENCY_DAY = dt.date.today() + dt.timedelta(days=2)
 RISK_DAY = EMERGENCY_DAY + dt.timedelta(days=1)
 REPLAN_DAY = EMERGENCY_DAY + dt.timedelta(days=2)
+POLL_DAY = EMERGENCY_DAY + dt.timedelta(days=3)
 AT = dt.time(10, 30)
 SMALL = {"time_limit": 30, "solution_limit": 3}
 
@@ -316,4 +317,43 @@ def test_an_emergency_placed_on_the_map_can_be_re_planned_instead(
     placed = {s["order_id"] for r in new["plan"]["routes"] for s in r["stops"]}
     assert order_id in placed | {u["order_id"] for u in new["plan"]["unassigned"]}
     _check_live(server, REPLAN_DAY, new["plan"], published["plan"])
+    assert w.errors == []
+
+
+def test_the_board_polls_the_day_every_15_s_and_waits_while_a_dialog_is_open(
+        server: Server, browser: Browser, dispatcher: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The page's clock is Playwright's: 15 s pass when the test says so, not by waiting."""
+    day = _own(generate_day(orders=8, technicians=2, seed=27, plan_date=POLL_DAY), "Q")
+    published = _publish_day(server, dispatcher, day, tmp_path_factory.mktemp("poll"))
+    w = watch(browser, BOARD)
+    asked: list[str] = []
+    w.page.on("request", lambda r: asked.append(r.url) if "/status" in r.url else None)
+    w.page.clock.install()
+    sign_in(w, server, "desk", "/board")
+    w.page.goto(f"{server.url}/board?date={POLL_DAY.isoformat()}&at={AT:%H:%M}")
+    page = w.page
+    assert shown_plan_id(page) == published["id"]
+    route = next(r for r in published["plan"]["routes"] if r["stops"])
+    tech, first = route["technician_id"], route["stops"][0]["order_id"]
+    row = page.locator(f'#live-technicians tr[data-technician="{tech}"]')
+    expect(row).not_to_have_attribute("data-state", "in_service")
+    page.wait_for_load_state("networkidle")
+    page.clock.pause_at(dt.datetime.now() + dt.timedelta(minutes=1))
+    before = len(asked)
+
+    # the technician arrives; while the emergency dialog is open the board asks nothing
+    on_site = {"date": POLL_DAY.isoformat(), "order_id": first,
+               "arrived_at": dt.datetime.combine(POLL_DAY, dt.time(10, 20)).isoformat()}
+    httpx.post(f"{server.url}/api/v1/visits", json=on_site, headers=auth(_tech_token(server, tech))).raise_for_status()
+    page.get_by_role("button", name="Emergency").click()
+    page.clock.run_for(31_000)
+    assert len(asked) == before
+    page.get_by_role("dialog", name="Emergency").get_by_role("button", name="Cancel").click()
+
+    # closed: the next 15 s bring the day as it stands, without a reload
+    with page.expect_response(lambda r: "/status" in r.url):
+        page.clock.run_for(15_000)
+    expect(row).to_have_attribute("data-state", "in_service")  # service starts at the arrival unless told
+    expect(row).to_contain_text(f"in service at {first}")
+    assert len(asked) == before + 1
     assert w.errors == []
