@@ -13,6 +13,7 @@
 
   let created = null;  // the OrderRead of the emergency created by this form (a retry does not create it twice)
   let planId = null;  // the plan the recommendations were asked of
+  let moment = null;  // the moment of the day they were made at (the assignment is made at the same)
   let autoPlace = true;  // the place still follows the customer's (not typed or picked)
 
   function canUse() { return !!Board.current && Board.current.status === "done" && !Board.running; }
@@ -28,7 +29,7 @@
 
   // a free id: E, the date and time of the board's moment, and a number if that one is taken
   function suggestId() {
-    const at = Board.at ? Board.at() : Dispatch.localIso();
+    const at = Board.at() || Dispatch.localIso();
     const base = "E" + at.slice(2, 10).replaceAll("-", "") + "-" + at.slice(11, 16).replace(":", "");
     let id = base;
     for (let n = 2; Board.orders.has(id); n++) id = base + "-" + n;
@@ -179,9 +180,10 @@
       }
       planId = Board.current.id;
       say("em-status", "Finding the best places for " + created.id + "…");
-      const at = Board.at ? Board.at() : Dispatch.localIso();
+      const at = Board.at();
       const answer = await api("/plans/" + planId + "/recommend?order_id=" + encodeURIComponent(created.id) +
-                               "&at=" + encodeURIComponent(at) + "&top=5");
+                               (at ? "&at=" + encodeURIComponent(at) : "") + "&top=5");
+      moment = answer.at;
       status.replaceChildren();
       drawPlacements(answer);
     } catch (error) {
@@ -196,7 +198,7 @@
     try {
       say("em-results-summary", "Assigning " + created.id + " to " + techName(p.technician_id) + "…");
       const read = await api("/plans/" + planId + "/assign", {method: "POST", body: {
-        order_id: created.id, technician_id: p.technician_id, position: p.position, at: Board.at()}});
+        order_id: created.id, technician_id: p.technician_id, position: p.position, at: moment}});
       dialog.close();
       const order = created.id;
       await Board.view(read.id);
@@ -213,7 +215,7 @@
   field("replan").addEventListener("click", async () => {
     dialog.close();
     const order = created && created.id;
-    Board.say("Re-planning the day from " + hhmm(Board.at()) + " with " + order + "…");
+    Board.say("Re-planning the day from " + (Board.at() ? hhmm(Board.at()) : "now") + " with " + order + "…");
     try {
       const read = await Board.replan({at: Board.at()});
       if (read && read.plan) {

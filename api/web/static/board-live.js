@@ -10,17 +10,16 @@
   const summary = document.getElementById("live-summary");
   const fixedAt = new URLSearchParams(location.search).get("at");  // "10:30" or "2026-03-02T10:30[:00]"
 
-  // the moment the board speaks of: the URL's fixed one on the selected date, else now (null: the server's now)
+  // the moment the board speaks of: the URL's fixed one on the selected date (a replay, a what-if), else null:
+  // the service's own now (the service refuses a moment off the plan's date)
   Board.at = () => {
+    if (!fixedAt) return null;
     const date = (Board.current && Board.current.date) || dateInput.value;
-    if (fixedAt) {
-      if (/^\d{1,2}:\d{2}(:\d{2})?$/.test(fixedAt)) {
-        const [h, m, s] = fixedAt.split(":");
-        return date + "T" + h.padStart(2, "0") + ":" + m + ":" + (s || "00");
-      }
-      return fixedAt.length === 16 ? fixedAt + ":00" : fixedAt;
+    if (/^\d{1,2}:\d{2}(:\d{2})?$/.test(fixedAt)) {
+      const [h, m, s] = fixedAt.split(":");
+      return date + "T" + h.padStart(2, "0") + ":" + m + ":" + (s || "00");
     }
-    return localIso();
+    return fixedAt.length === 16 ? fixedAt + ":00" : fixedAt;
   };
   Board.atFixed = !!fixedAt;
   Board.status = null;  // the last day status of the date shown

@@ -206,7 +206,9 @@
     const current = items.find((b) => b.getAttribute("aria-pressed") === "true") || all;
     current.setAttribute("tabindex", "0");
     legend.replaceChildren(...items,
-      el("span", {class: "legend-key"}, el("span", {class: "swatch unassigned-swatch"}), "unassigned order"));
+      el("span", {class: "legend-key"}, el("span", {class: "swatch unassigned-swatch"}), "unassigned order"),
+      el("span", {class: "legend-key"}, el("span", {class: "swatch risk-swatch", "aria-hidden": "true", text: "⚠"}),
+         "order at risk (dashed ring)"));
   }
 
   document.getElementById("legend").addEventListener("keydown", (event) => {
