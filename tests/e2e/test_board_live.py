@@ -264,6 +264,10 @@ def test_the_board_shows_states_risks_and_outcomes_as_visits_are_recorded(
         expect(page.locator(f'.seg-service.unresolved[data-order="{failed}"]')).to_be_visible()
     _no_axe(page)
     w.screenshot("board-live-day")
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    _no_axe(page)
+    w.screenshot("board-live-day-phone")
+    page.set_viewport_size(BOARD)  # type: ignore[arg-type]
 
     # the technician finishes; the board shows it without a reload (asked now rather than waiting 15 s)
     httpx.patch(f"{server.url}/api/v1/visits/{visit['id']}", json={"done_at": on(10, 25), "resolved": True},
