@@ -35,6 +35,7 @@ from api.orders import service as orders_service
 from api.orders.importer import import_orders
 from api.orders.models import Order
 from api.orders.schemas import OrderCreate
+from api.plans import days as plans_days
 from api.plans import service as plans_service
 from api.plans import solving
 from api.plans.models import JobStatus, PlanJob
@@ -69,7 +70,7 @@ def run(*, url: str, engine_args: dict[str, object], orders: int, technicians: i
                                filename="technicians.csv", plan_date=day.date, max_rows=10_000, user_id=user.id)
             import_orders(session, content=_csv(orders_to_frame(day.orders, day.date)), filename="orders.csv",
                           plan_date=day.date, max_rows=10_000)
-            built = plans_service.build_day(session, day=day.date)
+            built = plans_days.build_day(session, day=day.date)
             policy = Policy(solution_limit=solution_limit, time_limit=60, seed=1).to_dict()
             began = time.perf_counter()
             plan = solving.solve(day_to_dict(built), policy)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from api import idempotency
 from api.errors import ConflictError, InvalidInputError, field_error
-from api.plans import service, solving
+from api.plans import days, service, solving
 from api.plans.models import JobStatus, PlanJob
 from api.plans.schemas import AssignRequest
+from dispatch.domain import Day
 from dispatch.errors import InputError
+from dispatch.events import Event
 from dispatch.io.day_json import day_to_dict
 from dispatch.live import Recommender, assign
 from dispatch.plan import Plan
@@ -39,24 +42,35 @@ def _policy(job: PlanJob, plan: dict[str, Any]) -> Policy:
     return Policy.from_dict(plan.get("policy") or job.policy)
 
 
+def _checked(rows: list[dict[str, Any]], day: Day) -> tuple[Event, ...]:
+    try:
+        return solving.checked_events(rows, day)
+    except InputError as e:
+        raise InvalidInputError(f"the events of {day.date} contradict each other: {_why(e)}") from None
+
+
 def _why(e: InputError | ValueError) -> str:
     return "; ".join(c.message for c in e.errors) if isinstance(e, InputError) else str(e)
 
 
 def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | None, top: int,
-              now: datetime) -> dict[str, Any]:
-    """The `top` best places for `order_id` in the plan as the day stands at `at` (see live_moment),
-    cheapest first: {"order_id", "at", "placements": [...]}."""
+              now: datetime, day_now: datetime | None = None) -> dict[str, Any]:
+    """The `top` best places for `order_id` in the plan as the day stands at `at` (see live_moment; `day_now`
+    is the moment of the day it defaults to, default `now`), cheapest first: {"order_id", "at",
+    "placements": [...]}."""
     job = service.get(session, plan_id=plan_id, now=now)
     plan = _done(job)
     try:
-        moment = service.live_moment(job, at=at, now=now)
+        moment = days.live_moment(job, at=at, now=day_now or now)
     except InvalidInputError as e:
         raise _query_error("at", str(e).removeprefix("at: "), None if at is None else at.isoformat()) from None
-    happened = service.day_events_of(session, day=job.date)
+    happened = days.day_events_of(session, day=job.date)
     try:
-        day = service.build_live_day(session, day=job.date, events=happened)
-        events = solving.checked_events(solving.event_dicts(happened), day)
+        day = days.build_live_day(session, day=job.date, events=happened)
+    except ValueError as e:
+        raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
+    events = _checked(solving.event_dicts(happened), day)
+    try:
         places = Recommender(day, Plan.from_dict(plan), events, moment, _policy(job, plan)).places(order_id, top)
     except InputError as e:
         raise _query_error("order_id", _why(e), order_id) from None
@@ -67,26 +81,49 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
             "placements": [p.to_dict() | {"cost_delta": p.to_dict()["added_cost"]} for p in places]}
 
 
+class Assigned(NamedTuple):
+    job: PlanJob
+    replayed: bool  # the answer of an earlier request with the same Idempotency-Key
+
+
 def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id: int | None,
-                 now: datetime) -> PlanJob:
+                 now: datetime, day_now: datetime | None = None, idempotency_key: str | None = None) -> Assigned:
     """A new done plan (parent: `plan_id`) with `data.order_id` on `data.technician_id`'s route at
     `data.position` (default its cheapest place there): the insertion recommend ranks, nothing searched.
     422 naming the field when the order is not open, the technician cannot take it, or the place breaks a
-    hard rule."""
-    parent = service.get(session, plan_id=plan_id, now=now)
+    hard rule; nothing is written then. With an idempotency key this user used before for the same request,
+    no second plan is made: the answer is the plan the first one made."""
+    parent = service.get(session, plan_id=plan_id, now=now)  # may mark a lost job failed: before any write
+    if idempotency_key is None or user_id is None:
+        job = _assign(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now)
+        session.commit()
+        return Assigned(job, False)
+
+    def work() -> dict[str, Any]:
+        return {"id": _assign(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now).id}
+
+    outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:assign",
+                                   digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(mode="json")),
+                                   work=work, status_code=201)
+    return Assigned(service.get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
+
+
+def _assign(session: Session, *, parent: PlanJob, data: AssignRequest, user_id: int | None, now: datetime,
+            day_now: datetime | None) -> PlanJob:
+    plan_id = parent.id
     plan = _done(parent)
-    moment = service.live_moment(parent, at=data.at, now=now)
-    happened = service.day_events_of(session, day=parent.date)
+    moment = days.live_moment(parent, at=data.at, now=day_now or now)
+    happened = days.day_events_of(session, day=parent.date)
     try:
-        day = service.build_live_day(session, day=parent.date, events=happened)
+        day = days.build_live_day(session, day=parent.date, events=happened)
     except ValueError as e:
         raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
     if data.technician_id not in {t.id for t in day.technicians}:
         raise field_error("technician_id", f"technician {data.technician_id!r} does not work on {parent.date}",
                           data.technician_id)
     events_rows = solving.event_dicts(happened)
+    events = _checked(events_rows, day)
     try:
-        events = solving.checked_events(events_rows, day)
         new = assign(day, Plan.from_dict(plan), events, moment, data.order_id, data.technician_id, data.position,
                      _policy(parent, plan))
     except InputError as e:
@@ -100,5 +137,5 @@ def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id
                   input=day_to_dict(day) | {"events": events_rows}, plan=new.to_dict(), created_at=now,
                   started_at=now, finished_at=now, deadline_at=now)
     session.add(job)
-    session.commit()
+    session.flush()
     return job

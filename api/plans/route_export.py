@@ -64,6 +64,8 @@ def route_body(route: Mapping[str, Any], *, plan_id: str, day: date, technician:
             "late_minutes": stop["late_minutes"], "required_skills": list(order.required_skills),
             "skill_words": skill_words(list(order.required_skills)),
             "parts": stop_parts, "notes": order.notes,
+            # a live re-plan's stops say what the day made of them (done, in_service, en_route, ...)
+            "status": stop.get("status") or "planned",
         })
     return {
         "date": day.isoformat(), "plan_id": plan_id, "technician_id": technician.id,

@@ -324,6 +324,8 @@ class StopRead(BaseModel):
                                    description="the required skills in words (empty on routes published before)")
     parts: list[PartToBring]
     notes: str | None = Field(description="the job: what the customer reported, access notes")
+    status: str = Field(default="planned", description="planned, or in a live re-plan what the day made of it: "
+                                                       "done, unresolved, in_service, on_site or en_route")
 
 
 class Place(BaseModel):

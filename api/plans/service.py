@@ -20,25 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import idempotency
 from api.auth.models import User
-from api.customers import service as customers_service
-from api.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError, field_error
+from api.errors import ConflictError, ForbiddenError, NotFoundError, field_error
 from api.jobs import ComputeCancelledError, JobRunner
-from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
-from api.parts.models import Part, StockBalance, StockLocation
+from api.parts.models import Part
 from api.plans import route_export, solving
+from api.plans.days import build_day, build_live_day, day_events_of, live_moment, order_candidates
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
-from api.technicians import service as technicians_service
 from api.technicians.models import Technician
-from dispatch.domain import Day
-from dispatch.domain import Technician as DomainTechnician
-from dispatch.events import Event
 from dispatch.io.day_json import day_to_dict
 from dispatch.live.changes import compare
 from dispatch.plan import Plan
-from dispatch.planning import candidates
-from dispatch.planning.candidates import Candidate
 from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -47,117 +40,6 @@ Solve = solving.Solve
 
 QUEUE_GRACE = timedelta(minutes=30)  # a job not started by then is taken as lost (the service went away)
 RUN_GRACE = timedelta(minutes=2)  # on top of twice the time limit: building the problem, the reasons, storing
-
-
-def _van_stocks(session: Session, technician_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Technician id -> what the ledger says their van holds now (positive quantities), in one query (as
-    stock.van_stock reads it for one): parts consumed on visits are gone for the next plan."""
-    out: dict[str, dict[str, int]] = {t: {} for t in technician_ids}
-    if not technician_ids:
-        return out
-    rows = session.execute(
-        select(StockLocation.technician_id, StockBalance.part_id, StockBalance.quantity)
-        .join(StockLocation, StockLocation.id == StockBalance.location_id)
-        .where(StockLocation.technician_id.in_(technician_ids), StockBalance.quantity > 0)
-        .order_by(StockLocation.technician_id, StockBalance.part_id))
-    for tech, part, quantity in rows:
-        out[tech][part] = quantity
-    return out
-
-
-def working_technicians(session: Session, *, day: date) -> list[DomainTechnician]:
-    """The active technicians who work on `day`, with the van stock the ledger gives them now."""
-    rows = [t for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
-            if day.isoweekday() in t.work_days]
-    vans = _van_stocks(session, [t.id for t in rows])
-    return [technicians_service.to_domain(t, day=day, van_stock=vans[t.id]) for t in rows]
-
-
-def order_candidates(session: Session, *, order_id: str, day: date, policy: Policy) -> list[Candidate]:
-    """Every technician of the service, in id order, with whether they could take `order_id` on `day`:
-    the solver's screening (skills, van stock, shift, window) for those who work that day; the others are
-    off that day (or no longer active)."""
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFoundError(f"order {order_id!r} not found")
-    working = working_technicians(session, day=day)
-    try:
-        screened = {c.technician_id: c for c in candidates.candidates(
-            Day(date=day, technicians=tuple(working), orders=()),
-            orders_service.to_domain(order, contract=customers_service.contracts(
-                session, customer_ids=[order.customer_id]).get(order.customer_id)), policy)}
-    except ValueError as e:
-        raise InvalidInputError(f"order {order_id!r}: {e}") from None
-    out = []
-    for t in session.scalars(select(Technician).order_by(Technician.id)):
-        why = "off that day" if t.active else "no longer active"
-        out.append(screened.get(t.id) or candidates.Candidate(t.id, t.name, False, why))
-    return out
-
-
-def build_day(session: Session, *, day: date) -> Day:
-    """The Day a plan of `day` is made from: working technicians with their van stock, and open orders.
-
-    Open orders are those not cancelled, not resolved by a visit, created before the day ends, whose
-    appointment window (if any) falls on the day; each carries its customer's contract hours for its
-    priority. Raises ValueError when a row breaks a domain rule.
-    """
-    from api.visits.models import Visit
-
-    techs = working_technicians(session, day=day)
-    resolved = select(Visit.order_id).where(Visit.resolved.is_(True))
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time())
-    rows = session.scalars(
-        select(Order).where(Order.status == OrderStatus.open.value, Order.created_at < end,
-                            Order.id.not_in(resolved)).order_by(Order.id))
-    open_rows = [o for o in rows if o.window_start is None or o.window_start.date() == day]
-    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in open_rows})
-    orders = [orders_service.to_domain(o, contract=contract.get(o.customer_id)) for o in open_rows]
-    return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
-
-
-def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> Day:
-    """The Day a live re-plan (or a recommendation) of `day` starts from: `build_day`'s open orders, plus
-    the orders the day's events name (done, unresolved, under way or cancelled today: their facts stay in
-    the plan), plus the technicians the events name who would not work that day otherwise."""
-    base = build_day(session, day=day)
-    known = {o.id for o in base.orders}
-    touched = sorted({e.order_id for e in events if e.order_id is not None} - known)
-    rows = list(session.scalars(select(Order).where(Order.id.in_(touched)))) if touched else []
-    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in rows})
-    orders = sorted([*base.orders, *(orders_service.to_domain(o, contract=contract.get(o.customer_id))
-                                     for o in rows)], key=lambda o: o.id)
-    working = {t.id for t in base.technicians}
-    named = sorted(({e.technician_id for e in events if e.technician_id is not None}
-                    | {o.pinned_technician for o in orders if o.pinned_technician is not None}) - working)
-    vans = _van_stocks(session, named)
-    extra = [technicians_service.to_domain(t, day=day, van_stock=vans[t.id])
-             for t in session.scalars(select(Technician).where(Technician.id.in_(named)))] if named else []
-    techs = sorted([*base.technicians, *extra], key=lambda t: t.id)
-    return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
-
-
-def day_events_of(session: Session, *, day: date) -> list[Event]:
-    from api.visits.events import day_events  # the visits package reads the published plans: imported late
-
-    return day_events(session, day=day)
-
-
-def live_moment(job: PlanJob, *, at: datetime | None, now: datetime, field: str = "at") -> datetime:
-    """The moment of the day a live request about `job`'s date works at: `at` when given (a local time on
-    that date, else 422), else now when now falls on the date, else the moment the plan was re-planned at,
-    else the start of the day (nothing has happened yet)."""
-    if at is not None:
-        if at.tzinfo is not None:
-            raise field_error(field, f"{at.isoformat()} must be a local time without a zone", at.isoformat())
-        if at.date() != job.date:
-            raise field_error(field, f"{at.isoformat()} is not on the plan's date {job.date}", at.isoformat())
-        return at.replace(microsecond=0)
-    if now.date() == job.date:
-        return now.replace(microsecond=0)
-    if job.plan is not None and job.plan.get("at"):
-        return datetime.fromisoformat(job.plan["at"])
-    return datetime.combine(job.date, datetime.min.time())
 
 
 def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
@@ -223,22 +105,44 @@ def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
     return {uid: full or name for uid, name, full in rows}
 
 
-def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime) -> PlanJob:
+def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime,
+           day_now: datetime | None = None, idempotency_key: str | None = None) -> Submitted:
     """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy.
 
     The job re-plans live at `data.at` (default: now, when now falls on the plan's date) from the parent's
     plan and the day's events: what happened by then stays, the rest moves as little as pays. Without such
     a moment (a plan of another day), or from a parent that holds no plan, it plans the date afresh.
+    `day_now` is the moment of the day that default stands for (default `now`). With an idempotency key
+    this user used before for the same request, nothing is pinned or queued again: the answer is the job the
+    first request made.
     """
-    parent = get(session, plan_id=plan_id, now=now)
+    parent = get(session, plan_id=plan_id, now=now)  # may mark a lost job failed: before any other write
+    if idempotency_key is None or user_id is None:
+        return Submitted(_replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now),
+                         False)
+
+    def work() -> dict[str, Any]:
+        job = _replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now, commit=False)
+        return {"id": job.id}
+
+    outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:replan",
+                                   digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(mode="json")),
+                                   work=work, status_code=202)
+    return Submitted(get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
+
+
+def _replan(session: Session, *, parent: PlanJob, data: ReplanRequest, user_id: int | None, now: datetime,
+            day_now: datetime | None, commit: bool = True) -> PlanJob:
+    plan_id = parent.id
     base = Policy.from_dict(parent.policy)
+    day_now = day_now or now
     at: datetime | None = None
     if data.at is not None:
         if parent.status != JobStatus.done:
             raise ConflictError(f"plan {plan_id!r} is {parent.status}: a live re-plan starts from a done plan")
-        at = live_moment(parent, at=data.at, now=now)
-    elif parent.status == JobStatus.done and now.date() == parent.date:
-        at = now.replace(microsecond=0)
+        at = live_moment(parent, at=data.at, now=day_now)
+    elif parent.status == JobStatus.done and day_now.date() == parent.date:
+        at = day_now.replace(microsecond=0)
     for order_id, technician_id in sorted(data.pins.items()):
         order = session.get(Order, order_id)
         if order is None or order.status != OrderStatus.open:
@@ -254,7 +158,8 @@ def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int 
                                       f"{fit.reason}", technician_id)
         order.pinned_technician_id = technician_id
     policy = _policy(base, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
-    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id, at=at)
+    return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id, at=at,
+                    commit=commit)
 
 
 def _fail_if_lost(session: Session, job: PlanJob, now: datetime) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from api.auth import service as auth_service
@@ -48,6 +48,15 @@ me_router = APIRouter(prefix="/me", tags=["technician"])
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
+
+
+def day_clock() -> dt.datetime:
+    """The moment of the day a live request (re-plan, recommend, assign) works at when it names none; a test
+    sets it (`app.dependency_overrides[day_clock]`) to live a day that is not today."""
+    return _now()
+
+
+DayNow = Annotated[dt.datetime, Depends(day_clock)]
 
 
 # The plan routes answer with response_model_exclude_unset: a plan goes out with the keys it was stored with
@@ -111,14 +120,21 @@ def cancel_plan(session: SessionDep, _user: Dispatcher, plan_id: PlanId, runner:
 @router.post("/{plan_id}/replan", response_model=PlanRead, response_model_exclude_unset=True,
              status_code=status.HTTP_202_ACCEPTED)
 def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: ReplanRequest,
-           response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep, solve: PlanSolveDep) -> PlanRead:
+           response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep, solve: PlanSolveDep,
+           day_now: DayNow, key: IdempotencyKey = None) -> PlanRead:
     """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin.
 
     On the plan's date (or with `at`), the day is re-planned live from this plan and the day's events: what
     happened by `at` stays, nothing new starts before it, and the rest moves as little as pays (the plan's
-    `changes` and `kpis.churn` say what moved)."""
-    job = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
-    service.start(runner, job=job, sessionmaker=sessions, solve=solve)
+    `changes` and `kpis.churn` say what moved). A retry with the same `Idempotency-Key` answers the job the
+    first request queued (header `Idempotent-Replayed: true`) and queues no second one."""
+    submitted = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(), day_now=day_now,
+                               idempotency_key=key)
+    job = submitted.job
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        service.start(runner, job=job, sessionmaker=sessions, solve=solve)
     response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/replan") + job.id
     return _read(session, job, published=False)
 
@@ -128,20 +144,24 @@ def recommend(session: SessionDep, _user: Dispatcher, plan_id: PlanId,
               order_id: Annotated[str, Query(min_length=1, max_length=64, description="the order to place")],
               at: Annotated[dt.datetime | None, Query(description="the moment of the day (local time on the plan's "
                                                                    "date); default now on that date")] = None,
-              top: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, object]:
+              top: Annotated[int, Query(ge=1, le=50)] = 5, *, day_now: DayNow) -> dict[str, object]:
     """The best places for one order (an emergency entered since the plan, say) in this plan's routes as the
     day stands at `at`, cheapest first: technician, stop number, ETA, late minutes, the cost it adds by part."""
-    return live.recommend(session, plan_id=plan_id, order_id=order_id, at=at, top=top, now=_now())
+    return live.recommend(session, plan_id=plan_id, order_id=order_id, at=at, top=top, now=_now(), day_now=day_now)
 
 
 @router.post("/{plan_id}/assign", response_model=PlanRead, response_model_exclude_unset=True,
              status_code=status.HTTP_201_CREATED)
 def assign(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: AssignRequest,
-           response: Response) -> PlanRead:
+           response: Response, day_now: DayNow, key: IdempotencyKey = None) -> PlanRead:
     """A new plan (done at once) with the order put on the technician's route at `position` (a placement
     of recommend; default the cheapest on that route), its `changes` saying what moved; publish it to tell
-    the technicians."""
-    job = live.assign_order(session, plan_id=plan_id, data=body, user_id=user.id, now=_now())
+    the technicians. A retry with the same `Idempotency-Key` answers the plan the first request made
+    (header `Idempotent-Replayed: true`) and makes no second one."""
+    job, replayed = live.assign_order(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(),
+                                      day_now=day_now, idempotency_key=key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = request.url.path.removesuffix(f"{plan_id}/assign") + job.id
     return _read(session, job, published=False)
 

@@ -6,6 +6,8 @@ the independent re-plan check with the day's events (GET /days/{date}/events.csv
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 
 from api.auth.models import Role, User
 from api.auth.security import create_access_token
+from api.plans import views
 from api.plans.models import PlanJob
 from api.technicians import service as technicians
 from api.technicians.schemas import TechnicianCreate
@@ -21,7 +24,7 @@ from dispatch.analysis.replan_check import check_replan
 from dispatch.io.day_json import day_from_dict
 from dispatch.io.events import events_from_csv_bytes
 from tests.api.conftest import SECRET, TECH, World
-from tests.api.planning import CUSTOMERS, DATE, PLAN, checked, thread_runner, wait
+from tests.api.planning import CUSTOMERS, DATE, ORDERS, PLAN, checked, seed_day, thread_runner, wait
 
 AT = datetime(2026, 11, 24, 10, 30)
 LIVE = {"time_limit": 30, "seed": 1, "solution_limit": 5}
@@ -115,7 +118,7 @@ def _event(world: World, who: str, body: dict[str, Any]) -> None:
     assert r.status_code == 201, r.text
 
 
-def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _report_the_morning(world: World, morning: dict[str, Any], *, absent: bool = True) -> dict[str, dict[str, Any]]:
     """What the phones reported by 10:30: on the two busiest routes done, unresolved, done, and a visit in
     service since 10:05 (recorded through /visits); the third technician on the way to their first stop since
     10:20, the fourth reported absent at 10:00 by the dispatcher (through /events). Returns order id -> the
@@ -126,7 +129,8 @@ def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict
     assert len(r2) >= 2
     assert r3
     _event(world, USERS[t3], {"time": _t("10:20"), "event": "departed", "order_id": r3[0]["order_id"]})
-    _event(world, "disp", {"time": _t("10:00"), "event": "absent", "technician_id": t4, "note": "sick"})
+    if absent:
+        _event(world, "disp", {"time": _t("10:00"), "event": "absent", "technician_id": t4, "note": "sick"})
     _visit(world, t1, r1[0]["order_id"], arrived_at=_t("08:30"), started_at=_t("08:35"), done_at=_t("09:20"),
            fixed_first_time=True)
     _visit(world, t1, r1[1]["order_id"], arrived_at=_t("10:00"), started_at=_t("10:05"))
@@ -139,8 +143,7 @@ def _report_the_morning(world: World, morning: dict[str, Any]) -> dict[str, dict
         r2[0]["order_id"]: {"tech": t2, "status": "unresolved", "start": _t("08:40"), "end": _t("09:30")},
         r2[1]["order_id"]: {"tech": t2, "status": "done", "start": _t("09:50"), "end": _t("10:20")},
         r3[0]["order_id"]: {"tech": t3, "status": "en_route"},
-        "absent": {"tech": t4, "status": "absent"},
-    }
+    } | ({"absent": {"tech": t4, "status": "absent"}} if absent else {})
 
 
 def test_a_replan_at_1030_keeps_every_frozen_fact_and_plans_nothing_new_before(live: World) -> None:
@@ -269,11 +272,18 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
     assert places[0]["cost_delta"]["unserved"] < 0  # serving the P1 saves its unserved cost
     best = places[0]
 
-    r = c.post(f"/api/v1/plans/{morning['id']}/assign", headers=h,
-               json={"order_id": "E1", "technician_id": best["technician_id"], "position": best["position"],
-                     "at": at})
+    ask = {"order_id": "E1", "technician_id": best["technician_id"], "position": best["position"], "at": at}
+    keyed = h | {"Idempotency-Key": "assign-E1"}
+    r = c.post(f"/api/v1/plans/{morning['id']}/assign", headers=keyed, json=ask)
     assert r.status_code == 201, r.text
     body = r.json()
+    # a retry (a double click, a lost answer) gets the same plan and makes no second one
+    again = c.post(f"/api/v1/plans/{morning['id']}/assign", headers=keyed, json=ask)
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == body["id"]
+    assert sorted(p["id"] for p in c.get(f"/api/v1/plans?date={DATE}", headers=h).json()) == sorted(
+        [morning["id"], body["id"]])
     assert (body["status"], body["parent_id"], body["at"]) == ("done", morning["id"], at)
     assert r.headers["Location"].endswith(f"/plans/{body['id']}")
     plan = replan_checked(live, body, morning["plan"])
@@ -283,7 +293,7 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
     assert {"order_id": "E1", "change": "added", "to_technician": best["technician_id"]}.items() <= next(
         ch for ch in plan["changes"] if ch["order_id"] == "E1").items()
     assert plan["kpis"]["churn"]["reassigned"] == 0
-    facts.pop("absent")
+    absent = facts.pop("absent")["tech"]
     for order_id, fact in facts.items():  # what happened stays
         assert _stops(plan)[order_id][0][0] == fact["tech"]
         assert _stops(plan)[order_id][0][1]["status"] == fact["status"]
@@ -298,10 +308,20 @@ def test_an_emergency_recommended_assigned_and_published_reaches_the_technician_
     assert (route_read["version"], route_read["plan_id"]) == (2, body["id"])
     assert any(ch["order_id"] == "E1" and ch["change"] == "added" for ch in route_read["changes"])
     assert any(s["order_id"] == "E1" for s in route_read["stops"])
+    # each stop says what the day made of it: what is behind the technician is not to do again
+    statuses = {s["order_id"]: s["status"] for s in route_read["stops"]}
+    assert statuses["E1"] == "planned"
+    for order_id, fact in facts.items():
+        if fact["tech"] == best["technician_id"]:
+            assert statuses[order_id] == fact["status"]
     for tech, user in USERS.items():
         other = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(user)).json()
         assert other["version"] == 2
         assert all(tech in (ch["from_technician"], ch["to_technician"]) for ch in other["changes"])
+    # the absent technician, with nothing left in the new version, sees which of their visits went
+    gone = c.get("/api/v1/me/route", params={"date": DATE.isoformat()}, headers=live.as_(USERS[absent])).json()
+    assert gone["stops"] == []
+    assert {ch["order_id"] for ch in gone["changes"]} == {s["order_id"] for s in _routes(morning["plan"])[absent]}
 
 
 def test_before_any_change_a_published_route_is_version_1_with_no_changes(live: World) -> None:
@@ -340,3 +360,87 @@ def test_recommend_and_assign_name_the_bad_field(live: World) -> None:
     # nothing was written by the refused requests
     assert [p["id"] for p in c.get(f"/api/v1/plans?date={DATE}", headers=h).json()] == [morning["id"]]
     assert c.get(f"{url}/recommend", params={"order_id": "E1"}, headers=live.as_("tech_a")).status_code == 403
+
+
+@contextmanager
+def day_clock(world: World, moment: datetime) -> Iterator[None]:
+    """The service's moment of the day set to `moment` (the date of the test day is not today)."""
+    overrides = world.client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides[views.day_clock] = lambda: moment
+    try:
+        yield
+    finally:
+        overrides.pop(views.day_clock, None)
+
+
+def test_without_at_the_replan_and_recommend_work_at_the_services_moment_of_the_day(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+        _report_the_morning(live, morning)
+        _emergency(live)
+        with day_clock(live, datetime(2026, 11, 24, 10, 45)):
+            r = c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE, headers=h)
+            ranked = c.get(f"/api/v1/plans/{morning['id']}/recommend", params={"order_id": "E1"}, headers=h)
+        assert r.status_code == 202, r.text
+        body = wait(c, r.json()["id"], h)
+    assert ranked.status_code == 200, ranked.text
+    assert ranked.json()["at"] == _t("10:45")
+    plan = replan_checked(live, body, morning["plan"])
+    assert body["at"] == plan["at"] == _t("10:45")
+    assert all(s["start"] >= _t("10:45") for r in plan["routes"] for s in r["stops"] if s["status"] == "planned")
+
+
+def test_a_live_replan_keeps_the_pins_it_is_given(live: World) -> None:
+    c, h = live.client, live.as_("disp")
+    with thread_runner(c):
+        morning = _morning(live)
+        facts = _report_the_morning(live, morning, absent=False)
+        # a visit not yet begun, pinned to the technician with the least work that day
+        routes = _routes(morning["plan"])
+        target = min(sorted(USERS), key=lambda t: len(routes.get(t, [])))
+        owner, order_id = next((t, s["order_id"]) for t, stops in sorted(routes.items())
+                               if t != target for s in stops[2:] if s["order_id"] not in facts)
+        ask = LIVE | {"at": AT.isoformat(), "pins": {order_id: target}}
+        keyed = h | {"Idempotency-Key": "replan-pin"}
+        r = c.post(f"/api/v1/plans/{morning['id']}/replan", json=ask, headers=keyed)
+        assert r.status_code == 202, r.text
+        # the same request again (a double click): the same job, no second solve
+        again = c.post(f"/api/v1/plans/{morning['id']}/replan", json=ask, headers=keyed)
+        assert (again.status_code, again.headers["Idempotent-Replayed"]) == (202, "true")
+        assert again.json()["id"] == r.json()["id"]
+        body = wait(c, r.json()["id"], h)
+    assert len(c.get(f"/api/v1/plans?date={DATE}", headers=h).json()) == 2
+    plan = replan_checked(live, body, morning["plan"])
+    assert body["pins"][order_id] == target
+    tech, stop = _stops(plan)[order_id][0]
+    assert (tech, stop["status"]) == (target, "planned")
+    assert {"order_id": order_id, "change": "reassigned", "from_technician": owner, "to_technician": target}.items() \
+        <= next(ch for ch in plan["changes"] if ch["order_id"] == order_id).items()
+
+
+def test_parts_used_on_a_visit_today_are_not_taken_out_of_the_van_twice(world: World) -> None:
+    # van A holds 1 filter, which OP needs; TA fits it at 08:30 and books it off the van (the ledger's
+    # consumption): the re-plan takes OP's filter out of the van as of the morning, not out of the empty van
+    c, h, store = world.client, world.as_("disp"), world.as_("store")
+    assert c.post("/api/v1/parts", json={"id": "P-1", "name": "Filter"}, headers=store).status_code == 201
+    assert c.post("/api/v1/stock/receipts", json={"part_id": "P-1", "location_id": "VAN-TA", "quantity": 1},
+                  headers=store).status_code == 201
+    seed_day(world, [*ORDERS, {"id": "OP", "customer_id": "C2", "lat": 45.7700, "lon": 4.8300, "priority": "P2",
+                               "duration_min": 30, "required_skills": ["hvac"], "required_parts": {"P-1": 1},
+                               "created_at": "2026-11-23T09:00:00"}])
+    with thread_runner(c):
+        morning = _morning(world)
+        assert any(s["order_id"] == "OP" for s in _routes(morning["plan"])["TA"])
+        r = c.post("/api/v1/visits", json={"order_id": "OP", "date": DATE.isoformat(), "arrived_at": _t("08:30"),
+                                           "done_at": _t("09:00"), "fixed_first_time": True},
+                   headers=world.as_("tech_a"))
+        assert r.status_code == 201, r.text
+        used = c.post(f"/api/v1/visits/{r.json()['id']}/parts", json={"part_id": "P-1", "quantity": 1},
+                      headers=world.as_("tech_a"))
+        assert used.status_code == 201, used.text
+        body = wait(c, c.post(f"/api/v1/plans/{morning['id']}/replan", json=LIVE | {"at": AT.isoformat()},
+                              headers=h).json()["id"], h)
+    plan = replan_checked(world, body, morning["plan"])
+    first = _routes(plan)["TA"][0]
+    assert (first["order_id"], first["status"]) == ("OP", "done")

@@ -1,0 +1,168 @@
+"""The Day a plan is made from, as the database holds it: the working technicians with their vans, the open
+orders (with their customers' contract hours) and, for the live day, the day's events and what they name.
+
+Plain functions over a Session, keyword-only, no HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.customers import service as customers_service
+from api.errors import InvalidInputError, NotFoundError, field_error
+from api.orders import service as orders_service
+from api.orders.models import Order, OrderStatus
+from api.parts.models import MovementKind, StockBalance, StockLocation, StockMovement
+from api.plans.models import PlanJob
+from api.technicians import service as technicians_service
+from api.technicians.models import Technician
+from dispatch.domain import Day
+from dispatch.domain import Technician as DomainTechnician
+from dispatch.events import Event
+from dispatch.planning import candidates
+from dispatch.planning.candidates import Candidate
+from dispatch.policy import Policy
+
+
+def _van_stocks(session: Session, technician_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Technician id -> what the ledger says their van holds now (positive quantities), in one query (as
+    stock.van_stock reads it for one): parts consumed on visits are gone for the next plan."""
+    out: dict[str, dict[str, int]] = {t: {} for t in technician_ids}
+    if not technician_ids:
+        return out
+    rows = session.execute(
+        select(StockLocation.technician_id, StockBalance.part_id, StockBalance.quantity)
+        .join(StockLocation, StockLocation.id == StockBalance.location_id)
+        .where(StockLocation.technician_id.in_(technician_ids), StockBalance.quantity > 0)
+        .order_by(StockLocation.technician_id, StockBalance.part_id))
+    for tech, part, quantity in rows:
+        out[tech][part] = quantity
+    return out
+
+
+def working_technicians(session: Session, *, day: date) -> list[DomainTechnician]:
+    """The active technicians who work on `day`, with the van stock the ledger gives them now."""
+    rows = [t for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
+            if day.isoweekday() in t.work_days]
+    vans = _van_stocks(session, [t.id for t in rows])
+    return [technicians_service.to_domain(t, day=day, van_stock=vans[t.id]) for t in rows]
+
+
+def order_candidates(session: Session, *, order_id: str, day: date, policy: Policy) -> list[Candidate]:
+    """Every technician of the service, in id order, with whether they could take `order_id` on `day`:
+    the solver's screening (skills, van stock, shift, window) for those who work that day; the others are
+    off that day (or no longer active)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFoundError(f"order {order_id!r} not found")
+    working = working_technicians(session, day=day)
+    try:
+        screened = {c.technician_id: c for c in candidates.candidates(
+            Day(date=day, technicians=tuple(working), orders=()),
+            orders_service.to_domain(order, contract=customers_service.contracts(
+                session, customer_ids=[order.customer_id]).get(order.customer_id)), policy)}
+    except ValueError as e:
+        raise InvalidInputError(f"order {order_id!r}: {e}") from None
+    out = []
+    for t in session.scalars(select(Technician).order_by(Technician.id)):
+        why = "off that day" if t.active else "no longer active"
+        out.append(screened.get(t.id) or candidates.Candidate(t.id, t.name, False, why))
+    return out
+
+
+def build_day(session: Session, *, day: date) -> Day:
+    """The Day a plan of `day` is made from: working technicians with their van stock, and open orders.
+
+    Open orders are those not cancelled, not resolved by a visit, created before the day ends, whose
+    appointment window (if any) falls on the day; each carries its customer's contract hours for its
+    priority. Raises ValueError when a row breaks a domain rule.
+    """
+    from api.visits.models import Visit
+
+    techs = working_technicians(session, day=day)
+    resolved = select(Visit.order_id).where(Visit.resolved.is_(True))
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time())
+    rows = session.scalars(
+        select(Order).where(Order.status == OrderStatus.open.value, Order.created_at < end,
+                            Order.id.not_in(resolved)).order_by(Order.id))
+    open_rows = [o for o in rows if o.window_start is None or o.window_start.date() == day]
+    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in open_rows})
+    orders = [orders_service.to_domain(o, contract=contract.get(o.customer_id)) for o in open_rows]
+    return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
+
+
+def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> Day:
+    """The Day a live re-plan (or a recommendation) of `day` starts from: `build_day`'s open orders, plus
+    the orders the day's events name (done, unresolved, under way or cancelled today: their facts stay in
+    the plan), plus the technicians the events name who would not work that day otherwise."""
+    base = build_day(session, day=day)
+    known = {o.id for o in base.orders}
+    touched = sorted({e.order_id for e in events if e.order_id is not None} - known)
+    rows = list(session.scalars(select(Order).where(Order.id.in_(touched)))) if touched else []
+    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in rows})
+    orders = sorted([*base.orders, *(orders_service.to_domain(o, contract=contract.get(o.customer_id))
+                                     for o in rows)], key=lambda o: o.id)
+    working = {t.id for t in base.technicians}
+    named = sorted(({e.technician_id for e in events if e.technician_id is not None}
+                    | {o.pinned_technician for o in orders if o.pinned_technician is not None}) - working)
+    vans = _van_stocks(session, named)
+    extra = [technicians_service.to_domain(t, day=day, van_stock=vans[t.id])
+             for t in session.scalars(select(Technician).where(Technician.id.in_(named)))] if named else []
+    # the engine takes each fixed visit's parts out of the van itself: what the ledger already counts as
+    # consumed on those visits goes back in, so it is not taken twice
+    used = _consumed_on_visits(session, day=day, visits={(e.technician_id, e.order_id) for e in events
+                                                         if e.technician_id is not None and e.order_id is not None})
+    techs = sorted([*base.technicians, *extra], key=lambda t: t.id)
+    techs = [t if t.id not in used else replace(t, van_stock=_plus(t.van_stock, used[t.id])) for t in techs]
+    return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
+
+
+def _consumed_on_visits(session: Session, *, day: date, visits: set[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Technician id -> part -> quantity the ledger records as consumed on `visits` (technician, order) of
+    `day`: booked that day or since (a visit's parts may be booked after it)."""
+    if not visits:
+        return {}
+    rows = session.execute(
+        select(StockMovement.technician_id, StockMovement.order_id, StockMovement.part_id, StockMovement.quantity)
+        .where(StockMovement.kind == MovementKind.consume.value,
+               StockMovement.technician_id.in_({t for t, _ in visits}),
+               StockMovement.order_id.in_({o for _, o in visits}),
+               StockMovement.at >= datetime.combine(day, datetime.min.time())))
+    out: dict[str, dict[str, int]] = {}
+    for tech, order, part, quantity in rows:
+        if (tech, order) in visits:
+            mine = out.setdefault(tech, {})
+            mine[part] = mine.get(part, 0) + quantity
+    return out
+
+
+def _plus(stock: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    return {p: stock.get(p, 0) + more.get(p, 0) for p in sorted({*stock, *more})}
+
+
+def day_events_of(session: Session, *, day: date) -> list[Event]:
+    from api.visits.events import day_events  # the visits package reads the published plans: imported late
+
+    return day_events(session, day=day)
+
+
+def live_moment(job: PlanJob, *, at: datetime | None, now: datetime, field: str = "at") -> datetime:
+    """The moment of the day a live request about `job`'s date works at: `at` when given (a local time on
+    that date, else 422), else now when now falls on the date, else the moment the plan was re-planned at,
+    else the start of the day (nothing has happened yet)."""
+    if at is not None:
+        if at.tzinfo is not None:
+            raise field_error(field, f"{at.isoformat()} must be a local time without a zone", at.isoformat())
+        if at.date() != job.date:
+            raise field_error(field, f"{at.isoformat()} is not on the plan's date {job.date}", at.isoformat())
+        return at.replace(microsecond=0)
+    if now.date() == job.date:
+        return now.replace(microsecond=0)
+    if job.plan is not None and job.plan.get("at"):
+        return datetime.fromisoformat(job.plan["at"])
+    return datetime.combine(job.date, datetime.min.time())
