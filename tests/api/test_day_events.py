@@ -255,3 +255,20 @@ def test_who_may_report_what(routes: World) -> None:
     r = post(routes, "tech_b", "arrived", "09:00", "O3")
     assert r.status_code == 422
     assert "absent since 08:30" in r.text
+
+
+def test_the_phones_outcomes_count_in_the_kpis_and_alerts(routes: World) -> None:
+    c, disp = routes.client, routes.as_("disp")
+    stock_van(routes, "P-FLT", 5)
+    # O1 fixed on the first visit, with two filters and a poor score; O2 needs another visit
+    ok(routes, "tech_a", "arrived", "09:00", "O1")
+    ok(routes, "tech_a", "done", "10:00", "O1", parts=[{"part_id": "P-FLT", "quantity": 2}], customer_score=2)
+    ok(routes, "tech_a", "arrived", "10:30", "O2")
+    ok(routes, "tech_a", "unresolved", "11:00", "O2", reason="second_technician")
+    k = c.get(f"/api/v1/kpis/daily?date={DATE}", headers=disp).json()
+    # two first visits done, one fixed: 1/2 (a Done that sent no outcome read 0 % before)
+    assert k["first_time_fix"] == {"first_visits_done": 2, "fixed": 1, "rate": 0.5}
+    assert k["resolution"] == {"orders_done": 2, "resolved": 1, "rate": 0.5}
+    assert k["parts_cost"] == "25.00"  # 2 x 12.50 out of the van onto O1
+    alerts = c.get("/api/v1/alerts", headers=disp).json()
+    assert [(a["order_id"], a["technician_id"]) for a in alerts] == [("O1", "TA")]  # a score below 3

@@ -22,8 +22,10 @@ B_IDS = {
     "visit_id": "1",  # B's visits are covered with real ids in test_visits.py
     "alert_id": "1",
     "movement_id": "0",  # set by `b_objects` to a stock movement into B's van (ids come from a sequence)
-    "day": "2026-11-24",  # a day's events log holds every technician's visits: staff only, refused by role
+    "day": "2026-11-24",  # the day's events.csv holds every technician's: staff only, refused by role
 }
+# lists under an id that each caller reads filtered to their own: A gets 200 with none of B's
+OWN_LISTS = {"/api/v1/days/{day}/events"}
 # ids of things no technician owns (a catalogue everyone reads): reads allowed, writes refused by role
 SHARED = {"part_id": "P-1"}
 
@@ -43,6 +45,8 @@ def b_objects(world: World) -> World:
     r = c.post("/api/v1/stock/receipts", json=receipt, headers=world.as_("store"))
     assert r.status_code == 201, r.text
     B_IDS["movement_id"] = str(r.json()["id"])
+    r = c.post("/api/v1/events", json={"time": "2026-11-24T12:00:00", "event": "break"}, headers=world.as_("tech_b"))
+    assert r.status_code == 201, r.text
     return world
 
 
@@ -78,6 +82,11 @@ def test_technician_a_never_reaches_technician_b_objects(b_objects: World) -> No
         body = next((b for suffix, b in BODIES.items() if path.endswith(suffix)), {})
         kwargs = {"json": body} if method in ("POST", "PATCH", "PUT") else {}
         r = world.client.request(method, url, headers=world.as_("tech_a"), **kwargs)
+        if path in OWN_LISTS:
+            assert r.status_code == 200, r.text
+            assert r.json() == [], f"{method} {url} as technician A showed B's: {r.text}"
+            assert world.client.request(method, url, headers=world.as_("tech_b")).json() != []
+            continue
         assert r.status_code in (403, 404), f"{method} {url} as technician A gave {r.status_code}: {r.text}"
         checked += 1
     assert checked >= 7

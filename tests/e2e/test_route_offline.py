@@ -105,6 +105,7 @@ def test_taps_offline_reach_the_api_once_when_the_network_returns(server: Server
         assert box is not None
         assert box["height"] >= 44
     assert axe_violations(page) == []
+    w.screenshot("route-offline-on-site-phone")
     card.get_by_role("button", name="Done").click()
     expect(card).to_have_attribute("data-state", "done")
     expect(page.locator("#route-status")).to_contain_text("Offline: 2 taps wait to be sent.")
@@ -174,6 +175,7 @@ def test_a_visit_that_needs_another_sends_the_order_back_with_its_reason(server:
     card.get_by_label("Note").fill("compressor not in the van")
     card.get_by_label("Customer score").select_option("4")
     assert axe_violations(page) == []
+    w.screenshot("route-another-visit-phone")
     card.get_by_role("button", name="Done").click()
     expect(card).to_have_attribute("data-state", "unresolved")
     expect(card.locator(".summary")).to_have_text(
@@ -188,3 +190,38 @@ def test_a_visit_that_needs_another_sends_the_order_back_with_its_reason(server:
     assert order["last_outcome"]["note"] == "compressor not in the van"
     assert _uncaught(w) == []
     page.context.close()
+
+
+def test_a_new_version_of_the_route_says_what_changed(server: Server, browser: Browser, stage: Stage) -> None:
+    """The route as a re-published plan serves it (version and changes): the page says what changed."""
+    w = watch(browser, PHONE)
+    first, second = stage.stops[0], stage.stops[1]
+    changes = [
+        {"order_id": first["order_id"], "change": "added", "from_technician": None,
+         "to_technician": stage.technician_id, "eta_shift_minutes": None},
+        {"order_id": "O0999", "change": "reassigned", "from_technician": stage.technician_id,
+         "to_technician": "T-ALEX", "eta_shift_minutes": None},
+        {"order_id": second["order_id"], "change": "shifted", "from_technician": stage.technician_id,
+         "to_technician": stage.technician_id, "eta_shift_minutes": 25},
+    ]
+
+    def version_two(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json() | {"version": 2, "changes": changes}
+        route.fulfill(response=answer, json=body)
+
+    # the context's routing sees the service worker's requests too
+    w.page.context.route("**/api/v1/me/route?*", version_two)
+    sign_in(w, server, "roadtech", "/route")
+    banner = w.page.locator("#route-changes")
+    expect(banner).to_have_text(
+        f"Route updated (version 2): {first['order_id']} added at {first['eta'][11:16]}, O0999 moved to T-ALEX, "
+        f"{second['order_id']} later by 25 min (now {second['eta'][11:16]}).")
+    assert axe_violations(w.page) == []
+    w.screenshot("route-changed-version-phone")
+    w.page.context.unroute("**/api/v1/me/route?*")
+    w.page.reload()  # version 1 (or no version at all): no banner
+    expect(w.page.locator("#stops > li")).to_have_count(len(stage.stops))
+    expect(banner).to_be_hidden()
+    assert _uncaught(w) == []
+    w.page.context.close()

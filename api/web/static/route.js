@@ -55,13 +55,14 @@
     document.getElementById("route-heading").textContent = "Route for " + dayName(date);
     loadError("");
     status("Loading…");
+    let fresh = false;
     try {
-      await day.flush();  // the taps kept on the phone go first, so the day read next holds them
       const raw = await day.fetchDay(date);
       if (mine !== loads) return;
       day.adopt(raw, true);
       day.save();
       status(waitingText());
+      fresh = true;
     } catch (error) {
       if (mine !== loads) return;
       if (error.status === 404 && /no plan is published/.test(error.message)) {
@@ -87,6 +88,7 @@
       }
     }
     render();
+    if (fresh && day.waiting()) sync();  // the API answers again: taps kept on the phone from before go out now
   }
 
   function waitingText() {
@@ -121,10 +123,12 @@
       const li = stop && document.getElementById("stop-" + stop.order_id);
       if (li) sayOn(li, plain(error, stop));
     }
-    if (result.offline || result.waiting) {
-      status("Offline: " + (waitingText() || "nothing waits to be sent.") + " They are kept on this phone and sent " +
-             "when you are back online.", "offline");
-    } else if (result.sent && /^Offline/.test(document.getElementById("route-status").textContent)) {
+    if (result.waiting && navigator.onLine === false) {
+      status("Offline: " + waitingText() + " They are kept on this phone and sent when you are back online.", "offline");
+    } else if (result.waiting) {
+      status("No answer from the server: " + waitingText() + " They are kept on this phone and sent again shortly.",
+             "offline");
+    } else if (result.sent && /^(Offline|No answer)/.test(document.getElementById("route-status").textContent)) {
       status("Back online: your taps are saved.", "changed");
     }
     return result;
