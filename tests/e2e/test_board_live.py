@@ -142,6 +142,7 @@ def test_an_emergency_is_placed_previewed_published_and_reaches_the_technician(
     expect(rows.first).to_have_attribute("data-technician", best["technician_id"])
     expect(rows.first.locator("td.eta")).to_have_text(best["eta"][11:16])
     _no_axe(page)
+    w.screenshot("board-emergency-recommendations")
     rows.first.get_by_role("button", name=re.compile("^Assign")).click()
 
     expect(dialog).to_be_hidden()

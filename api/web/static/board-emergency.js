@@ -125,17 +125,20 @@
     return out;
   }
 
-  // "+12.5 (travel +2.5, response deadline +10)": what placing it there costs; serving it saves its unserved
-  // cost wherever it goes, so that part (the same for every place but a bump) is left out of the sum
-  function costWords(p) {
-    const parts = Object.assign({}, p.cost_delta || p.added_cost || {});
-    delete parts.total;
-    delete parts.unserved;
-    const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  // "+12.5 (travel +2.5, response deadline +10)": what placing it there costs. Serving the order saves its
+  // unserved cost wherever it goes (the "unserved" part of a place that bumps nobody), so that saving is left
+  // out; a place that bumps a less urgent order shows what leaving that one out costs.
+  function parts(p) { return p.cost_delta || p.added_cost || {}; }
+  function costWords(p, saving) {
+    const all = parts(p);
     const sign = (v) => (v > 0 ? "+" : v < 0 ? "−" : "±") + Math.abs(Math.round(v * 10) / 10);
-    const detail = Object.entries(parts).filter(([, v]) => Math.abs(v) >= 0.05)
-      .map(([k, v]) => k + " " + sign(v));
-    return el("span", {}, sign(total), detail.length ? el("small", {class: "em-detail", text: " (" + detail.join(", ") + ")"}) : "");
+    const shown = Object.entries(all).filter(([k]) => k !== "total" && k !== "unserved");
+    const bump = (all.unserved || 0) - saving;
+    if (p.bumps && Math.abs(bump) >= 0.05) shown.push(["leaving out " + p.bumps, bump]);
+    const total = shown.reduce((a, [, v]) => a + v, 0);
+    const detail = shown.filter(([, v]) => Math.abs(v) >= 0.05).map(([k, v]) => k + " " + sign(v));
+    return el("span", {}, el("strong", {text: sign(total)}),
+              detail.length ? el("small", {class: "em-detail", text: detail.join(", ")}) : "");
   }
 
   function drawPlacements(answer) {
@@ -147,6 +150,8 @@
         hhmm(answer.at) + ", cheapest first."
       : "Nobody can take " + order.id + " as the day stands at " + hhmm(answer.at) + " without breaking a rule: " +
         "re-plan the day instead.";
+    const plain = list.find((p) => !p.bumps);
+    const saving = plain ? parts(plain).unserved || 0 : 0;
     document.querySelector("#em-placements tbody").replaceChildren(...list.map((p, i) => {
       const late = Math.round(p.late_minutes || 0);
       return el("tr", {"data-technician": p.technician_id, "data-rank": String(i + 1)},
@@ -154,7 +159,7 @@
         el("td", {text: "stop " + (p.position + 1) + (p.bumps ? ", instead of " + p.bumps : "")}),
         el("td", {class: "eta", text: hhmm(p.eta)}),
         el("td", {class: "late", text: late > 0 ? duration(late) + " late" : "on time"}),
-        el("td", {class: "cost"}, costWords(p)),
+        el("td", {class: "cost"}, costWords(p, saving)),
         el("td", {}, el("button", {type: "button", class: "em-assign", onclick: () => assign(p)},
           "Assign", el("span", {class: "sr-only", text: " to " + techName(p.technician_id)}))));
     }));
