@@ -143,6 +143,9 @@ def test_an_emergency_is_placed_previewed_published_and_reaches_the_technician(
     expect(rows.first.locator("td.eta")).to_have_text(best["eta"][11:16])
     _no_axe(page)
     w.screenshot("board-emergency-recommendations")
+    # the added cost as the dispatcher reads it (serving the order saves the same everywhere) keeps the ranking
+    costs = [float(t.replace("−", "-").replace("±", "")) for t in rows.locator("td.cost strong").all_inner_texts()]
+    assert costs == sorted(costs)
     rows.first.get_by_role("button", name=re.compile("^Assign")).click()
 
     expect(dialog).to_be_hidden()
