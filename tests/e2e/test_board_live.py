@@ -358,7 +358,16 @@ def test_the_board_polls_the_day_every_15_s_and_waits_while_a_dialog_is_open(
     assert len(asked) == before
     page.get_by_role("dialog", name="Emergency").get_by_role("button", name="Cancel").click()
 
-    # closed: the next 15 s bring the day as it stands, without a reload
+    # nor while a visit is being dragged on the timeline
+    visit = page.locator(f'.seg-service[data-order="{first}"]')
+    carried = page.evaluate_handle("() => new DataTransfer()")
+    visit.dispatch_event("dragstart", {"dataTransfer": carried})
+    expect(page.locator(".timeline-row.drop-ok, .timeline-row.drop-no").first).to_be_attached()  # the drag is on
+    page.clock.run_for(31_000)
+    assert len(asked) == before
+    visit.dispatch_event("dragend", {"dataTransfer": carried})
+
+    # then the next 15 s bring the day as it stands, without a reload
     with page.expect_response(lambda r: "/status" in r.url):
         page.clock.run_for(15_000)
     expect(row).to_have_attribute("data-state", "in_service")  # service starts at the arrival unless told
