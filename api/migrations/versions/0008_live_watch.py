@@ -2,7 +2,7 @@
 call outcomes
 
 Revision ID: 0008
-Revises: 0006 (0005 on its own branch: re-chained after the day events' 0006 when merged with them)
+Revises: 0007 (re-chained after live-replan's 0007 where both branches are merged)
 Create Date: 2026-11-30
 """
 

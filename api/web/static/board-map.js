@@ -158,11 +158,36 @@
               el("div", {class: "popup-actions"}, select), pinForm(orderId, techId));
   }
 
-  function addMarker(orderId, latlng, markerIcon, title, tech, content) {
-    const marker = L.marker(latlng, {icon: markerIcon, title, keyboard: false, riseOnHover: true, tech})
+  // look: [text, fill, class] of the marker's icon, kept so the day's status can restyle it
+  function addMarker(orderId, latlng, look, title, tech, content) {
+    const marker = L.marker(latlng, {icon: icon(...liveLook(orderId, look)), title, keyboard: false, riseOnHover: true,
+                                     tech})
       .bindPopup(content, {minWidth: 220, maxWidth: 300, maxHeight: 300, autoPanPadding: [20, 20]});
     marker.on("click", () => Board.select(orderId, "map"));
-    markers.set(orderId, {marker, tech, latlng});
+    markers.set(orderId, {marker, tech, latlng, look});
+  }
+
+  // the day's status on a marker: at risk (a "⚠" in a ringed marker), done ("✓"), unresolved ("✗")
+  function liveLook(orderId, look) {
+    const st = Board.status;
+    if (!st || !st.plan_id) return look;  // before a plan is published the status marks no visit
+    const o = st.orders.find((x) => x.order_id === orderId);
+    if (o && o.status === "done") return ["✓", look[1], look[2] + " done"];
+    if (o && o.status === "unresolved") return ["✗", look[1], look[2] + " unresolved"];
+    if (st.at_risk.includes(orderId)) return ["⚠", look[1], look[2] + " at-risk"];
+    return look;
+  }
+
+  function restyle() {
+    for (const [orderId, m] of markers) {
+      if (!m.look) continue;
+      const look = liveLook(orderId, m.look);
+      const was = m.shown || m.look;
+      if (look.join("|") === was.join("|")) continue;
+      m.shown = look;
+      m.marker.setIcon(icon(...look));
+      if (m.marker === highlighted && m.marker.getElement()) m.marker.getElement().classList.add("selected");
+    }
   }
 
   function drawLegend() {
@@ -181,7 +206,9 @@
     const current = items.find((b) => b.getAttribute("aria-pressed") === "true") || all;
     current.setAttribute("tabindex", "0");
     legend.replaceChildren(...items,
-      el("span", {class: "legend-key"}, el("span", {class: "swatch unassigned-swatch"}), "unassigned order"));
+      el("span", {class: "legend-key"}, el("span", {class: "swatch unassigned-swatch"}), "unassigned order"),
+      el("span", {class: "legend-key"}, el("span", {class: "swatch risk-swatch", "aria-hidden": "true", text: "⚠"}),
+         "order at risk (dashed ring)"));
   }
 
   document.getElementById("legend").addEventListener("keydown", (event) => {
@@ -264,7 +291,7 @@
         if (!points[i]) return;
         bounds.push(points[i]);
         const name = (Board.customers.get((Board.orders.get(s.order_id) || {}).customer_id) || {}).name;
-        addMarker(s.order_id, points[i], icon(String(i + 1), fill, "stop" + (s.late_minutes > 0 ? " late" : "")),
+        addMarker(s.order_id, points[i], [String(i + 1), fill, "stop" + (s.late_minutes > 0 ? " late" : "")],
                   "Stop " + (i + 1) + " of " + route.technician_id + ": order " + s.order_id + (name ? ", " + name : ""),
                   route.technician_id, popup(s.order_id, route.technician_id, s, null));
       });
@@ -273,7 +300,7 @@
       const o = Board.orders.get(u.order_id);
       if (!o) continue;
       bounds.push([o.lat, o.lon]);
-      addMarker(u.order_id, [o.lat, o.lon], icon("!", "#000", "unassigned"), "Unassigned order " + u.order_id,
+      addMarker(u.order_id, [o.lat, o.lon], ["!", "#000", "unassigned"], "Unassigned order " + u.order_id,
                 null, popup(u.order_id, null, null, u.reason));
     }
     setFocus(focus);
@@ -319,6 +346,28 @@
     highlight(orderId, from !== "popup");
   });
   Board.on("plan", (p) => drawMap(p));
+  Board.on("status", () => { if (plan) restyle(); });
+
+  // the emergency form asks for a place: the next click on the map gives it (Escape gives none)
+  Board.pickOnMap = () => new Promise((resolve) => {
+    const box = document.getElementById("map");
+    box.classList.add("picking");
+    const note = document.getElementById("map-note");
+    const before = note.textContent;
+    note.textContent = "Click the map where the emergency is (Escape: keep the form's place).";
+    const done = (latlng) => {
+      box.classList.remove("picking");
+      map.off("click", onClick);
+      document.removeEventListener("keydown", onKey);
+      note.textContent = before;
+      resolve(latlng);
+    };
+    const onClick = (event) => done(event.latlng);
+    const onKey = (event) => { if (event.key === "Escape") done(null); };
+    map.on("click", onClick);
+    document.addEventListener("keydown", onKey);
+    box.scrollIntoView({block: "center"});
+  });
   Board.on("clear", () => {
     plan = null;
     lines.clearLayers();

@@ -42,8 +42,37 @@
 
   function techOf(id) { return Board.technicians.find((t) => t.id === id); }
 
+  // the day status (board-live.js) of an order and of a technician, when the board follows the day; only
+  // a day with a published plan has visits to mark (before that, the status speaks of open orders alone)
+  function live() { return Board.status && Board.status.plan_id ? Board.status : null; }
+  function liveOrder(orderId) {
+    const st = live();
+    return st ? st.orders.find((o) => o.order_id === orderId) || null : null;
+  }
+  function atRisk(orderId) { return !!live() && live().at_risk.includes(orderId); }
+  function liveTech(techId) {
+    const st = live();
+    return st ? st.technicians.find((t) => t.technician_id === techId) || null : null;
+  }
+  // what the timeline shows of the status: a status that changes none of it redraws nothing
+  function liveKey() {
+    const st = live();
+    return st ? JSON.stringify([st.technicians.map((t) => [t.technician_id, t.state, t.order_id,
+                                                          Math.round(t.delay_minutes || 0)]),
+                                st.orders.map((o) => [o.order_id, o.status, o.predicted_start, o.deadline]),
+                                st.at_risk]) : "";
+  }
+  let drawnKey = "";
+
   function visitWords(orderId) {
+    const o = liveOrder(orderId);
+    if (o && o.status === "unresolved") return ", unresolved";
+    if (atRisk(orderId)) {
+      return ", at risk: " + [o && o.predicted_start ? "predicted start " + hhmm(o.predicted_start) : "",
+                              o && o.deadline ? "deadline " + hhmm(o.deadline) : ""].filter(Boolean).join(", ");
+    }
     const v = visits.get(orderId);
+    if (!v && o && o.status === "done") return ", done";
     if (!v) return "";
     if (v.done_at) return ", done at " + hhmm(v.done_at);
     if (v.arrived_at) return ", on site since " + hhmm(v.arrived_at);
@@ -64,6 +93,7 @@
 
   function drawTimeline(newPlan) {
     plan = newPlan;
+    drawnKey = liveKey();
     // a redraw (live status, a new plan) keeps the keyboard where it was
     const active = document.activeElement;
     const focused = active && box.contains(active) && active.dataset ? active.dataset.order : null;
@@ -121,24 +151,36 @@
         const stop = s.stop;
         const late = stop.late_minutes > 0;
         const v = visits.get(stop.order_id);
-        const state = v && v.done_at ? " done" : v && v.arrived_at ? " onsite" : "";
+        const live = liveOrder(stop.order_id);
+        const state = live && live.status === "unresolved" ? " unresolved"
+          : (v && v.done_at) || (live && live.status === "done") ? " done"
+            : (v && v.arrived_at) || (live && ["on_site", "in_service"].includes(live.status)) ? " onsite" : "";
+        const risk = atRisk(stop.order_id) && state !== " done" && state !== " unresolved" ? " at-risk" : "";
         const label = visitName(stop);
         bar.append(el("button", {
-          type: "button", class: "seg seg-service" + (late ? " late" : "") + state, tabindex: "-1",
+          type: "button", class: "seg seg-service" + (late ? " late" : "") + state + risk, tabindex: "-1",
           draggable: "true", "data-order": stop.order_id, "data-technician": route.technician_id,
           "aria-label": label, title: label, "aria-current": Board.selected === stop.order_id ? "true" : null,
           style: "left:" + pct(s.from) + ";width:" + width(s.from, s.to)},
           el("span", {class: "seg-text", "aria-hidden": "true",
-                      text: (state === " done" ? "✓ " : late ? "! " : "") + stop.order_id})));
+                      text: (state === " done" ? "✓ " : state === " unresolved" ? "✗ " : risk ? "⚠ " : late ? "! " : "") +
+                            stop.order_id})));
       }
       if (!stops) bar.append(el("span", {class: "tl-empty", text: "no visits"}));
       if (nowShown) bar.append(nowLine());
+      // the technician's state and delay, beside the name, while the board follows the day
+      const live = liveTech(route.technician_id);
+      const delay = live ? Math.round(live.delay_minutes || 0) : 0;
+      const liveText = live ? Board.stateWords(live) + " · " + Board.delayWords(delay) : "";
       return el("div", {class: "timeline-row", "data-technician": route.technician_id, role: "group",
+                        "data-state": live ? live.state : null,
                         "aria-label": name + " (" + route.technician_id + "): " + stops +
-                                      (stops === 1 ? " visit" : " visits") + brk},
+                                      (stops === 1 ? " visit" : " visits") + brk + (live ? "; " + liveText : "")},
         el("span", {class: "timeline-label", style: "border-color:" + Board.colourOf(route.technician_id)},
            el("span", {class: "tl-tech-name", text: name}),
-           el("small", {text: route.technician_id + " · " + stops + (stops === 1 ? " visit" : " visits")})),
+           el("small", {text: route.technician_id + " · " + stops + (stops === 1 ? " visit" : " visits")}),
+           live ? el("small", {class: "tl-live" + (delay > 0 ? " behind" : delay < 0 ? " ahead" : ""),
+                               text: liveText}) : ""),
         bar);
     });
     box.replaceChildren(axis, ...out);
@@ -214,6 +256,7 @@
     const button = event.target.closest && event.target.closest(".seg-service");
     if (!button || Board.running) { event.preventDefault(); return; }
     dragged = button.dataset.order;
+    Board.dragging = true;  // the day's status waits (board-live.js)
     draggedFrom = button.dataset.technician;
     event.dataTransfer.setData("text/plain", dragged);
     event.dataTransfer.effectAllowed = "move";
@@ -225,6 +268,7 @@
 
   function endDrag() {
     dragged = null;
+    Board.dragging = false;
     if (redrawAfterDrag && plan) {
       redrawAfterDrag = false;
       setTimeout(() => drawTimeline(plan));  // after the drop has been handled
@@ -319,4 +363,9 @@
     loadVisits();
   });
   Board.on("clear", () => { plan = null; box.replaceChildren(); });
+  Board.on("status", () => {
+    if (!plan || liveKey() === drawnKey) return;
+    if (dragged) redrawAfterDrag = true;
+    else drawTimeline(plan);
+  });
 })();

@@ -259,6 +259,70 @@ const Board = (() => {
     });
   }
 
+  // --- what publishing changes for technicians: the plan's own "changes" when it was made from the published
+  // plan, else the same comparison here (visits not yet begun: reassigned, shifted over 15 min, added, dropped)
+  const SHIFT_TOLERANCE = 15;
+  function plannedStops(p) {
+    const out = new Map();
+    for (const r of p.routes) {
+      for (const s of r.stops) if (!s.status || s.status === "planned") out.set(s.order_id, [r.technician_id, s.start]);
+    }
+    return out;
+  }
+  function compare(theirs, mine) {
+    const before = plannedStops(theirs), after = plannedStops(mine);
+    const leftOut = new Set(mine.unassigned.map((u) => u.order_id));
+    const out = [];
+    for (const id of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+      const was = before.get(id), now = after.get(id);
+      if (was && now) {
+        const shift = (Date.parse(now[1]) - Date.parse(was[1])) / 60000;
+        if (was[0] !== now[0]) out.push({order_id: id, change: "reassigned", from_technician: was[0], to_technician: now[0], eta_shift_minutes: shift});
+        else if (Math.abs(shift) > SHIFT_TOLERANCE) out.push({order_id: id, change: "shifted", from_technician: was[0], to_technician: now[0], eta_shift_minutes: shift});
+      } else if (now) {
+        out.push({order_id: id, change: "added", from_technician: null, to_technician: now[0], eta_shift_minutes: null});
+      } else if (was && leftOut.has(id)) {
+        out.push({order_id: id, change: "dropped", from_technician: was[0], to_technician: null, eta_shift_minutes: null});
+      }
+    }
+    return out;
+  }
+  Board.compare = compare;
+
+  function techWords(id) {
+    const t = id && Board.technicians.find((x) => x.id === id);
+    return id ? (t ? t.name + " (" + id + ")" : id) : "—";
+  }
+  function shiftWords(m) {
+    if (m === null || m === undefined) return "—";
+    const r = Math.round(m);
+    return r === 0 ? "none" : (r > 0 ? Dispatch.duration(r) + " later" : Dispatch.duration(-r) + " earlier");
+  }
+
+  function drawChanges(plan, live, theirs) {
+    const box = document.getElementById("publish-changes-box");
+    const own = plan.plan.changes && live && plan.parent_id === live.id ? plan.plan.changes : null;
+    const changes = own || (theirs ? compare(theirs, plan.plan) : null);
+    box.hidden = !changes;
+    if (!changes) return;
+    const who = new Map();
+    for (const c of changes) {
+      for (const t of new Set([c.from_technician, c.to_technician])) {
+        if (t) who.set(t, (who.get(t) || 0) + 1);
+      }
+    }
+    document.getElementById("publish-changes-summary").textContent = changes.length
+      ? changes.length + (changes.length === 1 ? " visit changes" : " visits change") + " for " + who.size +
+        (who.size === 1 ? " technician: " : " technicians: ") +
+        [...who.keys()].sort().map((t) => techWords(t) + " (" + who.get(t) + ")").join(", ") + "."
+      : "No visit changes technician or moves by more than 15 minutes.";
+    document.querySelector("#publish-changes tbody").replaceChildren(...changes.map((c) =>
+      el("tr", {"data-order": c.order_id, "data-change": c.change},
+        el("th", {scope: "row", text: c.order_id}), el("td", {text: c.change}),
+        el("td", {text: techWords(c.from_technician)}), el("td", {text: techWords(c.to_technician)}),
+        el("td", {text: shiftWords(c.eta_shift_minutes)}))));
+  }
+
   function ask(dialog) {
     return new Promise((resolve) => {
       dialog.addEventListener("close", () => resolve(dialog.returnValue === "publish"), {once: true});
@@ -281,6 +345,7 @@ const Board = (() => {
       : "No plan is published for " + plan.date + " yet. This plan goes") +
       " to the " + routes + " technicians with stops.";
     document.querySelector("#publish-diff tbody").replaceChildren(...diffTable(plan.plan.kpis, theirs && theirs.kpis));
+    drawChanges(plan, live, theirs);
     if (!await ask(document.getElementById("publish-dialog"))) {
       say("plan-status", describe(plan) + " — not published");
       return;
@@ -325,6 +390,16 @@ const Board = (() => {
     guarded(loadDate);
   });
 
+  // another part of the board made a plan (an emergency's assignment): show it as if it had been requested
+  Board.view = (planId) => {
+    const gen = ++generation;
+    return (async () => {
+      await refreshPlans(gen);
+      const read = await api("/plans/" + planId);
+      if (gen !== generation) return null;
+      return await watch(read, gen);
+    })();
+  };
   Board.say = (text, isError = false) => say("plan-status", text, isError);
   Board.describe = describe;
   Board.api = api;
