@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from api.plans.days import build_live_day
 from api.plans.service import build_day
+from api.visits.events import day_events
 from dispatch.io.events import events_from_csv_bytes
 from tests.api.conftest import World
 from tests.api.planning import DATE, PINNED, seed_day, solve_and_publish, thread_runner
@@ -272,3 +274,22 @@ def test_the_phones_outcomes_count_in_the_kpis_and_alerts(routes: World) -> None
     assert k["parts_cost"] == "25.00"  # 2 x 12.50 out of the van onto O1
     alerts = c.get("/api/v1/alerts", headers=disp).json()
     assert [(a["order_id"], a["technician_id"]) for a in alerts] == [("O1", "TA")]  # a score below 3
+
+
+def test_done_and_on_my_way_in_the_same_minute_export_in_the_order_they_happened(routes: World) -> None:
+    """A phone taps "Done" at O1 and "On my way" to O2 within one minute: the export (what a re-plan reads)
+    keeps the finished visit first, so the day reads without a contradiction."""
+    ok(routes, "tech_a", "departed", "08:40", "O1")
+    ok(routes, "tech_a", "arrived", "09:00", "O1")
+    ok(routes, "tech_a", "done", "09:50", "O1")
+    ok(routes, "tech_a", "departed", "09:50", "O2")
+    ok(routes, "tech_a", "arrived", "09:50", "O2")  # next door
+    text = routes.client.get(f"/api/v1/days/{DATE}/events.csv", headers=routes.as_("disp")).text
+    rows = [line.split(",")[1:4] for line in text.splitlines()[1:]]
+    assert rows == [["TA", "O1", "departed"], ["TA", "O1", "arrived"], ["TA", "O1", "started"],
+                    ["TA", "O1", "done"], ["TA", "O2", "departed"], ["TA", "O2", "arrived"],
+                    ["TA", "O2", "started"]]  # service starts at the arrival unless the phone says otherwise
+    maker = routes.client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with maker() as session:
+        day = build_live_day(session, day=DATE, events=day_events(session, day=DATE))
+    events_from_csv_bytes(text.encode(), day)  # raises on a contradiction

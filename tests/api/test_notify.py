@@ -457,3 +457,31 @@ def test_two_service_workers_deliver_each_notification_and_one_copy_of_each_id_s
     for n in rows:
         assert kept[n["id"]]["kind"] == n["kind"]
         assert kept[n["id"]]["order_id"] == n["order_id"]
+
+
+def test_a_day_reported_in_recorded_time_is_notified_at_its_latest_report(
+        day: Day, database: Database, receiver: Receiver, http: httpx.Client) -> None:
+    """A day that is not today (a rehearsal, or a day typed in after the fact) whose phones report now stands
+    where its latest report puts it: its visits are notified at that moment and sent at once, on the
+    service's clock; an hour after the last report it is left alone."""
+    first, second = day.stops["TA"][0], day.stops["TA"][1]
+    done = at(first["start"]) + timedelta(minutes=20)
+    for event, when in (("arrived", at(first["start"])), ("done", done)):
+        r = day.client.post(f"{V}/events", headers=day.world.as_("tech_a"),
+                            json={"time": when.isoformat(), "event": event, "order_id": first["order_id"]})
+        assert r.status_code == 201, r.text
+    received = datetime.fromisoformat(r.json()["received_at"])
+    assert received.date() != DATE
+    settings = make_settings(database, notify_webhook_url=receiver.url, timezone=ZONE)
+
+    report = run_once(day.sessions(), settings=settings, now=received + timedelta(seconds=5), client=http)
+    sent = {b["order_id"]: b for b in receiver.unique().values()}
+    assert sent[first["order_id"]]["kind"] == "visit_done"
+    assert at(second["start"]) <= done + timedelta(minutes=60)  # the next visit is within the hour
+    assert sent[second["order_id"]]["kind"] == "visit_confirmed"
+    assert len(report.delivered) == len(sent)
+
+    with day.sessions()() as session:
+        assert [d for d, _ in service.moments(session, now=received + timedelta(minutes=30))] == [
+            received.date(), DATE]
+        assert [d for d, _ in service.moments(session, now=received + timedelta(hours=2))] == [received.date()]
