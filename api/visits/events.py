@@ -29,15 +29,17 @@ def unresolved_note(v: Visit) -> str:
 _REPORTED = (EventKind.DEPARTED.value, EventKind.BREAK.value, EventKind.ABSENT.value)
 
 
-def _visit_events(v: Visit) -> list[Event]:
-    """One visit's steps in the order they happen (the contract reads ties in the file's order)."""
+def _visit_events(v: Visit, *, phone: bool = False) -> list[Event]:
+    """One visit's steps in the order they happen (the contract reads ties in the file's order). `phone`: its
+    arrival was reported by the phone, which says "started" on its own: until then the technician is on site,
+    not in service."""
     who = {"technician_id": v.technician_id, "order_id": v.order_id}
     out = []
     if v.arrived_at is not None:
         out.append(Event(v.arrived_at, EventKind.ARRIVED, **who))
     # service starts at the arrival unless told otherwise (the visits' own rule); an outcome with no time on
     # site at all was a service too short to record: it starts when it ends
-    start = v.started_at or v.arrived_at or v.done_at
+    start = v.started_at or (v.arrived_at if v.done_at is not None or not phone else None) or v.done_at
     if start is not None:
         out.append(Event(start, EventKind.STARTED, **who))
     if v.done_at is not None:
@@ -55,8 +57,10 @@ def day_events(session: Session, *, day: date) -> list[Event]:
         Event(r.time, EventKind(r.event), technician_id=r.technician_id, order_id=r.order_id, note=r.note)
         for r in session.scalars(select(DayEvent).where(DayEvent.date == day, DayEvent.event.in_(_REPORTED))
                                  .order_by(DayEvent.time, DayEvent.id))]
+    arrivals = set(session.execute(select(DayEvent.technician_id, DayEvent.order_id).where(
+        DayEvent.date == day, DayEvent.event == EventKind.ARRIVED.value)).tuples())
     for v in session.scalars(select(Visit).where(Visit.date == day).order_by(Visit.id)):
-        events.extend(_visit_events(v))
+        events.extend(_visit_events(v, phone=(v.technician_id, v.order_id) in arrivals))
     start, end = datetime.combine(day, time()), datetime.combine(day + timedelta(days=1), time())
     cancelled = session.scalars(select(Order).where(
         Order.status == OrderStatus.cancelled.value, Order.cancelled_at >= start, Order.cancelled_at < end)

@@ -144,8 +144,7 @@ def test_a_day_reported_from_the_phones_closes_reopens_and_exports(routes: World
         "2026-11-24T08:40:00,TA,O1,departed,",
         "2026-11-24T09:00:00,TA,O1,arrived,",
         "2026-11-24T09:05:00,TA,O1,started,",
-        "2026-11-24T09:30:00,TB,O3,arrived,",
-        "2026-11-24T09:30:00,TB,O3,started,",  # service starts at the arrival unless told otherwise
+        "2026-11-24T09:30:00,TB,O3,arrived,",  # on site: the phone says "started" on its own
         "2026-11-24T09:50:00,TA,O1,done,",
         "2026-11-24T10:00:00,TA,O2,departed,",
         "2026-11-24T10:20:00,TA,O2,arrived,",
@@ -287,9 +286,22 @@ def test_done_and_on_my_way_in_the_same_minute_export_in_the_order_they_happened
     text = routes.client.get(f"/api/v1/days/{DATE}/events.csv", headers=routes.as_("disp")).text
     rows = [line.split(",")[1:4] for line in text.splitlines()[1:]]
     assert rows == [["TA", "O1", "departed"], ["TA", "O1", "arrived"], ["TA", "O1", "started"],
-                    ["TA", "O1", "done"], ["TA", "O2", "departed"], ["TA", "O2", "arrived"],
-                    ["TA", "O2", "started"]]  # service starts at the arrival unless the phone says otherwise
+                    ["TA", "O1", "done"], ["TA", "O2", "departed"], ["TA", "O2", "arrived"]]
     maker = routes.client.app.state.sessionmaker  # type: ignore[attr-defined]
     with maker() as session:
         day = build_live_day(session, day=DATE, events=day_events(session, day=DATE))
     events_from_csv_bytes(text.encode(), day)  # raises on a contradiction
+
+
+def test_arrived_without_started_reads_on_site_until_the_phone_says_started(routes: World) -> None:
+    ok(routes, "tech_a", "departed", "08:40", "O1")
+    ok(routes, "tech_a", "arrived", "09:00", "O1")
+
+    def state(hhmm: str) -> str:
+        r = routes.client.get(f"/api/v1/days/{DATE}/status", params={"at": at(hhmm)}, headers=routes.as_("disp"))
+        assert r.status_code == 200, r.text
+        return str(next(t["state"] for t in r.json()["technicians"] if t["technician_id"] == "TA"))
+
+    assert state("09:02") == "on_site"
+    ok(routes, "tech_a", "started", "09:04", "O1")
+    assert state("09:05") == "in_service"
