@@ -21,6 +21,8 @@ B_IDS = {
     "plan_id": "PLAN-B",  # plans are dispatchers' objects: a technician is refused by role
     "visit_id": "1",  # B's visits are covered with real ids in test_visits.py
     "alert_id": "1",
+    "follow_up_id": "1",  # follow-up calls and customer notifications are staff's: refused by role
+    "notification_id": "00000000-0000-4000-8000-000000000001",
     "movement_id": "0",  # set by `b_objects` to a stock movement into B's van (ids come from a sequence)
     "day": "2026-11-24",  # the day's events.csv holds every technician's: staff only, refused by role
 }
