@@ -37,6 +37,7 @@ bench-regions: $(STAMP)
 
 bench-live: $(STAMP)
 	$(BIN)/python -m benchmarks.replan_speed insert --orders 500 --technicians 50 --seeds 1 2 3 --out benchmarks/out/replan_insert.json
+	$(BIN)/python -m benchmarks.live_walk --orders 200 --technicians 25 --seed 11 --time-limit 20 --out benchmarks/out/live_walk.json
 	$(BIN)/python -m benchmarks.replan_speed recommend --orders 1000 --technicians 100 --seeds 1 --morning-limit 60 --samples 200 --out benchmarks/out/replan_recommend.json
 	$(BIN)/python -m benchmarks.live_day --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 2 --deadline-margin 60 --out benchmarks/out/live_day
 

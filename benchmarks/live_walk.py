@@ -192,7 +192,7 @@ def _walk(client: httpx.Client, url: str, day: Day, at: datetime, phones: dict[s
             start = datetime.fromisoformat(s["start"]) + slip
             end = datetime.fromisoformat(s["end"]) + slip
             departed = (prev_end or arrival - timedelta(minutes=float(s["travel_minutes"])))
-            visit = [(departed, "departed", {}), (arrival, "arrived", {}), (start, "started", {})]
+            visit: list[tuple[datetime, str, dict[str, Any]]] = [(departed, "departed", {}), (arrival, "arrived", {}), (start, "started", {})]
             if unresolved is None and tech != late_tech and i == 0:
                 unresolved = s["order_id"]
                 visit.append((end, "unresolved", {"reason": "part_missing", "note": "compressor on order"}))
@@ -254,11 +254,13 @@ def _walk(client: httpx.Client, url: str, day: Day, at: datetime, phones: dict[s
     finished = {e.order_id for e in events if e.kind.value == "done"}
     replanned_finished = [s["order_id"] for r in new["routes"] for s in r["stops"]
                           if s["order_id"] in finished and s.get("status") not in ("done",)]
-    contract_ids = {o.id: o for o in day.orders if o.customer == contract}
-    contract_stops = [{"order_id": s["order_id"], "priority": contract_ids[s["order_id"]].priority.name,
-                       "created_at": contract_ids[s["order_id"]].created_at.isoformat(),
-                       "deadline": s.get("deadline"), "start": s["start"]}
-                      for r in plan["routes"] for s in r["stops"] if s["order_id"] in contract_ids]
+    stops = {s["order_id"]: s for r in plan["routes"] for s in r["stops"]}
+    contract_orders = [{"order_id": o.id, "priority": o.priority.name, "created_at": o.created_at.isoformat(),
+                        "contract_deadline": (o.created_at + timedelta(hours=CONTRACT_HOURS[o.priority.name])
+                                              ).isoformat() if o.priority.name in CONTRACT_HOURS else None,
+                        "stated_deadline": stops[o.id].get("deadline") if o.id in stops else None,
+                        "start": stops[o.id]["start"] if o.id in stops else "unassigned"}
+                       for o in day.orders if o.customer == contract]
     for _ in range(100):  # the outbox runs every second; give it a bounded while
         if receiver.kinds().get("visit_delayed") and receiver.kinds().get("visit_confirmed"):
             break
@@ -273,7 +275,7 @@ def _walk(client: httpx.Client, url: str, day: Day, at: datetime, phones: dict[s
                    "finished_orders_planned_again": replanned_finished,
                    "emergency_served": any(s["order_id"] == "P1-EMERGENCY"
                                            for r in new["routes"] for s in r["stops"])},
-        "contract_customer_stops_morning": contract_stops,
+        "contract_customer_orders_morning": contract_orders,
         "webhook": dict(receiver.kinds()), "webhook_deliveries": len(receiver.bodies),
     }
 
