@@ -121,6 +121,11 @@ def _told(session: Session, *, day: date) -> dict[str, datetime]:
     return told
 
 
+def _confirmed(session: Session, *, day: date) -> set[str]:
+    return set(session.scalars(select(Notification.order_id).where(
+        Notification.date == day, Notification.kind == Kind.visit_confirmed.value)))
+
+
 @dataclass(frozen=True)
 class Draft:
     kind: Kind
@@ -137,22 +142,31 @@ def _drafts(session: Session, *, day: date, now: datetime, rules: Rules) -> Iter
     orders = {o.id: o for o in session.scalars(
         select(Order).where(Order.id.in_(set(etas) | {v.order_id for v in visits})))}
     told = _told(session, day=day)
+    confirmed = _confirmed(session, day=day)
     for order_id in sorted(etas):
         eta, order = etas[order_id], orders.get(order_id)
         if eta.begun or order is None or order.status != OrderStatus.open.value:
             continue
         start = eta.predicted_start
-        if order_id not in told:
-            if now >= start - timedelta(minutes=rules.confirm_minutes):
-                yield Draft(Kind.visit_confirmed, order_id, f"visit_confirmed:{d}:{order_id}", start, {
-                    "eta": start.isoformat(), "technician_id": eta.technician_id,
-                    "message": f"Your visit for order {order_id} is confirmed: the technician arrives at about "
-                               f"{_hhmm(start)} today."})
-        elif start > told[order_id] + timedelta(minutes=rules.delay_minutes):
-            before = told[order_id]
+        # what the customer expects: the ETA told last, else the published plan's (their appointment); a slip
+        # is told as soon as it is known, however far ahead the visit is
+        before = told.get(order_id, eta.planned_start)
+        late = round((start - before).total_seconds() / 60)
+        slipped = start > before + timedelta(minutes=rules.delay_minutes)
+        if order_id not in confirmed and now >= start - timedelta(minutes=rules.confirm_minutes):
+            # the hour before: one message, which says the delay too if there is one
+            fields: dict[str, Any] = {"eta": start.isoformat(), "technician_id": eta.technician_id}
+            later = ""
+            if slipped:
+                fields |= {"previous_eta": before.isoformat(), "delay_minutes": late}
+                later = f" (later than the {_hhmm(before)} we said, sorry)"
+            yield Draft(Kind.visit_confirmed, order_id, f"visit_confirmed:{d}:{order_id}", start, fields | {
+                "message": f"Your visit for order {order_id} is confirmed: the technician arrives at about "
+                           f"{_hhmm(start)} today{later}."})
+        elif slipped:
             yield Draft(Kind.visit_delayed, order_id, f"visit_delayed:{d}:{order_id}:{before.isoformat()}", start, {
                 "eta": start.isoformat(), "previous_eta": before.isoformat(), "technician_id": eta.technician_id,
-                "delay_minutes": round((start - before).total_seconds() / 60),
+                "delay_minutes": late,
                 "message": f"Your technician for order {order_id} is running late: new arrival time about "
                            f"{_hhmm(start)} (instead of {_hhmm(before)})."})
     for v in visits:

@@ -57,8 +57,8 @@ def day_events(session: Session, *, day: date) -> list[Event]:
         Event(r.time, EventKind(r.event), technician_id=r.technician_id, order_id=r.order_id, note=r.note)
         for r in session.scalars(select(DayEvent).where(DayEvent.date == day, DayEvent.event.in_(_REPORTED))
                                  .order_by(DayEvent.time, DayEvent.id))]
-    arrivals = set(session.execute(select(DayEvent.technician_id, DayEvent.order_id).where(
-        DayEvent.date == day, DayEvent.event == EventKind.ARRIVED.value)).tuples())
+    arrivals = {(t, o) for t, o in session.execute(select(DayEvent.technician_id, DayEvent.order_id).where(
+        DayEvent.date == day, DayEvent.event == EventKind.ARRIVED.value))}
     for v in session.scalars(select(Visit).where(Visit.date == day).order_by(Visit.id)):
         events.extend(_visit_events(v, phone=(v.technician_id, v.order_id) in arrivals))
     start, end = datetime.combine(day, time()), datetime.combine(day + timedelta(days=1), time())

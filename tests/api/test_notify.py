@@ -485,3 +485,31 @@ def test_a_day_reported_in_recorded_time_is_notified_at_its_latest_report(
         assert [d for d, _ in service.moments(session, now=received + timedelta(minutes=30))] == [
             received.date(), DATE]
         assert [d for d, _ in service.moments(session, now=received + timedelta(hours=2))] == [received.date()]
+
+
+def test_a_slip_is_told_early_against_the_appointment_and_the_hour_before_says_it_once(day: Day) -> None:
+    """The first visit starts late while the next one is still more than an hour away: its customer hears of
+    the delay at once, against the published plan's time (nothing was told yet). Later, in the visit's hour,
+    a customer whose ETA slipped again gets one confirmation that carries the delay."""
+    first, second = day.stops["TA"][:2]
+    late = at(first["start"]) + timedelta(minutes=45)
+    visit = record(day, "tech_a", first["order_id"], arrived_at=late)
+    confirm = 30  # confirmations half an hour ahead, so that the next visit is not yet due one
+    (told,) = [n for n in day.generate(late, confirm_minutes=confirm) if n["order_id"] == second["order_id"]]
+    eta = at(told["eta"])
+    assert eta > late + timedelta(minutes=confirm)  # told early
+    assert told["kind"] == "visit_delayed"
+    assert told["payload"]["previous_eta"] == second["start"]  # the appointment
+    assert eta > at(second["start"]) + timedelta(minutes=15)
+    assert day.generate(late, confirm_minutes=confirm) == []
+
+    # 2 h late in all; the next visit's hour has come: one message, the confirmation, saying the delay
+    later = at(first["start"]) + timedelta(hours=2)
+    r = day.client.patch(f"{V}/visits/{visit['id']}", json={"arrived_at": later.isoformat()},
+                         headers=day.world.as_("tech_a"))
+    assert r.status_code == 200, r.text
+    (hour,) = [n for n in day.generate(later) if n["order_id"] == second["order_id"]]
+    assert hour["kind"] == "visit_confirmed"
+    assert hour["payload"]["previous_eta"] == told["eta"]
+    assert f"later than the {eta:%H:%M}" in hour["payload"]["message"]
+    assert day.generate(later) == []
