@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.customers import service as customers_service
@@ -24,6 +24,7 @@ from api.orders.models import Order, OrderStatus
 from api.plans import days as plan_days
 from api.plans.models import PlanJob, PublishedPlan
 from api.visits.events import day_events
+from api.visits.models import DayEvent
 from dispatch.domain import Day
 from dispatch.domain import Order as DomainOrder
 from dispatch.events import Event, EventKind
@@ -241,3 +242,19 @@ def day_status(session: Session, *, day: date, at: datetime, margin_minutes: int
             "next_eta": _iso(predicted[following][1]) if following is not None else None})
     return {"date": day.isoformat(), "at": _iso(at), "plan_id": base.plan_id, "version": base.version,
             "technicians": rows, "orders": order_rows, "at_risk": at_risk}
+
+
+REPLAY_WINDOW = timedelta(hours=1)
+
+
+def moments(session: Session, *, now: datetime) -> list[tuple[date, datetime]]:
+    """The days to scan and the moment each stands at: today at `now`; and a day reported in recorded time
+    (its phones' events arrived within the last hour, but it is not today: a rehearsal, or a day typed in
+    after the fact) at its latest reported event, as a re-plan of that day would take it."""
+    out = [(now.date(), now)]
+    rows = session.execute(
+        select(DayEvent.date, func.max(DayEvent.time)).where(DayEvent.received_at >= now - REPLAY_WINDOW,
+                                                              DayEvent.date != now.date())
+        .group_by(DayEvent.date).order_by(DayEvent.date))
+    out.extend((day, latest) for day, latest in rows)
+    return out

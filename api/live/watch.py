@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from api.db import SessionFactory
 from api.live.clock import local_now
 from api.live.models import Lease
-from api.live.status import DEFAULT_MARGIN_MINUTES, NOT_STARTED_YET, day_status
+from api.live.status import DEFAULT_MARGIN_MINUTES, NOT_STARTED_YET, day_status, moments
 from api.orders.models import Order
 from api.standards.models import ServiceAlert
 from dispatch.policy import Policy
@@ -72,10 +72,14 @@ def _message(kind: str, order: Order, row: dict[str, object], margin: int) -> st
 
 
 def tick(session: Session, *, now: datetime, margin_minutes: int = DEFAULT_MARGIN_MINUTES,
-         policy: Policy | None = None) -> list[ServiceAlert]:
+         policy: Policy | None = None, day: date | None = None, at: datetime | None = None) -> list[ServiceAlert]:
     """Raise the deadline alerts today's status calls for at `now` (see the module docstring); the new
-    alerts, in order id order. Idempotent: an order gets each kind of alert once."""
-    status = day_status(session, day=now.date(), at=now, margin_minutes=margin_minutes, policy=policy)
+    alerts, in order id order. Idempotent: an order gets each kind of alert once. `day` and `at` (default
+    today and `now`): another day, at the moment it stands (a day reported in recorded time)."""
+    at = now if at is None else at
+    now = at  # the alerts are raised at the day's moment
+    status = day_status(session, day=at.date() if day is None else day, at=at, margin_minutes=margin_minutes,
+                        policy=policy)
     wanted: list[tuple[str, dict[str, object]]] = []
     for row in status["orders"]:
         if row["status"] not in NOT_STARTED_YET:
@@ -115,7 +119,10 @@ def run_once(sessions: SessionFactory, *, holder: str, now: datetime, ttl: timed
         if not take_lease(session, name=WATCH_LEASE, holder=holder, now=now, ttl=ttl):
             return False
     with sessions() as session:
-        tick(session, now=now, margin_minutes=margin_minutes, policy=policy)
+        days = moments(session, now=now)
+    for day, at in days:
+        with sessions() as session:
+            tick(session, now=now, margin_minutes=margin_minutes, policy=policy, day=day, at=at)
     return True
 
 

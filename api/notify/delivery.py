@@ -23,6 +23,7 @@ from sqlalchemy import or_, select, update
 from api.config import Settings
 from api.db import SessionFactory
 from api.live.clock import local_now
+from api.live.status import moments
 from api.notify import service
 from api.notify.models import Notification, Status
 
@@ -152,7 +153,7 @@ def run_once(session_factory: SessionFactory, *, settings: Settings, now: dateti
     rules = service.Rules(confirm_minutes=settings.notify_confirm_minutes,
                           delay_minutes=settings.notify_delay_minutes)
     with session_factory() as session:
-        days = service.moments(session, now=now)
+        days = moments(session, now=now)
     for day, at in days:
         try:
             with session_factory() as session:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from api.live.status import day_status
 from api.notify.models import Kind, Notification, Status
 from api.orders.models import Order, OrderStatus
 from api.plans.models import PublishedPlan, PublishedStop
-from api.visits.models import DayEvent, Visit
+from api.visits.models import Visit
 
 log = logging.getLogger(__name__)
 
@@ -195,22 +195,6 @@ def _insert(session: Session, values: dict[str, Any]) -> bool:
     added = session.execute(stmt).scalar_one_or_none()
     session.commit()  # one row, one short transaction: concurrent workers never wait on each other's batch
     return added is not None
-
-
-REPLAY_WINDOW = timedelta(hours=1)
-
-
-def moments(session: Session, *, now: datetime) -> list[tuple[date, datetime]]:
-    """The days to scan and the moment each stands at: today at `now`; and a day reported in recorded time
-    (its phones' events arrived within the last hour, but it is not today: a rehearsal, or a day typed in
-    after the fact) at its latest reported event, as a re-plan of that day would take it."""
-    out = [(now.date(), now)]
-    rows = session.execute(
-        select(DayEvent.date, func.max(DayEvent.time)).where(DayEvent.received_at >= now - REPLAY_WINDOW,
-                                                              DayEvent.date != now.date())
-        .group_by(DayEvent.date).order_by(DayEvent.date))
-    out.extend((day, latest) for day, latest in rows)
-    return out
 
 
 def generate(session: Session, *, day: date, now: datetime, rules: Rules = Rules(),

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.live.status import moments
 from api.notify import delivery, service
 from api.notify.delivery import Report, Retry, deliver_due, run_once
 from tests.api.conftest import Database, World, make_settings
@@ -482,9 +483,9 @@ def test_a_day_reported_in_recorded_time_is_notified_at_its_latest_report(
     assert len(report.delivered) == len(sent)
 
     with day.sessions()() as session:
-        assert [d for d, _ in service.moments(session, now=received + timedelta(minutes=30))] == [
+        assert [d for d, _ in moments(session, now=received + timedelta(minutes=30))] == [
             received.date(), DATE]
-        assert [d for d, _ in service.moments(session, now=received + timedelta(hours=2))] == [received.date()]
+        assert [d for d, _ in moments(session, now=received + timedelta(hours=2))] == [received.date()]
 
 
 def test_a_slip_is_told_early_against_the_appointment_and_the_hour_before_says_it_once(day: Day) -> None:

@@ -153,3 +153,19 @@ def test_the_service_runs_the_watch_when_an_interval_is_set(client: TestClient, 
             assert time.monotonic() < give_up, "the watch never took its lease"
             time.sleep(0.05)
         assert lease.expires_at > datetime.now() - timedelta(days=1)
+
+
+def test_a_day_reported_in_recorded_time_is_watched_at_its_latest_report(world: World) -> None:
+    """A day that is not today, whose phones report now (a rehearsal, a day typed in after the fact), is
+    watched at the moment its latest report puts it, by the worker's own round."""
+    live_day(world)
+    for event, hhmm in (("departed", "08:10"), ("arrived", "08:15"), ("started", "08:20")):
+        report(world, "tech_a", event, hhmm, order_id="A1")
+    last = report(world, "tech_b", "arrived", "10:58", order_id="C1")
+    received = datetime.fromisoformat(last["received_at"])
+    assert received.date() != clock("10:58").date()
+    sessions = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
+    assert watch.run_once(sessions, holder="w1", now=received, ttl=timedelta(minutes=3)) is True
+    [alert] = alerts(world)
+    assert (alert["kind"], alert["order_id"]) == ("deadline at risk", "E1")
+    assert datetime.fromisoformat(alert["created_at"]) == clock("10:58")
