@@ -149,8 +149,10 @@
     const date = Board.current ? Board.current.date : dateInput.value;
     return !!date && (!!fixedAt || date === localDate());
   }
-  // a drag, a dialog or a plan being made keeps the screen still
-  function busy() { return !!document.querySelector("dialog[open]") || !!Board.dragging || Board.running; }
+  // a drag, a dialog, an open map popup (its "Pin to…" form) or a plan being made keeps the screen still
+  function busy() {
+    return !!document.querySelector("dialog[open], .leaflet-popup") || !!Board.dragging || Board.running;
+  }
 
   function show(status) {
     Board.status = status;
