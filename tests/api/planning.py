@@ -15,6 +15,7 @@ from api.jobs import JobRunner, make_executor
 from api.plans import service as plans_service
 from api.plans import solving
 from dispatch.analysis.checker import check_plan
+from dispatch.domain import Day
 from dispatch.io.day_json import day_from_dict
 from tests.api.conftest import World
 
@@ -89,8 +90,8 @@ def wait(client: TestClient, plan_id: str, headers: dict[str, str], *, give_up_s
         time.sleep(0.05)
 
 
-def checked(world: World, body: dict[str, Any]) -> dict[str, Any]:
-    """The plan of a done job, after the independent checker passed it against the Day it was made from."""
+def stored_day(world: World, body: dict[str, Any]) -> Day:
+    """The Day a done job was made from, as the job stored it."""
     assert body["status"] == "done", body
     maker = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
     with maker() as session:
@@ -99,7 +100,12 @@ def checked(world: World, body: dict[str, Any]) -> dict[str, Any]:
         job = session.get(PlanJob, body["id"])
         assert job is not None
         assert job.input is not None
-        day = day_from_dict(job.input)
+        return day_from_dict(job.input)
+
+
+def checked(world: World, body: dict[str, Any]) -> dict[str, Any]:
+    """The plan of a done job, after the independent checker passed it against the Day it was made from."""
+    day = stored_day(world, body)
     report = check_plan(day, body["plan"])
     assert report.ok, report.violations
     return body["plan"]

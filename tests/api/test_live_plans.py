@@ -16,15 +16,23 @@ import pytest
 from api.auth.models import Role, User
 from api.auth.security import create_access_token
 from api.plans import views
-from api.plans.models import PlanJob
 from api.technicians import service as technicians
 from api.technicians.schemas import TechnicianCreate
 from dispatch.analysis.checker import format_report
 from dispatch.analysis.replan_check import check_replan
-from dispatch.io.day_json import day_from_dict
 from dispatch.io.events import events_from_csv_bytes
 from tests.api.conftest import SECRET, TECH, World
-from tests.api.planning import CUSTOMERS, DATE, ORDERS, PLAN, checked, seed_day, thread_runner, wait
+from tests.api.planning import (
+    CUSTOMERS,
+    DATE,
+    ORDERS,
+    PLAN,
+    checked,
+    seed_day,
+    stored_day,
+    thread_runner,
+    wait,
+)
 
 AT = datetime(2026, 11, 24, 10, 30)
 LIVE = {"time_limit": 30, "seed": 1, "solution_limit": 5}
@@ -97,13 +105,7 @@ def _stops(plan: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
 def replan_checked(world: World, body: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
     """The re-plan of a done job, after the independent re-plan check passed it: the Day it was made from,
     the day's events as the service exports them, its moment and the plan it started from."""
-    assert body["status"] == "done", body
-    maker = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
-    with maker() as session:
-        job = session.get(PlanJob, body["id"])
-        assert job is not None
-        assert job.input is not None
-        day = day_from_dict(job.input)
+    day = stored_day(world, body)
     r = world.client.get(f"/api/v1/days/{DATE}/events.csv", headers=world.as_("disp"))
     assert r.status_code == 200, r.text
     events = events_from_csv_bytes(r.content, day)
