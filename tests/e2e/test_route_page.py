@@ -370,7 +370,8 @@ def test_offline_the_route_loaded_last_with_its_local_time(server: Server, brows
 
 def test_the_calendar_download(server: Server, browser: Browser, stage: Stage) -> None:
     w = _open(browser, server)
-    with w.page.expect_download() as download:
+    expect(w.page.locator("#stops > li")).to_have_count(len(stage.stops))
+    with w.page.expect_download(timeout=60_000) as download:
         w.page.get_by_role("button", name="Add to calendar").click()
     assert download.value.suggested_filename == f"route-{TODAY.isoformat()}.ics"
     path = download.value.path()

@@ -468,7 +468,8 @@
       document.body.append(a);
       a.click();
       a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      // a busy phone may start reading the file seconds later: revoking sooner can break the download
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
     } catch (error) {
       loadError(error.status === 404 ? "There is no calendar yet: your route for " + dayName(dateInput.value) +
                 " isn't ready." : "Could not download the calendar: " + (error.status === undefined ? "no connection." : error.message));
