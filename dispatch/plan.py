@@ -15,10 +15,75 @@ STOP_STATUSES = ("done", "unresolved", "in_service", "on_site", "en_route", PLAN
 CHANGE_KINDS = ("added", "reassigned", "shifted", "dropped", "cancelled")
 # A visit whose start moves by more than this many minutes counts as shifted (and its customer re-told).
 SHIFT_TOLERANCE_MINUTES = 15
+# The one-change fixes for an order left out or late (dispatch.planning.fixes), and each kind's own fields.
+FIX_KINDS = ("overtime", "window", "skill", "part", "swap", "tomorrow")
+FIX_FIELDS = {"overtime": ("minutes",), "window": ("window_start", "window_end"), "skill": ("skill",),
+              "part": ("part", "quantity", "store"), "swap": ("swap_order_id",), "tomorrow": ("date",)}
 
 
 def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One change that would let an order be served (an order left out) or served on time (a late stop):
+    with it, the order inserted on `technician_id`'s route as stop number `position` (0: first of the day,
+    counted on the route without the order itself, and for a swap without `swap_order_id`) keeps every hard
+    rule, starting at `eta`. `cost_delta` is what the whole change adds to the objective, by part (the
+    objective's rule names, `change` for the change itself, and `total`). The kind's own fields:
+    `minutes` (overtime: the shift ends that much later), `window_start`/`window_end` (window, HH:MM),
+    `skill`, `part`/`quantity` (put in the van; `store`, a stock location that holds them, when known),
+    `swap_order_id` (the less urgent order that leaves the route), `date` (tomorrow)."""
+
+    kind: str
+    technician_id: str
+    position: int
+    arrival: datetime
+    eta: datetime
+    late_minutes: float
+    cost_delta: Mapping[str, float]
+    text: str = ""  # the change in a dispatcher's words
+    minutes: int | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+    skill: str | None = None
+    part: str | None = None
+    quantity: int | None = None
+    store: str | None = None
+    swap_order_id: str | None = None
+    date: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FIX_KINDS:
+            raise ValueError(f"fix {self.kind!r} must be one of {', '.join(FIX_KINDS)}")
+        if self.position < 0:
+            raise ValueError(f"fix {self.kind}: position {self.position} must be >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind, "technician_id": self.technician_id, "position": self.position,
+            "arrival": _iso(self.arrival), "eta": _iso(self.eta), "late_minutes": round(self.late_minutes, 1),
+            "cost_delta": {k: round(v, 3) for k, v in self.cost_delta.items()}, "text": self.text,
+        }
+        for name in FIX_FIELDS[self.kind]:
+            value = getattr(self, name)
+            if value is not None or name != "store":
+                out[name] = value.isoformat() if isinstance(value, date) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Fix:
+        def opt(name: str, kind: type) -> Any:
+            return None if d.get(name) is None else kind(d[name])
+        return cls(kind=str(d["kind"]), technician_id=str(d["technician_id"]), position=int(d["position"]),
+                   arrival=datetime.fromisoformat(d["arrival"]), eta=datetime.fromisoformat(d["eta"]),
+                   late_minutes=float(d["late_minutes"]),
+                   cost_delta={str(k): float(v) for k, v in d["cost_delta"].items()}, text=str(d.get("text", "")),
+                   minutes=opt("minutes", int), window_start=opt("window_start", str),
+                   window_end=opt("window_end", str), skill=opt("skill", str), part=opt("part", str),
+                   quantity=opt("quantity", int), store=opt("store", str), swap_order_id=opt("swap_order_id", str),
+                   date=None if not d.get("date") else date.fromisoformat(d["date"]))
 
 
 @dataclass(frozen=True)
@@ -35,6 +100,7 @@ class Stop:
     # the response deadline it was timed against (a customer contract may tighten the policy's); None in
     # plans written before it was recorded
     deadline: datetime | None = None
+    fixes: tuple[Fix, ...] = ()  # a late stop's: the changes that would start it on time, cheapest first
 
     def __post_init__(self) -> None:
         if self.status not in STOP_STATUSES:
@@ -52,7 +118,8 @@ class Stop:
             "travel_minutes": round(self.travel_minutes, 2),
             "late_minutes": round(self.late_minutes, 2),
             "status": self.status,
-        } | ({} if self.deadline is None else {"deadline": _iso(self.deadline)})
+        } | ({} if self.deadline is None else {"deadline": _iso(self.deadline)}) \
+          | ({"fixes": [f.to_dict() for f in self.fixes]} if self.late_minutes > 0 else {})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Stop:
@@ -66,6 +133,7 @@ class Stop:
             late_minutes=float(d["late_minutes"]),
             status=str(d.get("status", PLANNED)),
             deadline=datetime.fromisoformat(d["deadline"]) if d.get("deadline") else None,
+            fixes=tuple(Fix.from_dict(f) for f in d.get("fixes") or ()),
         )
 
     @property
@@ -117,13 +185,16 @@ class Unassigned:
     order_id: str
     reason: str  # a sentence a dispatcher can act on
     rule: str = ""  # the rule name behind it (solver.problem rule names)
+    fixes: tuple[Fix, ...] = ()  # the changes that would let it be served, cheapest first
 
     def to_dict(self) -> dict[str, Any]:
-        return {"order_id": self.order_id, "reason": self.reason, "rule": self.rule}
+        return {"order_id": self.order_id, "reason": self.reason, "rule": self.rule,
+                "fixes": [f.to_dict() for f in self.fixes]}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Unassigned:
-        return cls(order_id=str(d["order_id"]), reason=str(d["reason"]), rule=str(d.get("rule", "")))
+        return cls(order_id=str(d["order_id"]), reason=str(d["reason"]), rule=str(d.get("rule", "")),
+                   fixes=tuple(Fix.from_dict(f) for f in d.get("fixes") or ()))
 
 
 @dataclass(frozen=True)

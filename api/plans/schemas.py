@@ -49,6 +49,32 @@ Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
 _OPEN = ConfigDict(extra="allow")
 
 
+class PlanFix(BaseModel):
+    """One change that would let an order be served, or served on time (dispatch.plan.Fix)."""
+
+    model_config = _OPEN
+
+    kind: str = Field(description="overtime, window, skill, part, swap or tomorrow")
+    technician_id: str
+    position: int = Field(description="stop number on the technician's route (0: first), counted without the "
+                                      "order itself and, for a swap, without the order it replaces")
+    arrival: dt.datetime
+    eta: dt.datetime = Field(description="start of service with the change")
+    late_minutes: Number
+    cost_delta: dict[str, Number] = Field(description="what the change adds to the objective, by part, with "
+                                                      "'change' for the change itself and 'total'")
+    text: str | None = Field(default=None, description="the change in a dispatcher's words")
+    minutes: int | None = Field(default=None, description="overtime: the shift ends this many minutes later")
+    window_start: str | None = Field(default=None, description="window: the new appointment window, HH:MM")
+    window_end: str | None = None
+    skill: str | None = Field(default=None, description="skill: the tag the technician would gain")
+    part: str | None = Field(default=None, description="part: the part number to put in the van")
+    quantity: int | None = None
+    store: str | None = Field(default=None, description="part: a stock location that holds them")
+    swap_order_id: str | None = Field(default=None, description="swap: the less urgent order that leaves the route")
+    date: dt.date | None = Field(default=None, description="tomorrow: the day it fits")
+
+
 class PlanStop(BaseModel):
     model_config = _OPEN
 
@@ -64,6 +90,8 @@ class PlanStop(BaseModel):
     deadline: dt.datetime | None = Field(default=None, description="the response deadline the stop is timed "
                                          "against: created_at plus the policy's hours for its priority, or "
                                          "its customer's contract hours when tighter")
+    fixes: list[PlanFix] | None = Field(default=None, description="a late stop's: the changes that would start "
+                                                                  "it on time, cheapest first")
 
 
 class Interval(BaseModel):
@@ -90,6 +118,8 @@ class UnassignedOrder(BaseModel):
     order_id: str
     reason: str = Field(description="a sentence a dispatcher can act on")
     rule: str | None = Field(default=None, description="the rule behind it, e.g. 'required skill'")
+    fixes: list[PlanFix] | None = Field(default=None, description="the changes that would let it be served, "
+                                                                  "cheapest first")
 
 
 class PriorityKpis(BaseModel):
