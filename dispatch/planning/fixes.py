@@ -199,7 +199,9 @@ def applied(day: Day, plan: Plan, order_id: str, fix: Fix, policy: Policy | None
     routes: list[RouteSolution] = []
     for k, t in enumerate(new_day.technicians):
         seq = [index[i] for i in by_tech.get(t.id, [])]
-        s = table.schedule(k, seq)
+        # the fix was timed with the break as late as it fits; another route keeps any break that fits
+        s = table.schedule(k, seq) if t.id == fix.technician_id else None
+        s = s or table.best_schedule(k, seq)
         if s is None:
             raise ValueError(f"{t.id}'s route breaks a hard rule with {order_id} at position {fix.position}")
         routes.append(table.route_solution(k, s))
