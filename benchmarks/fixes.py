@@ -64,7 +64,7 @@ def run(orders: int, technicians: int, seed: int, time_limit: float, check: bool
             return False
         return any(table.schedule(k, [*r[:p], j, *r[p:]]) is not None for p in range(len(r) + 1))
 
-    free = sum(any(fits(j, k, r) for k, r in enumerate(routes)) for j in left)
+    free = {day.orders[j].id for j in left if any(fits(j, k, r) for k, r in enumerate(routes))}
     late = [s for r in fixed.routes for s in r.stops if s.late_minutes > 0]
     listed = [(u.order_id, f) for u in fixed.unassigned for f in u.fixes] + \
              [(s.order_id, f) for s in late for f in s.fixes]
@@ -76,7 +76,7 @@ def run(orders: int, technicians: int, seed: int, time_limit: float, check: bool
             "fixes_wall_s": round(wall, 3), "fixes_cpu_s": round(cpu, 3),
             "unassigned": len(left), "single_change_could_serve": len(could),
             "covered": len(could & got), "coverage": round(len(could & got) / len(could), 3) if could else None,
-            "fit_without_change": free, "late_stops": len(late), "late_with_fixes": sum(bool(s.fixes) for s in late),
+            "fit_without_change": len(free), "fit_without_change_with_fixes": len(free & got), "late_stops": len(late), "late_with_fixes": sum(bool(s.fixes) for s in late),
             "fixes": len(listed), "by_kind": dict(sorted(kinds.items())), "checked_valid": valid}
 
 

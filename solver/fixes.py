@@ -42,6 +42,7 @@ CHANGE = "change"  # the cost part of the change itself
 TOTAL = "total"
 _PARTS = (TRAVEL, RESPONSE_DEADLINE, ETA_SHIFT, REASSIGNMENT, UNSERVED)
 _DAY = 24 * 3600
+_OVERTIME_POSITIONS = 3
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,13 @@ class _Search:
         self.dist = problem.distances
         self.need = [{p: q for p, q in enumerate(x.parts) if q > 0} for x in problem.visits]
         self.times = {k: table.schedule(k, r) for k, r in enumerate(self.routes)}
+        self.route_need: list[dict[int, int]] = []
+        for r in self.routes:
+            total: dict[int, int] = {}
+            for x in r:
+                for p, q in self.need[x].items():
+                    total[p] = total.get(p, 0) + q
+            self.route_need.append(total)
         # every insertion position of every route, for the detours of `_nearest`
         pv, pf, pt = [], [], []
         for k, route in enumerate(self.routes):
@@ -170,12 +178,15 @@ class _Search:
             hits[kind] += bool(fixes)
             out.extend(fixes)
 
+        kinds = [kind for kind in KINDS if kind != WINDOW or visit.window is not None]
         for k in order:
+            if not any(turn(kind) for kind in kinds):
+                break
             vehicle = problem.vehicles[k]
             route = routes[k]
             lacks = visit.skills - vehicle.skills
             fits_count = not over_max_orders(vehicle, len(route) + 1)
-            short = self._short(k, [*route, j])
+            short = self._short_with(k, route, j)
             if not lacks and fits_count and not short:
                 if turn(OVERTIME):
                     take(OVERTIME, self._overtime(j, k, route, ref[k], removed))
@@ -190,6 +201,14 @@ class _Search:
             if not lacks and turn(SWAP):
                 take(SWAP, self._swaps(j, k, route, ref[k], removed))
         return out
+
+    def _short_with(self, k: int, route: list[int], j: int) -> dict[int, int]:
+        """`_short` of route k with j added, from the route's own needs when it is the route as it stands."""
+        if route is not self.routes[k]:
+            return self._short(k, [*route, j])
+        v, need = self.problem.vehicles[k], self.route_need[k]
+        return {p: need.get(p, 0) + q - v.stock_of(p) for p, q in self.need[j].items()
+                if need.get(p, 0) + q > v.stock_of(p)}
 
     def _short(self, k: int, visits: Sequence[int]) -> dict[int, int]:
         """Part -> how many more van k needs to serve `visits` (empty: it carries them all)."""
@@ -213,15 +232,21 @@ class _Search:
         """Every position of j on route k whose strict schedule keeps the rules (and, for a late visit, on time)."""
         out = []
         deadline = self.problem.visits[j].deadline if j in self.where else None
-        # the stops ahead of j keep their times: where even arriving straight from them is too late, skip
-        ahead = self.times.get(k) if self.routes[k] == route else None
+        # the stops ahead of j keep their times where the route starts as it stands (`same` stops): where even
+        # arriving straight from them is too late, skip
+        base, ahead = self.routes[k], self.times.get(k)
+        same = 0
+        while same < min(len(route), len(base)) and route[same] == base[same]:
+            same += 1
         vehicle = table.vehicles[k]
         loc = table.location[j]
         for p in range(len(route) + 1):
-            if ahead is not None:
+            if ahead is not None and p <= same:
                 free, at = (ahead.ends[p - 1], table.location[route[p - 1]]) if p else (vehicle.shift_start, vehicle.start)
                 if max(free, table.window_open[j]) > table.window_close[j] or (deadline is not None and free > deadline):
-                    break  # the stops ahead only end later further on
+                    if same == len(route):
+                        break  # the stops ahead only end later further on
+                    continue
                 start = max(free + table.durations[at][loc], table.window_open[j])
                 if start > table.window_close[j] or (deadline is not None and start > deadline):
                     continue
@@ -262,10 +287,10 @@ class _Search:
         vehicle = self.problem.vehicles[k]
         longer = self.table.with_vehicle(k, replace(vehicle, shift_end=vehicle.shift_end + self.costs.max_overtime))
         out = []
-        for p, s in self._tries(longer, j, k, route):
-            need = s.back - vehicle.shift_end
-            if need <= 0:
-                continue  # fits as the shift is: not a change
+        # the few positions that need the least overtime (a fits-as-is position is not a change)
+        tries = sorted(((s.back - vehicle.shift_end, p, s) for p, s in self._tries(longer, j, k, route)
+                        if s.back > vehicle.shift_end), key=lambda x: (x[0], x[1]))
+        for need, p, _ in tries[:_OVERTIME_POSITIONS]:
             minutes = math.ceil(need / 60) * 60
             exact = self.table.with_vehicle(k, replace(vehicle, shift_end=vehicle.shift_end + minutes))
             seq = [*route[:p], j, *route[p:]]
