@@ -86,7 +86,8 @@ def _fail_input(e: Exception) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
-def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None) -> Plan:
+def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None,
+                         fixes: bool = True) -> Plan:
 
     result: dict[str, Plan | BaseException] = {}
     by_region = policy.by_region(len(day.orders))
@@ -96,9 +97,9 @@ def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, schedule
         try:
             if by_region and (workers > 1 or address):
                 with DaskExecutor(address, n_workers=workers) as ex:
-                    result["plan"] = plan_day(day, policy, executor=ex)
+                    result["plan"] = plan_day(day, policy, executor=ex, fixes=fixes)
             else:
-                result["plan"] = plan_day(day, policy)
+                result["plan"] = plan_day(day, policy, fixes=fixes)
         except BaseException as e:  # handed back to the main thread below
             result["error"] = e
 
@@ -147,9 +148,11 @@ def _show_fix_list(fixes: Sequence[Fix], searched: bool) -> None:
         late = "on time" if f.late_minutes < 0.5 else f"{f.late_minutes:.0f} min late"
         total = f.cost_delta.get("total")
         cost = "" if total is None else f", cost {total:+,.0f}"
+        where = f" {f.technician_id} stop {f.position + 1}, ETA {f.eta:%H:%M}, {late}"
+        if all(x in f.text for x in (f.technician_id, f"stop {f.position + 1}", f"{f.eta:%H:%M}")):
+            where = ""  # the dispatcher's sentence says it already
         text = f": {f.text}" if f.text else ""
-        _say(f"{rank}. {f.kind} {f.technician_id} stop {f.position + 1}, ETA {f.eta:%H:%M}, {late}{cost}{text}",
-             4, 7)
+        _say(f"{rank}. {f.kind}{where}{cost}{text}", 4, 7)
     if searched and not fixes:
         _say("no single change would do", 4)
 
@@ -217,8 +220,12 @@ def solve(
         help="solve the regions of a large day on a local dask cluster of this many worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         help="solve the regions on this dask scheduler (default: $DISPATCH_SCHEDULER)")] = None,
+    fixes: Annotated[bool, typer.Option(
+        "--fixes/--no-fixes", help="look for the one changes that would serve each order left out or start "
+                                   "each late stop on time")] = True,
 ) -> None:
-    """Plan a day: assign and sequence orders, then print the KPIs."""
+    """Plan a day: assign and sequence orders, then print the KPIs, the orders left out and the latest stops,
+    each with the one changes that would fix it."""
     try:
         day = _load_day(technicians, orders, plan_date)
         if workers < 1:
@@ -227,10 +234,10 @@ def solve(
                         region_orders=region_orders or None)
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
-    plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler)
+    plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler, fixes=fixes)
     _write_plan(day, plan, out_path, map_path)
     show_kpis(plan)
-    show_fixes(day, plan, where=str(out_path))
+    show_fixes(day, plan, where=str(out_path), searched=fixes)
     out.print(f"plan written to {out_path}" + (f", map to {map_path}" if map_path else ""))
 
 
