@@ -193,6 +193,7 @@ def fix_groups(day: Day, plan: Plan, *, late: bool = False) -> pd.DataFrame:
                                   late=late),
         })
     frame = pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
+    frame = frame.astype({"minutes": "Int64", "quantity": "Int64", "cost_delta": float})  # empty where no such
     if frame.empty:
         return frame.set_index("change")
     urgency = ["orders", *(p.value for p in PRIORITIES)]

@@ -196,3 +196,43 @@ def test_apply_window_moves_each_orders_window():
 def test_apply_refuses_what_is_no_change_of_the_scenario(change, message):
     with pytest.raises(ValueError, match=message):
         apply_change(BASE, plan_of(), change)
+
+
+# --- on a real solved day ---
+
+
+def test_on_a_solved_day_the_groups_recount_the_plans_fixes_and_the_top_change_serves_more():
+    from dispatch.demo_days import generate_day
+    from dispatch.policy import Policy
+    from dispatch.whatif import solve_scenario
+    from tests.factories import assert_valid
+
+    base = Scenario.from_day(generate_day(orders=30, technicians=4, seed=8, plan_date=PLAN_DATE),
+                             policy=Policy(time_limit=60, solution_limit=20))
+    before = solve_scenario(base)
+    day = base.day()
+    assert_valid(day, before.plan)
+    groups = fix_groups(day, before.plan)
+    assert not groups.empty
+    # recounted from the plan: each order once under each change its fixes name, whichever technician
+    label = {"skill": lambda f: f"skill {f.skill}", "part": lambda f: f"part {f.part}",
+             "overtime": lambda f: f"overtime {f.technician_id}", "window": lambda f: "window moves",
+             "swap": lambda f: "swaps"}
+    expected: dict[str, set[str]] = {}
+    for u in before.plan.unassigned:
+        for f in u.fixes:
+            expected.setdefault(label[f.kind](f), set()).add(u.order_id)
+    assert {c: set(ids.split(", ")) for c, ids in groups["order_ids"].items()} == expected
+    priority = {o.id: o.priority.value for o in day.orders}
+    for change, row in groups.iterrows():
+        assert row["orders"] == len(expected[change])
+        assert [row[p] for p in ("P1", "P2", "P3", "P4")] == \
+            [sum(priority[o] == p for o in expected[change]) for p in ("P1", "P2", "P3", "P4")]
+    assert list(groups["orders"]) == sorted(groups["orders"], reverse=True)
+    assert len(fix_sentences(day, before.plan)) == len(groups)
+
+    top = next(c for c, kind in groups["kind"].items() if kind not in ("swap", "tomorrow"))
+    after = solve_scenario(apply_change(base, before.plan, top))
+    assert_valid(after.scenario.day(), after.plan)
+    assert after.row["served"] > before.row["served"]
+    assert set(groups.loc[top, "order_ids"].split(", ")) & set(after.plan.assigned_ids())
