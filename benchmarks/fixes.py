@@ -31,6 +31,7 @@ from dispatch.planning.fixes import FixCosts, applied, find_fixes
 from dispatch.planning.translate import build_problem
 from dispatch.policy import Policy
 from solver import fixes as solver_fixes
+from solver.rules import carries, over_max_orders
 from solver.schedule import Timetable
 
 DATE = date(2026, 11, 24)
@@ -54,10 +55,16 @@ def run(orders: int, technicians: int, seed: int, time_limit: float, check: bool
     could = {day.orders[j].id for j in left if every[j]}
     got = {u.order_id for u in fixed.unassigned if u.fixes}
     # orders left out that fit somewhere as the day stands: the solver found them dearer than leaving them out
-    table = Timetable(built.problem)
-    free = sum(any(table.schedule(k, [*r[:p], j, *r[p:]]) is not None
-                   for k, r in enumerate(routes) if built.problem.vehicles[k].has_skills(built.problem.visits[j].skills)
-                   for p in range(len(r) + 1)) for j in left)
+    problem, table = built.problem, Timetable(built.problem)
+
+    def fits(j: int, k: int, r: list[int]) -> bool:
+        v = problem.vehicles[k]
+        if not v.has_skills(problem.visits[j].skills) or over_max_orders(v, len(r) + 1) \
+                or not carries(v, [problem.visits[x] for x in [*r, j]]):
+            return False
+        return any(table.schedule(k, [*r[:p], j, *r[p:]]) is not None for p in range(len(r) + 1))
+
+    free = sum(any(fits(j, k, r) for k, r in enumerate(routes)) for j in left)
     late = [s for r in fixed.routes for s in r.stops if s.late_minutes > 0]
     listed = [(u.order_id, f) for u in fixed.unassigned for f in u.fixes] + \
              [(s.order_id, f) for s in late for f in s.fixes]

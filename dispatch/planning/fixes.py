@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from dispatch.domain import Day, Order, Technician
 from dispatch.plan import Fix, Plan, Unassigned
@@ -100,18 +101,18 @@ class _Words:
         late = max(0.0, (eta - built.deadline(order)).total_seconds() / 60)
         position = f.position + self.offsets.get(tech.id, 0)
         cost = {part: built.cost(v) for part, v in f.costs.items()}
-        common = {"kind": f.kind, "technician_id": tech.id, "position": position, "arrival": built.at(f.arrival),
+        common: dict[str, Any] = {"kind": f.kind, "technician_id": tech.id, "position": position, "arrival": built.at(f.arrival),
                   "eta": eta, "late_minutes": late, "cost_delta": cost}
         where = f"as stop {position + 1}, starting {eta:%H:%M}" + (f", {late:.0f} min late" if late >= 0.5
                                                                    else ", on time")
         if f.kind == solver_fixes.OVERTIME:
             assert f.overtime is not None
-            end = tech.shift_end + timedelta(seconds=f.overtime)
-            if end.date() != tech.shift_end.date():
+            until = tech.shift_end + timedelta(seconds=f.overtime)
+            if until.date() != tech.shift_end.date():
                 return None  # a shift past midnight is not a time of the day
             minutes = f.overtime // 60
             return Fix(**common, minutes=minutes,
-                       text=f"{tech.id} works {minutes} min longer (until {end:%H:%M}) and takes it {where}")
+                       text=f"{tech.id} works {minutes} min longer (until {until:%H:%M}) and takes it {where}")
         if f.kind == solver_fixes.WINDOW:
             assert f.window is not None
             start, end = (None if order.window_start is None else built.at(f.window[0]),
@@ -198,7 +199,9 @@ def applied(day: Day, plan: Plan, order_id: str, fix: Fix, policy: Policy | None
     routes: list[RouteSolution] = []
     for k, t in enumerate(new_day.technicians):
         seq = [index[i] for i in by_tech.get(t.id, [])]
-        s = table.schedule(k, seq)
+        # the fix was timed with the break as late as it fits; another route keeps any break that fits
+        s = table.schedule(k, seq) if t.id == fix.technician_id else None
+        s = s or table.best_schedule(k, seq)
         if s is None:
             raise ValueError(f"{t.id}'s route breaks a hard rule with {order_id} at position {fix.position}")
         routes.append(table.route_solution(k, s))
