@@ -10,8 +10,10 @@ import logging
 import os
 import re
 import tempfile
+import textwrap
 import threading
 import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -33,7 +35,7 @@ from dispatch.io.events import read_events
 from dispatch.live import recommend as live_recommend
 from dispatch.live import replan_day
 from dispatch.parallel import DaskExecutor, scheduler_address
-from dispatch.plan import Plan
+from dispatch.plan import Fix, Plan
 from dispatch.planning import plan_day
 from dispatch.policy import Policy, SlaPolicy
 from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
@@ -84,7 +86,8 @@ def _fail_input(e: Exception) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
-def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None) -> Plan:
+def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None,
+                         fixes: bool = True) -> Plan:
 
     result: dict[str, Plan | BaseException] = {}
     by_region = policy.by_region(len(day.orders))
@@ -94,9 +97,9 @@ def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, schedule
         try:
             if by_region and (workers > 1 or address):
                 with DaskExecutor(address, n_workers=workers) as ex:
-                    result["plan"] = plan_day(day, policy, executor=ex)
+                    result["plan"] = plan_day(day, policy, executor=ex, fixes=fixes)
             else:
-                result["plan"] = plan_day(day, policy)
+                result["plan"] = plan_day(day, policy, fixes=fixes)
         except BaseException as e:  # handed back to the main thread below
             result["error"] = e
 
@@ -130,6 +133,57 @@ def show_kpis(plan: Plan, title: str = "Plan") -> None:
     for label, value in kpi_rows(plan.kpis):
         table.add_row(label, value)
     out.print(table)
+
+
+def _say(text: str, indent: int = 0, hang: int | None = None) -> None:
+    """A plain line, wrapped to the console with its continuation lines indented under it."""
+    hang = indent + 2 if hang is None else hang
+    out.print(textwrap.fill(text, width=max(out.width, 40), initial_indent=" " * indent,
+                            subsequent_indent=" " * hang, break_long_words=False, break_on_hyphens=False),
+              highlight=False, markup=False, soft_wrap=True)
+
+
+def _show_fix_list(fixes: Sequence[Fix], searched: bool) -> None:
+    for rank, f in enumerate(fixes, 1):
+        late = "on time" if f.late_minutes < 0.5 else f"{f.late_minutes:.0f} min late"
+        total = f.cost_delta.get("total")
+        cost = "" if total is None else f", cost {total:+,.0f}"
+        where = f" {f.technician_id} stop {f.position + 1}, ETA {f.eta:%H:%M}, {late}"
+        if all(x in f.text for x in (f.technician_id, f"stop {f.position + 1}", f"{f.eta:%H:%M}")):
+            where = ""  # the dispatcher's sentence says it already
+        text = f": {f.text}" if f.text else ""
+        _say(f"{rank}. {f.kind}{where}{cost}{text}", 4, 7)
+    if searched and not fixes:
+        _say("no single change would do", 4)
+
+
+def show_fixes(day: Day, plan: Plan, *, left_out: int | None = None, late: int = 5, where: str = "the plan",
+               searched: bool = True) -> None:
+    """The orders left out (the most urgent first; at most `left_out`), each with its reason and the one-change
+    fixes of the plan, then the `late` latest stops with theirs and how many more there are in `where`.
+    `searched`: the fixes were looked for, so an order without any is said to have none."""
+    rank = {o.id: o.priority.rank for o in day.orders}
+    unassigned = sorted(plan.unassigned, key=lambda u: rank.get(u.order_id, 9))
+    if unassigned:
+        _say(f"{len(unassigned)} order{'s' if len(unassigned) != 1 else ''} left out:")
+    for u in unassigned[:left_out]:
+        priority = f" P{rank[u.order_id]}" if u.order_id in rank else ""
+        head = f"{u.order_id}{priority}: "
+        _say(head + u.reason, 2, 2 + len(head))
+        _show_fix_list(u.fixes, searched)
+    if left_out is not None and len(unassigned) > left_out:
+        _say(f"... and {len(unassigned) - left_out} more in {where}", 2)
+    stops = sorted(((r.technician_id, i, s) for r in plan.routes for i, s in enumerate(r.stops)
+                    if s.late_minutes > 0), key=lambda t: -t[2].late_minutes)
+    if not stops:
+        return
+    _say(f"{len(stops)} late stop{'s' if len(stops) != 1 else ''}, the latest first:")
+    for tech_id, i, s in stops[:late]:
+        priority = f" P{rank[s.order_id]}" if s.order_id in rank else ""
+        _say(f"{s.order_id}{priority}: {tech_id} stop {i + 1}, {s.late_minutes:.0f} min late", 2, 4)
+        _show_fix_list(s.fixes, searched)
+    if len(stops) > late:
+        _say(f"... and {len(stops) - late} more in {where}", 2)
 
 
 def _load_day(technicians: Path, orders: Path, plan_date: str) -> Day:
@@ -166,8 +220,12 @@ def solve(
         help="solve the regions of a large day on a local dask cluster of this many worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         help="solve the regions on this dask scheduler (default: $DISPATCH_SCHEDULER)")] = None,
+    fixes: Annotated[bool, typer.Option(
+        "--fixes/--no-fixes", help="look for the one changes that would serve each order left out or start "
+                                   "each late stop on time")] = True,
 ) -> None:
-    """Plan a day: assign and sequence orders, then print the KPIs."""
+    """Plan a day: assign and sequence orders, then print the KPIs, the orders left out and the latest stops,
+    each with the one changes that would fix it."""
     try:
         day = _load_day(technicians, orders, plan_date)
         if workers < 1:
@@ -176,9 +234,10 @@ def solve(
                         region_orders=region_orders or None)
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
-    plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler)
+    plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler, fixes=fixes)
     _write_plan(day, plan, out_path, map_path)
     show_kpis(plan)
+    show_fixes(day, plan, where=str(out_path), searched=fixes)
     out.print(f"plan written to {out_path}" + (f", map to {map_path}" if map_path else ""))
 
 
@@ -262,10 +321,7 @@ def demo(
     report = check_plan(day, plan)
     verdict = "[green]valid[/]" if report.ok else f"[red]{len(report.violations)} violations[/]"
     out.print(f"independent check: {verdict}")
-    for u in plan.unassigned[:5]:
-        out.print(f"  {u.order_id} unassigned: {u.reason}", highlight=False, markup=False)
-    if len(plan.unassigned) > 5:
-        out.print(f"  ... and {len(plan.unassigned) - 5} more in plan.json")
+    show_fixes(day, plan, left_out=5, late=3, where="plan.json")
     out.print(f"files: {out_dir}/plan.json, {out_dir}/plan.html (open in a browser), "
               f"{out_dir}/technicians.csv, {out_dir}/orders.csv")
     if not report.ok:

@@ -7,10 +7,12 @@ solver limits and seed). Variations (variations.py) are small pure functions tha
 change only what their name says. `run_scenarios` (run.py) solves a set of them, checks every plan with the
 independent checker and returns one tidy KPI row per scenario; `compare` adds differences against the
 baseline; `policy_frame` puts the policies of a study side by side. Study files (study.py) describe a set of
-scenarios in YAML.
+scenarios in YAML. A plan's fixes (fixes.py) are grouped by the change they stand for, with how many more orders
+each change would serve; `apply_change` makes one in a scenario, to re-plan it.
 """
 
 from dispatch.errors import StudyError
+from dispatch.whatif.fixes import apply_change, change_of, fix_groups, fix_sentences, fixes_frame
 from dispatch.whatif.policy_tables import PRIORITY_COLUMNS, SETTINGS, policy_from_tables, policy_tables
 from dispatch.whatif.run import (
     ScenarioResult,
@@ -52,9 +54,14 @@ __all__ = [
     "StudyError",
     "add_skill",
     "add_technicians",
+    "apply_change",
     "apply_variations",
+    "change_of",
     "close_part",
     "compare",
+    "fix_groups",
+    "fix_sentences",
+    "fixes_frame",
     "kpi_frame",
     "kpi_row",
     "load_study",
