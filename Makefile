@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-compare bench-scale bench-regions bench-live clean
+.PHONY: demo test lint bench-solomon bench-compare bench-scale bench-regions bench-live bench-fixes clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench-scale: $(STAMP)
 
 bench-regions: $(STAMP)
 	$(BIN)/python -m benchmarks.regions --orders 5000 --technicians 500 --time-limit 120 --workers 2 --seed 1 --json benchmarks/out/regions.json --markdown benchmarks/RESULTS_regions.md
+
+bench-fixes: $(STAMP)
+	$(BIN)/python -m benchmarks.fixes --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 20 --check --out benchmarks/out/fixes_200.json
+	$(BIN)/python -m benchmarks.fixes --orders 1000 --technicians 100 --seeds 1 --time-limit 60 --out benchmarks/out/fixes_1000.json
 
 bench-live: $(STAMP)
 	$(BIN)/python -m benchmarks.replan_speed insert --orders 500 --technicians 50 --seeds 1 2 3 --out benchmarks/out/replan_insert.json
