@@ -77,7 +77,8 @@ def run(orders: int, technicians: int, seed: int, time_limit: float, check: bool
             "unassigned": len(left), "single_change_could_serve": len(could),
             "covered": len(could & got), "coverage": round(len(could & got) / len(could), 3) if could else None,
             "fit_without_change": len(free), "fit_without_change_with_fixes": len(free & got), "late_stops": len(late), "late_with_fixes": sum(bool(s.fixes) for s in late),
-            "fixes": len(listed), "by_kind": dict(sorted(kinds.items())), "checked_valid": valid}
+            "fixes": len(listed), "by_kind": dict(sorted(kinds.items())), "checked_valid": valid,
+            "plan_valid": check_plan(day, fixed).ok}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(rows, indent=2))
-    bad = [r for r in rows if r["checked_valid"] is not None and r["checked_valid"] != r["fixes"]]
+    bad = [r for r in rows if not r["plan_valid"] or (r["checked_valid"] is not None and r["checked_valid"] != r["fixes"])]
     return 1 if bad else 0
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks import compare, scale
+import json
+
+from benchmarks import compare, fixes, scale
 
 
 def test_compare_checks_every_plan_and_writes_results(tmp_path, capsys):
@@ -20,3 +22,16 @@ def test_scale_reports_a_valid_plan_and_its_memory(capsys):
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "MiB" in printed
+
+
+def test_fixes_times_the_search_and_checks_every_fix(tmp_path, capsys):
+    out = tmp_path / "fixes.json"
+    code = fixes.main(["--orders", "40", "--technicians", "4", "--seeds", "2", "--time-limit", "2", "--check",
+                       "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    (row,) = json.loads(out.read_text())
+    assert row["plan_valid"]
+    assert row["fixes"] > 0
+    assert row["checked_valid"] == row["fixes"]
+    assert row["covered"] <= row["single_change_could_serve"] <= row["unassigned"]
