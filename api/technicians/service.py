@@ -162,6 +162,15 @@ def day_shift(session: Session, *, technician_id: str, day: date, scope: str | N
     return _day_read(row, day, session.get(ShiftDay, (technician_id, day)))
 
 
+def changed_shifts(session: Session, *, day: date, scope: str | None = None) -> list[ShiftDayRead]:
+    """The shifts of `day` that a shift day changes, in technician id order (a technician sees only theirs)."""
+    stmt = (select(Technician, ShiftDay).join(ShiftDay, ShiftDay.technician_id == Technician.id)
+            .where(ShiftDay.date == day).order_by(Technician.id))
+    if scope is not None:
+        stmt = stmt.where(Technician.id == scope)
+    return [_day_read(row, day, shift_day) for row, shift_day in session.execute(stmt).tuples()]
+
+
 def _hm(t: time) -> str:
     return t.strftime("%H:%M")
 

@@ -86,6 +86,12 @@ def update_technician(session: SessionDep, _user: Dispatcher, technician_id: str
     return TechnicianRead.model_validate(service.update(session, technician_id=technician_id, data=body))
 
 
+@router.get("/days/{date}", response_model=list[ShiftDayRead])
+def changed_shifts(session: SessionDep, user: AnyRole, date: dt.date) -> list[ShiftDayRead]:
+    """The shifts of `date` that differ from the technicians' weekly patterns (overtime for that day)."""
+    return service.changed_shifts(session, day=date, scope=technician_scope(user))
+
+
 @router.get("/{technician_id}/days/{date}", response_model=ShiftDayRead)
 def get_day_shift(session: SessionDep, user: AnyRole, technician_id: str, date: dt.date) -> ShiftDayRead:
     """The technician's shift on `date`, as plans of that date take it: the weekly pattern, or a shift day."""

@@ -80,6 +80,11 @@ def test_a_shift_day_is_cleared_and_read_back(world: World) -> None:
     # a technician reads their own day, not another's
     assert c.get(f"{V}/technicians/TB/days/{DATE}", headers=world.as_("tech_b")).json()["shift_end"] == "18:15:00"
     assert c.get(f"{V}/technicians/TB/days/{DATE}", headers=world.as_("tech_a")).status_code == 404
+    # the date's changed shifts, as the board's timeline draws them
+    assert [(d["technician_id"], d["shift_end"]) for d in c.get(f"{V}/technicians/days/{DATE}", headers=h).json()] \
+        == [("TB", "18:15:00")]
+    assert c.get(f"{V}/technicians/days/{DATE}", headers=world.as_("tech_a")).json() == []
+    assert c.get(f"{V}/technicians/days/2026-11-25", headers=h).json() == []
     r = c.delete(f"{V}/technicians/TB/days/{DATE}", headers=h)
     assert r.status_code == 200
     assert (r.json()["shift_end"], r.json()["changed"]) == ("17:00:00", False)

@@ -1,0 +1,197 @@
+"use strict";
+// A plan's fixes, beside each unassigned order's reason and each late visit: the few one-change fixes the plan
+// lists (cheapest first) in words, with an action where the service has one: the part brought from a store to
+// the van (POST /technicians/{id}/van/transfers), the shift extended for the day (PUT /technicians/{id}/days/
+// {date}), the new window proposed to the customer (POST /orders/{id}/window-proposals). After an action the
+// row says what happened and offers a re-plan, which then uses the change.
+(() => {
+  const {api, el, hhmm, duration} = Dispatch;
+  const done = new Map();  // "plan|order|fix" -> {text, error, next}: what an action did, kept across redraws
+  const keys = new Map();  // "plan|order|fix" -> the Idempotency-Key of its stock transfer (a retry reuses it)
+
+  function techWords(id) {
+    const t = Board.technicians.find((x) => x.id === id);
+    return t ? t.name + " (" + id + ")" : id;
+  }
+  function techName(id) {
+    const t = Board.technicians.find((x) => x.id === id);
+    return t ? t.name : id;
+  }
+  function customerWords(orderId) {
+    return Board.format ? Board.format.customerOf(Board.orders.get(orderId)) || "the customer" : "the customer";
+  }
+  function num(v) { return Math.abs(Math.round(v)).toLocaleString("en-GB"); }
+  function signed(v) { return (v > 0.5 ? "+" : v < -0.5 ? "−" : "±") + num(v); }
+  function dayWords(date) {
+    return date === Dispatch.localDate() ? "today"
+      : new Date(date + "T00:00:00").toLocaleDateString("en-GB", {weekday: "short", day: "numeric", month: "short"});
+  }
+  function hm(time) { return String(time).slice(0, 5); }
+  function plusMinutes(time, minutes) {
+    const [h, m] = hm(time).split(":").map(Number);
+    const t = Math.min(h * 60 + m + minutes, 23 * 60 + 59);
+    return String(Math.floor(t / 60)).padStart(2, "0") + ":" + String(t % 60).padStart(2, "0");
+  }
+
+  // "saves 9,965 on the plan's cost (unserved −10,000, change +30, travel +5)": the change's cost delta total
+  function costWords(delta) {
+    const parts = Object.entries(delta || {}).filter(([k, v]) => k !== "total" && Math.abs(v) >= 0.5);
+    const total = delta && delta.total !== undefined ? delta.total : parts.reduce((a, [, v]) => a + v, 0);
+    const words = total < -0.5 ? ["saves ", " on the plan's cost"] : ["adds ", " to the plan's cost"];
+    return el("span", {class: "fix-cost"}, words[0], el("strong", {text: num(total)}), words[1],
+              parts.length ? " (" + parts.map(([k, v]) => k.replaceAll("_", " ") + " " + signed(v)).join(", ") + ")"
+                           : "");
+  }
+
+  // ETA, lateness and where: "Tech B (TB), stop 3, starts 10:25, on time"
+  function factWords(fix) {
+    const late = Math.round(fix.late_minutes || 0);
+    const when = fix.date ? dayWords(fix.date) + " " + hhmm(fix.eta) : hhmm(fix.eta);
+    return techWords(fix.technician_id) + ", stop " + (fix.position + 1) + ", starts " + when + ", " +
+      (late > 0 ? duration(late) + " late" : "on time");
+  }
+
+  // the action a fix offers: [button words, what it does] or null
+  function actionOf(fix, orderId, plan, key) {
+    if (fix.kind === "part" && fix.store && fix.part && fix.quantity) {
+      return ["Create the transfer", () => transfer(fix, orderId, key)];
+    }
+    if (fix.kind === "overtime" && fix.minutes) {
+      const day = dayWords(plan.date);
+      return [day === "today" ? "Extend the shift for today" : "Extend the shift on " + day,
+              () => extend(fix, plan)];
+    }
+    if (fix.kind === "window" && fix.window_start && fix.window_end) {
+      return ["Propose the window to the customer", () => propose(fix, orderId, plan)];
+    }
+    return null;
+  }
+
+  async function transfer(fix, orderId, key) {
+    if (!keys.has(key)) {
+      keys.set(key, window.crypto && crypto.randomUUID ? crypto.randomUUID()
+        : "fix-" + Date.now() + "-" + Math.random().toString(36).slice(2));
+    }
+    const move = await api("/technicians/" + encodeURIComponent(fix.technician_id) + "/van/transfers", {
+      method: "POST", headers: {"Idempotency-Key": keys.get(key)},
+      body: {part_id: fix.part, quantity: fix.quantity, from_location_id: fix.store, reason: "for order " + orderId}});
+    return {text: "Transfer created: " + move.quantity + " × " + move.part_id + " from " + move.from_location_id +
+                  " to the van of " + techName(fix.technician_id) + " (" + move.to_location_id + "). Re-plan so " +
+                  "the plan uses it.", next: "replan"};
+  }
+
+  async function extend(fix, plan) {
+    const path = "/technicians/" + encodeURIComponent(fix.technician_id) + "/days/" + plan.date;
+    const now = await api(path);
+    const body = {shift_end: plusMinutes(now.shift_end, fix.minutes)};
+    if (now.changed && hm(now.shift_start) !== hm(now.usual_shift_start)) body.shift_start = hm(now.shift_start);
+    const day = await api(path, {method: "PUT", body});
+    return {text: "Shift extended: " + techWords(fix.technician_id) + " works until " + hm(day.shift_end) + " " +
+                  (dayWords(plan.date) === "today" ? "today" : "on " + dayWords(plan.date)) + " (instead of " +
+                  hm(now.shift_end) + "). Re-plan so the plan uses it.", next: "replan"};
+  }
+
+  async function propose(fix, orderId, plan) {
+    const body = {window_start: plan.date + "T" + fix.window_start, window_end: plan.date + "T" + fix.window_end};
+    const sent = await api("/orders/" + encodeURIComponent(orderId) + "/window-proposals", {method: "POST", body});
+    const where = sent.status === "delivered" ? "was sent" : "is in the outbox, to be sent";
+    return {text: "Proposed to " + customerWords(orderId) + ": " + fix.window_start + "–" + fix.window_end + " for " +
+                  orderId + " (the message " + where + "). The order keeps its window until you move it.",
+            next: "window", window: body};
+  }
+
+  // re-plan the plan on screen and say where the order went
+  async function replan(orderId, node) {
+    node.replaceChildren("Re-planning…");
+    try {
+      const read = await Board.replan({at: Board.at ? Board.at() : null});
+      if (!read || !read.plan) return;
+      const route = read.plan.routes.find((r) => r.stops.some((s) => s.order_id === orderId));
+      const stop = route && route.stops.find((s) => s.order_id === orderId);
+      const left = read.plan.unassigned.find((u) => u.order_id === orderId);
+      Board.say(Board.describe(read) + " — " + (stop
+        ? orderId + " goes to " + techWords(route.technician_id) + ", stop " + (route.stops.indexOf(stop) + 1) +
+          ", starts " + hhmm(stop.start) + (stop.late_minutes > 0 ? ", " + duration(stop.late_minutes) + " late" : ", on time")
+        : orderId + " is still not planned" + (left ? ": " + left.reason : "")) + ". Publish to send it to the technicians.",
+                !stop);
+    } catch (_) { /* Board.replan said why */ }
+  }
+
+  async function moveWindow(orderId, window, node) {
+    node.replaceChildren("Moving the window of " + orderId + "…");
+    try {
+      const order = await api("/orders/" + encodeURIComponent(orderId), {method: "PATCH", body: window});
+      Board.orders.set(order.id, order);
+      await replan(orderId, node);
+    } catch (error) {
+      node.classList.add("error");
+      node.replaceChildren("Not moved: " + error.message);
+    }
+  }
+
+  // the result line of a fix: what its action did, and the next step
+  function drawResult(node, state, orderId) {
+    node.classList.toggle("error", !!state.error);
+    node.replaceChildren(state.text);
+    if (state.next === "replan") {
+      node.append(" ", el("button", {type: "button", class: "secondary fix-replan", disabled: Board.running,
+                                     onclick: () => replan(orderId, node)},
+                          "Re-plan now", el("span", {class: "sr-only", text: " for " + orderId})));
+    } else if (state.next === "window") {
+      node.append(" ", el("button", {type: "button", class: "secondary fix-replan", disabled: Board.running,
+                                     onclick: () => moveWindow(orderId, state.window, node)},
+                          "The customer agrees: move the window and re-plan",
+                          el("span", {class: "sr-only", text: " (" + orderId + ")"})));
+    }
+  }
+
+  // the fixes of one order as a list (row: {orderId, fixes, late}); "—" for a plan made before fixes
+  Board.fixList = (row) => {
+    const plan = Board.current && Board.current.plan;
+    if (!plan || row.fixes === undefined || row.fixes === null) return "—";
+    if (!row.fixes.length) {
+      return el("span", {class: "muted", text: row.late ? "No single change starts it on time."
+                                                        : "No single change lets it be served."});
+    }
+    const planId = Board.current.id;
+    return el("ol", {class: "fixes", "aria-label": "Fixes for " + row.orderId + ", cheapest first"},
+      ...row.fixes.map((fix, i) => {
+        const key = planId + "|" + row.orderId + "|" + (row.late ? "late" : "out") + "|" + i;
+        const result = el("p", {class: "fix-result", role: "status", id: "fix-" + (row.late ? "l-" : "u-") +
+                                row.orderId + "-" + i});
+        const action = actionOf(fix, row.orderId, plan, key);
+        const item = el("li", {"data-kind": fix.kind, "data-technician": fix.technician_id},
+          el("span", {class: "fix-text", text: fix.text || fix.kind}),
+          el("span", {class: "fix-facts"}, factWords(fix), "; ", costWords(fix.cost_delta)));
+        if (action) {
+          const button = el("button", {type: "button", class: "fix-action"}, action[0],
+                            el("span", {class: "sr-only", text: " (" + row.orderId + ")"}));
+          button.addEventListener("click", async () => {
+            if (button.disabled) return;
+            button.disabled = true;
+            result.classList.remove("error");
+            result.replaceChildren("Working…");
+            try {
+              const state = await action[1]();
+              done.set(key, state);
+              drawResult(result, state, row.orderId);
+            } catch (error) {
+              button.disabled = false;
+              result.classList.add("error");
+              result.replaceChildren("Not done: " + error.message);
+            }
+          });
+          const state = done.get(key);
+          if (state) { button.disabled = true; drawResult(result, state, row.orderId); }
+          item.append(button);
+        }
+        item.append(result);
+        return item;
+      }));
+  };
+
+  Board.on("running", (on) => {
+    for (const b of document.querySelectorAll("button.fix-replan")) b.disabled = on;
+  });
+  Board.on("clear", () => done.clear());
+})();
