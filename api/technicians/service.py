@@ -168,7 +168,7 @@ def changed_shifts(session: Session, *, day: date, scope: str | None = None) -> 
             .where(ShiftDay.date == day).order_by(Technician.id))
     if scope is not None:
         stmt = stmt.where(Technician.id == scope)
-    return [_day_read(row, day, shift_day) for row, shift_day in session.execute(stmt).tuples()]
+    return [_day_read(row, day, shift_day) for row, shift_day in session.execute(stmt)]
 
 
 def _hm(t: time) -> str:
