@@ -63,7 +63,7 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> E
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
     return engine
 

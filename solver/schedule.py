@@ -14,11 +14,12 @@ clock).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solver.problem import Problem, Reason, RouteSolution
+from solver.problem import Problem, Reason, RouteSolution, Vehicle
 from solver.rules import (
     ETA_SHIFT,
     REASSIGNMENT,
@@ -79,7 +80,22 @@ class Timetable:
         self.window_close = [x.window[1] if x.window else OPEN for x in visits]
         self.deadline = [x.deadline if x.deadline is not None else OPEN for x in visits]
         self.lateness_cost = [x.lateness_cost for x in visits]
+        self.vehicles = list(problem.vehicles)
         self.brk = [break_of(v) for v in problem.vehicles]
+
+    def with_vehicle(self, k: int, vehicle: Vehicle) -> Timetable:
+        """This table with vehicle k replaced (a longer shift, say); the matrices are shared, not copied."""
+        out = copy.copy(self)
+        out.vehicles, out.brk = list(self.vehicles), list(self.brk)
+        out.vehicles[k], out.brk[k] = vehicle, break_of(vehicle)
+        return out
+
+    def with_window(self, j: int, window: tuple[int, int] | None) -> Timetable:
+        """This table with visit j's appointment window replaced (None: no window)."""
+        out = copy.copy(self)
+        out.window_open, out.window_close = list(self.window_open), list(self.window_close)
+        out.window_open[j], out.window_close[j] = window if window is not None else (-OPEN, OPEN)
+        return out
 
     def schedule(
         self, vehicle: int, visits: Sequence[int], gap: int | None = None, *, strict: bool = True
@@ -102,7 +118,7 @@ class Timetable:
 
         Returns (the times of the walked stops, or None when a rule breaks; whether that happened after
         the break was taken; the index in `visits` where old was rejoined, None when the walk went home)."""
-        v = self.problem.vehicles[vehicle]
+        v = self.vehicles[vehicle]
         brk = self.brk[vehicle]
         earliest_break, latest_break_end, length = (
             (brk.earliest_start, brk.latest_end, brk.duration) if brk else (0, 0, 0)
@@ -185,14 +201,14 @@ class Timetable:
         """Metres driven including the way home; an idle technician drives nothing."""
         if not visits:
             return 0
-        v = self.problem.vehicles[vehicle]
+        v = self.vehicles[vehicle]
         locs = [v.start, *(self.location[x] for x in visits), v.end]
         return sum(self.distances[p][q] for p, q in itertools.pairwise(locs))
 
     def route_solution(self, vehicle: int, s: Schedule | None) -> RouteSolution:
         """The RouteSolution of a strict schedule; the technician leaves home as late as keeps the first
         start (at shift start when the break is on the first leg)."""
-        v = self.problem.vehicles[vehicle]
+        v = self.vehicles[vehicle]
         if s is None or not s.visits:
             return RouteSolution(vehicle=vehicle, visits=(), arrivals=(), starts=(), depart=v.shift_start,
                                  back=v.shift_start)

@@ -187,7 +187,8 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
         solve_policy = policy.updated(time_limit=max(_MIN_SOLVE, left * _SOLVE_SHARE))
     sub = solve_day(Day(day.date, live.present, tuple(to_plan)), solve_policy, travel=travel,
                     start=open_routes(previous, wanted, present_ids) if warm_start else None, starts=starts,
-                    previous=previously(previous, wanted) if warm_start else None, eject=warm_start)
+                    previous=previously(previous, wanted) if warm_start else None, eject=warm_start,
+                    fix_offsets={t: len(stops) for t, stops in live.fixed.items()})
     return assemble(day, previous, live, at, sub, unassigned)
 
 

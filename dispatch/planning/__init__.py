@@ -11,6 +11,7 @@ from __future__ import annotations
 from dispatch.domain import Day
 from dispatch.parallel import DaskExecutor
 from dispatch.plan import Plan
+from dispatch.planning.fixes import Stores, find_fixes
 from dispatch.planning.regions import plan_by_region
 from dispatch.planning.solving import solve_day, solve_params
 from dispatch.policy import Policy
@@ -18,11 +19,14 @@ from dispatch.travel import TravelSource
 
 
 def plan_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | None = None,
-             executor: DaskExecutor | None = None) -> Plan:
+             executor: DaskExecutor | None = None, fixes: bool = True, stores: Stores | None = None) -> Plan:
+    """The plan of `day`; with `fixes`, each order left out and each late stop carries the changes that would
+    fix it (`stores`: where parts are, so a part fix names a store)."""
     policy = policy or Policy()
     if policy.by_region(len(day.orders)):
-        return plan_by_region(day, policy, travel=travel, executor=executor)
-    return solve_day(day, policy, travel=travel)
+        plan = plan_by_region(day, policy, travel=travel, executor=executor)
+        return find_fixes(day, plan, policy, travel=travel, stores=stores) if fixes else plan
+    return solve_day(day, policy, travel=travel, fixes=fixes, stores=stores)
 
 
 __all__ = ["plan_day", "solve_day", "solve_params"]

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from dispatch.domain import Day
 from dispatch.plan import Plan
+from dispatch.planning.fixes import Stores, attach
 from dispatch.planning.translate import Previously, StartFrom, build_problem, to_plan
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource
@@ -25,11 +26,14 @@ def solve_params(policy: Policy) -> SolveParams:
 
 def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | None = None,
               start: Mapping[str, Sequence[str]] | None = None, starts: Mapping[str, StartFrom] | None = None,
-              previous: Mapping[str, Previously] | None = None, eject: bool = False) -> Plan:
+              previous: Mapping[str, Previously] | None = None, eject: bool = False, fixes: bool = True,
+              stores: Stores | None = None, fix_offsets: Mapping[str, int] | None = None) -> Plan:
     """The plan of `day` as one problem. `start` (technician id -> order ids) is a plan to improve on: its
     routes are kept where they keep the hard rules and the other orders are inserted around them. A re-plan
     also gives where technicians go on from (`starts`) and each order's place before (`previous`, see
-    `build_problem`) and may let an emergency bump a less urgent visit from the start routes (`eject`)."""
+    `build_problem`) and may let an emergency bump a less urgent visit from the start routes (`eject`).
+    `fixes`: each order left out and each late stop gets its one-change fixes (dispatch.planning.fixes;
+    `stores` name where parts are, `fix_offsets` count a re-plan's fixed stops ahead of the planned ones)."""
     policy = policy or Policy()
     built = build_problem(day, policy, travel, starts=starts, previous=previous)
     routes = None
@@ -40,4 +44,7 @@ def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | 
              f"{policy.solution_limit} solutions" if policy.solution_limit else f"{policy.time_limit:.0f} s")
     solution = solve(built.problem, time_limit=policy.time_limit, seed=policy.seed, params=solve_params(policy),
                      start=routes, eject=eject)
-    return to_plan(built, solution)
+    plan = to_plan(built, solution)
+    if not fixes:
+        return plan
+    return attach(built, [list(r.visits) for r in solution.routes], plan, stores=stores, offsets=fix_offsets)

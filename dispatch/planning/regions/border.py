@@ -66,7 +66,8 @@ class RegionTask:
 
 def solve_region(task: RegionTask) -> Plan:
     """The plan of one region (or border group); runs in this process or on a dask worker."""
-    return solve_day(task.day, task.policy, travel=task.travel, start=task.start)
+    # the fixes of a large day are found once, on the stitched plan
+    return solve_day(task.day, task.policy, travel=task.travel, start=task.start, fixes=False)
 
 
 def _route_points(day: Day, routes: Mapping[str, Route], lat0: float) -> np.ndarray:
