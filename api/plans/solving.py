@@ -32,8 +32,9 @@ def stores_of(day: dict[str, Any]) -> dict[str, tuple[tuple[str, int], ...]]:
 
 
 def solve(day: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
-    """The plan of `day` under `policy` (both as dicts), as the plan JSON contract."""
-    return plan_day(day_from_dict(day), Policy.from_dict(policy)).to_dict()
+    """The plan of `day` under `policy` (both as dicts), as the plan JSON contract; its part fixes name a store
+    of the day's `stores` that holds the parts."""
+    return plan_day(day_from_dict(day), Policy.from_dict(policy), stores=stores_of(day)).to_dict()
 
 
 def event_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:

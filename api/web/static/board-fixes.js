@@ -61,8 +61,9 @@
       return [day === "today" ? "Extend the shift for today" : "Extend the shift on " + day,
               () => extend(fix, plan)];
     }
-    if (fix.kind === "window" && fix.window_start && fix.window_end) {
-      return ["Propose the window to the customer", () => propose(fix, orderId, plan)];
+    const window = windowOf(fix, orderId);
+    if (fix.kind === "window" && window) {
+      return ["Propose the window to the customer", () => propose(window, orderId, plan)];
     }
     return null;
   }
@@ -91,12 +92,21 @@
                   hm(now.shift_end) + "). Re-plan so the plan uses it.", next: "replan"};
   }
 
-  async function propose(fix, orderId, plan) {
-    const body = {window_start: plan.date + "T" + fix.window_start, window_end: plan.date + "T" + fix.window_end};
+  // the window a fix proposes, [start, end] as HH:MM; a side the fix leaves out is the order's own
+  function windowOf(fix, orderId) {
+    if (fix.kind !== "window") return null;
+    const order = Board.orders.get(orderId) || {};
+    const start = fix.window_start || (order.window_start ? hhmm(order.window_start) : null);
+    const end = fix.window_end || (order.window_end ? hhmm(order.window_end) : null);
+    return start && end ? [start, end] : null;
+  }
+
+  async function propose([start, end], orderId, plan) {
+    const body = {window_start: plan.date + "T" + start, window_end: plan.date + "T" + end};
     const sent = await api("/orders/" + encodeURIComponent(orderId) + "/window-proposals", {method: "POST", body});
     const where = sent.status === "delivered" ? "was sent" : "is in the outbox, to be sent";
-    return {text: "Proposed to " + customerWords(orderId) + ": " + fix.window_start + "–" + fix.window_end + " for " +
-                  orderId + " (the message " + where + "). The order keeps its window until you move it.",
+    return {text: "Proposed to " + customerWords(orderId) + ": " + start + "–" + end + " for " + orderId +
+                  " (the message " + where + "). The order keeps its window until you move it.",
             next: "window", window: body};
   }
 
