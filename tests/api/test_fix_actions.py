@@ -57,19 +57,24 @@ def test_a_longer_shift_for_one_day_lets_the_next_plan_serve_a_late_window(world
     with thread_runner(world.client):
         before = _plan(world)
         assert _where(before["plan"], "O-LATE") is None  # 17:05 is after every shift's end
-        r = _put_day(world, "TA", DATE.isoformat(), {"shift_end": "18:00"})
+        # the plan's overtime fix, taken as the board takes it: that technician's shift of that day ends later
+        left = next(u for u in before["plan"]["unassigned"] if u["order_id"] == "O-LATE")
+        fix = next(f for f in left["fixes"] if f["kind"] == "overtime")
+        tech, until = fix["technician_id"], (datetime(2026, 11, 24, 17) + timedelta(minutes=fix["minutes"])).time()
+        r = _put_day(world, tech, DATE.isoformat(), {"shift_end": until.strftime("%H:%M")})
         assert r.status_code == 200, r.text
-        assert r.json() == {"technician_id": "TA", "date": DATE.isoformat(), "works": True,
-                                 "shift_start": "08:00:00", "shift_end": "18:00:00", "usual_shift_start": "08:00:00",
-                                 "usual_shift_end": "17:00:00", "changed": True}
+        assert r.json() == {"technician_id": tech, "date": DATE.isoformat(), "works": True,
+                            "shift_start": "08:00:00", "shift_end": until.isoformat(), "usual_shift_start": "08:00:00",
+                            "usual_shift_end": "17:00:00", "changed": True}
         after = _plan(world)
-    assert _where(after["plan"], "O-LATE") == "TA"
-    shifts = {t.id: t.shift_end.time().isoformat() for t in stored_day(world, after).technicians}
-    assert shifts == {"TA": "18:00:00", "TB": "17:00:00"}  # that day only, that technician only
+    assert _where(after["plan"], "O-LATE") == tech
+    shifts = {t.id: t.shift_end.time() for t in stored_day(world, after).technicians}
+    other = "TB" if tech == "TA" else "TA"
+    assert shifts == {tech: until, other: datetime(2026, 11, 24, 17).time()}  # that day, that technician only
     # the weekly pattern is untouched, and another day keeps it
-    assert world.client.get(f"{V}/technicians/TA", headers=world.as_("disp")).json()["shift_end"] == "17:00:00"
-    other = world.client.get(f"{V}/technicians/TA/days/2026-11-25", headers=world.as_("disp")).json()
-    assert (other["shift_end"], other["changed"]) == ("17:00:00", False)
+    assert world.client.get(f"{V}/technicians/{tech}", headers=world.as_("disp")).json()["shift_end"] == "17:00:00"
+    another = world.client.get(f"{V}/technicians/{tech}/days/2026-11-25", headers=world.as_("disp")).json()
+    assert (another["shift_end"], another["changed"]) == ("17:00:00", False)
 
 
 def test_a_shift_day_is_cleared_and_read_back(world: World) -> None:
@@ -157,6 +162,11 @@ def test_parts_brought_to_a_van_let_the_next_plan_serve_the_order(stocked: World
             assert job is not None
             assert job.input is not None
             assert job.input["stores"] == {"P-1": [["CS", 5], ["CS-EAST", 1]]}
+        # so its part fixes name the store that holds enough: CS (CS-EAST has 1 of the 2 it needs)
+        left = next(u for u in before["plan"]["unassigned"] if u["order_id"] == "O-PART")
+        parts = [f for f in left["fixes"] if f["kind"] == "part"]
+        assert parts
+        assert {(f["part"], f["quantity"], f["store"]) for f in parts} == {("P-1", 2, "CS")}
         r = _van(world, "TB", {"part_id": "P-1", "quantity": 2, "from_location_id": "CS",
                                "reason": "so that O-PART can be served"})
         assert r.status_code == 201, r.text
