@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from typing import Any
 
 import httpx
@@ -137,7 +138,8 @@ def test_fixes_stand_beside_the_reasons_and_the_transfer_serves_the_order(
     row = _row(page, ORDER)
     expect(row.locator("td.reason")).to_have_text(left[ORDER]["reason"])
     item = row.locator("ol.fixes > li").nth(fixes.index(part_fix))
-    expect(item.locator(".fix-facts")).to_contain_text(" the plan's cost")
+    total = math.floor(part_fix["cost_delta"]["total"] + 0.5)  # rounded as the page's Math.round does
+    expect(item.locator(".fix-facts")).to_contain_text(f"cost change {'−' if total < 0 else '+'}{abs(total):,}")
     assert axe_violations(page) == []
     w.screenshot("board-fixes-desktop")
 

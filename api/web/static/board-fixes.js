@@ -33,12 +33,11 @@
     return String(Math.floor(t / 60)).padStart(2, "0") + ":" + String(t % 60).padStart(2, "0");
   }
 
-  // "saves 9,965 on the plan's cost (unserved −10,000, change +30, travel +5)": the change's cost delta total
+  // "cost change −9,965 (unserved −10,000, change +30, travel +5)": the cost delta total, by objective part
   function costWords(delta) {
     const parts = Object.entries(delta || {}).filter(([k, v]) => k !== "total" && Math.abs(v) >= 0.5);
     const total = delta && delta.total !== undefined ? delta.total : parts.reduce((a, [, v]) => a + v, 0);
-    const words = total < -0.5 ? ["saves ", " on the plan's cost"] : ["adds ", " to the plan's cost"];
-    return el("span", {class: "fix-cost"}, words[0], el("strong", {text: num(total)}), words[1],
+    return el("span", {class: "fix-cost"}, "cost change ", el("strong", {text: signed(total)}),
               parts.length ? " (" + parts.map(([k, v]) => k.replaceAll("_", " ") + " " + signed(v)).join(", ") + ")"
                            : "");
   }
