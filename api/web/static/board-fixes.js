@@ -6,7 +6,9 @@
 // row says what happened and offers a re-plan, which then uses the change.
 (() => {
   const {api, el, hhmm, duration} = Dispatch;
-  const done = new Map();  // "plan|order|fix" -> {text, error, next}: what an action did, kept across redraws
+  // "plan|order|fix" -> {text, next, window}: what an action did, kept across redraws and views of the plan (an
+  // action is not offered twice for one plan's fix)
+  const done = new Map();
   const keys = new Map();  // "plan|order|fix" -> the Idempotency-Key of its stock transfer (a retry reuses it)
 
   function techWords(id) {
@@ -109,46 +111,55 @@
             next: "window", window: body};
   }
 
-  // re-plan the plan on screen and say where the order went
-  async function replan(orderId, node) {
+  // re-plan the plan on screen and say where the order went; when it cannot run, the row offers it again
+  async function replan(orderId, node, key) {
     node.replaceChildren("Re-planning…");
+    let read = null;
     try {
-      const read = await Board.replan({at: Board.at ? Board.at() : null});
-      if (!read || !read.plan) return;
-      const route = read.plan.routes.find((r) => r.stops.some((s) => s.order_id === orderId));
-      const stop = route && route.stops.find((s) => s.order_id === orderId);
-      const left = read.plan.unassigned.find((u) => u.order_id === orderId);
-      Board.say(Board.describe(read) + " — " + (stop
-        ? orderId + " goes to " + techWords(route.technician_id) + ", stop " + (route.stops.indexOf(stop) + 1) +
-          ", starts " + hhmm(stop.start) + (stop.late_minutes > 0 ? ", " + duration(stop.late_minutes) + " late" : ", on time")
-        : orderId + " is still not planned" + (left ? ": " + left.reason : "")) + ". Publish to send it to the technicians.",
-                !stop);
-    } catch (_) { /* Board.replan said why */ }
+      read = await Board.replan({at: Board.at ? Board.at() : null});
+    } catch (_) { /* Board.replan said why in the plan's status */ }
+    if (!read || !read.plan) {
+      if (node.isConnected) drawResult(node, key, orderId, "The re-plan did not run (the plan's status says why).");
+      return;
+    }
+    const route = read.plan.routes.find((r) => r.stops.some((s) => s.order_id === orderId));
+    const stop = route && route.stops.find((s) => s.order_id === orderId);
+    const left = read.plan.unassigned.find((u) => u.order_id === orderId);
+    Board.say(Board.describe(read) + " — " + (stop
+      ? orderId + " goes to " + techWords(route.technician_id) + ", stop " + (route.stops.indexOf(stop) + 1) +
+        ", starts " + hhmm(stop.start) + (stop.late_minutes > 0 ? ", " + duration(stop.late_minutes) + " late" : ", on time")
+      : orderId + " is still not planned" + (left ? ": " + left.reason : "")) + ". Publish to send it to the technicians.",
+              !stop);
   }
 
-  async function moveWindow(orderId, window, node) {
+  // the customer agreed: the order's window becomes the proposed one, then the re-plan
+  async function moveWindow(orderId, window, node, key) {
     node.replaceChildren("Moving the window of " + orderId + "…");
     try {
       const order = await api("/orders/" + encodeURIComponent(orderId), {method: "PATCH", body: window});
       Board.orders.set(order.id, order);
-      await replan(orderId, node);
     } catch (error) {
-      node.classList.add("error");
-      node.replaceChildren("Not moved: " + error.message);
+      drawResult(node, key, orderId, "Not moved: " + error.message);
+      return;
     }
+    done.set(key, {text: "Window of " + orderId + " moved to " + hhmm(window.window_start) + "–" +
+                         hhmm(window.window_end) + ". Re-plan so the plan uses it.", next: "replan"});
+    await replan(orderId, node, key);
   }
 
-  // the result line of a fix: what its action did, and the next step
-  function drawResult(node, state, orderId) {
-    node.classList.toggle("error", !!state.error);
-    node.replaceChildren(state.text);
+  // the result line of a fix: what its action did (and `problem`, what just went wrong), and the next step
+  function drawResult(node, key, orderId, problem) {
+    const state = done.get(key);
+    if (!state) return;
+    node.classList.toggle("error", !!problem);
+    node.replaceChildren(...(problem ? [problem, " "] : []), state.text);
     if (state.next === "replan") {
       node.append(" ", el("button", {type: "button", class: "secondary fix-replan", disabled: Board.running,
-                                     onclick: () => replan(orderId, node)},
+                                     onclick: () => replan(orderId, node, key)},
                           "Re-plan now", el("span", {class: "sr-only", text: " for " + orderId})));
     } else if (state.next === "window") {
       node.append(" ", el("button", {type: "button", class: "secondary fix-replan", disabled: Board.running,
-                                     onclick: () => moveWindow(orderId, state.window, node)},
+                                     onclick: () => moveWindow(orderId, state.window, node, key)},
                           "The customer agrees: move the window and re-plan",
                           el("span", {class: "sr-only", text: " (" + orderId + ")"})));
     }
@@ -181,17 +192,15 @@
             result.classList.remove("error");
             result.replaceChildren("Working…");
             try {
-              const state = await action[1]();
-              done.set(key, state);
-              drawResult(result, state, row.orderId);
+              done.set(key, await action[1]());
+              drawResult(result, key, row.orderId);
             } catch (error) {
               button.disabled = false;
               result.classList.add("error");
               result.replaceChildren("Not done: " + error.message);
             }
           });
-          const state = done.get(key);
-          if (state) { button.disabled = true; drawResult(result, state, row.orderId); }
+          if (done.has(key)) { button.disabled = true; drawResult(result, key, row.orderId); }
           item.append(button);
         }
         item.append(result);
@@ -202,5 +211,4 @@
   Board.on("running", (on) => {
     for (const b of document.querySelectorAll("button.fix-replan")) b.disabled = on;
   });
-  Board.on("clear", () => done.clear());
 })();
