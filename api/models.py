@@ -14,9 +14,9 @@ from api.orders.models import Order
 from api.parts.models import Part, StockBalance, StockLocation, StockMovement
 from api.plans.models import PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.standards.models import FollowUp, ServiceAlert
-from api.technicians.models import Technician
+from api.technicians.models import ShiftDay, Technician
 from api.visits.models import DayEvent, Visit
 
 __all__ = ["Base", "Customer", "DayEvent", "FollowUp", "IdempotencyRecord", "Lease", "LoginFailure", "Notification",
            "Order", "Part", "PlanJob", "PublishedPlan", "PublishedRoute", "PublishedStop", "ServiceAlert",
-           "StockBalance", "StockLocation", "StockMovement", "Technician", "User", "Visit"]
+           "ShiftDay", "StockBalance", "StockLocation", "StockMovement", "Technician", "User", "Visit"]

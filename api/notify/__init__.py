@@ -1,1 +1,2 @@
-"""Customer notifications: an outbox of visit confirmations, delays, completions and missing parts, delivered to a webhook."""
+"""Customer notifications: an outbox of visit confirmations, delays, completions, missing parts and
+proposed appointment windows, delivered to a webhook."""

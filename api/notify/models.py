@@ -17,6 +17,7 @@ class Kind(StrEnum):
     visit_delayed = "visit_delayed"  # the predicted ETA slipped past the ETA last told
     visit_done = "visit_done"  # with an invitation to score the visit 1 to 5
     part_missing = "part_missing"  # the visit ended unresolved for a missing part: the new expected date
+    window_proposed = "window_proposed"  # a dispatcher proposes another appointment window (a plan's fix)
 
 
 class Status(StrEnum):
@@ -28,7 +29,8 @@ class Status(StrEnum):
 class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
-        CheckConstraint("kind IN ('visit_confirmed', 'visit_delayed', 'visit_done', 'part_missing')", name="kind"),
+        CheckConstraint("kind IN ('visit_confirmed', 'visit_delayed', 'visit_done', 'part_missing', "
+                        "'window_proposed')", name="kind"),
         CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),

@@ -12,7 +12,8 @@ class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str = Field(description="sent to the receiver, which drops copies with an id it has seen")
-    kind: str = Field(description="visit_confirmed, visit_delayed, visit_done or part_missing")
+    kind: str = Field(description="visit_confirmed, visit_delayed, visit_done, part_missing or "
+                                  "window_proposed")
     date: dt.date
     order_id: str
     customer_id: str

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
-from api.errors import ConflictError, NotFoundError
+from api.errors import ConflictError, NotFoundError, field_error
 from api.live.status import day_status
 from api.notify.models import Kind, Notification, Status
 from api.orders.models import Order, OrderStatus
@@ -221,6 +221,56 @@ def generate(session: Session, *, day: date, now: datetime, rules: Rules = Rules
             added.append(row_id)
             log.info("notification %s: %s for order %s", row_id, x.kind.value, x.order_id)
     return added
+
+
+def _window_words(start: datetime, end: datetime) -> str:
+    return f"between {_hhmm(start)} and {_hhmm(end)} on {start:%a} {start.day} {start:%b} {start.year}"
+
+
+def propose_window(session: Session, *, order_id: str, window_start: datetime, window_end: datetime,
+                   now: datetime) -> tuple[Notification, bool]:
+    """Put a message to the order's customer in the outbox that proposes another appointment window; the
+    notification, and whether this call added it (the same proposal made again is the one already there).
+    The order's own window is not changed: that waits for the customer's yes."""
+    for name, value in (("window_start", window_start), ("window_end", window_end)):
+        if value.tzinfo is not None:
+            raise field_error(name, f"{value.isoformat()} must be a local time without a zone", value.isoformat())
+    if window_end < window_start:
+        raise field_error("window_end", f"{window_end.isoformat(timespec='minutes')} is before the window start "
+                                        f"{window_start.isoformat(timespec='minutes')}",
+                          window_end.isoformat(timespec="minutes"))
+    if window_end.date() != window_start.date():
+        raise field_error("window_end", "must fall on the same date as window_start",
+                          window_end.isoformat(timespec="minutes"))
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFoundError(f"order {order_id!r} not found")
+    if order.status != OrderStatus.open.value:
+        raise ConflictError(f"order {order_id!r} is {order.status}: no window to propose")
+    key = f"window_proposed:{order_id}:{window_start.isoformat()}:{window_end.isoformat()}"
+    existing = session.scalar(select(Notification).where(Notification.dedupe_key == key))
+    if existing is not None:
+        return existing, False
+    was = "" if order.window_start is None or order.window_end is None else \
+        f" instead of {_window_words(order.window_start, order.window_end)}"
+    payload = {"customer": _customer(session.get(Customer, order.customer_id), order.customer_id),
+               "window_start": window_start.isoformat(), "window_end": window_end.isoformat(),
+               "previous_window_start": None if order.window_start is None else order.window_start.isoformat(),
+               "previous_window_end": None if order.window_end is None else order.window_end.isoformat(),
+               "message": f"For order {order_id} we can come {_window_words(window_start, window_end)}{was}. "
+                          "Please tell us whether that suits you."}
+    row_id = str(uuid.uuid4())
+    added = _insert(session, {"id": row_id, "kind": Kind.window_proposed.value, "date": window_start.date(),
+                              "order_id": order_id, "customer_id": order.customer_id, "eta": None,
+                              "payload": payload, "dedupe_key": key, "status": Status.pending.value,
+                              "attempts": 0, "next_attempt_at": now, "created_at": now})
+    row = session.scalar(select(Notification).where(Notification.dedupe_key == key))
+    if row is None:  # cannot happen: the key was inserted now or by a concurrent twin
+        raise ConflictError(f"the proposal for order {order_id!r} could not be recorded; try again")
+    if added:
+        log.info("notification %s: window %s-%s proposed for order %s", row.id, _hhmm(window_start),
+                 _hhmm(window_end), order_id)
+    return row, added
 
 
 def get(session: Session, *, notification_id: str) -> Notification:

@@ -123,3 +123,13 @@ class CandidateRead(BaseModel):
                                            "CMP-900', 'off that day'...; null when the order fits")
     rules: list[str] = Field(description="the rules of the model it breaks: required skill, van stock, shift, "
                                          "appointment window")
+
+
+class WindowProposal(BaseModel):
+    """Another appointment window proposed to the order's customer (a plan's fix); the order keeps its window
+    until it is changed (PATCH) once the customer agrees."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_start: datetime = Field(description="local time, e.g. 2026-12-02T10:00")
+    window_end: datetime = Field(description="on the same date, not before window_start")

@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from api.auth.models import User
 from api.deps import AnyRole, D, Dispatcher, P, SessionDep, SettingsDep, allow, technician_scope
 from api.errors import PayloadTooLargeError
+from api.live.clock import local_now
+from api.notify import service as notify_service
+from api.notify.schemas import NotificationRead
 from api.orders import importer, service
 from api.orders.models import OrderStatus
-from api.orders.schemas import CandidateRead, ImportResult, OrderCancel, OrderCreate, OrderRead, OrderUpdate
+from api.orders.schemas import (
+    CandidateRead,
+    ImportResult,
+    OrderCancel,
+    OrderCreate,
+    OrderRead,
+    OrderUpdate,
+    WindowProposal,
+)
 from api.paging import Page, PageDep
 from api.plans import service as plans_service
 from dispatch.domain import Priority
@@ -90,3 +101,16 @@ def update_order(session: SessionDep, _user: Dispatcher, order_id: str, body: Or
 def cancel_order(session: SessionDep, _user: Dispatcher, order_id: str, body: OrderCancel) -> OrderRead:
     row = service.cancel(session, order_id=order_id, reason=body.reason, now=datetime.now().replace(microsecond=0))
     return service.read(session, [row])[0]
+
+
+@router.post("/{order_id}/window-proposals", response_model=NotificationRead, status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "the same proposal was made before: that notification"}})
+def propose_window(session: SessionDep, settings: SettingsDep, _user: Dispatcher, order_id: str,
+                   body: WindowProposal, response: Response) -> NotificationRead:
+    """Propose another appointment window to the order's customer: a message in the notifications outbox
+    (kind window_proposed). The order's window stays as it is until it is changed once the customer agrees."""
+    row, added = notify_service.propose_window(session, order_id=order_id, window_start=body.window_start,
+                                               window_end=body.window_end, now=local_now(settings.zone))
+    if not added:
+        response.status_code = status.HTTP_200_OK
+    return NotificationRead.model_validate(row)

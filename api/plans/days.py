@@ -1,12 +1,13 @@
-"""The Day a plan is made from, as the database holds it: the working technicians with their vans, the open
-orders (with their customers' contract hours) and, for the live day, the day's events and what they name.
+"""The Day a plan is made from, as the database holds it: the working technicians with their vans (and their
+shift of that date), the open orders (with their customers' contract hours) and, for the live day, the day's
+events and what they name; and what the central stores hold, so that a plan's part fixes name a store.
 
 Plain functions over a Session, keyword-only, no HTTP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -17,7 +18,7 @@ from api.customers import service as customers_service
 from api.errors import InvalidInputError, NotFoundError, field_error
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
-from api.parts.models import MovementKind, StockBalance, StockLocation, StockMovement
+from api.parts.models import LocationKind, MovementKind, StockBalance, StockLocation, StockMovement
 from api.plans.models import PlanJob
 from api.technicians import service as technicians_service
 from api.technicians.models import Technician
@@ -45,12 +46,39 @@ def _van_stocks(session: Session, technician_ids: Sequence[str]) -> dict[str, di
     return out
 
 
+def _domain(session: Session, rows: Sequence[Technician], *, day: date) -> list[DomainTechnician]:
+    """`rows` on `day`: their shift of that date (a shift day's, else the weekly pattern's) and the van stock
+    the ledger gives them now."""
+    ids = [t.id for t in rows]
+    vans = _van_stocks(session, ids)
+    shifts = technicians_service.shift_days(session, day=day, technician_ids=ids)
+    return [technicians_service.to_domain(t, day=day, van_stock=vans[t.id], shift_day=shifts.get(t.id))
+            for t in rows]
+
+
 def working_technicians(session: Session, *, day: date) -> list[DomainTechnician]:
-    """The active technicians who work on `day`, with the van stock the ledger gives them now."""
+    """The active technicians who work on `day`, with their shift of that date and the van stock the ledger
+    gives them now."""
     rows = [t for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
             if day.isoweekday() in t.work_days]
-    vans = _van_stocks(session, [t.id for t in rows])
-    return [technicians_service.to_domain(t, day=day, van_stock=vans[t.id]) for t in rows]
+    return _domain(session, rows, day=day)
+
+
+def store_stock(session: Session, *, part_ids: Collection[str]) -> dict[str, list[tuple[str, int]]]:
+    """Part number -> (central store, quantity) of the stores that hold some of it now, the fullest first:
+    where a plan's part fix can have the parts brought from."""
+    if not part_ids:
+        return {}
+    rows = session.execute(
+        select(StockBalance.part_id, StockBalance.location_id, StockBalance.quantity)
+        .join(StockLocation, StockLocation.id == StockBalance.location_id)
+        .where(StockLocation.kind == LocationKind.central.value, StockBalance.part_id.in_(sorted(part_ids)),
+               StockBalance.quantity > 0)
+        .order_by(StockBalance.part_id, StockBalance.quantity.desc(), StockBalance.location_id))
+    out: dict[str, list[tuple[str, int]]] = {}
+    for part, location, quantity in rows:
+        out.setdefault(part, []).append((location, quantity))
+    return out
 
 
 def order_candidates(session: Session, *, order_id: str, day: date, policy: Policy) -> list[Candidate]:
@@ -110,9 +138,8 @@ def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> D
     working = {t.id for t in base.technicians}
     named = sorted(({e.technician_id for e in events if e.technician_id is not None}
                     | {o.pinned_technician for o in orders if o.pinned_technician is not None}) - working)
-    vans = _van_stocks(session, named)
-    extra = [technicians_service.to_domain(t, day=day, van_stock=vans[t.id])
-             for t in session.scalars(select(Technician).where(Technician.id.in_(named)))] if named else []
+    extra = _domain(session, list(session.scalars(select(Technician).where(Technician.id.in_(named))
+                                             .order_by(Technician.id))), day=day) if named else []
     # the engine takes each fixed visit's parts out of the van itself: what the ledger already counts as
     # consumed on those visits goes back in, so it is not taken twice
     used = _consumed_on_visits(session, day=day, visits={(e.technician_id, e.order_id) for e in events

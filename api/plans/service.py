@@ -25,7 +25,14 @@ from api.jobs import ComputeCancelledError, JobRunner
 from api.orders.models import Order, OrderStatus
 from api.parts.models import Part
 from api.plans import route_export, solving
-from api.plans.days import build_day, build_live_day, day_events_of, live_moment, order_candidates
+from api.plans.days import (
+    build_day,
+    build_live_day,
+    day_events_of,
+    live_moment,
+    order_candidates,
+    store_stock,
+)
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians.models import Technician
@@ -256,6 +263,10 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
             day = (build_day(session, day=job.date) if parent is None
                    else build_live_day(session, day=job.date, events=happened))
             day_input = day_to_dict(day)
+            # what the central stores hold of the parts the orders need: a part fix names a store that has them
+            stores = store_stock(session, part_ids={p for o in day.orders for p in o.required_parts})
+            if stores:
+                day_input[solving.STORES] = {p: [[loc, q] for loc, q in held] for p, held in stores.items()}
             pins = {o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None}
             # a live re-plan keeps the events it was given with its Day, so it can be checked later
             stored = day_input if parent is None else day_input | {"events": events}

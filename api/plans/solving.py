@@ -22,11 +22,19 @@ from dispatch.policy import Policy
 
 # (day, policy) -> plan, all as JSON-like dicts: what a plan job computes
 Solve = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+# the day's key beside the Day's own: part number -> [[central store, quantity], ...] (api.plans.days.store_stock)
+STORES = "stores"
+
+
+def stores_of(day: dict[str, Any]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """The stores of a day dict, as plan_day takes them."""
+    return {str(p): tuple((str(loc), int(q)) for loc, q in held) for p, held in (day.get(STORES) or {}).items()}
 
 
 def solve(day: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
-    """The plan of `day` under `policy` (both as dicts), as the plan JSON contract."""
-    return plan_day(day_from_dict(day), Policy.from_dict(policy)).to_dict()
+    """The plan of `day` under `policy` (both as dicts), as the plan JSON contract; its part fixes name a store
+    of the day's `stores` that holds the parts."""
+    return plan_day(day_from_dict(day), Policy.from_dict(policy), stores=stores_of(day)).to_dict()
 
 
 def event_dicts(events: Iterable[Event]) -> list[dict[str, Any]]:

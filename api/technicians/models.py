@@ -1,10 +1,11 @@
-"""Technician rows: the roster with a weekly shift pattern; times of day, turned into a day's shift on demand."""
+"""Technician rows: the roster with a weekly shift pattern; times of day, turned into a day's shift on demand.
+A shift day overrides the pattern's start or end on one date (overtime agreed for that day)."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, String, Time
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, Timestamps
@@ -41,3 +42,22 @@ class Technician(Timestamps, Base):
         from api.parts.models import van_location_id
 
         return van_location_id(self.id)
+
+
+class ShiftDay(Base):
+    """One technician's shift on one date where it differs from the weekly pattern; a NULL side keeps the
+    pattern's."""
+
+    __tablename__ = "shift_days"
+    __table_args__ = (
+        CheckConstraint("shift_start IS NOT NULL OR shift_end IS NOT NULL", name="something"),
+        CheckConstraint("shift_start IS NULL OR shift_end IS NULL OR shift_end >= shift_start", name="shift"),
+    )
+
+    technician_id: Mapped[str] = mapped_column(String(64), ForeignKey("technicians.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    shift_start: Mapped[time | None] = mapped_column(Time)
+    shift_end: Mapped[time | None] = mapped_column(Time)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,11 +1,13 @@
-"""Technician bodies: create, update (every field optional), read, page."""
+"""Technician bodies: create, update (every field optional), read, page; a day's shift; a part for the van."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from api.parts.schemas import LocationId, PartId
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True, to_lower=True,
@@ -86,3 +88,37 @@ class TechnicianImportResult(BaseModel):
         description="part numbers the catalogue did not know: created with unit_cost 0, to be priced")
     receipts: int = Field(description="ledger receipts (reason 'import') of the file's van_stock")
     message: str
+
+
+class ShiftDaySet(BaseModel):
+    """The shift of one date where it differs from the weekly pattern: a side left out keeps the pattern's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shift_start: time | None = Field(default=None, description="HH:MM; default the weekly pattern's")
+    shift_end: time | None = Field(default=None, description="HH:MM, e.g. later for overtime; default the "
+                                                             "weekly pattern's")
+
+
+class ShiftDayRead(BaseModel):
+    """A technician's shift on one date: the one plans of that date use."""
+
+    technician_id: str
+    date: date
+    works: bool = Field(description="the date is one of the technician's work days and they are active")
+    shift_start: time
+    shift_end: time
+    usual_shift_start: time = Field(description="the weekly pattern's")
+    usual_shift_end: time
+    changed: bool = Field(description="the shift of this date differs from the weekly pattern by a shift day")
+
+
+class VanTransferCreate(BaseModel):
+    """Parts from a central store into the technician's van (e.g. so that a plan can give them an order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part_id: PartId
+    quantity: int = Field(ge=1, le=10_000)
+    from_location_id: LocationId = Field(description="a central store that holds the parts")
+    reason: str | None = Field(default=None, min_length=1, max_length=500)

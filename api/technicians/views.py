@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from api.deps import AnyRole, Dispatcher, SessionDep, SettingsDep, technician_scope
 from api.errors import PayloadTooLargeError
+from api.idempotency import IdempotencyKey
+from api.live.clock import local_now
 from api.paging import Page, PageDep
+from api.parts.schemas import MovementRead
 from api.technicians import importer, service
-from api.technicians.schemas import TechnicianCreate, TechnicianImportResult, TechnicianRead, TechnicianUpdate
+from api.technicians.schemas import (
+    ShiftDayRead,
+    ShiftDaySet,
+    TechnicianCreate,
+    TechnicianImportResult,
+    TechnicianRead,
+    TechnicianUpdate,
+    VanTransferCreate,
+)
 
 router = APIRouter(prefix="/technicians", tags=["technicians"])
 
@@ -71,3 +84,42 @@ def get_technician(session: SessionDep, user: AnyRole, technician_id: str) -> Te
 def update_technician(session: SessionDep, _user: Dispatcher, technician_id: str,
                       body: TechnicianUpdate) -> TechnicianRead:
     return TechnicianRead.model_validate(service.update(session, technician_id=technician_id, data=body))
+
+
+@router.get("/days/{date}", response_model=list[ShiftDayRead])
+def changed_shifts(session: SessionDep, user: AnyRole, date: dt.date) -> list[ShiftDayRead]:
+    """The shifts of `date` that differ from the technicians' weekly patterns (overtime for that day)."""
+    return service.changed_shifts(session, day=date, scope=technician_scope(user))
+
+
+@router.get("/{technician_id}/days/{date}", response_model=ShiftDayRead)
+def get_day_shift(session: SessionDep, user: AnyRole, technician_id: str, date: dt.date) -> ShiftDayRead:
+    """The technician's shift on `date`, as plans of that date take it: the weekly pattern, or a shift day."""
+    return service.day_shift(session, technician_id=technician_id, day=date, scope=technician_scope(user))
+
+
+@router.put("/{technician_id}/days/{date}", response_model=ShiftDayRead)
+def set_day_shift(session: SessionDep, settings: SettingsDep, user: Dispatcher, technician_id: str, date: dt.date,
+                  body: ShiftDaySet) -> ShiftDayRead:
+    """Change the shift of that date only (e.g. overtime: a later `shift_end`); the next plan or re-plan of the
+    date uses it. 422 naming the field for an end before the start or a date the technician does not work."""
+    return service.set_day_shift(session, technician_id=technician_id, day=date, data=body, user_id=user.id,
+                                 now=local_now(settings.zone))
+
+
+@router.delete("/{technician_id}/days/{date}", response_model=ShiftDayRead)
+def clear_day_shift(session: SessionDep, _user: Dispatcher, technician_id: str, date: dt.date) -> ShiftDayRead:
+    """Back to the weekly pattern on `date`."""
+    return service.clear_day_shift(session, technician_id=technician_id, day=date)
+
+
+@router.post("/{technician_id}/van/transfers", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
+             responses={409: {"description": "the store holds too few (names it, what it has and what was asked)"}})
+def stock_van(session: SessionDep, user: Dispatcher, technician_id: str, body: VanTransferCreate,
+              key: IdempotencyKey = None) -> Any:
+    """Parts from a central store into the technician's van, e.g. so that a plan can give them an order that
+    needs them: a ledger transfer, as a storekeeper's (the Idempotency-Key replays a retried request)."""
+    outcome = service.stock_van(session, technician_id=technician_id, data=body, user_id=user.id,
+                                idempotency_key=key)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)

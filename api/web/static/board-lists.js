@@ -1,6 +1,7 @@
 "use strict";
 // The board's KPIs and its unassigned and late lists, as a dispatcher reads them: hours, %, names, local times;
-// the lists are tables that sort (click a column header) and filter (priority, text), with row actions.
+// the lists are tables that sort (click a column header) and filter (priority, text), with row actions; each
+// row of both lists shows the plan's fixes for it (board-fixes.js).
 (() => {
   const {hhmm, el, duration} = Dispatch;
   const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -185,12 +186,17 @@
   const deadlineCol = {key: "deadline", label: "Deadline", sortable: true, value: (r) => r.deadline ? +r.deadline : 0,
                        className: "deadline", cell: (r) => r.deadline ? weekdayTime(r.deadline) : "—"};
 
+  // the plan's one-change fixes of the row, in words with their actions (board-fixes.js)
+  const fixesCol = {key: "fixes", label: "What would fix it", value: () => 0, className: "fixes-cell",
+                    cell: (r) => Board.fixList ? Board.fixList(r) : "—"};
+
   const unassigned = sortableTable({id: "unassigned", sortKey: "priority", empty: "Every order is assigned.",
     columns: [
       {key: "order", label: "Order", sortable: true, value: (r) => r.orderId, cell: (r) => r.orderId},
       priorityCol, customerCol, deadlineCol,
       {key: "reason", label: "Why it is not planned", sortable: true, value: (r) => r.reason, cell: (r) => r.reason,
        className: "reason"},
+      fixesCol,
       {key: "actions", label: el("span", {class: "sr-only", text: "Actions"}), value: () => 0,
        cell: (r) => actions(r.orderId, true)},
     ]});
@@ -208,6 +214,7 @@
        cell: (r) => el("span", {}, duration(r.lateMinutes) + " late",
          ...(r.before ? [el("br"), el("small", {text: "deadline passed " + weekdayTime(r.deadline) +
                                                         ", before the day began"})] : []))},
+      fixesCol,
       {key: "actions", label: el("span", {class: "sr-only", text: "Actions"}), value: () => 0,
        cell: (r) => actions(r.orderId, false)},
     ]});
@@ -226,7 +233,7 @@
       const customer = customerOf(o);
       const reason = plain(u.reason);
       return {orderId: u.order_id, priority: o ? o.priority : "", customer, deadline: deadlineOf(o, plan),
-              reason, search: (customer + " " + reason + " " + u.order_id).toLowerCase()};
+              reason, fixes: u.fixes, search: (customer + " " + reason + " " + u.order_id).toLowerCase()};
     }));
     late.show(plan.routes.flatMap((r) => r.stops.filter((s) => s.late_minutes > 0).map((s) => {
       const o = Board.orders.get(s.order_id);
@@ -234,7 +241,7 @@
       const deadline = deadlineOf(o, plan, s);
       const technician = techName(r.technician_id) + " (" + r.technician_id + ")";
       return {orderId: s.order_id, priority: o ? o.priority : "", customer, deadline, technician, start: s.start,
-              lateMinutes: s.late_minutes, before: deadline !== null && deadline < dayStart,
+              lateMinutes: s.late_minutes, before: deadline !== null && deadline < dayStart, fixes: s.fixes, late: true,
               search: (customer + " " + technician + " " + s.order_id).toLowerCase()};
     })));
   }

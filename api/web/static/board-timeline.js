@@ -41,6 +41,11 @@
   }
 
   function techOf(id) { return Board.technicians.find((t) => t.id === id); }
+  // the technician's shift on the date shown: a shift day's (overtime for that day), else the weekly pattern's
+  function shiftOf(t) {
+    const day = Board.shiftDays && Board.shiftDays.get(t.id);
+    return day ? {start: day.shift_start, end: day.shift_end} : {start: t.shift_start, end: t.shift_end};
+  }
 
   // the day status (board-live.js) of an order and of a technician, when the board follows the day; only
   // a day with a published plan has visits to mark (before that, the status speaks of open orders alone)
@@ -109,7 +114,7 @@
     const edges = all.flatMap((s) => [s.from, s.to]);
     for (const [route] of rows) {
       const t = techOf(route.technician_id);
-      if (t) edges.push(timeMinutes(t.shift_start), timeMinutes(t.shift_end));
+      if (t) edges.push(timeMinutes(shiftOf(t).start), timeMinutes(shiftOf(t).end));
     }
     if (!edges.length) { box.replaceChildren(el("p", {text: "No technician works this day."})); return; }
     const start = Math.floor(Math.min(...edges) / 60) * 60;
@@ -138,9 +143,10 @@
       const stops = route.stops.length;
       const bar = el("div", {class: "bar", style: "--hours:" + hours});
       if (t) {  // outside the shift, shaded
-        bar.append(el("span", {class: "off-shift", style: "left:0;width:" + width(start, timeMinutes(t.shift_start))}),
-                   el("span", {class: "off-shift", style: "left:" + pct(timeMinutes(t.shift_end)) + ";width:" +
-                                                         width(timeMinutes(t.shift_end), end)}));
+        const shift = shiftOf(t);
+        bar.append(el("span", {class: "off-shift", style: "left:0;width:" + width(start, timeMinutes(shift.start))}),
+                   el("span", {class: "off-shift", style: "left:" + pct(timeMinutes(shift.end)) + ";width:" +
+                                                         width(timeMinutes(shift.end), end)}));
       }
       for (const s of segs.filter((x) => x.kind !== "service")) {
         bar.append(el("span", {class: "seg seg-" + s.kind, "aria-hidden": "true",

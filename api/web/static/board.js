@@ -5,6 +5,7 @@ const Board = (() => {
   const handlers = {};
   return {
     technicians: [],          // TechnicianRead of the service
+    shiftDays: new Map(),     // ShiftDayRead by technician id: shifts changed for the date shown (overtime)
     orders: new Map(),        // OrderRead by id
     customers: new Map(),     // CustomerRead by id
     current: null,            // the PlanRead on screen, or null
@@ -27,9 +28,11 @@ const Board = (() => {
   let current = null;  // the PlanRead shown (also Board.current)
 
   async function loadReference() {
-    const [t, o, c] = await Promise.all([api("/technicians?limit=500"), api("/orders?limit=500"),
-                                         api("/customers?limit=500")]);
+    const [t, o, c, d] = await Promise.all([api("/technicians?limit=500"), api("/orders?limit=500"),
+                                            api("/customers?limit=500"),
+                                            dateInput.value ? api("/technicians/days/" + dateInput.value) : []]);
     Board.technicians = t.items;
+    Board.shiftDays = new Map(d.map((x) => [x.technician_id, x]));  // shifts changed for the date shown
     Board.orders = new Map(o.items.map((x) => [x.id, x]));
     Board.customers = new Map(c.items.map((x) => [x.id, x]));
     Board.emit("reference");
