@@ -57,4 +57,4 @@ def replan(day: dict[str, Any], previous: dict[str, Any], events: list[dict[str,
     (rows of events.csv): what happened stays, the rest moves as little as pays."""
     the_day = day_from_dict(day)
     return replan_day(the_day, Plan.from_dict(previous), checked_events(events, the_day), datetime.fromisoformat(at),
-                      Policy.from_dict(policy)).to_dict()
+                      Policy.from_dict(policy), stores=stores_of(day)).to_dict()

@@ -24,6 +24,7 @@ from dispatch.events import Event, EventKind
 from dispatch.live.changes import compare
 from dispatch.live.state import DayState, TechnicianState, VisitStatus, day_state
 from dispatch.plan import Plan, Route, Stop, Unassigned
+from dispatch.planning.fixes import Stores
 from dispatch.planning.solving import solve_day
 from dispatch.planning.translate import Previously, StartFrom, recorded_policy
 from dispatch.policy import Policy
@@ -162,9 +163,10 @@ def _break_after(tech: Technician, free: datetime) -> tuple[datetime, datetime] 
 
 
 def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None, *,
-               travel: TravelSource | None = None, warm_start: bool = True) -> Plan:
+               travel: TravelSource | None = None, warm_start: bool = True, stores: Stores | None = None) -> Plan:
     """The day re-planned at `at` from `events` and the `previous` plan (see the module docstring).
-    `warm_start=False` solves the orders left from scratch, with no starting solution (for comparison)."""
+    `warm_start=False` solves the orders left from scratch, with no starting solution (for comparison).
+    `stores` (part -> stores holding it) let a part fix name where to fetch the parts."""
     began = time.perf_counter()
     live = live_inputs(day, previous, events, at, policy, travel)
     policy, travel, state, starts = live.policy, live.travel, live.state, live.starts
@@ -188,7 +190,7 @@ def replan_day(day: Day, previous: Plan, events: Sequence[Event], at: datetime, 
     sub = solve_day(Day(day.date, live.present, tuple(to_plan)), solve_policy, travel=travel,
                     start=open_routes(previous, wanted, present_ids) if warm_start else None, starts=starts,
                     previous=previously(previous, wanted) if warm_start else None, eject=warm_start,
-                    fix_offsets={t: len(stops) for t, stops in live.fixed.items()})
+                    fix_offsets={t: len(stops) for t, stops in live.fixed.items()}, stores=stores)
     return assemble(day, previous, live, at, sub, unassigned)
 
 

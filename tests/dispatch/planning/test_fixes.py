@@ -113,8 +113,10 @@ def test_a_replans_fixes_count_the_stops_already_made() -> None:
     morning = plan_day(BUSY, POLICY)
     now = BUSY.midnight + timedelta(hours=11)
     events = executed(morning, now)
-    new = replan_day(BUSY, morning, events, now, POLICY)
+    parts = {p for o in BUSY.orders for p in o.required_parts}
+    new = replan_day(BUSY, morning, events, now, POLICY, stores={p: [("CENTRAL", 99)] for p in parts})
     assert_valid_replan(BUSY, new, events, now, morning)
+    assert all(f.store == "CENTRAL" for _, f in _all_fixes(new) if f.kind == "part")
     made = {r.technician_id: sum(s.fixed for s in r.stops) for r in new.routes}
     listed = _all_fixes(new)
     assert listed
