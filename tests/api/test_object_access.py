@@ -25,9 +25,10 @@ B_IDS = {
     "notification_id": "00000000-0000-4000-8000-000000000001",
     "movement_id": "0",  # set by `b_objects` to a stock movement into B's van (ids come from a sequence)
     "day": "2026-11-24",  # the day's events.csv holds every technician's: staff only, refused by role
+    "date": "2026-11-24",  # a technician's changed shift of a date: dispatchers' (shift days), refused by role
 }
 # lists under an id that each caller reads filtered to their own: A gets 200 with none of B's
-OWN_LISTS = {"/api/v1/days/{day}/events"}
+OWN_LISTS = {"/api/v1/days/{day}/events", "/api/v1/technicians/days/{date}"}
 # ids of things no technician owns (a catalogue everyone reads): reads allowed, writes refused by role
 SHARED = {"part_id": "P-1"}
 
@@ -49,6 +50,8 @@ def b_objects(world: World) -> World:
     B_IDS["movement_id"] = str(r.json()["id"])
     r = c.post("/api/v1/events", json={"time": "2026-11-24T12:00:00", "event": "break"}, headers=world.as_("tech_b"))
     assert r.status_code == 201, r.text
+    r = c.put("/api/v1/technicians/TB/days/2026-11-24", json={"shift_end": "18:30"}, headers=h)
+    assert r.status_code == 200, r.text
     return world
 
 
