@@ -116,8 +116,11 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
 
     # --- the dispatcher: import, plan, see the map and a reason, pin, re-plan, publish -------------------
     d = watch(browser, DESKTOP)
+    # the board looks at 08:00 of today: the pin's re-plan starts the day there, whatever the clock says (a
+    # re-plan from now late in the day has no room left for the pinned order)
     sign_in(d, server, "disp", "/board")
     page = d.page
+    page.goto(f"{server.url}/board?at=08:00")
     page.get_by_label("Date").fill(TODAY.isoformat())
     page.get_by_label("technicians.csv").set_input_files(csv_files[0])
     page.get_by_label("orders.csv").set_input_files(csv_files[1])
@@ -135,12 +138,18 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     d.screenshot("board-desktop")
 
     # pin an assigned order to another technician who can take it (skills, van stock, shift: the board offers
-    # only those, as GET /orders/{id}/candidates answers)
+    # only those, as GET /orders/{id}/candidates answers) and who has room for it at 08:00, where the board
+    # looks (recommend places it on that route without taking anything off)
     def others_who_fit(order_id: str, now: str) -> list[str]:
         answer = httpx.get(f"{server.url}/api/v1/orders/{order_id}/candidates?date={TODAY}",
                            headers={"Authorization": f"Bearer {token}"})
         answer.raise_for_status()
-        return [c["technician_id"] for c in answer.json() if c["fits"] and c["technician_id"] != now]
+        fit = {c["technician_id"] for c in answer.json() if c["fits"] and c["technician_id"] != now}
+        places = httpx.get(f"{server.url}/api/v1/plans/{first_id}/recommend", params={
+            "order_id": order_id, "at": f"{TODAY}T08:00:00", "top": 50}, headers={"Authorization": f"Bearer {token}"})
+        places.raise_for_status()
+        return [p["technician_id"] for p in places.json()["placements"]
+                if p["technician_id"] in fit and p["bumps"] is None]
 
     order_id, target = next((s["order_id"], t) for r in first["plan"]["routes"] for s in r["stops"]
                             for t in others_who_fit(s["order_id"], r["technician_id"]))
@@ -153,7 +162,7 @@ def test_a_day_through_the_three_faces(server: Server, browser: Browser, day: Da
     assert_board_matches(page, day, second)
     assert second["pins"][order_id] == target
     pinned_route = next(r for r in second["plan"]["routes"] if r["technician_id"] == target)
-    assert order_id in [s["order_id"] for s in pinned_route["stops"]]
+    assert order_id in [s["order_id"] for s in pinned_route["stops"]], [u for u in second["plan"]["unassigned"] if u["order_id"] == order_id]
     page.get_by_role("button", name="Publish").click()
     page.get_by_role("button", name="Send to technicians").click()
     expect(page.locator("#plan-status")).to_contain_text("published")

@@ -227,8 +227,10 @@ const Board = (() => {
     setRunning(true);
     const gen = ++generation;
     (async () => {
+      // a board looking at a fixed moment of the day (?at=) re-plans from there; else from the server's now
+      const at = Board.at ? Board.at() : null;
       const read = await api("/plans/" + current.id + "/replan", {method: "POST",
-                                                                  body: Object.assign({}, policy(), body)});
+                                                                  body: Object.assign({}, policy(), at ? {at} : {}, body)});
       if (gen !== generation) return null;
       await refreshPlans(gen);
       return await watch(read, gen);
