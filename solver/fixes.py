@@ -117,13 +117,7 @@ class _Search:
         self.dist = problem.distances
         self.need = [{p: q for p, q in enumerate(x.parts) if q > 0} for x in problem.visits]
         self.times = {k: table.schedule(k, r) for k, r in enumerate(self.routes)}
-        self.route_need: list[dict[int, int]] = []
-        for r in self.routes:
-            total: dict[int, int] = {}
-            for x in r:
-                for p, q in self.need[x].items():
-                    total[p] = total.get(p, 0) + q
-            self.route_need.append(total)
+        self.route_need = [self._needs(r) for r in self.routes]
         # every insertion position of every route, for the detours of `_nearest`
         pv, pf, pt = [], [], []
         for k, route in enumerate(self.routes):
@@ -213,11 +207,15 @@ class _Search:
     def _short(self, k: int, visits: Sequence[int]) -> dict[int, int]:
         """Part -> how many more van k needs to serve `visits` (empty: it carries them all)."""
         v = self.problem.vehicles[k]
-        need: dict[int, int] = {}
+        return {p: q - v.stock_of(p) for p, q in self._needs(visits).items() if q > v.stock_of(p)}
+
+    def _needs(self, visits: Sequence[int]) -> dict[int, int]:
+        """Part -> quantity the visits need together (sparse: rules.parts_needed walks every part type)."""
+        total: dict[int, int] = {}
         for j in visits:
             for p, q in self.need[j].items():
-                need[p] = need.get(p, 0) + q
-        return {p: q - v.stock_of(p) for p, q in need.items() if q > v.stock_of(p)}
+                total[p] = total.get(p, 0) + q
+        return total
 
     def _nearest(self, j: int, routes: list[list[int]]) -> list[int]:
         """Vehicles by the cheapest detour of inserting j anywhere on their route as it stands (home and
