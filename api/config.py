@@ -150,6 +150,24 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(default=10, ge=1, le=100)
     notify_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
+    # the supervisor's report (api/standards/history.py): each figure is shown against its target. Defaults from
+    # DESIGN.md where it gives one (first-time fix 80 %, resolution 98 %, a score below 3 alerts), ours otherwise
+    target_sla: dict[str, float] = Field(default_factory=lambda: {"P1": 0.95, "P2": 0.95, "P3": 0.90, "P4": 0.90})
+    target_first_time_fix: float = Field(default=0.80, ge=0, le=1)
+    target_resolution: float = Field(default=0.98, ge=0, le=1)
+    # an order counts as resolved when a visit solved it within this many days of its creation
+    resolution_days: int = Field(default=7, ge=1, le=365)
+    target_score: float = Field(default=4.0, ge=1, le=5)
+    target_low_score_share: float = Field(default=0.05, ge=0, le=1)  # share of scores below 3, at most
+    target_complaint_rate: float = Field(default=0.02, ge=0, le=1)  # complaints per finished visit, at most
+    target_utilization: float = Field(default=0.75, ge=0, le=1)
+    # what a kilometre driven costs (fuel, wear), in the currency of part and labour costs
+    travel_cost_per_km: float = Field(default=0.35, ge=0)
+    # complaints (api/complaints): a first response is due within this many hours of intake, a resolution
+    # within this many working days (Monday to Friday)
+    complaint_response_hours: int = Field(default=24, ge=1, le=24 * 30)
+    complaint_resolution_working_days: int = Field(default=3, ge=1, le=60)
+
     @field_validator("map_tile_url")
     @classmethod
     def _check_tile_url(cls, value: str | None) -> str | None:
@@ -173,6 +191,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone such as Europe/Paris") from None
         return value
+
+    @field_validator("target_sla")
+    @classmethod
+    def _check_target_sla(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - {"P1", "P2", "P3", "P4"})
+        if unknown:
+            raise ValueError(f"TARGET_SLA names unknown priorities {unknown}; expected P1..P4")
+        bad = {k: v for k, v in value.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"TARGET_SLA shares must lie between 0 and 1: {bad}")
+        return {"P1": 0.95, "P2": 0.95, "P3": 0.90, "P4": 0.90} | value
 
     @model_validator(mode="after")
     def _scheduler_implies_dask(self) -> Settings:

@@ -7,6 +7,7 @@ This is the one module that reads `app.state`; views take these aliases instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -20,6 +21,7 @@ from api.config import Settings
 from api.db import Session, SessionFactory
 from api.errors import ForbiddenError, UnauthorizedError
 from api.jobs import JobRunner
+from api.live.clock import local_now
 from api.plans import solving
 
 API_PREFIX = "/api/v1"
@@ -55,7 +57,14 @@ async def plan_solve() -> solving.Solve:
     return solving.solve
 
 
+async def service_now(request: Request) -> datetime:
+    """The service's clock: naive local time of its area to the second. Tests that drive clocks (complaint
+    deadlines, follow-up calls) override this dependency (`app.dependency_overrides[service_now]`)."""
+    return local_now(request.app.state.settings.zone)
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+NowDep = Annotated[datetime, Depends(service_now)]
 SessionDep = Annotated[Session, Depends(_session)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 SessionFactoryDep = Annotated[SessionFactory, Depends(_session_factory)]
@@ -98,10 +107,14 @@ def allow(*roles: Role) -> Any:
 
 
 # Who may do what, named once; views take one of these instead of CurrentUser.
-D, T, S, P = Role.dispatcher, Role.technician, Role.storekeeper, Role.planner
-AnyRole = Annotated[User, allow(D, T, S, P)]
-Staff = Annotated[User, allow(D, S, P)]  # everyone but technicians: sees all technicians' data
+D, T, S, P, V = Role.dispatcher, Role.technician, Role.storekeeper, Role.planner, Role.supervisor
+AnyRole = Annotated[User, allow(D, T, S, P, V)]
+Staff = Annotated[User, allow(D, S, P, V)]  # everyone but technicians: sees all technicians' data
 Dispatcher = Annotated[User, allow(D)]
+# the service standards: complaints, alerts and follow-up calls are handled by a supervisor or a dispatcher
+Supervising = Annotated[User, allow(D, V)]
+# the report's figures (costs included): supervisors, dispatchers and planners
+ReportReader = Annotated[User, allow(D, V, P)]
 Storekeeper = Annotated[User, allow(S)]
 
 

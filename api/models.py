@@ -5,6 +5,7 @@ that this module (imported alone) does not register.
 """
 
 from api.auth.models import LoginFailure, User
+from api.complaints.models import Complaint
 from api.customers.models import Customer
 from api.db import Base
 from api.idempotency import IdempotencyRecord
@@ -13,10 +14,10 @@ from api.notify.models import Notification
 from api.orders.models import Order
 from api.parts.models import Part, StockBalance, StockLocation, StockMovement
 from api.plans.models import PlanJob, PublishedPlan, PublishedRoute, PublishedStop
-from api.standards.models import FollowUp, ServiceAlert
+from api.standards.models import FollowUp, KpiDay, ServiceAlert
 from api.technicians.models import ShiftDay, Technician
 from api.visits.models import DayEvent, Visit
 
-__all__ = ["Base", "Customer", "DayEvent", "FollowUp", "IdempotencyRecord", "Lease", "LoginFailure", "Notification",
+__all__ = ["Base", "Complaint", "Customer", "DayEvent", "FollowUp", "IdempotencyRecord", "KpiDay", "Lease", "LoginFailure", "Notification",
            "Order", "Part", "PlanJob", "PublishedPlan", "PublishedRoute", "PublishedStop", "ServiceAlert",
            "ShiftDay", "StockBalance", "StockLocation", "StockMovement", "Technician", "User", "Visit"]

@@ -16,6 +16,7 @@ class Role(StrEnum):
     technician = "technician"
     storekeeper = "storekeeper"
     planner = "planner"
+    supervisor = "supervisor"  # the service standards: the report, complaints, alerts, follow-up calls
 
 
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Dispatcher, SessionDep, SettingsDep, Staff
+from api.deps import SessionDep, SettingsDep, Staff, Supervising
 from api.standards import service
 from api.standards.schemas import AlertKind, AlertRead, DailyKpis, FollowUpComplete, FollowUpRead
 
@@ -26,13 +26,13 @@ def list_alerts(session: SessionDep, _user: Staff, open_only: bool = True, kind:
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
-def acknowledge_alert(session: SessionDep, _user: Dispatcher, alert_id: int) -> AlertRead:
+def acknowledge_alert(session: SessionDep, _user: Supervising, alert_id: int) -> AlertRead:
     now = dt.datetime.now().replace(microsecond=0)
     return AlertRead.model_validate(service.acknowledge(session, alert_id=alert_id, now=now))
 
 
 @router.post("/alerts/{alert_id}/close", response_model=AlertRead)
-def close_alert(session: SessionDep, _user: Dispatcher, alert_id: int) -> AlertRead:
+def close_alert(session: SessionDep, _user: Supervising, alert_id: int) -> AlertRead:
     """Dealt with: the alert leaves the open list."""
     now = dt.datetime.now().replace(microsecond=0)
     return AlertRead.model_validate(service.close(session, alert_id=alert_id, now=now))
@@ -48,7 +48,7 @@ def list_follow_ups(session: SessionDep, _user: Staff, due_from: dt.date | None 
 
 
 @router.post("/follow-ups/{follow_up_id}/complete", response_model=FollowUpRead)
-def complete_follow_up(session: SessionDep, _user: Dispatcher, follow_up_id: int, body: FollowUpComplete) -> FollowUpRead:
+def complete_follow_up(session: SessionDep, _user: Supervising, follow_up_id: int, body: FollowUpComplete) -> FollowUpRead:
     """The call was made: how it went (satisfied, not_satisfied, no_answer) and a note."""
     now = dt.datetime.now().replace(microsecond=0)
     return FollowUpRead.model_validate(service.complete_follow_up(

@@ -4,8 +4,9 @@ A shift day overrides the pattern's start or end on one date (overtime agreed fo
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Time
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, Timestamps
@@ -19,6 +20,7 @@ class Technician(Timestamps, Base):
         CheckConstraint("shift_end >= shift_start", name="shift"),
         CheckConstraint("break_minutes IS NULL OR break_minutes >= 0", name="break_minutes"),
         CheckConstraint("max_orders IS NULL OR max_orders >= 0", name="max_orders"),
+        CheckConstraint("hourly_cost IS NULL OR hourly_cost >= 0", name="hourly_cost"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -36,6 +38,8 @@ class Technician(Timestamps, Base):
     work_days: Mapped[list[int]]  # ISO weekdays the shift pattern applies to, 1 = Monday
     active: Mapped[bool] = mapped_column(default=True)
     territory: Mapped[str | None] = mapped_column(String(64))  # the region a large day is split by
+    # what an hour of the technician's working time costs (the labour cost of the supervisor's report)
+    hourly_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     @property
     def van_location_id(self) -> str:
