@@ -22,6 +22,7 @@ B_IDS = {
     "visit_id": "1",  # B's visits are covered with real ids in test_visits.py
     "alert_id": "1",
     "follow_up_id": "1",  # follow-up calls and customer notifications are staff's: refused by role
+    "complaint_id": "0",  # set by `b_objects` to a complaint about B's order: staff's, refused by role
     "notification_id": "00000000-0000-4000-8000-000000000001",
     "movement_id": "0",  # set by `b_objects` to a stock movement into B's van (ids come from a sequence)
     "day": "2026-11-24",  # the day's events.csv holds every technician's: staff only, refused by role
@@ -48,6 +49,10 @@ def b_objects(world: World) -> World:
     r = c.post("/api/v1/stock/receipts", json=receipt, headers=world.as_("store"))
     assert r.status_code == 201, r.text
     B_IDS["movement_id"] = str(r.json()["id"])
+    r = c.post("/api/v1/complaints", json={"customer_id": "CB", "order_id": "OB", "channel": "phone",
+                                           "text": "nobody came"}, headers=h)
+    assert r.status_code == 201, r.text
+    B_IDS["complaint_id"] = str(r.json()["id"])
     r = c.post("/api/v1/events", json={"time": "2026-11-24T12:00:00", "event": "break"}, headers=world.as_("tech_b"))
     assert r.status_code == 201, r.text
     r = c.put("/api/v1/technicians/TB/days/2026-11-24", json={"shift_end": "18:30"}, headers=h)

@@ -6,21 +6,27 @@ import pytest
 
 from tests.api.conftest import TECH, World
 
-ROLES = ("disp", "store", "plan", "tech_a")
+ROLES = ("disp", "store", "plan", "super", "tech_a")
 
 # (method, path, body, roles allowed) -- writes use a fresh id per role so an allowed call succeeds
 CASES = [
     ("POST", "/api/v1/technicians", lambda who: {"id": f"N-{who}", "name": "New", **TECH}, {"disp"}),
     ("PATCH", "/api/v1/technicians/TA", lambda who: {"name": f"renamed by {who}"}, {"disp"}),
-    ("GET", "/api/v1/customers", None, {"disp", "store", "plan"}),
+    ("GET", "/api/v1/customers", None, {"disp", "store", "plan", "super"}),
     ("POST", "/api/v1/customers", lambda who: {"id": f"C-{who}", "name": "Cust"}, {"disp"}),
     ("POST", "/api/v1/orders", lambda who: {"id": f"O-{who}", "customer_id": "C0", "lat": 45.7, "lon": 4.8,
                                             "priority": "P3", "duration_min": 30}, {"disp"}),
-    ("GET", "/api/v1/orders", None, {"disp", "store", "plan", "tech_a"}),
+    ("GET", "/api/v1/orders", None, {"disp", "store", "plan", "super", "tech_a"}),
     ("POST", "/api/v1/parts", lambda who: {"id": f"P-{who}", "name": "valve"}, {"store"}),
-    ("GET", "/api/v1/parts", None, {"disp", "store", "plan", "tech_a"}),
+    ("GET", "/api/v1/parts", None, {"disp", "store", "plan", "super", "tech_a"}),
     ("POST", "/api/v1/stock-locations", lambda who: {"id": f"CS-{who}", "name": "store"}, {"store"}),
-    ("GET", "/api/v1/stock-locations", None, {"disp", "store", "plan", "tech_a"}),
+    ("GET", "/api/v1/stock-locations", None, {"disp", "store", "plan", "super", "tech_a"}),
+    # complaints, alerts and follow-up calls: handled by dispatchers and supervisors, read by staff
+    ("POST", "/api/v1/complaints", lambda who: {"customer_id": "C0", "channel": "phone", "text": f"from {who}"},
+     {"disp", "super"}),
+    ("GET", "/api/v1/complaints", None, {"disp", "store", "plan", "super"}),
+    ("GET", "/api/v1/alerts", None, {"disp", "store", "plan", "super"}),
+    ("GET", "/api/v1/follow-ups?missed=true", None, {"disp", "store", "plan", "super"}),
 ]
 
 
