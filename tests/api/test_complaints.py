@@ -223,6 +223,8 @@ def test_bad_input_names_the_field_and_the_value(customers: World, clock: Clock)
         (body | {"assigned_to": tech_user}, "assigned_to", tech_user, "is a technician"),
         (body | {"assigned_to": 999999}, "assigned_to", 999999, "does not exist"),
         (body | {"received_at": "2026-11-24T12:00:01"}, "received_at", "2026-11-24T12:00:01", "in the future"),
+        (body | {"received_at": "0001-01-01T00:30:00+14:00"}, "received_at", "0001-01-01T00:30:00+14:00",
+         "out of range"),
     ]
     for sent, field, value, words in cases:
         e = _error(c.post(URL, json=sent, headers=h))
