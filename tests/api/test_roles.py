@@ -27,6 +27,10 @@ CASES = [
     ("GET", "/api/v1/complaints", None, {"disp", "store", "plan", "super"}),
     ("GET", "/api/v1/alerts", None, {"disp", "store", "plan", "super"}),
     ("GET", "/api/v1/follow-ups?missed=true", None, {"disp", "store", "plan", "super"}),
+    # the supervisor's report: its figures (costs included) are for report readers, not technicians or stores
+    ("GET", "/api/v1/kpis", None, {"disp", "plan", "super"}),
+    ("GET", "/api/v1/reports/monthly", None, {"disp", "plan", "super"}),
+    ("GET", "/api/v1/reports/monthly?format=csv", None, {"disp", "plan", "super"}),
 ]
 
 
