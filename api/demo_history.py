@@ -11,7 +11,8 @@ Each working day (Monday to Friday) of the `days` calendar days before `today`, 
   load), stored as a done plan job and published with the service's `publish`, so the published routes carry
   their travel km and minutes;
 - the day: executed by the day simulator (dispatch.simulation) with that day's noise, 15 % of the visits left
-  unresolved; every event goes in through the phones' `recording.report`, finishes with the customer's score,
+  unresolved; its events go in through the phones' `recording.report` (arrivals, a start later than the
+  arrival, finishes, breaks: departures only matter to the live board), finishes with the customer's score,
   an unresolved visit's reason and the parts used out of the van (the ledger); a few long repairs are marked
   major (follow-up calls after 3 and 7 days); a few unresolved orders are cancelled by the customer that evening;
 - the evening: the storekeeper tops each van up to its level from the depot (ledger transfers), and the depot
@@ -241,7 +242,8 @@ def _rebook(session: Session, *, day: date) -> None:
     start = datetime.combine(day, time())
     for o in session.scalars(select(Order).where(Order.id.startswith(PREFIX), Order.status == OrderStatus.open.value,
                                                  Order.window_start < start).order_by(Order.id)):
-        assert o.window_start is not None and o.window_end is not None
+        assert o.window_start is not None
+        assert o.window_end is not None
         shift = start - datetime.combine(o.window_start.date(), time())
         orders_service.update(session, order_id=o.id, data=OrderUpdate(
             window_start=o.window_start + shift, window_end=o.window_end + shift))
@@ -315,7 +317,14 @@ def _record(session: Session, *, ex: Execution, day: Day, seed: int, user_id: in
     rng = _rng(seed, "outcomes", day.date.isoformat())
     majors: list[tuple[str, str]] = []
     cancels: list[str] = []
+    arrived: dict[str, datetime] = {}
     for e in ex.known_events():
+        if e.kind is EventKind.DEPARTED:
+            continue  # "on my way" matters to the live board only; the past is told by arrivals on
+        if e.kind is EventKind.ARRIVED and e.order_id is not None:
+            arrived[e.order_id] = e.time
+        if e.kind is EventKind.STARTED and e.order_id is not None and arrived.get(e.order_id) == e.time:
+            continue  # service began on arrival: the visit's own default, one phone event less
         extra: dict[str, Any] = {}
         if e.kind in (EventKind.DONE, EventKind.UNRESOLVED):
             assert e.order_id is not None
@@ -387,18 +396,24 @@ def _close_old_alerts(session: Session, *, before: date) -> None:
         standards.close(session, alert_id=alert_id, now=datetime.combine(day + timedelta(days=1), time(9, 15)))
 
 
-def _working_days_after(start: datetime, n: float) -> datetime:
-    at = start
-    for _ in range(int(n)):
-        at += timedelta(days=1)
-        while at.weekday() >= 5:
-            at += timedelta(days=1)
-    return at + timedelta(hours=24 * (n - int(n)))
+def _office(at: datetime, rng: np.random.Generator) -> datetime:
+    """`at`, or a moment of the next office morning (working days from 08:00, closed from 18:00), to the
+    minute."""
+    at = at.replace(second=0, microsecond=0)
+    opening = at.hour >= 18 or at.hour < 8 or at.weekday() >= 5
+    if at.hour >= 18:
+        at = datetime.combine(at.date() + timedelta(days=1), time(8, 0))
+    elif at.hour < 8:
+        at = datetime.combine(at.date(), time(8, 0))
+    while at.weekday() >= 5:
+        at = datetime.combine(at.date() + timedelta(days=1), time(8, 0))
+    return at + timedelta(minutes=int(rng.integers(0, 120))) if opening else at
 
 
 def _complaints(session: Session, *, now: datetime, seed: int, dispatcher_id: int, supervisor_id: int) -> int:
-    """Complaints after some low-score and unresolved visits: most answered and resolved, the newest open, one
-    past its resolution deadline."""
+    """Complaints after some low-score and unresolved visits: most answered and resolved, the newest still
+    waiting for its first response, and the newest of those received over a week ago past its resolution
+    deadline."""
     defaults = Settings.model_fields
     hours = int(defaults["complaint_response_hours"].default)
     working = int(defaults["complaint_resolution_working_days"].default)
@@ -406,41 +421,48 @@ def _complaints(session: Session, *, now: datetime, seed: int, dispatcher_id: in
     visits = list(session.scalars(select(Visit).where(Visit.done_at.is_not(None)).order_by(Visit.done_at, Visit.id)))
     chosen = [v for v in visits if (v.customer_score is not None and v.customer_score < 3 and rng.random() < 0.12)
               or (v.unresolved and rng.random() < 0.01)]
-    if not chosen:
-        return 0
-    # one complaint of a week ago still waits for its resolution: the overdue one on the supervisor's list
-    overdue = min(chosen, key=lambda v: (abs((now - v.done_at).days - 7), v.id) if v.done_at else (99, v.id))
-    newest = chosen[-1]
-    channels = tuple(Channel)
+    rows = []
     for v in chosen:
         assert v.done_at is not None
         order = session.get(Order, v.order_id)
         assert order is not None
-        received = v.done_at + timedelta(hours=float(rng.uniform(2, 30)))
+        received = _office(v.done_at + timedelta(minutes=int(rng.integers(60, 1800))), rng)
         if received >= now:
-            received = v.done_at + timedelta(hours=1)
+            continue
         response_due, resolution_due = due_dates(received, response_hours=hours, resolution_working_days=working)
         row = Complaint(customer_id=order.customer_id, order_id=order.id, technician_id=v.technician_id,
-                        channel=_draw(rng, channels, (0.5, 0.3, 0.15, 0.03, 0.02)),
+                        channel=_draw(rng, tuple(Channel), (0.5, 0.3, 0.15, 0.03, 0.02)),
                         text=str(COMPLAINT_TEXTS[int(rng.integers(len(COMPLAINT_TEXTS)))]), received_at=received,
                         recorded_by=dispatcher_id, assigned_to=supervisor_id,
-                        assigned_at=received + timedelta(minutes=int(rng.integers(10, 90))),
+                        assigned_at=_office(received + timedelta(minutes=int(rng.integers(10, 90))), rng),
                         response_due=response_due, resolution_due=resolution_due, created_at=received,
                         updated_at=received)
-        # most answered within the day, a few late
-        answer = received + timedelta(hours=float(rng.uniform(1, 20) if rng.random() < 0.9 else rng.uniform(26, 40)))
-        if v is not newest and answer < now:
-            row.responded_at = answer
-            row.response = "We are sorry; a supervisor is looking into it and will call you back."
-        resolved = _working_days_after(answer, float(rng.uniform(0.3, 2.5) if rng.random() < 0.9
-                                                     else rng.uniform(3.2, 4.5)))
-        if v is not newest and v is not overdue and resolved < now:
-            outcome = _draw(rng, tuple(Outcome), (0.4, 0.25, 0.25, 0.1))
+        # most are answered within the day and resolved within the 3 working days; a few late
+        late = rng.random() < 0.1
+        row.responded_at = _office(received + timedelta(minutes=int(rng.integers(60, 1200))), rng)
+        row.response = "We are sorry; a supervisor is looking into it and will call you back."
+        if late:
+            row.responded_at = _office(response_due + timedelta(minutes=int(rng.integers(30, 600))), rng)
+        resolved = _office(row.responded_at + timedelta(minutes=int(rng.integers(120, 2 * 24 * 60))), rng)
+        if late:
+            resolved = _office(resolution_due + timedelta(minutes=int(rng.integers(60, 24 * 60))), rng)
+        outcome = _draw(rng, tuple(Outcome), (0.4, 0.25, 0.25, 0.1))
+        if resolved < now:
             row.resolved_at, row.outcome, row.resolution = resolved, outcome.value, RESOLUTIONS[outcome]
-        row.updated_at = row.resolved_at or row.responded_at or received
-        session.add(row)
+        if row.responded_at >= now:
+            row.responded_at, row.response = None, None
+        rows.append(row)
+    if rows:
+        newest = rows[-1]  # received last: nobody has answered it yet
+        newest.responded_at = newest.response = newest.resolved_at = newest.outcome = newest.resolution = None
+        week_ago = [r for r in rows[:-1] if r.received_at < now - timedelta(days=7)]
+        if week_ago:  # answered, but its resolution is overdue: the one on the supervisor's list
+            week_ago[-1].resolved_at = week_ago[-1].outcome = week_ago[-1].resolution = None
+        for row in rows:
+            row.updated_at = row.resolved_at or row.responded_at or row.received_at
+    session.add_all(rows)
     session.commit()
-    return len(chosen)
+    return len(rows)
 
 
 def _date_the_records(session: Session) -> None:
