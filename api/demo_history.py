@@ -12,8 +12,8 @@ Each working day (Monday to Friday) of the `days` calendar days before `today`, 
   their travel km and minutes;
 - the day: executed by the day simulator (dispatch.simulation) with that day's noise, 15 % of the visits left
   unresolved; its events go in through the phones' `recording.report` (arrivals, a start later than the
-  arrival, finishes, breaks: departures only matter to the live board), finishes with the customer's score,
-  an unresolved visit's reason and the parts used out of the van (the ledger); a few long repairs are marked
+  arrival, finishes, breaks, in the dispatcher's name: departures only matter to the live board), each finish
+  with the customer's score, an unresolved visit's reason and the parts used out of the van (the ledger); a few long repairs are marked
   major (follow-up calls after 3 and 7 days); a few unresolved orders are cancelled by the customer that evening;
 - the evening: the storekeeper tops each van up to its level from the depot (ledger transfers), and the depot
   gets a supplier delivery on the first working day of each week.
@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.complaints.clocks import due_dates
@@ -180,7 +180,7 @@ def _seed(session: Session, *, today: date, days: int, seed: int, dispatcher_id:
     _close_old_alerts(session, before=today - timedelta(days=3))
     complaints = _complaints(session, now=now, seed=seed, dispatcher_id=dispatcher_id, supervisor_id=supervisor_id)
     _date_the_records(session)
-    visits = session.scalar(select(Visit.id).order_by(Visit.id.desc()).limit(1)) or 0
+    visits = session.scalar(select(func.count()).select_from(Visit)) or 0
     return HistorySeed(len(work), work[0], work[-1], orders, visits, complaints)
 
 
