@@ -15,12 +15,15 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.orm import Session
 
+    from api.demo_history import HistorySeed
     from dispatch.domain import Day
 
 DEMO_SCENARIO = "demo"
 DEMO_DISPATCHER = "dispatcher"
 DEMO_TECHNICIAN = "tech1"
 DEMO_STOREKEEPER = "store1"
+DEMO_SUPERVISOR = "supervisor"
+DEMO_HISTORY_DAYS = 30
 
 users_app = typer.Typer(no_args_is_help=True, help="Users of the service and their roles.")
 
@@ -38,11 +41,16 @@ class DemoSeed:
     orders: int
     # (username, password, technician id or None) of each user created; passwords exist only here
     logins: tuple[tuple[str, str, str | None], ...]
+    history: HistorySeed | None = None  # the past days seeded (api.demo_history), None when none were asked
 
 
-def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
-    """The named demo scenario (technicians with stocked vans, orders, a dispatcher and one technician user)
-    in an empty database, through the same imports as the API; None when the database already holds data."""
+ROLE_OF = {DEMO_DISPATCHER: "dispatcher", DEMO_STOREKEEPER: "storekeeper", DEMO_SUPERVISOR: "supervisor"}
+
+
+def seed_demo(session: Session, *, plan_date: date, history_days: int = 0) -> DemoSeed | None:
+    """The named demo scenario (technicians with stocked vans, orders, a dispatcher, a supervisor, a storekeeper
+    and one technician user) in an empty database, through the same imports as the API, then `history_days`
+    past days lived through the service (api.demo_history); None when the database already holds data."""
     from sqlalchemy import select
 
     from api.auth import service as users
@@ -60,7 +68,7 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
         return None
     day = scenario(DEMO_SCENARIO, plan_date=plan_date)
     passwords = {name: secrets.token_urlsafe(12)
-                 for name in (DEMO_DISPATCHER, DEMO_TECHNICIAN, DEMO_STOREKEEPER)}
+                 for name in (DEMO_DISPATCHER, DEMO_TECHNICIAN, DEMO_STOREKEEPER, DEMO_SUPERVISOR)}
     dispatcher = users.create(session, data=UserCreate(username=DEMO_DISPATCHER, password=passwords[DEMO_DISPATCHER],
                                                        role=Role.dispatcher, full_name="Demo dispatcher"))
 
@@ -79,11 +87,24 @@ def seed_demo(session: Session, *, plan_date: date) -> DemoSeed | None:
     keeper = users.create(session, data=UserCreate(
         username=DEMO_STOREKEEPER, password=passwords[DEMO_STOREKEEPER], role=Role.storekeeper,
         full_name="Demo storekeeper"))
+    supervisor = users.create(session, data=UserCreate(
+        username=DEMO_SUPERVISOR, password=passwords[DEMO_SUPERVISOR], role=Role.supervisor,
+        full_name="Demo supervisor"))
     seed_demo_stock(session, user_id=keeper.id)  # part names, the depot, van minimums (some below: alerts)
+    history = None
+    if history_days > 0:
+        from api.demo_history import seed_history
+
+        history = seed_history(session, today=day.date, days=history_days,
+                               seed=int(SCENARIOS[DEMO_SCENARIO]["seed"]), dispatcher_id=dispatcher.id,
+                               storekeeper_id=keeper.id, supervisor_id=supervisor.id,
+                               city=str(SCENARIOS[DEMO_SCENARIO]["city"]))
     return DemoSeed(plan_date=day.date, technicians=len(techs.technician_ids), orders=len(order_ids),
                     logins=((DEMO_DISPATCHER, passwords[DEMO_DISPATCHER], None),
                             (DEMO_TECHNICIAN, passwords[DEMO_TECHNICIAN], first),
-                            (DEMO_STOREKEEPER, passwords[DEMO_STOREKEEPER], None)))
+                            (DEMO_STOREKEEPER, passwords[DEMO_STOREKEEPER], None),
+                            (DEMO_SUPERVISOR, passwords[DEMO_SUPERVISOR], None)),
+                    history=history)
 
 
 def add_demo_details(session: Session, *, day: Day, city: str) -> None:
@@ -112,14 +133,14 @@ def add_demo_details(session: Session, *, day: Day, city: str) -> None:
     session.commit()
 
 
-def _seed_demo_database(database_url: str) -> None:
+def _seed_demo_database(database_url: str, *, history_days: int = 0) -> None:
     from api.db import make_engine, make_sessionmaker, upgrade
 
     engine = make_engine(database_url)
     try:
         upgrade(engine)
         with make_sessionmaker(engine)() as session:
-            seeded = seed_demo(session, plan_date=date.today())
+            seeded = seed_demo(session, plan_date=date.today(), history_days=history_days)
     finally:
         engine.dispose()
     if seeded is None:
@@ -127,10 +148,13 @@ def _seed_demo_database(database_url: str) -> None:
         return
     typer.echo(f"demo: scenario {DEMO_SCENARIO!r} seeded for {seeded.plan_date}: {seeded.technicians} technicians "
                f"with stocked vans, {seeded.orders} open orders")
+    if seeded.history is not None and seeded.history.days:
+        h = seeded.history
+        typer.echo(f"demo history: {h.days} working days from {h.first} to {h.last}: {h.orders} orders, "
+                   f"{h.visits} visits, {h.complaints} complaints")
     typer.echo("demo logins (passwords are shown only this once):")
     for username, password, technician in seeded.logins:
-        who = f"technician {technician}" if technician else ("storekeeper" if username == DEMO_STOREKEEPER
-                                                              else "dispatcher")
+        who = f"technician {technician}" if technician else ROLE_OF.get(username, username)
         typer.echo(f"  {username} / {password}   ({who})")
 
 
@@ -138,6 +162,8 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     demo: Annotated[bool, typer.Option(help="seed an empty database with the demo scenario and its users")] = False,
+    history_days: Annotated[int, typer.Option(min=0, max=400, help="with --demo: past days of history to seed "
+                                                                   "(0: none)")] = DEMO_HISTORY_DAYS,
 ) -> None:
     """Start the HTTP service on DATABASE_URL (default: ./dispatch.sqlite, created and migrated on first start)."""
     import uvicorn
@@ -155,7 +181,7 @@ def serve(
 
     typer.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     if demo:
-        _seed_demo_database(settings.database_url)
+        _seed_demo_database(settings.database_url, history_days=history_days)
     typer.echo(f"OpenAPI docs: {docs}  (schema: {schema})")
     if demo:
         typer.echo(f"log in: POST {docs.removesuffix('/docs')}/api/v1/auth/token (username, password), "
