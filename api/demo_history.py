@@ -42,8 +42,10 @@ import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from api.complaints import service as complaints_service
 from api.complaints.clocks import due_dates
-from api.complaints.models import Channel, Complaint, Outcome
+from api.complaints.models import Channel, Outcome
+from api.complaints.schemas import ComplaintCreate
 from api.config import Settings
 from api.orders import service as orders_service
 from api.orders.importer import import_orders
@@ -194,12 +196,15 @@ def _date_the_setup(session: Session, *, before: date) -> None:
 
 def _hourly_costs(session: Session, *, seed: int) -> None:
     """Most technicians have an hourly cost (38-55 an hour) so labour cost shows; a few have none set."""
+    from api.technicians import service as technicians_service
+    from api.technicians.schemas import TechnicianUpdate
+
     rng = _rng(seed, "hourly cost")
-    for t in session.scalars(select(Technician).order_by(Technician.id)):
+    for tech_id in list(session.scalars(select(Technician.id).order_by(Technician.id))):
         cost = float(rng.uniform(38, 55))
         if rng.random() < 0.8:
-            t.hourly_cost = Decimal(str(round(cost * 2) / 2)).quantize(Decimal("0.01"))
-    session.commit()
+            technicians_service.update(session, technician_id=tech_id, data=TechnicianUpdate(
+                hourly_cost=Decimal(str(round(cost * 2) / 2)).quantize(Decimal("0.01"))))
 
 
 def _van_levels(session: Session) -> dict[str, dict[str, int]]:
@@ -410,10 +415,23 @@ def _office(at: datetime, rng: np.random.Generator) -> datetime:
     return at + timedelta(minutes=int(rng.integers(0, 120))) if opening else at
 
 
+@dataclass
+class _Story:
+    """One demo complaint: what it is about and when each step was taken (None: not yet)."""
+
+    visit: Visit
+    data: ComplaintCreate
+    received: datetime
+    assigned: datetime
+    responded: datetime | None
+    resolved: datetime | None
+    outcome: Outcome
+
+
 def _complaints(session: Session, *, now: datetime, seed: int, dispatcher_id: int, supervisor_id: int) -> int:
-    """Complaints after some low-score and unresolved visits: most answered and resolved, the newest still
-    waiting for its first response, and the newest of those received over a week ago past its resolution
-    deadline."""
+    """Complaints after some low-score and unresolved visits, taken through the complaints service step by
+    step at the moments they happened: most answered and resolved, the newest still waiting for its first
+    response, and the newest of those received over a week ago past its resolution deadline."""
     defaults = Settings.model_fields
     hours = int(defaults["complaint_response_hours"].default)
     working = int(defaults["complaint_resolution_working_days"].default)
@@ -421,7 +439,7 @@ def _complaints(session: Session, *, now: datetime, seed: int, dispatcher_id: in
     visits = list(session.scalars(select(Visit).where(Visit.done_at.is_not(None)).order_by(Visit.done_at, Visit.id)))
     chosen = [v for v in visits if (v.customer_score is not None and v.customer_score < 3 and rng.random() < 0.12)
               or (v.unresolved and rng.random() < 0.01)]
-    rows = []
+    stories = []
     for v in chosen:
         assert v.done_at is not None
         order = session.get(Order, v.order_id)
@@ -430,39 +448,43 @@ def _complaints(session: Session, *, now: datetime, seed: int, dispatcher_id: in
         if received >= now:
             continue
         response_due, resolution_due = due_dates(received, response_hours=hours, resolution_working_days=working)
-        row = Complaint(customer_id=order.customer_id, order_id=order.id, technician_id=v.technician_id,
-                        channel=_draw(rng, tuple(Channel), (0.5, 0.3, 0.15, 0.03, 0.02)),
-                        text=str(COMPLAINT_TEXTS[int(rng.integers(len(COMPLAINT_TEXTS)))]), received_at=received,
-                        recorded_by=dispatcher_id, assigned_to=supervisor_id,
-                        assigned_at=_office(received + timedelta(minutes=int(rng.integers(10, 90))), rng),
-                        response_due=response_due, resolution_due=resolution_due, created_at=received,
-                        updated_at=received)
+        data = ComplaintCreate(customer_id=order.customer_id, order_id=order.id,
+                               channel=_draw(rng, tuple(Channel), (0.5, 0.3, 0.15, 0.03, 0.02)),
+                               text=str(COMPLAINT_TEXTS[int(rng.integers(len(COMPLAINT_TEXTS)))]))
+        assigned = _office(received + timedelta(minutes=int(rng.integers(10, 90))), rng)
         # most are answered within the day and resolved within the 3 working days; a few late
         late = rng.random() < 0.1
-        row.responded_at = _office(received + timedelta(minutes=int(rng.integers(60, 1200))), rng)
-        row.response = "We are sorry; a supervisor is looking into it and will call you back."
+        responded = _office(received + timedelta(minutes=int(rng.integers(60, 1200))), rng)
         if late:
-            row.responded_at = _office(response_due + timedelta(minutes=int(rng.integers(30, 600))), rng)
-        resolved = _office(row.responded_at + timedelta(minutes=int(rng.integers(120, 2 * 24 * 60))), rng)
+            responded = _office(response_due + timedelta(minutes=int(rng.integers(30, 600))), rng)
+        resolved = _office(responded + timedelta(minutes=int(rng.integers(120, 2 * 24 * 60))), rng)
         if late:
             resolved = _office(resolution_due + timedelta(minutes=int(rng.integers(60, 24 * 60))), rng)
         outcome = _draw(rng, tuple(Outcome), (0.4, 0.25, 0.25, 0.1))
-        if resolved < now:
-            row.resolved_at, row.outcome, row.resolution = resolved, outcome.value, RESOLUTIONS[outcome]
-        if row.responded_at >= now:
-            row.responded_at, row.response = None, None
-        rows.append(row)
-    if rows:
-        newest = rows[-1]  # received last: nobody has answered it yet
-        newest.responded_at = newest.response = newest.resolved_at = newest.outcome = newest.resolution = None
-        week_ago = [r for r in rows[:-1] if r.received_at < now - timedelta(days=7)]
+        stories.append(_Story(v, data, received, min(assigned, now), responded if responded < now else None,
+                              resolved if resolved < now and responded < now else None, outcome))
+    if stories:
+        newest = stories[-1]  # received last: nobody has answered it yet
+        newest.responded = newest.resolved = None
+        week_ago = [st for st in stories[:-1] if st.received < now - timedelta(days=7)]
         if week_ago:  # answered, but its resolution is overdue: the one on the supervisor's list
-            week_ago[-1].resolved_at = week_ago[-1].outcome = week_ago[-1].resolution = None
-        for row in rows:
-            row.updated_at = row.resolved_at or row.responded_at or row.received_at
-    session.add_all(rows)
+            week_ago[-1].resolved = None
+    for st in stories:
+        row = complaints_service.create(session, data=st.data, received_at=st.received, recorded_by=dispatcher_id,
+                                        now=st.received, response_hours=hours, resolution_working_days=working)
+        row.technician_id = st.visit.technician_id  # the visit it followed, whatever came after
+        complaints_service.assign(session, complaint_id=row.id, user_id=supervisor_id, now=st.assigned)
+        if st.responded is not None:
+            complaints_service.respond(session, complaint_id=row.id, now=st.responded,
+                                       response="We are sorry; a supervisor is looking into it and will call "
+                                                "you back.")
+        if st.resolved is not None:
+            complaints_service.resolve(session, complaint_id=row.id, outcome=st.outcome.value, now=st.resolved,
+                                       resolution=RESOLUTIONS[st.outcome])
+        row.created_at = st.received
+        row.updated_at = st.resolved or st.responded or st.assigned
     session.commit()
-    return len(rows)
+    return len(stories)
 
 
 def _date_the_records(session: Session) -> None:
