@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.auth.views import router as auth_router
+from api.complaints.views import router as complaints_router
 from api.config import Settings, get_settings
 from api.customers.views import router as customers_router
 from api.db import make_engine, make_sessionmaker, upgrade
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
                    locations_router, stock_router, plans_router, me_router, visits_router, days_router, events_router,
-                   standards_router, live_router, notifications_router):
+                   standards_router, complaints_router, live_router, notifications_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
 

@@ -2,7 +2,8 @@
 
 `tick(session, now=...)` reads the status of today at `now` (api.live.status) and raises, once per order and
 kind, "deadline at risk" when an order's predicted start of service passes its deadline minus the margin, and
-"deadline missed" once its deadline has passed with service not begun. `WatchRunner` ticks every
+"deadline missed" once its deadline has passed with service not begun; each round (`run_once`) also raises the
+alerts of complaints whose clocks ran out (api.complaints.service.check_clocks). `WatchRunner` ticks every
 WATCH_INTERVAL_SECONDS in the service; with several workers, a lease row in the database lets exactly one of
 them tick (`take_lease`: one atomic UPDATE that succeeds only for the holder or once the lease has expired).
 Time is always given (`now`): tests drive the watch with a clock of their own.
@@ -22,6 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from api.complaints import service as complaints
 from api.db import SessionFactory
 from api.live.clock import local_now
 from api.live.models import Lease
@@ -123,6 +125,8 @@ def run_once(sessions: SessionFactory, *, holder: str, now: datetime, ttl: timed
     for day, at in days:
         with sessions() as session:
             tick(session, now=now, margin_minutes=margin_minutes, policy=policy, day=day, at=at)
+    with sessions() as session:  # complaints whose response or resolution clock ran out
+        complaints.check_clocks(session, now=now)
     return True
 
 

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AlertKind = Literal["low customer score", "deadline at risk", "deadline missed"]
+AlertKind = Literal["low customer score", "deadline at risk", "deadline missed", "complaint response overdue",
+                    "complaint resolution overdue"]
 CallOutcome = Literal["satisfied", "not_satisfied", "no_answer"]
 
 
@@ -16,8 +17,9 @@ class AlertRead(BaseModel):
 
     id: int
     kind: AlertKind
-    visit_id: int | None = Field(description="the visit that raised it; null for a deadline alert")
-    order_id: str
+    visit_id: int | None = Field(description="the visit that raised it; null for a deadline or complaint alert")
+    complaint_id: int | None = Field(description="the complaint whose clock ran out")
+    order_id: str | None = Field(description="null for a complaint that names no order")
     technician_id: str | None = Field(description="null for an order nobody is to visit")
     message: str
     created_at: dt.datetime
@@ -37,6 +39,7 @@ class FollowUpRead(BaseModel):
     done_at: dt.datetime | None
     outcome: CallOutcome | None
     note: str | None
+    missed: bool = Field(description="due before today (the service clock) and not completed")
 
 
 class FollowUpComplete(BaseModel):

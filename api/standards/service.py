@@ -93,9 +93,19 @@ def close(session: Session, *, alert_id: int, now: datetime) -> ServiceAlert:
     return row
 
 
+def is_missed(row: FollowUp, *, today: date) -> bool:
+    """A call due before today that nobody completed."""
+    return row.done_at is None and row.due_date < today
+
+
 def list_follow_ups(session: Session, *, due_from: date | None, due_to: date | None, open_only: bool,
-                    limit: int) -> list[FollowUp]:
+                    limit: int, missed: bool | None = None, today: date | None = None) -> list[FollowUp]:
+    """By due date. `missed` true: only the calls missed by `today`; false: only the others."""
     stmt = select(FollowUp).order_by(FollowUp.due_date, FollowUp.id).limit(limit)
+    if missed is not None:
+        assert today is not None
+        late = (FollowUp.done_at.is_(None)) & (FollowUp.due_date < today)
+        stmt = stmt.where(late if missed else ~late)
     if due_from is not None:
         stmt = stmt.where(FollowUp.due_date >= due_from)
     if due_to is not None:

@@ -103,7 +103,8 @@ def password_hash() -> str:
 
 @dataclass
 class World:
-    """A small named world: one user per role, technicians A and B with a user each, and auth headers."""
+    """A small named world: one user per role (supervisor: "super"), technicians A and B with a user each, and auth
+    headers."""
 
     client: TestClient
     headers: dict[str, dict[str, str]]
@@ -139,7 +140,8 @@ def world(client: TestClient, password_hash: str) -> World:
         for tid in ("TA", "TB"):
             technicians.create(session, data=TechnicianCreate(id=tid, name=f"Tech {tid}", **TECH))
         for name, role, tech in (("disp", Role.dispatcher, None), ("store", Role.storekeeper, None),
-                                 ("plan", Role.planner, None), ("tech_a", Role.technician, "TA"),
+                                 ("plan", Role.planner, None), ("super", Role.supervisor, None),
+                                 ("tech_a", Role.technician, "TA"),
                                  ("tech_b", Role.technician, "TB")):
             user = User(username=name, role=role.value, technician_id=tech, hashed_password=password_hash)
             session.add(user)
