@@ -182,7 +182,9 @@
         el("p", {class: "chart-summary", text: summary(spec, report)}), dataTable(spec, report, targets));
       box.append(figure);
       const scales = {x: {time: true}};
-      const axes = [{stroke: "#333", grid: {stroke: "#e3e3e3"}}];
+      // dates as people here read them ("12 Nov"), not the browser's US default
+      const axes = [{stroke: "#333", grid: {stroke: "#e3e3e3"}, values: (u, ticks) => ticks.map((ts) =>
+        new Date(ts * 1000).toLocaleDateString("en-GB", {day: "numeric", month: "short"}))}];
       for (const key of [...new Set(spec.series.map((s) => s.scale))]) {
         const first = spec.series.find((s) => s.scale === key);
         const line = (v) => key === "pct" ? (v * 100).toFixed(0) + " %" : key === "score" ? v.toFixed(1) : v.toFixed(0);
@@ -457,22 +459,20 @@
   const CALL = {satisfied: "satisfied", not_satisfied: "not satisfied", no_answer: "no answer"};
 
   async function loadFollowUps() {
-    let open;
-    let missed;
+    let calls;
     try {
-      [open, missed] = await Promise.all([api("/follow-ups?limit=100"), api("/follow-ups?missed=true&limit=100")]);
+      calls = await api("/follow-ups?limit=200");  // open calls by due date; the API says which are missed
     } catch (error) {
       say("follow-status", "Could not load the follow-up calls: " + error.message, true);
       return;
     }
-    const missedIds = new Set(missed.map((f) => f.id));
-    const byId = new Map(open.concat(missed).map((f) => [f.id, f]));
-    const calls = [...byId.values()].sort((a, b) => (missedIds.has(b.id) - missedIds.has(a.id)) ||
-                                                    a.due_date.localeCompare(b.due_date) || a.id - b.id);
+    const missedIds = new Set(calls.filter((f) => f.missed).map((f) => f.id));
+    calls.sort((a, b) => (b.missed - a.missed) || a.due_date.localeCompare(b.due_date) || a.id - b.id);
     const names = await Promise.all(calls.map((f) => customerName(f.customer_id)));
     const dueToday = calls.filter((f) => f.due_date === today).length;
     say("follow-status", calls.length ? missedIds.size + " missed, " + dueToday + " due today, " +
         (calls.length - missedIds.size - dueToday) + " coming." : "No follow-up call to make.");
+    document.getElementById("follow-table").closest(".table-scroll").hidden = !calls.length;
     document.getElementById("follow-table").tBodies[0].replaceChildren(...calls.map((f, i) => {
       const state = missedIds.has(f.id) ? "Missed" : f.due_date === today ? "Due today" : "Coming";
       const outcome = el("select", {id: "call-outcome-" + f.id, "aria-label": "How the call for " + f.order_id + " went"},
