@@ -291,6 +291,18 @@ def test_a_follow_up_call_and_a_complaint_are_dealt_with_from_the_page(server: S
     expect(page.locator(f'#complaints li[data-id="{world.complaint_id}"]')).to_have_count(0)
     complaint = _get(server, world.boss, f"/complaints/{world.complaint_id}")
     assert (complaint["status"], complaint["outcome"]) == ("resolved", "upheld")
+
+    # a new complaint taken from the page: its clocks start, and it waits for a first response
+    page.get_by_text("Record a new complaint").click()
+    page.get_by_label("Customer", exact=True).select_option(world.customer)
+    page.get_by_label("Received").select_option("letter")
+    page.get_by_label("What the customer says").fill("Nobody called back.")
+    page.get_by_role("button", name="Record the complaint").click()
+    expect(page.locator("#intake-status")).to_contain_text(re.compile(r"Complaint \d+ recorded: first response due "))
+    new = [c for c in _get(server, world.boss, "/complaints?status=open") if c["text"] == "Nobody called back."]
+    assert len(new) == 1
+    assert (new[0]["customer_id"], new[0]["channel"]) == (world.customer, "letter")
+    expect(page.locator(f'#complaints li[data-id="{new[0]["id"]}"]')).to_contain_text("by letter")
     assert axe_violations(page) == []
     assert w.errors == []
 

@@ -504,6 +504,42 @@
     }));
   }
 
+  // a complaint received: its clocks start at once (the API sets them from the settings)
+  async function setUpIntake() {
+    const select = document.getElementById("intake-customer");
+    try {
+      const page = await api("/customers?limit=500");
+      const customers = page.items.slice().sort((a, b) => a.name.localeCompare(b.name));
+      for (const c of customers) custNames.set(c.id, c.name);
+      select.replaceChildren(el("option", {value: "", text: "Choose a customer…"}),
+                             ...customers.map((c) => el("option", {value: c.id, text: c.name + " (" + c.id + ")"})));
+    } catch (error) {
+      say("intake-status", "Could not load the customers: " + error.message, true);
+    }
+    document.getElementById("intake-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = document.getElementById("intake-text").value.trim();
+      const order = document.getElementById("intake-order").value.trim();
+      if (!select.value) { say("intake-status", "Choose the customer.", true); select.focus(); return; }
+      if (!text) { say("intake-status", "Write what the customer says.", true); return; }
+      const button = event.submitter || event.target.querySelector("button");
+      button.disabled = true;
+      try {
+        const c = await api("/complaints", {method: "POST", body: Object.assign(
+          {customer_id: select.value, channel: document.getElementById("intake-channel").value, text},
+          order ? {order_id: order} : {})});
+        event.target.reset();
+        say("intake-status", "Complaint " + c.id + " recorded: first response due " + K.when(c.response_due) +
+            ", resolution due " + K.when(c.resolution_due) + ".");
+        await loadComplaints();
+      } catch (error) {
+        say("intake-status", "Not recorded: " + refused(error), true);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   async function loadNames() {
     try {
       const techs = await api("/technicians?limit=500");
@@ -513,5 +549,6 @@
 
   form.addEventListener("change", loadPeriod);
   form.addEventListener("submit", (e) => { e.preventDefault(); loadPeriod(); });
+  setUpIntake();
   loadNames().then(() => Promise.all([loadPeriod(), loadAlerts(), loadComplaints(), loadFollowUps()]));
 })();
