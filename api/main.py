@@ -29,6 +29,7 @@ from api.parts.views import locations_router, parts_router, stock_router
 from api.plans import service as plans_service
 from api.plans.views import me_router
 from api.plans.views import router as plans_router
+from api.standards.report_views import router as report_router
 from api.standards.views import router as standards_router
 from api.technicians.views import router as technicians_router
 from api.visits.views import days_router, events_router
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
                    locations_router, stock_router, plans_router, me_router, visits_router, days_router, events_router,
-                   standards_router, complaints_router, live_router, notifications_router):
+                   standards_router, complaints_router, report_router, live_router, notifications_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,3 +86,130 @@ class DailyKpis(BaseModel):
     travel: TravelRead
     parts_cost: str = Field(description="decimal, to the cent")
     alerts: int
+
+
+# --- the standards over days (api/standards/history.py) -------------------------------------------------------
+
+By = Literal["day", "week", "month", "technician", "customer"]
+Money = Annotated[str, Field(description="decimal, to the cent", examples=["123.45"])]
+
+
+class SlaFigures(BaseModel):
+    started: int = Field(description="orders whose service first started in the period")
+    on_time: int = Field(description="of those, started by the response deadline")
+    overdue_unvisited: int = Field(description="orders never started whose deadline fell in the period: missed")
+    share: float | None = Field(description="on_time / (started + overdue_unvisited)")
+    response_median_min: float | None = Field(description="created to first start, minutes, over the started")
+    response_p90_min: float | None = Field(description="90th percentile (linear interpolation)")
+
+
+class FirstTimeFixFigures(BaseModel):
+    first_visits_done: int
+    fixed: int
+    rate: float | None
+
+
+class ResolutionFigures(BaseModel):
+    orders: int = Field(description="orders judged in the period: solved in it within their window, or whose "
+                                    "window closed in it unsolved")
+    resolved: int = Field(description="solved within `within_days` of their creation")
+    rate: float | None
+    within_days: int
+
+
+class ScoreFigures(BaseModel):
+    count: int
+    average: float | None
+    low: int = Field(description="scores below 3")
+    low_share: float | None
+
+
+class ComplaintFigures(BaseModel):
+    received: int
+    rate: float | None = Field(description="received / visits_done")
+
+
+class CostFigures(BaseModel):
+    labour: Money = Field(description="hours worked (on site + travel) x the technician's hourly cost")
+    travel: Money = Field(description="travel_km x travel_cost_per_km")
+    parts: Money = Field(description="parts consumed on the period's visits")
+    total: Money
+
+
+class Figures(BaseModel):
+    orders_created: int = Field(description="orders created in the period (not those cancelled before any visit)")
+    orders_visited: int = Field(description="a period's count is the sum of its days' distinct orders")
+    visits: int
+    visits_done: int
+    repeat_visits: int = Field(description="finished visits that were not the order's first")
+    sla: dict[str, SlaFigures] = Field(description="per priority P1..P4; an order counts once")
+    sla_share: float | None = Field(description="all priorities together")
+    first_time_fix: FirstTimeFixFigures
+    resolution: ResolutionFigures
+    score: ScoreFigures
+    low_score_alerts: int
+    complaints: ComplaintFigures
+    utilization: float | None = Field(description="on-site + travel minutes over available minutes "
+                                                  "(shift minus break)")
+    travel_km: float
+    costs: CostFigures
+    orders_solved: int = Field(description="orders a visit solved in the period")
+    cost_per_solved: Money | None
+
+
+class KpiRow(Figures):
+    model_config = ConfigDict(populate_by_name=True)
+
+    key: str = Field(description="the date, ISO week (2026-W48), month (2026-11), technician or customer id")
+    label: str = Field(description="the key, or the technician's or customer's name")
+    from_: dt.date | None = Field(alias="from", description="first day of the row; null per technician/customer")
+    to: dt.date | None
+
+
+class KpiTargets(BaseModel):
+    sla: dict[str, float] = Field(description="per priority: the share started within the deadline, at least")
+    first_time_fix: float
+    resolution: float
+    score: float
+    low_score_share: float = Field(description="at most")
+    complaint_rate: float = Field(description="at most")
+    utilization: float
+
+
+class KpiReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    by: By
+    targets: KpiTargets
+    total: Figures
+    rows: list[KpiRow]
+
+
+class DayLine(BaseModel):
+    date: str = Field(description="YYYY-MM-DD, or 'total'")
+    orders_created: int
+    visits_done: int
+    orders_solved: int
+    labour_cost: Money
+    travel_km: float
+    travel_cost: Money
+    parts_cost: Money
+    total_cost: Money
+    sla_share: float | None
+    first_time_fix: float | None
+    resolution: float | None
+    average_score: float | None
+    complaints: int
+
+
+class MonthReport(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    days: list[DayLine]
+    total: DayLine = Field(description="counts, km and money: the sums of the days; rates: of the month")
+
+
+class MonthlyReport(BaseModel):
+    months: list[MonthReport]
+    total: DayLine

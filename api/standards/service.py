@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.customers import service as customers_service
 from api.errors import ConflictError, NotFoundError
-from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
-from api.parts.models import StockMovement
 from api.plans.models import PublishedRoute
+from api.standards.history import ALERT_BELOW, LOW_SCORE, available_minutes, deadlines, parts_by_visit
+from api.standards.history import end_of as _end_of
+from api.standards.history import minutes as _minutes
+from api.standards.history import ratio as _ratio
 from api.standards.models import FollowUp, ServiceAlert
 from api.technicians.models import Technician
 from api.visits.models import Visit
@@ -29,8 +30,6 @@ from dispatch.policy import Policy
 
 log = logging.getLogger(__name__)
 
-LOW_SCORE = "low customer score"
-ALERT_BELOW = 3  # DESIGN.md: a customer score below 3 alerts a supervisor
 FOLLOW_UP_DAYS = (3, 7)  # DESIGN.md: follow-up calls 3 and 7 days after a major repair
 
 
@@ -131,18 +130,6 @@ def complete_follow_up(session: Session, *, follow_up_id: int, outcome: str, not
     return row
 
 
-def _ratio(num: int, den: int) -> float | None:
-    return None if den == 0 else round(num / den, 4)
-
-
-def _minutes(a: datetime, b: datetime) -> float:
-    return (b - a).total_seconds() / 60
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time())
-
-
 def _overdue_unvisited(session: Session, *, day: date, policy: Policy) -> list[Order]:
     """Orders still to serve at the end of `day` whose response deadline fell by then, with no visit begun by
     then: each counts as a missed deadline in that day's SLA compliance (an order nobody went to is the worst
@@ -159,18 +146,8 @@ def _overdue_unvisited(session: Session, *, day: date, policy: Policy) -> list[O
     begun = set(session.scalars(select(Visit.order_id).where(
         Visit.order_id.in_([o.id for o in rows]), Visit.date <= day,
         (Visit.arrived_at.is_not(None)) | (Visit.started_at.is_not(None)) | (Visit.done_at.is_not(None)))))
-    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in rows})
-    out = []
-    for o in rows:
-        if o.id in begun:
-            continue
-        try:
-            due = policy.sla.deadline(orders_service.to_domain(o, contract=contract.get(o.customer_id)))
-        except ValueError:  # a row the planner refuses is not counted against the service
-            continue
-        if due <= end:
-            out.append(o)
-    return out
+    due = deadlines(session, orders=[o for o in rows if o.id not in begun], policy=policy)
+    return [o for o in rows if o.id in due and due[o.id] <= end]
 
 
 def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]:
@@ -193,15 +170,13 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
     resolved_ids = set(session.scalars(select(Visit.order_id).where(
         Visit.date <= day, Visit.resolved.is_(True), Visit.order_id.in_(list(orders)))))
 
-    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in orders.values()})
     # the plans' own deadline: the policy's hours, tightened by the customer's contract
-    deadline = {o.id: policy.sla.deadline(orders_service.to_domain(o, contract=contract.get(o.customer_id)))
-                for o in orders.values()}
+    deadline = deadlines(session, orders=orders.values(), policy=policy)
     missed = _overdue_unvisited(session, day=day, policy=policy)
     sla: dict[str, dict[str, Any]] = {}
     for p in PRIORITIES:
-        started = [(v, orders[v.order_id]) for v in visits
-                   if orders[v.order_id].priority == p.value and (v.started_at or v.arrived_at) is not None]
+        started = [(v, orders[v.order_id]) for v in visits if orders[v.order_id].priority == p.value
+                   and v.order_id in deadline and (v.started_at or v.arrived_at) is not None]
         on_time = sum(1 for v, o in started if (v.started_at or v.arrived_at) <= deadline[o.id])  # type: ignore[operator]
         never = sum(1 for o in missed if o.priority == p.value)
         sla[p.value] = {"visits": len(started), "on_time": on_time, "overdue_unvisited": never,
@@ -222,20 +197,13 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
             on_site[v.technician_id] += _minutes(start, v.done_at)
     utilization: dict[str, float | None] = {}
     tech_ids = sorted(set(travel_min) | set(on_site))
-    for tech in session.scalars(select(Technician).where(Technician.id.in_(tech_ids)).order_by(Technician.id)):
-        available = _minutes(datetime.combine(day, tech.shift_start), datetime.combine(day, tech.shift_end))
-        available -= tech.break_minutes or 0
-        busy = on_site.get(tech.id, 0.0) + travel_min.get(tech.id, 0.0)
-        utilization[tech.id] = None if available <= 0 else round(busy / available, 4)
+    techs = session.scalars(select(Technician).where(Technician.id.in_(tech_ids)).order_by(Technician.id))
+    for tech_id, available in available_minutes(session, day=day, technicians=techs).items():
+        busy = on_site.get(tech_id, 0.0) + travel_min.get(tech_id, 0.0)
+        utilization[tech_id] = None if available <= 0 else round(busy / available, 4)
     values = [u for u in utilization.values() if u is not None]
 
-    cost = Decimal(0)
-    by_pair = {(v.order_id, v.technician_id) for v in visits}
-    if by_pair:
-        for m in session.scalars(select(StockMovement).where(StockMovement.kind == "consume",
-                                                             StockMovement.order_id.in_(list(orders)))):
-            if (m.order_id, m.technician_id) in by_pair:
-                cost += m.unit_cost * m.quantity
+    cost = sum(parts_by_visit(session, visits=visits).values(), Decimal(0))
     return {
         "date": day,
         "visits": len(visits),

@@ -56,9 +56,11 @@ def _raw_rows(content: bytes) -> dict[str, tuple[int, dict[str, str]]]:
     return out
 
 
-def _create_body(t: domain.Technician, plan_date: date) -> dict[str, Any]:
+def _create_body(t: domain.Technician, plan_date: date, cells: dict[str, str]) -> dict[str, Any]:
     days = {1, 2, 3, 4, 5, plan_date.isoweekday()}  # the default week, and the day the roster is for
     return {
+        # the optional hourly_cost column is the service's own (dispatch.io ignores it): checked with the body
+        "hourly_cost": cells.get("hourly_cost") or None,
         "id": t.id, "name": t.name, "skills": sorted(t.skills), "home_lat": t.home_lat, "home_lon": t.home_lon,
         "shift_start": t.shift_start.time(), "shift_end": t.shift_end.time(),
         "break_start": t.break_start.time() if t.break_start else None,
@@ -85,7 +87,7 @@ def _check_row(t: domain.Technician, plan_date: date, *, name: str, row: int | N
             fail(column, f"{column} must fall on the plan date {plan_date}; a shift over midnight is not supported")
     body: TechnicianCreate | None = None
     try:
-        body = TechnicianCreate(**_create_body(t, plan_date))
+        body = TechnicianCreate(**_create_body(t, plan_date, cells))
     except ValidationError as e:
         for item in e.errors():
             column = str(item["loc"][0]) if item["loc"] else "id"

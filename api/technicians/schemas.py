@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -17,6 +18,9 @@ Lon = Annotated[float, Field(ge=-180, le=180)]
 Weekday = Annotated[int, Field(ge=1, le=7)]
 # the region a large day is split by (dispatch.regions); a name as the dispatcher's systems spell it
 Territory = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+# what an hour of the technician's working time costs: the labour cost of the supervisor's report
+HourlyCost = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2,
+                                      description="cost of an hour of work, e.g. 32.50; null: not priced (0)")]
 
 
 class TechnicianCreate(BaseModel):
@@ -37,6 +41,7 @@ class TechnicianCreate(BaseModel):
     work_days: list[Weekday] = Field(default_factory=lambda: [1, 2, 3, 4, 5], max_length=7)
     active: bool = True
     territory: Territory | None = None
+    hourly_cost: HourlyCost | None = None
 
 
 class TechnicianUpdate(BaseModel):
@@ -58,6 +63,7 @@ class TechnicianUpdate(BaseModel):
     work_days: list[Weekday] | None = Field(default=None, max_length=7)
     active: bool | None = None
     territory: Territory | None = None
+    hourly_cost: HourlyCost | None = None
 
 
 class TechnicianRead(BaseModel):
@@ -78,6 +84,7 @@ class TechnicianRead(BaseModel):
     work_days: list[int]
     active: bool
     territory: str | None
+    hourly_cost: Decimal | None
     van_location_id: str
 
 
