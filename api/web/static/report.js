@@ -116,7 +116,7 @@
   }
 
   const rowName = (row, by) => by === "week"
-    ? "week " + row.key.slice(6) + " (" + K.day(row.from) + "–" + K.day(row.to) + ")" : K.weekday(row.key);
+    ? "week " + row.key.slice(6) + ", " + K.day(row.from) + "–" + K.day(row.to) : K.weekday(row.key);
 
   function summary(spec, report) {
     const by = report.by;
