@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -45,3 +46,49 @@ class CustomerRead(BaseModel):
     lon: float | None
     phone: str | None
     sla_hours: dict[Priority, float] | None
+
+
+class HistorySummary(BaseModel):
+    orders: int
+    visits: int
+    average_score: float | None
+    complaints: int
+    open_complaints: int = Field(description="complaints not resolved yet")
+    last_visit: dt.date | None
+    first_time_fix: float | None = Field(description="first visits that fixed the order, over finished first "
+                                                     "visits")
+
+
+class HistoryVisit(BaseModel):
+    date: dt.date
+    technician_id: str
+    outcome: Literal["fixed", "solved", "unresolved", "open"] = Field(
+        description="fixed on the order's first visit, solved, finished unresolved, or not finished")
+    reason: str | None = Field(description="why an unresolved visit needs another")
+    score: int | None
+    notes: str | None
+
+
+class HistoryOrder(BaseModel):
+    order_id: str
+    created_at: dt.datetime
+    priority: Priority
+    status: str
+    visits: list[HistoryVisit]
+
+
+class HistoryComplaint(BaseModel):
+    id: int
+    received_at: dt.datetime
+    channel: str
+    order_id: str | None
+    status: Literal["open", "responded", "resolved"]
+    outcome: str | None
+
+
+class CustomerHistory(BaseModel):
+    customer_id: str
+    name: str
+    summary: HistorySummary
+    orders: list[HistoryOrder] = Field(description="newest first, at most `limit`")
+    complaints: list[HistoryComplaint] = Field(description="newest first")

@@ -1,4 +1,5 @@
-"""HTTP routes of customers: staff only (a technician sees a customer through their own visits)."""
+"""HTTP routes of customers: staff only, but for a customer's history, which a technician also reads for the
+customers of their published routes."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.customers import service
-from api.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
-from api.deps import Dispatcher, SessionDep, Staff
+from api.customers import history, service
+from api.customers.schemas import CustomerCreate, CustomerHistory, CustomerRead, CustomerUpdate
+from api.deps import AnyRole, Dispatcher, SessionDep, Staff, technician_scope
 from api.paging import Page, PageDep
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -38,3 +39,13 @@ def get_customer(session: SessionDep, _user: Staff, customer_id: str) -> Custome
 def update_customer(session: SessionDep, _user: Dispatcher, customer_id: str,
                     body: CustomerUpdate) -> CustomerRead:
     return CustomerRead.model_validate(service.update(session, customer_id=customer_id, data=body))
+
+
+@router.get("/{customer_id}/history", response_model=CustomerHistory, summary="A customer's history")
+def customer_history(session: SessionDep, user: AnyRole, customer_id: str,
+                     limit: Annotated[int, Query(ge=1, le=200, description="orders, newest first")] = 20,
+                     ) -> CustomerHistory:
+    """Orders (newest first) with each visit's outcome, reason and score, complaints, and a summary. A
+    technician reads it for a customer with an order on one of their published routes (404 otherwise)."""
+    return CustomerHistory.model_validate(history.get(session, customer_id=customer_id,
+                                                      scope=technician_scope(user), limit=limit))

@@ -21,6 +21,10 @@ CASES = [
     ("GET", "/api/v1/parts", None, {"disp", "store", "plan", "tech_a"}),
     ("POST", "/api/v1/stock-locations", lambda who: {"id": f"CS-{who}", "name": "store"}, {"store"}),
     ("GET", "/api/v1/stock-locations", None, {"disp", "store", "plan", "tech_a"}),
+    # the supervisor's report: its figures (costs included) are for report readers, not technicians or stores
+    ("GET", "/api/v1/kpis", None, {"disp", "plan"}),
+    ("GET", "/api/v1/reports/monthly", None, {"disp", "plan"}),
+    ("GET", "/api/v1/reports/monthly?format=csv", None, {"disp", "plan"}),
 ]
 
 
