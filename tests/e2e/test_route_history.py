@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Request, expect
 
+import api.models  # noqa: F401  (every table registered: a visit's foreign keys resolve when this file runs alone)
 from api.auth.models import Role
 from api.db import make_engine, make_sessionmaker
 from api.orders.models import Order

@@ -53,8 +53,9 @@ const ReportKit = (() => {
         const th = el("th", {scope: "col", class: c.num ? "num" : null,
                              "aria-sort": i === by ? (down ? "descending" : "ascending") : null});
         if (c.value) {
-          th.append(el("button", {type: "button", class: "sort", text: c.label + (i === by ? (down ? " ▼" : " ▲") : ""),
-                                  onclick: () => { down = by === i ? !down : !!c.num; by = i; draw(); }}));
+          // the arrow is for the eye; aria-sort tells a screen reader
+          th.append(el("button", {type: "button", class: "sort", onclick: () => { down = by === i ? !down : !!c.num; by = i; draw(); }},
+                       c.label, i === by ? el("span", {"aria-hidden": "true", text: down ? " ▼" : " ▲"}) : ""));
         } else {
           th.append(c.label);
         }
