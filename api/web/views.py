@@ -65,6 +65,17 @@ def storekeeper_view(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "stock.html", title="Stock", role="storekeeper")
 
 
+@router.get("/report", response_class=HTMLResponse)
+def supervisor_report(request: Request, settings: SettingsDep) -> HTMLResponse:
+    # supervisors land here; dispatchers and planners may open it too (the API decides who reads the figures)
+    return _page(request, settings, "report.html", title="Service report", role="supervisor")
+
+
+@router.get("/report/monthly", response_class=HTMLResponse)
+def monthly_report(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "monthly.html", title="Monthly report", role="supervisor")
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     # a person who mistypes a page address gets a page with a way on; API clients keep the JSON body
     assert isinstance(exc, StarletteHTTPException)
@@ -77,7 +88,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    """Add the pages and their static files (CSS, JS, the vendored Leaflet) to `app`."""
+    """Add the pages and their static files (CSS, JS, the vendored Leaflet and uPlot) to `app`."""
     app.include_router(router)
     app.add_exception_handler(StarletteHTTPException, _not_found)
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")

@@ -5,9 +5,14 @@ const Dispatch = (() => {
   const TOKEN = "dispatch.token";
   const USER = "dispatch.user";
   const NOTICE = "dispatch.notice";
-  const LANDING = {dispatcher: "/board", planner: "/board", technician: "/route", storekeeper: "/stock"};
-  const PAGE = {"/board": "the dispatcher board", "/route": "your route", "/stock": "the stock page"};
-  const FOR = {dispatcher: "dispatchers and planners", technician: "technicians", storekeeper: "storekeepers"};
+  const LANDING = {dispatcher: "/board", planner: "/board", technician: "/route", storekeeper: "/stock",
+                   supervisor: "/report"};
+  const PAGE = {"/board": "the dispatcher board", "/route": "your route", "/stock": "the stock page",
+                "/report": "the service report", "/report/monthly": "the monthly report"};
+  const FOR = {dispatcher: "dispatchers and planners", technician: "technicians", storekeeper: "storekeepers",
+               supervisor: "supervisors, dispatchers and planners"};
+  // who may open a page of each role (the report's figures are read by the office roles too)
+  const ALLOWED = {dispatcher: ["dispatcher", "planner"], supervisor: ["supervisor", "dispatcher", "planner"]};
 
   function token() { return sessionStorage.getItem(TOKEN); }
 
@@ -128,7 +133,7 @@ const Dispatch = (() => {
     const here = PAGE[location.pathname] || "this page";
     const user = JSON.parse(sessionStorage.getItem(USER) || "null");
     if (!token() || !user) { sendTo("/login", "Please sign in to open " + here + "."); return null; }
-    const allowed = role === "dispatcher" ? ["dispatcher", "planner"] : [role];
+    const allowed = ALLOWED[role] || [role];
     if (!allowed.includes(user.role)) {
       const landing = LANDING[user.role] || "/login";
       sendTo(landing, "You were sent here from " + here + ": it is only for " + (FOR[role] || role + "s") +

@@ -48,10 +48,118 @@
     node.hidden = !text;
   }
 
+  // a brief history of each stop's customer (earlier visits, the last outcome, the score, open complaints):
+  // asked once per customer when its card comes into view, kept on the phone; offline the copy kept is shown,
+  // or nothing, and a failed ask waits for the next Refresh (never a loop of retries)
+  const HISTORY = "dispatch.history." + user.technician_id + ".";
+  const histories = new Map();  // customer id -> promise of {data, at} or null
+  const unanswered = new Set();  // customers whose history could not be read: asked again on Refresh
+  const OUTCOME = {fixed: "fixed", solved: "solved", unresolved: "needs another visit", open: "not finished"};
+
+  function keptHistory(customerId) {
+    try { return JSON.parse(localStorage.getItem(HISTORY + customerId) || "null"); } catch (_) { return null; }
+  }
+  function keepHistory(customerId, entry) {
+    try {
+      localStorage.setItem(HISTORY + customerId, JSON.stringify(entry));
+      // copies older than a week are of no use on the road
+      const oldest = RouteDay.shift(localDate(), -7);
+      for (const key of Object.keys(localStorage)) {
+        if (!key.startsWith(HISTORY)) continue;
+        const kept = keptHistory(key.slice(HISTORY.length));
+        if (!kept || String(kept.at).slice(0, 10) < oldest) localStorage.removeItem(key);
+      }
+    } catch (_) { /* a full storage keeps no copy: the line still shows online */ }
+  }
+
+  function historyOf(customerId) {
+    if (!histories.has(customerId)) {
+      const ask = navigator.onLine === false ? Promise.reject(Object.assign(new Error("offline"), {status: undefined}))
+        : api("/customers/" + encodeURIComponent(customerId) + "/history", {noRedirect: true});
+      histories.set(customerId, ask.then((data) => {
+        const entry = {data, at: localIso()};
+        keepHistory(customerId, entry);
+        return entry;
+      }, () => {
+        unanswered.add(customerId);
+        return keptHistory(customerId);
+      }));
+    }
+    return histories.get(customerId);
+  }
+
+  const shortDay = (iso) => {
+    const [y, m, d] = iso.split("-").map(Number);
+    return new Date(y, m - 1, d).toLocaleDateString("en-GB", {day: "numeric", month: "short"});
+  };
+
+  // "3 earlier visits · last 12 Nov (fixed) · average score 4.3 · 1 open complaint", counted before the route's day
+  function historyLine(h, date) {
+    const visits = h.orders.flatMap((o) => o.visits.map((v) => Object.assign({order_id: o.order_id}, v)));
+    const since = visits.filter((v) => v.date >= date).length;  // the newest orders come first: all are listed
+    const earlier = Math.max(0, h.summary.visits - since);
+    const past = visits.filter((v) => v.date < date).sort((a, b) => b.date.localeCompare(a.date));
+    const parts = [earlier ? earlier + (earlier === 1 ? " earlier visit" : " earlier visits") : "First visit to this customer"];
+    if (past.length) parts.push("last " + shortDay(past[0].date) + " (" + (OUTCOME[past[0].outcome] || past[0].outcome) + ")");
+    if (h.summary.average_score !== null && h.summary.average_score !== undefined) {
+      parts.push("average score " + h.summary.average_score.toFixed(1));
+    }
+    const open = h.summary.open_complaints;
+    if (open) parts.push(open + (open === 1 ? " open complaint" : " open complaints"));
+    return {text: parts.join(" · "), past: past.slice(0, 5)};
+  }
+
+  function showHistory(li, stop, entry) {
+    const box = li.querySelector(".history");
+    if (!entry || !entry.data || !day.route) { box.hidden = true; return; }
+    const {text, past} = historyLine(entry.data, day.route.date);
+    if (!past.length) {
+      box.replaceChildren(Object.assign(document.createElement("p"), {textContent: text}));
+    } else {
+      const details = document.createElement("details");
+      const summary = Object.assign(document.createElement("summary"), {textContent: text});
+      summary.setAttribute("aria-label", "History of " + stop.customer_name + ": " + text);
+      const list = document.createElement("ul");
+      for (const v of past) {
+        const bits = [shortDay(v.date), OUTCOME[v.outcome] || v.outcome, "order " + v.order_id];
+        if (v.reason) bits.push(REASON[v.reason] || v.reason);
+        if (v.score) bits.push("score " + v.score);
+        if (v.notes) bits.push(v.notes);
+        list.append(Object.assign(document.createElement("li"), {textContent: bits.join(" · ")}));
+      }
+      details.append(summary, list);
+      box.replaceChildren(details);
+    }
+    box.hidden = false;
+  }
+
+  // asked when the card first comes into view (all at once where the browser cannot tell)
+  const seen = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      seen.unobserve(entry.target);
+      entry.target.dispatchEvent(new Event("history-wanted"));
+    }
+  }, {rootMargin: "200px"}) : null;
+
+  function wantHistory(li, stop) {
+    const box = document.createElement("div");
+    box.className = "history";
+    box.hidden = true;
+    li.querySelector(".address").after(box);
+    if (!stop.customer_id) return;
+    li.addEventListener("history-wanted", () => {
+      historyOf(stop.customer_id).then((entry) => { if (li.isConnected) showHistory(li, stop, entry); });
+    }, {once: true});
+    if (seen) seen.observe(li); else li.dispatchEvent(new Event("history-wanted"));
+  }
+
   let loads = 0;  // a later load (another day chosen meanwhile) wins over an earlier one still under way
   async function load() {
     const date = dateInput.value;
     const mine = ++loads;
+    for (const customerId of unanswered) histories.delete(customerId);  // Refresh asks again what failed
+    unanswered.clear();
     document.getElementById("route-heading").textContent = "Route for " + dayName(date);
     loadError("");
     status("Loading…");
@@ -273,6 +381,7 @@
     }
     when.append(" · order " + stop.order_id);
     li.querySelector(".address").textContent = stop.address || ("No street address: " + stop.lat.toFixed(5) + ", " + stop.lon.toFixed(5));
+    wantHistory(li, stop);
     setText(li, ".job", stop.notes ? "Job: " + stop.notes : "");
     const words = (stop.skill_words && stop.skill_words.length) ? stop.skill_words : stop.required_skills;
     setText(li, ".needs", words.length ? "Needs: " + words.join(", ") : "");

@@ -1,0 +1,406 @@
+"""The supervisor's report in a real browser, on a small history seeded in the database (visits over past days
+with scores, a repeat visit, a low score, a major repair and its follow-up calls, a complaint): the charts draw
+with no console error, the tiles and the technician table show the API's own figures, a follow-up call and a
+complaint are dealt with from the page, a technician sees no figure, and the monthly report's downloads (CSV and
+XLSX) arrive with month totals equal to the sums of their days."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+import api.models  # noqa: F401  (every table registered: a visit's foreign keys resolve when this file runs alone)
+from api.auth.models import Role
+from api.db import make_engine, make_sessionmaker
+from api.orders.models import Order
+from api.standards import service as standards
+from api.technicians.models import Technician
+from api.visits.models import Visit
+from api.visits.service import close_or_reopen
+from dispatch.demo_days import generate_day
+from dispatch.domain import Day
+from tests.e2e.conftest import DESKTOP, PHONE, Server, Watched, auth, axe_violations, watch
+from tests.e2e.test_faces import sign_in
+
+TODAY = dt.date.today()
+START = TODAY - dt.timedelta(days=12)  # the orders' day; their visits fall on the days after it, before today
+V = "/api/v1"
+CHARTS = ("sla", "first_time_fix", "resolution", "score", "complaint_rate", "utilization", "cost", "cost_per_solved")
+
+
+# the page's formats, written again here (JavaScript's toFixed rounds a tie up, away from zero for these figures)
+def _fixed(value: float, places: int) -> str:
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else _fixed(value * 100, 1) + " %"
+
+
+def score(value: float | None) -> str:
+    return "—" if value is None else _fixed(value, 2)
+
+
+def plain(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class World:
+    boss: str  # the supervisor's token
+    complaint_id: int
+    missed_call: int  # a follow-up call due before today, not made
+    customer: str  # the customer with the complaint and the repeat visit
+
+
+def _get(server: Server, token: str, path: str) -> Any:
+    r = httpx.get(f"{server.url}{V}{path}", headers=auth(token), timeout=60)
+    assert r.is_success, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def day() -> Day:
+    return generate_day(orders=12, technicians=3, seed=7, plan_date=START)
+
+
+@pytest.fixture(scope="module")
+def world(server: Server, day: Day, tmp_path_factory: pytest.TempPathFactory) -> World:
+    """The day's orders imported, then visits recorded on the days after it (as the visits service records
+    them: alerts and follow-up calls raised, orders closed or reopened), hourly costs set, and a complaint."""
+    server.add_user("chief", Role.supervisor)
+    server.add_user("desk", Role.dispatcher)
+    boss = server.token("chief", Role.supervisor)
+    server.import_day(day, server.token("desk", Role.dispatcher), tmp_path_factory.mktemp("csv"))
+    server.add_user("fixer", Role.technician, technician_id=day.technicians[0].id)
+    techs = [t.id for t in day.technicians]
+    orders = [o.id for o in day.orders]
+    # (order, technician, days after START, resolved, score, major repair, reason)
+    visits: list[tuple[str, str, int, bool, int | None, bool, str | None]] = [
+        (orders[0], techs[0], 1, False, 4, False, "part_missing"),  # the repeat: fixed on the second visit
+        (orders[0], techs[0], 3, True, 5, False, None),
+        (orders[1], techs[1], 1, True, 2, False, None),  # a low score: an alert
+        (orders[2], techs[2], 2, True, 5, True, None),  # a major repair: calls due on days 5 and 9 (missed)
+        (orders[3], techs[0], 4, True, 4, False, None),
+        (orders[4], techs[1], 5, False, None, False, "customer_absent"),
+        (orders[5], techs[2], 7, True, 3, False, None),
+        (orders[6], techs[0], 8, True, 5, False, None),
+        (orders[7], techs[1], 10, True, 1, False, None),  # a low score
+        (orders[8], techs[2], 11, True, 5, True, None),  # a major repair yesterday: calls still to come
+    ]
+    engine = make_engine(server.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            for i, tech in enumerate(techs):
+                row = session.get(Technician, tech)
+                assert row is not None
+                row.hourly_cost = Decimal("30.00") + 5 * i
+            seen: set[str] = set()
+            for order_id, tech, after, resolved, customer_score, major, reason in visits:
+                order = session.get(Order, order_id)
+                assert order is not None
+                date = START + dt.timedelta(days=after)
+                begin = dt.datetime.combine(date, dt.time(9 + after % 5, 10))
+                first = order_id not in seen
+                seen.add(order_id)
+                visit = Visit(order_id=order_id, technician_id=tech, date=date, arrived_at=begin, started_at=begin,
+                              done_at=begin + dt.timedelta(minutes=50), fixed_first_time=first and resolved,
+                              resolved=resolved, major_repair=major, customer_score=customer_score, reason=reason,
+                              notes="e2e history")
+                session.add(visit)
+                session.flush()
+                standards.on_visit(session, visit=visit, order=order)
+                close_or_reopen(order, visit)
+            session.commit()
+            customer = session.get(Order, orders[0])
+            assert customer is not None
+            customer_id = customer.customer_id
+    finally:
+        engine.dispose()
+    received = dt.datetime.combine(START + dt.timedelta(days=4), dt.time(10, 0))
+    r = httpx.post(f"{server.url}{V}/complaints", headers=auth(boss), json={
+        "customer_id": customer_id, "order_id": orders[0], "channel": "phone",
+        "text": "The technician had to come back twice.", "received_at": received.isoformat()})
+    assert r.status_code == 201, r.text
+    calls = _get(server, boss, "/follow-ups?missed=true")
+    assert len(calls) == 2, calls  # both calls of the first major repair are overdue
+    return World(boss, r.json()["id"], calls[0]["id"], customer_id)
+
+
+def _open(browser: Browser, server: Server, size: dict[str, int] = DESKTOP) -> Watched:
+    w = watch(browser, size)
+    sign_in(w, server, "chief", "/report")  # a supervisor lands on the report
+    expect(w.page.locator("body[data-loaded]")).to_have_count(1)
+    expect(w.page.locator("#follow-status")).not_to_be_empty()
+    expect(w.page.locator("#complaints-status")).not_to_be_empty()
+    return w
+
+
+def _period(days: int) -> str:
+    to = TODAY - dt.timedelta(days=1)
+    return f"from={to - dt.timedelta(days=days - 1)}&to={to}"
+
+
+TILES: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[Any], str]]] = {
+    **{f"sla-{p}": ((lambda t, p=p: t["sla"][p]["share"]), pct) for p in ("P1", "P2", "P3", "P4")},
+    "sla": (lambda t: t["sla_share"], pct),
+    "first_time_fix": (lambda t: t["first_time_fix"]["rate"], pct),
+    "resolution": (lambda t: t["resolution"]["rate"], pct),
+    "score": (lambda t: t["score"]["average"], score),
+    "low_score_share": (lambda t: t["score"]["low_share"], pct),
+    "complaint_rate": (lambda t: t["complaints"]["rate"], pct),
+    "utilization": (lambda t: t["utilization"], pct),
+    "cost": (lambda t: t["costs"]["total"], plain),
+    "cost_per_solved": (lambda t: t["cost_per_solved"], plain),
+    "work": (lambda t: t["visits_done"], plain),
+}
+TECH_COLUMNS: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[Any], str]]] = {
+    "orders_visited": (lambda r: r["orders_visited"], plain),
+    "visits_done": (lambda r: r["visits_done"], plain),
+    "first_time_fix": (lambda r: r["first_time_fix"]["rate"], pct),
+    "sla_share": (lambda r: r["sla_share"], pct),
+    "score": (lambda r: r["score"]["average"], score),
+    "repeat_visits": (lambda r: r["repeat_visits"], plain),
+    "low_score_alerts": (lambda r: r["low_score_alerts"], plain),
+}
+
+
+def _tiles_equal_the_api(page: Page, total: dict[str, Any]) -> None:
+    for key, (get, fmt) in TILES.items():
+        value = page.locator(f'[data-tile="{key}"] .value')
+        expect(value).to_have_text(fmt(get(total)))
+        assert _raw(value.get_attribute("data-value")) == get(total), key
+
+
+def _raw(attribute: str | None) -> Any:
+    assert attribute is not None
+    return json.loads(attribute)
+
+
+def test_the_report_shows_the_apis_figures_with_charts_and_targets(server: Server, browser: Browser,
+                                                                   world: World) -> None:
+    w = _open(browser, server)
+    page = w.page
+    api = _get(server, world.boss, f"/kpis?{_period(30)}&by=day")
+    assert api["total"]["visits_done"] == 10  # every seeded visit falls in the 30 days
+    expect(page.locator("#period-text")).to_contain_text("day by day")
+    # every chart is drawn (a canvas), with a summary for screen readers and its figures as a table
+    for chart in CHARTS:
+        figure = page.locator(f'figure[data-chart="{chart}"]')
+        expect(figure.locator("canvas")).not_to_have_count(0)
+        expect(figure.locator(".chart-summary")).not_to_be_empty()
+        expect(figure.locator(".chart-data table tbody tr")).to_have_count(30 + 1)  # the days and the whole period
+    # the targets are drawn as dashed lines and named in the summaries
+    expect(page.locator('figure[data-chart="first_time_fix"] .chart-summary')).to_contain_text(
+        "target at least " + pct(api["targets"]["first_time_fix"]))
+    expect(page.locator('figure[data-chart="sla"] .u-legend')).to_contain_text("Target P1 emergency, P2 high")
+    _tiles_equal_the_api(page, api["total"])
+    # met or not is said in words, not by colour alone
+    ftf = api["total"]["first_time_fix"]["rate"]
+    expect(page.locator('[data-tile="first_time_fix"] .verdict')).to_have_text(
+        "✓ Target met" if ftf >= api["targets"]["first_time_fix"] else "✗ Target not met")
+
+    techs = _get(server, world.boss, f"/kpis?{_period(30)}&by=technician")
+    assert len(techs["rows"]) == 3
+    for row in techs["rows"]:
+        line = page.locator(f'#tech-table tbody tr[data-key="{row["key"]}"]')
+        expect(line.locator("th")).to_have_text(f'{row["label"]} ({row["key"]})')
+        for col, (get, fmt) in TECH_COLUMNS.items():
+            cell = line.locator(f'[data-col="{col}"]')
+            expect(cell).to_have_text(fmt(get(row)))
+            assert _raw(cell.get_attribute("data-value")) == get(row), (row["key"], col)
+    # sorting by repeat visits, most first: the technician with the repeat visit heads the table
+    page.get_by_role("button", name=re.compile("^Repeat visits")).click()
+    top = max(techs["rows"], key=lambda r: r["repeat_visits"])
+    expect(page.locator("#tech-table tbody tr").first).to_have_attribute("data-key", top["key"])
+    expect(page.locator("#tech-table th[aria-sort]")).to_have_attribute("aria-sort", "descending")
+
+    # 7 days: the tiles follow; 90 days: week by week
+    page.get_by_label("7 days").check()
+    expect(page.locator('figure[data-chart="cost"] .chart-data tbody tr')).to_have_count(7 + 1)
+    _tiles_equal_the_api(page, _get(server, world.boss, f"/kpis?{_period(7)}&by=day")["total"])
+    page.get_by_label("90 days (by week)").check()
+    weeks = _get(server, world.boss, f"/kpis?{_period(90)}&by=week")
+    expect(page.locator("#period-text")).to_contain_text("week by week")
+    expect(page.locator('figure[data-chart="cost"] .chart-data tbody tr')).to_have_count(len(weeks["rows"]) + 1)
+    _tiles_equal_the_api(page, weeks["total"])
+    w.screenshot("report-desktop")
+    assert axe_violations(page) == []
+    assert w.errors == []
+
+
+def test_a_customers_history_opens_from_the_customer_table(server: Server, browser: Browser, world: World) -> None:
+    w = _open(browser, server)
+    page = w.page
+    history = _get(server, world.boss, f"/customers/{world.customer}/history")
+    row = page.locator(f'#cust-table tbody tr[data-key="{world.customer}"]')
+    row.get_by_role("button", name=re.compile("^History of ")).click()
+    s = history["summary"]
+    summary = page.locator(".history-summary")
+    expect(summary).to_contain_text(f'{s["orders"]} order')
+    expect(summary).to_contain_text(f'{s["visits"]} visits')
+    expect(summary).to_contain_text("average score " + score(s["average_score"]))
+    expect(summary).to_contain_text(f'{s["complaints"]} complaint')
+    visits = sum(len(o["visits"]) for o in history["orders"])
+    expect(page.locator("#history-body table tbody tr")).to_have_count(visits)
+    expect(page.locator("#history-body")).to_contain_text("needs another visit (part missing)")
+    assert axe_violations(page) == []
+    assert w.errors == []
+
+
+def test_a_follow_up_call_and_a_complaint_are_dealt_with_from_the_page(server: Server, browser: Browser,
+                                                                      world: World) -> None:
+    w = _open(browser, server)
+    page = w.page
+    call = page.locator(f'#follow-table tbody tr[data-id="{world.missed_call}"]')
+    expect(call.locator(".state")).to_have_text("Missed")
+    call.get_by_role("combobox").select_option("not_satisfied")
+    call.get_by_role("textbox").fill("wants a call back")
+    call.get_by_role("button", name="Complete").click()
+    expect(page.locator("#follow-status")).to_contain_text("completed (not satisfied)")
+    expect(call).to_have_count(0)  # done: it leaves the list
+    done = [f for f in _get(server, world.boss, "/follow-ups?open_only=false") if f["id"] == world.missed_call]
+    assert done[0]["outcome"] == "not_satisfied"
+    assert done[0]["note"] == "wants a call back"
+    assert done[0]["done_at"] is not None
+
+    # the complaint: its overdue first response is said in words, and raised an alert
+    item = page.locator(f'#complaints li[data-id="{world.complaint_id}"]')
+    expect(item).to_contain_text("The technician had to come back twice.")
+    expect(item.locator(".clock").first).to_contain_text("OVERDUE")
+    expect(page.locator("#alerts")).to_contain_text("Complaint not answered in time")
+    item.get_by_label("First response to the customer").fill("We are sorry; a supervisor will call you.")
+    item.get_by_role("button", name="Record the response").click()
+    expect(page.locator("#complaints-status")).to_contain_text(f"Response recorded for complaint {world.complaint_id}")
+    item = page.locator(f'#complaints li[data-id="{world.complaint_id}"]')
+    expect(item.get_by_role("button", name="Record the response")).to_have_count(0)
+    item.get_by_label("Outcome").select_option("upheld")
+    item.get_by_label(re.compile("^Resolution")).fill("A free service visit.")
+    item.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#complaints-status")).to_contain_text(f"Complaint {world.complaint_id} resolved (upheld)")
+    expect(page.locator(f'#complaints li[data-id="{world.complaint_id}"]')).to_have_count(0)
+    complaint = _get(server, world.boss, f"/complaints/{world.complaint_id}")
+    assert (complaint["status"], complaint["outcome"]) == ("resolved", "upheld")
+
+    # a new complaint taken from the page: its clocks start, and it waits for a first response
+    page.get_by_text("Record a new complaint").click()
+    page.get_by_label("Customer", exact=True).select_option(world.customer)
+    page.get_by_label("Received").select_option("letter")
+    page.get_by_label("What the customer says").fill("Nobody called back.")
+    page.get_by_role("button", name="Record the complaint").click()
+    expect(page.locator("#intake-status")).to_contain_text(re.compile(r"Complaint \d+ recorded: first response due "))
+    new = [c for c in _get(server, world.boss, "/complaints?status=open") if c["text"] == "Nobody called back."]
+    assert len(new) == 1
+    assert (new[0]["customer_id"], new[0]["channel"]) == (world.customer, "letter")
+    expect(page.locator(f'#complaints li[data-id="{new[0]["id"]}"]')).to_contain_text("by letter")
+    assert axe_violations(page) == []
+    assert w.errors == []
+
+
+def test_a_technician_opening_the_report_sees_no_figures(server: Server, browser: Browser, world: World) -> None:
+    w = watch(browser, PHONE)
+    sign_in(w, server, "fixer", "/route")
+    w.page.goto(f"{server.url}/report")
+    w.page.wait_for_url("**/route*")
+    expect(w.page.locator("#notice")).to_contain_text("only for supervisors, dispatchers and planners")
+    expect(w.page.locator("#notice")).to_contain_text("signed in as a technician")
+    expect(w.page.locator(".tile, .chart")).to_have_count(0)
+    # and the API refuses the figures to a technician anyway
+    r = httpx.get(f"{server.url}{V}/kpis", headers=auth(server.token("fixer", Role.technician)))
+    assert r.status_code == 403
+
+
+def test_the_report_fits_a_phone(server: Server, browser: Browser, world: World) -> None:
+    w = _open(browser, server, PHONE)
+    expect(w.page.locator("figure.chart canvas")).not_to_have_count(0)
+    assert w.page.evaluate("() => document.documentElement.scrollWidth") == PHONE["width"]
+    w.screenshot("report-phone")
+    assert w.errors == []
+
+
+MONEY = ("labour_cost", "travel_cost", "parts_cost", "total_cost")
+COUNTS = ("orders_created", "visits_done", "orders_solved", "complaints")
+
+
+def _sums_hold(days: list[dict[str, Any]], total: dict[str, Any]) -> None:
+    for key in COUNTS:
+        assert sum(int(d[key]) for d in days) == int(total[key]), key
+    for key in MONEY:
+        assert sum(Decimal(str(d[key])) for d in days) == Decimal(str(total[key])), key
+    assert abs(sum(float(d["travel_km"]) for d in days) - float(total["travel_km"])) < 0.0015
+
+
+def test_the_monthly_report_shows_days_and_totals_and_downloads_both_files(server: Server, browser: Browser,
+                                                                          world: World) -> None:
+    w = watch(browser, DESKTOP)
+    sign_in(w, server, "chief", "/report")
+    page = w.page
+    first, last = START.strftime("%Y-%m"), TODAY.strftime("%Y-%m")
+    page.goto(f"{server.url}/report/monthly?from={first}&to={last}")
+    api = _get(server, world.boss, f"/reports/monthly?from={first}&to={last}&format=json")
+    expect(page.locator("#monthly-status")).to_contain_text("month")
+    assert sum(int(m["total"]["visits_done"]) for m in api["months"]) == 10
+    for month in api["months"]:
+        table = page.locator(f'table[data-month="{month["month"]}"]')
+        expect(table.locator("tbody tr")).to_have_count(len(month["days"]) + 1)
+        total = table.locator("tbody tr.total")
+        for key in ("visits_done", "orders_solved", "complaints", *MONEY):
+            expect(total.locator(f'[data-col="{key}"]')).to_have_text(plain(month["total"][key]))
+        expect(total.locator('[data-col="first_time_fix"]')).to_have_text(pct(month["total"]["first_time_fix"]))
+        _sums_hold(month["days"], month["total"])
+    expect(page.locator("#months-table tbody tr.total [data-col='total_cost']")).to_have_text(
+        plain(api["total"]["total_cost"]))
+
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_file = got.value
+    assert csv_file.suggested_filename == f"dispatch-monthly-{first}-{last}.csv"
+    path = csv_file.path()
+    assert path is not None
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    months = sorted({r["month"] for r in rows})
+    assert months == [m["month"] for m in api["months"]]
+    for month in months:
+        lines = [r for r in rows if r["month"] == month]
+        days = [r for r in lines if r["date"] != "total"]
+        (total,) = [r for r in lines if r["date"] == "total"]
+        assert days, month
+        _sums_hold(days, total)
+    assert sum(int(r["visits_done"]) for r in rows if r["date"] != "total") == 10
+    expect(page.locator("#monthly-status")).to_contain_text("Downloaded dispatch-monthly-")
+
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download XLSX").click()
+    xlsx = got.value
+    assert xlsx.suggested_filename.endswith(".xlsx")
+    xpath = xlsx.path()
+    assert xpath is not None
+    book = openpyxl.load_workbook(io.BytesIO(xpath.read_bytes()))  # the saved file has no .xlsx name
+    assert "Months" in book.sheetnames
+    checked = 0
+    for sheet in book.worksheets:
+        if sheet.title == "Months":
+            continue
+        values = list(sheet.iter_rows(values_only=True))
+        header = [str(h) for h in values[0]]
+        records = [dict(zip(header, v, strict=False)) for v in values[1:] if any(x is not None for x in v)]
+        days = [r for r in records if r["date"] != "total"]
+        (total,) = [r for r in records if r["date"] == "total"]
+        _sums_hold([{k: (0 if v is None else v) for k, v in r.items()} for r in days],
+                   {k: (0 if v is None else v) for k, v in total.items()})
+        checked += 1
+    assert checked == len(api["months"])
+    assert axe_violations(page) == []
+    assert w.errors == []
