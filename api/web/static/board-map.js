@@ -304,7 +304,9 @@
                 null, popup(u.order_id, null, null, u.reason));
     }
     setFocus(focus);
-    if (bounds.length && !focus) map.fitBounds(bounds, {padding: [20, 20]});
+    // no zoom animation on a redraw: Leaflet drops a zoom asked for while one runs, so a selection made just
+    // after a redraw (a status refresh) would never bring its marker out of its pile
+    if (bounds.length && !focus) map.fitBounds(bounds, {padding: [20, 20], animate: false});
     if (Board.selected) mark(Board.selected);
   }
 
@@ -329,6 +331,8 @@
     if (!m) return;
     if (focus && m.tech !== null && m.tech !== focus) setFocus(null);
     highlighted = m.marker;
+    // a zoom still animating (the dispatcher's own) would swallow this one: show the marker once it ends
+    if (map._animatingZoom) { map.once("zoomend", () => highlight(orderId, open)); return; }
     clusters.zoomToShowLayer(m.marker, () => {
       const node = m.marker.getElement();
       if (node && highlighted === m.marker) node.classList.add("selected");
