@@ -410,6 +410,6 @@
       markers.set(o.id, {marker, tech: null, latlng: [o.lat, o.lon]});
     }
     clusters.addLayers([...markers.values()].map((m) => m.marker));
-    if (bounds.length) map.fitBounds(bounds, {padding: [20, 20]});
+    if (bounds.length) map.fitBounds(bounds, {padding: [20, 20], animate: false});
   }
 })();
