@@ -67,6 +67,7 @@ from api.visits.schemas import EventCreate, PartUse, VisitUpdate
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day
 from dispatch.domain import Order as DomainOrder
+from dispatch.domain import Priority
 from dispatch.events import EventKind
 from dispatch.io import orders_to_frame
 from dispatch.plan import Plan
@@ -77,9 +78,13 @@ from dispatch.simulation import Execution, Noise, SimConfig
 log = logging.getLogger(__name__)
 
 PREFIX = "H"  # history order ids: H<yymmdd>-<nnn>, apart from the scenario's own
-ORDERS_PER_DAY = {1: 94, 2: 88, 3: 86, 4: 84, 5: 80}  # new calls by ISO weekday: Mondays are busiest
+# new calls by ISO weekday (Mondays are busiest): with their second visits about 70 % of what the 20 technicians
+# can serve in a day, so the service keeps up and meets most deadlines
+ORDERS_PER_DAY = {1: 66, 2: 62, 3: 60, 4: 58, 5: 56}
+FRIDAY_P3 = 0.10  # Monday's P3 calls that came in on Friday afternoon or Saturday
 POOL = 150  # generate_day's day size: its durations fill the crew's shifts, so a subset leaves room for travel
 SOLUTION_LIMIT = 5
+MARGIN = 45  # the plan aims each start this many minutes before its deadline: the day runs a little late
 UNRESOLVED_SHARE = 0.15  # first-time fix about 85 %
 PLAN_AT = time(6, 30)  # the morning plan: every order it plans was created by then
 MAJOR_MINUTES, MAJOR_CHANCE = 100, 0.15  # a long repair is sometimes a major one (follow-up calls)
@@ -273,10 +278,10 @@ def _import_calls(session: Session, *, day: date, seed: int, city: str) -> int:
     calls = []
     for n, i in enumerate(picked, start=1):
         o = able[int(i)]
-        created = o.created_at
-        if created > plan_at:  # a call of this morning: it came in before the plan was made
-            created = plan_at - timedelta(minutes=int(rng.integers(5, 120)))
-        calls.append(replace(o, id=f"{PREFIX}{day:%y%m%d}-{n:03d}", created_at=created, pinned_technician=None))
+        if o.priority in (Priority.P1, Priority.P2):  # urgent calls get no appointment, the first free slot
+            o = replace(o, window_start=None, window_end=None)
+        calls.append(replace(o, id=f"{PREFIX}{day:%y%m%d}-{n:03d}", pinned_technician=None,
+                             created_at=_called_at(rng, day, o.priority, o.window_end)))
     content = orders_to_frame(calls, day).to_csv(index=False, lineterminator="\n").encode()
     ids, _ = import_orders(session, content=content, filename=f"calls-{day}.csv", plan_date=day,
                            max_rows=len(calls))
@@ -286,11 +291,36 @@ def _import_calls(session: Session, *, day: date, seed: int, city: str) -> int:
     return len(ids)
 
 
+def _called_at(rng: np.random.Generator, day: date, priority: Priority, window_end: datetime | None) -> datetime:
+    """When a call planned on `day` came in: since the last morning plan, so that a day that serves its calls
+    meets their deadlines. Emergencies (P1, 4 h) came in this morning just before the plan; urgent calls (P2,
+    8 h) overnight; P3 (24 h) in yesterday's office hours, an appointment agreed then ending before its deadline;
+    P4 (72 h) over the three days before (two with an appointment). Monday's P3 came in over the weekend, a few
+    of them on Friday afternoon or Saturday, past their deadline by Monday: the misses a week without a Saturday
+    crew has (FRIDAY_P3)."""
+    plan_at = datetime.combine(day, PLAN_AT)
+    if priority is Priority.P1:
+        return plan_at - timedelta(minutes=int(rng.integers(5, 120)))
+    if priority is Priority.P2:
+        return plan_at - timedelta(minutes=int(rng.integers(5, 390)))
+    if priority is Priority.P3:
+        back, opens = 1, time(9)
+        if day.isoweekday() == 1 and rng.random() < FRIDAY_P3:
+            back = int(rng.choice((2, 3)))  # Saturday or Friday
+        elif window_end is not None:
+            opens = max(opens, (window_end + timedelta(minutes=15)).time())
+        first = datetime.combine(day - timedelta(days=back), opens)
+        last = datetime.combine(first.date(), time(18))
+        return first + timedelta(minutes=int(rng.integers(0, max(1, (last - first).seconds // 60))))
+    back = int(rng.integers(1, 3 if window_end is not None else 4))  # P4: up to three days before, from 10:00
+    return datetime.combine(day - timedelta(days=back), time(10)) + timedelta(minutes=int(rng.integers(0, 480)))
+
+
 def _plan_and_publish(session: Session, *, day: date, seed: int, user_id: int) -> tuple[str, Day, Plan]:
     """The morning plan of the history's open orders, stored as a done plan job and published."""
     full = build_day(session, day=day)
     the_day = replace(full, orders=tuple(o for o in full.orders if o.id.startswith(PREFIX)))
-    policy = Policy(seed=seed, time_limit=10.0, solution_limit=SOLUTION_LIMIT)
+    policy = Policy(seed=seed, time_limit=10.0, solution_limit=SOLUTION_LIMIT, deadline_margin_minutes=MARGIN)
     plan = plan_day(the_day, policy)
     from dispatch.io.day_json import day_to_dict
 
