@@ -80,7 +80,7 @@ log = logging.getLogger(__name__)
 PREFIX = "H"  # history order ids: H<yymmdd>-<nnn>, apart from the scenario's own
 # new calls by ISO weekday (Mondays are busiest): with their second visits about 70 % of what the 20 technicians
 # can serve in a day, so the service keeps up and meets most deadlines
-ORDERS_PER_DAY = {1: 66, 2: 62, 3: 60, 4: 58, 5: 56}
+ORDERS_PER_DAY = {1: 72, 2: 68, 3: 66, 4: 64, 5: 62}
 FRIDAY_P3 = 0.10  # Monday's P3 calls that came in on Friday afternoon or Saturday
 POOL = 150  # generate_day's day size: its durations fill the crew's shifts, so a subset leaves room for travel
 SOLUTION_LIMIT = 5
