@@ -3,13 +3,15 @@ customer histories and the complaint list have something to show on a fresh `dis
 
 Each working day (Monday to Friday) of the `days` calendar days before `today`, in date order:
 
-- the morning: the day's new calls (a seeded `generate_day` of the demo's city, about 80-95 orders that the
-  demo's technicians can serve, created by the morning plan at the latest) are imported as the API imports
-  orders.csv; orders still open from earlier days come back (an appointment missed is re-booked on the day);
+- the morning: the day's new calls (a seeded `generate_day` of the demo's city, 62-72 orders that the demo's
+  technicians can serve: with the second visits about three quarters of what they can do, so a working service
+  that meets most deadlines and misses a few; each created since the last morning plan, see `_called_at`) are
+  imported as the API imports orders.csv; orders still open from earlier days come back (an appointment missed
+  is re-booked on the day);
 - the plan: `build_day` of the service (its technicians with the shift of that date and the van stock the
-  ledger gives them), planned with `plan_day` under a solution limit (fast, and independent of the machine's
-  load), stored as a done plan job and published with the service's `publish`, so the published routes carry
-  their travel km and minutes;
+  ledger gives them), planned with `plan_day` (aiming MARGIN minutes before deadlines) under a solution limit
+  (fast, and independent of the machine's load), stored as a done plan job and published with the service's
+  `publish`, so the published routes carry their travel km and minutes;
 - the day: executed by the day simulator (dispatch.simulation) with that day's noise, 15 % of the visits left
   unresolved; its events go in through the phones' `recording.report` (arrivals, a start later than the
   arrival, finishes, breaks, in the dispatcher's name: departures only matter to the live board), each finish
@@ -65,9 +67,8 @@ from api.visits import service as visits_service
 from api.visits.models import Visit
 from api.visits.schemas import EventCreate, PartUse, VisitUpdate
 from dispatch.demo_days import generate_day
-from dispatch.domain import Day
+from dispatch.domain import Day, Priority
 from dispatch.domain import Order as DomainOrder
-from dispatch.domain import Priority
 from dispatch.events import EventKind
 from dispatch.io import orders_to_frame
 from dispatch.plan import Plan
@@ -267,8 +268,6 @@ def _import_calls(session: Session, *, day: date, seed: int, city: str) -> int:
     pool = generate_day(orders=POOL, technicians=len(crew), seed=seed * 10_000 + day.toordinal() % 10_000,
                         plan_date=day, city=city)
     rng = _rng(seed, "calls", day.isoformat())
-    plan_at = datetime.combine(day, PLAN_AT)
-
     def servable(o: DomainOrder) -> bool:
         return any(o.required_skills <= t.skills and all(t.van_stock.get(p, 0) >= q
                                                           for p, q in o.required_parts.items()) for t in crew)
