@@ -268,6 +268,7 @@ def _import_calls(session: Session, *, day: date, seed: int, city: str) -> int:
     pool = generate_day(orders=POOL, technicians=len(crew), seed=seed * 10_000 + day.toordinal() % 10_000,
                         plan_date=day, city=city)
     rng = _rng(seed, "calls", day.isoformat())
+
     def servable(o: DomainOrder) -> bool:
         return any(o.required_skills <= t.skills and all(t.van_stock.get(p, 0) >= q
                                                           for p, q in o.required_parts.items()) for t in crew)
