@@ -26,6 +26,7 @@ from api.auth.models import Role
 from api.db import make_engine, make_sessionmaker
 from api.orders.models import Order
 from api.standards import service as standards
+from api.standards.models import ServiceAlert
 from api.technicians.models import Technician
 from api.visits.models import Visit
 from api.visits.service import close_or_reopen
@@ -55,6 +56,24 @@ def score(value: float | None) -> str:
 
 def plain(value: Any) -> str:
     return "—" if value is None else str(value)
+
+
+def _round(value: float) -> int:
+    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def duration(minutes: float | None) -> str:
+    """A duration as people say it: to the minute under a day ("7 h 23 min"), to the nearest hour beyond
+    ("2 d 6 h")."""
+    if minutes is None:
+        return "—"
+    m = _round(minutes)
+    if m < 60:
+        return f"{m} min"
+    if m < 24 * 60:
+        return f"{m // 60} h" + (f" {m % 60} min" if m % 60 else "")
+    h = _round(m / 60)
+    return f"{h // 24} d" + (f" {h % 24} h" if h % 24 else "")
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,25 @@ def test_the_report_shows_the_apis_figures_with_charts_and_targets(server: Serve
         "target at least " + pct(api["targets"]["first_time_fix"]))
     expect(page.locator('figure[data-chart="sla"] .u-legend')).to_contain_text("Target P1 emergency, P2 high")
     _tiles_equal_the_api(page, api["total"])
+    # response times as people say them in the tiles and the chart's summary, the API's minutes in its table
+    started = [p for p in ("P1", "P2", "P3", "P4") if api["total"]["sla"][p]["response_median_min"] is not None]
+    assert started  # the seeded orders were started days after they were created
+    for p in started:
+        sla = api["total"]["sla"][p]
+        expect(page.locator(f'[data-tile="sla-{p}"] .detail')).to_contain_text(
+            f'response median {duration(sla["response_median_min"])}, '
+            f'90th percentile {duration(sla["response_p90_min"])}')
+    response = page.locator('figure[data-chart="response"]')
+    first = api["total"]["sla"][started[0]]["response_median_min"]
+    expect(response.locator(".chart-summary")).to_contain_text(f"{duration(first)} over the period")
+    response.get_by_text("Figures of this chart as a table").click()
+    column = 1 + ("P1", "P2", "P3", "P4").index(started[0])
+    expect(response.locator("thead th").nth(column)).to_contain_text("(min)")
+    expect(response.locator("tbody tr.total td").nth(column - 1)).to_have_text(f"{first:.1f}")
+    # the page's own formatter on the figures the demo showed in raw minutes, and its edges
+    shown = page.evaluate("[442.5, 3233.3, 0, 59.4, 60, 1439, 1440, 1470].map(ReportKit.duration)")
+    assert shown == ["7 h 23 min", "2 d 6 h", "0 min", "59 min", "1 h", "23 h 59 min", "1 d", "1 d 1 h"]
+    assert shown == [duration(v) for v in (442.5, 3233.3, 0, 59.4, 60, 1439, 1440, 1470)]
     # met or not is said in words, not by colour alone
     ftf = api["total"]["first_time_fix"]["rate"]
     expect(page.locator('[data-tile="first_time_fix"] .verdict')).to_have_text(
@@ -237,6 +275,105 @@ def test_the_report_shows_the_apis_figures_with_charts_and_targets(server: Serve
     expect(page.locator('figure[data-chart="cost"] .chart-data tbody tr')).to_have_count(len(weeks["rows"]) + 1)
     _tiles_equal_the_api(page, weeks["total"])
     w.screenshot("report-desktop")
+    assert axe_violations(page) == []
+    assert w.errors == []
+
+
+def test_the_customer_list_puts_who_needs_a_look_first_and_finds_a_customer(server: Server, browser: Browser,
+                                                                            world: World) -> None:
+    w = _open(browser, server)
+    page = w.page
+    rows = _get(server, world.boss, f"/kpis?{_period(30)}&by=customer")["rows"]
+    n = len(rows)
+    assert 1 < n <= 25  # the small history: every customer is on the short list, so no "Show all"
+    customers = "customer" if n == 1 else "customers"
+    expect(page.locator("#cust-count")).to_have_text(f"{n} of {n} {customers}")
+    expect(page.locator("#cust-table tbody tr")).to_have_count(n)
+    expect(page.locator("#cust-all")).to_be_hidden()
+    # the only customer with a complaint heads the list (complaints first, then scores below 3, then visits)
+    assert [r["key"] for r in rows if r["complaints"]["received"]] == [world.customer]
+    expect(page.locator("#cust-table tbody tr").first).to_have_attribute("data-key", world.customer)
+    low = [r for r in rows if r["score"]["low"] and r["key"] != world.customer]
+    for i, r in enumerate(sorted(low, key=lambda r: (-r["score"]["low"], -r["visits_done"], r["label"]))):
+        expect(page.locator("#cust-table tbody tr").nth(1 + i)).to_have_attribute("data-key", r["key"])
+        expect(page.locator("#cust-table tbody tr").nth(1 + i).locator('[data-col="low_scores"]')).to_have_text(
+            str(r["score"]["low"]))
+
+    # a search filters the whole list by name or id, and the count says how many match
+    word = rows[-1]["label"].split()[-1][:4].lower()
+    matching = [r for r in rows if word in r["label"].lower() or word in r["key"].lower()]
+    search = page.get_by_label("Find a customer (name or id)")
+    search.fill(word)
+    expect(page.locator("#cust-table tbody tr")).to_have_count(len(matching))
+    expect(page.locator("#cust-count")).to_have_text(
+        f"{len(matching)} of {len(matching)} {'customer' if len(matching) == 1 else 'customers'} matching “{word}” "
+        f"({n} {customers} in all)")
+    search.fill(world.customer)
+    expect(page.locator("#cust-table tbody tr")).to_have_count(1)
+    expect(page.locator("#cust-table tbody tr")).to_have_attribute("data-key", world.customer)
+    search.fill("no such customer")
+    expect(page.locator("#cust-count")).to_have_text(f"0 of 0 customers matching “no such customer” ({n} {customers} in all)")
+    expect(page.locator("#cust-table")).to_be_hidden()
+    search.fill("")
+    expect(page.locator("#cust-table tbody tr")).to_have_count(n)
+    # the technicians' table says its count the same way
+    techs = len(_get(server, world.boss, f"/kpis?{_period(30)}&by=technician")["rows"])
+    expect(page.locator("#tech-count")).to_have_text(f"{techs} of {techs} technicians")
+    assert axe_violations(page) == []
+    assert w.errors == []
+
+
+# the kinds as the page groups them: a customer's low score and complaints before deadlines
+ALERT_KINDS = {"low customer score": "Low customer score", "complaint response overdue": "Complaint not answered in time",
+               "complaint resolution overdue": "Complaint not resolved in time", "deadline missed": "Deadline missed",
+               "deadline at risk": "Deadline at risk"}
+
+
+def test_open_alerts_are_grouped_by_kind_with_the_apis_counts(server: Server, browser: Browser, world: World,
+                                                              day: Day) -> None:
+    # a flood of one kind: every order of the day at risk (12 > the 10 shown at first), raised a minute apart
+    engine = make_engine(server.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            raised = {a.order_id for a in session.query(ServiceAlert).filter_by(kind="deadline at risk")}
+            now = dt.datetime.now().replace(microsecond=0)
+            for i, order in enumerate(o for o in day.orders if o.id not in raised):
+                session.add(ServiceAlert(kind="deadline at risk", order_id=order.id, created_at=now - dt.timedelta(minutes=i),
+                                         message=f"order {order.id}: within 30 min of its deadline"))
+            session.commit()
+    finally:
+        engine.dispose()
+    counts = {kind: _get(server, world.boss, f"/alerts?kind={kind}&limit=500") for kind in ALERT_KINDS}
+    assert len(counts["deadline at risk"]) == len(day.orders) == 12
+    assert counts["low customer score"]
+    assert counts["complaint response overdue"]
+    w = _open(browser, server)
+    page = w.page
+    groups = page.locator("#alerts .alert-group")
+    present = [kind for kind, alerts in counts.items() if alerts]
+    expect(groups).to_have_count(len(present))
+    assert [groups.nth(i).get_attribute("data-kind") for i in range(len(present))] == present
+    for kind in present:
+        group = page.locator(f'#alerts .alert-group[data-kind="{kind}"]')
+        expect(group.locator("h3")).to_have_text(f"{ALERT_KINDS[kind]} ({len(counts[kind])})")
+        expect(group.locator("li.item")).to_have_count(min(10, len(counts[kind])))
+    total = sum(len(a) for a in counts.values())
+    expect(page.locator("#alerts-status")).to_contain_text(f"{total} open alerts of {len(present)} kinds")
+
+    # the newest 10 at first, all on request
+    risk = page.locator('#alerts .alert-group[data-kind="deadline at risk"]')
+    newest = [str(a["id"]) for a in counts["deadline at risk"]]
+    assert [risk.locator("li.item").nth(i).get_attribute("data-id") for i in range(10)] == newest[:10]
+    risk.get_by_role("button", name="Show all 12").click()
+    expect(risk.locator("li.item")).to_have_count(12)
+    expect(risk.get_by_role("button", name="Show the newest 10")).to_have_attribute("aria-expanded", "true")
+    # a Close still closes one alert: the count follows the API's
+    risk.locator(f'li.item[data-id="{newest[0]}"]').get_by_role("button", name=re.compile("^Close alert")).click()
+    expect(risk.locator("h3")).to_have_text("Deadline at risk (11)")
+    expect(risk.locator("li.item")).to_have_count(11)  # still shown whole
+    assert len(_get(server, world.boss, "/alerts?kind=deadline at risk&limit=500")) == 11
+    expect(page.locator("#alerts-status")).to_contain_text("Alert closed.")
+    w.screenshot("report-alerts")
     assert axe_violations(page) == []
     assert w.errors == []
 
@@ -309,6 +446,19 @@ def test_a_follow_up_call_and_a_complaint_are_dealt_with_from_the_page(server: S
     assert w.errors == []
 
 
+def test_the_monthly_report_opens_on_this_month_and_the_one_before(server: Server, browser: Browser,
+                                                                   world: World) -> None:
+    w = watch(browser, DESKTOP)
+    sign_in(w, server, "chief", "/report")
+    w.page.goto(f"{server.url}/report/monthly")
+    before = (TODAY.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    expect(w.page.locator("#month-from")).to_have_value(before)
+    expect(w.page.locator("#month-to")).to_have_value(TODAY.strftime("%Y-%m"))
+    expect(w.page.locator("#month-blocks details.month-days")).to_have_count(2)
+    expect(w.page.locator(f'#month-{TODAY.strftime("%Y-%m")} details.month-days')).to_have_attribute("open", "")
+    assert w.errors == []
+
+
 def test_a_technician_opening_the_report_sees_no_figures(server: Server, browser: Browser, world: World) -> None:
     w = watch(browser, PHONE)
     sign_in(w, server, "fixer", "/route")
@@ -362,6 +512,26 @@ def test_the_monthly_report_shows_days_and_totals_and_downloads_both_files(serve
         _sums_hold(month["days"], month["total"])
     expect(page.locator("#months-table tbody tr.total [data-col='total_cost']")).to_have_text(
         plain(api["total"]["total_cost"]))
+    # each month's days are folded, the latest month's open
+    folded = [page.locator(f'#month-{m["month"]} details.month-days') for m in api["months"]]
+    assert [d.evaluate("d => d.open") for d in folded] == [False] * (len(folded) - 1) + [True]
+    if len(folded) > 1:
+        folded[0].locator("summary").click()
+        expect(folded[0].locator("table tbody tr").first).to_be_visible()
+    # on a phone the day table scrolls inside its card, its day column still in view at the far right
+    page.set_viewport_size(PHONE)
+    box = page.locator(f'#month-{last} .table-scroll')
+    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+    assert box.evaluate("b => b.scrollLeft") > 0
+    day_cell = box.locator("tbody th").first.bounding_box()
+    scroller = box.bounding_box()
+    assert day_cell is not None
+    assert scroller is not None
+    assert abs(day_cell["x"] - scroller["x"]) < 1
+    assert page.evaluate("() => document.documentElement.scrollWidth") == PHONE["width"]
+    w.screenshot("report-monthly-phone")
+    page.set_viewport_size(DESKTOP)
+    w.screenshot("report-monthly")
 
     with page.expect_download() as got:
         page.get_by_role("button", name="Download CSV").click()

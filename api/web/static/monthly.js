@@ -19,10 +19,11 @@
   const toInput = document.getElementById("month-to");
   const thisMonth = localDate().slice(0, 7);
   const params = new URLSearchParams(location.search);
-  // the last three months by default (this one is still under way)
+  // by default this month (still under way) and the one before: the last 30 days always fall in them, and no
+  // month before the kept history opens the page empty
   toInput.value = params.get("to") || thisMonth;
   const now = new Date();
-  fromInput.value = params.get("from") || localDate(new Date(now.getFullYear(), now.getMonth() - 2, 1)).slice(0, 7);
+  fromInput.value = params.get("from") || localDate(new Date(now.getFullYear(), now.getMonth() - 1, 1)).slice(0, 7);
 
   const head = (first) => el("tr", {}, el("th", {scope: "col", text: first}),
     ...COLUMNS.map(([, label]) => el("th", {scope: "col", class: "num", text: label})));
@@ -60,15 +61,22 @@
     table.tHead.replaceChildren(head("Month"));
     table.tBodies[0].replaceChildren(...months.map((m) => line(K.month(m.month), Object.assign({}, m.total, {date: m.month}))),
                                      line("All months", Object.assign({}, report.total, {date: "total"}), "total"));
-    document.getElementById("month-blocks").replaceChildren(...months.map((m) => {
+    // each month's days folded, the latest month open: the months table above has every month's total
+    document.getElementById("month-blocks").replaceChildren(...months.map((m, i) => {
       const id = "month-" + m.month;
+      const worked = m.days.filter((d) => d.visits_done > 0).length;
       return el("section", {class: "card month-block", id, "aria-labelledby": id + "-h"},
         el("h2", {id: id + "-h", text: K.month(m.month)}),
-        el("div", {class: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": id + "-caption"},
-          el("table", {class: "figures", "data-month": m.month},
-            el("caption", {id: id + "-caption", text: K.month(m.month) + ": each day, then the month's total"}),
-            el("thead", {}, head("Day")),
-            el("tbody", {}, ...m.days.map((d) => line(K.weekday(d.date), d)), line("Total", m.total, "total")))));
+        el("p", {class: "month-totals", text: "Total cost " + K.money(m.total.total_cost) + " · " +
+                 K.count(m.total.visits_done) + " visits done on " + worked + (worked === 1 ? " day" : " days") +
+                 " · on time " + K.pct(m.total.sla_share) + " · first-time fix " + K.pct(m.total.first_time_fix)}),
+        el("details", {class: "month-days", open: i === months.length - 1},
+          el("summary", {text: "Each day of " + K.month(m.month) + " (" + m.days.length + " days)"}),
+          el("div", {class: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": id + "-caption"},
+            el("table", {class: "figures", "data-month": m.month},
+              el("caption", {id: id + "-caption", text: K.month(m.month) + ": each day, then the month's total"}),
+              el("thead", {}, head("Day")),
+              el("tbody", {}, ...m.days.map((d) => line(K.weekday(d.date), d)), line("Total", m.total, "total"))))));
     }));
     say("monthly-status", K.month(months.length ? months[0].month : fromInput.value) + " to " +
         K.month(months.length ? months[months.length - 1].month : toInput.value) + ": " + months.length +

@@ -14,6 +14,16 @@ const ReportKit = (() => {
   const money = (v) => none(v) ? NONE : String(v);
   const count = (v) => none(v) ? NONE : String(v);
   const minutes = (v) => none(v) ? NONE : v.toFixed(1) + " min";
+  // a duration as people say it: 44 -> "44 min", 442.5 -> "7 h 23 min", 3233.3 -> "2 d 6 h" (to the minute under
+  // a day, to the nearest hour beyond); the raw minutes stay in the tables of figures
+  function duration(v) {
+    if (none(v)) return NONE;
+    const m = Math.round(v);
+    if (m < 60) return m + " min";
+    if (m < 24 * 60) return Math.floor(m / 60) + " h" + (m % 60 ? " " + (m % 60) + " min" : "");
+    const h = Math.round(m / 60);
+    return Math.floor(h / 24) + " d" + (h % 24 ? " " + (h % 24) + " h" : "");
+  }
 
   function parse(iso) {
     const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
@@ -35,14 +45,17 @@ const ReportKit = (() => {
   }
 
   // a table whose column headings are buttons that sort it (numbers as numbers; "—" always last);
-  // columns: [{key, label, value(row) -> sortable value or null, cell(row) -> text or node, num}]
-  function sortable(table, columns, rows, {initial = 0, descending = false, rowAttrs = () => ({})} = {}) {
-    let by = initial;
+  // columns: [{key, label, value(row) -> sortable value or null, cell(row) -> text or node, num}].
+  // `order`: a comparator for the first drawing, before any heading is chosen (no column then claims the sort);
+  // `view(sorted)`: the rows to draw (a search, the first few), called on every drawing. Returns {draw}.
+  function sortable(table, columns, rows, {initial = 0, descending = false, rowAttrs = () => ({}), order = null,
+                                           view = (sorted) => sorted} = {}) {
+    let by = order ? null : initial;
     let down = descending;
     const head = table.tHead.rows[0];
     function draw() {
       const col = columns[by];
-      const sorted = rows.slice().sort((a, b) => {
+      const sorted = by === null ? rows.slice().sort(order) : rows.slice().sort((a, b) => {
         const x = col.value(a);
         const y = col.value(b);
         if (none(x) || none(y)) return none(x) - none(y);
@@ -61,7 +74,7 @@ const ReportKit = (() => {
         }
         return th;
       }));
-      table.tBodies[0].replaceChildren(...sorted.map((row) => el("tr", rowAttrs(row), ...columns.map((c, i) => {
+      table.tBodies[0].replaceChildren(...view(sorted).map((row) => el("tr", rowAttrs(row), ...columns.map((c, i) => {
         const content = c.cell(row);
         const attrs = {class: c.num ? "num" : null, "data-col": c.key};
         if (c.raw) attrs["data-value"] = JSON.stringify(c.raw(row));
@@ -69,6 +82,7 @@ const ReportKit = (() => {
       }))));
     }
     draw();
+    return {draw};
   }
 
   // a file the API makes (with the bearer token) handed to the browser as a download
@@ -86,6 +100,6 @@ const ReportKit = (() => {
     return named ? named[1] : fallbackName;
   }
 
-  return {NONE, none, pct, score, km, money, count, minutes, day, weekday, longDay, when, month, shift, parse,
+  return {NONE, none, pct, score, km, money, count, minutes, duration, day, weekday, longDay, when, month, shift, parse,
           sortable, download};
 })();

@@ -51,8 +51,8 @@
                    target: g.sla[p],
                    detail: s.on_time + " of " + judged + " on time" +
                      (s.overdue_unvisited ? ", " + s.overdue_unvisited + " never visited" : "") +
-                     (K.none(s.response_median_min) ? "" : "; response median " + K.minutes(s.response_median_min) +
-                      ", 90th percentile " + K.minutes(s.response_p90_min))});
+                     (K.none(s.response_median_min) ? "" : "; response median " + K.duration(s.response_median_min) +
+                      ", 90th percentile " + K.duration(s.response_p90_min))});
     });
     const f = t.first_time_fix;
     const r = t.resolution;
@@ -93,6 +93,10 @@
     return [
       {id: "sla", title: "On time per priority", range: [0, 1],
        series: PRIORITIES.map((p) => Object.assign({label: PRIORITY[p], get: (r) => r.sla[p].share, target: g.sla[p]}, pct))},
+      // durations as people say them on screen; the table beneath keeps the API's minutes, the unit in its header
+      {id: "response", title: "Response time per priority (median, from creation to the start of service)",
+       series: PRIORITIES.map((p) => ({label: PRIORITY[p], get: (r) => r.sla[p].response_median_min, fmt: K.duration,
+                                       scale: "min", unit: "min", cell: (v) => K.none(v) ? K.NONE : v.toFixed(1)}))},
       {id: "first_time_fix", title: "First-time fix", range: [0, 1],
        series: [Object.assign({label: "First-time fix", get: (r) => r.first_time_fix.rate, target: g.first_time_fix}, pct)]},
       {id: "resolution", title: "Final resolution", range: [0, 1],
@@ -144,14 +148,14 @@
 
   function dataTable(spec, report, targets) {
     const head = el("tr", {}, el("th", {scope: "col", text: report.by === "week" ? "Week" : "Day"}),
-      ...spec.series.map((s) => el("th", {scope: "col", class: "num", text: s.label})),
+      ...spec.series.map((s) => el("th", {scope: "col", class: "num", text: s.label + (s.unit ? " (" + s.unit + ")" : "")})),
       ...targets.map((t) => el("th", {scope: "col", class: "num", text: t.label})));
     const rows = report.rows.map((r) => el("tr", {},
       el("th", {scope: "row", text: rowName(r, report.by)}),
-      ...spec.series.map((s) => el("td", {class: "num", text: s.fmt(s.get(r))})),
+      ...spec.series.map((s) => el("td", {class: "num", text: (s.cell || s.fmt)(s.get(r))})),
       ...targets.map((t) => el("td", {class: "num", text: t.fmt(t.value)}))));
     const total = el("tr", {class: "total"}, el("th", {scope: "row", text: "Whole period"}),
-      ...spec.series.map((s) => el("td", {class: "num", text: s.fmt(s.get(report.total))})),
+      ...spec.series.map((s) => el("td", {class: "num", text: (s.cell || s.fmt)(s.get(report.total))})),
       ...targets.map((t) => el("td", {class: "num", text: t.fmt(t.value)})));
     return el("details", {class: "chart-data"}, el("summary", {text: "Figures of this chart as a table"}),
       el("div", {class: "table-scroll"}, el("table", {class: "figures"},
@@ -187,12 +191,16 @@
         new Date(ts * 1000).toLocaleDateString("en-GB", {day: "numeric", month: "short"}))}];
       for (const key of [...new Set(spec.series.map((s) => s.scale))]) {
         const first = spec.series.find((s) => s.scale === key);
-        const line = (v) => key === "pct" ? (v * 100).toFixed(0) + " %" : key === "score" ? v.toFixed(1) : v.toFixed(0);
+        const line = (v) => key === "pct" ? (v * 100).toFixed(0) + " %" : key === "score" ? v.toFixed(1)
+          : key === "min" ? (v >= 120 ? +(v / 60).toFixed(1) + " h" : v.toFixed(0) + " min") : v.toFixed(0);
         scales[key] = key === "score" ? {range: [1, 5]}
           : spec.range ? {range: spec.range}
             : {range: (u, min, max) => [0, Math.max(max, ...targets.filter((t) => t.scale === key).map((t) => t.value)) * 1.15 || 1]};
-        axes.push({scale: key, side: axes.length === 1 ? 3 : 1, stroke: "#333", grid: {show: axes.length === 1, stroke: "#e3e3e3"},
-                   values: (u, ticks) => ticks.map(line), size: 60, label: axes.length > 1 ? first.label : undefined});
+        const axis = {scale: key, side: axes.length === 1 ? 3 : 1, stroke: "#333", grid: {show: axes.length === 1, stroke: "#e3e3e3"},
+                      values: (u, ticks) => ticks.map(line), size: 60, label: axes.length > 1 ? first.label : undefined};
+        // minutes tick on whole quarters, hours and days
+        if (key === "min") axis.incrs = [15, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880, 4320, 10080];
+        axes.push(axis);
       }
       const series = [{label: report.by === "week" ? "Week" : "Day", value: (u, x) => K.none(x) ? K.NONE : names.get(x) || ""}];
       spec.series.forEach((s, i) => series.push({label: s.label, scale: s.scale, stroke: COLOURS[i % COLOURS.length],
@@ -232,15 +240,45 @@
     {key: "repeat_visits", label: "Repeat visits", num: true, value: (r) => r.repeat_visits, cell: (r) => K.count(r.repeat_visits), raw: (r) => r.repeat_visits},
     {key: "low_score_alerts", label: "Low-score alerts", num: true, value: (r) => r.low_score_alerts, cell: (r) => K.count(r.low_score_alerts), raw: (r) => r.low_score_alerts},
   ] : [
+    {key: "low_scores", label: "Scores below 3", num: true, value: (r) => r.score.low, cell: (r) => K.count(r.score.low), raw: (r) => r.score.low},
     {key: "complaints", label: "Complaints", num: true, value: (r) => r.complaints.received, cell: (r) => K.count(r.complaints.received), raw: (r) => r.complaints.received},
   ]);
+
+  // "25 of 412 customers", "3 of 412 customers match “mul”"
+  const counted = (n, one, many) => n + " " + (n === 1 ? one : many);
 
   function renderTechnicians(report) {
     for (const r of report.rows) techNames.set(r.key, r.label);
     const cols = [{key: "technician", label: "Technician", value: (r) => r.label, cell: (r) => r.label + " (" + r.key + ")"}]
       .concat(figureCols("technician"));
     K.sortable(document.getElementById("tech-table"), cols, report.rows, {rowAttrs: (r) => ({"data-key": r.key})});
-    say("tech-status", report.rows.length ? "" : "No technician had a visit in this period.");
+    const n = report.rows.length;
+    document.getElementById("tech-count").textContent = n ? n + " of " + counted(n, "technician", "technicians") : "";
+    say("tech-status", n ? "" : "No technician had a visit in this period.");
+  }
+
+  // the customers that most need a look come first: complaints, then scores below 3, then the most visits
+  const SHORT_LIST = 25;
+  const byNeed = (a, b) => (b.complaints.received - a.complaints.received) || (b.score.low - a.score.low) ||
+    (b.visits_done - a.visits_done) || a.label.localeCompare(b.label);
+  let customers = null;  // {table: {draw}, rows, all: shown beyond the short list}
+
+  function customerView(sorted) {
+    const words = document.getElementById("cust-search").value.trim().toLowerCase();
+    const matched = words ? sorted.filter((r) => r.label.toLowerCase().includes(words) || r.key.toLowerCase().includes(words))
+      : sorted;
+    const shown = customers.all ? matched : matched.slice(0, SHORT_LIST);
+    const total = customers.rows.length;
+    document.getElementById("cust-count").textContent = words
+      ? shown.length + " of " + counted(matched.length, "customer", "customers") + " matching “" + words + "” (" +
+        counted(total, "customer", "customers") + " in all)"
+      : shown.length + " of " + counted(total, "customer", "customers");
+    const more = document.getElementById("cust-all");
+    more.hidden = matched.length <= SHORT_LIST;
+    more.textContent = customers.all ? "Show the first " + SHORT_LIST : "Show all " + matched.length;
+    more.setAttribute("aria-expanded", String(customers.all));
+    document.getElementById("cust-table").closest(".table-scroll").hidden = !shown.length;
+    return shown;
   }
 
   function renderCustomers(report) {
@@ -249,9 +287,18 @@
       .concat(figureCols("customer"))
       .concat([{key: "history", label: "History", cell: (r) => el("button", {type: "button", class: "small secondary",
         text: "History", "aria-label": "History of " + r.label, onclick: () => showHistory(r.key, r.label)})}]);
-    K.sortable(document.getElementById("cust-table"), cols, report.rows, {rowAttrs: (r) => ({"data-key": r.key})});
+    customers = {rows: report.rows, all: customers ? customers.all : false, table: null};
+    customers.table = K.sortable(document.getElementById("cust-table"), cols, report.rows,
+                                 {rowAttrs: (r) => ({"data-key": r.key}), order: byNeed, view: customerView});
     say("cust-status", report.rows.length ? "" : "No customer had work in this period.");
   }
+
+  document.getElementById("cust-search").addEventListener("input", () => { if (customers) customers.table.draw(); });
+  document.getElementById("cust-all").addEventListener("click", () => {
+    if (!customers) return;
+    customers.all = !customers.all;
+    customers.table.draw();
+  });
 
   const OUTCOME = {fixed: "fixed", solved: "solved on a later visit", unresolved: "needs another visit", open: "not finished"};
   const STATUS = {open: "open", responded: "answered, not resolved", resolved: "resolved"};
@@ -347,36 +394,81 @@
                  "deadline missed": "Deadline missed", "complaint response overdue": "Complaint not answered in time",
                  "complaint resolution overdue": "Complaint not resolved in time"};
 
+  // the kinds in the order a supervisor deals with them: a customer's low score and complaints before deadlines
+  const ALERT_ORDER = ["low customer score", "complaint response overdue", "complaint resolution overdue",
+                       "deadline missed", "deadline at risk"];
+  const ALERT_FEW = 10;  // the newest of each kind; the rest on request
+  const ALERT_LIMIT = 500;  // the API's largest page
+  const alertsOpened = new Set();  // the kinds shown whole, kept across reloads (a Close reloads the list)
+  let alertGroups = [];  // [{kind, alerts}] as last loaded, newest first in each
+
+  function alertItem(a) {
+    const status = el("p", {class: "item-status", role: "status"});
+    const close = el("button", {type: "button", class: "small secondary", text: "Close",
+                                "aria-label": "Close alert: " + a.message});
+    close.addEventListener("click", async () => {
+      close.disabled = true;
+      try {
+        await api("/alerts/" + a.id + "/close", {method: "POST"});
+        await loadAlerts();
+        say("alerts-status", "Alert closed. " + document.getElementById("alerts-status").textContent);
+        // the button is gone: the focus goes to the heading of its kind (or of the alerts, if none is left)
+        const heading = document.querySelector('#alerts .alert-group[data-kind="' + a.kind + '"] h3');
+        (heading || document.getElementById("alerts-h")).focus();
+      } catch (error) {
+        close.disabled = false;
+        status.textContent = "Not closed: " + refused(error);
+        status.classList.add("error");
+      }
+    });
+    const who = a.technician_id ? " · " + (techNames.get(a.technician_id) || a.technician_id) : "";
+    return el("li", {class: "item alert", "data-id": String(a.id), "data-kind": a.kind},
+      el("div", {class: "alert-text"}, el("p", {text: a.message}),
+        el("p", {class: "meta", text: "Raised " + K.when(a.created_at) + (a.order_id ? " · order " + a.order_id : "") + who +
+                 (a.acknowledged_at ? " · seen " + K.when(a.acknowledged_at) : "")})),
+      close, status);
+  }
+
   async function loadAlerts() {
-    let alerts;
-    try { alerts = await api("/alerts?limit=100"); } catch (error) {
+    let lists;
+    try {
+      // one ask per kind: each kind's count is its own, not what is left of a page shared with the others
+      lists = await Promise.all(ALERT_ORDER.map((kind) =>
+        api("/alerts?kind=" + encodeURIComponent(kind) + "&limit=" + ALERT_LIMIT)));
+    } catch (error) {
       say("alerts-status", "Could not load the alerts: " + error.message, true);
       return;
     }
-    say("alerts-status", alerts.length ? alerts.length + (alerts.length === 1 ? " open alert" : " open alerts") + ", newest first."
+    alertGroups = ALERT_ORDER.map((kind, i) => ({kind, alerts: lists[i]})).filter((g) => g.alerts.length);
+    drawAlerts();
+  }
+
+  function drawAlerts() {
+    const groups = alertGroups;
+    const many = (n) => n >= ALERT_LIMIT ? ALERT_LIMIT + " or more" : String(n);
+    const total = groups.reduce((n, g) => n + g.alerts.length, 0);
+    say("alerts-status", total ? many(total) + (total === 1 ? " open alert" : " open alerts") + " of " +
+        groups.length + (groups.length === 1 ? " kind" : " kinds") + "; the newest " + ALERT_FEW + " of each kind first."
       : "No open alert.");
-    document.getElementById("alerts").replaceChildren(...alerts.map((a) => {
-      const status = el("p", {class: "item-status", role: "status"});
-      const close = el("button", {type: "button", class: "small secondary", text: "Close",
-                                  "aria-label": "Close alert: " + a.message});
-      close.addEventListener("click", async () => {
-        close.disabled = true;
-        try {
-          await api("/alerts/" + a.id + "/close", {method: "POST"});
-          await loadAlerts();
-          say("alerts-status", "Alert closed. " + document.getElementById("alerts-status").textContent);
-        } catch (error) {
-          close.disabled = false;
-          status.textContent = "Not closed: " + refused(error);
-          status.classList.add("error");
-        }
-      });
-      const who = a.technician_id ? " · " + (techNames.get(a.technician_id) || a.technician_id) : "";
-      return el("li", {class: "item alert", "data-id": String(a.id)},
-        el("p", {}, el("strong", {text: (ALERT[a.kind] || a.kind) + ": "}), a.message),
-        el("p", {class: "meta", text: "Raised " + K.when(a.created_at) + (a.order_id ? " · order " + a.order_id : "") + who +
-                 (a.acknowledged_at ? " · seen " + K.when(a.acknowledged_at) : "")}),
-        close, status);
+    document.getElementById("alerts").replaceChildren(...groups.map(({kind, alerts}) => {
+      const id = "alerts-" + kind.replaceAll(" ", "-");
+      const whole = alertsOpened.has(kind);
+      const list = el("ul", {class: "items", id: id + "-list"}, ...(whole ? alerts : alerts.slice(0, ALERT_FEW)).map(alertItem));
+      const group = el("li", {class: "alert-group", "data-kind": kind, "data-count": String(alerts.length)},
+        el("h3", {id: id + "-h", tabindex: "-1", text: (ALERT[kind] || kind) + " (" + many(alerts.length) + ")"}), list);
+      if (alerts.length > ALERT_FEW) {
+        group.append(el("button", {type: "button", class: "small secondary more", "aria-controls": list.id,
+                                   "aria-expanded": String(whole),
+                                   text: whole ? "Show the newest " + ALERT_FEW : "Show all " + many(alerts.length),
+                                   onclick: (e) => {
+                                     if (whole) alertsOpened.delete(kind); else alertsOpened.add(kind);
+                                     const wasFocused = e.currentTarget === document.activeElement;
+                                     drawAlerts();
+                                     const again = document.querySelector("#" + id + "-list + button.more");
+                                     if (wasFocused && again) again.focus();
+                                   }}));
+      }
+      return group;
     }));
   }
 
