@@ -37,7 +37,9 @@ TODAY = dt.date.today()
 YESTERDAY = TODAY - dt.timedelta(days=1)
 PERIOD = f"from={TODAY - dt.timedelta(days=30)}&to={YESTERDAY}"  # the report's default: 30 days to yesterday
 USER = "chief"
-TARGETED = set(CHARTS) - {"cost", "cost_per_solved"}  # the settings give every figure a target but the costs
+# the settings give every charted figure a target but the costs and the response times (whose deadline is each
+# order's own: its priority's hours, tightened by a contract)
+UNTARGETED = {"cost", "cost_per_solved", "response"}
 
 
 @pytest.fixture(scope="module")
@@ -123,11 +125,11 @@ def test_the_demo_report_draws_its_trends_with_targets_and_the_technicians_figur
         figure = page.locator(f'figure[data-chart="{chart}"]')
         expect(figure.locator("canvas")).not_to_have_count(0)
         expect(figure.locator(".chart-data table tbody tr")).to_have_count(30 + 1)  # the days and the period
-        if chart in TARGETED:
+        if chart not in UNTARGETED:
             expect(figure.locator(".u-legend")).to_contain_text("Target")
     drawn = _targets(page)
-    assert set(drawn) == set(CHARTS)
-    assert {chart for chart, targets in drawn.items() if targets} == TARGETED
+    assert set(drawn) >= set(CHARTS)  # (and the page may draw more)
+    assert {chart for chart, targets in drawn.items() if targets} == set(drawn) - UNTARGETED
     for chart, targets in drawn.items():
         for t in targets:
             assert t["dash"], (chart, t)  # dashed
