@@ -109,10 +109,10 @@
     return {text: parts.join(" · "), past: past.slice(0, 5)};
   }
 
-  function showHistory(li, stop, entry) {
+  function showHistory(li, stop, entry, date) {
     const box = li.querySelector(".history");
-    if (!entry || !entry.data || !day.route) { box.hidden = true; return; }
-    const {text, past} = historyLine(entry.data, day.route.date);
+    if (!entry || !entry.data) { box.hidden = true; return; }
+    const {text, past} = historyLine(entry.data, date);
     if (!past.length) {
       box.replaceChildren(Object.assign(document.createElement("p"), {textContent: text}));
     } else {
@@ -148,8 +148,10 @@
     box.hidden = true;
     li.querySelector(".address").after(box);
     if (!stop.customer_id) return;
+    // the card's own route date: the answer may come while another load of the day is under way
+    const date = day.route.date;
     li.addEventListener("history-wanted", () => {
-      historyOf(stop.customer_id).then((entry) => { if (li.isConnected) showHistory(li, stop, entry); });
+      historyOf(stop.customer_id).then((entry) => { if (li.isConnected) showHistory(li, stop, entry, date); });
     }, {once: true});
     if (seen) seen.observe(li); else li.dispatchEvent(new Event("history-wanted"));
   }
