@@ -161,6 +161,8 @@ class Settings(BaseSettings):
     target_low_score_share: float = Field(default=0.05, ge=0, le=1)  # share of scores below 3, at most
     target_complaint_rate: float = Field(default=0.02, ge=0, le=1)  # complaints per finished visit, at most
     target_utilization: float = Field(default=0.75, ge=0, le=1)
+    # what a solved order should cost at most (labour, travel and parts); unset: the report shows no target
+    target_cost_per_solved: float | None = Field(default=None, ge=0)
     # what a kilometre driven costs (fuel, wear), in the currency of part and labour costs
     travel_cost_per_km: float = Field(default=0.35, ge=0)
     # complaints (api/complaints): a first response is due within this many hours of intake, a resolution

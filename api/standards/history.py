@@ -496,7 +496,7 @@ def targets(settings: Settings) -> dict[str, Any]:
     return {"sla": dict(settings.target_sla), "first_time_fix": settings.target_first_time_fix,
             "resolution": settings.target_resolution, "score": settings.target_score,
             "low_score_share": settings.target_low_score_share, "complaint_rate": settings.target_complaint_rate,
-            "utilization": settings.target_utilization}
+            "utilization": settings.target_utilization, "cost_per_solved": settings.target_cost_per_solved}
 
 
 def _query_error(field: str, message: str, value: str) -> InvalidInputError:

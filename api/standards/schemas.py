@@ -174,6 +174,7 @@ class KpiTargets(BaseModel):
     low_score_share: float = Field(description="at most")
     complaint_rate: float = Field(description="at most")
     utilization: float
+    cost_per_solved: float | None = Field(description="at most; null when no target is set")
 
 
 class KpiReport(BaseModel):

@@ -30,11 +30,13 @@ from sqlalchemy import select, update
 
 from api import deps
 from api.complaints.models import Complaint
+from api.config import Settings
 from api.customers.models import Customer
 from api.orders.models import Order
 from api.parts.models import Part, StockMovement
 from api.plans.models import PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.standards import service as standards
+from api.standards.history import targets as history_targets
 from api.standards.models import KpiDay
 from api.visits.models import Visit
 from tests.api.conftest import World
@@ -146,6 +148,7 @@ def test_each_day_worked_out_by_hand(history: World) -> None:
     assert (k["from"], k["to"], k["by"]) == ("2026-11-16", "2026-11-18", "day")
     assert k["targets"]["sla"] == {"P1": 0.95, "P2": 0.95, "P3": 0.9, "P4": 0.9}
     assert k["targets"]["first_time_fix"] == 0.8
+    assert k["targets"]["cost_per_solved"] is None  # no default: a deployment sets what a solved order may cost
     d16, d17, d18 = k["rows"]
     assert [(r["key"], r["from"], r["to"]) for r in k["rows"]] == [
         ("2026-11-16", "2026-11-16", "2026-11-16"), ("2026-11-17", "2026-11-17", "2026-11-17"),
@@ -330,3 +333,10 @@ def test_roles_and_bad_ranges(history: World) -> None:
     # by default the 30 days ending yesterday
     default = _get(history, "")
     assert (default["from"], default["to"], len(default["rows"])) == ("2026-10-21", "2026-11-19", 30)
+
+
+def test_a_cost_target_is_configuration() -> None:
+    settings = Settings(environment="test", target_cost_per_solved=60, target_sla={"P1": 0.99})
+    got = history_targets(settings)
+    assert got["cost_per_solved"] == 60
+    assert got["sla"] == {"P1": 0.99, "P2": 0.95, "P3": 0.9, "P4": 0.9}  # the priorities not named keep theirs

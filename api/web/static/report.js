@@ -77,7 +77,9 @@
             detail: "labour " + K.money(t.costs.labour) + ", travel " + K.money(t.costs.travel) + " (" +
               K.km(t.travel_km) + "), parts " + K.money(t.costs.parts)}),
       tile({key: "cost_per_solved", label: "Cost per solved order", value: K.money(t.cost_per_solved),
-            raw: t.cost_per_solved, detail: t.orders_solved + " orders solved"}),
+            raw: t.cost_per_solved, target: g.cost_per_solved, atMost: true, fmt: (v) => Number(v).toFixed(2),
+            detail: t.orders_solved + " orders solved" +
+              (K.none(g.cost_per_solved) ? "; no target set (TARGET_COST_PER_SOLVED)" : "")}),
       tile({key: "work", label: "Visits done", value: K.count(t.visits_done), raw: t.visits_done,
             detail: t.orders_created + " orders created, " + t.orders_visited + " visited, " + t.repeat_visits +
               " repeat visits"}));
@@ -114,8 +116,8 @@
        series: [["labour", "Labour"], ["travel", "Travel"], ["parts", "Parts"]].map(([k, label]) =>
          ({label, get: (r) => num(r.costs[k]), fmt: (v) => K.none(v) ? K.NONE : v.toFixed(2), scale: "money"}))},
       {id: "cost_per_solved", title: "Cost per solved order",
-       series: [{label: "Cost per solved order", get: (r) => num(r.cost_per_solved),
-                 fmt: (v) => K.none(v) ? K.NONE : v.toFixed(2), scale: "money"}]},
+       series: [{label: "Cost per solved order", get: (r) => num(r.cost_per_solved), target: g.cost_per_solved,
+                 atMost: true, fmt: (v) => K.none(v) ? K.NONE : v.toFixed(2), scale: "money"}]},
     ];
   }
 
