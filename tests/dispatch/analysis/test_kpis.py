@@ -112,8 +112,8 @@ _T2_STOP = Stop(order_id="O3", arrival=at("08:15"), start=at("08:15"), end=at("0
                 travel_minutes=15.0, late_minutes=0.0)
 FAIR_PLAN = Plan(
     date=PLAN_DATE,
-    routes=PLAN.routes + (Route(technician_id="T2", stops=(_T2_STOP,), break_=None, travel_km=15.0,
-                                depart=at("08:00"), back=at("09:30"), return_km=7.5, return_minutes=15.0),),
+    routes=(*PLAN.routes, Route(technician_id="T2", stops=(_T2_STOP,), break_=None, travel_km=15.0,
+                                depart=at("08:00"), back=at("09:30"), return_km=7.5, return_minutes=15.0)),
     unassigned=(),
 )
 
@@ -132,10 +132,12 @@ def test_workload_reports_each_technician_and_the_spread_among_those_who_work() 
 
 def test_workload_of_a_day_with_one_worker_is_even_and_of_an_empty_day_is_zero() -> None:
     w = compute_kpis(DAY, PLAN, Policy()).workload
-    assert w is not None and (w.working, w.spread_minutes, w.max_mean_minutes, w.max_mean_orders) == (1, 0, 1.0, 1.0)
+    assert w is not None
+    assert (w.working, w.spread_minutes, w.max_mean_minutes, w.max_mean_orders) == (1, 0, 1.0, 1.0)
     empty = Plan(date=PLAN_DATE, routes=(), unassigned=tuple(Unassigned(o.id, "x") for o in DAY.orders))
     w = compute_kpis(DAY, empty, Policy()).workload
-    assert w is not None and (w.working, w.spread_minutes, w.max_mean_minutes, w.spread_orders) == (0, 0, 0, 0)
+    assert w is not None
+    assert (w.working, w.spread_minutes, w.max_mean_minutes, w.spread_orders) == (0, 0, 0, 0)
     assert "workload" not in dict(kpi_rows(compute_kpis(DAY, empty, Policy())))
 
 
