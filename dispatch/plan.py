@@ -250,6 +250,46 @@ class Churn:
 
 
 @dataclass(frozen=True)
+class TechnicianWorkload:
+    """One technician's day: working minutes (service and driving, the drive home included; waiting and
+    the break are not work) and orders served."""
+
+    minutes: float
+    orders: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"minutes": round(self.minutes, 1), "orders": self.orders}
+
+
+@dataclass(frozen=True)
+class Workload:
+    """How evenly the day's work is shared: each technician's workload (idle ones at zero), and over the
+    technicians who work (at least one stop) the spread (busiest minus least busy) and the max/mean ratio
+    of minutes and of orders (1.0 is perfectly even; 0 when nobody works)."""
+
+    per_technician: Mapping[str, TechnicianWorkload]
+    working: int
+    spread_minutes: float
+    max_mean_minutes: float
+    spread_orders: int
+    max_mean_orders: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"per_technician": {t: w.to_dict() for t, w in self.per_technician.items()},
+                "working": self.working, "spread_minutes": round(self.spread_minutes, 1),
+                "max_mean_minutes": round(self.max_mean_minutes, 3), "spread_orders": self.spread_orders,
+                "max_mean_orders": round(self.max_mean_orders, 3)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Workload:
+        return cls(per_technician={str(t): TechnicianWorkload(minutes=float(w["minutes"]), orders=int(w["orders"]))
+                                   for t, w in d["per_technician"].items()},
+                   working=int(d["working"]), spread_minutes=float(d["spread_minutes"]),
+                   max_mean_minutes=float(d["max_mean_minutes"]), spread_orders=int(d["spread_orders"]),
+                   max_mean_orders=float(d["max_mean_orders"]))
+
+
+@dataclass(frozen=True)
 class PriorityKpis:
     """One priority class: how many orders, how many served, on time (started within the response
     deadline, to the half minute), late, and left out."""
@@ -312,6 +352,7 @@ class Kpis:
     objective: Mapping[str, float]
     solver: SolverStats | None = None
     churn: Churn | None = None  # a re-plan's, against the plan it started from
+    workload: Workload | None = None  # absent in plans made before it was reported
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -327,6 +368,8 @@ class Kpis:
             out["solver"] = self.solver.to_dict()
         if self.churn is not None:
             out["churn"] = self.churn.to_dict()
+        if self.workload is not None:
+            out["workload"] = self.workload.to_dict()
         return out
 
     @classmethod
@@ -344,6 +387,7 @@ class Kpis:
             objective={str(k): float(v) for k, v in d["objective"].items()},
             solver=SolverStats.from_dict(d["solver"]) if d.get("solver") else None,
             churn=Churn.from_dict(d["churn"]) if d.get("churn") else None,
+            workload=Workload.from_dict(d["workload"]) if d.get("workload") else None,
         )
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections import Counter
 
 from dispatch.domain import PRIORITIES, Day
-from dispatch.plan import SHIFT_TOLERANCE_MINUTES, Churn, Kpis, Plan, PriorityKpis, Route, SolverStats
+from dispatch.plan import (
+    SHIFT_TOLERANCE_MINUTES,
+    Churn,
+    Kpis,
+    Plan,
+    PriorityKpis,
+    Route,
+    SolverStats,
+    TechnicianWorkload,
+    Workload,
+)
 from dispatch.policy import Policy
 from solver.rules import ETA_SHIFT, REASSIGNMENT, RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
 
@@ -40,6 +50,28 @@ def objective_of(day: Day, plan: Plan, policy: Policy) -> dict[str, float]:
     parts = {UNSERVED: unserved, RESPONSE_DEADLINE: late, TRAVEL: travel, WORKLOAD_BALANCE: balance,
              REASSIGNMENT: policy.reassign_cost * moved, ETA_SHIFT: policy.shift_cost_per_minute * delay}
     return {name: round(value, 3) for name, value in parts.items()} | {TOTAL: round(sum(parts.values()), 3)}
+
+
+def workload_of(day: Day, plan: Plan) -> Workload:
+    """Each technician's working minutes and visits (idle technicians at zero), and how evenly they are shared
+    among the technicians who work: the spread (max - min) and the max/mean ratio."""
+    routes = {r.technician_id: r for r in plan.routes}
+    per = {}
+    for t in day.technicians:
+        route = routes.get(t.id)
+        per[t.id] = (TechnicianWorkload(minutes=round(work_minutes(route), 1), orders=len(route.stops))
+                     if route is not None and route.stops else TechnicianWorkload(minutes=0.0, orders=0))
+    working = [w for w in per.values() if w.orders > 0]
+    minutes = [w.minutes for w in working]
+    orders = [w.orders for w in working]
+    # an idle technician is not part of the spread: one who stays home is not unfairly treated
+    return Workload(
+        per_technician=per, working=len(working),
+        spread_minutes=round(max(minutes, default=0.0) - min(minutes, default=0.0), 1),
+        max_mean_minutes=round(max(minutes) * len(minutes) / sum(minutes), 3) if sum(minutes) > 0 else 0.0,
+        spread_orders=max(orders, default=0) - min(orders, default=0),
+        max_mean_orders=round(max(orders) * len(orders) / sum(orders), 3) if orders else 0.0,
+    )
 
 
 def compute_kpis(day: Day, plan: Plan, policy: Policy, *, solver: SolverStats | None = None,
@@ -83,6 +115,7 @@ def compute_kpis(day: Day, plan: Plan, policy: Policy, *, solver: SolverStats | 
         objective=objective_of(day, plan, policy),
         solver=solver,
         churn=churn,
+        workload=workload_of(day, plan),
     )
 
 
@@ -106,8 +139,21 @@ def kpi_rows(kpis: Kpis) -> list[tuple[str, str]]:
         c = kpis.churn
         rows.append(("re-plan churn", f"{c.reassigned} reassigned, {c.shifted_over_15_min} moved over 15 min "
                      f"(max {c.max_eta_shift_minutes:.0f} min), {c.technicians_affected} technicians affected"))
+    if kpis.workload is not None and kpis.workload.working:
+        rows.append(("workload", workload_line(kpis.workload)))
     obj = kpis.objective
     balance = f", workload balance {obj[WORKLOAD_BALANCE]:,.1f}" if obj.get(WORKLOAD_BALANCE) else ""
     rows.append(("weighted cost", f"{obj[TOTAL]:,.1f} (unserved {obj[UNSERVED]:,.0f}, "
                  f"lateness {obj[RESPONSE_DEADLINE]:,.0f}, travel {obj[TRAVEL]:,.1f}{balance})"))
     return rows
+
+
+def workload_line(w: Workload) -> str:
+    """The fairness of a day in one line: the busiest and the least busy technician who works, the spread and
+    the max/mean ratio of minutes and of visits."""
+    working = {t: x for t, x in w.per_technician.items() if x.orders > 0}
+    most = max(working, key=lambda t: (working[t].minutes, t))
+    least = min(working, key=lambda t: (working[t].minutes, t))
+    return (f"{w.working} working, busiest {most} {working[most].minutes:.0f} min, least {least} "
+            f"{working[least].minutes:.0f} min: spread {w.spread_minutes:.0f} min (max/mean "
+            f"{w.max_mean_minutes:.2f}), {w.spread_orders} orders (max/mean {w.max_mean_orders:.2f})")

@@ -78,6 +78,10 @@ def kpi_row(name: str, kpis: Kpis, violations: Sequence[str], policy: Policy | N
         row |= {f"sla_hours_{p.value}": float(policy.sla.hours[p]) for p in PRIORITIES[:2]}
     row |= {"late_minutes": kpis.total_late_minutes, "max_late_minutes": kpis.max_late_minutes,
             "km": kpis.travel_km, "utilization": kpis.mean_utilization, "cost": kpis.objective[TOTAL]}
+    if kpis.workload is not None:
+        # fairness among the technicians who work: busiest minus least busy, and busiest over the mean
+        row |= {"workload_spread_min": round(kpis.workload.spread_minutes, 1),
+                "workload_max_mean": round(kpis.workload.max_mean_minutes, 3)}
     return row
 
 

@@ -29,6 +29,23 @@ def args(folder, *extra):
             "--date", PLAN_DATE.isoformat(), *extra]
 
 
+def test_solve_reports_each_technicians_workload_and_prints_the_spread(day_files):
+    out = day_files / "plan.json"
+    result = runner.invoke(app, ["solve", *args(day_files, "--time-limit", "5", "--solution-limit", "20",
+                                                "--no-fixes", "--out", str(out))])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(out.read_text())
+    w = plan["kpis"]["workload"]
+    stops = {r["technician_id"]: len(r["stops"]) for r in plan["routes"]}
+    assert {t: x["orders"] for t, x in w["per_technician"].items() if x["orders"]} == \
+        {t: n for t, n in stops.items() if n}
+    minutes = [x["minutes"] for x in w["per_technician"].values() if x["orders"]]
+    assert w["working"] == len(minutes)
+    assert w["spread_minutes"] == pytest.approx(max(minutes) - min(minutes), abs=0.11)
+    assert w["max_mean_minutes"] == pytest.approx(max(minutes) / (sum(minutes) / len(minutes)), abs=0.002)
+    assert f"{w['working']} working, busiest" in " ".join(result.output.split())
+
+
 def test_solve_writes_a_valid_plan_and_map_and_prints_kpis(day_files):
     out = day_files / "plan.json"
     result = runner.invoke(app, ["solve", *args(day_files, "--time-limit", "5", "--solution-limit", "50",

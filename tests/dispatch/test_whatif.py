@@ -21,6 +21,7 @@ from dispatch.whatif import (
     apply_variations,
     close_part,
     compare,
+    kpi_frame,
     load_study,
     plot_kpis,
     policy_frame,
@@ -171,6 +172,15 @@ def test_run_scenarios_in_process_checks_every_plan_and_compares(base):
     assert diff.loc["baseline", "cost_diff"] == 0
     assert diff.loc["tight", "cost_diff"] == df.loc["tight", "cost"] - df.loc["baseline", "cost"]
     assert not math.isnan(df.loc["baseline", "on_time_P1_pct"])
+
+
+def test_the_comparison_shows_the_workload_spread_of_each_scenario(base):
+    results = solve_scenarios([base])
+    w = results[0].plan.kpis.workload
+    df = compare(kpi_frame(results))
+    assert df.loc["baseline", "workload_spread_min"] == w.spread_minutes
+    assert df.loc["baseline", "workload_max_mean"] == w.max_mean_minutes
+    assert df.loc["baseline", "workload_spread_min_diff"] == 0
 
 
 def test_compare_needs_the_baseline(base):

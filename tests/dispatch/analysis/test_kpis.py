@@ -101,3 +101,60 @@ def test_kpi_rows_read_like_a_report() -> None:
     assert rows["served"] == "2 (67%)"
     assert rows["P1 served / on time"] == "1/1 served, 1 on time"
     assert rows["weighted cost"].startswith("30,024.0 (unserved 30,000")
+
+
+# Fairness: T1 works 160 min on 2 orders (as above); T2 one order, 60 min service + 15 min there + 15 min
+# home = 90 min; T3 stays home and is not part of the spread. Over the two who work: spread 160 - 90 = 70 min,
+# mean (160 + 90) / 2 = 125, max/mean 160 / 125 = 1.28; orders spread 2 - 1 = 1, max/mean 2 / 1.5 = 1.333.
+FAIR_DAY = make_day([make_tech("T1"), make_tech("T2"), make_tech("T3")],
+                    [make_order("O1", priority="P1"), make_order("O2"), make_order("O3", priority="P2")])
+_T2_STOP = Stop(order_id="O3", arrival=at("08:15"), start=at("08:15"), end=at("09:15"), travel_km=7.5,
+                travel_minutes=15.0, late_minutes=0.0)
+FAIR_PLAN = Plan(
+    date=PLAN_DATE,
+    routes=(*PLAN.routes, Route(technician_id="T2", stops=(_T2_STOP,), break_=None, travel_km=15.0,
+                                depart=at("08:00"), back=at("09:30"), return_km=7.5, return_minutes=15.0)),
+    unassigned=(),
+)
+
+
+def test_workload_reports_each_technician_and_the_spread_among_those_who_work() -> None:
+    w = compute_kpis(FAIR_DAY, FAIR_PLAN, Policy()).workload
+    assert w is not None
+    assert {t: (x.minutes, x.orders) for t, x in w.per_technician.items()} == {
+        "T1": (160.0, 2), "T2": (90.0, 1), "T3": (0.0, 0)}
+    assert (w.working, w.spread_minutes, w.max_mean_minutes) == (2, 70.0, 1.28)
+    assert (w.spread_orders, w.max_mean_orders) == (1, 1.333)
+    # the objective's balance term still counts the idle T3: 160 - 0 minutes
+    assert objective_of(FAIR_DAY, FAIR_PLAN, Policy(weights=Weights(balance_per_minute=1.0)))[WORKLOAD_BALANCE] \
+        == 160.0
+
+
+def test_workload_of_a_day_with_one_worker_is_even_and_of_an_empty_day_is_zero() -> None:
+    w = compute_kpis(DAY, PLAN, Policy()).workload
+    assert w is not None
+    assert (w.working, w.spread_minutes, w.max_mean_minutes, w.max_mean_orders) == (1, 0, 1.0, 1.0)
+    empty = Plan(date=PLAN_DATE, routes=(), unassigned=tuple(Unassigned(o.id, "x") for o in DAY.orders))
+    w = compute_kpis(DAY, empty, Policy()).workload
+    assert w is not None
+    assert (w.working, w.spread_minutes, w.max_mean_minutes, w.spread_orders) == (0, 0, 0, 0)
+    assert "workload" not in dict(kpi_rows(compute_kpis(DAY, empty, Policy())))
+
+
+def test_workload_is_in_the_plan_json_and_optional_there() -> None:
+    k = compute_kpis(FAIR_DAY, FAIR_PLAN, Policy())
+    d = k.to_dict()
+    assert d["workload"] == {"per_technician": {"T1": {"minutes": 160.0, "orders": 2},
+                                                "T2": {"minutes": 90.0, "orders": 1},
+                                                "T3": {"minutes": 0.0, "orders": 0}},
+                             "working": 2, "spread_minutes": 70.0, "max_mean_minutes": 1.28,
+                             "spread_orders": 1, "max_mean_orders": 1.333}
+    assert Kpis.from_dict(d) == k
+    del d["workload"]  # a plan stored before workload was reported still reads
+    assert Kpis.from_dict(d).workload is None
+
+
+def test_the_report_line_names_the_busiest_and_the_least_busy() -> None:
+    rows = dict(kpi_rows(compute_kpis(FAIR_DAY, FAIR_PLAN, Policy())))
+    assert rows["workload"] == ("2 working, busiest T1 160 min, least T2 90 min: spread 70 min (max/mean 1.28), "
+                                "1 orders (max/mean 1.33)")

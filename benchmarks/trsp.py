@@ -1,0 +1,361 @@
+"""Pillac TRSP benchmark (technicians with skills, tools and spare parts) on the dispatch engine.
+
+    python -m benchmarks.trsp FILE... --bks bks_trsp_pillac_crew25.csv --time-limit 30 --out DIR [--seed N]
+
+The problem (Pillac, Gueret & Medaglia 2013, Optimization Letters 7:1525-1535; conventions read from the
+authors' code, vpillac/vroom @ de39e77: `PillacSimplePersistenceHelper`, `TRSPWorkingTime`,
+`SkillsConstraint`, `ToolsConstraint`, `SparePartsConstraint`, `TRSPDistanceMatrix`):
+- one tour per technician (IDs 1-25), from home back home inside the home's time window; every request
+  (IDs 26-125) served exactly once, service starting inside its window (waiting allowed);
+- skills are not consumed: the technician holds every skill the request needs;
+- tools are not consumed: the technician holds every tool the request needs, or has visited the main depot
+  (ID 0) earlier in the tour; spare parts are consumed along the tour from the technician's stock, and a visit
+  to the main depot refills every tool and part (unlimited there). At most one depot visit per tour;
+- travel time = Euclidean distance in double precision (speed 1, no rounding);
+- objective: total working time = the sum over non-empty tours of (back home - departure), service and
+  waiting included, each technician leaving home as late as it can without changing the tour's schedule
+  (Savelsbergh's forward slack). This is `bks_total_duration_vrprep`, the column the gap is taken against.
+
+How it maps onto the engine (a solver Problem built directly, like benchmarks.solomon): a technician is a
+vehicle from home to home with its home window as shift; skill s is engine skill s and tool t is engine skill
+5 + t (tools as skill tags); parts are the van stock (engine part types). The engine has no mid-tour restock,
+so a depot visit can only come first: when some request can be served by no technician from their own tools
+and stock, the skilled technician closest to the depot for each such request starts "via the depot": its
+vehicle starts at the depot at the time it takes to get there from home, holds every tool and an unlimited
+stock (on the shared instances this is R101 and R204, 4 requests each). The engine minimises travel distance,
+not working time: waiting is not in its objective (service time is a constant), which costs the gap
+something on instances with wide windows. Skill levels play no part in these instances.
+
+Each solution is checked independently from the raw file (every rule above, with the depot visit anywhere)
+and written to DIR/NAME.sol: `Route #k (technician T): ids` for every technician, in visiting order (0 for
+the depot visit), then `Cost X` (the paper's objective, two decimals). Exits 1 if any solution is infeasible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from solver.params import SolveParams
+from solver.problem import Problem, Vehicle, Visit
+
+SCALE = 1000  # engine units per instance unit; travel times rounded UP so engine-feasible is truly feasible
+UNLIMITED = 10**6
+# optional visits with a penalty far above any route: the search starts easily and drops only the impossible
+DROP = 10**10
+EPS = 1e-6
+
+_ROW = re.compile(r"\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\[(.*?)\]\s*\[(.*?)\]\s*\[(.*?)\]")
+
+
+@dataclass(frozen=True)
+class Node:
+    id: int
+    x: float
+    y: float
+    tws: float
+    twe: float
+    service: float
+    skills: frozenset[int]
+    tools: frozenset[int]
+    parts: tuple[int, ...]  # stock (technician) or need (request), per part type
+
+
+@dataclass(frozen=True)
+class TrspInstance:
+    name: str
+    depot: Node
+    technicians: tuple[Node, ...]  # technician k has ID k + 1
+    requests: tuple[Node, ...]
+    num_skills: int
+    num_tools: int
+    num_parts: int
+
+    def node(self, node_id: int) -> Node:
+        if node_id == 0:
+            return self.depot
+        if node_id <= len(self.technicians):
+            return self.technicians[node_id - 1]
+        return self.requests[node_id - len(self.technicians) - 1]
+
+    def dist(self, a: Node, b: Node) -> float:
+        return math.hypot(a.x - b.x, a.y - b.y)
+
+    def own_ok(self, tech: Node, req: Node) -> bool:
+        """The technician can serve the request from home without the depot (ignoring other requests)."""
+        return (req.skills <= tech.skills and req.tools <= tech.tools
+                and all(n <= s for n, s in zip(req.parts, tech.parts, strict=True)))
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def read_trsp(path: str | Path) -> TrspInstance:
+    """Read a crew25 file: name, the `CREW COUNT SKILLS TOOLS SPARE PARTS` counts, then one row per node."""
+    lines = Path(path).read_text().splitlines()
+    name = lines[0].strip()
+    counts = None
+    nodes: list[Node] = []
+    for i, line in enumerate(lines):
+        if line.strip().upper().startswith("CREW COUNT"):
+            counts = [int(v) for v in lines[i + 1].split()]
+        m = _ROW.match(line)
+        if m:
+            g = m.groups()
+            nodes.append(Node(int(g[0]), float(g[1]), float(g[2]), float(g[3]), float(g[4]), float(g[5]),
+                              frozenset(_ints(g[6])), frozenset(_ints(g[7])), tuple(_ints(g[8]))))
+    if counts is None or len(counts) != 4:
+        raise ValueError(f"{path}: no CREW COUNT SKILLS TOOLS SPARE PARTS block")
+    crew, skills, tools, parts = counts
+    for k, n in enumerate(nodes):
+        if n.id != k:
+            raise ValueError(f"{path}: rows must be numbered 0, 1, 2, ...; found {n.id} at {k}")
+        if n.id > 0 and len(n.parts) != parts:
+            raise ValueError(f"{path}: row {n.id} has {len(n.parts)} spare-part counts, expected {parts}")
+    return TrspInstance(name=name, depot=nodes[0], technicians=tuple(nodes[1:crew + 1]),
+                        requests=tuple(nodes[crew + 1:]), num_skills=skills, num_tools=tools, num_parts=parts)
+
+
+def via_depot(inst: TrspInstance) -> frozenset[int]:
+    """Technician indices that start via the depot: for each request no technician can serve from their own
+    tools and stock, the skilled technician nearest the depot."""
+    chosen: set[int] = set()
+    for r in inst.requests:
+        if any(inst.own_ok(t, r) for t in inst.technicians):
+            continue
+        skilled = [k for k, t in enumerate(inst.technicians) if r.skills <= t.skills]
+        if skilled:
+            chosen.add(min(skilled, key=lambda k: (inst.dist(inst.technicians[k], inst.depot), k)))
+    return frozenset(chosen)
+
+
+def build_problem(inst: TrspInstance, depot_first: frozenset[int]) -> Problem:
+    """Locations: 0 the depot, 1..25 the homes, then the requests (visit j is request ID 26 + j)."""
+    nodes = [inst.depot, *inst.technicians, *inst.requests]
+    xs = np.array([n.x for n in nodes])
+    ys = np.array([n.y for n in nodes])
+    d = np.hypot(xs[:, None] - xs[None, :], ys[:, None] - ys[None, :])
+    durations = np.ceil(d * SCALE - 1e-9).astype(np.int64)
+    distances = np.rint(d * SCALE).astype(np.int64)
+    all_tools = frozenset(inst.num_skills + t for t in range(inst.num_tools))
+    vehicles = []
+    for k, t in enumerate(inst.technicians):
+        home = k + 1
+        skills = frozenset(t.skills) | frozenset(inst.num_skills + x for x in t.tools)
+        if k in depot_first:
+            vehicles.append(Vehicle(start=0, end=home, shift_start=math.ceil(SCALE * t.tws) + int(durations[home, 0]),
+                                    shift_end=math.floor(SCALE * t.twe), skills=frozenset(t.skills) | all_tools,
+                                    stock=(UNLIMITED,) * inst.num_parts))
+        else:
+            vehicles.append(Vehicle(start=home, end=home, shift_start=math.ceil(SCALE * t.tws),
+                                    shift_end=math.floor(SCALE * t.twe), skills=skills, stock=t.parts))
+    base = 1 + len(inst.technicians)
+    visits = tuple(
+        Visit(location=base + j, service=round(SCALE * r.service), drop_penalty=DROP,
+              window=(math.ceil(SCALE * r.tws), math.floor(SCALE * r.twe)),
+              skills=frozenset(r.skills) | frozenset(inst.num_skills + x for x in r.tools), parts=r.parts)
+        for j, r in enumerate(inst.requests)
+    )
+    return Problem(distances=distances, durations=durations, vehicles=tuple(vehicles), visits=visits,
+                   num_skills=inst.num_skills + inst.num_tools, num_parts=inst.num_parts)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The paper's objective of routes (node IDs per technician, 0 = the depot visit) and what breaks a rule."""
+
+    total_duration: float
+    durations: tuple[float, ...]
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def feasible(self) -> bool:
+        return not self.errors
+
+
+def tour_duration(inst: TrspInstance, tech: Node, route: Sequence[int]) -> tuple[float, list[str]]:
+    """Working time of one tour leaving home at the best moment, and the rules it breaks (times, windows)."""
+    if not route:
+        return 0.0, []
+    errors: list[str] = []
+    t = tech.tws  # earliest departure
+    prev = tech
+    waits = 0.0
+    slack = math.inf  # forward slack: how late the departure can move without breaking a window
+    for nid in [*route, None]:
+        node = tech if nid is None else inst.node(nid)
+        arrival = t + prev.service + inst.dist(prev, node)  # a home's service time is 0
+        if nid is None:
+            start = arrival
+            if start > tech.twe + EPS:
+                errors.append(f"back home at {start:.2f} after {tech.twe:g}")
+            slack = min(slack, waits + tech.twe - start)
+            break
+        start = max(arrival, node.tws)
+        waits += start - arrival
+        if start > node.twe + EPS:
+            errors.append(f"{nid} starts at {start:.2f} after {node.twe:g}")
+        slack = min(slack, waits + node.twe - start)
+        t, prev = start, node
+    return start - (tech.tws + max(0.0, min(slack, waits))), errors
+
+
+def evaluate(inst: TrspInstance, routes: Sequence[Sequence[int]]) -> Evaluation:
+    """Check routes against the raw instance (every rule of the module docstring) and cost them."""
+    errors: list[str] = []
+    if len(routes) != len(inst.technicians):
+        errors.append(f"{len(routes)} routes for {len(inst.technicians)} technicians")
+    first = len(inst.technicians) + 1
+    seen: dict[int, int] = {}
+    durations = []
+    for k, route in enumerate(routes):
+        tech = inst.technicians[k]
+        tag = f"technician {k + 1}"
+        if route.count(0) > 1:
+            errors.append(f"{tag}: {route.count(0)} depot visits, at most 1")
+        depot_seen = False
+        stock = list(tech.parts)
+        for nid in route:
+            if nid == 0:
+                depot_seen = True
+                continue
+            if not first <= nid < first + len(inst.requests):
+                errors.append(f"{tag}: unknown request {nid}")
+                continue
+            seen[nid] = seen.get(nid, 0) + 1
+            r = inst.node(nid)
+            if not r.skills <= tech.skills:
+                errors.append(f"{tag}: lacks skills {sorted(r.skills - tech.skills)} for {nid}")
+            if not depot_seen:
+                if not r.tools <= tech.tools:
+                    errors.append(f"{tag}: lacks tools {sorted(r.tools - tech.tools)} for {nid} (no depot visit before)")
+                stock = [s - n for s, n in zip(stock, r.parts, strict=True)]
+                if any(s < 0 for s in stock):
+                    errors.append(f"{tag}: out of spare parts at {nid} (no depot visit before)")
+        dur, errs = tour_duration(inst, tech, route)
+        durations.append(dur)
+        errors += [f"{tag}: {e}" for e in errs]
+    missing = [r.id for r in inst.requests if r.id not in seen]
+    if missing:
+        errors.append(f"{len(missing)} requests not served, e.g. {missing[:5]}")
+    twice = sorted(n for n, c in seen.items() if c > 1)
+    if twice:
+        errors.append(f"requests served more than once: {twice[:5]}")
+    return Evaluation(total_duration=sum(durations), durations=tuple(durations), errors=tuple(errors))
+
+
+def routes_of(inst: TrspInstance, solution_routes: Sequence[Sequence[int]], depot_first: frozenset[int]) -> list[list[int]]:
+    """Node IDs per technician (visit j is request ID 26 + j), the depot first for those who start there."""
+    first = len(inst.technicians) + 1
+    return [([0] if k in depot_first and visits else []) + [first + v for v in visits]
+            for k, visits in enumerate(solution_routes)]
+
+
+def format_sol(inst: TrspInstance, routes: Sequence[Sequence[int]], ev: Evaluation) -> str:
+    lines = [f"Route #{k} ({inst.technicians[k - 1].id}): {' '.join(str(n) for n in r)}".rstrip()
+             for k, r in enumerate(routes, 1)]
+    return "\n".join([*lines, f"Cost {ev.total_duration:.2f}"]) + "\n"
+
+
+def parse_sol(text: str) -> list[list[int]]:
+    """Routes of a `.sol` file (`Route #k (technician T): ids` lines; other lines ignored)."""
+    return [[int(c) for c in line.split(":", 1)[1].split()]
+            for line in text.splitlines() if line.strip().lower().startswith("route")]
+
+
+def read_bks(path: str | Path) -> dict[str, float]:
+    with open(path, newline="") as f:
+        return {row["instance"]: float(row["bks_total_duration_vrprep"]) for row in csv.DictReader(f)}
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    evaluation: Evaluation | None
+    bks: float | None
+    wall: float
+    via_depot: int
+
+    @property
+    def gap(self) -> float | None:
+        if self.evaluation is None or not self.bks:
+            return None
+        return 100 * (self.evaluation.total_duration - self.bks) / self.bks
+
+
+def solve_instance(inst: TrspInstance, *, time_limit: float, seed: int,
+                   params: SolveParams) -> tuple[list[list[int]] | None, frozenset[int]]:
+    """Routes (node IDs per technician) from the dispatch engine, or None when it found nothing."""
+    from solver import solve  # late: the reader and the evaluator work on their own
+
+    depot_first = via_depot(inst)
+    solution = solve(build_problem(inst, depot_first), time_limit=time_limit, seed=seed, params=params)
+    if solution.status == "infeasible":
+        return None, depot_first
+    by_vehicle = {r.vehicle: r.visits for r in solution.routes}
+    visits = [list(by_vehicle.get(k, ())) for k in range(len(inst.technicians))]
+    return routes_of(inst, visits, depot_first), depot_first  # left-out requests show up in the check
+
+
+def run(instances: Sequence[TrspInstance], *, bks: dict[str, float], out: Path, time_limit: float, seed: int,
+        params: SolveParams) -> list[Row]:
+    """Solve, check and write every instance, printing one row each as it completes."""
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"{'instance':<20}{'duration':>11}{'BKS':>11}{'gap %':>8}{'techs':>6}{'depot':>6}{'feasible':>9}"
+          f"{'wall s':>8}")
+    rows: list[Row] = []
+    for inst in instances:
+        t0 = time.perf_counter()
+        routes, depot_first = solve_instance(inst, time_limit=time_limit, seed=seed, params=params)
+        wall = time.perf_counter() - t0
+        ev = evaluate(inst, routes) if routes is not None else None
+        if ev is not None and routes is not None:
+            (out / f"{inst.name}.sol").write_text(format_sol(inst, routes, ev))
+        row = Row(inst.name, ev, bks.get(inst.name), wall, len(depot_first))
+        rows.append(row)
+        print(_format_row(row, routes), flush=True)
+        for err in ev.errors if ev else ("no solution",):
+            print(f"    {inst.name}: {err}", file=sys.stderr)
+    gaps = [r.gap for r in rows if r.gap is not None]
+    if gaps:
+        print(f"mean gap {sum(gaps) / len(gaps):.2f} % over {len(gaps)} instances")
+    return rows
+
+
+def _format_row(row: Row, routes: Sequence[Sequence[int]] | None) -> str:
+    ev = row.evaluation
+    dur = f"{ev.total_duration:.2f}" if ev else "-"
+    bks = f"{row.bks:.2f}" if row.bks else "-"
+    gap = f"{row.gap:.2f}" if row.gap is not None else "-"
+    used = str(sum(1 for r in routes if r)) if routes else "-"
+    feas = "yes" if ev and ev.feasible else "NO"
+    return f"{row.name:<20}{dur:>11}{bks:>11}{gap:>8}{used:>6}{row.via_depot:>6}{feas:>9}{row.wall:>8.1f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Pillac TRSP benchmark (total working time) on the dispatch engine.")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--bks", type=Path, required=True, help="bks_trsp_pillac_crew25.csv")
+    p.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance")
+    p.add_argument("--out", type=Path, default=Path("benchmarks/out/trsp"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--solution-limit", type=int, default=None, help="bound the search by a count (reproducible)")
+    args = p.parse_args(argv)
+    rows = run([read_trsp(f) for f in args.files], bks=read_bks(args.bks), out=args.out,
+               time_limit=args.time_limit, seed=args.seed,
+               params=SolveParams(solution_limit=args.solution_limit))
+    return 0 if all(r.evaluation is not None and r.evaluation.feasible for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
