@@ -174,6 +174,22 @@ class PlanChange(BaseModel):
     eta_shift_minutes: Number | None = None
 
 
+class TechnicianWorkload(BaseModel):
+    minutes: Number = Field(description="service and driving, the drive home included (waiting, break: not work)")
+    orders: int
+
+
+class PlanWorkload(BaseModel):
+    model_config = _OPEN
+
+    per_technician: dict[str, TechnicianWorkload] = Field(description="technician id -> workload; idle ones at 0")
+    working: int = Field(description="technicians with at least one stop")
+    spread_minutes: Number = Field(description="busiest minus least busy working technician")
+    max_mean_minutes: Number = Field(description="busiest over the mean of the working ones; 1.0 is even")
+    spread_orders: int
+    max_mean_orders: Number
+
+
 class PlanKpis(BaseModel):
     model_config = _OPEN
 
@@ -193,6 +209,7 @@ class PlanKpis(BaseModel):
     objective: Objective
     solver: SolverRun | None = None
     churn: Churn | None = Field(default=None, description="a re-plan's, against the plan it started from")
+    workload: PlanWorkload | None = Field(default=None, description="how evenly the day's work is shared")
 
 
 class PolicyWeights(BaseModel):
