@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-compare bench-scale bench-regions bench-live bench-fixes clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-compare bench-scale bench-regions bench-live bench-fixes clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench-solomon: $(STAMP)
 
 bench-trsp: $(STAMP)
 	$(BIN)/python -m benchmarks.trsp ../shared/benchmarks/trsp_pillac/crew25/*.txt --bks ../shared/benchmarks/trsp_pillac/bks_trsp_pillac_crew25.csv --time-limit 30 --out benchmarks/out/trsp
+
+bench-strsp: $(STAMP)
+	$(BIN)/python -m benchmarks.strsp ../shared/benchmarks/strsp_kovacs/tasks_noTeam/*_5x4_noTeam.txt --time-limit 30 --out benchmarks/out/strsp
 
 bench-compare: $(STAMP)
 	$(BIN)/python -m benchmarks.compare --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 20 --out benchmarks/out/compare
