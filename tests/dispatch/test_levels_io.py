@@ -26,7 +26,9 @@ def test_a_bad_level_names_the_row_field_and_value(bad):
     with pytest.raises(InputError) as e:
         technicians_from_csv_bytes(content, PLAN_DATE)
     text = str(e.value)
-    assert "row 2" in text and "skills" in text and bad in text
+    assert "row 2" in text
+    assert "skills" in text
+    assert bad in text
 
 
 def test_levels_and_wanted_and_refused_technicians_round_trip_through_the_csv():
@@ -34,7 +36,8 @@ def test_levels_and_wanted_and_refused_technicians_round_trip_through_the_csv():
     order = make_order("O1", skill_levels={"hvac": 2}, preferred_technician="T1", forbidden_technicians={"T2", "T3"})
     t_csv = technicians_to_frame([tech], PLAN_DATE).to_csv(index=False)
     o_csv = orders_to_frame([order], PLAN_DATE).to_csv(index=False)
-    assert "english;hvac:3" in t_csv and "T2;T3" in o_csv
+    assert "english;hvac:3" in t_csv
+    assert "T2;T3" in o_csv
     assert technicians_from_csv_bytes(t_csv.encode(), PLAN_DATE) == (tech,)
     assert orders_from_csv_bytes(o_csv.encode(), PLAN_DATE) == (order,)
 
@@ -43,7 +46,8 @@ def test_files_without_the_new_columns_read_as_before():
     plain = orders_to_frame([make_order("O1")], PLAN_DATE)
     assert list(plain.columns) == ORDER_HEADER.split(",")  # the contract's columns, nothing added
     (order,) = orders_from_csv_bytes(plain.to_csv(index=False).encode(), PLAN_DATE)
-    assert order.preferred_technician is None and order.forbidden_technicians == frozenset()
+    assert order.preferred_technician is None
+    assert order.forbidden_technicians == frozenset()
 
 
 def test_a_pinned_technician_the_customer_refuses_is_an_error_on_its_row():
@@ -51,4 +55,5 @@ def test_a_pinned_technician_the_customer_refuses_is_an_error_on_its_row():
     content = (ORDER_HEADER + ",forbidden_technicians\n" + row + "\n").encode()
     with pytest.raises(InputError) as e:
         orders_from_csv_bytes(content, PLAN_DATE)
-    assert "row 2" in str(e.value) and "forbidden_technicians" in str(e.value)
+    assert "row 2" in str(e.value)
+    assert "forbidden_technicians" in str(e.value)
