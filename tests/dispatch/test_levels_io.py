@@ -57,3 +57,14 @@ def test_a_pinned_technician_the_customer_refuses_is_an_error_on_its_row():
         orders_from_csv_bytes(content, PLAN_DATE)
     assert "row 2" in str(e.value)
     assert "forbidden_technicians" in str(e.value)
+
+
+def test_a_day_with_levels_and_refusals_survives_its_json_form():
+    import json
+
+    from dispatch.io.day_json import day_from_dict, day_to_dict
+    from tests.factories import make_day
+
+    day = make_day([make_tech("T1", skill_levels={"hvac": 3})],
+                   [make_order("O1", skill_levels={"hvac": 2}, preferred_technician="T1", forbidden_technicians={"T2"})])
+    assert day_from_dict(json.loads(json.dumps(day_to_dict(day)))) == day
