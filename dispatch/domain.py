@@ -36,6 +36,20 @@ def _check_lat_lon(owner: str, lat: float, lon: float) -> None:
         raise ValueError(f"{owner}: lon {lon} is outside -180..180")
 
 
+# Skill levels: `hvac:3` is hvac at level 3; a plain tag is level 1.
+MIN_LEVEL, MAX_LEVEL = 1, 5
+
+
+def _levels(owner: str, field_name: str, skills: frozenset[str], levels: Mapping[str, int] | None) -> Mapping[str, int]:
+    """The levels above 1 of `skills` (level 1 is the plain tag, so it is not stored)."""
+    for skill, level in (levels or {}).items():
+        if skill not in skills:
+            raise ValueError(f"{owner}: {field_name} level for {skill!r}, which is not among its skills")
+        if not MIN_LEVEL <= level <= MAX_LEVEL:
+            raise ValueError(f"{owner}: {field_name} level {level} of {skill!r} is outside {MIN_LEVEL}..{MAX_LEVEL}")
+    return immutabledict(sorted((s, q) for s, q in (levels or {}).items() if q > MIN_LEVEL))
+
+
 def _check_quantities(owner: str, field_name: str, parts: Mapping[str, int]) -> None:
     for part, qty in parts.items():
         if not part:
@@ -59,12 +73,14 @@ class Technician:
     max_orders: int | None = None
     van_stock: Mapping[str, int] = field(default_factory=dict)
     territory: str | None = None  # the region a large day is split by, when the data gives one
+    skill_levels: Mapping[str, int] = field(default_factory=dict)  # skill -> level 2..5 (others are level 1)
 
     def __post_init__(self) -> None:
         who = f"technician {self.id}"
         if not self.id:
             raise ValueError("technician: id is empty")
         object.__setattr__(self, "skills", frozenset(self.skills))
+        object.__setattr__(self, "skill_levels", _levels(who, "skills", self.skills, self.skill_levels))
         object.__setattr__(self, "van_stock", _frozen_map(self.van_stock))
         _check_lat_lon(who, self.home_lat, self.home_lon)
         if self.shift_end < self.shift_start:
@@ -91,6 +107,10 @@ class Technician:
     def has_break(self) -> bool:
         return self.break_minutes is not None and self.break_minutes > 0
 
+    def level(self, skill: str) -> int:
+        """The level the technician holds `skill` at (0: not held)."""
+        return self.skill_levels.get(skill, MIN_LEVEL) if skill in self.skills else 0
+
 
 @dataclass(frozen=True)
 class Order:
@@ -109,6 +129,9 @@ class Order:
     territory: str | None = None
     # the customer's contract response hours for this priority; it can only tighten the policy's (DESIGN.md)
     sla_hours: float | None = None
+    skill_levels: Mapping[str, int] = field(default_factory=dict)  # required skill -> level 2..5 needed
+    preferred_technician: str | None = None  # the customer asks for them (soft)
+    forbidden_technicians: frozenset[str] = frozenset()  # the customer refuses them (hard)
 
     def __post_init__(self) -> None:
         who = f"order {self.id}"
@@ -116,6 +139,12 @@ class Order:
             raise ValueError("order: id is empty")
         object.__setattr__(self, "priority", Priority(self.priority))
         object.__setattr__(self, "required_skills", frozenset(self.required_skills))
+        object.__setattr__(self, "skill_levels",
+                           _levels(who, "required_skills", self.required_skills, self.skill_levels))
+        object.__setattr__(self, "forbidden_technicians", frozenset(self.forbidden_technicians))
+        if self.pinned_technician is not None and self.pinned_technician in self.forbidden_technicians:
+            raise ValueError(f"{who}: pinned_technician {self.pinned_technician!r} is among its "
+                             f"forbidden_technicians (the customer refuses them)")
         object.__setattr__(self, "required_parts", _frozen_map(self.required_parts))
         _check_lat_lon(who, self.lat, self.lon)
         if self.duration_min < 0:
@@ -125,6 +154,10 @@ class Order:
         _check_quantities(who, "required_parts", self.required_parts)
         if self.sla_hours is not None and not (math.isfinite(self.sla_hours) and self.sla_hours > 0):
             raise ValueError(f"{who}: sla_hours {self.sla_hours} must be a number > 0")
+
+    def level(self, skill: str) -> int:
+        """The level of `skill` the order needs (0: not required)."""
+        return self.skill_levels.get(skill, MIN_LEVEL) if skill in self.required_skills else 0
 
 
 PRIORITIES = tuple(Priority)

@@ -128,6 +128,13 @@ class Policy:
     reassign_cost: float = 30.0
     shift_cost_per_minute: float = 1.0
     max_moves: int | None = None
+    # Skill levels, in objective units: each level a technician holds a required skill above the level the
+    # order needs costs `over_qualification_cost` (as much as a kilometre of driving), so a senior is kept
+    # for the jobs that need them without driving across town to spare one. An order served by another
+    # technician than its `preferred_technician` costs `preferred_technician_cost` (ten kilometres).
+    # Neither changes a day without levels or preferences.
+    over_qualification_cost: float = 1.0
+    preferred_technician_cost: float = 10.0
 
     def __post_init__(self) -> None:
         for name, kind in (("sla", SlaPolicy), ("weights", Weights), ("travel", TravelModel)):
@@ -142,7 +149,8 @@ class Policy:
             raise ValueError(f"solution_limit {self.solution_limit!r} must be >= 1 (or None)")
         if self.region_orders is not None and not _whole(self.region_orders, MIN_REGION_ORDERS):
             raise ValueError(f"region_orders {self.region_orders!r} must be >= {MIN_REGION_ORDERS} (or None)")
-        for name in ("reassign_cost", "shift_cost_per_minute", "deadline_margin_minutes"):
+        for name in ("reassign_cost", "shift_cost_per_minute", "deadline_margin_minutes", "over_qualification_cost",
+                     "preferred_technician_cost"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
                     or value < 0:
@@ -173,6 +181,8 @@ class Policy:
             "reassign_cost": self.reassign_cost,
             "shift_cost_per_minute": self.shift_cost_per_minute,
             "max_moves": self.max_moves,
+            "over_qualification_cost": self.over_qualification_cost,
+            "preferred_technician_cost": self.preferred_technician_cost,
         }
 
     @classmethod
@@ -227,7 +237,7 @@ def _whole(value: Any, lowest: int) -> bool:
 
 
 _SCALARS = ("seed", "time_limit", "solution_limit", "region_orders", "deadline_margin_minutes", "reassign_cost",
-            "shift_cost_per_minute", "max_moves")
+            "shift_cost_per_minute", "max_moves", "over_qualification_cost", "preferred_technician_cost")
 POLICY_KEYS = ("sla_hours", "weights", "travel", *_SCALARS)
 _FIELDS = tuple(f.name for f in fields(Policy))
 

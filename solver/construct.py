@@ -23,7 +23,18 @@ from collections.abc import Sequence
 
 from solver.problem import FULLY_BOOKED, MAX_ORDERS, Problem, Reason, Solution
 from solver.reasons import nobody_fits
-from solver.rules import REQUIRED_SKILL, VAN_STOCK, carries, over_max_orders, pin_allows, qualified
+from solver.rules import (
+    REFUSED_TECHNICIAN,
+    REQUIRED_SKILL,
+    VAN_STOCK,
+    carries,
+    missed_preference,
+    over_max_orders,
+    over_qualification,
+    pin_allows,
+    qualified,
+    refused,
+)
 from solver.schedule import Schedule, Timetable, solution_costs
 from solver.tables import OPEN
 
@@ -36,6 +47,7 @@ def left_out_reason(problem: Problem, j: int, full: Sequence[int] = ()) -> Reaso
     visit = problem.visits[j]
     fits = {
         REQUIRED_SKILL: [qualified(v, visit) for v in problem.vehicles],
+        REFUSED_TECHNICIAN: [not refused(visit, k) for k in range(len(problem.vehicles))],
         VAN_STOCK: [carries(v, [visit]) for v in problem.vehicles],
     }
     reason = nobody_fits(problem, j, fits)
@@ -88,7 +100,7 @@ def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[li
     stock = list(route.stock)
     for j in visits:
         x = problem.visits[j]
-        if not qualified(v, x) or not pin_allows(x, route.vehicle):
+        if not qualified(v, x) or refused(x, route.vehicle) or not pin_allows(x, route.vehicle):
             return False
         for p, q in parts[j]:
             stock[p] -= q
@@ -142,8 +154,10 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
         for k in allowed:
             route = routes[k]
             v = problem.vehicles[k]
-            if not qualified(v, x):
+            if not qualified(v, x) or refused(x, k):
                 continue
+            # who serves it costs too: levels above those needed, another technician than the one asked for
+            assign = over_qualification(problem, v, x) + missed_preference(problem, x, k)
             if any(route.stock[p] < q for p, q in parts[j]):
                 continue
             if over_max_orders(v, len(route.schedule.visits) + 1):
@@ -165,7 +179,7 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
                 elif durations[before][here] + durations[here][after] > room:
                     continue
                 extra = distances[before][here] + distances[here][after] - (distances[before][after] if len(stops) > 2 else 0)
-                candidates.append((problem.distance_cost * extra, k, position))
+                candidates.append((problem.distance_cost * extra + assign, k, position))
         candidates.sort()
         best: tuple[int, int, int, int | None, bool] | None = None  # (cost, vehicle, position, gap, lazy)
         for travel, k, position in candidates:
@@ -226,7 +240,7 @@ def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence
     best: tuple[int, int, int, tuple[int, ...]] | None = None  # (cost change, vehicle, bumped, new visits)
     for k in allowed:
         route, v = routes[k], problem.vehicles[k]
-        if not qualified(v, x) or not pin_allows(x, k):
+        if not qualified(v, x) or refused(x, k) or not pin_allows(x, k):
             continue
         old = route.schedule.visits
         old_cost = problem.distance_cost * table.distance(k, old) + route.schedule.late_cost

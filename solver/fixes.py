@@ -159,6 +159,7 @@ class _Search:
         order = self._nearest(j, routes)
         if visit.pinned is not None:
             order = [k for k in order if k == visit.pinned]
+        order = [k for k in order if k not in visit.forbidden]  # no fix puts a refused technician there
         out: list[Fix] = []
         tried = dict.fromkeys(KINDS, 0)
         hits = dict.fromkeys(KINDS, 0)
@@ -178,7 +179,8 @@ class _Search:
                 break
             vehicle = problem.vehicles[k]
             route = routes[k]
-            lacks = visit.skills - vehicle.skills
+            # skills held below the level needed count as lacking too
+            lacks = {s for s in visit.skills if vehicle.level_of(s) < visit.level_of(s)}
             fits_count = not over_max_orders(vehicle, len(route) + 1)
             short = self._short_with(k, route, j)
             if not lacks and fits_count and not short:

@@ -22,11 +22,14 @@ from solver.reasons import Screening
 from solver.rules import (
     APPOINTMENT_WINDOW,
     PINNED_TECHNICIAN,
+    REFUSED_TECHNICIAN,
     REQUIRED_SKILL,
     SHIFT,
     VAN_STOCK,
     break_of,
+    missed_preference,
     over_max_orders,
+    over_qualification,
 )
 from solver.tables import BoolArray, Tables
 
@@ -37,6 +40,8 @@ COUNT = "count"
 WORK = "work"
 MOVES = "moves"
 ETA = "eta"
+LEVELS = "levels"
+PREFERENCE = "preference"
 
 
 @dataclass
@@ -88,6 +93,7 @@ def build_model(
     _time_dimension(model, node_locs, node_service)
     _shift(model, fits[SHIFT])
     _required_skill(model, fits[REQUIRED_SKILL])
+    _refused_technician(model, fits[REFUSED_TECHNICIAN])
     _pinned_technician(model, fits[PINNED_TECHNICIAN])
     _appointment_window(model, tables, fits[APPOINTMENT_WINDOW])
     _break(model, node_service)
@@ -100,6 +106,8 @@ def build_model(
     _workload_balance(model, node_locs, node_service)
     _reassignment(model)
     _eta_shift(model)
+    _over_qualification(model)
+    _preferred_technician(model)
     return model
 
 
@@ -137,6 +145,10 @@ def _shift(model: Model, fits: BoolArray) -> None:
 
 
 def _required_skill(model: Model, fits: BoolArray) -> None:
+    _only_vehicles(model, fits)
+
+
+def _refused_technician(model: Model, fits: BoolArray) -> None:
     _only_vehicles(model, fits)
 
 
@@ -308,3 +320,35 @@ def _eta_shift(model: Model) -> None:
         solver.Add(eta.CumulVar(index) == model.time.CumulVar(index))
         eta.SetCumulVarSoftUpperBound(index, max(0, bound), problem.shift_cost)
     model.dimensions.append(ETA)
+
+
+def _per_vehicle_cost(model: Model, name: str, costs: list[list[int]]) -> None:
+    """A cost for serving each offered visit on each vehicle (`costs[k][node]`), charged through a dimension
+    whose span on vehicle k is the sum over its visits (the stability rules' device: OR-Tools has no cost
+    per visit and vehicle otherwise). Added only when some cost is not 0."""
+    if not any(any(row) for row in costs):
+        return
+    routing = model.routing
+    homes = model.manager.GetNumberOfNodes() - len(model.offered)
+    callbacks = [routing.RegisterUnaryTransitVector(row + [0] * homes) for row in costs]
+    routing.AddDimensionWithVehicleTransits(callbacks, 0, max(sum(row) for row in costs), True, name)
+    dim = routing.GetDimensionOrDie(name)
+    for k in range(len(costs)):
+        dim.SetSpanCostCoefficientForVehicle(1, k)
+    model.dimensions.append(name)
+
+
+def _over_qualification(model: Model) -> None:
+    problem = model.problem
+    if problem.over_qualification_cost <= 0:
+        return
+    _per_vehicle_cost(model, LEVELS, [[over_qualification(problem, v, problem.visits[j]) for j in model.offered]
+                                      for v in problem.vehicles])
+
+
+def _preferred_technician(model: Model) -> None:
+    problem = model.problem
+    if problem.preference_cost <= 0 or all(problem.visits[j].preferred is None for j in model.offered):
+        return
+    _per_vehicle_cost(model, PREFERENCE, [[missed_preference(problem, problem.visits[j], k) for j in model.offered]
+                                          for k in range(len(problem.vehicles))])

@@ -21,7 +21,10 @@ from solver.rules import (  # noqa: F401
     BREAK,
     FULLY_BOOKED,
     MAX_ORDERS,
+    OVER_QUALIFICATION,
     PINNED_TECHNICIAN,
+    PREFERRED_TECHNICIAN,
+    REFUSED_TECHNICIAN,
     REQUIRED_SKILL,
     RESPONSE_DEADLINE,
     SHIFT,
@@ -68,14 +71,23 @@ class Vehicle:
     stock: tuple[int, ...] = ()  # quantity per part type index; missing trailing types mean 0
     max_visits: int | None = None
     break_: Break | None = None
+    # level of each held skill by skill index; a skill beyond the tuple, or a 0 entry, is held at level 1
+    levels: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         _require(self.shift_end >= self.shift_start, f"shift_end {self.shift_end} before shift_start {self.shift_start}")
         _require(all(q >= 0 for q in self.stock), f"stock {self.stock} has a negative quantity")
         _require(self.max_visits is None or self.max_visits >= 0, f"max_visits {self.max_visits} must be >= 0")
+        _require(all(q >= 0 for q in self.levels), f"levels {self.levels} has a negative level")
 
     def has_skills(self, required: frozenset[int]) -> bool:
         return required <= self.skills
+
+    def level_of(self, skill: int) -> int:
+        """The level the technician holds `skill` at (0: not held)."""
+        if skill not in self.skills:
+            return 0
+        return max(1, self.levels[skill]) if skill < len(self.levels) else 1
 
     def stock_of(self, part: int) -> int:
         return self.stock[part] if part < len(self.stock) else 0
@@ -96,6 +108,10 @@ class Visit:
     skills: frozenset[int] = frozenset()
     parts: tuple[int, ...] = ()  # quantity per part type index
     pinned: int | None = None  # vehicle index this visit must go to
+    # required level of each required skill by skill index; beyond the tuple, or 0, means level 1
+    levels: tuple[int, ...] = ()
+    forbidden: frozenset[int] = frozenset()  # vehicle indices the customer refuses
+    preferred: int | None = None  # vehicle index the customer asks for (soft: see Problem.preference_cost)
     # A re-plan's starting point: the vehicle and start (seconds) of this visit in the plan being re-planned
     # (None: a new visit, or one whose vehicle is gone). See Problem's stability costs.
     previous_vehicle: int | None = None
@@ -110,6 +126,16 @@ class Visit:
         _require(self.lateness_cost >= 0, f"lateness_cost {self.lateness_cost} must be >= 0")
         _require(self.drop_penalty is None or self.drop_penalty >= 0, f"drop_penalty {self.drop_penalty} must be >= 0")
         _require(all(q >= 0 for q in self.parts), f"parts {self.parts} has a negative quantity")
+        _require(all(q >= 0 for q in self.levels), f"levels {self.levels} has a negative level")
+        object.__setattr__(self, "forbidden", frozenset(self.forbidden))
+        _require(self.pinned is None or self.pinned not in self.forbidden,
+                 f"pinned vehicle {self.pinned} is refused (forbidden) for this visit")
+
+    def level_of(self, skill: int) -> int:
+        """The level of `skill` the visit requires (0: not required)."""
+        if skill not in self.skills:
+            return 0
+        return max(1, self.levels[skill]) if skill < len(self.levels) else 1
 
 
 @dataclass(frozen=True)
@@ -136,6 +162,8 @@ class Problem:
     shift_cost: int = 0
     shift_tolerance: int = 15 * 60
     max_moves: int | None = None
+    over_qualification_cost: int = 0  # per level a technician holds a required skill above the level needed
+    preference_cost: int = 0  # a visit with a `preferred` vehicle served by another one
     _frozen: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -156,12 +184,14 @@ class Problem:
             _require(0 <= s.location < n, f"visit {j}: location {s.location} outside 0..{n - 1}")
             _require(s.skills <= frozenset(range(self.num_skills)), f"visit {j}: skill index outside 0..{self.num_skills - 1}")
             _require(len(s.parts) <= self.num_parts, f"visit {j}: parts has more than {self.num_parts} part types")
-            for name in ("pinned", "previous_vehicle"):
+            _require(all(0 <= k < len(self.vehicles) for k in s.forbidden),
+                     f"visit {j}: forbidden vehicle outside 0..{len(self.vehicles) - 1}")
+            for name in ("pinned", "previous_vehicle", "preferred"):
                 k = getattr(s, name)
                 _require(k is None or 0 <= k < len(self.vehicles),
                          f"visit {j}: {name} vehicle {k} outside 0..{len(self.vehicles) - 1}")
         _require(min(self.distance_cost, self.balance_cost, self.reassign_cost, self.shift_cost,
-                     self.shift_tolerance) >= 0, "costs must be >= 0")
+                     self.shift_tolerance, self.over_qualification_cost, self.preference_cost) >= 0, "costs must be >= 0")
         _require(self.max_moves is None or self.max_moves >= 0, f"max_moves {self.max_moves} must be >= 0")
 
     @property
@@ -169,16 +199,20 @@ class Problem:
         return int(self.distances.shape[0])
 
     def qualified(self, visit: int) -> list[int]:
-        """Vehicles having every skill the visit requires (ignoring pins, stock and time)."""
+        """Vehicles having every skill the visit requires at its level and not refused by the customer
+        (ignoring pins, stock and time)."""
         x = self.visits[visit]
-        return [k for k, v in enumerate(self.vehicles) if rules.qualified(v, x)]
+        return [k for k, v in enumerate(self.vehicles) if rules.qualified(v, x) and not rules.refused(x, k)]
 
 
 @dataclass(frozen=True)
 class Reason:
     """Why a visit is left out, in terms of one rule.
 
-    - REQUIRED_SKILL: no vehicle has `skill`.
+    - REQUIRED_SKILL: no vehicle has `skill` at `level` (the level the visit needs); `vehicle` holds it
+      at the highest level below (None when nobody holds it), or `skill` is None when only the
+      combination is missing.
+    - REFUSED_TECHNICIAN: every qualified vehicle (`vehicles`) is refused by the customer.
     - VAN_STOCK: no qualified vehicle carries `quantity` of `part`.
     - APPOINTMENT_WINDOW: the window cannot be reached within any qualified vehicle's shift.
     - SHIFT: the service is longer than any qualified vehicle's shift.
@@ -189,6 +223,7 @@ class Reason:
 
     rule: str
     skill: int | None = None
+    level: int | None = None
     part: int | None = None
     quantity: int | None = None
     vehicle: int | None = None

@@ -19,6 +19,7 @@ from solver.rules import (
     FULLY_BOOKED,
     MAX_ORDERS,
     PINNED_TECHNICIAN,
+    REFUSED_TECHNICIAN,
     REQUIRED_SKILL,
     SHIFT,
     VAN_STOCK,
@@ -39,9 +40,11 @@ _VEHICLES = 12
 @dataclass(frozen=True)
 class Screening:
     allowed: BoolArray  # n x K: vehicle k may serve visit j (passes every check of `fits`)
-    qualified: BoolArray  # n x K: has the skills and respects the pin (what a dispatcher calls qualified)
+    # n x K: has the skills at their levels, is not refused and respects the pin (what a dispatcher calls
+    # qualified)
+    qualified: BoolArray
     reasons: dict[int, Reason]  # visits no vehicle can serve, with why
-    # rule -> n x K: vehicle k passes that rule's check for visit j (REQUIRED_SKILL, PINNED_TECHNICIAN,
+    # rule -> n x K: vehicle k passes that rule's check for visit j (REQUIRED_SKILL, REFUSED_TECHNICIAN, PINNED_TECHNICIAN,
     # VAN_STOCK, SHIFT: the round trip fits the shift, APPOINTMENT_WINDOW: reachable within the shift)
     fits: dict[str, BoolArray] = field(default_factory=dict)
 
@@ -51,9 +54,13 @@ def screen(problem: Problem, t: Tables) -> Screening:
     if n == 0 or k == 0:
         # Nobody works today: every visit is simply beyond capacity.
         empty = np.zeros((n, k), dtype=bool)
-        fits = dict.fromkeys((REQUIRED_SKILL, PINNED_TECHNICIAN, VAN_STOCK, SHIFT, APPOINTMENT_WINDOW), empty)
+        fits = dict.fromkeys((REQUIRED_SKILL, REFUSED_TECHNICIAN, PINNED_TECHNICIAN, VAN_STOCK, SHIFT, APPOINTMENT_WINDOW), empty)
         return Screening(empty, empty, {j: Reason(FULLY_BOOKED) for j in range(n)}, fits)
     skill_ok: BoolArray = ~(t.s_skills.astype(np.int64) @ (~t.v_skills).T.astype(np.int64)).astype(bool)
+    # Levels above 1: one skill at a time, so the check stays n x K whatever the number of skills.
+    for s in np.flatnonzero((t.s_levels > 1).any(axis=0)):
+        skill_ok &= t.s_levels[:, s][:, None] <= t.v_levels[:, s][None, :]
+    refuse_ok: BoolArray = ~t.forbidden
     stock_ok: BoolArray = np.asarray((t.parts[:, None, :] <= t.stock[None, :, :]).all(axis=2))
     dur = problem.durations
     out = dur[np.ix_(t.v_start, t.loc)].T  # n x K: home to visit
@@ -63,16 +70,17 @@ def screen(problem: Problem, t: Tables) -> Screening:
     first = np.maximum(t.shift_start[None, :] + out, t.open_[:, None])
     window_ok: BoolArray = (first <= t.close[:, None]) & (first + serve + home <= t.shift_end[None, :])
     pin_ok: BoolArray = (t.pinned[:, None] < 0) | (t.pinned[:, None] == np.arange(k)[None, :])
-    allowed = skill_ok & stock_ok & shift_ok & window_ok & pin_ok
+    allowed = skill_ok & refuse_ok & stock_ok & shift_ok & window_ok & pin_ok
     reasons: dict[int, Reason] = {}
     for j in (int(x) for x in np.flatnonzero(~allowed.any(axis=1))):
-        fits = {REQUIRED_SKILL: skill_ok[j], VAN_STOCK: stock_ok[j], SHIFT: shift_ok[j], APPOINTMENT_WINDOW: window_ok[j]}
+        fits = {REQUIRED_SKILL: skill_ok[j], REFUSED_TECHNICIAN: refuse_ok[j], VAN_STOCK: stock_ok[j], SHIFT: shift_ok[j],
+                APPOINTMENT_WINDOW: window_ok[j]}
         reason = nobody_fits(problem, j, fits)
         assert reason is not None  # every vehicle fails some check
         reasons[j] = reason
-    fits = {REQUIRED_SKILL: skill_ok, PINNED_TECHNICIAN: pin_ok, VAN_STOCK: stock_ok, SHIFT: shift_ok,
-            APPOINTMENT_WINDOW: window_ok}
-    return Screening(allowed, skill_ok & pin_ok, reasons, fits)
+    fits = {REQUIRED_SKILL: skill_ok, REFUSED_TECHNICIAN: refuse_ok, PINNED_TECHNICIAN: pin_ok, VAN_STOCK: stock_ok,
+            SHIFT: shift_ok, APPOINTMENT_WINDOW: window_ok}
+    return Screening(allowed, skill_ok & refuse_ok & pin_ok, reasons, fits)
 
 
 def nobody_fits(problem: Problem, j: int, fits: Mapping[str, Sequence[bool] | np.ndarray]) -> Reason | None:
@@ -91,6 +99,8 @@ def nobody_fits(problem: Problem, j: int, fits: Mapping[str, Sequence[bool] | np
                 return _no_skill(problem, j)
             if rule == VAN_STOCK:
                 return _no_stock(problem, j, _ix(able))
+            if rule == REFUSED_TECHNICIAN:  # every qualified technician is refused by the customer
+                return Reason(rule, vehicles=_ix(able))
             return Reason(rule, vehicles=_ix(able))
         able &= np.asarray(ok, dtype=bool)
     return None
@@ -101,10 +111,16 @@ def _ix(mask: np.ndarray) -> tuple[int, ...]:
 
 
 def _no_skill(problem: Problem, j: int) -> Reason:
-    held = frozenset().union(*(v.skills for v in problem.vehicles))
-    missing = sorted(problem.visits[j].skills - held)
-    # None: every skill is held by someone, but nobody holds them all.
-    return Reason(REQUIRED_SKILL, skill=missing[0] if missing else None)
+    visit = problem.visits[j]
+    for s in sorted(visit.skills):
+        need = visit.level_of(s)
+        # The vehicle holding the skill at the highest level (the first of them), if below what is needed.
+        levels = [v.level_of(s) for v in problem.vehicles]
+        best = max(levels, default=0)
+        if best < need:
+            return Reason(REQUIRED_SKILL, skill=s, level=need, vehicle=levels.index(best) if best > 0 else None)
+    # Every skill is held at its level by someone, but nobody holds them all.
+    return Reason(REQUIRED_SKILL)
 
 
 def _no_stock(problem: Problem, j: int, qualified: tuple[int, ...]) -> Reason:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # problem.py imports the names from here
 # Hard rules, in the order the model states them.
 SHIFT = "shift"
 REQUIRED_SKILL = "required skill"
+REFUSED_TECHNICIAN = "refused technician"
 PINNED_TECHNICIAN = "pinned technician"
 APPOINTMENT_WINDOW = "appointment window"
 BREAK = "break"
@@ -33,12 +34,18 @@ RESPONSE_DEADLINE = "response deadline"
 UNSERVED = "unserved"
 TRAVEL = "travel"
 WORKLOAD_BALANCE = "workload balance"
+# A technician holding a required skill above the level the visit needs (kept for the jobs that need them).
+OVER_QUALIFICATION = "over-qualification"
+# A visit the customer asked a technician for, served by another one.
+PREFERRED_TECHNICIAN = "preferred technician"
 # Stability of a re-plan: a visit not yet begun moved to another technician, or started later than before.
 REASSIGNMENT = "reassignment"
 ETA_SHIFT = "eta shift"
 
-HARD_RULES = (SHIFT, REQUIRED_SKILL, PINNED_TECHNICIAN, APPOINTMENT_WINDOW, BREAK, VAN_STOCK, MAX_ORDERS)
-SOFT_RULES = (RESPONSE_DEADLINE, UNSERVED, TRAVEL, WORKLOAD_BALANCE, REASSIGNMENT, ETA_SHIFT)
+HARD_RULES = (SHIFT, REQUIRED_SKILL, REFUSED_TECHNICIAN, PINNED_TECHNICIAN, APPOINTMENT_WINDOW, BREAK, VAN_STOCK,
+              MAX_ORDERS)
+SOFT_RULES = (RESPONSE_DEADLINE, UNSERVED, TRAVEL, WORKLOAD_BALANCE, REASSIGNMENT, ETA_SHIFT, OVER_QUALIFICATION,
+              PREFERRED_TECHNICIAN)
 # Every name, hard rules first.
 ALL_RULES = (*HARD_RULES, FULLY_BOOKED, *SOFT_RULES)
 
@@ -52,8 +59,14 @@ def overruns_shift(vehicle: Vehicle, back: int) -> bool:
 
 
 def qualified(vehicle: Vehicle, visit: Visit) -> bool:
-    """Required skill: the technician has every skill the visit requires."""
-    return vehicle.has_skills(visit.skills)
+    """Required skill: the technician has every skill the visit requires, each at the level it needs
+    (a plain skill is level 1)."""
+    return vehicle.has_skills(visit.skills) and all(vehicle.level_of(s) >= visit.level_of(s) for s in visit.skills)
+
+
+def refused(visit: Visit, vehicle: int) -> bool:
+    """Refused technician: the customer refuses this vehicle index."""
+    return vehicle in visit.forbidden
 
 
 def pin_allows(visit: Visit, vehicle: int) -> bool:
@@ -129,6 +142,22 @@ def eta_shift(problem: Problem, visit: Visit, start: int) -> int:
     if visit.previous_start is None or problem.shift_cost <= 0:
         return 0
     return max(0, start - visit.previous_start - problem.shift_tolerance) * problem.shift_cost
+
+
+def over_qualification(problem: Problem, vehicle: Vehicle, visit: Visit) -> int:
+    """Over-qualification: the cost of the levels the technician holds above those the visit needs,
+    summed over its required skills (0 for a technician who is not qualified)."""
+    if problem.over_qualification_cost <= 0 or not qualified(vehicle, visit):
+        return 0
+    extra = sum(vehicle.level_of(s) - visit.level_of(s) for s in visit.skills)
+    return extra * problem.over_qualification_cost
+
+
+def missed_preference(problem: Problem, visit: Visit, vehicle: int) -> int:
+    """Preferred technician: the cost of serving a visit on another vehicle than the one the customer asked for."""
+    if visit.preferred is None or visit.preferred == vehicle:
+        return 0
+    return problem.preference_cost
 
 
 # --- a whole route

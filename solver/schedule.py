@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from solver.problem import Problem, Reason, RouteSolution, Vehicle
 from solver.rules import (
     ETA_SHIFT,
+    OVER_QUALIFICATION,
+    PREFERRED_TECHNICIAN,
     REASSIGNMENT,
     RESPONSE_DEADLINE,
     TRAVEL,
@@ -30,6 +32,8 @@ from solver.rules import (
     break_of,
     eta_shift,
     lateness,
+    missed_preference,
+    over_qualification,
     reassigned,
 )
 from solver.tables import OPEN
@@ -285,4 +289,8 @@ def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
                                                   for r in routes for j in r.visits),
         ETA_SHIFT: sum(eta_shift(problem, problem.visits[j], s) for r in routes
                        for j, s in zip(r.visits, r.starts, strict=True)),
+        OVER_QUALIFICATION: sum(over_qualification(problem, problem.vehicles[r.vehicle], problem.visits[j])
+                                for r in routes for j in r.visits),
+        PREFERRED_TECHNICIAN: sum(missed_preference(problem, problem.visits[j], r.vehicle)
+                                  for r in routes for j in r.visits),
     }

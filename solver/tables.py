@@ -24,6 +24,7 @@ class Tables:
     shift_start: IntArray
     shift_end: IntArray
     v_skills: BoolArray  # K x S
+    v_levels: IntArray  # K x S: level held (0: not held)
     stock: IntArray  # K x P
     max_visits: IntArray  # K, OPEN when unlimited
     # visits (n)
@@ -34,6 +35,9 @@ class Tables:
     deadline: IntArray  # OPEN when none
     lateness_cost: IntArray
     s_skills: BoolArray  # n x S
+    s_levels: IntArray  # n x S: level required (0: not required)
+    forbidden: BoolArray  # n x K: the customer refuses the vehicle
+    preferred: IntArray  # -1 when none
     parts: IntArray  # n x P
     pinned: IntArray  # -1 when not pinned
 
@@ -43,13 +47,21 @@ def tables_of(problem: Problem) -> Tables:
     k, n, s, p = len(vs), len(ss), problem.num_skills, problem.num_parts
     v_skills = np.zeros((k, s), dtype=bool)
     stock = np.zeros((k, p), dtype=np.int64)
+    v_levels = np.zeros((k, s), dtype=np.int64)
     for i, v in enumerate(vs):
         v_skills[i, list(v.skills)] = True
+        for q in v.skills:
+            v_levels[i, q] = v.level_of(q)
         stock[i, : len(v.stock)] = v.stock
     s_skills = np.zeros((n, s), dtype=bool)
     parts = np.zeros((n, p), dtype=np.int64)
+    s_levels = np.zeros((n, s), dtype=np.int64)
+    forbidden = np.zeros((n, k), dtype=bool)
     for j, x in enumerate(ss):
         s_skills[j, list(x.skills)] = True
+        for q in x.skills:
+            s_levels[j, q] = x.level_of(q)
+        forbidden[j, list(x.forbidden)] = True
         parts[j, : len(x.parts)] = x.parts
 
     def ints(values: list[int]) -> IntArray:
@@ -61,6 +73,7 @@ def tables_of(problem: Problem) -> Tables:
         shift_start=ints([v.shift_start for v in vs]),
         shift_end=ints([v.shift_end for v in vs]),
         v_skills=v_skills,
+        v_levels=v_levels,
         stock=stock,
         max_visits=ints([OPEN if v.max_visits is None else v.max_visits for v in vs]),
         loc=ints([x.location for x in ss]),
@@ -70,6 +83,9 @@ def tables_of(problem: Problem) -> Tables:
         deadline=ints([OPEN if x.deadline is None else x.deadline for x in ss]),
         lateness_cost=ints([x.lateness_cost for x in ss]),
         s_skills=s_skills,
+        s_levels=s_levels,
+        forbidden=forbidden,
+        preferred=ints([-1 if x.preferred is None else x.preferred for x in ss]),
         parts=parts,
         pinned=ints([-1 if x.pinned is None else x.pinned for x in ss]),
     )

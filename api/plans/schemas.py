@@ -144,6 +144,12 @@ class Objective(BaseModel):
     reassignment: Number | None = Field(default=None, description="a re-plan's visits moved to another technician")
     eta_shift: Number | None = Field(default=None, alias="eta shift",
                                      description="a re-plan's starts moved more than 15 minutes later")
+    over_qualification: Number | None = Field(
+        default=None, alias="over-qualification",
+        description="levels technicians hold above those their orders need, times the policy's cost per level")
+    preferred_technician: Number | None = Field(
+        default=None, alias="preferred technician",
+        description="orders served by another technician than the one their customer asked for")
     total: Number
 
 

@@ -38,6 +38,9 @@ SHIFT = "shift"
 BREAK = "break"
 MAX_ORDERS = "max orders"
 PINNED_TECHNICIAN = "pinned technician"
+REFUSED_TECHNICIAN = "refused technician"
+OVER_QUALIFICATION = "over-qualification"
+PREFERRED_TECHNICIAN = "preferred technician"
 RESPONSE_DEADLINE = "response deadline"
 COVERAGE = "coverage"
 UNKNOWN_ID = "unknown id"
@@ -343,6 +346,13 @@ class _Checker:
         if not order.required_skills <= tech.skills:
             missing = ", ".join(sorted(order.required_skills - tech.skills))
             self.flag(REQUIRED_SKILL, f"technician lacks skill {missing}", tech.id, order.id)
+        for skill in sorted(order.required_skills & tech.skills):
+            held, need = tech.skill_levels.get(skill, 1), order.skill_levels.get(skill, 1)
+            if held < need:
+                self.flag(REQUIRED_SKILL, f"needs {skill} level {need}; technician holds level {held}", tech.id,
+                          order.id)
+        if tech.id in order.forbidden_technicians:
+            self.flag(REFUSED_TECHNICIAN, "the customer refuses this technician", tech.id, order.id)
         if order.pinned_technician is not None and order.pinned_technician != tech.id:
             self.flag(PINNED_TECHNICIAN, f"order is pinned to {order.pinned_technician}", tech.id, order.id)
         if order.window_start is not None and s.start < order.window_start - TIME_TOL:
@@ -585,6 +595,22 @@ class _Checker:
                         order.id,
                     )
 
+    def who_serves(self) -> tuple[int, int]:
+        """Levels held above the need over every served order's required skills, and orders served by
+        another technician than the one their customer asked for (while that one works today)."""
+        levels = missed = 0
+        for r in self.routes:
+            tech = self.techs.get(r.technician_id)
+            for stop in r.stops:
+                order = self.orders.get(stop.order_id)
+                if tech is None or order is None:
+                    continue
+                for skill in order.required_skills & tech.skills:
+                    levels += max(0, tech.skill_levels.get(skill, 1) - order.skill_levels.get(skill, 1))
+                wanted = order.preferred_technician
+                missed += wanted is not None and wanted in self.techs and wanted != tech.id
+        return levels, missed
+
     def compute_objective(self, served: set[str]) -> None:
         w = self.policy.weights
         obj: dict[str, float] = {}
@@ -618,13 +644,17 @@ class _Checker:
         moved, delay = self.stability()
         obj[REASSIGNMENT] = moved * self.policy.reassign_cost
         obj[ETA_SHIFT] = delay * self.policy.shift_cost_per_minute
+        levels, missed = self.who_serves()
+        obj[OVER_QUALIFICATION] = levels * self.policy.over_qualification_cost
+        obj[PREFERRED_TECHNICIAN] = missed * self.policy.preferred_technician_cost
         obj["total"] = unserved_cost + late_cost + obj["travel"] + obj["workload balance"] + obj[REASSIGNMENT] \
-            + obj[ETA_SHIFT]
+            + obj[ETA_SHIFT] + obj[OVER_QUALIFICATION] + obj[PREFERRED_TECHNICIAN]
         self.report.objective = obj
         if self.incomplete:
             self.report.notes.append("objective not compared: some routes could not be recomputed")
             return
-        for key in ("unserved", "response deadline", "travel", "workload balance", REASSIGNMENT, ETA_SHIFT, "total"):
+        for key in ("unserved", "response deadline", "travel", "workload balance", REASSIGNMENT, ETA_SHIFT,
+                    OVER_QUALIFICATION, PREFERRED_TECHNICIAN, "total"):
             if (
                 key in reported
                 and abs(reported[key] - obj[key]) > OBJECTIVE_REL_TOL * abs(obj[key]) + OBJECTIVE_ABS_TOL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from dispatch.analysis.who_serves import who_serves_parts
 from dispatch.domain import PRIORITIES, Day
 from dispatch.plan import (
     SHIFT_TOLERANCE_MINUTES,
@@ -48,7 +49,8 @@ def objective_of(day: Day, plan: Plan, policy: Policy) -> dict[str, float]:
     spread = [work.get(t.id, 0.0) for t in day.technicians]
     balance = w.balance_per_minute * (max(spread, default=0.0) - min(spread, default=0.0))
     parts = {UNSERVED: unserved, RESPONSE_DEADLINE: late, TRAVEL: travel, WORKLOAD_BALANCE: balance,
-             REASSIGNMENT: policy.reassign_cost * moved, ETA_SHIFT: policy.shift_cost_per_minute * delay}
+             REASSIGNMENT: policy.reassign_cost * moved, ETA_SHIFT: policy.shift_cost_per_minute * delay,
+             **who_serves_parts(day, plan, policy)}
     return {name: round(value, 3) for name, value in parts.items()} | {TOTAL: round(sum(parts.values()), 3)}
 
 

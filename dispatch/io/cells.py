@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
-from dispatch.domain import Priority
+from dispatch.domain import MAX_LEVEL, MIN_LEVEL, Priority
 from dispatch.errors import BadCellError
 
 # ASCII digits only: Python's int()/float() also take "1_000", "nan", "inf" and non-Latin digits.
@@ -140,6 +140,58 @@ def parse_tags(text: str) -> frozenset[str]:
 
 def format_tags(tags: frozenset[str] | set[str]) -> str:
     return ";".join(sorted(tags))
+
+
+def parse_ids(text: str) -> frozenset[str]:
+    """`T04; T07` -> {"T04", "T07"}: `;`-separated ids, trimmed, case kept, empty pieces skipped."""
+    ids = set()
+    for piece in text.split(";"):
+        one = piece.strip()
+        if "," in one:
+            raise BadCellError(f"id {one!r} contains ','; separate ids with ';'")
+        if one:
+            ids.add(one)
+    return frozenset(ids)
+
+
+def format_ids(ids: frozenset[str] | set[str]) -> str:
+    return ";".join(sorted(ids))
+
+
+def parse_skills(text: str) -> dict[str, int]:
+    """`hvac:3; English` -> {"hvac": 3, "english": 1}: tags as `parse_tags`, each with an optional level
+    1..5 after a colon (a plain tag is level 1); every problem of the cell is listed."""
+    skills: dict[str, int] = {}
+    problems: list[str] = []
+    for piece in text.split(";"):
+        entry = piece.strip().lower()
+        if not entry:
+            continue
+        tag, sep, level_text = (x.strip() for x in entry.partition(":"))
+        if "," in tag:
+            problems.append(f"tag {tag!r} contains ','; separate tags with ';'")
+            continue
+        if not tag:
+            problems.append(f"entry {entry!r} has no skill name")
+            continue
+        level = MIN_LEVEL
+        if sep:
+            if not _QTY.fullmatch(level_text) or not MIN_LEVEL <= int(level_text) <= MAX_LEVEL:
+                problems.append(f"skill {tag!r}: level {level_text!r} is not a whole number {MIN_LEVEL}..{MAX_LEVEL}")
+                continue
+            level = int(level_text)
+        if tag in skills:
+            problems.append(f"skill {tag!r} is listed twice")
+            continue
+        skills[tag] = level
+    if problems:
+        raise BadCellError("; ".join(problems))
+    return skills
+
+
+def format_skills(skills: frozenset[str] | set[str], levels: Mapping[str, int]) -> str:
+    """The inverse of `parse_skills`: a level is written only above 1."""
+    return ";".join(s if levels.get(s, MIN_LEVEL) <= MIN_LEVEL else f"{s}:{levels[s]}" for s in sorted(skills))
 
 
 def parse_parts(text: str, *, min_qty: int = 1) -> dict[str, int]:

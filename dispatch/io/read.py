@@ -116,7 +116,7 @@ def _check_break(row: _Row, plan_date: date, shift_start: datetime | None, shift
 def _technician(row: _Row, plan_date: date) -> Technician | None:
     at = partial(cells.parse_time, plan_date=plan_date)
     tech_id = row.get("id", str, required=True)
-    skills = row.get("skills", cells.parse_tags)
+    skills = row.get("skills", cells.parse_skills)
     home_lat = row.get("home_lat", cells.parse_latitude, required=True)
     home_lon = row.get("home_lon", cells.parse_longitude, required=True)
     shift_start = row.get("shift_start", at, required=True)
@@ -139,7 +139,8 @@ def _technician(row: _Row, plan_date: date) -> Technician | None:
         return None
     try:
         return Technician(
-            id=tech_id, name=row.text("name"), skills=skills or frozenset(), home_lat=home_lat, home_lon=home_lon,
+            id=tech_id, name=row.text("name"), skills=frozenset(skills or ()), skill_levels=skills or {},
+            home_lat=home_lat, home_lon=home_lon,
             shift_start=shift_start, shift_end=shift_end, break_start=break_start, break_end=break_end,
             break_minutes=break_minutes, max_orders=max_orders, van_stock=van_stock or {},
             territory=row.text("territory") or None,
@@ -155,14 +156,18 @@ def _order(row: _Row, plan_date: date) -> Order | None:
     lat = row.get("lat", cells.parse_latitude, required=True)
     lon = row.get("lon", cells.parse_longitude, required=True)
     priority = row.get("priority", cells.parse_priority, required=True)
-    skills = row.get("required_skills", cells.parse_tags)
+    skills = row.get("required_skills", cells.parse_skills)
     duration = row.get("duration_min", cells.parse_int, required=True)
     created_at = row.get("created_at", cells.parse_datetime, required=True)
     window_start = row.get("window_start", at)
     window_end = row.get("window_end", at)
     parts = row.get("required_parts", cells.parse_parts)
     pinned = row.get("pinned_technician", str)
+    preferred = row.get("preferred_technician", str)
+    forbidden = row.get("forbidden_technicians", cells.parse_ids)
 
+    if pinned and forbidden and pinned in forbidden:
+        row.fail("forbidden_technicians", f"forbidden_technicians refuses {pinned}, the pinned_technician")
     if duration is not None and duration <= 0:
         row.fail("duration_min", f"duration_min {duration} must be positive")
     end_of_day = datetime.combine(plan_date, time()) + timedelta(days=1)
@@ -178,9 +183,10 @@ def _order(row: _Row, plan_date: date) -> Order | None:
     try:
         return Order(
             id=order_id, customer=row.text("customer"), lat=lat, lon=lon, priority=priority,
-            required_skills=skills or frozenset(), duration_min=duration, created_at=created_at,
-            window_start=window_start, window_end=window_end, required_parts=parts or {},
+            required_skills=frozenset(skills or ()), skill_levels=skills or {}, duration_min=duration,
+            created_at=created_at, window_start=window_start, window_end=window_end, required_parts=parts or {},
             pinned_technician=pinned or None, territory=row.text("territory") or None,
+            preferred_technician=preferred or None, forbidden_technicians=forbidden or frozenset(),
         )
     except ValueError as e:
         row.fail(None, str(e))

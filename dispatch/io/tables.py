@@ -32,8 +32,9 @@ ORDER_COLUMNS = (
     "id", "customer", "lat", "lon", "priority", "required_skills", "duration_min", "created_at",
     "window_start", "window_end", "required_parts", "pinned_technician",
 )
-# Read when present in either file: the territory a large day is split by (see dispatch.planning.regions).
-OPTIONAL_COLUMNS = ("territory",)
+# Read when present in either file: the territory a large day is split by (see dispatch.planning.regions);
+# in orders.csv, the technician the customer asks for and those it refuses.
+OPTIONAL_COLUMNS = ("territory", "preferred_technician", "forbidden_technicians")
 
 
 @dataclass(frozen=True)

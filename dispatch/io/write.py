@@ -49,7 +49,7 @@ def technicians_to_frame(technicians: Sequence[Technician], plan_date: date | No
     plan_date = plan_date or _infer_date([x for t in technicians for x in (t.shift_start, t.break_start)],
                                          [x for t in technicians for x in (t.shift_end, t.break_end)])
     rows = [
-        [t.id, t.name, cells.format_tags(t.skills), _coord(t.home_lat), _coord(t.home_lon),
+        [t.id, t.name, cells.format_skills(t.skills, t.skill_levels), _coord(t.home_lat), _coord(t.home_lon),
          _time(t.shift_start, plan_date), _time(t.shift_end, plan_date), _time(t.break_start, plan_date),
          _time(t.break_end, plan_date), _opt(t.break_minutes), _opt(t.max_orders), cells.format_parts(t.van_stock)]
         for t in technicians
@@ -63,12 +63,17 @@ def orders_to_frame(orders: Sequence[Order], plan_date: date | None = None) -> p
     plan_date = plan_date or _infer_date([o.window_start for o in orders], [o.window_end for o in orders])
     rows = [
         [o.id, o.customer, _coord(o.lat), _coord(o.lon), cells.format_priority(o.priority),
-         cells.format_tags(o.required_skills), str(o.duration_min), cells.format_datetime(o.created_at),
+         cells.format_skills(o.required_skills, o.skill_levels), str(o.duration_min), cells.format_datetime(o.created_at),
          _time(o.window_start, plan_date), _time(o.window_end, plan_date), cells.format_parts(o.required_parts),
          _opt(o.pinned_technician)]
         for o in orders
     ]
     frame = pd.DataFrame(rows, columns=list(ORDER_COLUMNS), dtype=object)
+    # the wanted and refused technicians, only when some order has them: contract files stay as they were
+    if any(o.preferred_technician for o in orders):
+        frame["preferred_technician"] = [o.preferred_technician or "" for o in orders]
+    if any(o.forbidden_technicians for o in orders):
+        frame["forbidden_technicians"] = [cells.format_ids(o.forbidden_technicians) for o in orders]
     return _with_territory(frame, [o.territory for o in orders])
 
 

@@ -27,10 +27,21 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
 
     rule = reason.rule
     if rule == rules.REQUIRED_SKILL:
+        if reason.skill is not None and reason.level is not None and reason.level > 1:
+            skill = built.skills[reason.skill]
+            if reason.vehicle is None:
+                return f"needs {skill} level {reason.level}; no technician has skill '{skill}'"
+            best = techs[reason.vehicle]
+            return f"needs {skill} level {reason.level}; the best is {best.id} at level {best.level(skill)}"
         if reason.skill is not None:
             return f"no technician has skill '{built.skills[reason.skill]}'"
         need = "', '".join(sorted(order.required_skills))
         return f"no technician has all of the skills '{need}'"
+    if rule == rules.REFUSED_TECHNICIAN:
+        n = len(reason.vehicles)
+        if n == 1:
+            return f"the only qualified technician, {names(reason.vehicles)}, is refused by this customer"
+        return f"all {n} qualified technicians ({names(reason.vehicles)}) are refused by this customer"
     if rule == rules.VAN_STOCK:
         if reason.part is not None:
             qty = reason.quantity if reason.quantity is not None else order.required_parts.get(built.parts[reason.part], 0)

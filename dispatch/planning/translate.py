@@ -145,8 +145,12 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
                 lateness_cost=round(w.late_per_minute[o.priority] * SCALE / 60),
                 drop_penalty=_scaled(w.unserved[o.priority]),
                 skills=frozenset(skill_ix[s] for s in o.required_skills),
+                levels=_levels(o.required_skills, o.level, skill_ix),
                 parts=vector(o.required_parts),
                 pinned=tech_ix[o.pinned_technician] if o.pinned_technician else None,
+                # a refused or wanted technician who does not work today changes nothing
+                forbidden=frozenset(tech_ix[i] for i in o.forbidden_technicians if i in tech_ix),
+                preferred=tech_ix.get(o.preferred_technician) if o.preferred_technician else None,
                 previous_vehicle=tech_ix.get(before.technician_id) if before else None,
                 previous_start=sec(before.start) if before else None,
             )
@@ -163,8 +167,18 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
         reassign_cost=_scaled(policy.reassign_cost),
         shift_cost=round(policy.shift_cost_per_minute * SCALE / 60),
         max_moves=policy.max_moves,
+        over_qualification_cost=_scaled(policy.over_qualification_cost),
+        preference_cost=_scaled(policy.preferred_technician_cost),
     )
     return Built(day=day, policy=policy, problem=problem, skills=skills, parts=parts)
+
+
+def _levels(skills: frozenset[str], level: Callable[[str], int], skill_ix: dict[str, int]) -> tuple[int, ...]:
+    """The level per skill index (0 where the skill is not held or needed; the solver reads 0 as 1)."""
+    out = [0] * len(skill_ix)
+    for s in skills:
+        out[skill_ix[s]] = level(s)
+    return tuple(out)
 
 
 def _vehicle(t: Technician, k: int, sec: Callable[[datetime], int], skill_ix: dict[str, int],
@@ -178,6 +192,7 @@ def _vehicle(t: Technician, k: int, sec: Callable[[datetime], int], skill_ix: di
         shift_start=sec(t.shift_start),
         shift_end=sec(t.shift_end),
         skills=frozenset(skill_ix[s] for s in t.skills),
+        levels=_levels(t.skills, t.level, skill_ix),
         stock=vector(t.van_stock),
         max_visits=t.max_orders,
         break_=brk,

@@ -7,7 +7,7 @@ visit once, hard rules, a schedule that adds up, and costs that match the routes
 from __future__ import annotations
 
 from solver import Problem, Solution
-from solver.problem import RESPONSE_DEADLINE, TRAVEL, UNSERVED
+from solver.problem import OVER_QUALIFICATION, PREFERRED_TECHNICIAN, RESPONSE_DEADLINE, TRAVEL, UNSERVED
 
 
 def assert_consistent(p: Problem, s: Solution) -> None:
@@ -23,7 +23,7 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
         err.append(f"visits covered {sorted(seen)}, expected each of 0..{len(p.visits) - 1} once")
     if [r.vehicle for r in s.routes] != list(range(len(p.vehicles))):
         err.append("routes are not one per vehicle in vehicle order")
-    travel = late = 0
+    travel = late = levels = preference = 0
     for r in s.routes:
         v = p.vehicles[r.vehicle]
         tag = f"vehicle {r.vehicle}"
@@ -69,6 +69,17 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
                 err.append(f"{tag}: visit {j} starts {start} outside window {x.window}")
             if not v.has_skills(x.skills):
                 err.append(f"{tag}: lacks a skill of visit {j}")
+            for q in x.skills:
+                held = (v.levels[q] or 1) if q < len(v.levels) else 1
+                need = (x.levels[q] or 1) if q < len(x.levels) else 1
+                if q in v.skills and held < need:
+                    err.append(f"{tag}: holds skill {q} at level {held}, visit {j} needs {need}")
+                elif q in v.skills:
+                    levels += (held - need) * p.over_qualification_cost
+            if r.vehicle in x.forbidden:
+                err.append(f"{tag}: visit {j} refuses this technician")
+            if x.preferred is not None and x.preferred != r.vehicle:
+                preference += p.preference_cost
             if x.pinned is not None and x.pinned != r.vehicle:
                 err.append(f"{tag}: visit {j} is pinned to {x.pinned}")
             if x.deadline is not None and start > x.deadline:
@@ -81,7 +92,8 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
             err.append(f"{tag}: distance {r.distance} != {metres} recomputed")
         travel += metres * p.distance_cost
     unserved = sum(p.visits[j].drop_penalty or 0 for j, _ in s.unassigned)
-    for rule, want in ((TRAVEL, travel), (RESPONSE_DEADLINE, late), (UNSERVED, unserved)):
+    for rule, want in ((TRAVEL, travel), (RESPONSE_DEADLINE, late), (UNSERVED, unserved),
+                       (OVER_QUALIFICATION, levels), (PREFERRED_TECHNICIAN, preference)):
         if s.costs.get(rule) != want:
             err.append(f"cost {rule}: {s.costs.get(rule)} != {want} recomputed")
     if s.objective != sum(s.costs.values()):

@@ -23,7 +23,7 @@ def reason_of(p, j: int = 0) -> Reason:  # type: ignore[no-untyped-def]
 
 def test_required_skill_nobody_has_it() -> None:
     p = problem([tech(skills=frozenset({0}))], [job(NEAR, skills=frozenset({0, 2}))])
-    assert reason_of(p) == Reason(REQUIRED_SKILL, skill=2)
+    assert reason_of(p) == Reason(REQUIRED_SKILL, skill=2, level=1)
 
 
 def test_required_skill_nobody_has_the_combination() -> None:

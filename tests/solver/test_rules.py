@@ -13,7 +13,7 @@ LUNCH = Break(hours(12), hours(13), 1800)  # 30 min between 12:00 and 13:00
 
 
 def test_every_name_once_hard_rules_first() -> None:
-    assert len(set(rules.ALL_RULES)) == len(rules.ALL_RULES) == 14
+    assert len(set(rules.ALL_RULES)) == len(rules.ALL_RULES) == 17
     assert rules.ALL_RULES[: len(rules.HARD_RULES)] == rules.HARD_RULES
     assert rules.ALL_RULES[-len(rules.SOFT_RULES):] == rules.SOFT_RULES
     assert rules.FULLY_BOOKED not in rules.HARD_RULES + rules.SOFT_RULES  # a reason, not a rule of the model
@@ -21,7 +21,8 @@ def test_every_name_once_hard_rules_first() -> None:
 
 def test_the_names_stay_importable_from_problem_and_the_package() -> None:
     for name in ("REQUIRED_SKILL", "VAN_STOCK", "APPOINTMENT_WINDOW", "SHIFT", "BREAK", "MAX_ORDERS",
-                 "PINNED_TECHNICIAN", "FULLY_BOOKED", "RESPONSE_DEADLINE", "UNSERVED", "TRAVEL", "WORKLOAD_BALANCE"):
+                 "PINNED_TECHNICIAN", "FULLY_BOOKED", "RESPONSE_DEADLINE", "UNSERVED", "TRAVEL", "WORKLOAD_BALANCE",
+                 "REFUSED_TECHNICIAN", "OVER_QUALIFICATION", "PREFERRED_TECHNICIAN"):
         assert getattr(solver.problem, name) == getattr(solver, name) == getattr(solver.rules, name)
         assert getattr(solver.rules, name) in rules.ALL_RULES
 

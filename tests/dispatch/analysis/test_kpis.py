@@ -11,7 +11,16 @@ from dispatch.plan import Kpis, Plan, Route, SolverStats, Stop, Unassigned
 from dispatch.planning.translate import SCALE, build_problem, to_plan
 from dispatch.policy import Policy, Weights
 from solver import SolveParams, rules, solve
-from solver.rules import ETA_SHIFT, REASSIGNMENT, RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
+from solver.rules import (
+    ETA_SHIFT,
+    OVER_QUALIFICATION,
+    PREFERRED_TECHNICIAN,
+    REASSIGNMENT,
+    RESPONSE_DEADLINE,
+    TRAVEL,
+    UNSERVED,
+    WORKLOAD_BALANCE,
+)
 from solver.schedule import solution_costs
 from tests.factories import PLAN_DATE, assert_valid, at, make_day, make_order, make_tech
 
@@ -58,7 +67,8 @@ def test_utilization_counts_service_and_driving_of_the_shift() -> None:
 def test_objective_parts_are_named_by_rule_and_add_up_to_the_total() -> None:
     obj = objective_of(DAY, PLAN, Policy())
     assert obj == {UNSERVED: 30_000.0, RESPONSE_DEADLINE: 4.0, TRAVEL: 20.0, WORKLOAD_BALANCE: 0.0,
-                   REASSIGNMENT: 0.0, ETA_SHIFT: 0.0, TOTAL: 30_024.0}
+                   REASSIGNMENT: 0.0, ETA_SHIFT: 0.0, OVER_QUALIFICATION: 0.0, PREFERRED_TECHNICIAN: 0.0,
+                   TOTAL: 30_024.0}
 
 
 def test_workload_balance_is_the_spread_of_work_including_idle_technicians() -> None:
