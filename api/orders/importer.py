@@ -81,6 +81,20 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
         if o.pinned_technician and o.pinned_technician not in known_techs:
             errors.append(CellError(name, row, "pinned_technician", o.pinned_technician,
                                     f"pinned_technician {o.pinned_technician!r} is not a known technician"))
+        # read by `dispatch solve` but not yet stored by the service: refused rather than silently dropped
+        if o.skill_levels:
+            errors.append(CellError(name, row, "required_skills",
+                                    ";".join(f"{k}:{v}" for k, v in sorted(o.skill_levels.items())),
+                                    "skill levels are not stored by the service yet; plan such a day with "
+                                    "`dispatch solve`, or import the skills without levels"))
+        if o.preferred_technician:
+            errors.append(CellError(name, row, "preferred_technician", o.preferred_technician,
+                                    "preferred_technician is not stored by the service yet; plan such a day "
+                                    "with `dispatch solve`, or leave the column empty"))
+        if o.forbidden_technicians:
+            errors.append(CellError(name, row, "forbidden_technicians", ";".join(sorted(o.forbidden_technicians)),
+                                    "forbidden_technicians is not stored by the service yet; plan such a day "
+                                    "with `dispatch solve`, or leave the column empty"))
         if o.territory is not None and len(o.territory) > TERRITORY_LENGTH:
             errors.append(CellError(name, row, "territory", o.territory,
                                     f"territory is longer than {TERRITORY_LENGTH} characters"))

@@ -92,6 +92,10 @@ def _check_row(t: domain.Technician, plan_date: date, *, name: str, row: int | N
         for item in e.errors():
             column = str(item["loc"][0]) if item["loc"] else "id"
             fail(column, f"{column} {item['msg'][:1].lower()}{item['msg'][1:]}")
+    if t.skill_levels:  # refused rather than stored without them: the plans would ignore the levels
+        fail("skills", f"skill levels ({', '.join(f'{k}:{v}' for k, v in sorted(t.skill_levels.items()))}) are "
+                       "not stored by the service yet; plan such a day with `dispatch solve`, or import the "
+                       "skills without levels")
     for part_id in t.van_stock:
         if not _PART_ID.match(part_id):
             fail("van_stock", f"van_stock part number {part_id!r} is not a valid part number "

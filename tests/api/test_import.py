@@ -124,3 +124,19 @@ def test_a_generated_day_round_trips(world: World) -> None:
         o = by_id[item["id"]]
         assert (item["priority"], item["duration_min"], set(item["required_skills"])) == \
             (o.priority.value, o.duration_min, set(o.required_skills))
+
+
+def test_levels_and_wanted_or_refused_technicians_are_refused_not_dropped(world: World) -> None:
+    """The planner reads them; until the service stores them, an import naming them is refused cell by cell
+    rather than stored without them (a plan made from the stored orders would silently ignore them)."""
+    header = HEADER + ",preferred_technician,forbidden_technicians"
+    content = "\n".join([header, GOOD[0] + ",,",
+                         "O2,School Martin,45.76,4.83,P3,hvac:3;english,90,2026-11-23T16:00:00,,,,,TA,TB;TC"]) + "\n"
+    r = world.client.post(URL, files={"file": ("orders.csv", content.encode(), "text/csv")},
+                          headers=world.as_("disp"))
+    assert r.status_code == 422, r.text
+    cells = {(e["row"], e["column"], e["value"]) for e in r.json()["errors"]}
+    assert cells == {(3, "required_skills", "hvac:3"), (3, "preferred_technician", "TA"),
+                     (3, "forbidden_technicians", "TB;TC")}
+    assert all("not stored by the service yet" in e["message"] for e in r.json()["errors"])
+    assert count_orders(world) == 0

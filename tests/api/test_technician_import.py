@@ -137,3 +137,13 @@ def test_plan_date_is_required(world: World) -> None:
     r = upload(world, GOOD, url="/api/v1/technicians/import")
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", "plan_date"]
+
+
+def test_skill_levels_are_refused_not_dropped(world: World) -> None:
+    # the planner reads hvac:3; until the service stores levels, the import says so instead of storing "hvac"
+    r = upload(world, [GOOD[2], "T7,Gil,hvac:3;english,45.74,4.86,08:00,17:00,,,,,"])
+    assert r.status_code == 422
+    cells = [(e["row"], e["column"], e["value"]) for e in r.json()["errors"]]
+    assert cells == [(3, "skills", "hvac:3;english")]
+    assert "not stored by the service yet" in r.json()["errors"][0]["message"]
+    assert technician_ids(world) == ["TA", "TB"]
