@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from benchmarks.instances import Instance, read_solomon
 from solver.params import SolveParams
@@ -109,9 +110,10 @@ def parse_sol(text: str) -> list[list[int]]:
     ]
 
 
-def read_bks(path: str | Path) -> dict[str, float]:
+def read_bks(path: str | Path, column: str = "dimacs_bks_distance") -> dict[str, float]:
+    """Instance name -> its best-known value in `column` of the benchmark's BKS table."""
     with open(path, newline="") as f:
-        return {row["instance"]: float(row["dimacs_bks_distance"]) for row in csv.DictReader(f)}
+        return {row["instance"]: float(row[column]) for row in csv.DictReader(f)}
 
 
 @dataclass(frozen=True)
@@ -184,15 +186,22 @@ def _format_row(row: Row) -> str:
     return f"{row.name:<10}{dist:>10}{veh:>9}{bks:>9}{gap:>8}{feas:>9}{row.wall:>8.1f}"
 
 
-def all_feasible(rows: Sequence[Row]) -> bool:
+class _Checked(Protocol):
+    @property
+    def evaluation(self) -> Any: ...
+
+
+def all_feasible(rows: Sequence[_Checked]) -> bool:
     return all(r.evaluation is not None and r.evaluation.feasible for r in rows)
 
 
-def arg_parser(description: str) -> argparse.ArgumentParser:
+def arg_parser(description: str, *, time_limit: float = 10.0, out: Path = Path("benchmarks/out"),
+               files_help: str | None = None) -> argparse.ArgumentParser:
+    """The options every instance runner shares: files, time limit, output folder, seed, solution limit."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
-    p.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    p.add_argument("files", nargs="+", type=Path, help=files_help)
+    p.add_argument("--time-limit", type=float, default=time_limit, help="seconds per instance")
+    p.add_argument("--out", type=Path, default=out)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--solution-limit", type=int, default=None, help="bound the search by a count (reproducible)"

@@ -40,7 +40,6 @@ stored, so no gap is printed. Exits 1 if any solution breaks a rule, 2 on a Team
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 import sys
@@ -51,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import solomon
 from solver.params import SolveParams
 from solver.problem import Problem, Vehicle, Visit
 
@@ -351,14 +351,11 @@ def run(instances: Sequence[StrspInstance], *, out: Path, time_limit: float, see
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Kovacs et al. STRSP benchmark (routing + outsourcing cost).")
-    p.add_argument("files", nargs="+", type=Path, help="task files, e.g. tasks_noTeam/C101_5x4_noTeam.txt")
+    p = solomon.arg_parser("Kovacs et al. STRSP benchmark (routing + outsourcing cost).", time_limit=30.0,
+                           out=Path("benchmarks/out/strsp"),
+                           files_help="task files, e.g. tasks_noTeam/C101_5x4_noTeam.txt")
     p.add_argument("--technicians", type=Path, default=None, help="technician file (one task file only)")
     p.add_argument("--reduced", action="store_true", help="the techniciansReduced_* files (fewer technicians)")
-    p.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance")
-    p.add_argument("--out", type=Path, default=Path("benchmarks/out/strsp"))
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--solution-limit", type=int, default=None, help="bound the search by a count (reproducible)")
     args = p.parse_args(argv)
     if args.technicians and len(args.files) > 1:
         p.error("--technicians goes with one task file")
@@ -370,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     rows = run(instances, out=args.out, time_limit=args.time_limit, seed=args.seed,
                params=SolveParams(solution_limit=args.solution_limit))
-    return 0 if all(r.evaluation is not None and r.evaluation.feasible for r in rows) else 1
+    return 0 if solomon.all_feasible(rows) else 1
 
 
 if __name__ == "__main__":

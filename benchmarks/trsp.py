@@ -33,8 +33,6 @@ the depot visit), then `Cost X` (the paper's objective, two decimals). Exits 1 i
 
 from __future__ import annotations
 
-import argparse
-import csv
 import math
 import re
 import sys
@@ -45,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import solomon
 from solver.params import SolveParams
 from solver.problem import Problem, Vehicle, Visit
 
@@ -267,15 +266,8 @@ def format_sol(inst: TrspInstance, routes: Sequence[Sequence[int]], ev: Evaluati
     return "\n".join([*lines, f"Cost {ev.total_duration:.2f}"]) + "\n"
 
 
-def parse_sol(text: str) -> list[list[int]]:
-    """Routes of a `.sol` file (`Route #k (technician T): ids` lines; other lines ignored)."""
-    return [[int(c) for c in line.split(":", 1)[1].split()]
-            for line in text.splitlines() if line.strip().lower().startswith("route")]
-
-
 def read_bks(path: str | Path) -> dict[str, float]:
-    with open(path, newline="") as f:
-        return {row["instance"]: float(row["bks_total_duration_vrprep"]) for row in csv.DictReader(f)}
+    return solomon.read_bks(path, column="bks_total_duration_vrprep")
 
 
 @dataclass(frozen=True)
@@ -343,18 +335,14 @@ def _format_row(row: Row, routes: Sequence[Sequence[int]] | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Pillac TRSP benchmark (total working time) on the dispatch engine.")
-    p.add_argument("files", nargs="+", type=Path)
+    p = solomon.arg_parser("Pillac TRSP benchmark (total working time) on the dispatch engine.", time_limit=30.0,
+                           out=Path("benchmarks/out/trsp"))
     p.add_argument("--bks", type=Path, required=True, help="bks_trsp_pillac_crew25.csv")
-    p.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance")
-    p.add_argument("--out", type=Path, default=Path("benchmarks/out/trsp"))
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--solution-limit", type=int, default=None, help="bound the search by a count (reproducible)")
     args = p.parse_args(argv)
     rows = run([read_trsp(f) for f in args.files], bks=read_bks(args.bks), out=args.out,
                time_limit=args.time_limit, seed=args.seed,
                params=SolveParams(solution_limit=args.solution_limit))
-    return 0 if all(r.evaluation is not None and r.evaluation.feasible for r in rows) else 1
+    return 0 if solomon.all_feasible(rows) else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.trsp import evaluate, main, parse_sol, read_trsp
+from benchmarks.solomon import parse_sol
+from benchmarks.trsp import evaluate, main, read_trsp
 
 TINY = """TINY
 
