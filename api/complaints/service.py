@@ -17,7 +17,6 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth.models import Role, User
@@ -27,6 +26,7 @@ from api.complaints.schemas import ComplaintCreate
 from api.customers.models import Customer
 from api.errors import ConflictError, NotFoundError, field_error
 from api.orders.models import Order
+from api.standards import service as standards
 from api.standards.models import ServiceAlert
 from api.visits.models import Visit
 
@@ -193,14 +193,4 @@ def check_clocks(session: Session, *, now: datetime) -> list[ServiceAlert]:
                 raised.append(ServiceAlert(kind=kind, complaint_id=row.id, order_id=row.order_id,
                                            technician_id=row.technician_id, created_at=now,
                                            message=_message(kind, row, names.get(row.customer_id, "?"))))
-    if not raised:
-        return []
-    session.add_all(raised)
-    try:
-        session.commit()
-    except IntegrityError:  # another request or the watch raised them at the same moment: theirs stand
-        session.rollback()
-        return []
-    for alert in raised:
-        log.warning("complaint clock: %s", alert.message)
-    return raised
+    return standards.raise_alerts(session, raised, what="complaint clock")

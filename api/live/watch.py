@@ -29,6 +29,7 @@ from api.live.clock import local_now
 from api.live.models import Lease
 from api.live.status import DEFAULT_MARGIN_MINUTES, NOT_STARTED_YET, day_status, moments
 from api.orders.models import Order
+from api.standards import service as standards
 from api.standards.models import ServiceAlert
 from dispatch.policy import Policy
 
@@ -103,15 +104,7 @@ def tick(session: Session, *, now: datetime, margin_minutes: int = DEFAULT_MARGI
             continue
         raised.append(ServiceAlert(kind=kind, visit_id=None, order_id=order_id, technician_id=row["technician_id"],
                                    message=_message(kind, orders[order_id], row, margin_minutes), created_at=now))
-    session.add_all(raised)
-    try:
-        session.commit()
-    except IntegrityError:  # a tick outside the lease raised them at the same moment: theirs stand
-        session.rollback()
-        return []
-    for alert in raised:
-        log.warning("escalation: %s", alert.message)
-    return raised
+    return standards.raise_alerts(session, raised, what="escalation")
 
 
 def run_once(sessions: SessionFactory, *, holder: str, now: datetime, ttl: timedelta,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import ConflictError, NotFoundError
@@ -54,6 +55,23 @@ def on_visit(session: Session, *, visit: Visit, order: Order) -> None:
             else:
                 session.add(FollowUp(visit_id=visit.id, order_id=visit.order_id, customer_id=order.customer_id,
                                      days_after=days, due_date=day + timedelta(days=days)))
+
+
+def raise_alerts(session: Session, alerts: list[ServiceAlert], *, what: str) -> list[ServiceAlert]:
+    """Add and commit `alerts`, each at most once: when another worker or request raised the same ones at the
+    same moment, the unique indexes refuse ours and theirs stand (nothing is raised here). Returns those
+    added, each logged as a warning under `what`."""
+    if not alerts:
+        return []
+    session.add_all(alerts)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return []
+    for alert in alerts:
+        log.warning("%s: %s", what, alert.message)
+    return alerts
 
 
 def list_alerts(session: Session, *, open_only: bool, limit: int, kind: str | None = None) -> list[ServiceAlert]:
