@@ -118,8 +118,8 @@ def build_history(world: World) -> World:
     return world
 
 
-@pytest.fixture
-def history(world: World) -> Iterator[World]:
+@pytest.fixture(name="history")
+def history_fixture(world: World) -> Iterator[World]:
     overrides = world.client.app.dependency_overrides  # type: ignore[attr-defined]
     overrides[deps.service_now] = lambda: NOW
     try:

@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from openpyxl import load_workbook
 
-from api import deps
 from tests.api.conftest import World
-from tests.api.test_kpi_history import NOW, build_history
+from tests.api.test_kpi_history import history_fixture  # noqa: F401  (the hand-built history, `history`)
 
 MONTHLY = "/api/v1/reports/monthly"
 SUMMED = ("orders_created", "visits_done", "orders_solved", "complaints")
 MONEY = ("labour_cost", "travel_cost", "parts_cost", "total_cost")
-
-
-@pytest.fixture
-def history(world: World) -> Iterator[World]:
-    overrides = world.client.app.dependency_overrides  # type: ignore[attr-defined]
-    overrides[deps.service_now] = lambda: NOW
-    try:
-        yield build_history(world)
-    finally:
-        overrides.pop(deps.service_now, None)
 
 
 def _check_sums(days: list[dict[str, Any]], total: dict[str, Any]) -> None:

@@ -6,13 +6,10 @@ CSV and XLSX downloads arrive with each month's total line equal to the sum of i
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from typing import Any
 
-import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -28,9 +25,12 @@ from tests.e2e.test_report_page import (
     _raw,
     _sums_hold,
     _tiles_equal_the_api,
+    csv_months,
+    downloaded,
     pct,
     plain,
     score,
+    xlsx_months,
 )
 
 TODAY = dt.date.today()
@@ -220,23 +220,6 @@ def test_a_demo_customers_history_is_the_apis(server: Server, browser: Browser, 
     assert w.errors == []
 
 
-def _xlsx_months(data: bytes) -> dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]:
-    """Sheet title -> (day lines, total line) of the workbook's month sheets; empty cells read as 0."""
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    assert "Months" in book.sheetnames
-    out = {}
-    for sheet in book.worksheets:
-        if sheet.title == "Months":
-            continue
-        values = list(sheet.iter_rows(values_only=True))
-        header = [str(h) for h in values[0]]
-        records = [{k: (0 if v is None else v) for k, v in zip(header, line, strict=False)}
-                   for line in values[1:] if any(x is not None for x in line)]
-        (total,) = [r for r in records if r["date"] == "total"]
-        out[sheet.title] = ([r for r in records if r["date"] != "total"], total)
-    return out
-
-
 def test_the_demo_monthly_report_downloads_with_totals_equal_to_their_days(server: Server, browser: Browser,
                                                                           boss: str) -> None:
     w = watch(browser, DESKTOP)
@@ -249,30 +232,20 @@ def test_the_demo_monthly_report_downloads_with_totals_equal_to_their_days(serve
     history = _get(server, boss, f"/kpis?{PERIOD}&by=day")["total"]
     assert sum(int(m["total"]["visits_done"]) for m in api["months"]) >= history["visits_done"]
 
-    with page.expect_download() as got:
-        page.get_by_role("button", name="Download CSV").click()
-    csv_file = got.value
-    assert csv_file.suggested_filename == f"dispatch-monthly-{first}-{last}.csv"
-    path = csv_file.path()
-    assert path is not None
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    assert sorted({r["month"] for r in rows}) == [m["month"] for m in api["months"]]
+    name, data = downloaded(page, "Download CSV")
+    assert name == f"dispatch-monthly-{first}-{last}.csv"
+    months = csv_months(data)
+    assert list(months) == [m["month"] for m in api["months"]]
     for month in api["months"]:
-        lines = [r for r in rows if r["month"] == month["month"]]
-        days = [r for r in lines if r["date"] != "total"]
-        (total,) = [r for r in lines if r["date"] == "total"]
+        days, total = months[month["month"]]
         assert [d["date"] for d in days] == [d["date"] for d in month["days"]]
         assert int(total["visits_done"]) == int(month["total"]["visits_done"])
         _sums_hold(days, total)  # counts, km and money: the total line is the sum of the day lines
-    assert sum(int(r["visits_done"]) for r in rows if r["date"] != "total") >= history["visits_done"]
+    assert sum(int(d["visits_done"]) for days, _ in months.values() for d in days) >= history["visits_done"]
 
-    with page.expect_download() as got:
-        page.get_by_role("button", name="Download XLSX").click()
-    xlsx = got.value
-    assert xlsx.suggested_filename == f"dispatch-monthly-{first}-{last}.xlsx"
-    xpath = xlsx.path()
-    assert xpath is not None
-    sheets = _xlsx_months(xpath.read_bytes())  # the saved file has no .xlsx name: read from its bytes
+    name, data = downloaded(page, "Download XLSX")
+    assert name == f"dispatch-monthly-{first}-{last}.xlsx"
+    sheets = xlsx_months(data)
     assert len(sheets) == len(api["months"])
     for (days, total), month in zip(sheets.values(), api["months"], strict=True):
         assert len(days) == len(month["days"])

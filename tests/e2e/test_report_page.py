@@ -484,6 +484,46 @@ MONEY = ("labour_cost", "travel_cost", "parts_cost", "total_cost")
 COUNTS = ("orders_created", "visits_done", "orders_solved", "complaints")
 
 
+Months = dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]  # month -> (day lines, total line)
+
+
+def downloaded(page: Page, button: str) -> tuple[str, bytes]:
+    """The file a button of the page downloads: its suggested name and its bytes."""
+    with page.expect_download() as got:
+        page.get_by_role("button", name=button).click()
+    path = got.value.path()
+    assert path is not None
+    return got.value.suggested_filename, path.read_bytes()
+
+
+def csv_months(data: bytes) -> Months:
+    """The monthly CSV's lines per month: (day lines, total line)."""
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    out = {}
+    for month in sorted({r["month"] for r in rows}):
+        lines = [r for r in rows if r["month"] == month]
+        (total,) = [r for r in lines if r["date"] == "total"]
+        out[month] = ([r for r in lines if r["date"] != "total"], total)
+    return out
+
+
+def xlsx_months(data: bytes) -> Months:
+    """Sheet title -> (day lines, total line) of the workbook's month sheets; empty cells read as 0."""
+    book = openpyxl.load_workbook(io.BytesIO(data))  # the saved file has no .xlsx name: read from its bytes
+    assert "Months" in book.sheetnames
+    out = {}
+    for sheet in book.worksheets:
+        if sheet.title == "Months":
+            continue
+        values = list(sheet.iter_rows(values_only=True))
+        header = [str(h) for h in values[0]]
+        records = [{k: (0 if v is None else v) for k, v in zip(header, line, strict=False)}
+                   for line in values[1:] if any(x is not None for x in line)]
+        (total,) = [r for r in records if r["date"] == "total"]
+        out[sheet.title] = ([r for r in records if r["date"] != "total"], total)
+    return out
+
+
 def _sums_hold(days: list[dict[str, Any]], total: dict[str, Any]) -> None:
     for key in COUNTS:
         assert sum(int(d[key]) for d in days) == int(total[key]), key
@@ -533,44 +573,21 @@ def test_the_monthly_report_shows_days_and_totals_and_downloads_both_files(serve
     page.set_viewport_size(DESKTOP)
     w.screenshot("report-monthly")
 
-    with page.expect_download() as got:
-        page.get_by_role("button", name="Download CSV").click()
-    csv_file = got.value
-    assert csv_file.suggested_filename == f"dispatch-monthly-{first}-{last}.csv"
-    path = csv_file.path()
-    assert path is not None
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    months = sorted({r["month"] for r in rows})
-    assert months == [m["month"] for m in api["months"]]
-    for month in months:
-        lines = [r for r in rows if r["month"] == month]
-        days = [r for r in lines if r["date"] != "total"]
-        (total,) = [r for r in lines if r["date"] == "total"]
+    name, data = downloaded(page, "Download CSV")
+    assert name == f"dispatch-monthly-{first}-{last}.csv"
+    months = csv_months(data)
+    assert list(months) == [m["month"] for m in api["months"]]
+    for month, (days, total) in months.items():
         assert days, month
         _sums_hold(days, total)
-    assert sum(int(r["visits_done"]) for r in rows if r["date"] != "total") == 10
+    assert sum(int(d["visits_done"]) for days, _ in months.values() for d in days) == 10
     expect(page.locator("#monthly-status")).to_contain_text("Downloaded dispatch-monthly-")
 
-    with page.expect_download() as got:
-        page.get_by_role("button", name="Download XLSX").click()
-    xlsx = got.value
-    assert xlsx.suggested_filename.endswith(".xlsx")
-    xpath = xlsx.path()
-    assert xpath is not None
-    book = openpyxl.load_workbook(io.BytesIO(xpath.read_bytes()))  # the saved file has no .xlsx name
-    assert "Months" in book.sheetnames
-    checked = 0
-    for sheet in book.worksheets:
-        if sheet.title == "Months":
-            continue
-        values = list(sheet.iter_rows(values_only=True))
-        header = [str(h) for h in values[0]]
-        records = [dict(zip(header, v, strict=False)) for v in values[1:] if any(x is not None for x in v)]
-        days = [r for r in records if r["date"] != "total"]
-        (total,) = [r for r in records if r["date"] == "total"]
-        _sums_hold([{k: (0 if v is None else v) for k, v in r.items()} for r in days],
-                   {k: (0 if v is None else v) for k, v in total.items()})
-        checked += 1
-    assert checked == len(api["months"])
+    name, data = downloaded(page, "Download XLSX")
+    assert name.endswith(".xlsx")
+    sheets = xlsx_months(data)
+    for days, total in sheets.values():
+        _sums_hold(days, total)
+    assert len(sheets) == len(api["months"])
     assert axe_violations(page) == []
     assert w.errors == []
