@@ -340,7 +340,8 @@ def _per_vehicle_cost(model: Model, name: str, costs: list[list[int]]) -> None:
 
 def _over_qualification(model: Model) -> None:
     problem = model.problem
-    if problem.over_qualification_cost <= 0:
+    # with nobody above level 1 nobody is over-qualified: no vehicles x visits table on a day without levels
+    if problem.over_qualification_cost <= 0 or all(max(v.levels, default=1) <= 1 for v in problem.vehicles):
         return
     _per_vehicle_cost(model, LEVELS, [[over_qualification(problem, v, problem.visits[j]) for j in model.offered]
                                       for v in problem.vehicles])
