@@ -147,12 +147,20 @@ def watch(browser: Browser, viewport: dict[str, int]) -> Watched:
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")
+SETTLED = """async () => {
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const finite = document.getAnimations().filter(
+        a => a.playState === 'running' && Number.isFinite(a.effect?.getComputedTiming().endTime));
+    await Promise.allSettled(finite.map(a => a.finished));
+}"""
 
 
 def axe_violations(page: Page) -> list[str]:
     """The serious and critical accessibility violations axe-core finds on the page as it stands, one line each."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
+    # a popup fading in is half transparent for 0.2 s: judge the page as it settles, not mid-transition
+    page.evaluate(SETTLED)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']} ({v['impact']}): {v['help']} at " + ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
             for v in result["violations"] if v["impact"] in SERIOUS]
