@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from immutabledict import immutabledict
@@ -38,6 +38,10 @@ def _check_lat_lon(owner: str, lat: float, lon: float) -> None:
 
 # Skill levels: `hvac:3` is hvac at level 3; a plain tag is level 1.
 MIN_LEVEL, MAX_LEVEL = 1, 5
+# Weekdays as the `work_days` column names them, Monday first (date.weekday() order).
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Largest crew a two-person (or larger) job may ask for.
+MAX_CREW = 4
 
 
 def _levels(owner: str, field_name: str, skills: frozenset[str], levels: Mapping[str, int] | None) -> Mapping[str, int]:
@@ -74,11 +78,15 @@ class Technician:
     van_stock: Mapping[str, int] = field(default_factory=dict)
     territory: str | None = None  # the region a large day is split by, when the data gives one
     skill_levels: Mapping[str, int] = field(default_factory=dict)  # skill -> level 2..5 (others are level 1)
+    work_days: frozenset[int] = frozenset()  # weekdays worked (0 = Monday); empty: every day
 
     def __post_init__(self) -> None:
         who = f"technician {self.id}"
         if not self.id:
             raise ValueError("technician: id is empty")
+        object.__setattr__(self, "work_days", frozenset(self.work_days))
+        if not self.work_days <= frozenset(range(7)):
+            raise ValueError(f"{who}: work_days {sorted(self.work_days)} holds a weekday outside 0..6")
         object.__setattr__(self, "skills", frozenset(self.skills))
         object.__setattr__(self, "skill_levels", _levels(who, "skills", self.skills, self.skill_levels))
         object.__setattr__(self, "van_stock", _frozen_map(self.van_stock))
@@ -111,6 +119,18 @@ class Technician:
         """The level the technician holds `skill` at (0: not held)."""
         return self.skill_levels.get(skill, MIN_LEVEL) if skill in self.skills else 0
 
+    def works_on(self, day: date) -> bool:
+        return not self.work_days or day.weekday() in self.work_days
+
+    def on(self, days: int) -> Technician:
+        """The same technician `days` days later: shift and break move with the day; stock and caps repeat."""
+        if days == 0:
+            return self
+        step = timedelta(days=days)
+        return replace(self, shift_start=self.shift_start + step, shift_end=self.shift_end + step,
+                       break_start=None if self.break_start is None else self.break_start + step,
+                       break_end=None if self.break_end is None else self.break_end + step)
+
 
 @dataclass(frozen=True)
 class Order:
@@ -132,11 +152,23 @@ class Order:
     skill_levels: Mapping[str, int] = field(default_factory=dict)  # required skill -> level 2..5 needed
     preferred_technician: str | None = None  # the customer asks for them (soft)
     forbidden_technicians: frozenset[str] = frozenset()  # the customer refuses them (hard)
+    # the day of the appointment window (its datetimes lie on it); None: the window applies to any day
+    window_date: date | None = None
+    technicians_needed: int = 1  # a crew: that many technicians start together and stay for the duration
 
     def __post_init__(self) -> None:
         who = f"order {self.id}"
         if not self.id:
             raise ValueError("order: id is empty")
+        if not 1 <= self.technicians_needed <= MAX_CREW:
+            raise ValueError(f"{who}: technicians_needed {self.technicians_needed} is outside 1..{MAX_CREW}")
+        if self.window_date is not None and self.window_start is None and self.window_end is None:
+            raise ValueError(f"{who}: window_date {self.window_date.isoformat()} given without a window")
+        for name in ("window_start", "window_end"):
+            at = getattr(self, name)
+            if self.window_date is not None and at is not None and not (
+                    self.window_date <= at.date() <= self.window_date + timedelta(days=1)):
+                raise ValueError(f"{who}: {name} {at.isoformat()} is not on window_date {self.window_date.isoformat()}")
         object.__setattr__(self, "priority", Priority(self.priority))
         object.__setattr__(self, "required_skills", frozenset(self.required_skills))
         object.__setattr__(self, "skill_levels",

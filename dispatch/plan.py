@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -152,10 +152,12 @@ class Route:
     back: datetime | None = None  # back home
     return_km: float = 0.0
     return_minutes: float = 0.0
+    date: date | None = None  # the day of the route (a plan sets its own date where this is left out)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "technician_id": self.technician_id,
+            "date": None if self.date is None else self.date.isoformat(),
             "stops": [s.to_dict() for s in self.stops],
             "break": None if self.break_ is None else {"start": _iso(self.break_[0]), "end": _iso(self.break_[1])},
             "travel_km": round(self.travel_km, 3),
@@ -177,6 +179,7 @@ class Route:
             back=datetime.fromisoformat(d["back"]) if d.get("back") else None,
             return_km=float(d.get("return_km", 0.0)),
             return_minutes=float(d.get("return_minutes", 0.0)),
+            date=date.fromisoformat(d["date"]) if d.get("date") else None,
         )
 
 
@@ -401,10 +404,25 @@ class Plan:
     objective: Mapping[str, float] = field(default_factory=dict)  # cost per part of the objective
     changes: tuple[Change, ...] = ()  # a re-plan's, against the plan it started from
     at: datetime | None = None  # a re-plan's: the moment of the day it starts from
+    # the days planned, the plan date first (a multi-day horizon); a route's date is one of them
+    dates: tuple[date, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dates", tuple(self.dates) or (self.date,))
+        if self.dates[0] != self.date:
+            raise ValueError(f"plan dates {[d.isoformat() for d in self.dates]} must begin with its date "
+                             f"{self.date.isoformat()}")
+        if any(r.date is None for r in self.routes):
+            object.__setattr__(self, "routes", tuple(r if r.date is not None else replace(r, date=self.date)
+                                                     for r in self.routes))
+
+    def routes_on(self, day: date) -> tuple[Route, ...]:
+        return tuple(r for r in self.routes if r.date == day)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "date": self.date.isoformat(),
+            "dates": [d.isoformat() for d in self.dates],
             "routes": [r.to_dict() for r in self.routes],
             "unassigned": [u.to_dict() for u in self.unassigned],
             "kpis": self.kpis.to_dict() if self.kpis is not None else {},
@@ -430,6 +448,7 @@ class Plan:
             objective=dict(d.get("objective") or {}),
             changes=tuple(Change.from_dict(c) for c in d.get("changes") or ()),
             at=datetime.fromisoformat(d["at"]) if d.get("at") else None,
+            dates=tuple(date.fromisoformat(x) for x in d.get("dates") or ()),
         )
 
     @classmethod

@@ -100,6 +100,10 @@ class TravelModel:
             raise ValueError(f"travel source {self.source!r} must be a non-empty name")
 
 
+# A P4's 72 h reach about three working days; two working weeks is the most one plan looks ahead.
+MAX_HORIZON_DAYS = 14
+
+
 @dataclass(frozen=True)
 class Policy:
     """Everything a plan was made with, recorded in the plan so a checker can recompute it."""
@@ -135,6 +139,9 @@ class Policy:
     # Neither changes a day without levels or preferences.
     over_qualification_cost: float = 1.0
     preferred_technician_cost: float = 10.0
+    # Days planned together: the plan date and the following days on which someone works (DESIGN-style
+    # contract in the README). 1 plans the plan date alone.
+    horizon_days: int = 1
 
     def __post_init__(self) -> None:
         for name, kind in (("sla", SlaPolicy), ("weights", Weights), ("travel", TravelModel)):
@@ -157,6 +164,8 @@ class Policy:
                 raise ValueError(f"{name} {value!r} must be >= 0")
         if self.max_moves is not None and not _whole(self.max_moves, 0):
             raise ValueError(f"max_moves {self.max_moves!r} must be >= 0 (or None)")
+        if not _whole(self.horizon_days, 1) or self.horizon_days > MAX_HORIZON_DAYS:
+            raise ValueError(f"horizon_days {self.horizon_days!r} must be 1..{MAX_HORIZON_DAYS}")
 
     def by_region(self, orders: int) -> bool:
         """Whether a day of this many orders is planned region by region."""
@@ -183,6 +192,7 @@ class Policy:
             "max_moves": self.max_moves,
             "over_qualification_cost": self.over_qualification_cost,
             "preferred_technician_cost": self.preferred_technician_cost,
+            "horizon_days": self.horizon_days,
         }
 
     @classmethod
@@ -237,7 +247,8 @@ def _whole(value: Any, lowest: int) -> bool:
 
 
 _SCALARS = ("seed", "time_limit", "solution_limit", "region_orders", "deadline_margin_minutes", "reassign_cost",
-            "shift_cost_per_minute", "max_moves", "over_qualification_cost", "preferred_technician_cost")
+            "shift_cost_per_minute", "max_moves", "over_qualification_cost", "preferred_technician_cost",
+            "horizon_days")
 POLICY_KEYS = ("sla_hours", "weights", "travel", *_SCALARS)
 _FIELDS = tuple(f.name for f in fields(Policy))
 

@@ -103,6 +103,7 @@ class PlanRoute(BaseModel):
     model_config = _OPEN
 
     technician_id: str
+    date: dt.date | None = Field(default=None, description="the day of this route: one of the plan's dates")
     stops: list[PlanStop] = Field(description="in the order they are visited")
     break_: Interval | None = Field(default=None, alias="break")
     travel_km: Number = Field(description="the whole route, the drive home included")
@@ -259,6 +260,8 @@ class PlanContract(BaseModel):
     model_config = _OPEN
 
     date: dt.date
+    dates: list[dt.date] | None = Field(default=None, description="the days planned, the plan date first "
+                                        "(more than one with a multi-day horizon)")
     routes: list[PlanRoute]
     unassigned: list[UnassignedOrder]
     kpis: PlanKpis

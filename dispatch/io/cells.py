@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
-from dispatch.domain import MAX_LEVEL, MIN_LEVEL, Priority
+from dispatch.domain import MAX_LEVEL, MIN_LEVEL, WEEKDAYS, Priority
 from dispatch.errors import BadCellError
 
 # ASCII digits only: Python's int()/float() also take "1_000", "nan", "inf" and non-Latin digits.
@@ -22,6 +22,7 @@ _QTY = re.compile(r"[+-]?[0-9]+")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?")
 _DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PRIORITIES = {p.value: p for p in Priority}
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def parse_float(text: str) -> float:
@@ -140,6 +141,34 @@ def parse_tags(text: str) -> frozenset[str]:
 
 def format_tags(tags: frozenset[str] | set[str]) -> str:
     return ";".join(sorted(tags))
+
+
+def parse_date(text: str) -> date:
+    """`YYYY-MM-DD` (a date-time as pandas hands it over is read as its date)."""
+    head = text[:10]
+    if not _DATE_PREFIX.fullmatch(head) or (len(text) > 10 and text[10] not in "T "):
+        raise BadCellError("is not a date like 2026-11-24")
+    try:
+        return date.fromisoformat(head)
+    except ValueError:
+        raise BadCellError("is not a date like 2026-11-24") from None
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """`Mon;Tue;Wed` -> {0, 1, 2}: `;`-separated English weekday abbreviations (any case); empty: every day."""
+    days = set()
+    for piece in text.split(";"):
+        one = piece.strip().capitalize()[:3]
+        if not one:
+            continue
+        if one not in WEEKDAYS or piece.strip().lower() not in (one.lower(), _FULL_DAYS[WEEKDAYS.index(one)]):
+            raise BadCellError(f"has {piece.strip()!r}, not a weekday; use Mon;Tue;Wed;Thu;Fri;Sat;Sun")
+        days.add(WEEKDAYS.index(one))
+    return frozenset(days)
+
+
+def format_weekdays(days: frozenset[int]) -> str:
+    return ";".join(WEEKDAYS[d] for d in sorted(days))
 
 
 def parse_ids(text: str) -> frozenset[str]:

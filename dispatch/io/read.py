@@ -27,7 +27,7 @@ from typing import TypeVar
 import pandas as pd
 
 import dispatch.io.cells as cells
-from dispatch.domain import Day, Order, Technician
+from dispatch.domain import MAX_CREW, Day, Order, Technician
 from dispatch.errors import CellError, InputError
 from dispatch.io.cells import BadCellError
 from dispatch.io.tables import (
@@ -126,6 +126,7 @@ def _technician(row: _Row, plan_date: date) -> Technician | None:
     break_minutes = row.get("break_minutes", cells.parse_int)
     max_orders = row.get("max_orders", cells.parse_int)
     van_stock = row.get("van_stock", lambda t: cells.parse_parts(t, min_qty=0))
+    work_days = row.get("work_days", cells.parse_weekdays)
 
     if shift_start is not None and shift_end is not None and shift_end < shift_start:
         row.fail("shift_end", f"shift_end {_hhmm(shift_end, plan_date)} is before shift_start "
@@ -143,7 +144,7 @@ def _technician(row: _Row, plan_date: date) -> Technician | None:
             home_lat=home_lat, home_lon=home_lon,
             shift_start=shift_start, shift_end=shift_end, break_start=break_start, break_end=break_end,
             break_minutes=break_minutes, max_orders=max_orders, van_stock=van_stock or {},
-            territory=row.text("territory") or None,
+            territory=row.text("territory") or None, work_days=work_days or frozenset(),
         )
     except ValueError as e:  # a domain rule this reader does not know yet: still a located error
         row.fail(None, str(e))
@@ -151,7 +152,9 @@ def _technician(row: _Row, plan_date: date) -> Technician | None:
 
 
 def _order(row: _Row, plan_date: date) -> Order | None:
-    at = partial(cells.parse_time, plan_date=plan_date)
+    window_date = row.get("window_date", cells.parse_date)
+    # an appointment on a given day: its times are on that day
+    at = partial(cells.parse_time, plan_date=window_date or plan_date)
     order_id = row.get("id", str, required=True)
     lat = row.get("lat", cells.parse_latitude, required=True)
     lon = row.get("lon", cells.parse_longitude, required=True)
@@ -165,7 +168,14 @@ def _order(row: _Row, plan_date: date) -> Order | None:
     pinned = row.get("pinned_technician", str)
     preferred = row.get("preferred_technician", str)
     forbidden = row.get("forbidden_technicians", cells.parse_ids)
+    crew = row.get("technicians_needed", cells.parse_int)
 
+    if crew is not None and not 1 <= crew <= MAX_CREW:
+        row.fail("technicians_needed", f"technicians_needed {crew} is outside 1..{MAX_CREW}")
+    if window_date is not None and window_date < plan_date:
+        row.fail("window_date", f"window_date {window_date.isoformat()} is before the plan date {plan_date.isoformat()}")
+    if window_date is not None and row.text("window_start") == "" and row.text("window_end") == "":
+        row.fail("window_date", f"window_date {window_date.isoformat()} is given without window_start or window_end")
     if pinned and forbidden and pinned in forbidden:
         row.fail("forbidden_technicians", f"forbidden_technicians refuses {pinned}, the pinned_technician")
     if duration is not None and duration <= 0:
@@ -187,6 +197,7 @@ def _order(row: _Row, plan_date: date) -> Order | None:
             created_at=created_at, window_start=window_start, window_end=window_end, required_parts=parts or {},
             pinned_technician=pinned or None, territory=row.text("territory") or None,
             preferred_technician=preferred or None, forbidden_technicians=forbidden or frozenset(),
+            window_date=window_date, technicians_needed=crew or 1,
         )
     except ValueError as e:
         row.fail(None, str(e))

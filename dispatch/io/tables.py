@@ -33,8 +33,10 @@ ORDER_COLUMNS = (
     "window_start", "window_end", "required_parts", "pinned_technician",
 )
 # Read when present in either file: the territory a large day is split by (see dispatch.planning.regions);
-# in orders.csv, the technician the customer asks for and those it refuses.
-OPTIONAL_COLUMNS = ("territory", "preferred_technician", "forbidden_technicians")
+# in technicians.csv, the weekdays each works; in orders.csv, the technician the customer asks for and
+# those it refuses, the day of the appointment window and how many technicians the job needs.
+OPTIONAL_COLUMNS = ("territory", "work_days", "preferred_technician", "forbidden_technicians", "window_date",
+                    "technicians_needed")
 
 
 @dataclass(frozen=True)

@@ -55,16 +55,20 @@ def technicians_to_frame(technicians: Sequence[Technician], plan_date: date | No
         for t in technicians
     ]
     frame = pd.DataFrame(rows, columns=list(TECHNICIAN_COLUMNS), dtype=object)
+    if any(t.work_days for t in technicians):
+        frame["work_days"] = [cells.format_weekdays(t.work_days) for t in technicians]
     return _with_territory(frame, [t.territory for t in technicians])
 
 
 def orders_to_frame(orders: Sequence[Order], plan_date: date | None = None) -> pd.DataFrame:
     """One row per order, exactly the contract's columns, every cell the string the CSV holds."""
-    plan_date = plan_date or _infer_date([o.window_start for o in orders], [o.window_end for o in orders])
+    plan_date = plan_date or _infer_date([o.window_start for o in orders if o.window_date is None],
+                                         [o.window_end for o in orders if o.window_date is None])
     rows = [
         [o.id, o.customer, _coord(o.lat), _coord(o.lon), cells.format_priority(o.priority),
          cells.format_skills(o.required_skills, o.skill_levels), str(o.duration_min), cells.format_datetime(o.created_at),
-         _time(o.window_start, plan_date), _time(o.window_end, plan_date), cells.format_parts(o.required_parts),
+         _time(o.window_start, o.window_date or plan_date), _time(o.window_end, o.window_date or plan_date),
+         cells.format_parts(o.required_parts),
          _opt(o.pinned_technician)]
         for o in orders
     ]
@@ -74,6 +78,10 @@ def orders_to_frame(orders: Sequence[Order], plan_date: date | None = None) -> p
         frame["preferred_technician"] = [o.preferred_technician or "" for o in orders]
     if any(o.forbidden_technicians for o in orders):
         frame["forbidden_technicians"] = [cells.format_ids(o.forbidden_technicians) for o in orders]
+    if any(o.window_date for o in orders):
+        frame["window_date"] = [o.window_date.isoformat() if o.window_date else "" for o in orders]
+    if any(o.technicians_needed > 1 for o in orders):
+        frame["technicians_needed"] = [str(o.technicians_needed) for o in orders]
     return _with_territory(frame, [o.territory for o in orders])
 
 

@@ -94,6 +94,10 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     the others start from home) and each order's place in the plan it re-plans (`previous`, by order id),
     which the stability costs of the policy weigh."""
     policy = recorded_policy(policy or Policy(), travel)
+    crew = next((o for o in day.orders if o.technicians_needed > 1), None)
+    if crew is not None:
+        raise ValueError(f"order {crew.id}: technicians_needed {crew.technicians_needed} asks for a crew, which "
+                         "this version does not plan yet")
     starts = starts or {}
     previous = previous or {}
     travel = travel or GeodesicTravel(policy.travel)
