@@ -37,7 +37,7 @@ from dispatch.live import replan_day
 from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Fix, Plan
 from dispatch.planning import plan_day
-from dispatch.policy import Policy, SlaPolicy
+from dispatch.policy import MAX_HORIZON_DAYS, Policy, SlaPolicy
 from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Field-technician dispatch optimizer.")
@@ -125,7 +125,8 @@ def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, schedule
 
 
 def show_kpis(plan: Plan, title: str = "Plan") -> None:
-    table = Table(title=f"{title} {plan.date.isoformat()}", show_header=False)
+    days = f" to {plan.dates[-1].isoformat()} ({len(plan.dates)} days)" if len(plan.dates) > 1 else ""
+    table = Table(title=f"{title} {plan.date.isoformat()}{days}", show_header=False)
     table.add_column("KPI", style="bold")
     table.add_column("value")
     if plan.kpis is None:
@@ -223,21 +224,26 @@ def solve(
     fixes: Annotated[bool, typer.Option(
         "--fixes/--no-fixes", help="look for the one changes that would serve each order left out or start "
                                    "each late stop on time")] = True,
+    days: Annotated[int, typer.Option(
+        "--days", help="plan --date and the following days someone works, this many in all (each route "
+                       "names its date)")] = 1,
 ) -> None:
-    """Plan a day: assign and sequence orders, then print the KPIs, the orders left out and the latest stops,
-    each with the one changes that would fix it."""
+    """Plan a day (or several): assign and sequence orders, then print the KPIs, the orders left out and the
+    latest stops, each with the one changes that would fix it (one-day plans)."""
     try:
         day = _load_day(technicians, orders, plan_date)
         if workers < 1:
             raise ValueError(f"--workers {workers} must be >= 1")
+        if not 1 <= days <= MAX_HORIZON_DAYS:
+            raise ValueError(f"--days {days} must be 1..{MAX_HORIZON_DAYS}")
         policy = Policy(sla=parse_sla(sla), seed=seed, time_limit=time_limit, solution_limit=solution_limit,
-                        region_orders=region_orders or None)
+                        region_orders=region_orders or None, horizon_days=days)
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler, fixes=fixes)
     _write_plan(day, plan, out_path, map_path)
     show_kpis(plan)
-    show_fixes(day, plan, where=str(out_path), searched=fixes)
+    show_fixes(day, plan, where=str(out_path), searched=fixes and len(plan.dates) == 1)
     out.print(f"plan written to {out_path}" + (f", map to {map_path}" if map_path else ""))
 
 

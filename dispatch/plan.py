@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+Date = date  # the type, where a field named `date` hides it
+
 # Stop statuses (DESIGN.md, "The live day"): a morning plan's stops are all planned.
 PLANNED = "planned"
 STOP_STATUSES = ("done", "unresolved", "in_service", "on_site", "en_route", PLANNED)
@@ -152,7 +154,7 @@ class Route:
     back: datetime | None = None  # back home
     return_km: float = 0.0
     return_minutes: float = 0.0
-    date: date | None = None  # the day of the route (a plan sets its own date where this is left out)
+    date: Date | None = None  # the day of the route (a plan sets its own date where this is left out)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -405,7 +407,7 @@ class Plan:
     changes: tuple[Change, ...] = ()  # a re-plan's, against the plan it started from
     at: datetime | None = None  # a re-plan's: the moment of the day it starts from
     # the days planned, the plan date first (a multi-day horizon); a route's date is one of them
-    dates: tuple[date, ...] = ()
+    dates: tuple[Date, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dates", tuple(self.dates) or (self.date,))
@@ -416,7 +418,7 @@ class Plan:
             object.__setattr__(self, "routes", tuple(r if r.date is not None else replace(r, date=self.date)
                                                      for r in self.routes))
 
-    def routes_on(self, day: date) -> tuple[Route, ...]:
+    def routes_on(self, day: Date) -> tuple[Route, ...]:
         return tuple(r for r in self.routes if r.date == day)
 
     def to_dict(self) -> dict[str, Any]:

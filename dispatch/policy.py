@@ -168,8 +168,9 @@ class Policy:
             raise ValueError(f"horizon_days {self.horizon_days!r} must be 1..{MAX_HORIZON_DAYS}")
 
     def by_region(self, orders: int) -> bool:
-        """Whether a day of this many orders is planned region by region."""
-        return self.region_orders is not None and orders > self.region_orders
+        """Whether a day of this many orders is planned region by region (a multi-day horizon is planned
+        as one problem: its border passes re-plan one day's routes)."""
+        return self.region_orders is not None and orders > self.region_orders and self.horizon_days == 1
 
     def to_dict(self) -> dict[str, Any]:
         return {

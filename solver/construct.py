@@ -47,7 +47,7 @@ def left_out_reason(problem: Problem, j: int, full: Sequence[int] = ()) -> Reaso
     visit = problem.visits[j]
     fits = {
         REQUIRED_SKILL: [qualified(v, visit) for v in problem.vehicles],
-        REFUSED_TECHNICIAN: [not refused(visit, k) for k in range(len(problem.vehicles))],
+        REFUSED_TECHNICIAN: [not refused(visit, problem.technician_of(k)) for k in range(len(problem.vehicles))],
         VAN_STOCK: [carries(v, [visit]) for v in problem.vehicles],
     }
     reason = nobody_fits(problem, j, fits)
@@ -100,7 +100,8 @@ def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[li
     stock = list(route.stock)
     for j in visits:
         x = problem.visits[j]
-        if not qualified(v, x) or refused(x, route.vehicle) or not pin_allows(x, route.vehicle):
+        who = problem.technician_of(route.vehicle)
+        if not qualified(v, x) or refused(x, who) or not pin_allows(x, who):
             return False
         for p, q in parts[j]:
             stock[p] -= q
@@ -148,16 +149,17 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     unassigned: list[tuple[int, Reason]] = []
     for j in sorted((j for j in range(len(problem.visits)) if j not in placed), key=priority):
         x = problem.visits[j]
-        allowed = [x.pinned] if x.pinned is not None else problem.qualified(j)
+        allowed = problem.qualified(j) if x.pinned is None else [
+            k for k in range(len(problem.vehicles)) if problem.technician_of(k) == x.pinned]
         candidates: list[tuple[int, int, int]] = []  # (travel cost added, vehicle, position)
         full: list[int] = []
         for k in allowed:
             route = routes[k]
             v = problem.vehicles[k]
-            if not qualified(v, x) or refused(x, k):
+            if not qualified(v, x) or refused(x, problem.technician_of(k)):
                 continue
             # who serves it costs too: levels above those needed, another technician than the one asked for
-            assign = over_qualification(problem, v, x) + missed_preference(problem, x, k)
+            assign = over_qualification(problem, v, x) + missed_preference(problem, x, problem.technician_of(k))
             if any(route.stock[p] < q for p, q in parts[j]):
                 continue
             if over_max_orders(v, len(route.schedule.visits) + 1):
@@ -240,7 +242,8 @@ def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence
     best: tuple[int, int, int, tuple[int, ...]] | None = None  # (cost change, vehicle, bumped, new visits)
     for k in allowed:
         route, v = routes[k], problem.vehicles[k]
-        if not qualified(v, x) or refused(x, k) or not pin_allows(x, k):
+        who = problem.technician_of(k)
+        if not qualified(v, x) or refused(x, who) or not pin_allows(x, who):
             continue
         old = route.schedule.visits
         old_cost = problem.distance_cost * table.distance(k, old) + route.schedule.late_cost

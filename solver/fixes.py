@@ -139,7 +139,8 @@ class _Search:
             TRAVEL: problem.distance_cost * table.distance(k, route),
             RESPONSE_DEADLINE: s.late_cost,
             ETA_SHIFT: sum(eta_shift(problem, problem.visits[j], t) for j, t in zip(route, s.starts, strict=True)),
-            REASSIGNMENT: problem.reassign_cost * sum(reassigned(problem.visits[j], k) for j in route),
+            REASSIGNMENT: problem.reassign_cost * sum(reassigned(problem.visits[j], problem.technician_of(k))
+                                                      for j in route),
             UNSERVED: 0,
         }
 
@@ -157,9 +158,10 @@ class _Search:
             removed = {p: without[p] - self.base[k0][p] for p in _PARTS}
             ref = [*self.base[:k0], without, *self.base[k0 + 1:]]
         order = self._nearest(j, routes)
+        who = self.problem.technician_of
         if visit.pinned is not None:
-            order = [k for k in order if k == visit.pinned]
-        order = [k for k in order if k not in visit.forbidden]  # no fix puts a refused technician there
+            order = [k for k in order if who(k) == visit.pinned]
+        order = [k for k in order if who(k) not in visit.forbidden]  # no fix puts a refused technician there
         out: list[Fix] = []
         tried = dict.fromkeys(KINDS, 0)
         hits = dict.fromkeys(KINDS, 0)

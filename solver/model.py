@@ -10,6 +10,7 @@ rule's check for a visit comes from the screening (`reasons.Screening.fits`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
-from solver.problem import Problem
+from solver.problem import DAY, Problem
 from solver.reasons import Screening
 from solver.rules import (
     APPOINTMENT_WINDOW,
@@ -158,11 +159,20 @@ def _pinned_technician(model: Model, fits: BoolArray) -> None:
 
 def _appointment_window(model: Model, tables: Tables, fits: BoolArray) -> None:
     _only_vehicles(model, fits)  # technicians who cannot reach the window within their shift
+    days = model.problem.days
     for node, j in enumerate(model.offered):
-        lo = max(0, int(tables.open_[j]) - model.origin)
-        hi = min(model.horizon, int(tables.close[j]) - model.origin)
-        if lo > 0 or hi < model.horizon:
-            model.time.CumulVar(model.index_of(node)).SetRange(lo, hi)
+        # a daily window is one window per day of the horizon: their span, less the gaps between them
+        shifts = [d * DAY for d in days] if tables.daily[j] else [0]
+        spans = [(max(0, int(tables.open_[j]) + s - model.origin), min(model.horizon, int(tables.close[j]) + s - model.origin))
+                 for s in shifts]
+        spans = [(lo, hi) for lo, hi in spans if lo <= hi]
+        if not spans or spans == [(0, model.horizon)]:
+            continue  # no bound inside the horizon (a window nobody reaches is screened out already)
+        cumul = model.time.CumulVar(model.index_of(node))
+        cumul.SetRange(spans[0][0], spans[-1][1])
+        for (_, end), (begin, _) in itertools.pairwise(spans):
+            if begin > end + 1:
+                cumul.RemoveInterval(end + 1, begin - 1)
 
 
 def _break(model: Model, node_service: np.ndarray) -> None:
@@ -268,10 +278,21 @@ def _workload_balance(model: Model, node_locs: np.ndarray, node_service: np.ndar
         return
     work = model.problem.durations[np.ix_(node_locs, node_locs)] + node_service[:, None]
     cb = model.routing.RegisterTransitMatrix(work.tolist())
-    # Working time never exceeds the route's duration, hence the horizon.
-    model.routing.AddDimension(cb, 0, model.horizon, True, WORK)
-    model.routing.GetDimensionOrDie(WORK).SetGlobalSpanCostCoefficient(model.problem.balance_cost)
-    model.dimensions.append(WORK)
+    days = model.problem.days
+    if len(days) == 1:
+        # Working time never exceeds the route's duration, hence the horizon.
+        model.routing.AddDimension(cb, 0, model.horizon, True, WORK)
+        model.routing.GetDimensionOrDie(WORK).SetGlobalSpanCostCoefficient(model.problem.balance_cost)
+        model.dimensions.append(WORK)
+        return
+    # The balance works per day: one dimension per day, in which the other days' vehicles do no work.
+    idle = model.routing.RegisterUnaryTransitVector([0] * model.manager.GetNumberOfNodes())
+    for d in days:
+        name = f"{WORK} day {d}"
+        callbacks = [cb if v.day == d else idle for v in model.problem.vehicles]
+        model.routing.AddDimensionWithVehicleTransits(callbacks, 0, model.horizon, True, name)
+        model.routing.GetDimensionOrDie(name).SetGlobalSpanCostCoefficient(model.problem.balance_cost)
+        model.dimensions.append(name)
 
 
 def _reassignment(model: Model) -> None:
@@ -284,7 +305,8 @@ def _reassignment(model: Model) -> None:
     routing = model.routing
     homes = model.manager.GetNumberOfNodes() - len(model.offered)
     callbacks = [
-        routing.RegisterUnaryTransitVector([int(k is not None and k != vehicle) for k in before] + [0] * homes)
+        routing.RegisterUnaryTransitVector(
+            [int(k is not None and k != problem.technician_of(vehicle)) for k in before] + [0] * homes)
         for vehicle in range(len(problem.vehicles))
     ]
     routing.AddDimensionWithVehicleTransits(callbacks, 0, len(model.offered), True, MOVES)
@@ -351,5 +373,6 @@ def _preferred_technician(model: Model) -> None:
     problem = model.problem
     if problem.preference_cost <= 0 or all(problem.visits[j].preferred is None for j in model.offered):
         return
-    _per_vehicle_cost(model, PREFERENCE, [[missed_preference(problem, problem.visits[j], k) for j in model.offered]
+    _per_vehicle_cost(model, PREFERENCE, [[missed_preference(problem, problem.visits[j], problem.technician_of(k))
+                                           for j in model.offered]
                                           for k in range(len(problem.vehicles))])

@@ -35,6 +35,8 @@ from solver.rules import (  # noqa: F401
 )
 
 IntMatrix = npt.NDArray[np.int64]
+# Seconds in a day: a vehicle of day d of a multi-day horizon works d days after the origin.
+DAY = 24 * 3600
 
 
 def _require(cond: bool, message: str) -> None:
@@ -61,7 +63,10 @@ class Break:
 
 @dataclass(frozen=True)
 class Vehicle:
-    """A technician: leaves `start` no earlier than shift_start, back at `end` no later than shift_end."""
+    """A technician's working day: leaves `start` no earlier than shift_start, back at `end` no later than
+    shift_end. On a multi-day horizon each working day of a technician is its own vehicle: `day` is the
+    day (0 = the origin's) and `technician` the index visits name it by (pinned, preferred, forbidden,
+    previous_vehicle); None means the vehicle's own index (one day, one vehicle per technician)."""
 
     start: int
     end: int
@@ -73,9 +78,13 @@ class Vehicle:
     break_: Break | None = None
     # level of each held skill by skill index; a skill beyond the tuple, or a 0 entry, is held at level 1
     levels: tuple[int, ...] = ()
+    day: int = 0
+    technician: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.shift_end >= self.shift_start, f"shift_end {self.shift_end} before shift_start {self.shift_start}")
+        _require(self.day >= 0, f"day {self.day} must be >= 0")
+        _require(self.technician is None or self.technician >= 0, f"technician {self.technician} must be >= 0")
         _require(all(q >= 0 for q in self.stock), f"stock {self.stock} has a negative quantity")
         _require(self.max_visits is None or self.max_visits >= 0, f"max_visits {self.max_visits} must be >= 0")
         _require(all(q >= 0 for q in self.levels), f"levels {self.levels} has a negative level")
@@ -97,7 +106,11 @@ class Vehicle:
 class Visit:
     """A repair order to visit once. `window` bounds the start of service (hard); `deadline` is the soft
     response deadline on the start of service, costing `lateness_cost` per second late; leaving the visit
-    out costs `drop_penalty` (None: the visit is mandatory)."""
+    out costs `drop_penalty` (None: the visit is mandatory). A `daily` window recurs on every day of a
+    multi-day horizon: on a vehicle of day d it is `window` moved d days on (see Problem.window_of).
+
+    `pinned`, `preferred`, `forbidden` and `previous_vehicle` name technicians (Problem.technician_of),
+    which on a single day are the vehicle indices."""
 
     location: int
     service: int
@@ -116,6 +129,7 @@ class Visit:
     # (None: a new visit, or one whose vehicle is gone). See Problem's stability costs.
     previous_vehicle: int | None = None
     previous_start: int | None = None
+    daily: bool = False
 
     def __post_init__(self) -> None:
         _require(self.service >= 0, f"service {self.service} must be >= 0")
@@ -176,6 +190,7 @@ class Problem:
             object.__setattr__(self, name, m)
         _require(self.distances.shape == self.durations.shape, "distances and durations differ in shape")
         n = self.num_locations
+        technicians = {self.technician_of(k) for k in range(len(self.vehicles))}
         for i, v in enumerate(self.vehicles):
             _require(0 <= v.start < n and 0 <= v.end < n, f"vehicle {i}: location outside 0..{n - 1}")
             _require(v.skills <= frozenset(range(self.num_skills)), f"vehicle {i}: skill index outside 0..{self.num_skills - 1}")
@@ -184,12 +199,11 @@ class Problem:
             _require(0 <= s.location < n, f"visit {j}: location {s.location} outside 0..{n - 1}")
             _require(s.skills <= frozenset(range(self.num_skills)), f"visit {j}: skill index outside 0..{self.num_skills - 1}")
             _require(len(s.parts) <= self.num_parts, f"visit {j}: parts has more than {self.num_parts} part types")
-            _require(all(0 <= k < len(self.vehicles) for k in s.forbidden),
-                     f"visit {j}: forbidden vehicle outside 0..{len(self.vehicles) - 1}")
+            _require(s.forbidden <= technicians, f"visit {j}: forbidden technician among "
+                                                 f"{sorted(s.forbidden - technicians)} is not a vehicle's")
             for name in ("pinned", "previous_vehicle", "preferred"):
                 k = getattr(s, name)
-                _require(k is None or 0 <= k < len(self.vehicles),
-                         f"visit {j}: {name} vehicle {k} outside 0..{len(self.vehicles) - 1}")
+                _require(k is None or k in technicians, f"visit {j}: {name} technician {k} is no vehicle's")
         _require(min(self.distance_cost, self.balance_cost, self.reassign_cost, self.shift_cost,
                      self.shift_tolerance, self.over_qualification_cost, self.preference_cost) >= 0, "costs must be >= 0")
         _require(self.max_moves is None or self.max_moves >= 0, f"max_moves {self.max_moves} must be >= 0")
@@ -198,11 +212,30 @@ class Problem:
     def num_locations(self) -> int:
         return int(self.distances.shape[0])
 
+    @property
+    def days(self) -> tuple[int, ...]:
+        """The days the vehicles work, in order (one day: (0,))."""
+        return tuple(sorted({v.day for v in self.vehicles}))
+
+    def technician_of(self, vehicle: int) -> int:
+        """The technician index visits name vehicle `vehicle` by."""
+        t = self.vehicles[vehicle].technician
+        return vehicle if t is None else t
+
+    def window_of(self, visit: int, vehicle: int) -> tuple[int, int] | None:
+        """The appointment window of `visit` when served by `vehicle` (a daily window on that vehicle's day)."""
+        x = self.visits[visit]
+        if x.window is None or not x.daily:
+            return x.window
+        shift = self.vehicles[vehicle].day * DAY
+        return x.window[0] + shift, x.window[1] + shift
+
     def qualified(self, visit: int) -> list[int]:
         """Vehicles having every skill the visit requires at its level and not refused by the customer
         (ignoring pins, stock and time)."""
         x = self.visits[visit]
-        return [k for k, v in enumerate(self.vehicles) if rules.qualified(v, x) and not rules.refused(x, k)]
+        return [k for k, v in enumerate(self.vehicles)
+                if rules.qualified(v, x) and not rules.refused(x, self.technician_of(k))]
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,9 @@ def screen(problem: Problem, t: Tables) -> Screening:
     home = dur[np.ix_(t.loc, t.v_end)]  # n x K: visit to home
     serve = t.service[:, None]
     shift_ok: BoolArray = t.shift_start[None, :] + out + serve + home <= t.shift_end[None, :]
-    first = np.maximum(t.shift_start[None, :] + out, t.open_[:, None])
-    window_ok: BoolArray = (first <= t.close[:, None]) & (first + serve + home <= t.shift_end[None, :])
-    pin_ok: BoolArray = (t.pinned[:, None] < 0) | (t.pinned[:, None] == np.arange(k)[None, :])
+    first = np.maximum(t.shift_start[None, :] + out, t.opens())
+    window_ok: BoolArray = (first <= t.closes()) & (first + serve + home <= t.shift_end[None, :])
+    pin_ok: BoolArray = (t.pinned[:, None] < 0) | (t.pinned[:, None] == t.v_tech[None, :])
     allowed = skill_ok & refuse_ok & stock_ok & shift_ok & window_ok & pin_ok
     reasons: dict[int, Reason] = {}
     for j in (int(x) for x in np.flatnonzero(~allowed.any(axis=1))):
@@ -91,7 +91,12 @@ def nobody_fits(problem: Problem, j: int, fits: Mapping[str, Sequence[bool] | np
     what keeps it off every other route). None when some vehicle passes every check."""
     pin = problem.visits[j].pinned
     if pin is not None:
-        return Reason(PINNED_TECHNICIAN, vehicle=pin, broken=tuple(rule for rule, ok in fits.items() if not ok[pin]))
+        # the pinned technician's vehicles (one per working day): the rules none of them passes
+        mine = [k for k in range(len(problem.vehicles)) if problem.technician_of(k) == pin]
+        if not mine:
+            return Reason(PINNED_TECHNICIAN)
+        return Reason(PINNED_TECHNICIAN, vehicle=mine[0],
+                      broken=tuple(rule for rule, ok in fits.items() if not any(ok[k] for k in mine)))
     able = np.ones(len(problem.vehicles), dtype=bool)
     for rule, ok in fits.items():
         if not (able & np.asarray(ok, dtype=bool)).any():

@@ -64,19 +64,20 @@ def qualified(vehicle: Vehicle, visit: Visit) -> bool:
     return vehicle.has_skills(visit.skills) and all(vehicle.level_of(s) >= visit.level_of(s) for s in visit.skills)
 
 
-def refused(visit: Visit, vehicle: int) -> bool:
-    """Refused technician: the customer refuses this vehicle index."""
-    return vehicle in visit.forbidden
+def refused(visit: Visit, technician: int) -> bool:
+    """Refused technician: the customer refuses this technician (Problem.technician_of a vehicle)."""
+    return technician in visit.forbidden
 
 
-def pin_allows(visit: Visit, vehicle: int) -> bool:
-    """Pinned technician: the visit is not pinned, or pinned to this vehicle index."""
-    return visit.pinned is None or visit.pinned == vehicle
+def pin_allows(visit: Visit, technician: int) -> bool:
+    """Pinned technician: the visit is not pinned, or pinned to this technician."""
+    return visit.pinned is None or visit.pinned == technician
 
 
-def misses_window(visit: Visit, start: int) -> bool:
-    """Appointment window: service starts after the window closes (waiting for it to open is allowed)."""
-    return visit.window is not None and start > visit.window[1]
+def misses_window(window: tuple[int, int] | None, start: int) -> bool:
+    """Appointment window: service starts after the window (Problem.window_of) closes; waiting for it to
+    open is allowed."""
+    return window is not None and start > window[1]
 
 
 def break_of(vehicle: Vehicle) -> Break | None:
@@ -123,16 +124,16 @@ def lateness(visit: Visit, start: int) -> int:
     return (start - visit.deadline) * visit.lateness_cost
 
 
-def reassigned(visit: Visit, vehicle: int) -> bool:
+def reassigned(visit: Visit, technician: int) -> bool:
     """Reassignment: the visit was on another technician's route in the plan being re-planned."""
-    return visit.previous_vehicle is not None and visit.previous_vehicle != vehicle
+    return visit.previous_vehicle is not None and visit.previous_vehicle != technician
 
 
 def over_max_moves(problem: Problem, routes: Iterable[tuple[int, Sequence[int]]]) -> bool:
     """Max moves: more visits changed vehicle on these (vehicle, visits) routes than the re-plan allows."""
     if problem.max_moves is None:
         return False
-    moved = sum(reassigned(problem.visits[j], k) for k, visits in routes for j in visits)
+    moved = sum(reassigned(problem.visits[j], problem.technician_of(k)) for k, visits in routes for j in visits)
     return moved > problem.max_moves
 
 
@@ -153,9 +154,9 @@ def over_qualification(problem: Problem, vehicle: Vehicle, visit: Visit) -> int:
     return extra * problem.over_qualification_cost
 
 
-def missed_preference(problem: Problem, visit: Visit, vehicle: int) -> int:
-    """Preferred technician: the cost of serving a visit on another vehicle than the one the customer asked for."""
-    if visit.preferred is None or visit.preferred == vehicle:
+def missed_preference(problem: Problem, visit: Visit, technician: int) -> int:
+    """Preferred technician: the cost of serving a visit by another technician than the one the customer asked for."""
+    if visit.preferred is None or visit.preferred == technician:
         return 0
     return problem.preference_cost
 
@@ -170,7 +171,7 @@ def broken_rules(problem: Problem, vehicle: int, visits: Sequence[int], timing: 
     v = problem.vehicles[vehicle]
     stops = [problem.visits[j] for j in visits]
     broken: list[str] = []
-    if any(misses_window(x, s) for x, s in zip(stops, timing.starts, strict=True)):
+    if any(misses_window(problem.window_of(j, vehicle), s) for j, s in zip(visits, timing.starts, strict=True)):
         broken.append(APPOINTMENT_WINDOW)
     if overruns_shift(v, timing.back):
         broken.append(SHIFT)

@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solver.problem import Problem, Reason, RouteSolution, Vehicle
+from solver.problem import DAY, Problem, Reason, RouteSolution, Vehicle
 from solver.rules import (
     ETA_SHIFT,
     OVER_QUALIFICATION,
@@ -82,6 +82,8 @@ class Timetable:
         self.service = [x.service for x in visits]
         self.window_open = [x.window[0] if x.window else -OPEN for x in visits]
         self.window_close = [x.window[1] if x.window else OPEN for x in visits]
+        self.daily = [x.daily and x.window is not None for x in visits]
+        self.day_shift = [v.day * DAY for v in problem.vehicles]
         self.deadline = [x.deadline if x.deadline is not None else OPEN for x in visits]
         self.lateness_cost = [x.lateness_cost for x in visits]
         self.vehicles = list(problem.vehicles)
@@ -99,6 +101,8 @@ class Timetable:
         out = copy.copy(self)
         out.window_open, out.window_close = list(self.window_open), list(self.window_close)
         out.window_open[j], out.window_close[j] = window if window is not None else (-OPEN, OPEN)
+        out.daily = list(self.daily)
+        out.daily[j] = False  # the window given is where it lies, whatever the vehicle's day
         return out
 
     def schedule(
@@ -128,7 +132,8 @@ class Timetable:
             (brk.earliest_start, brk.latest_end, brk.duration) if brk else (0, 0, 0)
         )
         durations, location, service = self.durations, self.location, self.service
-        window_open, window_close = self.window_open, self.window_close
+        window_open, window_close, daily = self.window_open, self.window_close, self.daily
+        shift = self.day_shift[vehicle]  # a daily window lies on this vehicle's day
         deadline, lateness_cost = self.deadline, self.lateness_cost
         t, at = v.shift_start, v.start  # end of the previous service, and where
         taken = brk is None
@@ -146,7 +151,7 @@ class Timetable:
         for k, x in enumerate(visits):
             there = location[x]
             arrival = t + durations[at][there]
-            opens = window_open[x]
+            opens = window_open[x] + shift if daily[x] else window_open[x]
             ready = arrival if arrival > opens else opens
             if not taken:
                 bs = t if t > earliest_break else earliest_break
@@ -161,7 +166,7 @@ class Timetable:
                         return None, False, None
                     taken, break_start, break_gap, arrival = True, bs, position + k, with_break
                     ready = with_break if with_break > opens else opens
-            if strict and ready > window_close[x]:
+            if strict and ready > (window_close[x] + shift if daily[x] else window_close[x]):
                 return None, taken and brk is not None, None
             arrivals.append(arrival)
             starts.append(ready)
@@ -278,19 +283,22 @@ def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
     late = sum(lateness(problem.visits[j], s) for r in routes for j, s in zip(r.visits, r.starts, strict=True))
     balance = 0
     if problem.balance_cost > 0 and routes:
-        work = [working_time(problem, r.vehicle, r.visits) for r in routes]
-        balance = problem.balance_cost * (max(work) - min(work))
+        # spread within each day: a technician's light Tuesday does not offset a colleague's heavy Monday
+        by_day: dict[int, list[int]] = {}
+        for r in routes:
+            by_day.setdefault(problem.vehicles[r.vehicle].day, []).append(working_time(problem, r.vehicle, r.visits))
+        balance = problem.balance_cost * sum(max(work) - min(work) for work in by_day.values())
     return {
         TRAVEL: problem.distance_cost * sum(r.distance for r in routes),
         RESPONSE_DEADLINE: late,
         UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
         WORKLOAD_BALANCE: balance,
-        REASSIGNMENT: problem.reassign_cost * sum(reassigned(problem.visits[j], r.vehicle)
+        REASSIGNMENT: problem.reassign_cost * sum(reassigned(problem.visits[j], problem.technician_of(r.vehicle))
                                                   for r in routes for j in r.visits),
         ETA_SHIFT: sum(eta_shift(problem, problem.visits[j], s) for r in routes
                        for j, s in zip(r.visits, r.starts, strict=True)),
         OVER_QUALIFICATION: sum(over_qualification(problem, problem.vehicles[r.vehicle], problem.visits[j])
                                 for r in routes for j in r.visits),
-        PREFERRED_TECHNICIAN: sum(missed_preference(problem, problem.visits[j], r.vehicle)
+        PREFERRED_TECHNICIAN: sum(missed_preference(problem, problem.visits[j], problem.technician_of(r.vehicle))
                                   for r in routes for j in r.visits),
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from solver.problem import Problem
+from solver.problem import DAY, Problem
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -27,6 +27,8 @@ class Tables:
     v_levels: IntArray  # K x S: level held (0: not held)
     stock: IntArray  # K x P
     max_visits: IntArray  # K, OPEN when unlimited
+    v_tech: IntArray  # K: the technician visits name the vehicle by
+    v_shift: IntArray  # K: seconds a daily window moves on this vehicle's day
     # visits (n)
     loc: IntArray
     service: IntArray
@@ -36,10 +38,19 @@ class Tables:
     lateness_cost: IntArray
     s_skills: BoolArray  # n x S
     s_levels: IntArray  # n x S: level required (0: not required)
-    forbidden: BoolArray  # n x K: the customer refuses the vehicle
-    preferred: IntArray  # -1 when none
+    forbidden: BoolArray  # n x K: the customer refuses the vehicle's technician
+    preferred: IntArray  # technician, -1 when none
+    daily: BoolArray  # n: the window recurs every day (see Problem.window_of)
     parts: IntArray  # n x P
-    pinned: IntArray  # -1 when not pinned
+    pinned: IntArray  # technician, -1 when not pinned
+
+    def opens(self) -> IntArray:
+        """n x K: window start of each visit on each vehicle's day."""
+        return self.open_[:, None] + self.daily[:, None] * self.v_shift[None, :]
+
+    def closes(self) -> IntArray:
+        """n x K: window end of each visit on each vehicle's day."""
+        return self.close[:, None] + self.daily[:, None] * self.v_shift[None, :]
 
 
 def tables_of(problem: Problem) -> Tables:
@@ -57,11 +68,13 @@ def tables_of(problem: Problem) -> Tables:
     parts = np.zeros((n, p), dtype=np.int64)
     s_levels = np.zeros((n, s), dtype=np.int64)
     forbidden = np.zeros((n, k), dtype=bool)
+    v_tech = np.array([problem.technician_of(i) for i in range(k)], dtype=np.int64)
     for j, x in enumerate(ss):
         s_skills[j, list(x.skills)] = True
         for q in x.skills:
             s_levels[j, q] = x.level_of(q)
-        forbidden[j, list(x.forbidden)] = True
+        if x.forbidden:
+            forbidden[j] = np.isin(v_tech, list(x.forbidden))
         parts[j, : len(x.parts)] = x.parts
 
     def ints(values: list[int]) -> IntArray:
@@ -76,6 +89,8 @@ def tables_of(problem: Problem) -> Tables:
         v_levels=v_levels,
         stock=stock,
         max_visits=ints([OPEN if v.max_visits is None else v.max_visits for v in vs]),
+        v_tech=v_tech,
+        v_shift=ints([v.day * DAY for v in vs]),
         loc=ints([x.location for x in ss]),
         service=ints([x.service for x in ss]),
         open_=ints([-OPEN if x.window is None else x.window[0] for x in ss]),
@@ -86,6 +101,7 @@ def tables_of(problem: Problem) -> Tables:
         s_levels=s_levels,
         forbidden=forbidden,
         preferred=ints([-1 if x.preferred is None else x.preferred for x in ss]),
+        daily=np.array([x.daily and x.window is not None for x in ss], dtype=bool),
         parts=parts,
         pinned=ints([-1 if x.pinned is None else x.pinned for x in ss]),
     )

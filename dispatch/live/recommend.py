@@ -93,7 +93,7 @@ class Recommender:
         out: list[Placement] = []
         for k, tech in enumerate(built.day.technicians):
             vehicle = problem.vehicles[k]
-            if not qualified(vehicle, visit) or (visit.pinned is not None and visit.pinned != k):
+            if not qualified(vehicle, visit) or (visit.pinned is not None and visit.pinned != problem.technician_of(k)):
                 continue
             route = [self._index[i] for i in self._routes.get(tech.id, []) if i != order_id and i in self._index]
             base = _route_costs(problem, table, k, route)

@@ -54,7 +54,10 @@ def attach(built: Built, routes: Sequence[Sequence[int]], plan: Plan, *, stores:
            costs: FixCosts | None = None, top: int = 3, offsets: Mapping[str, int] | None = None) -> Plan:
     """`plan` (made from `built` with these `routes`, visit indices per vehicle) with the fixes of each
     order left out and each late planned stop. `offsets` (technician id -> fixed stops ahead of the planned
-    ones, in a re-plan) shift the positions to count on the whole route."""
+    ones, in a re-plan) shift the positions to count on the whole route. A multi-day plan gets none: each
+    fix is a change to one technician's day (overtime, a van part, tomorrow), which a horizon already weighs."""
+    if len(built.dates) > 1:
+        return plan
     index = {o.id: j for j, o in enumerate(built.day.orders)}
     late = [index[s.order_id] for r in plan.routes for s in r.stops
             if s.late_minutes > 0 and not s.fixed and s.order_id in index]
@@ -83,6 +86,8 @@ def find_fixes(day: Day, plan: Plan, policy: Policy | None = None, *, travel: Tr
         raise ValueError("a re-plan's fixes come with the re-plan (dispatch replan): they start from where the "
                          "day stood at its `at`")
     built = build_problem(day, policy or Policy.from_dict(plan.policy), travel)
+    if len(built.dates) > 1:
+        return plan
     index = {o.id: j for j, o in enumerate(day.orders)}
     by_tech = {r.technician_id: [index[s.order_id] for s in r.stops] for r in plan.routes}
     routes = [by_tech.get(t.id, []) for t in day.technicians]
@@ -95,7 +100,7 @@ class _Words:
 
     def fix(self, f: solver_fixes.Fix) -> Fix | None:
         built = self.built
-        tech = built.day.technicians[f.vehicle]
+        tech = built.technician(f.vehicle)
         order = built.day.orders[f.visit]
         eta = built.at(f.start)
         late = max(0.0, (eta - built.deadline(order)).total_seconds() / 60)

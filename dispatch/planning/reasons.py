@@ -20,10 +20,16 @@ def _hhmm(dt: datetime | None) -> str:
 def reason_text(built: Built, order: Order, reason: Reason) -> str:
     """A sentence a dispatcher can act on, in the rule names of the model."""
     techs = built.day.technicians
+    several_days = len(built.dates) > 1
+
+    def who(vehicles: tuple[int, ...]) -> list[str]:
+        # a technician has one vehicle per working day of a multi-day horizon: name them once
+        return list(dict.fromkeys(built.technician(k).id for k in vehicles))
 
     def names(ix: tuple[int, ...]) -> str:
-        shown = ", ".join(techs[k].id for k in ix[:6])
-        return shown + (f" and {len(ix) - 6} more" if len(ix) > 6 else "")
+        ids = who(ix)
+        shown = ", ".join(ids[:6])
+        return shown + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
 
     rule = reason.rule
     if rule == rules.REQUIRED_SKILL:
@@ -31,14 +37,14 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
             skill = built.skills[reason.skill]
             if reason.vehicle is None:
                 return f"needs {skill} level {reason.level}; no technician has skill '{skill}'"
-            best = techs[reason.vehicle]
+            best = built.technician(reason.vehicle)
             return f"needs {skill} level {reason.level}; the best is {best.id} at level {best.level(skill)}"
         if reason.skill is not None:
             return f"no technician has skill '{built.skills[reason.skill]}'"
         need = "', '".join(sorted(order.required_skills))
         return f"no technician has all of the skills '{need}'"
     if rule == rules.REFUSED_TECHNICIAN:
-        n = len(reason.vehicles)
+        n = len(who(reason.vehicles))
         if n == 1:
             return f"the only qualified technician, {names(reason.vehicles)}, is refused by this customer"
         return f"all {n} qualified technicians ({names(reason.vehicles)}) are refused by this customer"
@@ -48,22 +54,26 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
             return f"no qualified technician carries {qty} x {built.parts[reason.part]}"
         return "no qualified technician carries the required parts"
     if rule == rules.APPOINTMENT_WINDOW and not reason.broken:
+        on = "" if order.window_date is None else f" on {order.window_date.isoformat()}"
+        if order.window_date is not None and order.window_date not in built.dates:
+            return f"appointment{on} is outside the days planned ({', '.join(d.isoformat() for d in built.dates)})"
         return (
-            f"appointment window {_hhmm(order.window_start)}-{_hhmm(order.window_end)} cannot be reached "
+            f"appointment window {_hhmm(order.window_start)}-{_hhmm(order.window_end)}{on} cannot be reached "
             f"within any qualified technician's shift"
         )
     if rule == rules.SHIFT and not reason.broken:
-        going_on = any(built.at(v.shift_start) > t.shift_start for v, t in zip(built.problem.vehicles, techs, strict=True))
+        going_on = not several_days and any(built.at(v.shift_start) > t.shift_start
+                                            for v, t in zip(built.problem.vehicles, techs, strict=True))
         if going_on:  # a re-plan: technicians go on from where they stand
             return (f"service of {order.duration_min} min and the drive there and home no longer fit in what is "
                     "left of any qualified technician's shift")
         return f"service of {order.duration_min} min is longer than any qualified technician's shift"
     if rule == rules.PINNED_TECHNICIAN:
-        pinned = techs[reason.vehicle].id if reason.vehicle is not None else order.pinned_technician
+        pinned = built.technician(reason.vehicle).id if reason.vehicle is not None else order.pinned_technician
         why = ", ".join(reason.broken) if reason.broken else "it does not fit the route"
         return f"pinned technician {pinned} cannot take it: {why}"
     # Capacity: every qualified technician's day is full.
-    n = len(reason.vehicles)
+    n = len(who(reason.vehicles))
     what = "have reached their max orders" if rule == rules.MAX_ORDERS else "are fully booked"
     text = f"all {n} qualified technician{'s' if n != 1 else ''} ({names(reason.vehicles)}) {what}"
     if n == 1:
@@ -71,5 +81,6 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
     if reason.vehicle is not None:
         # the insertion's cost is in solver units, which mean nothing to a dispatcher: only the rules are named
         what = f"break {', '.join(reason.broken)}" if reason.broken else "push out a higher-priority visit"
-        text += f"; fitting it in at the best place, on {techs[reason.vehicle].id}'s route, would {what}"
+        day = f" of {built.date_of(reason.vehicle).isoformat()}" if several_days else ""
+        text += f"; fitting it in at the best place, on {built.technician(reason.vehicle).id}'s route{day}, would {what}"
     return text

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from dispatch.planning.reasons import reason_text
 from dispatch.policy import Policy
 from dispatch.travel import GeodesicTravel, TravelSource, source_name
 from solver.problem import Break, Problem, Solution, Vehicle, Visit
+
+# How far past the horizon's last wanted day the calendar is searched for days someone works.
+_SEARCH_DAYS = 31
 
 # Integer objective units per DESIGN.md cost unit. 3000 keeps per-metre (per_km / 1000) and per-second
 # (per_minute / 60) weights integral for the default weights.
@@ -35,6 +38,18 @@ class Built:
     problem: Problem
     skills: tuple[str, ...]  # skill index -> tag
     parts: tuple[str, ...]  # part index -> part number
+    dates: tuple[date, ...] = ()  # the days planned (the plan date alone on a one-day horizon)
+    # vehicle index -> index in day.technicians and the date it works (empty: vehicle k is technician k
+    # on the plan date)
+    vehicle_technician: tuple[int, ...] = ()
+    vehicle_date: tuple[date, ...] = ()
+
+    def technician(self, vehicle: int) -> Technician:
+        techs = self.day.technicians
+        return techs[self.vehicle_technician[vehicle]] if self.vehicle_technician else techs[vehicle]
+
+    def date_of(self, vehicle: int) -> date:
+        return self.vehicle_date[vehicle] if self.vehicle_date else self.day.date
 
     @property
     def origin(self) -> datetime:
@@ -132,8 +147,22 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     def used(amounts: Mapping[str, int]) -> tuple[int, ...]:
         return vector({p: q for p, q in amounts.items() if p in part_ix})  # a part no van carries is no limit
 
-    vehicles = tuple(_going_on(_vehicle(t, k, sec, skill_ix, vector), starts.get(t.id), start_loc.get(t.id), sec,
-                               used) for k, t in enumerate(techs))
+    dates = horizon_dates(day, policy.horizon_days)
+    pairs: list[tuple[int, date]] = []  # (technician index, date) of each vehicle on a multi-day horizon
+    if len(dates) == 1:
+        # one vehicle per technician, in roster order (the live day's code relies on it); one whose
+        # work_days leave the plan date out takes no orders
+        vehicles = tuple(_going_on(_vehicle(t, k, sec, skill_ix, vector), starts.get(t.id), start_loc.get(t.id), sec,
+                                   used) if t.works_on(day.date) else replace(_vehicle(t, k, sec, skill_ix, vector),
+                                                                              max_visits=0)
+                         for k, t in enumerate(techs))
+    else:
+        if starts or previous:
+            raise ValueError("a re-plan plans its own day: horizon_days must be 1")
+        pairs = [(k, d) for d in dates for k, t in enumerate(techs) if t.works_on(d)]
+        vehicles = tuple(replace(_vehicle(t.on((d - day.date).days), k, sec, skill_ix, vector),
+                                 day=(d - day.date).days, technician=k)
+                         for k, d in pairs for t in (techs[k],))
     visits = []
     for j, o in enumerate(orders):
         before = previous.get(o.id)
@@ -157,6 +186,8 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
                 preferred=tech_ix.get(o.preferred_technician) if o.preferred_technician else None,
                 previous_vehicle=tech_ix.get(before.technician_id) if before else None,
                 previous_start=sec(before.start) if before else None,
+                # without a window_date the appointment window holds on whichever day of the horizon
+                daily=len(dates) > 1 and o.window_date is None,
             )
         )
     problem = Problem(
@@ -174,7 +205,23 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
         over_qualification_cost=_scaled(policy.over_qualification_cost),
         preference_cost=_scaled(policy.preferred_technician_cost),
     )
-    return Built(day=day, policy=policy, problem=problem, skills=skills, parts=parts)
+    return Built(day=day, policy=policy, problem=problem, skills=skills, parts=parts, dates=dates,
+                 vehicle_technician=tuple(k for k, _ in pairs), vehicle_date=tuple(d for _, d in pairs))
+
+
+def horizon_dates(day: Day, horizon_days: int) -> tuple[date, ...]:
+    """The plan date and the following days on which some technician works, `horizon_days` in all (fewer
+    when nobody works within a month of the last one found)."""
+    dates = [day.date]
+    at, idle = day.date, 0
+    while len(dates) < horizon_days and idle < _SEARCH_DAYS:
+        at += timedelta(days=1)
+        if any(t.works_on(at) for t in day.technicians):
+            dates.append(at)
+            idle = 0
+        else:
+            idle += 1
+    return tuple(dates)
 
 
 def _levels(skills: frozenset[str], level: Callable[[str], int], skill_ix: dict[str, int]) -> tuple[int, ...]:
@@ -261,7 +308,8 @@ def to_plan(built: Built, solution: Solution) -> Plan:
             brk = (built.at(rs.break_start), built.at(rs.break_start + v.break_.duration))
         routes.append(
             Route(
-                technician_id=day.technicians[rs.vehicle].id,
+                technician_id=built.technician(rs.vehicle).id,
+                date=built.date_of(rs.vehicle),
                 stops=tuple(stops),
                 break_=brk,
                 travel_km=total_m / 1000,
@@ -275,7 +323,8 @@ def to_plan(built: Built, solution: Solution) -> Plan:
         Unassigned(order_id=orders[j].id, reason=reason_text(built, orders[j], r), rule=r.rule)
         for j, r in solution.unassigned
     )
-    plan = Plan(date=day.date, routes=tuple(routes), unassigned=unassigned, policy=built.policy.to_dict())
+    plan = Plan(date=day.date, routes=tuple(routes), unassigned=unassigned, policy=built.policy.to_dict(),
+                dates=built.dates or (day.date,))
     stats = SolverStats(status=solution.status, wall_time_s=round(solution.wall_time, 2),
                         solutions_found=solution.solutions_found)
     kpis = compute_kpis(day, plan, built.policy, solver=stats)

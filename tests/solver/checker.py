@@ -7,7 +7,7 @@ visit once, hard rules, a schedule that adds up, and costs that match the routes
 from __future__ import annotations
 
 from solver import Problem, Solution
-from solver.problem import OVER_QUALIFICATION, PREFERRED_TECHNICIAN, RESPONSE_DEADLINE, TRAVEL, UNSERVED
+from solver.problem import DAY, OVER_QUALIFICATION, PREFERRED_TECHNICIAN, RESPONSE_DEADLINE, TRAVEL, UNSERVED
 
 
 def assert_consistent(p: Problem, s: Solution) -> None:
@@ -27,6 +27,8 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
     for r in s.routes:
         v = p.vehicles[r.vehicle]
         tag = f"vehicle {r.vehicle}"
+        # visits name technicians; a multi-day vehicle is one technician's day
+        who = r.vehicle if v.technician is None else v.technician
         if not r.visits:
             continue
         if v.max_visits is not None and len(r.visits) > v.max_visits:
@@ -65,8 +67,11 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
             x = p.visits[j]
             if b0 is not None and b1 is not None and b0 < start + x.service and start < b1:
                 err.append(f"{tag}: break [{b0}, {b1}] overlaps service of {j} at {start}")
-            if x.window is not None and not x.window[0] <= start <= x.window[1]:
-                err.append(f"{tag}: visit {j} starts {start} outside window {x.window}")
+            window = x.window
+            if window is not None and x.daily:
+                window = (window[0] + v.day * DAY, window[1] + v.day * DAY)
+            if window is not None and not window[0] <= start <= window[1]:
+                err.append(f"{tag}: visit {j} starts {start} outside window {window}")
             if not v.has_skills(x.skills):
                 err.append(f"{tag}: lacks a skill of visit {j}")
             for q in x.skills:
@@ -76,11 +81,11 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
                     err.append(f"{tag}: holds skill {q} at level {held}, visit {j} needs {need}")
                 elif q in v.skills:
                     levels += (held - need) * p.over_qualification_cost
-            if r.vehicle in x.forbidden:
+            if who in x.forbidden:
                 err.append(f"{tag}: visit {j} refuses this technician")
-            if x.preferred is not None and x.preferred != r.vehicle:
+            if x.preferred is not None and x.preferred != who:
                 preference += p.preference_cost
-            if x.pinned is not None and x.pinned != r.vehicle:
+            if x.pinned is not None and x.pinned != who:
                 err.append(f"{tag}: visit {j} is pinned to {x.pinned}")
             if x.deadline is not None and start > x.deadline:
                 late += (start - x.deadline) * x.lateness_cost

@@ -131,7 +131,7 @@ def test_visit_parts_must_not_name_unknown_parts() -> None:
 
 
 def test_a_pin_must_name_a_vehicle() -> None:
-    with pytest.raises(ValueError, match=re.escape("visit 0: pinned vehicle 1 outside 0..0")):
+    with pytest.raises(ValueError, match=re.escape("visit 0: pinned technician 1 is no vehicle's")):
         _problem(visits=(Visit(location=NEAR, service=60, pinned=1),))
 
 

@@ -49,10 +49,10 @@ def test_pinned_technician_binds_on_every_other_vehicle() -> None:
 
 def test_appointment_window_binds_after_it_closes_not_before_it_opens() -> None:
     x = job(NEAR, window=(hours(9), hours(10)))
-    assert rules.misses_window(x, hours(10) + 1)
-    assert not rules.misses_window(x, hours(10))  # starting at the closing second is in time
-    assert not rules.misses_window(x, hours(8))  # early: the technician waits, the scheduler starts at 09:00
-    assert not rules.misses_window(job(NEAR), hours(23))  # no window
+    assert rules.misses_window(x.window, hours(10) + 1)
+    assert not rules.misses_window(x.window, hours(10))  # starting at the closing second is in time
+    assert not rules.misses_window(x.window, hours(8))  # early: the technician waits, the scheduler starts at 09:00
+    assert not rules.misses_window(job(NEAR).window, hours(23))  # no window
 
 
 def test_break_is_due_only_when_its_window_overlaps_the_shift_by_its_length() -> None:
