@@ -103,6 +103,9 @@ class Stop:
     # plans written before it was recorded
     deadline: datetime | None = None
     fixes: tuple[Fix, ...] = ()  # a late stop's: the changes that would start it on time, cheapest first
+    # a job for several technicians: the whole crew, the one whose van gives the parts first (every
+    # member's route has the stop, with the same start); empty for a one-person job
+    crew: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STOP_STATUSES:
@@ -121,7 +124,8 @@ class Stop:
             "late_minutes": round(self.late_minutes, 2),
             "status": self.status,
         } | ({} if self.deadline is None else {"deadline": _iso(self.deadline)}) \
-          | ({"fixes": [f.to_dict() for f in self.fixes]} if self.late_minutes > 0 else {})
+          | ({"fixes": [f.to_dict() for f in self.fixes]} if self.late_minutes > 0 else {}) \
+          | ({"crew": list(self.crew)} if self.crew else {})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Stop:
@@ -136,6 +140,7 @@ class Stop:
             status=str(d.get("status", PLANNED)),
             deadline=datetime.fromisoformat(d["deadline"]) if d.get("deadline") else None,
             fixes=tuple(Fix.from_dict(f) for f in d.get("fixes") or ()),
+            crew=tuple(str(t) for t in d.get("crew") or ()),
         )
 
     @property
@@ -458,4 +463,5 @@ class Plan:
         return cls.from_dict(json.loads(text))
 
     def assigned_ids(self) -> list[str]:
-        return [s.order_id for r in self.routes for s in r.stops]
+        """The orders served, each once (a crew's stop is on every member's route)."""
+        return list(dict.fromkeys(s.order_id for r in self.routes for s in r.stops))

@@ -22,12 +22,14 @@ import time
 from collections.abc import Sequence
 
 from solver.problem import FULLY_BOOKED, MAX_ORDERS, Problem, Reason, Solution
-from solver.reasons import nobody_fits
+from solver.reasons import crew_reason, nobody_fits
 from solver.rules import (
     REFUSED_TECHNICIAN,
     REQUIRED_SKILL,
     VAN_STOCK,
     carries,
+    crew_covers,
+    lateness,
     missed_preference,
     over_max_orders,
     over_qualification,
@@ -137,6 +139,8 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
             if seen.intersection(visits) or len(set(visits)) != len(visits):
                 raise ValueError(f"start route of vehicle {k} repeats a visit")
             seen.update(visits)
+            # crew visits are placed again, all members at once
+            visits = [j for j in visits if problem.visits[j].crew == 1]
             if visits and _load(table, routes[k], visits, parts):
                 placed.update(visits)
 
@@ -147,8 +151,16 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
 
     urgent = max((x.drop_penalty for x in problem.visits if x.drop_penalty is not None), default=None)
     unassigned: list[tuple[int, Reason]] = []
+    crews: dict[int, tuple[int, ...]] = {}
     for j in sorted((j for j in range(len(problem.visits)) if j not in placed), key=priority):
         x = problem.visits[j]
+        if x.crew > 1:
+            placed_crew = _insert_crew(table, routes, j, parts)
+            if placed_crew is None:
+                unassigned.append((j, crew_reason(problem, j)))
+            else:
+                table, crews[j] = placed_crew
+            continue
         allowed = problem.qualified(j) if x.pinned is None else [
             k for k in range(len(problem.vehicles)) if problem.technician_of(k) == x.pinned]
         candidates: list[tuple[int, int, int]] = []  # (travel cost added, vehicle, position)
@@ -227,7 +239,79 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     unassigned.sort()
     costs = solution_costs(problem, solved, unassigned)
     return Solution(routes=solved, unassigned=tuple(unassigned), objective=sum(costs.values()), costs=costs,
-                    status="feasible", wall_time=time.perf_counter() - began, solutions_found=1)
+                    status="feasible", wall_time=time.perf_counter() - began, solutions_found=1,
+                    crews=tuple(sorted(crews.items())))
+
+
+# Per day, the crews tried are made of this many vehicles with the cheapest own insertion.
+_CREW_CANDIDATES = 6
+
+
+def _insert_crew(table: Timetable, routes: list[_Route], j: int,
+                 parts: list[list[tuple[int, int]]]) -> tuple[Timetable, tuple[int, ...]] | None:
+    """Insert crew visit j on `x.crew` routes of one day at a common start: each member's cheapest own
+    position, the crew the cheapest whose members together hold the skills, one of them carries the parts
+    (the lead, first in the result) and a pinned technician is among them. Returns the table with j's start
+    fixed for later insertions, and the crew; None when no crew fits."""
+    problem = table.problem
+    x = problem.visits[j]
+    own: dict[int, tuple[int, int, int]] = {}  # vehicle -> (cost added without j's lateness, position, start)
+    for k, route in enumerate(routes):
+        v = problem.vehicles[k]
+        old = route.schedule.visits
+        if refused(x, problem.technician_of(k)) or over_max_orders(v, len(old) + 1):
+            continue
+        base = problem.distance_cost * table.distance(k, old) + route.schedule.late_cost
+        for position in range(len(old) + 1):
+            new = (*old[:position], j, *old[position:])
+            s = table.best_schedule(k, new)
+            if s is None:
+                continue
+            cost = problem.distance_cost * table.distance(k, new) + s.late_cost - s.late[position] - base
+            if k not in own or cost < own[k][0]:
+                own[k] = (cost, position, s.starts[position])
+    by_day: dict[int, list[int]] = {}
+    for k in sorted(own, key=lambda k: (own[k][0], k)):
+        by_day.setdefault(problem.vehicles[k].day, []).append(k)
+    best: tuple[int, tuple[int, ...], Timetable, dict[int, Schedule]] | None = None
+    for day in sorted(by_day):
+        for team in itertools.combinations(by_day[day][:_CREW_CANDIDATES], x.crew):
+            if not crew_covers((problem.vehicles[k] for k in team), x):
+                continue
+            if x.pinned is not None and x.pinned not in {problem.technician_of(k) for k in team}:
+                continue
+            lead = next((k for k in team if all(routes[k].stock[p] >= q for p, q in parts[j])), None)
+            if lead is None:
+                continue
+            at = max(own[k][2] for k in team)
+            fixed = table.with_window(j, (at, at))
+            schedules: dict[int, Schedule] = {}
+            cost = 0
+            for k in team:
+                old = routes[k].schedule.visits
+                position = own[k][1]
+                new = (*old[:position], j, *old[position:])
+                s = fixed.best_schedule(k, new)
+                if s is None:
+                    break
+                schedules[k] = s
+                cost += (problem.distance_cost * (fixed.distance(k, new) - fixed.distance(k, old))
+                         + s.late_cost - s.late[position] - routes[k].schedule.late_cost)
+            else:
+                cost += lateness(x, at)
+                cost += 0 if x.preferred is None or x.preferred in {problem.technician_of(k) for k in team} \
+                    else problem.preference_cost
+                if best is None or cost < best[0]:
+                    best = (cost, (lead, *(k for k in team if k != lead)), fixed, schedules)
+    if best is None:
+        return None
+    _, team, fixed, schedules = best
+    for k in team:
+        lazy = fixed.schedule(k, schedules[k].visits)
+        routes[k].schedule, routes[k].lazy = (lazy, True) if lazy is not None else (schedules[k], False)
+    for p, q in parts[j]:
+        routes[team[0]].stock[p] -= q
+    return fixed, team
 
 
 def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence[int],
@@ -249,8 +333,8 @@ def _eject_for(table: Timetable, routes: list[_Route], j: int, allowed: Sequence
         old_cost = problem.distance_cost * table.distance(k, old) + route.schedule.late_cost
         for i, y in enumerate(old):
             penalty = problem.visits[y].drop_penalty
-            if penalty is None or penalty >= x.drop_penalty:
-                continue
+            if penalty is None or penalty >= x.drop_penalty or problem.visits[y].crew > 1:
+                continue  # a crew visit leaves all its routes or none
             stock = list(route.stock)
             for p, q in parts[y]:
                 stock[p] += q

@@ -60,6 +60,8 @@ class Model:
     dimensions: list[str] = field(default_factory=list)
     relax: int | None = None  # penalty for leaving out a mandatory visit; None: they must be served
     time_callback: int = -1  # the time dimension's transit callback
+    # node i is another member's place in crew visit offered[i] (the lead's node is the visit's first)
+    member: tuple[bool, ...] = ()
 
     def drop_penalty(self, visit: int) -> int | None:
         p = self.problem.visits[visit].drop_penalty
@@ -76,6 +78,9 @@ def build_model(
     check of `rule` for visit j, and only such vehicles may serve it. With `relax`, mandatory visits may
     be left out at that penalty (a best effort once no plan serves them all)."""
     vehicles = problem.vehicles
+    # A crew visit has a node per member: its own (the lead's, carrying the parts), then the others'.
+    leads = list(offered)
+    offered = leads + [j for j in leads for _ in range(problem.visits[j].crew - 1)]
     origin = min(v.shift_start for v in vehicles)
     horizon = max(v.shift_end for v in vehicles) - origin
     homes = sorted({v.start for v in vehicles} | {v.end for v in vehicles})
@@ -87,7 +92,8 @@ def build_model(
     routing = pywrapcp.RoutingModel(manager)
     node_locs = np.concatenate([tables.loc[list(offered)], np.array(homes, dtype=np.int64)])
     node_service = np.concatenate([tables.service[list(offered)], np.zeros(len(homes), dtype=np.int64)])
-    model = Model(problem, tuple(offered), origin, horizon, manager, routing, time=None, relax=relax)  # type: ignore[arg-type]
+    model = Model(problem, tuple(offered), origin, horizon, manager, routing, time=None, relax=relax,  # type: ignore[arg-type]
+                  member=tuple([False] * len(leads) + [True] * (len(offered) - len(leads))))
 
     fits = screening.fits
     # Hard rules.
@@ -100,6 +106,7 @@ def build_model(
     _break(model, node_service)
     _van_stock(model, tables, fits[VAN_STOCK], screening.allowed)
     _max_orders(model, screening.allowed)
+    _crew(model)
     # Soft rules.
     _response_deadline(model)
     _unserved(model)
@@ -122,10 +129,13 @@ def _time_dimension(model: Model, node_locs: np.ndarray, node_service: np.ndarra
     model.dimensions.append(TIME)
 
 
-def _only_vehicles(model: Model, fits: BoolArray) -> None:
-    """Each offered visit j may only go to the vehicles k with fits[j, k] (or be left out when optional)."""
+def _only_vehicles(model: Model, fits: BoolArray, *, leads_only: bool = False) -> None:
+    """Each offered visit j may only go to the vehicles k with fits[j, k] (or be left out when optional);
+    `leads_only`: a rule of the lead of a crew (its parts), not of the other members."""
     num_vehicles = len(model.problem.vehicles)
     for node, j in enumerate(model.offered):
+        if leads_only and model.member[node]:
+            continue
         ok = np.flatnonzero(fits[j])
         if len(ok) == num_vehicles:
             continue
@@ -154,7 +164,7 @@ def _refused_technician(model: Model, fits: BoolArray) -> None:
 
 
 def _pinned_technician(model: Model, fits: BoolArray) -> None:
-    _only_vehicles(model, fits)
+    _only_vehicles(model, fits)  # a crew's pin is the crew's matter (_crew)
 
 
 def _appointment_window(model: Model, tables: Tables, fits: BoolArray) -> None:
@@ -196,9 +206,9 @@ def _break(model: Model, node_service: np.ndarray) -> None:
 
 
 def _van_stock(model: Model, tables: Tables, fits: BoolArray, allowed: BoolArray) -> None:
-    _only_vehicles(model, fits)  # vans that do not hold the visit's parts
+    _only_vehicles(model, fits, leads_only=True)  # vans that do not hold the visit's parts
     offered = list(model.offered)
-    need = tables.parts[offered]
+    need = tables.parts[offered] * ~np.array(model.member, dtype=bool)[:, None]  # the lead's van gives them
     may = allowed[offered].astype(np.int64)  # m x K
     homes = model.manager.GetNumberOfNodes() - len(offered)
     for p in range(model.problem.num_parts):
@@ -232,13 +242,42 @@ def _max_orders(model: Model, allowed: BoolArray) -> None:
 URGENT_LATENESS_EMPHASIS = 10
 
 
+def _crew(model: Model) -> None:
+    """A crew visit's nodes: all served or none, on different vehicles, starting at the same time, and
+    together holding every required skill at its level (and the pinned technician, when pinned)."""
+    problem, routing = model.problem, model.routing
+    nodes: dict[int, list[int]] = {}
+    for node, j in enumerate(model.offered):
+        if problem.visits[j].crew > 1:
+            nodes.setdefault(j, []).append(model.index_of(node))
+    if not nodes:
+        return
+    solver = routing.solver()
+    vehicles = problem.vehicles
+    for j, indices in nodes.items():
+        x = problem.visits[j]
+        lead, others = indices[0], indices[1:]
+        for i in others:
+            solver.Add(routing.ActiveVar(i) == routing.ActiveVar(lead))
+            solver.Add(model.time.CumulVar(i) == model.time.CumulVar(lead))
+        solver.Add(solver.AllDifferentExcept([routing.VehicleVar(i) for i in indices], -1))
+        needs = [[k for k, v in enumerate(vehicles) if v.level_of(s) >= x.level_of(s)] for s in sorted(x.skills)]
+        if x.pinned is not None:
+            needs.append([k for k in range(len(vehicles)) if problem.technician_of(k) == x.pinned])
+        for holders in needs:
+            if not holders:
+                continue  # nobody holds it: the screening has left the visit out already
+            held = [solver.IsMemberVar(routing.VehicleVar(i), holders) for i in indices]
+            solver.Add(solver.Sum(held) >= routing.ActiveVar(lead))
+
+
 def _response_deadline(model: Model) -> None:
     urgent = max((v.lateness_cost for v in model.problem.visits), default=0)
     classes = {v.lateness_cost for v in model.problem.visits if v.lateness_cost > 0}
     for node, j in enumerate(model.offered):
         visit = model.problem.visits[j]
-        if visit.deadline is None or visit.lateness_cost <= 0:
-            continue
+        if visit.deadline is None or visit.lateness_cost <= 0 or model.member[node]:
+            continue  # a crew starts together: its lead's start is the visit's
         bound = visit.deadline - model.origin
         slope = visit.lateness_cost
         if len(classes) > 1 and slope == urgent:
@@ -259,7 +298,9 @@ def _lateness_before_origin(model: Model, visit: int) -> int:
 def _unserved(model: Model) -> None:
     for node, j in enumerate(model.offered):
         penalty = model.drop_penalty(j)
-        if penalty is not None:
+        if penalty is not None and model.member[node]:
+            model.routing.AddDisjunction([model.index_of(node)], 0)  # the lead's node pays for the crew
+        elif penalty is not None:
             # Serving costs the lateness already certain more than the model sees; take it off the penalty.
             passed = _lateness_before_origin(model, j)
             model.routing.AddDisjunction([model.index_of(node)], max(0, penalty - passed))
@@ -299,7 +340,8 @@ def _reassignment(model: Model) -> None:
     # Each vehicle counts the visits it took over from another vehicle; the count of all of them is
     # what `max_moves` caps and what `reassign_cost` charges, per visit.
     problem = model.problem
-    before = [problem.visits[j].previous_vehicle for j in model.offered]
+    before = [None if model.member[node] else problem.visits[j].previous_vehicle
+              for node, j in enumerate(model.offered)]
     if all(k is None for k in before) or (problem.reassign_cost <= 0 and problem.max_moves is None):
         return
     routing = model.routing
@@ -327,7 +369,7 @@ def _eta_shift(model: Model) -> None:
     if problem.shift_cost <= 0:
         return
     bounded = [(node, start) for node, j in enumerate(model.offered)
-               if (start := problem.visits[j].previous_start) is not None]
+               if not model.member[node] and (start := problem.visits[j].previous_start) is not None]
     if not bounded:
         return
     routing = model.routing
@@ -365,14 +407,17 @@ def _over_qualification(model: Model) -> None:
     # with nobody above level 1 nobody is over-qualified: no vehicles x visits table on a day without levels
     if problem.over_qualification_cost <= 0 or all(max(v.levels, default=1) <= 1 for v in problem.vehicles):
         return
-    _per_vehicle_cost(model, LEVELS, [[over_qualification(problem, v, problem.visits[j]) for j in model.offered]
-                                      for v in problem.vehicles])
+    # a crew's levels are not charged (schedule.solution_costs)
+    _per_vehicle_cost(model, LEVELS, [[0 if problem.visits[j].crew > 1 else over_qualification(problem, v, problem.visits[j])
+                                       for j in model.offered] for v in problem.vehicles])
 
 
 def _preferred_technician(model: Model) -> None:
     problem = model.problem
     if problem.preference_cost <= 0 or all(problem.visits[j].preferred is None for j in model.offered):
         return
-    _per_vehicle_cost(model, PREFERENCE, [[missed_preference(problem, problem.visits[j], problem.technician_of(k))
-                                           for j in model.offered]
+    # a crew's lead stands for it here; the reported cost counts any member (schedule.solution_costs)
+    _per_vehicle_cost(model, PREFERENCE, [[0 if model.member[node] else
+                                           missed_preference(problem, problem.visits[j], problem.technician_of(k))
+                                           for node, j in enumerate(model.offered)]
                                           for k in range(len(problem.vehicles))])

@@ -110,7 +110,11 @@ class Visit:
     multi-day horizon: on a vehicle of day d it is `window` moved d days on (see Problem.window_of).
 
     `pinned`, `preferred`, `forbidden` and `previous_vehicle` name technicians (Problem.technician_of),
-    which on a single day are the vehicle indices."""
+    which on a single day are the vehicle indices.
+
+    A `crew` of more than one: that many vehicles start the visit together and stay for its service;
+    together they hold every required skill at its level (rules.crew_covers), none is refused, a pinned
+    technician is among them, and the parts come out of one member's van (the lead, Solution.crews)."""
 
     location: int
     service: int
@@ -130,6 +134,7 @@ class Visit:
     previous_vehicle: int | None = None
     previous_start: int | None = None
     daily: bool = False
+    crew: int = 1
 
     def __post_init__(self) -> None:
         _require(self.service >= 0, f"service {self.service} must be >= 0")
@@ -141,6 +146,7 @@ class Visit:
         _require(self.drop_penalty is None or self.drop_penalty >= 0, f"drop_penalty {self.drop_penalty} must be >= 0")
         _require(all(q >= 0 for q in self.parts), f"parts {self.parts} has a negative quantity")
         _require(all(q >= 0 for q in self.levels), f"levels {self.levels} has a negative level")
+        _require(self.crew >= 1, f"crew {self.crew} must be >= 1")
         object.__setattr__(self, "forbidden", frozenset(self.forbidden))
         _require(self.pinned is None or self.pinned not in self.forbidden,
                  f"pinned vehicle {self.pinned} is refused (forbidden) for this visit")
@@ -288,3 +294,6 @@ class Solution:
     status: str  # "optimal", "feasible", "infeasible" (nothing found), "cancelled"
     wall_time: float = 0.0
     solutions_found: int = 0
+    # each served visit of a crew of more than one: (visit, its vehicles with the lead, whose van gives
+    # the parts, first), sorted by visit
+    crews: tuple[tuple[int, tuple[int, ...]], ...] = ()

@@ -16,6 +16,7 @@ import numpy as np
 from solver.problem import Problem, Reason
 from solver.rules import (
     APPOINTMENT_WINDOW,
+    CREW,
     FULLY_BOOKED,
     MAX_ORDERS,
     PINNED_TECHNICIAN,
@@ -25,8 +26,10 @@ from solver.rules import (
     VAN_STOCK,
     break_of,
     broken_rules,
+    crew_covers,
     lateness,
     over_max_orders,
+    refused,
 )
 from solver.schedule import Timetable, Timing, earliest
 from solver.tables import BoolArray, Tables
@@ -70,9 +73,21 @@ def screen(problem: Problem, t: Tables) -> Screening:
     first = np.maximum(t.shift_start[None, :] + out, t.opens())
     window_ok: BoolArray = (first <= t.closes()) & (first + serve + home <= t.shift_end[None, :])
     pin_ok: BoolArray = (t.pinned[:, None] < 0) | (t.pinned[:, None] == t.v_tech[None, :])
+    crews = np.array([x.crew > 1 for x in problem.visits], dtype=bool)
+    if crews.any():
+        # a crew's skills and pin are the whole crew's matter, its parts the lead's (solver/model.py)
+        skill_ok[crews] = True
+        pin_ok[crews] = True
     allowed = skill_ok & refuse_ok & stock_ok & shift_ok & window_ok & pin_ok
+    if crews.any():
+        allowed[crews] = (refuse_ok & shift_ok & window_ok)[crews]
     reasons: dict[int, Reason] = {}
+    for j in (int(x) for x in np.flatnonzero(crews)):
+        if not _crew_may(problem, j, allowed[j], stock_ok[j]):
+            reasons[j] = crew_reason(problem, j, allowed[j])
     for j in (int(x) for x in np.flatnonzero(~allowed.any(axis=1))):
+        if j in reasons:
+            continue
         fits = {REQUIRED_SKILL: skill_ok[j], REFUSED_TECHNICIAN: refuse_ok[j], VAN_STOCK: stock_ok[j], SHIFT: shift_ok[j],
                 APPOINTMENT_WINDOW: window_ok[j]}
         reason = nobody_fits(problem, j, fits)
@@ -81,6 +96,35 @@ def screen(problem: Problem, t: Tables) -> Screening:
     fits = {REQUIRED_SKILL: skill_ok, REFUSED_TECHNICIAN: refuse_ok, PINNED_TECHNICIAN: pin_ok, VAN_STOCK: stock_ok,
             SHIFT: shift_ok, APPOINTMENT_WINDOW: window_ok}
     return Screening(allowed, skill_ok & refuse_ok & pin_ok, reasons, fits)
+
+
+def _crew_may(problem: Problem, j: int, allowed: np.ndarray, stock_ok: np.ndarray) -> bool:
+    """Some day has enough vehicles allowed for crew visit j that together hold its skills, one of them
+    carrying its parts and, when pinned, the pinned technician among them."""
+    x = problem.visits[j]
+    by_day: dict[int, list[int]] = {}
+    for k in np.flatnonzero(allowed):
+        by_day.setdefault(problem.vehicles[int(k)].day, []).append(int(k))
+    return any(len(ks) >= x.crew and crew_covers((problem.vehicles[k] for k in ks), x)
+               and any(stock_ok[k] for k in ks)
+               and (x.pinned is None or any(problem.technician_of(k) == x.pinned for k in ks))
+               for ks in by_day.values())
+
+
+def crew_reason(problem: Problem, j: int, allowed: Sequence[bool] | np.ndarray | None = None) -> Reason:
+    """Why a crew visit is on no route: no day has enough technicians who may go (not refused) and together
+    hold its skills (CREW, with those who could), or they have no room together (FULLY_BOOKED)."""
+    x = problem.visits[j]
+    able = [k for k in range(len(problem.vehicles)) if not refused(x, problem.technician_of(k))
+            and (allowed is None or allowed[k])]
+    by_day: dict[int, list[int]] = {}
+    for k in able:
+        by_day.setdefault(problem.vehicles[k].day, []).append(k)
+    pins = x.pinned is None or any(problem.technician_of(k) == x.pinned for k in able)
+    if not pins or not any(len(ks) >= x.crew and crew_covers((problem.vehicles[k] for k in ks), x)
+                           for ks in by_day.values()):
+        return Reason(rule=CREW, vehicles=tuple(able))
+    return Reason(rule=FULLY_BOOKED, vehicles=tuple(able))
 
 
 def nobody_fits(problem: Problem, j: int, fits: Mapping[str, Sequence[bool] | np.ndarray]) -> Reason | None:
@@ -163,6 +207,9 @@ def explain_dropped(
     out: dict[int, Reason] = {}
     late_now: dict[int, int] = {}  # lateness cost of each route as it stands
     for j in dropped:
+        if problem.visits[j].crew > 1:
+            out[j] = crew_reason(problem, j, screening.allowed[j])  # a crew is not tried into one route
+            continue
         vehicles = _ix(screening.allowed[j]) or _ix(screening.qualified[j])
         loc = problem.visits[j].location
         extra = (dist[pf, loc] + dist[loc, pt] - base) * problem.distance_cost

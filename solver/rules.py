@@ -27,6 +27,8 @@ APPOINTMENT_WINDOW = "appointment window"
 BREAK = "break"
 VAN_STOCK = "van stock"
 MAX_ORDERS = "max orders"
+# A job for several technicians: they start together, and together hold the skills it needs.
+CREW = "crew"
 # No rule is broken, but no technician has room left (a reason, not a rule of the model).
 FULLY_BOOKED = "fully booked"
 # Soft rules: the parts of the objective.
@@ -43,7 +45,7 @@ REASSIGNMENT = "reassignment"
 ETA_SHIFT = "eta shift"
 
 HARD_RULES = (SHIFT, REQUIRED_SKILL, REFUSED_TECHNICIAN, PINNED_TECHNICIAN, APPOINTMENT_WINDOW, BREAK, VAN_STOCK,
-              MAX_ORDERS)
+              MAX_ORDERS, CREW)
 SOFT_RULES = (RESPONSE_DEADLINE, UNSERVED, TRAVEL, WORKLOAD_BALANCE, REASSIGNMENT, ETA_SHIFT, OVER_QUALIFICATION,
               PREFERRED_TECHNICIAN)
 # Every name, hard rules first.
@@ -62,6 +64,13 @@ def qualified(vehicle: Vehicle, visit: Visit) -> bool:
     """Required skill: the technician has every skill the visit requires, each at the level it needs
     (a plain skill is level 1)."""
     return vehicle.has_skills(visit.skills) and all(vehicle.level_of(s) >= visit.level_of(s) for s in visit.skills)
+
+
+def crew_covers(vehicles: Iterable[Vehicle], visit: Visit) -> bool:
+    """Required skill, for a crew: together the vehicles hold every skill the visit requires, each at
+    its level by one of them."""
+    team = list(vehicles)
+    return all(any(v.level_of(s) >= visit.level_of(s) for v in team) for s in visit.skills)
 
 
 def refused(visit: Visit, technician: int) -> bool:

@@ -32,7 +32,6 @@ from solver.rules import (
     break_of,
     eta_shift,
     lateness,
-    missed_preference,
     over_qualification,
     reassigned,
 )
@@ -277,10 +276,51 @@ def working_time(problem: Problem, vehicle: int, visits: Sequence[int]) -> int:
     return drive + sum(problem.visits[j].service for j in visits)
 
 
+def crew_synced(table: Timetable, sequences: Sequence[Sequence[int]], *, rounds: int = 20) -> Timetable:
+    """`table` with each crew visit's start fixed where all its members can be there (the latest of
+    their earliest starts, pushed on until they agree): a window of one instant on the visit. Routes
+    without crew visits are untouched; a crew that cannot agree keeps the last times tried (the routes
+    then break a window, which `broken_rules` reports)."""
+    problem = table.problem
+    members: dict[int, list[int]] = {}
+    for k, seq in enumerate(sequences):
+        for j in seq:
+            if problem.visits[j].crew > 1:
+                members.setdefault(j, []).append(k)
+    if not members:
+        return table
+    out = table
+    for _ in range(rounds):
+        starts: dict[int, list[int]] = {}
+        for k in sorted({k for ks in members.values() for k in ks}):
+            sched = out.schedule(k, sequences[k], strict=False)
+            assert sched is not None
+            for j, t in zip(sched.visits, sched.starts, strict=True):
+                if j in members:
+                    starts.setdefault(j, []).append(t)
+        moved = False
+        for j, ts in starts.items():
+            at = max(ts)
+            if min(ts) != at or out.window_open[j] != at:
+                moved = moved or min(ts) != at
+                # one instant: every member starts then (the window as it was still bounds it)
+                out = out.with_window(j, (at, at))
+        if not moved:
+            break
+    return out
+
+
 def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
                    unassigned: Sequence[tuple[int, Reason]]) -> dict[str, int]:
-    """Each objective part recomputed from the routes as reported (not read off a search)."""
-    late = sum(lateness(problem.visits[j], s) for r in routes for j, s in zip(r.visits, r.starts, strict=True))
+    """Each objective part recomputed from the routes as reported (not read off a search). A crew visit
+    is late, and served by its customer's preferred technician, once; over-qualification is a single
+    technician's matter (a crew's is not charged)."""
+    starts = {j: s for r in routes for j, s in zip(r.visits, r.starts, strict=True)}
+    late = sum(lateness(problem.visits[j], s) for j, s in starts.items())
+    serving: dict[int, list[int]] = {}
+    for r in routes:
+        for j in r.visits:
+            serving.setdefault(j, []).append(problem.technician_of(r.vehicle))
     balance = 0
     if problem.balance_cost > 0 and routes:
         # spread within each day: a technician's light Tuesday does not offset a colleague's heavy Monday
@@ -294,11 +334,11 @@ def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
         UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
         WORKLOAD_BALANCE: balance,
         REASSIGNMENT: problem.reassign_cost * sum(reassigned(problem.visits[j], problem.technician_of(r.vehicle))
-                                                  for r in routes for j in r.visits),
+                                                  for r in routes for j in r.visits if problem.visits[j].crew == 1),
         ETA_SHIFT: sum(eta_shift(problem, problem.visits[j], s) for r in routes
                        for j, s in zip(r.visits, r.starts, strict=True)),
         OVER_QUALIFICATION: sum(over_qualification(problem, problem.vehicles[r.vehicle], problem.visits[j])
-                                for r in routes for j in r.visits),
-        PREFERRED_TECHNICIAN: sum(missed_preference(problem, problem.visits[j], problem.technician_of(r.vehicle))
-                                  for r in routes for j in r.visits),
+                                for r in routes for j in r.visits if problem.visits[j].crew == 1),
+        PREFERRED_TECHNICIAN: sum(0 if problem.visits[j].preferred in who else problem.preference_cost
+                                  for j, who in serving.items() if problem.visits[j].preferred is not None),
     }

@@ -20,7 +20,7 @@ from solver.params import SolveParams
 from solver.problem import Problem, Reason, RouteSolution, Solution
 from solver.reasons import Screening, explain_dropped, screen
 from solver.rules import UNSERVED, over_max_moves
-from solver.schedule import Timetable, earliest, solution_costs
+from solver.schedule import Timetable, crew_synced, earliest, solution_costs
 from solver.search import SearchOutcome, bound_by_count, recipe_for, run_search, search_parameters
 from solver.tables import Tables, tables_of
 
@@ -62,6 +62,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     offered = [j for j in range(len(problem.visits)) if j not in screening.reasons]
     sequences: list[list[int]] = [[] for _ in problem.vehicles]
     break_legs: list[int | None] = [None] * len(problem.vehicles)
+    crews: dict[int, tuple[int, ...]] = {}
     status, found = "optimal", 0
     constructed: Solution | None = None
     if offered and problem.vehicles and start is not None:
@@ -78,15 +79,18 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             # The limit covers the whole call: keep a little of it for explaining what is left out.
             budget = time_limit * (1 - _EXPLAIN_SHARE) - (time.perf_counter() - began)
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
-        status, found, sequences, break_legs = _search(problem, tables, screening, offered,
-                                                       budget=budget, seed=seed, params=params, start=routes_from)
+        status, found, sequences, break_legs, crews = _search(
+            problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
+            start_crews=None if constructed is None else dict(constructed.crews))
     searched = time.perf_counter()
-    table = Timetable(problem)
+    table = crew_synced(Timetable(problem), sequences)
     routes = tuple(_route(problem, table, k, seq, leg)
                    for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
         log.info("the insertion plan beats the search's; keeping it")
         routes = constructed.routes
+        crews = dict(constructed.crews)
+        table = crew_synced(Timetable(problem), [r.visits for r in routes])
         status = "feasible"
         found += 1
     served = {j for r in routes for j in r.visits}
@@ -112,6 +116,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         status=status,
         wall_time=done - began,
         solutions_found=found,
+        crews=tuple(sorted((j, team) for j, team in crews.items() if j in served)),
     )
 
 
@@ -133,7 +138,8 @@ def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
 def _search(
     problem: Problem, tables: Tables, screening: Screening, offered: list[int], *, budget: float | None,
     seed: int, params: SolveParams, start: list[list[int]] | None = None,
-) -> tuple[str, int, list[list[int]], list[int | None]]:
+    start_crews: dict[int, tuple[int, ...]] | None = None,
+) -> tuple[str, int, list[list[int]], list[int | None], dict[int, tuple[int, ...]]]:
     """Build and search the model, from the `start` routes (visit indices per vehicle) when they load;
     when no plan serves every mandatory visit, plan the rest. `budget` (seconds) bounds the searches;
     None under a solution limit, which alone bounds each of them."""
@@ -148,7 +154,7 @@ def _search(
               model.dimensions)
     outcome = None
     if start is not None and any(start):
-        outcome = _search_from(model, start, time_limit=remaining(), seed=seed, params=params)
+        outcome = _search_from(model, start, start_crews or {}, time_limit=remaining(), seed=seed, params=params)
     if outcome is None:
         outcome = run_search(model.routing, problem, time_limit=remaining(), seed=seed, params=params)
     status, found = outcome.status, outcome.solutions_found
@@ -167,18 +173,26 @@ def _search(
                              seed=seed, params=params)
         found += outcome.solutions_found
     if outcome.assignment is None:
-        return status, found, [[] for _ in problem.vehicles], [None] * len(problem.vehicles)
+        return status, found, [[] for _ in problem.vehicles], [None] * len(problem.vehicles), {}
     return (status, found, *_read_routes(model, outcome.assignment))
 
 
 def _search_from(
-    model: Model, start: list[list[int]], *, time_limit: float | None, seed: int, params: SolveParams
+    model: Model, start: list[list[int]], crews: dict[int, tuple[int, ...]], *, time_limit: float | None, seed: int,
+    params: SolveParams,
 ) -> SearchOutcome | None:
     """Local search from given routes. On dispatch days the priority-first insertion is a far better start
     than OR-Tools' own first solutions (they fill the day with cheap low-priority visits). None when the
     routes do not load into the model (OR-Tools cannot always complete break intervals from routes)."""
-    position = {j: node for node, j in enumerate(model.offered)}
-    routes = [[model.index_of(position[j]) for j in seq if j in position] for seq in start]
+    nodes: dict[int, list[int]] = {}  # visit -> its nodes, the lead's first
+    for node, j in enumerate(model.offered):
+        nodes.setdefault(j, []).append(node)
+
+    def node_of(j: int, k: int) -> int:
+        team = crews.get(j)
+        return nodes[j][0] if team is None else nodes[j][team.index(k)]
+
+    routes = [[model.index_of(node_of(j, k)) for j in seq if j in nodes] for k, seq in enumerate(start)]
     recipe = recipe_for(model.problem, params)
     sp = search_parameters(recipe, recipe.first_solutions[0], time_limit=time_limit, params=params)
     routing = model.routing
@@ -203,18 +217,26 @@ def _search_from(
     return SearchOutcome(assignment=assignment, solutions_found=found, status="feasible")
 
 
-def _read_routes(model: Model, assignment: pywrapcp.Assignment) -> tuple[list[list[int]], list[int | None]]:
-    """Visit order per vehicle and the leg each break falls on, from the assignment."""
+def _read_routes(model: Model, assignment: pywrapcp.Assignment
+                 ) -> tuple[list[list[int]], list[int | None], dict[int, tuple[int, ...]]]:
+    """Visit order per vehicle, the leg each break falls on and each crew (lead first), from the assignment."""
     routing, manager, time_dim = model.routing, model.manager, model.time
     sequences: list[list[int]] = []
     legs: list[int | None] = []
+    leads: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
     for k in range(len(model.problem.vehicles)):
         seq: list[int] = []
         ends: list[int] = []  # model time each service ends
         index = assignment.Value(routing.NextVar(routing.Start(k)))
         while not routing.IsEnd(index):
-            j = model.offered[manager.IndexToNode(index)]
+            node = manager.IndexToNode(index)
+            j = model.offered[node]
             seq.append(j)
+            if model.member[node]:
+                members.setdefault(j, []).append(k)
+            elif model.problem.visits[j].crew > 1:
+                leads[j] = k
             ends.append(assignment.Value(time_dim.CumulVar(index)) + model.problem.visits[j].service)
             index = assignment.Value(routing.NextVar(index))
         leg = None
@@ -223,7 +245,7 @@ def _read_routes(model: Model, assignment: pywrapcp.Assignment) -> tuple[list[li
             leg = sum(1 for e in ends if e <= start)  # services that end before the break starts
         sequences.append(seq)
         legs.append(leg)
-    return sequences, legs
+    return sequences, legs, {j: (lead, *members.get(j, ())) for j, lead in leads.items()}
 
 
 def _route(problem: Problem, table: Timetable, k: int, seq: Sequence[int], leg: int | None) -> RouteSolution:

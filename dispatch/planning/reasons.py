@@ -68,6 +68,12 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
             return (f"service of {order.duration_min} min and the drive there and home no longer fit in what is "
                     "left of any qualified technician's shift")
         return f"service of {order.duration_min} min is longer than any qualified technician's shift"
+    if rule == rules.CREW:
+        skills = "', '".join(sorted(order.required_skills))
+        hold = f" who together hold '{skills}'" if skills else ""
+        pin = f", {order.pinned_technician} among them" if order.pinned_technician else ""
+        return (f"needs {order.technicians_needed} technicians together{hold}{pin}; no day planned has them "
+                f"(free to go: {names(reason.vehicles) or 'nobody'})")
     if rule == rules.PINNED_TECHNICIAN:
         pinned = built.technician(reason.vehicle).id if reason.vehicle is not None else order.pinned_technician
         why = ", ".join(reason.broken) if reason.broken else "it does not fit the route"

@@ -109,10 +109,6 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     the others start from home) and each order's place in the plan it re-plans (`previous`, by order id),
     which the stability costs of the policy weigh."""
     policy = recorded_policy(policy or Policy(), travel)
-    crew = next((o for o in day.orders if o.technicians_needed > 1), None)
-    if crew is not None:
-        raise ValueError(f"order {crew.id}: technicians_needed {crew.technicians_needed} asks for a crew, which "
-                         "this version does not plan yet")
     starts = starts or {}
     previous = previous or {}
     travel = travel or GeodesicTravel(policy.travel)
@@ -188,6 +184,7 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
                 previous_start=sec(before.start) if before else None,
                 # without a window_date the appointment window holds on whichever day of the horizon
                 daily=len(dates) > 1 and o.window_date is None,
+                crew=o.technicians_needed,
             )
         )
     problem = Problem(
@@ -272,6 +269,7 @@ def to_plan(built: Built, solution: Solution) -> Plan:
     day, problem = built.day, built.problem
     orders = day.orders
     dist, dur = problem.distances, problem.durations
+    crews = {j: tuple(built.technician(k).id for k in team) for j, team in solution.crews}
     routes = []
     for rs in solution.routes:
         if not rs.visits:
@@ -298,6 +296,7 @@ def to_plan(built: Built, solution: Solution) -> Plan:
                     travel_minutes=int(dur[prev, loc]) / 60,
                     late_minutes=late,
                     deadline=deadline,
+                    crew=crews.get(j, ()),
                 )
             )
             prev = loc

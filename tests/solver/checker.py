@@ -18,12 +18,41 @@ def assert_consistent(p: Problem, s: Solution) -> None:
 def problems_of(p: Problem, s: Solution) -> list[str]:
     err: list[str] = []
     dist, dur = p.distances, p.durations
-    seen = [j for r in s.routes for j in r.visits] + [j for j, _ in s.unassigned]
+    travel = late = levels = preference = 0
+    # a crew visit is on as many routes as its crew (distinct vehicles of one day), starting together
+    serving: dict[int, list[tuple[int, int]]] = {}  # visit -> (vehicle, start) of each route it is on
+    for r in s.routes:
+        for j, start in zip(r.visits, r.starts, strict=True):
+            serving.setdefault(j, []).append((r.vehicle, start))
+    seen = list(serving) + [j for j, _ in s.unassigned]
     if sorted(seen) != list(range(len(p.visits))):
         err.append(f"visits covered {sorted(seen)}, expected each of 0..{len(p.visits) - 1} once")
+    lead = {j: team[0] for j, team in s.crews}
+    for j, on in serving.items():
+        x = p.visits[j]
+        ks = [k for k, _ in on]
+        if len(on) != x.crew or len(set(ks)) != len(ks):
+            err.append(f"visit {j}: on vehicles {ks}, needs {x.crew} different ones")
+        if len({t for _, t in on}) != 1:
+            err.append(f"visit {j}: the crew starts at different times {[t for _, t in on]}")
+        if x.crew > 1:
+            team = [p.vehicles[k] for k in ks]
+            for q in x.skills:
+                need = (x.levels[q] or 1) if q < len(x.levels) else 1
+                if not any(q in v.skills and ((v.levels[q] or 1) if q < len(v.levels) else 1) >= need for v in team):
+                    err.append(f"visit {j}: nobody in crew {ks} holds skill {q} at level {need}")
+            if sorted(dict(s.crews).get(j, ())) != sorted(ks):
+                err.append(f"visit {j}: crew {dict(s.crews).get(j)} is not its vehicles {ks}")
+            whos = {k if p.vehicles[k].technician is None else p.vehicles[k].technician for k in ks}
+            if x.pinned is not None and x.pinned not in whos:
+                err.append(f"visit {j}: pinned technician {x.pinned} is not in crew {ks}")
+            if x.preferred is not None and x.preferred not in whos:
+                preference += p.preference_cost
+        start = on[0][1]
+        if x.deadline is not None and start > x.deadline:
+            late += (start - x.deadline) * x.lateness_cost
     if [r.vehicle for r in s.routes] != list(range(len(p.vehicles))):
         err.append("routes are not one per vehicle in vehicle order")
-    travel = late = levels = preference = 0
     for r in s.routes:
         v = p.vehicles[r.vehicle]
         tag = f"vehicle {r.vehicle}"
@@ -34,7 +63,8 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
         if v.max_visits is not None and len(r.visits) > v.max_visits:
             err.append(f"{tag}: {len(r.visits)} visits > max {v.max_visits}")
         for part in range(p.num_parts):
-            used = sum(p.visits[j].parts[part] for j in r.visits if part < len(p.visits[j].parts))
+            used = sum(p.visits[j].parts[part] for j in r.visits if part < len(p.visits[j].parts)
+                       and lead.get(j, r.vehicle) == r.vehicle)  # a crew's parts come from its lead's van
             if used > v.stock_of(part):
                 err.append(f"{tag}: uses {used} of part {part}, carries {v.stock_of(part)}")
         brk = v.break_
@@ -72,9 +102,9 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
                 window = (window[0] + v.day * DAY, window[1] + v.day * DAY)
             if window is not None and not window[0] <= start <= window[1]:
                 err.append(f"{tag}: visit {j} starts {start} outside window {window}")
-            if not v.has_skills(x.skills):
+            if x.crew == 1 and not v.has_skills(x.skills):
                 err.append(f"{tag}: lacks a skill of visit {j}")
-            for q in x.skills:
+            for q in x.skills if x.crew == 1 else ():
                 held = (v.levels[q] or 1) if q < len(v.levels) else 1
                 need = (x.levels[q] or 1) if q < len(x.levels) else 1
                 if q in v.skills and held < need:
@@ -83,12 +113,10 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
                     levels += (held - need) * p.over_qualification_cost
             if who in x.forbidden:
                 err.append(f"{tag}: visit {j} refuses this technician")
-            if x.preferred is not None and x.preferred != who:
+            if x.crew == 1 and x.preferred is not None and x.preferred != who:
                 preference += p.preference_cost
-            if x.pinned is not None and x.pinned != who:
+            if x.crew == 1 and x.pinned is not None and x.pinned != who:
                 err.append(f"{tag}: visit {j} is pinned to {x.pinned}")
-            if x.deadline is not None and start > x.deadline:
-                late += (start - x.deadline) * x.lateness_cost
             at, left = loc, start + x.service
         # The break lies within the day, or after it (off the clock) once the technician is home.
         if b0 is not None and b1 is not None and not (r.depart <= b0 and (b1 <= r.back or b0 >= r.back)):
