@@ -18,10 +18,9 @@ from api.orders.schemas import OrderRead
 from api.orders.service import to_domain
 from api.plans import service
 from api.plans.schemas import PlanRequest
-from dispatch.analysis.checker import check_plan
 from dispatch.policy import Policy
 from tests.api.conftest import World, fresh_database
-from tests.api.planning import SOLUTION_LIMIT, stored_day, thread_runner, wait
+from tests.api.planning import SOLUTION_LIMIT, checked, stored_day, thread_runner, wait
 
 SATURDAY = "2026-11-28"  # TA and TB of the world work Monday to Friday: only the imported roster works
 TECH_URL = f"/api/v1/technicians/import?plan_date={SATURDAY}"
@@ -66,10 +65,7 @@ def solved(world: World) -> dict[str, Any]:
         r = c.post("/api/v1/plans", json=PLAN, headers=h)
         assert r.status_code == 202, r.text
         body = wait(c, r.json()["id"], h)
-    day = stored_day(world, body)
-    report = check_plan(day, body["plan"])
-    assert report.ok, report.violations
-    return {"plan": body["plan"], "day": day}
+    return {"plan": checked(world, body), "day": stored_day(world, body)}
 
 
 def served_by(plan: dict[str, Any]) -> dict[str, str]:
