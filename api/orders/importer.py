@@ -2,8 +2,9 @@
 
 The file is read by dispatch.io exactly as `dispatch solve` reads it, so the API and the CLI accept and refuse
 the same files with the same messages. Then the database adds its own checks (ids already taken, pins to
-unknown technicians, territories too long to store); only when the whole file is good is anything written, in
-one transaction.
+unknown technicians, territories and ids too long to store, crews the service does not plan yet); only when the
+whole file is good is anything written, in one transaction. A preferred or refused technician the database
+does not know is stored as given, as `dispatch solve` reads it: a plan ignores one who is not on its roster.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from sqlalchemy.orm import Session
 from api.customers.models import Customer
 from api.errors import InvalidInputError
 from api.orders.models import Order, OrderStatus
+from api.orders.service import crew_refusal
 from api.technicians.models import Technician
 from dispatch import domain
 from dispatch.errors import CellError, InputError
 from dispatch.io import orders_from_csv_bytes
 
 TERRITORY_LENGTH = 64  # what the orders.territory column holds (api.technicians.schemas.Territory)
+ID_LENGTH = 64  # what a technician id column holds (preferred_technician_id, each of forbidden_technician_ids)
 
 
 def safe_name(filename: str | None, default: str = "orders.csv") -> str:
@@ -81,20 +84,15 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
         if o.pinned_technician and o.pinned_technician not in known_techs:
             errors.append(CellError(name, row, "pinned_technician", o.pinned_technician,
                                     f"pinned_technician {o.pinned_technician!r} is not a known technician"))
-        # read by `dispatch solve` but not yet stored by the service: refused rather than silently dropped
-        if o.skill_levels:
-            errors.append(CellError(name, row, "required_skills",
-                                    ";".join(f"{k}:{v}" for k, v in sorted(o.skill_levels.items())),
-                                    "skill levels are not stored by the service yet; plan such a day with "
-                                    "`dispatch solve`, or import the skills without levels"))
-        if o.preferred_technician:
-            errors.append(CellError(name, row, "preferred_technician", o.preferred_technician,
-                                    "preferred_technician is not stored by the service yet; plan such a day "
-                                    "with `dispatch solve`, or leave the column empty"))
-        if o.forbidden_technicians:
-            errors.append(CellError(name, row, "forbidden_technicians", ";".join(sorted(o.forbidden_technicians)),
-                                    "forbidden_technicians is not stored by the service yet; plan such a day "
-                                    "with `dispatch solve`, or leave the column empty"))
+        refusal = crew_refusal(o.technicians_needed)
+        if refusal is not None:
+            errors.append(CellError(name, row, "technicians_needed", str(o.technicians_needed), refusal))
+        for column, named in (("preferred_technician", [o.preferred_technician] if o.preferred_technician else []),
+                              ("forbidden_technicians", sorted(o.forbidden_technicians))):
+            long = [i for i in named if len(i) > ID_LENGTH]
+            if long:
+                errors.append(CellError(name, row, column, ";".join(named),
+                                        f"{column} {long[0]!r} is longer than {ID_LENGTH} characters"))
         if o.territory is not None and len(o.territory) > TERRITORY_LENGTH:
             errors.append(CellError(name, row, "territory", o.territory,
                                     f"territory is longer than {TERRITORY_LENGTH} characters"))
@@ -117,9 +115,12 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
             by_name[o.customer] = cid
         values.append(dict(
             id=o.id, customer_id=cid, lat=o.lat, lon=o.lon, priority=o.priority.value,
-            required_skills=sorted(o.required_skills), duration_min=o.duration_min, created_at=o.created_at,
-            window_start=o.window_start, window_end=o.window_end, required_parts=dict(o.required_parts),
-            pinned_technician_id=o.pinned_technician, territory=o.territory, status=OrderStatus.open.value,
+            required_skills=sorted(o.required_skills), required_skill_levels=dict(o.skill_levels),
+            duration_min=o.duration_min, created_at=o.created_at,
+            window_start=o.window_start, window_end=o.window_end, window_date=o.window_date,
+            required_parts=dict(o.required_parts), pinned_technician_id=o.pinned_technician,
+            preferred_technician_id=o.preferred_technician, forbidden_technician_ids=sorted(o.forbidden_technicians),
+            technicians_needed=o.technicians_needed, territory=o.territory, status=OrderStatus.open.value,
             source=f"import:{name}",
         ))
     session.flush()  # customers first: orders refer to them

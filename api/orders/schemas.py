@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from api.orders.models import OrderStatus
 from api.parts.schemas import PartId
-from api.technicians.schemas import Id, Lat, Lon, Tag, Territory
-from dispatch.domain import Priority
+from api.technicians.schemas import LEVELS_DOC, Id, Lat, Lon, Skill, Territory
+from dispatch.domain import MAX_CREW, Priority
 
 Quantity = Annotated[int, Field(ge=1, le=10_000)]
+REQUIRED_SKILLS_DOC = ("the technician needs all of them; a level is written hvac:2 as in orders.csv (the "
+                       "technician must hold hvac at level 2 or more). Sending the list replaces the levels too")
+PREFERRED_DOC = ("the technician the customer asks for: plans give them the order when it costs little more "
+                 "(not a pin); one not on the day's roster is ignored, as by `dispatch solve`")
+FORBIDDEN_DOC = "technicians the customer refuses: plans never give them the order"
+WINDOW_DATE_DOC = "the day of the appointment window; window_start and window_end lie on it"
+CREW_DOC = (f"technicians the job needs together (1..{MAX_CREW}); the service plans one-person jobs only for now, "
+            "so more than 1 is refused")
 
 
 class OrderCreate(BaseModel):
@@ -24,13 +32,17 @@ class OrderCreate(BaseModel):
     lon: Lon
     address: str | None = Field(default=None, max_length=300)
     priority: Priority
-    required_skills: list[Tag] = Field(default_factory=list, max_length=20)
+    required_skills: list[Skill] = Field(default_factory=list, max_length=20, description=REQUIRED_SKILLS_DOC)
     duration_min: int = Field(ge=0, le=24 * 60)
     created_at: datetime | None = Field(default=None, description="starts the response clock; default now")
     window_start: datetime | None = None
     window_end: datetime | None = None
     required_parts: dict[PartId, Quantity] = Field(default_factory=dict, max_length=50)
     pinned_technician_id: Id | None = None
+    preferred_technician_id: Id | None = Field(default=None, description=PREFERRED_DOC)
+    forbidden_technician_ids: list[Id] = Field(default_factory=list, max_length=50, description=FORBIDDEN_DOC)
+    window_date: date | None = Field(default=None, description=WINDOW_DATE_DOC)
+    technicians_needed: int = Field(default=1, ge=1, le=MAX_CREW, description=CREW_DOC)
     notes: str | None = Field(default=None, max_length=2000)
     territory: Territory | None = None
 
@@ -45,13 +57,17 @@ class OrderUpdate(BaseModel):
     lon: Lon | None = None
     address: str | None = Field(default=None, max_length=300)
     priority: Priority | None = None
-    required_skills: list[Tag] | None = Field(default=None, max_length=20)
+    required_skills: list[Skill] | None = Field(default=None, max_length=20, description=REQUIRED_SKILLS_DOC)
     duration_min: int | None = Field(default=None, ge=0, le=24 * 60)
     created_at: datetime | None = None
     window_start: datetime | None = None
     window_end: datetime | None = None
     required_parts: dict[PartId, Quantity] | None = Field(default=None, max_length=50)
     pinned_technician_id: Id | None = None
+    preferred_technician_id: Id | None = Field(default=None, description=PREFERRED_DOC)
+    forbidden_technician_ids: list[Id] | None = Field(default=None, max_length=50, description=FORBIDDEN_DOC)
+    window_date: date | None = Field(default=None, description=WINDOW_DATE_DOC)
+    technicians_needed: int | None = Field(default=None, ge=1, le=MAX_CREW, description=CREW_DOC)
     notes: str | None = Field(default=None, max_length=2000)
     territory: Territory | None = None
 
@@ -81,13 +97,18 @@ class OrderRead(BaseModel):
     lon: float
     address: str | None
     priority: Priority
-    required_skills: list[str]
+    required_skills: list[str] = Field(description="skill tags, without levels")
+    required_skill_levels: dict[str, int] = Field(description=LEVELS_DOC.format("required_skills"))
     duration_min: int
     created_at: datetime
     window_start: datetime | None
     window_end: datetime | None
+    window_date: date | None = Field(description=WINDOW_DATE_DOC)
     required_parts: dict[str, int]
     pinned_technician_id: str | None
+    preferred_technician_id: str | None = Field(description=PREFERRED_DOC)
+    forbidden_technician_ids: list[str] = Field(description=FORBIDDEN_DOC)
+    technicians_needed: int = Field(description=CREW_DOC)
     notes: str | None
     territory: str | None
     status: OrderStatus
@@ -95,6 +116,13 @@ class OrderRead(BaseModel):
     cancel_reason: str | None
     source: str
     last_outcome: OutcomeRead | None = Field(default=None, description="the last finished visit's outcome")
+
+    @field_validator("required_skill_levels", "forbidden_technician_ids", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:  # rows stored before these columns were
+            return {} if info.field_name == "required_skill_levels" else []
+        return value
 
 
 class CellErrorRead(BaseModel):

@@ -140,6 +140,7 @@ def build_live_day(session: Session, *, day: date, events: Sequence[Event]) -> D
                     | {o.pinned_technician for o in orders if o.pinned_technician is not None}) - working)
     extra = _domain(session, list(session.scalars(select(Technician).where(Technician.id.in_(named))
                                              .order_by(Technician.id))), day=day) if named else []
+    extra = [replace(t, work_days=frozenset()) for t in extra]  # they work today, whatever their week says
     # the engine takes each fixed visit's parts out of the van itself: what the ledger already counts as
     # consumed on those visits goes back in, so it is not taken twice
     used = _consumed_on_visits(session, day=day, visits={(e.technician_id, e.order_id) for e in events

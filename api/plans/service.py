@@ -58,8 +58,16 @@ def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
         values["seed"] = seed
     if solution_limit is not None:
         values["solution_limit"] = solution_limit
-    Policy.from_dict(values)  # checks the combination
+    refuse_horizon(Policy.from_dict(values))  # checks the combination too
     return values
+
+
+def refuse_horizon(policy: Policy) -> None:
+    """A plan job plans its date alone: a multi-day horizon is refused (422) until the service plans one.
+    Every job's policy passes here (a plan, a re-plan), so lifting it is this one check."""
+    if policy.horizon_days > 1:
+        raise field_error("horizon_days", f"horizon_days {policy.horizon_days}: the service plans one day; plan "
+                                          "several with `dispatch solve --days N`", policy.horizon_days)
 
 
 def _new_job(session: Session, *, day: date, policy: dict[str, Any], user_id: int | None, now: datetime,

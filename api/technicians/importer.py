@@ -57,11 +57,14 @@ def _raw_rows(content: bytes) -> dict[str, tuple[int, dict[str, str]]]:
 
 
 def _create_body(t: domain.Technician, plan_date: date, cells: dict[str, str]) -> dict[str, Any]:
-    days = {1, 2, 3, 4, 5, plan_date.isoweekday()}  # the default week, and the day the roster is for
+    # the work_days cell (0 = Monday in the domain, ISO 1 = Monday here); without one, the service's default
+    # week and the day the roster is for
+    days = {d + 1 for d in t.work_days} or {1, 2, 3, 4, 5, plan_date.isoweekday()}
+    skills = [s if t.level(s) <= domain.MIN_LEVEL else f"{s}:{t.level(s)}" for s in sorted(t.skills)]
     return {
         # the optional hourly_cost column is the service's own (dispatch.io ignores it): checked with the body
         "hourly_cost": cells.get("hourly_cost") or None,
-        "id": t.id, "name": t.name, "skills": sorted(t.skills), "home_lat": t.home_lat, "home_lon": t.home_lon,
+        "id": t.id, "name": t.name, "skills": skills, "home_lat": t.home_lat, "home_lon": t.home_lon,
         "shift_start": t.shift_start.time(), "shift_end": t.shift_end.time(),
         "break_start": t.break_start.time() if t.break_start else None,
         "break_end": t.break_end.time() if t.break_end else None,
@@ -92,10 +95,6 @@ def _check_row(t: domain.Technician, plan_date: date, *, name: str, row: int | N
         for item in e.errors():
             column = str(item["loc"][0]) if item["loc"] else "id"
             fail(column, f"{column} {item['msg'][:1].lower()}{item['msg'][1:]}")
-    if t.skill_levels:  # refused rather than stored without them: the plans would ignore the levels
-        fail("skills", f"skill levels ({', '.join(f'{k}:{v}' for k, v in sorted(t.skill_levels.items()))}) are "
-                       "not stored by the service yet; plan such a day with `dispatch solve`, or import the "
-                       "skills without levels")
     for part_id in t.van_stock:
         if not _PART_ID.match(part_id):
             fail("van_stock", f"van_stock part number {part_id!r} is not a valid part number "

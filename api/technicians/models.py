@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Time
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, Timestamps
@@ -26,6 +26,7 @@ class Technician(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     skills: Mapped[list[str]]
+    skill_levels: Mapped[dict[str, int] | None] = mapped_column(JSON)  # skill -> level 2..5 (others 1); NULL: none
     home_lat: Mapped[float]
     home_lon: Mapped[float]
     home_address: Mapped[str | None] = mapped_column(String(300))

@@ -6,13 +6,19 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from api.parts.schemas import LocationId, PartId
+from dispatch.domain import MAX_LEVEL, MIN_LEVEL
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True, to_lower=True,
-                                       pattern=r"^[^;:,\s\"]+$")]
+# a skill as technicians.csv and orders.csv write it: a tag, with `:level` when above the plain tag's level 1
+Skill = Annotated[str, StringConstraints(min_length=1, max_length=66, strip_whitespace=True, to_lower=True,
+                                         pattern=rf"^[^;:,\s\"]{{1,64}}(:[{MIN_LEVEL}-{MAX_LEVEL}])?$")]
+SKILLS_DOC = (f"skill tags, e.g. hvac or english; a level {MIN_LEVEL + 1}..{MAX_LEVEL} is written hvac:3 as in the "
+              "CSV (a plain tag is level 1). Sending the list replaces the levels too")
+LEVELS_DOC = f"skill -> level {MIN_LEVEL + 1}..{MAX_LEVEL}, for the skills held above level 1 (written hvac:3 in {{}})"
+WORK_DAYS_DOC = "ISO weekdays the shift pattern applies to, 1 = Monday .. 7 = Sunday"
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Weekday = Annotated[int, Field(ge=1, le=7)]
@@ -28,7 +34,7 @@ class TechnicianCreate(BaseModel):
 
     id: Id
     name: str = Field(min_length=1, max_length=200)
-    skills: list[Tag] = Field(default_factory=list, max_length=50)
+    skills: list[Skill] = Field(default_factory=list, max_length=50, description=SKILLS_DOC)
     home_lat: Lat
     home_lon: Lon
     home_address: str | None = Field(default=None, max_length=300)
@@ -38,7 +44,8 @@ class TechnicianCreate(BaseModel):
     break_end: time | None = None
     break_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     max_orders: int | None = Field(default=None, ge=0, le=1000)
-    work_days: list[Weekday] = Field(default_factory=lambda: [1, 2, 3, 4, 5], max_length=7)
+    work_days: list[Weekday] = Field(default_factory=lambda: [1, 2, 3, 4, 5], max_length=7,
+                                     description=WORK_DAYS_DOC + "; default Monday to Friday")
     active: bool = True
     territory: Territory | None = None
     hourly_cost: HourlyCost | None = None
@@ -50,7 +57,7 @@ class TechnicianUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    skills: list[Tag] | None = Field(default=None, max_length=50)
+    skills: list[Skill] | None = Field(default=None, max_length=50, description=SKILLS_DOC)
     home_lat: Lat | None = None
     home_lon: Lon | None = None
     home_address: str | None = Field(default=None, max_length=300)
@@ -60,7 +67,7 @@ class TechnicianUpdate(BaseModel):
     break_end: time | None = None
     break_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     max_orders: int | None = Field(default=None, ge=0, le=1000)
-    work_days: list[Weekday] | None = Field(default=None, max_length=7)
+    work_days: list[Weekday] | None = Field(default=None, max_length=7, description=WORK_DAYS_DOC)
     active: bool | None = None
     territory: Territory | None = None
     hourly_cost: HourlyCost | None = None
@@ -71,7 +78,8 @@ class TechnicianRead(BaseModel):
 
     id: str
     name: str
-    skills: list[str]
+    skills: list[str] = Field(description="skill tags, without levels")
+    skill_levels: dict[str, int] = Field(description=LEVELS_DOC.format("skills"))
     home_lat: float
     home_lon: float
     home_address: str | None
@@ -81,11 +89,17 @@ class TechnicianRead(BaseModel):
     break_end: time | None
     break_minutes: int | None
     max_orders: int | None
-    work_days: list[int]
+    work_days: list[int] = Field(description=WORK_DAYS_DOC)
     active: bool
     territory: str | None
     hourly_cost: Decimal | None
     van_location_id: str
+
+    @field_validator("skill_levels", mode="before")
+    @classmethod
+    def _none_is_no_levels(cls, value: object) -> object:
+        return {} if value is None else value  # rows stored before levels were
+
 
 
 class TechnicianImportResult(BaseModel):

@@ -6,7 +6,7 @@ shift day that changes it for one date).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -51,12 +51,25 @@ def to_domain(row: Technician, *, day: date, van_stock: Mapping[str, int] | None
     type the planner takes (raises ValueError if invalid)."""
     start, end = shift_of(row, shift_day)
     return domain.Technician(
-        id=row.id, name=row.name, skills=frozenset(row.skills), home_lat=row.home_lat, home_lon=row.home_lon,
+        id=row.id, name=row.name, skills=frozenset(row.skills), skill_levels=dict(row.skill_levels or {}),
+        home_lat=row.home_lat, home_lon=row.home_lon,
         shift_start=datetime.combine(day, start), shift_end=datetime.combine(day, end),
         break_start=_on(day, row.break_start), break_end=_on(day, row.break_end),
         break_minutes=row.break_minutes, max_orders=row.max_orders, van_stock=dict(van_stock or {}),
-        territory=row.territory,
+        territory=row.territory, work_days=frozenset(d - 1 for d in row.work_days or ()),  # ISO 1..7 -> 0..6
     )
+
+
+def split_skills(entries: Sequence[str], *, field: str) -> tuple[list[str], dict[str, int]]:
+    """`["hvac:3", "english"]` -> (["english", "hvac"], {"hvac": 3}): the tags, and the levels above 1 (a
+    plain tag is level 1). The same tag at two levels is a 422 naming `field`."""
+    levels: dict[str, int] = {}
+    for entry in entries:
+        tag, _, level = entry.partition(":")
+        held = int(level) if level else domain.MIN_LEVEL
+        if levels.setdefault(tag, held) != held:
+            raise field_error(field, f"skill {tag!r} is given at two levels", ";".join(entries))
+    return sorted(levels), {t: q for t, q in sorted(levels.items()) if q > domain.MIN_LEVEL}
 
 
 def _validate(row: Technician) -> None:
@@ -98,7 +111,7 @@ def list_page(session: Session, *, page: PageParams, scope: str | None = None, s
 def _fields(data: TechnicianCreate | TechnicianUpdate, *, unset: bool) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=unset)
     if values.get("skills") is not None:
-        values["skills"] = sorted(set(values["skills"]))
+        values["skills"], values["skill_levels"] = split_skills(values["skills"], field="skills")
     if values.get("work_days") is not None:
         values["work_days"] = sorted(set(values["work_days"]))
     return values

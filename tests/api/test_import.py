@@ -126,17 +126,19 @@ def test_a_generated_day_round_trips(world: World) -> None:
             (o.priority.value, o.duration_min, set(o.required_skills))
 
 
-def test_levels_and_wanted_or_refused_technicians_are_refused_not_dropped(world: World) -> None:
-    """The planner reads them; until the service stores them, an import naming them is refused cell by cell
-    rather than stored without them (a plan made from the stored orders would silently ignore them)."""
-    header = HEADER + ",preferred_technician,forbidden_technicians"
-    content = "\n".join([header, GOOD[0] + ",,",
-                         "O2,School Martin,45.76,4.83,P3,hvac:3;english,90,2026-11-23T16:00:00,,,,,TA,TB;TC"]) + "\n"
+def test_levels_and_wanted_or_refused_technicians_are_stored(world: World) -> None:
+    """What the planner reads is kept, not dropped: a plan made from the stored orders honours it. A wanted or
+    refused technician the service does not know is stored as given (`dispatch solve` ignores one who is not
+    on its roster); a crew is refused until the planner plans crews."""
+    header = HEADER + ",preferred_technician,forbidden_technicians,technicians_needed"
+    content = "\n".join([header, GOOD[0] + ",,,",
+                         "O2,School Martin,45.76,4.83,P3,hvac:3;english,90,2026-11-23T16:00:00,,,,,TA,TB;T-GONE,1"]) + "\n"
     r = world.client.post(URL, files={"file": ("orders.csv", content.encode(), "text/csv")},
                           headers=world.as_("disp"))
-    assert r.status_code == 422, r.text
-    cells = {(e["row"], e["column"], e["value"]) for e in r.json()["errors"]}
-    assert cells == {(3, "required_skills", "hvac:3"), (3, "preferred_technician", "TA"),
-                     (3, "forbidden_technicians", "TB;TC")}
-    assert all("not stored by the service yet" in e["message"] for e in r.json()["errors"])
-    assert count_orders(world) == 0
+    assert r.status_code == 201, r.text
+    o2 = world.client.get("/api/v1/orders/O2", headers=world.as_("disp")).json()
+    assert (o2["required_skills"], o2["required_skill_levels"]) == (["english", "hvac"], {"hvac": 3})
+    assert (o2["preferred_technician_id"], o2["forbidden_technician_ids"]) == ("TA", ["T-GONE", "TB"])
+    o1 = world.client.get("/api/v1/orders/O1", headers=world.as_("disp")).json()
+    assert (o1["required_skill_levels"], o1["preferred_technician_id"], o1["forbidden_technician_ids"],
+            o1["technicians_needed"]) == ({}, None, [], 1)

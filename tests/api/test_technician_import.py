@@ -139,11 +139,12 @@ def test_plan_date_is_required(world: World) -> None:
     assert r.json()["detail"][0]["loc"] == ["query", "plan_date"]
 
 
-def test_skill_levels_are_refused_not_dropped(world: World) -> None:
-    # the planner reads hvac:3; until the service stores levels, the import says so instead of storing "hvac"
+def test_skill_levels_and_work_days_are_stored(world: World) -> None:
     r = upload(world, [GOOD[2], "T7,Gil,hvac:3;english,45.74,4.86,08:00,17:00,,,,,"])
-    assert r.status_code == 422
-    cells = [(e["row"], e["column"], e["value"]) for e in r.json()["errors"]]
-    assert cells == [(3, "skills", "hvac:3;english")]
-    assert "not stored by the service yet" in r.json()["errors"][0]["message"]
-    assert technician_ids(world) == ["TA", "TB"]
+    assert r.status_code == 201, r.text
+    t7 = world.client.get("/api/v1/technicians/T7", headers=world.as_("disp")).json()
+    assert (t7["skills"], t7["skill_levels"]) == (["english", "hvac"], {"hvac": 3})
+    t3 = world.client.get("/api/v1/technicians/T3", headers=world.as_("disp")).json()
+    assert (t3["skills"], t3["skill_levels"]) == (["hvac"], {})
+    # without a work_days column: the service's default week, and the roster's date (a Tuesday)
+    assert t3["work_days"] == [1, 2, 3, 4, 5]
