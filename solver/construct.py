@@ -152,6 +152,7 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     urgent = max((x.drop_penalty for x in problem.visits if x.drop_penalty is not None), default=None)
     unassigned: list[tuple[int, Reason]] = []
     crews: dict[int, tuple[int, ...]] = {}
+    several_days = len(problem.days) > 1
     for j in sorted((j for j in range(len(problem.visits)) if j not in placed), key=priority):
         x = problem.visits[j]
         if x.crew > 1:
@@ -217,6 +218,11 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
             if bumped is not None:
                 unassigned.append((bumped, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(bumped)))))
                 continue
+        if several_days and best is not None and x.drop_penalty is not None and best[0] > x.drop_penalty:
+            # on a horizon of days an order whose best place costs more than leaving it out (a day late) is
+            # left out; on one day the rule-based insertion serves whatever fits, as dispatchers' tools do
+            unassigned.append((j, Reason(rule=FULLY_BOOKED, vehicles=tuple(allowed))))
+            continue
         if best is None:
             unassigned.append((j, left_out_reason(problem, j, full)))
             continue

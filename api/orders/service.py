@@ -61,12 +61,13 @@ def to_domain(row: Order, *, contract: Mapping[str, float] | None = None) -> dom
 
 
 def crew_refusal(technicians_needed: int) -> str | None:
-    """Why the service refuses an order needing this many technicians (None: it takes it). The planner does
-    not plan crews yet, so a stored crew order would fail every plan job of its day: refused at the door, by
-    the API and the import alike. Planning crews lifts this here."""
+    """Why the service refuses an order needing this many technicians (None: it takes it). `dispatch solve`
+    plans crews, but the service's live day keeps one visit record per order and day, so a crew's second
+    technician could not report theirs: refused at the door, by the API and the import alike, until visits
+    are kept per technician."""
     if technicians_needed > 1:
-        return (f"technicians_needed {technicians_needed}: two-person jobs are not planned by the service yet "
-                "(1 is the most it takes)")
+        return (f"technicians_needed {technicians_needed}: two-person jobs are planned by `dispatch solve`; the "
+                "service does not run their live day yet (1 is the most it takes)")
     return None
 
 

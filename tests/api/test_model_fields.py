@@ -127,7 +127,7 @@ def test_a_crew_is_refused_by_the_import_naming_row_field_and_value(world: World
     assert r.status_code == 422, r.text
     errors = r.json()["errors"]
     assert [(e["row"], e["column"], e["value"]) for e in errors] == [(3, "technicians_needed", "2")]
-    assert "two-person jobs are not planned by the service yet" in errors[0]["message"]
+    assert "the service does not run their live day yet" in errors[0]["message"]
     assert world.client.get("/api/v1/orders", headers=world.as_("disp")).json()["total"] == 0  # all or nothing
 
 
@@ -156,7 +156,7 @@ def test_the_json_resources_take_the_same_fields(world: World) -> None:
 
 
 @pytest.mark.parametrize(("change", "field", "says"), [
-    ({"technicians_needed": 2}, "technicians_needed", "two-person jobs are not planned by the service yet"),
+    ({"technicians_needed": 2}, "technicians_needed", "the service does not run their live day yet"),
     ({"required_skills": ["hvac:2", "hvac:3"]}, "required_skills", "given at two levels"),
 ])
 def test_the_json_resources_refuse_what_the_service_cannot_plan(world: World, change: dict[str, Any], field: str,

@@ -106,3 +106,12 @@ def test_a_window_that_is_not_daily_stays_on_its_day() -> None:
     s = run(problem(vehicles, [job(NEAR, window=(hours(9), hours(10)))]))
     # the day-1 vehicle misses the window; the day-0 one is at its cap
     assert [(j, r.rule) for j, r in s.unassigned] == [(0, MAX_ORDERS)]
+
+
+def test_on_a_horizon_a_visit_worth_less_than_a_day_of_lateness_waits() -> None:
+    # day 0 is full; on day 1 the visit would be 24 h late at 1 per second: more than its penalty
+    vehicles = [tech(HOME, technician=0, max_visits=0), tech(HOME, shift=(8 + 24, 17 + 24), day=1, technician=0)]
+    cheap = job(NEAR, deadline=hours(9), lateness_cost=1, drop_penalty=hours(10))
+    dear = job(NEAR, deadline=hours(9), lateness_cost=1, drop_penalty=hours(30))
+    assert [j for j, _ in run(problem(vehicles, [cheap])).unassigned] == [0]
+    assert [j for j, _ in run(problem(vehicles, [dear])).unassigned] == []
