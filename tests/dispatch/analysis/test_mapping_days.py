@@ -5,13 +5,13 @@ from dataclasses import replace
 import folium
 import pytest
 
-from dispatch.analysis.checker import check_plan
 from dispatch.analysis.mapping import colour_of, day_label, plan_map, save_plan_map
 from dispatch.demo_days import DEFAULT_DATE, generate_day
 from dispatch.plan import Plan
 from dispatch.planning.solving import solve_day
 from dispatch.policy import Policy
 from tests.dispatch.analysis.test_mapping import of_type
+from tests.dispatch.multiday import check_first_day
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +33,7 @@ def test_the_plan_spans_three_days_with_routes_on_more_than_one(day, plan):
     assert len(plan.dates) == 3
     assert sum(1 for d in plan.dates if any(r.stops for r in plan.routes_on(d))) >= 2
     assert plan.unassigned  # so that the unassigned layer is part of the map below
-    # The checker does not know multi-day plans yet (it reads "technician has more than one route"), so the
-    # plan date's routes are checked as the one-day plan of the orders they serve.
-    first = plan.dates[0]
-    served = {s.order_id for r in plan.routes_on(first) for s in r.stops}
-    report = check_plan(replace(day, orders=tuple(o for o in day.orders if o.id in served)),
-                        Plan(date=first, routes=plan.routes_on(first), unassigned=(), policy=plan.policy))
+    report = check_first_day(day, plan)  # the checker does not read multi-day plans yet
     assert report.ok, report.violations
 
 
