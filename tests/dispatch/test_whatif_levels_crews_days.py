@@ -3,16 +3,15 @@ binds a small study shows it."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from dispatch.io.cells import parse_skills
-from dispatch.policy import Policy
 from dispatch.whatif import (
     VARIATIONS,
     Scenario,
     add_skill,
     apply_variations,
+    load_study,
     policy_frame,
     raise_skill_level,
     set_horizon_days,
@@ -179,6 +178,19 @@ def test_the_base_is_unchanged_by_the_new_variations(base):
     assert same(base.technicians, before[0])
     assert same(base.orders, before[1])
     assert base.settings == before[2]
-    assert isinstance(base.policy, Policy)
     assert "technicians_needed" not in base.orders.columns
-    assert isinstance(base.orders, pd.DataFrame)
+
+
+def test_a_study_file_names_the_new_variations():
+    scenarios = load_study({
+        "base": {"generate": {"orders": 10, "technicians": 3, "seed": 3}, "solution_limit": 10},
+        "scenarios": [
+            {"name": "hvac 3", "variations": [{"raise_skill_level": {"skill": "hvac", "level": 3, "to": 1}}]},
+            {"name": "crews", "variations": [{"set_technicians_needed": {"share": 0.3, "seed": 1}}]},
+            {"name": "3 days", "variations": [{"set_horizon_days": {"days": 3}}]},
+        ]})
+    base, hvac, crews, days = scenarios
+    assert levels(base, "hvac") == {"T001": 0, "T002": 0, "T003": 1}
+    assert levels(hvac, "hvac") == {"T001": 0, "T002": 0, "T003": 3}
+    assert sum(o.technicians_needed == 2 for o in crews.day().orders) == 3
+    assert days.policy.horizon_days == 3
