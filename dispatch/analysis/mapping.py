@@ -1,4 +1,5 @@
-"""A folium map of a plan: one colour and one layer per technician, numbered stops, unassigned orders in grey.
+"""A folium map of a plan: one colour and one layer per technician (per day, on a multi-day plan), numbered
+stops, unassigned orders in grey.
 
 Every text that comes from the input (names, customers, reasons) is HTML-escaped before it goes into a popup.
 """
@@ -6,13 +7,13 @@ Every text that comes from the input (names, customers, reasons) is HTML-escaped
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from html import escape as _html_escape
 from pathlib import Path
 
 import folium
 
-from dispatch.domain import Day, Order, Technician
+from dispatch.domain import WEEKDAYS, Day, Order, Technician
 from dispatch.plan import Plan, Route, Stop
 
 # Distinct, print-friendly colours; grey is kept for unassigned orders. Cycles when there are more technicians.
@@ -49,8 +50,9 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
     return f"<table style='font-size:12px'>{cells}</table>"
 
 
-def _stop_popup(order: Order, stop: Stop, seq: int, tech: Technician) -> str:
-    rows = [
+def _stop_popup(order: Order, stop: Stop, seq: int, tech: Technician, on: str | None = None) -> str:
+    rows = [("day", on)] if on else []
+    rows += [
         ("order", order.id),
         ("customer", order.customer),
         ("technician", f"{tech.id} {tech.name}"),
@@ -69,8 +71,9 @@ def _stop_popup(order: Order, stop: Stop, seq: int, tech: Technician) -> str:
     return _table(rows)
 
 
-def _home_popup(tech: Technician, route: Route | None) -> str:
-    rows = [
+def _home_popup(tech: Technician, route: Route | None, on: str | None = None) -> str:
+    rows = [("day", on)] if on else []
+    rows += [
         ("technician", f"{tech.id} {tech.name}"),
         ("shift", f"{_hhmm(tech.shift_start)}-{_hhmm(tech.shift_end)}"),
         ("skills", ", ".join(sorted(tech.skills))),
@@ -103,49 +106,97 @@ def _legend(entries: Sequence[tuple[str, str]], title: str) -> folium.Element:
     )
 
 
-def plan_map(day: Day, plan: Plan) -> folium.Map:
-    """The plan on a map; works with no routes, no unassigned orders or an empty day."""
+def day_label(d: date) -> str:
+    """How the map names a day of a multi-day plan: `Tue 2026-12-01`."""
+    return f"{WEEKDAYS[d.weekday()]} {d.isoformat()}"
+
+
+def _add_technician(layer: folium.FeatureGroup, tech: Technician, colour: str, route: Route | None,
+                    orders: dict[str, Order], points: list[tuple[float, float]], on: str | None = None) -> None:
+    """The technician's home and, if they have one, their route (line and numbered stops) on `layer`;
+    `on` names the day in the texts of a multi-day plan."""
+    n_stops = len(route.stops) if route else 0
+    when = f" on {on}" if on else ""
+    home = (tech.home_lat, tech.home_lon)
+    points.append(home)
+    folium.Marker(
+        home,
+        icon=folium.Icon(color="white", icon_color=colour, icon="home", prefix="fa"),
+        tooltip=escape(f"{tech.name} ({tech.id}) home"),
+        popup=folium.Popup(_home_popup(tech, route, on), max_width=320),
+    ).add_to(layer)
+    if route is None or not route.stops:
+        return
+    path = [home] + [(orders[s.order_id].lat, orders[s.order_id].lon) for s in route.stops] + [home]
+    folium.PolyLine(path, color=colour, weight=4, opacity=0.8,
+                    tooltip=escape(f"{tech.name}{when}: {n_stops} stops, {route.travel_km:.1f} km")).add_to(layer)
+    for seq, stop in enumerate(route.stops, start=1):
+        order = orders[stop.order_id]
+        points.append((order.lat, order.lon))
+        folium.Marker(
+            (order.lat, order.lon),
+            icon=_stop_icon(seq, colour),
+            tooltip=escape(f"{seq}. {order.id} {order.customer}{when} ETA {_hhmm(stop.arrival)}"),
+            popup=folium.Popup(_stop_popup(order, stop, seq, tech, on), max_width=320),
+        ).add_to(layer)
+
+
+def _checked(day: Day, plan: Plan) -> dict[str, Order]:
     orders = {o.id: o for o in day.orders}
     for oid in [*plan.assigned_ids(), *(u.order_id for u in plan.unassigned)]:
         if oid not in orders:
             raise ValueError(f"plan order {oid!r} is not an order of the day {day.date}")
-    routes = {r.technician_id: r for r in plan.routes}
-    unknown = set(routes) - {t.id for t in day.technicians}
+    unknown = {r.technician_id for r in plan.routes} - {t.id for t in day.technicians}
     if unknown:
         raise ValueError(f"plan route of {sorted(unknown)[0]!r} is not a technician of the day {day.date}")
+    stray = next((r for r in plan.routes if r.date not in plan.dates), None)
+    if stray is not None:
+        raise ValueError(f"plan route of {stray.technician_id!r} on {stray.date} is not on a day of the plan "
+                         f"({', '.join(d.isoformat() for d in plan.dates)})")
+    return orders
 
-    m = folium.Map(location=(0.0, 0.0), zoom_start=2, tiles="OpenStreetMap", control_scale=True)
+
+def plan_map(day: Day, plan: Plan) -> folium.Map:
+    """The plan on a map; works with no routes, no unassigned orders or an empty day.
+
+    One day: a layer per technician. Several days (`plan.dates`): a layer per day, chosen like a base map
+    (the first day shown), each with every technician's home and that day's routes; a technician keeps
+    their colour on every day. Unassigned orders are a layer of their own, shown whatever the day."""
+    orders = _checked(day, plan)
+    multi = len(plan.dates) > 1
+    if multi:
+        # the tiles stay out of the layer control, so choosing a day never takes the map away
+        m = folium.Map(location=(0.0, 0.0), zoom_start=2, tiles=None, control_scale=True)
+        folium.TileLayer("OpenStreetMap", control=False).add_to(m)
+    else:
+        m = folium.Map(location=(0.0, 0.0), zoom_start=2, tiles="OpenStreetMap", control_scale=True)
     points: list[tuple[float, float]] = []
     legend: list[tuple[str, str]] = []
-    for i, tech in enumerate(day.technicians):
-        colour = colour_of(i)
-        route = routes.get(tech.id)
-        n_stops = len(route.stops) if route else 0
-        label = f"{tech.id} {tech.name} ({n_stops} stops)"
-        legend.append((colour, label))
-        layer = folium.FeatureGroup(name=f"<span style='color:{colour}'>&#9632;</span> {escape(label)}")
-        home = (tech.home_lat, tech.home_lon)
-        points.append(home)
-        folium.Marker(
-            home,
-            icon=folium.Icon(color="white", icon_color=colour, icon="home", prefix="fa"),
-            tooltip=escape(f"{tech.name} ({tech.id}) home"),
-            popup=folium.Popup(_home_popup(tech, route), max_width=320),
-        ).add_to(layer)
-        if route is not None and route.stops:
-            path = [home] + [(orders[s.order_id].lat, orders[s.order_id].lon) for s in route.stops] + [home]
-            folium.PolyLine(path, color=colour, weight=4, opacity=0.8,
-                            tooltip=escape(f"{tech.name}: {n_stops} stops, {route.travel_km:.1f} km")).add_to(layer)
-            for seq, stop in enumerate(route.stops, start=1):
-                order = orders[stop.order_id]
-                points.append((order.lat, order.lon))
-                folium.Marker(
-                    (order.lat, order.lon),
-                    icon=_stop_icon(seq, colour),
-                    tooltip=escape(f"{seq}. {order.id} {order.customer} ETA {_hhmm(stop.arrival)}"),
-                    popup=folium.Popup(_stop_popup(order, stop, seq, tech), max_width=320),
-                ).add_to(layer)
-        layer.add_to(m)
+    if multi:
+        for k, d in enumerate(plan.dates):
+            routes = {r.technician_id: r for r in plan.routes_on(d)}
+            stops = sum(len(r.stops) for r in routes.values())
+            busy = sum(1 for r in routes.values() if r.stops)
+            label = f"{day_label(d)}: {busy} routes, {stops} stops"
+            layer = folium.FeatureGroup(name=escape(label), overlay=False, show=k == 0)
+            for i, tech in enumerate(day.technicians):
+                _add_technician(layer, tech, colour_of(i), routes.get(tech.id), orders, points, day_label(d))
+            layer.add_to(m)
+        for i, tech in enumerate(day.technicians):
+            mine = [r for r in plan.routes if r.technician_id == tech.id and r.stops]
+            n_stops = sum(len(r.stops) for r in mine)
+            legend.append((colour_of(i), f"{tech.id} {tech.name} ({n_stops} stops on {len(mine)} "
+                                         f"day{'s' if len(mine) != 1 else ''})"))
+    else:
+        routes = {r.technician_id: r for r in plan.routes}
+        for i, tech in enumerate(day.technicians):
+            colour = colour_of(i)
+            route = routes.get(tech.id)
+            label = f"{tech.id} {tech.name} ({len(route.stops) if route else 0} stops)"
+            legend.append((colour, label))
+            layer = folium.FeatureGroup(name=f"<span style='color:{colour}'>&#9632;</span> {escape(label)}")
+            _add_technician(layer, tech, colour, route, orders, points)
+            layer.add_to(m)
 
     if plan.unassigned:
         layer = folium.FeatureGroup(name=f"Unassigned ({len(plan.unassigned)})")
@@ -163,11 +214,13 @@ def plan_map(day: Day, plan: Plan) -> folium.Map:
         layer.add_to(m)
         legend.append((UNASSIGNED_COLOUR, f"unassigned ({len(plan.unassigned)})"))
 
-    folium.LayerControl(collapsed=len(day.technicians) > 12).add_to(m)
+    # a handful of days stays open, one click away; a long roster folds away
+    folium.LayerControl(collapsed=not multi and len(day.technicians) > 12).add_to(m)
     served = len(plan.assigned_ids())
+    when = f"{plan.dates[0]} to {plan.dates[-1]} ({len(plan.dates)} days)" if multi else f"{plan.date}"
     root = m.get_root()
     assert isinstance(root, folium.Figure)  # a Map's root is always its Figure
-    root.html.add_child(_legend(legend, f"Plan {plan.date}: {served} served, {len(plan.unassigned)} unassigned"))
+    root.html.add_child(_legend(legend, f"Plan {when}: {served} served, {len(plan.unassigned)} unassigned"))
     if points:
         lats, lons = [p[0] for p in points], [p[1] for p in points]
         m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(20, 20), max_zoom=16)

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dispatch.io.cells import format_parts, format_tags, parse_parts, parse_tags
+from dispatch.domain import MAX_CREW, MAX_LEVEL, MIN_LEVEL
+from dispatch.io.cells import format_parts, format_skills, format_tags, parse_parts, parse_skills, parse_tags
 from dispatch.whatif.policy_tables import PRIORITY_ROWS
 from dispatch.whatif.scenario import Scenario, _with
 
@@ -171,19 +172,70 @@ def shift_times(s: Scenario, *, start: str | None = None, end: str | None = None
     return _with(s, technicians=techs)
 
 
+def _skills(cell: object) -> dict[str, int]:
+    return parse_skills(str(cell))
+
+
+def _skills_cell(skills: Mapping[str, int]) -> str:
+    return format_skills(frozenset(skills), skills)
+
+
 def add_skill(s: Scenario, skill: str, *, to: Sequence[str] | str | int) -> Scenario:
-    """`skill` added to the given technicians, or (`to=n`) to the first n who lack it."""
+    """`skill` added (at level 1) to the given technicians, or (`to=n`) to the first n who lack it; the
+    levels of the skills they hold are kept."""
+    skill = skill.strip().lower()
     techs = s.technicians.copy()
     if isinstance(to, int):
-        lacking = [tid for tid, tags in zip(techs["id"], techs["skills"], strict=True)
-                   if skill not in parse_tags(str(tags))]
+        lacking = [tid for tid, tags in zip(techs["id"], techs["skills"], strict=True) if skill not in _skills(tags)]
         if to < 0 or to > len(lacking):
             raise ValueError(f"add_skill: to={to}, but only {len(lacking)} technicians lack {skill!r}")
         chosen = lacking[:to]
     else:
         chosen = _pick_ids(s, to, None, "add_skill")
     mask = techs["id"].isin(chosen)
-    techs.loc[mask, "skills"] = [format_tags(parse_tags(str(t)) | {skill}) for t in techs.loc[mask, "skills"]]
+    techs.loc[mask, "skills"] = [_skills_cell({skill: MIN_LEVEL} | _skills(t)) for t in techs.loc[mask, "skills"]]
+    return _with(s, technicians=techs)
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _seeded_share(what: str, share: float, count: int, seed: int) -> list[int]:
+    """Positions of round(share x count) of `count` items, a seeded random choice kept in their order."""
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise ValueError(f"{what}: share {share!r} must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    return sorted(int(k) for k in rng.choice(count, size=round(share * count), replace=False))
+
+
+def raise_skill_level(s: Scenario, skill: str, level: int, *, to: Sequence[str] | str | int | None = None,
+                      share: float | None = None, seed: int = 0) -> Scenario:
+    """`skill` raised to `level` (2..5), e.g. hvac from 1 to 3, for technicians who hold it below that level:
+    the given ids (`to=[...]`; one already at or above `level` keeps theirs), the first n of them on the
+    roster (`to=n`), or a seeded random share of them (`share=0.5, seed=...`)."""
+    what = "raise_skill_level"
+    skill = skill.strip().lower()
+    if not _whole_number(level) or not MIN_LEVEL < level <= MAX_LEVEL:
+        raise ValueError(f"{what}: level {level!r} must be a whole number {MIN_LEVEL + 1}..{MAX_LEVEL}")
+    if (to is None) == (share is None):
+        raise ValueError(f"{what}: give to (ids or a number of technicians) or share, not {'both' if to is not None else 'neither'}")
+    techs = s.technicians.copy()
+    held = {tid: _skills(cell) for tid, cell in zip(techs["id"], techs["skills"], strict=True)}
+    below = [tid for tid, skills in held.items() if skill in skills and skills[skill] < level]
+    if share is not None:
+        chosen = [below[k] for k in _seeded_share(what, share, len(below), seed)]
+    elif isinstance(to, (int, np.integer)):
+        if not _whole_number(to) or to < 0 or to > len(below):
+            raise ValueError(f"{what}: to={to}, but only {len(below)} technicians hold {skill!r} below level {level}")
+        chosen = below[:to]
+    else:
+        chosen = _pick_ids(s, to, None, what)
+        lacking = next((tid for tid in chosen if skill not in held[tid]), None)
+        if lacking is not None:
+            raise ValueError(f"{what}: technician {lacking!r} does not hold {skill!r}; add_skill gives it")
+    mask = techs["id"].isin([tid for tid in chosen if tid in below])
+    techs.loc[mask, "skills"] = [_skills_cell(_skills(t) | {skill: level}) for t in techs.loc[mask, "skills"]]
     return _with(s, technicians=techs)
 
 
@@ -228,10 +280,40 @@ def set_max_orders(s: Scenario, n: int | None, *, ids: Sequence[str] | str | Non
     return _with(s, technicians=techs)
 
 
+def set_technicians_needed(s: Scenario, needed: int = 2, *, ids: Sequence[str] | str | None = None,
+                           share: float | None = None, seed: int = 0) -> Scenario:
+    """Crews: `needed` technicians (2: a two-person job) for the given orders, or for a seeded random share
+    of all orders (`share=0.2, seed=...`); the other orders keep theirs."""
+    what = "set_technicians_needed"
+    if not _whole_number(needed) or not 1 <= needed <= MAX_CREW:
+        raise ValueError(f"{what}: needed {needed!r} must be a whole number 1..{MAX_CREW}")
+    if (ids is None) == (share is None):
+        raise ValueError(f"{what}: give ids or share, not {'both' if ids is not None else 'neither'}")
+    orders = s.orders.copy()
+    known = list(orders["id"])
+    if share is not None:
+        chosen = [known[k] for k in _seeded_share(what, share, len(known), seed)]
+    else:
+        chosen = [ids] if isinstance(ids, str) else list(ids or ())
+        unknown = next((i for i in chosen if i not in known), None)
+        if unknown is not None:
+            raise ValueError(f"{what}: order {unknown!r} is not in scenario {s.name!r}")
+    if "technicians_needed" not in orders.columns:
+        orders["technicians_needed"] = "1"
+    orders.loc[orders["id"].isin(chosen), "technicians_needed"] = str(needed)
+    return _with(s, orders=orders)
+
+
+def set_horizon_days(s: Scenario, days: int) -> Scenario:
+    """Days planned together: the plan date and the following working days, `days` in all (1: the plan date
+    alone); compare 1 with 3 to see what a longer look ahead serves."""
+    return _with(s, settings={"horizon_days": days})
+
+
 VARIATIONS: dict[str, Callable[..., Scenario]] = {
     f.__name__: f for f in (add_technicians, remove_technicians, scale_demand, set_sla_hours, set_weights,
                             set_travel, set_solve_limits, shift_times, add_skill, close_part, scale_durations,
-                            set_max_orders)
+                            set_max_orders, raise_skill_level, set_technicians_needed, set_horizon_days)
 }
 
 
