@@ -261,8 +261,9 @@ class Churn:
 
 @dataclass(frozen=True)
 class TechnicianWorkload:
-    """One technician's day: working minutes (service and driving, the drive home included; waiting and
-    the break are not work) and orders served."""
+    """One technician's work over the days it covers (one day, or a multi-day plan's horizon): working
+    minutes (service and driving, the drive home included; waiting and the break are not work) and orders
+    served."""
 
     minutes: float
     orders: int
@@ -273,9 +274,12 @@ class TechnicianWorkload:
 
 @dataclass(frozen=True)
 class Workload:
-    """How evenly the day's work is shared: each technician's workload (idle ones at zero), and over the
-    technicians who work (at least one stop) the spread (busiest minus least busy) and the max/mean ratio
-    of minutes and of orders (1.0 is perfectly even; 0 when nobody works)."""
+    """How evenly the work is shared over the days it covers: each technician's workload (idle ones at
+    zero), and over the technicians who work (at least one stop) the spread (busiest minus least busy) and
+    the max/mean ratio of minutes and of orders (1.0 is perfectly even; 0 when nobody works).
+
+    `Kpis.workload` covers the plan's days (summed per technician over a multi-day horizon);
+    `Kpis.by_day[date].workload` covers one day of a multi-day plan and lists the technicians who work it."""
 
     per_technician: Mapping[str, TechnicianWorkload]
     working: int
@@ -344,7 +348,13 @@ class SolverStats:
 @dataclass(frozen=True)
 class Kpis:
     """The KPIs every plan reports (dispatch.analysis.kpis computes them); `objective` is the weighted cost
-    per part of the objective, keyed by the rule names of solver.rules, and its `total`."""
+    per part of the objective, keyed by the rule names of solver.rules, and its `total`.
+
+    A multi-day plan's figures are totals over its days, and `by_day` (ISO date -> Kpis) gives the same
+    figures for each day: that day's routes and the orders served that day (`orders` then counts those).
+    Orders left unassigned belong to no day: they count in the totals only (a day's `unassigned` is 0 and
+    its objective has no unserved cost), so the days' totals plus the unserved cost make the plan's total.
+    A one-day plan has no `by_day` (its totals are that day); nor have the entries of `by_day`."""
 
     orders: int
     served: int
@@ -363,6 +373,7 @@ class Kpis:
     solver: SolverStats | None = None
     churn: Churn | None = None  # a re-plan's, against the plan it started from
     workload: Workload | None = None  # absent in plans made before it was reported
+    by_day: Mapping[str, Kpis] = field(default_factory=dict)  # a multi-day plan's, per ISO date
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -380,6 +391,8 @@ class Kpis:
             out["churn"] = self.churn.to_dict()
         if self.workload is not None:
             out["workload"] = self.workload.to_dict()
+        if self.by_day:
+            out["by_day"] = {d: k.to_dict() for d, k in self.by_day.items()}
         return out
 
     @classmethod
@@ -398,6 +411,7 @@ class Kpis:
             solver=SolverStats.from_dict(d["solver"]) if d.get("solver") else None,
             churn=Churn.from_dict(d["churn"]) if d.get("churn") else None,
             workload=Workload.from_dict(d["workload"]) if d.get("workload") else None,
+            by_day={str(k): Kpis.from_dict(x) for k, x in (d.get("by_day") or {}).items()},
         )
 
 

@@ -12,6 +12,14 @@ model, so only their distances are recomputed; the planned stops are timed from 
 fixed stop. An order's finished `unresolved` visit does not count as serving it (the order appears once more,
 planned or unassigned); an order the customer cancelled (unassigned, rule "cancelled") is not unserved. Van stock
 and max_orders count every stop of the day.
+
+A multi-day plan (`dates`: the plan date, then the following days someone works, as many as the policy's
+horizon_days; each route has its `date`) is checked route by route on the route's date: one route per
+technician and date, on a day the technician works, with that day's shift, break, van stock and max_orders
+(the technician moved by whole days; the van restocked overnight). An order with a `window_date` starts within
+its window on that day; one without starts within its window moved to the route's date. An order is served
+at most once over all days; its lateness counts against its response deadline whatever the day; the workload
+balance is each day's spread, summed over the days. A route without a date is on the plan date.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from typing import Any
 
 from geopy.distance import geodesic
 
-from dispatch.domain import PRIORITIES, Day, Order, Technician
+from dispatch.domain import PRIORITIES, WEEKDAYS, Day, Order, Technician
 from dispatch.plan import PLANNED, SHIFT_TOLERANCE_MINUTES, STOP_STATUSES, Plan
 from dispatch.policy import POLICY_KEYS, Policy
 
@@ -51,6 +59,7 @@ SERVICE_DURATION = "service duration"
 PLAN_DATE = "plan date"
 PLAN_FORMAT = "plan format"
 OBJECTIVE = "objective"
+WORK_DAYS = "work days"  # a route on a day its technician does not work
 # a re-plan's own words
 FROZEN = "frozen"
 CANCELLED = "cancelled"  # the rule of an unassigned entry the customer cancelled
@@ -65,6 +74,9 @@ DIST_REL_TOL = 0.005
 DIST_ABS_TOL_KM = 0.05  # integer metres and 3-decimal rounding on tiny legs
 OBJECTIVE_REL_TOL = 0.005
 OBJECTIVE_ABS_TOL = 1.0  # one objective unit, the solver's integer resolution
+# A horizon's days: the plan date and the following days someone works, searching at most this many days
+# without anyone working past the last one found (the planner's rule, restated here).
+HORIZON_SEARCH_DAYS = 31
 
 Point = tuple[float, float]
 
@@ -75,9 +87,11 @@ class Violation:
     technician_id: str | None
     order_id: str | None
     message: str
+    day: date | None = None  # the route's date, on a multi-day plan
 
     def __str__(self) -> str:
-        who = " ".join(x for x in (self.technician_id, self.order_id) if x)
+        when = None if self.day is None else self.day.isoformat()
+        who = " ".join(x for x in (self.technician_id, when, self.order_id) if x)
         # no square brackets: console markup (rich) would swallow them
         return f"{self.rule}: {who + ': ' if who else ''}{self.message}"
 
@@ -90,6 +104,9 @@ class CheckReport:
     late_minutes: dict[str, float] = field(default_factory=dict)  # per served order
     route_km: dict[str, float] = field(default_factory=dict)  # per technician, incl. the drive home
     work_minutes: dict[str, float] = field(default_factory=dict)  # per technician: service and driving
+    # the same per route date (date -> technician -> value); route_km and work_minutes sum them over the days
+    km_by_day: dict[date, dict[str, float]] = field(default_factory=dict)
+    work_by_day: dict[date, dict[str, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -133,6 +150,7 @@ class _Route:
     return_minutes: float | None
     readable: bool = True  # False when part of it could not be read: the timeline is then not checked
     unreadable_ids: list[str] = field(default_factory=list)  # orders of stops that could not be read
+    day: date | None = None  # the route's date (the plan date when the plan leaves it out)
 
 
 def _time(value: Any) -> datetime:
@@ -161,6 +179,10 @@ class _Checker:
         self.report = CheckReport()
         self.techs: dict[str, Technician] = {t.id: t for t in day.technicians}
         self.orders: dict[str, Order] = {o.id: o for o in day.orders}
+        self.plan_date = day.date  # as the plan states it, once read
+        self.dates: list[date] = [day.date]  # the plan's days, as it states them
+        self.multi_day = False  # routes on more than one date: violations name the date
+        self.on: date | None = None  # the date of the route being checked
         self.policy = self._policy()
         self._legs: dict[tuple[Point, Point], tuple[float, float]] = {}
         self.incomplete = False  # some route could not be recomputed: its km and lateness are missing
@@ -170,7 +192,7 @@ class _Checker:
         self.fixed_late: list[tuple[str, float]] = []  # (order, late minutes) of finished unresolved visits
 
     def flag(self, rule: str, message: str, tech: str | None = None, order: str | None = None) -> None:
-        self.report.violations.append(Violation(rule, tech, order, message))
+        self.report.violations.append(Violation(rule, tech, order, message, self.on if self.multi_day else None))
 
     def section(self, key: str) -> Mapping[str, Any]:
         """A JSON object of the plan ({} when absent); anything else is a plan-format violation."""
@@ -231,9 +253,11 @@ class _Checker:
         routes = []
         for i, r in enumerate(self.entries(self.data.get("routes"), "routes")[0]):
             tech = str(r.get("technician_id", ""))
-            route = _Route(tech, [], None, None, None, None, None, None)
+            route = _Route(tech, [], None, None, None, None, None, None, day=self.plan_date)
             stops, route.readable = self.entries(r.get("stops"), "stops", tech)
             try:
+                if r.get("date") not in (None, ""):
+                    route.day = date.fromisoformat(str(r["date"]))
                 b = r.get("break")
                 route.break_ = None if not b else (_time(b["start"]), _time(b["end"]))
                 route.travel_km = _opt_float(r.get("travel_km"))
@@ -275,21 +299,53 @@ class _Checker:
             routes.append(route)
         return routes
 
+    def read_dates(self) -> list[date]:
+        """The plan's days as it states them (the plan date alone when it names none), checked against the
+        horizon its policy asks for."""
+        raw = self.data.get("dates")
+        if raw is None:
+            return [self.plan_date]
+        if not isinstance(raw, list | tuple):
+            self.flag(PLAN_FORMAT, "dates is not a list")
+            return [self.plan_date]
+        dates = []
+        for x in raw:
+            try:
+                dates.append(date.fromisoformat(str(x)))
+            except ValueError:
+                self.flag(PLAN_DATE, f"dates entry {x!r} is not an ISO date")
+        if not dates:
+            self.flag(PLAN_DATE, f"dates name no day; they begin with the plan date {self.plan_date}")
+            return [self.plan_date]
+        if dates[0] != self.plan_date:
+            self.flag(PLAN_DATE, f"dates begin {dates[0]}, not with the plan date {self.plan_date}")
+        for a, b in pairwise(dates):
+            if b <= a:
+                self.flag(PLAN_DATE, f"dates are not strictly increasing: {b} follows {a}")
+        wanted = self.policy.horizon_days
+        expected = horizon(self.day, wanted)
+        if dates != expected and dates[0] == self.day.date and len(raw) == len(dates):
+            fewer = f"; only {len(expected)} within reach have anyone working" if len(expected) < wanted else ""
+            self.flag(PLAN_DATE, f"dates {', '.join(map(str, dates))} should be {', '.join(map(str, expected))}: "
+                      f"the plan date and the following days someone works, horizon_days {wanted}{fewer}")
+        return list(dict.fromkeys(dates))
+
     # --- coverage: every order exactly once, known ids, reasons ---
 
     def check_coverage(self, routes: list[_Route]) -> set[str]:
         """Returns the ids of the orders served on a route."""
-        seen_tech: set[str] = set()
+        seen_tech: set[tuple[str, date | None]] = set()  # (technician, date): one route each
         where: dict[str, list[str]] = {}
         revisits: dict[str, list[str]] = {}
         for r in routes:
+            on = f" on {r.day}" if self.multi_day else ""
             if r.technician_id not in self.techs:
                 self.flag(UNKNOWN_ID, f"route of unknown technician {r.technician_id!r}", r.technician_id)
-            elif r.technician_id in seen_tech:
-                self.flag(COVERAGE, "technician has more than one route", r.technician_id)
-            seen_tech.add(r.technician_id)
+            elif (r.technician_id, r.day) in seen_tech:
+                self.flag(COVERAGE, f"technician has more than one route{on}", r.technician_id)
+            seen_tech.add((r.technician_id, r.day))
             for oid in [s.order_id for s in r.stops if s.status != UNRESOLVED] + r.unreadable_ids:
-                where.setdefault(oid, []).append(f"route {r.technician_id}")
+                where.setdefault(oid, []).append(f"route {r.technician_id}{on}")
             # a finished unresolved visit is not the order's place: the order appears once more besides it
             for s in r.stops:
                 if s.status == UNRESOLVED:
@@ -324,7 +380,9 @@ class _Checker:
 
     # --- per stop ---
 
-    def check_stop(self, tech: Technician, order: Order, s: _Stop) -> None:
+    def check_stop(self, tech: Technician, order: Order, s: _Stop, moved: timedelta = timedelta(0)) -> None:
+        """`moved`: how far the route's date lies past the input day's (a window without window_date
+        applies on the route's date)."""
         if s.arrival > s.start:
             self.flag(
                 PLAN_FORMAT,
@@ -356,17 +414,21 @@ class _Checker:
             self.flag(REFUSED_TECHNICIAN, "the customer refuses this technician", tech.id, order.id)
         if order.pinned_technician is not None and order.pinned_technician != tech.id:
             self.flag(PINNED_TECHNICIAN, f"order is pinned to {order.pinned_technician}", tech.id, order.id)
-        if order.window_start is not None and s.start < order.window_start - TIME_TOL:
+        if order.window_date is not None:  # the appointment is on that day, whatever the route's
+            moved = timedelta(0)
+        opens = None if order.window_start is None else order.window_start + moved
+        closes = None if order.window_end is None else order.window_end + moved
+        if opens is not None and s.start < opens - TIME_TOL:
             self.flag(
                 APPOINTMENT_WINDOW,
-                f"starts {_hm(s.start)}, before the window opens {_hm(order.window_start)}",
+                f"starts {_when(s.start, opens)}, before the window opens {_when(opens, s.start)}",
                 tech.id,
                 order.id,
             )
-        if order.window_end is not None and s.start > order.window_end + TIME_TOL:
+        if closes is not None and s.start > closes + TIME_TOL:
             self.flag(
                 APPOINTMENT_WINDOW,
-                f"starts {_hm(s.start)}, after the window closes {_hm(order.window_end)}",
+                f"starts {_when(s.start, closes)}, after the window closes {_when(closes, s.start)}",
                 tech.id,
                 order.id,
             )
@@ -374,15 +436,26 @@ class _Checker:
     # --- per route ---
 
     def check_route(self, r: _Route) -> None:
-        tech = self.techs[r.technician_id]
+        listed = self.techs[r.technician_id]
+        day = r.day or self.plan_date
+        if day not in self.dates:
+            self.flag(PLAN_DATE, f"route date {day} is not one of the plan's dates "
+                      f"{', '.join(map(str, self.dates))}", listed.id)
+        if not listed.works_on(day):
+            works = ", ".join(WEEKDAYS[d] for d in sorted(listed.work_days))
+            self.flag(WORK_DAYS, f"route on {WEEKDAYS[day.weekday()]} {day}; the technician works {works}", listed.id)
+        # that day's shift and break; van stock and max_orders hold per day
+        moved = timedelta(days=(day - self.day.date).days)
+        tech = listed.on(moved.days)
         stops = [s for s in r.stops if s.order_id in self.orders]
         for s in stops:
-            self.check_stop(tech, self.orders[s.order_id], s)
+            self.check_stop(tech, self.orders[s.order_id], s, moved)
         self.check_capacity(
             tech, [s.order_id for s in stops] + [o for o in r.unreadable_ids if o in self.orders]
         )
         if not r.stops and not r.unreadable_ids:
             self.report.route_km.setdefault(tech.id, 0.0)
+            self.report.km_by_day.setdefault(day, {}).setdefault(tech.id, 0.0)
             if r.travel_km is not None and r.travel_km > DIST_ABS_TOL_KM:
                 self.flag(TRAVEL_DISTANCE, f"route has no stops but reports {r.travel_km:.3f} km", tech.id)
             return
@@ -401,13 +474,15 @@ class _Checker:
             (s.end - s.start).total_seconds() / 60.0 if s.status in FINISHED_STATUSES
             else self.orders[s.order_id].duration_min for s in stops)
         self.report.work_minutes[tech.id] = self.report.work_minutes.get(tech.id, 0.0) + work
+        on_day = self.report.work_by_day.setdefault(day, {})
+        on_day[tech.id] = on_day.get(tech.id, 0.0) + work
         # fixed stops come first; those up to the last one are what happened, not timed by the travel model
         fixed = max((k + 1 for k, s in enumerate(stops) if s.fixed), default=0)
         first_planned = next((k for k, s in enumerate(stops) if not s.fixed), len(stops))
         if first_planned < fixed:
             self.flag(FROZEN, f"planned stop comes before the fixed stop {stops[fixed - 1].order_id}; fixed stops "
                       "come first", tech.id, stops[first_planned].order_id)
-        self.check_distances(tech, r, stops, legs, fixed)
+        self.check_distances(tech, r, stops, legs, fixed, day)
         self.check_break_rule(tech, r, stops)
         self.check_timeline(tech, r, stops, legs, fixed)
 
@@ -427,11 +502,14 @@ class _Checker:
                 )
 
     def check_distances(
-        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]], fixed: int = 0
+        self, tech: Technician, r: _Route, stops: list[_Stop], legs: list[tuple[float, float]], fixed: int = 0,
+        day: date | None = None,
     ) -> None:
         total = sum(km for km, _ in legs)
-        # summed, so that a second route of the same technician (a coverage violation) is not hidden
+        # summed over the days, and so that a second route of the same day (a coverage violation) is not hidden
         self.report.route_km[tech.id] = self.report.route_km.get(tech.id, 0.0) + total
+        on_day = self.report.km_by_day.setdefault(day or self.plan_date, {})
+        on_day[tech.id] = on_day.get(tech.id, 0.0) + total
         for k, (s, (km, minutes)) in enumerate(zip(stops, legs, strict=False)):
             if s.travel_km is not None and not _km_close(s.travel_km, km):
                 self.flag(
@@ -636,10 +714,15 @@ class _Checker:
             if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
         }
         self.report.reported_objective = reported
-        # the spread of working time (service and driving; waiting and breaks are not work) between the
-        # busiest and the least busy technician of the day, an idle one counting zero
-        work = [self.report.work_minutes.get(t.id, 0.0) for t in self.day.technicians]
-        spread = max(work, default=0.0) - min(work, default=0.0)
+        # per day, the spread of working time (service and driving; waiting and breaks are not work) between
+        # the busiest and the least busy technician, an idle one counting zero, summed over the days. As the
+        # planner does, a multi-day plan compares the technicians who work that day, a one-day plan everyone.
+        multi = len(self.dates) > 1
+        spread = 0.0
+        for d in self.dates:
+            on_day = self.report.work_by_day.get(d, {})
+            work = [on_day.get(t.id, 0.0) for t in self.day.technicians if not multi or t.works_on(d)]
+            spread += max(work, default=0.0) - min(work, default=0.0)
         obj["work spread minutes"] = spread
         obj["workload balance"] = spread * w.balance_per_minute
         moved, delay = self.stability()
@@ -682,18 +765,21 @@ class _Checker:
 
     def run(self) -> CheckReport:
         try:
-            plan_date = date.fromisoformat(str(self.data.get("date")))
-            if plan_date != self.day.date:
-                self.flag(PLAN_DATE, f"plan is for {plan_date}, the input day is {self.day.date}")
+            self.plan_date = date.fromisoformat(str(self.data.get("date")))
+            if self.plan_date != self.day.date:
+                self.flag(PLAN_DATE, f"plan is for {self.plan_date}, the input day is {self.day.date}")
         except ValueError:
             self.flag(PLAN_DATE, f"plan date {self.data.get('date')!r} is not an ISO date")
         try:
             self.at = _opt_time(self.data.get("at"))
         except ValueError as exc:
             self.flag(PLAN_FORMAT, f"at is unreadable: {exc}")
+        self.dates = self.read_dates()
         routes = self.routes = self.read_routes()
+        self.multi_day = len({*self.dates, *(r.day for r in routes)}) > 1
         served = self.check_coverage(routes)
         for r in routes:
+            self.on = r.day
             if r.technician_id in self.techs:
                 try:
                     self.check_route(r)
@@ -702,6 +788,7 @@ class _Checker:
                     self.incomplete = True
             elif r.stops or r.unreadable_ids:
                 self.incomplete = True
+            self.on = None
         self.check_lateness(routes, served)
         self.compute_objective(served)
         return self.report
@@ -716,6 +803,20 @@ def check_plan(day: Day, plan: Plan | Mapping[str, Any]) -> CheckReport:
         report.violations.append(Violation(PLAN_FORMAT, None, None, "plan is not a JSON object"))
         return report
     return _Checker(day, plan).run()
+
+
+def horizon(day: Day, horizon_days: int) -> list[date]:
+    """The days a plan of `day` with this horizon covers: the plan date and the following days on which some
+    technician works, `horizon_days` in all (fewer when nobody works for HORIZON_SEARCH_DAYS days running)."""
+    dates, at, idle = [day.date], day.date, 0
+    while len(dates) < horizon_days and idle < HORIZON_SEARCH_DAYS:
+        at += timedelta(days=1)
+        if any(t.works_on(at) for t in day.technicians):
+            dates.append(at)
+            idle = 0
+        else:
+            idle += 1
+    return dates
 
 
 def format_report(report: CheckReport) -> str:
@@ -757,4 +858,9 @@ def _hm(dt: datetime) -> str:
     return f"{dt:%H:%M}" if dt.second == 0 else f"{dt:%H:%M:%S}"
 
 
-__all__ = ["CheckReport", "Violation", "check_plan", "format_report"]
+def _when(dt: datetime, other: datetime) -> str:
+    """The time of day, with the date when `other` lies on another day."""
+    return _hm(dt) if dt.date() == other.date() else f"{dt:%Y-%m-%d} {_hm(dt)}"
+
+
+__all__ = ["CheckReport", "Violation", "check_plan", "format_report", "horizon"]
