@@ -276,9 +276,11 @@ def working_time(problem: Problem, vehicle: int, visits: Sequence[int]) -> int:
     return drive + sum(problem.visits[j].service for j in visits)
 
 
-def crew_synced(table: Timetable, sequences: Sequence[Sequence[int]], *, rounds: int = 20) -> Timetable:
+def crew_synced(table: Timetable, sequences: Sequence[Sequence[int]], legs: Sequence[int | None] | None = None,
+                *, rounds: int = 20) -> Timetable:
     """`table` with each crew visit's start fixed where all its members can be there (the latest of
-    their earliest starts, pushed on until they agree): a window of one instant on the visit. Routes
+    their earliest starts, pushed on until they agree, each route with its break on leg `legs[k]` or, without
+    legs, where the earliest schedule puts it): a window of one instant on the visit. Routes
     without crew visits are untouched; a crew that cannot agree keeps the last times tried (the routes
     then break a window, which `broken_rules` reports)."""
     problem = table.problem
@@ -293,7 +295,7 @@ def crew_synced(table: Timetable, sequences: Sequence[Sequence[int]], *, rounds:
     for _ in range(rounds):
         starts: dict[int, list[int]] = {}
         for k in sorted({k for ks in members.values() for k in ks}):
-            sched = out.schedule(k, sequences[k], strict=False)
+            sched = out.schedule(k, sequences[k], None if legs is None else legs[k], strict=False)
             assert sched is not None
             for j, t in zip(sched.visits, sched.starts, strict=True):
                 if j in members:

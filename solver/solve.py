@@ -83,9 +83,19 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
             start_crews=None if constructed is None else dict(constructed.crews))
     searched = time.perf_counter()
-    table = crew_synced(Timetable(problem), sequences)
+    table = crew_synced(Timetable(problem), sequences, break_legs)
     routes = tuple(_route(problem, table, k, seq, leg)
                    for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
+    apart = _crews_apart(routes)
+    if apart:
+        # the times the search found cannot be reproduced with every crew together: leave those out
+        log.warning("crews of visits %s could not start together; leaving them out", sorted(apart))
+        break_legs = [None if apart.intersection(seq) else leg for seq, leg in zip(sequences, break_legs, strict=True)]
+        sequences = [[j for j in seq if j not in apart] for seq in sequences]
+        crews = {j: team for j, team in crews.items() if j not in apart}
+        table = crew_synced(Timetable(problem), sequences, break_legs)
+        routes = tuple(_route(problem, table, k, seq, leg)
+                       for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
         log.info("the insertion plan beats the search's; keeping it")
         routes = constructed.routes
@@ -118,6 +128,15 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         solutions_found=found,
         crews=tuple(sorted((j, team) for j, team in crews.items() if j in served)),
     )
+
+
+def _crews_apart(routes: Sequence[RouteSolution]) -> set[int]:
+    """Visits on several routes whose starts differ."""
+    starts: dict[int, set[int]] = {}
+    for r in routes:
+        for j, t in zip(r.visits, r.starts, strict=True):
+            starts.setdefault(j, set()).add(t)
+    return {j for j, ts in starts.items() if len(ts) > 1}
 
 
 def _construct_too(problem: Problem, params: SolveParams, offered: int) -> bool:

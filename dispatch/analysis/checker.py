@@ -132,6 +132,7 @@ class _Stop:
     late_minutes: float | None
     status: str = PLANNED
     deadline: datetime | None = None  # as the plan states it, when it does
+    crew: tuple[str, ...] = ()  # a job for several: the whole crew as the plan states it, the lead first
 
     @property
     def fixed(self) -> bool:
@@ -189,6 +190,7 @@ class _Checker:
         self.at: datetime | None = None  # a re-plan's moment; None for a morning plan
         self.routes: list[_Route] = []
         self.cancelled: set[str] = set()  # unassigned because the customer cancelled
+        self.leads: dict[str, str] = {}  # order -> the crew member whose van gives its parts
         self.fixed_late: list[tuple[str, float]] = []  # (order, late minutes) of finished unresolved visits
 
     def flag(self, rule: str, message: str, tech: str | None = None, order: str | None = None) -> None:
@@ -287,6 +289,7 @@ class _Checker:
                         _opt_float(s.get("late_minutes")),
                         str(s.get("status") or PLANNED),
                         _opt_time(s.get("deadline")),
+                        tuple(str(t) for t in s.get("crew") or ()),
                     )
                     if stop.status not in STOP_STATUSES:
                         raise ValueError(f"status {stop.status!r} is not one of {', '.join(STOP_STATUSES)}")
@@ -366,7 +369,7 @@ class _Checker:
         for oid, places in where.items():
             if oid not in self.orders:
                 self.flag(UNKNOWN_ID, f"unknown order {oid!r} in {', '.join(places)}", order=oid)
-            elif len(places) > 1:
+            elif len(places) > 1 and not self.crew_places(oid, places):
                 self.flag(COVERAGE, f"order appears {len(places)} times: {', '.join(places)}", order=oid)
         for oid in self.orders:
             if oid not in where and oid not in revisits:
@@ -377,6 +380,55 @@ class _Checker:
             for oid in [s.order_id for s in r.stops if s.status != UNRESOLVED] + r.unreadable_ids
             if oid in self.orders
         }
+
+    def crew_places(self, oid: str, places: list[str]) -> bool:
+        """Whether an order on several routes is a crew job placed only on routes (its crew is checked in
+        `check_crews`)."""
+        return self.orders[oid].technicians_needed > 1 and "unassigned" not in places
+
+    def check_crews(self, routes: list[_Route]) -> None:
+        """A job for several technicians: on exactly that many routes of one day, of different technicians,
+        all starting together; the stop's crew names them (the lead, whose van gives the parts, first);
+        together they hold every required skill at its level; a pinned technician is among them."""
+        on: dict[str, list[tuple[_Route, _Stop]]] = {}
+        for r in routes:
+            for s in r.stops:
+                order = self.orders.get(s.order_id)
+                if order is not None and (order.technicians_needed > 1 or s.crew) and s.status != UNRESOLVED:
+                    on.setdefault(s.order_id, []).append((r, s))
+        for oid, places in sorted(on.items()):
+            order = self.orders[oid]
+            techs = [r.technician_id for r, _ in places]
+            days = {r.day for r, _ in places}
+            if order.technicians_needed == 1:
+                self.flag(CREW, f"stop names a crew {list(places[0][1].crew)} for a one-person job", techs[0], oid)
+                continue
+            if len(places) != order.technicians_needed or len(set(techs)) != len(techs) or len(days) != 1:
+                self.flag(CREW, f"needs {order.technicians_needed} technicians together on one day; it is on the "
+                          f"routes of {', '.join(f'{r.technician_id} {r.day}' for r, _ in places)}", order=oid)
+                continue
+            starts = [s.start for _, s in places]
+            if max(starts) - min(starts) > TIME_TOL:
+                self.flag(CREW, f"the crew starts apart: {', '.join(f'{t} {_hm(x)}' for t, x in zip(techs, starts, strict=True))}",
+                          order=oid)
+            for r, s in places:
+                if sorted(s.crew) != sorted(techs):
+                    self.flag(CREW, f"stop names crew {list(s.crew)}, the routes have {sorted(techs)}",
+                              r.technician_id, oid)
+            team = [self.techs[t] for t in techs if t in self.techs]
+            for skill in sorted(order.required_skills):
+                need = order.skill_levels.get(skill, 1)
+                if not any(skill in t.skills and t.skill_levels.get(skill, 1) >= need for t in team):
+                    self.flag(REQUIRED_SKILL, f"nobody in the crew {', '.join(techs)} holds {skill} at level {need}",
+                              order=oid)
+            if order.pinned_technician is not None and order.pinned_technician not in techs:
+                self.flag(PINNED_TECHNICIAN, f"order is pinned to {order.pinned_technician}, not in the crew "
+                          f"{', '.join(techs)}", order=oid)
+
+    def lead_of(self, oid: str, tech_id: str) -> bool:
+        """Whether `tech_id`'s van gives the order's parts: the only technician, or a crew's lead."""
+        crew = self.leads.get(oid)
+        return crew is None or crew == tech_id
 
     # --- per stop ---
 
@@ -402,17 +454,18 @@ class _Checker:
             )
         if s.fixed:  # on the way or on site: the visit stays, whatever its rules say
             return
-        if not order.required_skills <= tech.skills:
+        crew = order.technicians_needed > 1  # a crew's skills are the crew's (check_crews)
+        if not crew and not order.required_skills <= tech.skills:
             missing = ", ".join(sorted(order.required_skills - tech.skills))
             self.flag(REQUIRED_SKILL, f"technician lacks skill {missing}", tech.id, order.id)
-        for skill in sorted(order.required_skills & tech.skills):
+        for skill in sorted(order.required_skills & tech.skills) if not crew else ():
             held, need = tech.skill_levels.get(skill, 1), order.skill_levels.get(skill, 1)
             if held < need:
                 self.flag(REQUIRED_SKILL, f"needs {skill} level {need}; technician holds level {held}", tech.id,
                           order.id)
         if tech.id in order.forbidden_technicians:
             self.flag(REFUSED_TECHNICIAN, "the customer refuses this technician", tech.id, order.id)
-        if order.pinned_technician is not None and order.pinned_technician != tech.id:
+        if not crew and order.pinned_technician is not None and order.pinned_technician != tech.id:
             self.flag(PINNED_TECHNICIAN, f"order is pinned to {order.pinned_technician}", tech.id, order.id)
         if order.window_date is not None:  # the appointment is on that day, whatever the route's
             moved = timedelta(0)
@@ -491,6 +544,8 @@ class _Checker:
             self.flag(MAX_ORDERS, f"{len(order_ids)} orders, more than max_orders {tech.max_orders}", tech.id)
         used: dict[str, int] = {}
         for oid in order_ids:
+            if not self.lead_of(oid, tech.id):
+                continue  # a crew's parts come out of its lead's van
             for part, qty in self.orders[oid].required_parts.items():
                 used[part] = used.get(part, 0) + qty
         for part, qty in sorted(used.items()):
@@ -684,10 +739,21 @@ class _Checker:
                 order = self.orders.get(stop.order_id)
                 if tech is None or order is None:
                     continue
+                if order.technicians_needed > 1:
+                    continue  # a crew's levels are not charged; its preference is counted below, once
                 for skill in order.required_skills & tech.skills:
                     levels += max(0, tech.skill_levels.get(skill, 1) - order.skill_levels.get(skill, 1))
                 wanted = order.preferred_technician
                 missed += wanted is not None and wanted in self.techs and wanted != tech.id
+        crews: dict[str, set[str]] = {}
+        for r in self.routes:
+            for stop in r.stops:
+                order = self.orders.get(stop.order_id)
+                if order is not None and order.technicians_needed > 1:
+                    crews.setdefault(order.id, set()).add(r.technician_id)
+        for oid, team in crews.items():
+            wanted = self.orders[oid].preferred_technician
+            missed += wanted is not None and wanted in self.techs and wanted not in team
         return levels, missed
 
     def compute_objective(self, served: set[str]) -> None:
@@ -777,7 +843,10 @@ class _Checker:
         self.dates = self.read_dates()
         routes = self.routes = self.read_routes()
         self.multi_day = len({*self.dates, *(r.day for r in routes)}) > 1
+        # each crew's lead, as its stops name it: their van gives the parts
+        self.leads = {s.order_id: s.crew[0] for r in routes for s in r.stops if s.crew}
         served = self.check_coverage(routes)
+        self.check_crews(routes)
         for r in routes:
             self.on = r.day
             if r.technician_id in self.techs:

@@ -70,7 +70,7 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
         return f"service of {order.duration_min} min is longer than any qualified technician's shift"
     if rule == rules.CREW:
         skills = "', '".join(sorted(order.required_skills))
-        hold = f" who together hold '{skills}'" if skills else ""
+        hold = f" who hold '{skills}'" if skills else ""
         pin = f", {order.pinned_technician} among them" if order.pinned_technician else ""
         return (f"needs {order.technicians_needed} technicians together{hold}{pin}; no day planned has them "
                 f"(free to go: {names(reason.vehicles) or 'nobody'})")
@@ -78,6 +78,12 @@ def reason_text(built: Built, order: Order, reason: Reason) -> str:
         pinned = built.technician(reason.vehicle).id if reason.vehicle is not None else order.pinned_technician
         why = ", ".join(reason.broken) if reason.broken else "it does not fit the route"
         return f"pinned technician {pinned} cannot take it: {why}"
+    # Not worth it: the best place breaks no rule but costs more than leaving the order out (a day late).
+    if reason.vehicle is not None and not reason.broken and reason.extra_cost is not None \
+            and built.cost(reason.extra_cost) >= built.policy.weights.unserved[order.priority]:
+        day = f" of {built.date_of(reason.vehicle).isoformat()}" if several_days else ""
+        return (f"serving it at its best place, on {built.technician(reason.vehicle).id}'s route{day}, costs more "
+                f"than leaving it out: its lateness and the drive outweigh the unserved weight of a {order.priority.value}")
     # Capacity: every qualified technician's day is full.
     n = len(who(reason.vehicles))
     what = "have reached their max orders" if rule == rules.MAX_ORDERS else "are fully booked"

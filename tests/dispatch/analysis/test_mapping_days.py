@@ -5,13 +5,13 @@ from dataclasses import replace
 import folium
 import pytest
 
+from dispatch.analysis.checker import check_plan
 from dispatch.analysis.mapping import colour_of, day_label, plan_map, save_plan_map
 from dispatch.demo_days import DEFAULT_DATE, generate_day
 from dispatch.plan import Plan
 from dispatch.planning.solving import solve_day
 from dispatch.policy import Policy
 from tests.dispatch.analysis.test_mapping import of_type
-from tests.dispatch.multiday import check_first_day
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_the_plan_spans_three_days_with_routes_on_more_than_one(day, plan):
     assert len(plan.dates) == 3
     assert sum(1 for d in plan.dates if any(r.stops for r in plan.routes_on(d))) >= 2
     assert plan.unassigned  # so that the unassigned layer is part of the map below
-    report = check_first_day(day, plan)  # the checker does not read multi-day plans yet
+    report = check_plan(day, plan)
     assert report.ok, report.violations
 
 
