@@ -22,9 +22,9 @@ vehicle from home to home with its home window as shift; skill s is engine skill
 so a depot visit can only come first: when some request can be served by no technician from their own tools
 and stock, the skilled technician closest to the depot for each such request starts "via the depot": its
 vehicle starts at the depot at the time it takes to get there from home, holds every tool and an unlimited
-stock (on the shared instances this is R101 and R204, 4 requests each). The engine minimises travel distance,
-not working time: waiting is not in its objective (service time is a constant), which costs the gap
-something on instances with wide windows. Skill levels play no part in these instances.
+stock (on the shared instances this is R101 and R204, 4 requests each). The engine minimises the routes'
+working time (`Problem.span_cost`, waiting included; travel distance is not costed), the paper's objective.
+Skill levels play no part in these instances.
 
 Each solution is checked independently from the raw file (every rule above, with the depot visit anywhere)
 and written to DIR/NAME.sol: `Route #k (technician T): ids` for every technician, in visiting order (0 for
@@ -126,13 +126,15 @@ def read_trsp(path: str | Path) -> TrspInstance:
 
 
 def via_depot(inst: TrspInstance) -> frozenset[int]:
-    """Technician indices that start via the depot: for each request no technician can serve from their own
-    tools and stock, the skilled technician nearest the depot."""
+    """Technician indices that start via the depot: for each request at most one technician can serve from
+    their own tools and stock (one may not have the time), the skilled technician nearest the depot, other
+    than that one."""
     chosen: set[int] = set()
     for r in inst.requests:
-        if any(inst.own_ok(t, r) for t in inst.technicians):
+        own = [k for k, t in enumerate(inst.technicians) if inst.own_ok(t, r)]
+        if len(own) > 1:
             continue
-        skilled = [k for k, t in enumerate(inst.technicians) if r.skills <= t.skills]
+        skilled = [k for k, t in enumerate(inst.technicians) if r.skills <= t.skills and k not in own]
         if skilled:
             chosen.add(min(skilled, key=lambda k: (inst.dist(inst.technicians[k], inst.depot), k)))
     return frozenset(chosen)
@@ -165,8 +167,9 @@ def build_problem(inst: TrspInstance, depot_first: frozenset[int]) -> Problem:
               skills=frozenset(r.skills) | frozenset(inst.num_skills + x for x in r.tools), parts=r.parts)
         for j, r in enumerate(inst.requests)
     )
+    # the paper's objective is working time: each route's span, waiting included, not its distance
     return Problem(distances=distances, durations=durations, vehicles=tuple(vehicles), visits=visits,
-                   num_skills=inst.num_skills + inst.num_tools, num_parts=inst.num_parts)
+                   num_skills=inst.num_skills + inst.num_tools, num_parts=inst.num_parts, distance_cost=0, span_cost=1)
 
 
 @dataclass(frozen=True)

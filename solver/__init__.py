@@ -23,6 +23,7 @@ from solver.rules import (
     TRAVEL,
     UNSERVED,
     VAN_STOCK,
+    WORKING_TIME,
     WORKLOAD_BALANCE,
 )
 from solver.solve import solve
@@ -48,6 +49,7 @@ __all__ = [
     "TRAVEL",
     "UNSERVED",
     "VAN_STOCK",
+    "WORKING_TIME",
     "WORKLOAD_BALANCE",
     "Break",
     "Problem",

@@ -116,6 +116,7 @@ def build_model(
     _eta_shift(model)
     _over_qualification(model)
     _preferred_technician(model)
+    _working_time(model)
     return model
 
 
@@ -384,6 +385,12 @@ def _eta_shift(model: Model) -> None:
         solver.Add(eta.CumulVar(index) == model.time.CumulVar(index))
         eta.SetCumulVarSoftUpperBound(index, max(0, bound), problem.shift_cost)
     model.dimensions.append(ETA)
+
+
+def _working_time(model: Model) -> None:
+    if model.problem.span_cost > 0:
+        # OR-Tools then times each route (its cumul optimizer), leaving home as late as the route allows
+        model.time.SetSpanCostCoefficientForAllVehicles(model.problem.span_cost)
 
 
 def _per_vehicle_cost(model: Model, name: str, costs: list[list[int]]) -> None:

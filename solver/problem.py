@@ -31,6 +31,7 @@ from solver.rules import (  # noqa: F401
     TRAVEL,
     UNSERVED,
     VAN_STOCK,
+    WORKING_TIME,
     WORKLOAD_BALANCE,
 )
 
@@ -184,6 +185,7 @@ class Problem:
     max_moves: int | None = None
     over_qualification_cost: int = 0  # per level a technician holds a required skill above the level needed
     preference_cost: int = 0  # a visit with a `preferred` vehicle served by another one
+    span_cost: int = 0  # per second of each route's span (departure to back home, waiting included)
     _frozen: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -211,7 +213,8 @@ class Problem:
                 k = getattr(s, name)
                 _require(k is None or k in technicians, f"visit {j}: {name} technician {k} is no vehicle's")
         _require(min(self.distance_cost, self.balance_cost, self.reassign_cost, self.shift_cost,
-                     self.shift_tolerance, self.over_qualification_cost, self.preference_cost) >= 0, "costs must be >= 0")
+                     self.shift_tolerance, self.over_qualification_cost, self.preference_cost, self.span_cost) >= 0,
+                 "costs must be >= 0")
         _require(self.max_moves is None or self.max_moves >= 0, f"max_moves {self.max_moves} must be >= 0")
 
     @property

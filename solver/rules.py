@@ -36,6 +36,8 @@ RESPONSE_DEADLINE = "response deadline"
 UNSERVED = "unserved"
 TRAVEL = "travel"
 WORKLOAD_BALANCE = "workload balance"
+# Each route's span, home to home, waiting included (benchmarks whose objective is working time).
+WORKING_TIME = "working time"
 # A technician holding a required skill above the level the visit needs (kept for the jobs that need them).
 OVER_QUALIFICATION = "over-qualification"
 # A visit the customer asked a technician for, served by another one.
@@ -47,7 +49,7 @@ ETA_SHIFT = "eta shift"
 HARD_RULES = (SHIFT, REQUIRED_SKILL, REFUSED_TECHNICIAN, PINNED_TECHNICIAN, APPOINTMENT_WINDOW, BREAK, VAN_STOCK,
               MAX_ORDERS, CREW)
 SOFT_RULES = (RESPONSE_DEADLINE, UNSERVED, TRAVEL, WORKLOAD_BALANCE, REASSIGNMENT, ETA_SHIFT, OVER_QUALIFICATION,
-              PREFERRED_TECHNICIAN)
+              PREFERRED_TECHNICIAN, WORKING_TIME)
 # Every name, hard rules first.
 ALL_RULES = (*HARD_RULES, FULLY_BOOKED, *SOFT_RULES)
 

@@ -28,6 +28,7 @@ from solver.rules import (
     RESPONSE_DEADLINE,
     TRAVEL,
     UNSERVED,
+    WORKING_TIME,
     WORKLOAD_BALANCE,
     break_of,
     eta_shift,
@@ -341,6 +342,7 @@ def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
                        for j, s in zip(r.visits, r.starts, strict=True)),
         OVER_QUALIFICATION: sum(over_qualification(problem, problem.vehicles[r.vehicle], problem.visits[j])
                                 for r in routes for j in r.visits if problem.visits[j].crew == 1),
+        WORKING_TIME: problem.span_cost * sum(r.back - r.depart for r in routes if r.visits),
         PREFERRED_TECHNICIAN: sum(0 if problem.visits[j].preferred in who else problem.preference_cost
                                   for j, who in serving.items() if problem.visits[j].preferred is not None),
     }

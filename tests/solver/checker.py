@@ -7,7 +7,15 @@ visit once, hard rules, a schedule that adds up, and costs that match the routes
 from __future__ import annotations
 
 from solver import Problem, Solution
-from solver.problem import DAY, OVER_QUALIFICATION, PREFERRED_TECHNICIAN, RESPONSE_DEADLINE, TRAVEL, UNSERVED
+from solver.problem import (
+    DAY,
+    OVER_QUALIFICATION,
+    PREFERRED_TECHNICIAN,
+    RESPONSE_DEADLINE,
+    TRAVEL,
+    UNSERVED,
+    WORKING_TIME,
+)
 
 
 def assert_consistent(p: Problem, s: Solution) -> None:
@@ -126,7 +134,8 @@ def problems_of(p: Problem, s: Solution) -> list[str]:
         travel += metres * p.distance_cost
     unserved = sum(p.visits[j].drop_penalty or 0 for j, _ in s.unassigned)
     for rule, want in ((TRAVEL, travel), (RESPONSE_DEADLINE, late), (UNSERVED, unserved),
-                       (OVER_QUALIFICATION, levels), (PREFERRED_TECHNICIAN, preference)):
+                       (OVER_QUALIFICATION, levels), (PREFERRED_TECHNICIAN, preference),
+                       (WORKING_TIME, p.span_cost * sum(r.back - r.depart for r in s.routes if r.visits))):
         if s.costs.get(rule) != want:
             err.append(f"cost {rule}: {s.costs.get(rule)} != {want} recomputed")
     if s.objective != sum(s.costs.values()):

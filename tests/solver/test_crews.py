@@ -115,3 +115,16 @@ def test_on_a_horizon_a_visit_worth_less_than_a_day_of_lateness_waits() -> None:
     dear = job(NEAR, deadline=hours(9), lateness_cost=1, drop_penalty=hours(30))
     assert [j for j, _ in run(problem(vehicles, [cheap])).unassigned] == [0]
     assert [j for j, _ in run(problem(vehicles, [dear])).unassigned] == []
+
+
+def test_a_working_time_cost_splits_a_day_of_waiting_between_two_technicians() -> None:
+    # appointments at 09:00 and 15:00 next door: one technician doing both waits five hours in between, which
+    # only a costed span sees; a colleague starting at 14:00 takes the afternoon one for 2 km more driving
+    vehicles = [tech(HOME), tech(HOME, shift=(14, 17))]
+    jobs = [job(NEAR, window=(hours(9), hours(9.5))), job(NEAR, window=(hours(15), hours(15.5)))]
+    travel_only = run(problem(vehicles, jobs))
+    assert [r.visits for r in travel_only.routes] == [(0, 1), ()]
+    assert travel_only.costs["working time"] == 0  # not costed, not counted
+    spans = run(problem(vehicles, jobs, span_cost=1))
+    assert [r.visits for r in spans.routes] == [(0,), (1,)]
+    assert spans.costs["working time"] == sum(r.back - r.depart for r in spans.routes if r.visits) < hours(3)
