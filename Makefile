@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-compare bench-scale bench-regions bench-live bench-fixes clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench-trsp: $(STAMP)
 
 bench-strsp: $(STAMP)
 	$(BIN)/python -m benchmarks.strsp ../shared/benchmarks/strsp_kovacs/tasks_noTeam/*_5x4_noTeam.txt --time-limit 30 --out benchmarks/out/strsp
+
+bench-horizon: $(STAMP)
+	$(BIN)/python -m benchmarks.horizon --orders 600 --technicians 40 --days 3 --time-limit 55 --seeds 1 2 --out benchmarks/out/horizon.json
 
 bench-compare: $(STAMP)
 	$(BIN)/python -m benchmarks.compare --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 20 --out benchmarks/out/compare

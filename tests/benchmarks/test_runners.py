@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks import compare, fixes, scale
+from benchmarks import compare, fixes, horizon, scale
 
 
 def test_compare_checks_every_plan_and_writes_results(tmp_path, capsys):
@@ -35,3 +35,15 @@ def test_fixes_times_the_search_and_checks_every_fix(tmp_path, capsys):
     assert row["fixes"] > 0
     assert row["checked_valid"] == row["fixes"]
     assert row["covered"] <= row["single_change_could_serve"] <= row["unassigned"]
+
+
+def test_horizon_plans_both_ways_checks_both_and_writes_results(tmp_path, capsys):
+    out = tmp_path / "horizon.json"
+    code = horizon.main(["--orders", "24", "--technicians", "3", "--days", "2", "--time-limit", "2", "--seeds", "1",
+                         "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    rows = json.loads(out.read_text())
+    assert [r["method"] for r in rows] == ["horizon of 2 days", "day by day"]
+    assert all(r["valid"] and r["orders"] == 24 for r in rows)
+    assert "total weighted cost" in printed
