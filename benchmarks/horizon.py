@@ -30,7 +30,6 @@ from dispatch.demo_days import DEFAULT_DATE, generate_day
 from dispatch.domain import Day, Order
 from dispatch.plan import Plan, Route, Unassigned
 from dispatch.planning.solving import solve_day
-from dispatch.planning.translate import horizon_dates
 from dispatch.policy import Policy
 
 ON_TIME_MIN = 0.5  # late by less than half a minute counts as on time (as in dispatch.analysis.kpis)
@@ -63,7 +62,7 @@ def _moved(order: Order, days: int) -> Order:
 def day_by_day(day: Day, policy: Policy, days: int) -> Plan:
     """Each working day of the horizon planned alone with its share of the time, on the orders the days
     before left out; the result is one plan of the horizon."""
-    dates = horizon_dates(day, days)
+    dates = day.horizon(days)
     share = policy.updated(horizon_days=1, time_limit=policy.time_limit / len(dates))
     left = list(day.orders)
     routes: list[Route] = []

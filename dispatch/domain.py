@@ -40,8 +40,11 @@ def _check_lat_lon(owner: str, lat: float, lon: float) -> None:
 MIN_LEVEL, MAX_LEVEL = 1, 5
 # Weekdays as the `work_days` column names them, Monday first (date.weekday() order).
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+Date = date  # the type, where a field named `date` hides it
 # Largest crew a two-person (or larger) job may ask for.
 MAX_CREW = 4
+# How many days running with nobody at work end the search for a horizon's next working day.
+HORIZON_SEARCH_DAYS = 31
 
 
 def _levels(owner: str, field_name: str, skills: frozenset[str], levels: Mapping[str, int] | None) -> Mapping[str, int]:
@@ -220,6 +223,19 @@ class Day:
     @property
     def midnight(self) -> datetime:
         return datetime(self.date.year, self.date.month, self.date.day)
+
+    def horizon(self, days: int) -> tuple[Date, ...]:
+        """The days a plan of `days` days covers: the plan date and the following days on which some
+        technician works, `days` in all (fewer when nobody works for HORIZON_SEARCH_DAYS days running)."""
+        dates, at, idle = [self.date], self.date, 0
+        while len(dates) < days and idle < HORIZON_SEARCH_DAYS:
+            at += timedelta(days=1)
+            if any(t.works_on(at) for t in self.technicians):
+                dates.append(at)
+                idle = 0
+            else:
+                idle += 1
+        return tuple(dates)
 
     def technician(self, tech_id: str) -> Technician:
         for t in self.technicians:

@@ -74,9 +74,6 @@ DIST_REL_TOL = 0.005
 DIST_ABS_TOL_KM = 0.05  # integer metres and 3-decimal rounding on tiny legs
 OBJECTIVE_REL_TOL = 0.005
 OBJECTIVE_ABS_TOL = 1.0  # one objective unit, the solver's integer resolution
-# A horizon's days: the plan date and the following days someone works, searching at most this many days
-# without anyone working past the last one found (the planner's rule, restated here).
-HORIZON_SEARCH_DAYS = 31
 
 Point = tuple[float, float]
 
@@ -326,7 +323,7 @@ class _Checker:
             if b <= a:
                 self.flag(PLAN_DATE, f"dates are not strictly increasing: {b} follows {a}")
         wanted = self.policy.horizon_days
-        expected = horizon(self.day, wanted)
+        expected = list(self.day.horizon(wanted))
         if dates != expected and dates[0] == self.day.date and len(raw) == len(dates):
             fewer = f"; only {len(expected)} within reach have anyone working" if len(expected) < wanted else ""
             self.flag(PLAN_DATE, f"dates {', '.join(map(str, dates))} should be {', '.join(map(str, expected))}: "
@@ -874,20 +871,6 @@ def check_plan(day: Day, plan: Plan | Mapping[str, Any]) -> CheckReport:
     return _Checker(day, plan).run()
 
 
-def horizon(day: Day, horizon_days: int) -> list[date]:
-    """The days a plan of `day` with this horizon covers: the plan date and the following days on which some
-    technician works, `horizon_days` in all (fewer when nobody works for HORIZON_SEARCH_DAYS days running)."""
-    dates, at, idle = [day.date], day.date, 0
-    while len(dates) < horizon_days and idle < HORIZON_SEARCH_DAYS:
-        at += timedelta(days=1)
-        if any(t.works_on(at) for t in day.technicians):
-            dates.append(at)
-            idle = 0
-        else:
-            idle += 1
-    return dates
-
-
 def format_report(report: CheckReport) -> str:
     """A human summary: verdict, violations one per line, then the recomputed objective by part."""
     n = len(report.violations)
@@ -932,4 +915,4 @@ def _when(dt: datetime, other: datetime) -> str:
     return _hm(dt) if dt.date() == other.date() else f"{dt:%Y-%m-%d} {_hm(dt)}"
 
 
-__all__ = ["CheckReport", "Violation", "check_plan", "format_report", "horizon"]
+__all__ = ["CheckReport", "Violation", "check_plan", "format_report"]

@@ -19,9 +19,6 @@ from dispatch.policy import Policy
 from dispatch.travel import GeodesicTravel, TravelSource, source_name
 from solver.problem import Break, Problem, Solution, Vehicle, Visit
 
-# How far past the horizon's last wanted day the calendar is searched for days someone works.
-_SEARCH_DAYS = 31
-
 # Integer objective units per DESIGN.md cost unit. 3000 keeps per-metre (per_km / 1000) and per-second
 # (per_minute / 60) weights integral for the default weights.
 SCALE = 3000
@@ -143,7 +140,7 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     def used(amounts: Mapping[str, int]) -> tuple[int, ...]:
         return vector({p: q for p, q in amounts.items() if p in part_ix})  # a part no van carries is no limit
 
-    dates = horizon_dates(day, policy.horizon_days)
+    dates = day.horizon(policy.horizon_days)
     pairs: list[tuple[int, date]] = []  # (technician index, date) of each vehicle on a multi-day horizon
     if len(dates) == 1:
         # one vehicle per technician, in roster order (the live day's code relies on it); one whose
@@ -204,21 +201,6 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     )
     return Built(day=day, policy=policy, problem=problem, skills=skills, parts=parts, dates=dates,
                  vehicle_technician=tuple(k for k, _ in pairs), vehicle_date=tuple(d for _, d in pairs))
-
-
-def horizon_dates(day: Day, horizon_days: int) -> tuple[date, ...]:
-    """The plan date and the following days on which some technician works, `horizon_days` in all (fewer
-    when nobody works within a month of the last one found)."""
-    dates = [day.date]
-    at, idle = day.date, 0
-    while len(dates) < horizon_days and idle < _SEARCH_DAYS:
-        at += timedelta(days=1)
-        if any(t.works_on(at) for t in day.technicians):
-            dates.append(at)
-            idle = 0
-        else:
-            idle += 1
-    return tuple(dates)
 
 
 def _levels(skills: frozenset[str], level: Callable[[str], int], skill_ix: dict[str, int]) -> tuple[int, ...]:

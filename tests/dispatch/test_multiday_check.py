@@ -46,14 +46,13 @@ from dispatch.analysis.checker import (
     WORK_DAYS,
     check_plan,
     format_report,
-    horizon,
 )
 from dispatch.analysis.kpis import TOTAL, compute_kpis, kpi_rows
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day
 from dispatch.plan import Kpis, Plan, Workload
 from dispatch.planning.solving import solve_day
-from dispatch.planning.translate import SCALE, build_problem, horizon_dates, to_plan
+from dispatch.planning.translate import SCALE, build_problem, to_plan
 from dispatch.policy import Policy, Weights
 from solver import SolveParams, solve
 from solver.rules import RESPONSE_DEADLINE, TRAVEL, UNSERVED, WORKLOAD_BALANCE
@@ -271,9 +270,17 @@ def test_a_horizon_skips_the_days_nobody_works() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.frozensets(st.integers(0, 6)), max_size=3), st.integers(1, 14))
-def test_the_checkers_horizon_is_the_planners(work_days: list[frozenset[int]], days: int) -> None:
+def test_a_horizon_is_the_plan_date_then_each_next_day_someone_works(work_days: list[frozenset[int]],
+                                                                      days: int) -> None:
     day = make_day([make_tech(f"T{k}", work_days=w) for k, w in enumerate(work_days)], [])
-    assert tuple(horizon(day, days)) == horizon_dates(day, days)
+    dates = day.horizon(days)
+    assert dates[0] == day.date
+    assert len(dates) <= days
+    works = [d for d in (day.date + timedelta(n) for n in range(1, 7 * days + 40))
+             if any(t.works_on(d) for t in day.technicians)]
+    assert list(dates[1:]) == works[:len(dates) - 1]  # no working day skipped, no idle day taken
+    assert len(dates) == days or not day.technicians or all(not t.works_on(d) for t in day.technicians
+                                                            for d in (day.date + timedelta(n) for n in range(1, 8)))
 
 
 # --- KPIs: totals over the horizon and per day ---
