@@ -174,8 +174,9 @@ def show_fixes(day: Day, plan: Plan, *, left_out: int | None = None, late: int =
         _show_fix_list(u.fixes, searched)
     if left_out is not None and len(unassigned) > left_out:
         _say(f"... and {len(unassigned) - left_out} more in {where}", 2)
-    stops = sorted(((r.technician_id, i, s) for r in plan.routes for i, s in enumerate(r.stops)
-                    if s.late_minutes > 0), key=lambda t: -t[2].late_minutes)
+    by_order = {s.order_id: (r.technician_id, i, s) for r in reversed(plan.routes) for i, s in enumerate(r.stops)
+                if s.late_minutes > 0}  # a crew's stop once, on its first member's route
+    stops = sorted(by_order.values(), key=lambda t: -t[2].late_minutes)
     if not stops:
         return
     _say(f"{len(stops)} late stop{'s' if len(stops) != 1 else ''}, the latest first:")
