@@ -309,8 +309,8 @@ def _insert_crew(table: Timetable, routes: list[_Route], j: int,
                     else problem.preference_cost
                 if best is None or cost < best[0]:
                     best = (cost, (lead, *(k for k in team if k != lead)), fixed, schedules)
-    if best is None:
-        return None
+    if best is None or (x.drop_penalty is not None and best[0] > x.drop_penalty):
+        return None  # no crew fits, or serving costs more than leaving it out (the search keeps crews as placed)
     _, team, fixed, schedules = best
     for k in team:
         lazy = fixed.schedule(k, schedules[k].visits)

@@ -128,3 +128,12 @@ def test_a_working_time_cost_splits_a_day_of_waiting_between_two_technicians() -
     spans = run(problem(vehicles, jobs, span_cost=1))
     assert [r.visits for r in spans.routes] == [(0,), (1,)]
     assert spans.costs["working time"] == sum(r.back - r.depart for r in spans.routes if r.visits) < hours(3)
+
+
+def test_a_crew_worth_less_than_its_lateness_is_left_out() -> None:
+    # due at 08:00, it cannot start before about 08:02: at 100 per second late, two minutes outweigh a penalty of
+    # 1,000, while a penalty of a million keeps it
+    late = {"deadline": hours(8), "lateness_cost": 100}
+    vehicles = [tech(HOME), tech(HOME)]
+    assert [j for j, _ in run(problem(vehicles, [job(NEAR, crew=2, drop_penalty=1_000, **late)])).unassigned] == [0]
+    assert run(problem(vehicles, [job(NEAR, crew=2, drop_penalty=1_000_000, **late)])).unassigned == ()
