@@ -76,6 +76,7 @@ const Board = (() => {
   function clear(message) {
     current = null;
     Board.current = null;
+    drawDays(null);
     Board.emit("clear");
     document.getElementById("plan-progress").value = 0;
     delete document.getElementById("plan-status").dataset.plan;
@@ -83,12 +84,52 @@ const Board = (() => {
     setRunning(false);
   }
 
+  // --- a plan of several days: one day on screen ----------------------------------------------------------
+  // The views draw one day: Board.current is the plan read with that date and its routes of that date (the
+  // orders left out stay listed whatever the day); a one-day plan is shown as it is.
+  const dayRow = document.getElementById("day-row");
+  const daySelect = document.getElementById("plan-day");
+  let shownDay = null;  // the date shown of a multi-day plan
+
+  function datesOf(plan) { return plan && plan.dates && plan.dates.length > 1 ? plan.dates : null; }
+
+  function weekday(date) {
+    return new Date(date + "T12:00:00").toLocaleDateString("en-GB", {weekday: "long"});
+  }
+
+  function dayView(read) {
+    const dates = datesOf(read.plan);
+    if (!dates) return read;
+    const routes = read.plan.routes.filter((r) => r.date === shownDay);
+    return Object.assign({}, read, {date: shownDay, plan: Object.assign({}, read.plan, {date: shownDay, routes})});
+  }
+
+  function drawDays(plan) {
+    const dates = datesOf(plan);
+    dayRow.hidden = !dates;
+    if (!dates) { shownDay = null; daySelect.replaceChildren(); return; }
+    if (!dates.includes(shownDay)) shownDay = dates[0];
+    daySelect.replaceChildren(...dates.map((d) => {
+      const visits = plan.routes.filter((r) => r.date === d).reduce((n, r) => n + r.stops.length, 0);
+      return el("option", {value: d, text: weekday(d) + " " + d + " (" + visits + " visit" + (visits === 1 ? "" : "s") + ")"});
+    }));
+    daySelect.value = shownDay;
+  }
+
+  daySelect.addEventListener("change", () => {
+    if (!current || !current.plan) return;
+    shownDay = daySelect.value;
+    show(current);
+  });
+
   function show(read) {
     current = read;
-    Board.current = read;
+    drawDays(read.plan);
+    const view = dayView(read);
+    Board.current = view;
     sayPlan(read);
     document.getElementById("plan-progress").value = read.progress;
-    if (read.plan) Board.emit("plan", read.plan, read);
+    if (view.plan) Board.emit("plan", view.plan, view);
     else Board.emit("clear");
     setRunning(UNFINISHED.includes(read.status));
     drawPlans();
@@ -208,8 +249,10 @@ const Board = (() => {
     guarded(async () => {
       requestKey = requestKey || newKey();
       try {
+        const days = document.getElementById("horizon-days").value.trim();
         const read = await api("/plans", {method: "POST", headers: {"Idempotency-Key": requestKey},
-                                          body: Object.assign({date: dateInput.value}, policy())});
+                                          body: Object.assign({date: dateInput.value}, policy(),
+                                                              days ? {horizon_days: Number(days)} : {})});
         requestKey = null;
         if (gen !== generation) return;
         await refreshPlans(gen);
