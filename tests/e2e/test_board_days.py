@@ -93,6 +93,8 @@ def test_the_board_shows_a_plan_of_three_days_one_day_at_a_time(server: Server, 
     expect(select.locator("option")).to_have_text([f"Monday {MONDAY} (2 visits)", f"Tuesday {TUESDAY} (3 visits)",
                                                    f"Wednesday {WEDNESDAY} (0 visits)"])
     expect(select).to_have_value(MONDAY.isoformat())
+    # recommendations, assignments and re-plans work on one day: not offered on a plan of several
+    expect(page.locator("#emergency")).to_be_disabled()
     expect(page.locator("#timeline .seg-service")).to_have_count(2)
     assert _timeline(page) == by_day[MONDAY.isoformat()]
     page.wait_for_function(MARKERS_SHOWN, arg=2)  # the map shows Monday's two visits
@@ -121,6 +123,7 @@ def test_a_plan_of_one_day_has_no_day_selector(server: Server, desk: str, browse
     assert shown_plan_id(page) == read["id"]
     expect(page.locator('#timeline .seg-service[data-order="THU-1"]')).to_be_visible()
     expect(page.get_by_label("Day shown")).to_be_hidden()
+    expect(page.locator("#emergency")).to_be_enabled()
     expect(page.locator("#day-row")).to_be_hidden()
     assert axe_violations(page) == []
     assert w.errors == []

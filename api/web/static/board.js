@@ -386,14 +386,19 @@ const Board = (() => {
     const live = plans.find((p) => p.published && p.id !== plan.id);
     const theirs = live ? (await api("/plans/" + live.id)).plan : null;
     if (gen !== generation || current !== plan) return;
-    const routes = plan.plan.routes.filter((r) => r.stops.length).length;
+    const routes = new Set(plan.plan.routes.filter((r) => r.stops.length).map((r) => r.technician_id)).size;
+    const dates = datesOf(plan.plan);
     document.getElementById("publish-summary").textContent = (live
       ? "Technicians now see the plan requested " + when(live.created_at) + " by " + (live.requested_by || "someone") +
         ". This plan of " + plan.date + " (requested " + when(plan.created_at) + ") replaces it"
       : "No plan is published for " + plan.date + " yet. This plan goes") +
-      " to the " + routes + " technicians with stops.";
+      " to the " + routes + " technicians with stops" +
+      (dates ? ", for each of its " + dates.length + " days (to " + dates[dates.length - 1] + "; what was " +
+               "published for them is replaced)." : ".");
     document.querySelector("#publish-diff tbody").replaceChildren(...diffTable(plan.plan.kpis, theirs && theirs.kpis));
-    drawChanges(plan, live, theirs);
+    // the changes against the plan published for the plan date: this plan's routes of that date
+    drawChanges(dates ? Object.assign({}, plan, {plan: Object.assign({}, plan.plan, {
+      routes: plan.plan.routes.filter((r) => r.date === dates[0])})}) : plan, live, theirs);
     if (!await ask(document.getElementById("publish-dialog"))) {
       say("plan-status", describe(plan) + " — not published");
       return;
