@@ -22,7 +22,7 @@ from api.customers import service as customers_service
 from api.orders import service as orders_service
 from api.orders.models import Order, OrderStatus
 from api.plans import days as plan_days
-from api.plans.models import PlanJob, PublishedPlan
+from api.plans.horizon import published_day
 from api.visits.events import day_events
 from api.visits.models import DayEvent
 from dispatch.domain import Day
@@ -103,11 +103,10 @@ def _live_day(session: Session, base: Day, events: list[Event]) -> Day:
 
 
 def _base(session: Session, day: date, policy: Policy | None) -> _Base:
-    published = session.get(PublishedPlan, day)
-    job = session.get(PlanJob, published.plan_id) if published is not None else None
-    if job is not None and job.plan is not None and job.input is not None:
-        return _Base(job.id, getattr(published, "version", None), Plan.from_dict(job.plan), day_from_dict(job.input),
-                     Policy.from_dict(job.policy))
+    found = published_day(session, day=day)  # a multi-day plan's routes and Day of this date
+    if found is not None and found.plan is not None and found.input is not None:
+        return _Base(found.job.id, getattr(found.published, "version", None), Plan.from_dict(found.plan),
+                     day_from_dict(found.input), Policy.from_dict(found.policy))
     techs = plan_days.working_technicians(session, day=day)
     return _Base(None, None, Plan(date=day, routes=(), unassigned=()), Day(day, tuple(techs), ()),
                  policy or Policy())

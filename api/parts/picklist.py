@@ -20,19 +20,24 @@ from sqlalchemy.orm import Session
 from api.orders.models import Order, OrderStatus
 from api.parts.models import LocationKind, Part, StockBalance, StockLocation
 from api.parts.schemas import PickLine, PickList, PickNeed, PickSource, PickVan, PickWaiting
-from api.plans.models import JobStatus, PlanJob, PublishedPlan
+from api.plans.horizon import day_slice, published_day
+from api.plans.models import JobStatus, PlanJob
 from api.technicians.models import Technician
 from api.visits.models import Visit
 from dispatch.analysis.checker import VAN_STOCK
 
 
-def _plan_of(session: Session, day: date) -> tuple[PickSource, PlanJob | None]:
-    published = session.get(PublishedPlan, day)
-    if published is not None:
-        return "published", session.get(PlanJob, published.plan_id)
+def _plan_of(session: Session, day: date) -> tuple[PickSource, str | None, dict[str, Any] | None]:
+    """Which plan the pick list of `day` is made from, its id and its plan of that date (a multi-day plan's
+    routes of that date)."""
+    found = published_day(session, day=day)
+    if found is not None:
+        return "published", found.job.id, found.plan
     latest = session.scalar(select(PlanJob).where(PlanJob.date == day, PlanJob.status == JobStatus.done.value)
                             .order_by(PlanJob.finished_at.desc(), PlanJob.created_at.desc(), PlanJob.id).limit(1))
-    return ("latest", latest) if latest is not None else ("none", None)
+    if latest is None or latest.plan is None:
+        return "none", None, None
+    return "latest", latest.id, day_slice(latest.plan, day)
 
 
 def _stores(session: Session, part_ids: set[str]) -> dict[str, tuple[str, int]]:
@@ -50,11 +55,11 @@ def _stores(session: Session, part_ids: set[str]) -> dict[str, tuple[str, int]]:
 
 
 def pick_list(session: Session, *, day: date) -> PickList:
-    source, job = _plan_of(session, day)
-    if job is None or job.plan is None:
+    source, plan_id, plan = _plan_of(session, day)
+    if plan_id is None or plan is None:
         return PickList(date=day, source="none", plan_id=None, vans=[])
-    routes: list[dict[str, Any]] = [r for r in job.plan["routes"] if r["stops"]]
-    left_out = [u for u in job.plan.get("unassigned", []) if u.get("rule") == VAN_STOCK]
+    routes: list[dict[str, Any]] = [r for r in plan["routes"] if r["stops"]]
+    left_out = [u for u in plan.get("unassigned", []) if u.get("rule") == VAN_STOCK]
     order_ids = {s["order_id"] for r in routes for s in r["stops"]} | {u["order_id"] for u in left_out}
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
     done = set(session.scalars(select(Visit.order_id).where(Visit.date == day, Visit.order_id.in_(order_ids),
@@ -115,4 +120,4 @@ def pick_list(session: Session, *, day: date) -> PickList:
         PickNeed(part_id=p, part_name=names.get(p, p), quantity=q, store_location_id=stores.get(p, (None, 0))[0],
                  in_store=stores.get(p, (None, 0))[1]) for p, q in sorted(o.required_parts.items())])
         for o in waiting_orders]
-    return PickList(date=day, source=source, plan_id=job.id, vans=out, waiting=waiting)
+    return PickList(date=day, source=source, plan_id=plan_id, vans=out, waiting=waiting)

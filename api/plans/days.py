@@ -23,10 +23,12 @@ from api.plans.models import PlanJob
 from api.technicians import service as technicians_service
 from api.technicians.models import Technician
 from dispatch.domain import Day
+from dispatch.domain import Order as DomainOrder
 from dispatch.domain import Technician as DomainTechnician
 from dispatch.events import Event
 from dispatch.planning import candidates
 from dispatch.planning.candidates import Candidate
+from dispatch.planning.translate import horizon_dates
 from dispatch.policy import Policy
 
 
@@ -103,24 +105,60 @@ def order_candidates(session: Session, *, order_id: str, day: date, policy: Poli
     return out
 
 
-def build_day(session: Session, *, day: date) -> Day:
+def build_day(session: Session, *, day: date, horizon_days: int = 1) -> Day:
     """The Day a plan of `day` is made from: working technicians with their van stock, and open orders.
 
     Open orders are those not cancelled, not resolved by a visit, created before the day ends, whose
     appointment window (if any) falls on the day; each carries its customer's contract hours for its
     priority. Raises ValueError when a row breaks a domain rule.
+
+    With a horizon of several days the Day is still one Day of `day` (the planner expands it into the
+    horizon's dates: `day` and the following days someone works): its technicians are those who work on
+    any of those dates (each with their `work_days`, so the planner gives them routes only on their days),
+    and its orders are those open by the end of `day` whose window falls on one of the dates; a window's
+    date is kept with it (`window_date`), so it holds on that day only. The plan date's shift (a shift day
+    where there is one) repeats on every day: the planner takes one shift per technician.
     """
+    if horizon_days > 1:
+        return _horizon_day(session, day=day, horizon_days=horizon_days)
+    techs = working_technicians(session, day=day)
+    open_rows = [o for o in _open_orders(session, day=day) if o.window_start is None or o.window_start.date() == day]
+    return Day(date=day, technicians=tuple(techs), orders=tuple(_orders(session, open_rows)))
+
+
+def _open_orders(session: Session, *, day: date) -> list[Order]:
+    """Open orders created before `day` ends and not resolved by a visit, in id order."""
     from api.visits.models import Visit
 
-    techs = working_technicians(session, day=day)
     resolved = select(Visit.order_id).where(Visit.resolved.is_(True))
     end = datetime.combine(day + timedelta(days=1), datetime.min.time())
-    rows = session.scalars(
+    return list(session.scalars(
         select(Order).where(Order.status == OrderStatus.open.value, Order.created_at < end,
-                            Order.id.not_in(resolved)).order_by(Order.id))
-    open_rows = [o for o in rows if o.window_start is None or o.window_start.date() == day]
-    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in open_rows})
-    orders = [orders_service.to_domain(o, contract=contract.get(o.customer_id)) for o in open_rows]
+                            Order.id.not_in(resolved)).order_by(Order.id)))
+
+
+def _orders(session: Session, rows: Sequence[Order]) -> list[DomainOrder]:
+    contract = customers_service.contracts(session, customer_ids={o.customer_id for o in rows})
+    return [orders_service.to_domain(o, contract=contract.get(o.customer_id)) for o in rows]
+
+
+def _window_day(order: Order) -> date | None:
+    at = order.window_start or order.window_end
+    return order.window_date or (None if at is None else at.date())
+
+
+def _horizon_day(session: Session, *, day: date, horizon_days: int) -> Day:
+    # every active technician with a working weekday, on the plan date; the planner drops each from the
+    # days they do not work (an empty work_days is "never" here, but "every day" to the domain)
+    rows = [t for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
+            if t.work_days]
+    techs = _domain(session, rows, day=day)
+    dates = set(horizon_dates(Day(date=day, technicians=tuple(techs), orders=()), horizon_days))
+    techs = [t for t in techs if any(t.works_on(d) for d in dates)]
+    open_rows = [o for o in _open_orders(session, day=day) if _window_day(o) is None or _window_day(o) in dates]
+    orders = [o if o.window_date is not None or (o.window_start is None and o.window_end is None)
+              else replace(o, window_date=(o.window_start or o.window_end).date())  # type: ignore[union-attr]
+              for o in _orders(session, open_rows)]
     return Day(date=day, technicians=tuple(techs), orders=tuple(orders))
 
 

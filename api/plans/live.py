@@ -35,6 +35,7 @@ def _query_error(field: str, message: str, value: Any) -> InvalidInputError:
 def _done(job: PlanJob) -> dict[str, Any]:
     if job.status != JobStatus.done or job.plan is None:
         raise ConflictError(f"plan {job.id!r} is {job.status}: only a done plan can take an order")
+    service.refuse_horizon(Policy.from_dict(job.policy))
     return job.plan
 
 

@@ -56,12 +56,13 @@ class PlanJob(Base):
 
 
 class PublishedPlan(Base):
-    """The plan technicians see for a date: one per date, replaced by publishing another."""
+    """The plan technicians see for a date: one per date, replaced by publishing another of that date."""
 
     __tablename__ = "published_plans"
 
     date: Mapped[date] = mapped_column(Date, primary_key=True)
-    plan_id: Mapped[str] = mapped_column(String(36), ForeignKey("plan_jobs.id", ondelete="RESTRICT"), unique=True)
+    # a multi-day plan is the published plan of each of its dates
+    plan_id: Mapped[str] = mapped_column(String(36), ForeignKey("plan_jobs.id", ondelete="RESTRICT"), index=True)
     published_at: Mapped[datetime] = mapped_column(DateTime)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # 1 for the date's first publication, then one more at each: technicians see which route is the latest

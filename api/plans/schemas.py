@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.plans.models import JobStatus
 from api.technicians.schemas import Id
+from dispatch.policy import MAX_HORIZON_DAYS
 
 TimeLimit = Field(default=None, gt=0, le=600, description="seconds of search; default the deployment's")
 Seed = Field(default=None, ge=0, le=2**31 - 1)
@@ -19,6 +20,10 @@ class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date
+    horizon_days: int = Field(
+        default=1, ge=1, le=MAX_HORIZON_DAYS,
+        description="days planned: the date and the following days on which some technician works (their "
+                    "work_days), this many in all; each route of the plan has its date. A re-plan plans one day")
     time_limit: float | None = TimeLimit
     seed: int | None = Seed
     solution_limit: int | None = SolutionLimit
@@ -308,10 +313,12 @@ class PlanSummary(BaseModel):
 
 class PublishedRead(BaseModel):
     date: dt.date
+    dates: list[dt.date] = Field(description="the dates this publication covers, the plan date first: each is now "
+                                             "published with this plan's routes of that date")
     plan_id: str
     published_at: dt.datetime
     version: int = Field(description="1 for the date's first publication, then one more at each")
-    technicians: list[str]
+    technicians: list[str] = Field(description="those who got a route on one of the dates")
 
 
 # --- the live day: where an order fits, and putting it there ---------------------------------------------

@@ -33,6 +33,7 @@ from api.plans.days import (
     order_candidates,
     store_stock,
 )
+from api.plans.horizon import day_slice, plan_dates
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians.models import Technician
@@ -49,8 +50,8 @@ QUEUE_GRACE = timedelta(minutes=30)  # a job not started by then is taken as los
 RUN_GRACE = timedelta(minutes=2)  # on top of twice the time limit: building the problem, the reasons, storing
 
 
-def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
-            solution_limit: int | None) -> dict[str, Any]:
+def _policy(base: Policy, *, time_limit: float | None, seed: int | None, solution_limit: int | None,
+            horizon_days: int = 1) -> dict[str, Any]:
     values = base.to_dict()
     if time_limit is not None:
         values["time_limit"] = time_limit
@@ -58,16 +59,18 @@ def _policy(base: Policy, *, time_limit: float | None, seed: int | None,
         values["seed"] = seed
     if solution_limit is not None:
         values["solution_limit"] = solution_limit
-    refuse_horizon(Policy.from_dict(values))  # checks the combination too
+    values["horizon_days"] = horizon_days  # the request's, never the deployment's: a re-plan plans one day
+    Policy.from_dict(values)  # checks the combination
     return values
 
 
 def refuse_horizon(policy: Policy) -> None:
-    """A plan job plans its date alone: a multi-day horizon is refused (422) until the service plans one.
-    Every job's policy passes here (a plan, a re-plan), so lifting it is this one check."""
+    """A live operation on a plan (re-plan, recommend, assign) works on one day: a multi-day plan is refused
+    (422); ask for a new plan of the horizon instead. Every one of them passes here."""
     if policy.horizon_days > 1:
-        raise field_error("horizon_days", f"horizon_days {policy.horizon_days}: the service plans one day; plan "
-                                          "several with `dispatch solve --days N`", policy.horizon_days)
+        raise field_error("horizon_days", f"horizon_days {policy.horizon_days}: a re-plan, a recommendation or an "
+                                          "assignment works on one day; ask for a new plan of the horizon "
+                                          "(POST /api/v1/plans with horizon_days)", policy.horizon_days)
 
 
 def _new_job(session: Session, *, day: date, policy: dict[str, Any], user_id: int | None, now: datetime,
@@ -98,7 +101,8 @@ def submit(session: Session, *, data: PlanRequest, defaults: Policy, user_id: in
     job the first request made (whatever its state now), so a double click or a retried request never starts
     a second solve. The same key with a different request is refused (422).
     """
-    policy = _policy(defaults, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
+    policy = _policy(defaults, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit,
+                     horizon_days=data.horizon_days)
     if idempotency_key is None or user_id is None:
         return Submitted(_new_job(session, day=data.date, policy=policy, user_id=user_id, now=now), False)
 
@@ -150,6 +154,7 @@ def _replan(session: Session, *, parent: PlanJob, data: ReplanRequest, user_id: 
             day_now: datetime | None, commit: bool = True) -> PlanJob:
     plan_id = parent.id
     base = Policy.from_dict(parent.policy)
+    refuse_horizon(base)
     day_now = day_now or now
     at: datetime | None = None
     if data.at is not None:
@@ -268,7 +273,8 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
                 raise ValueError(f"the plan this live re-plan starts from ({job.parent_id}) holds no plan any more")
             happened = day_events_of(session, day=job.date) if parent is not None else []
             events = solving.event_dicts(happened)
-            day = (build_day(session, day=job.date) if parent is None
+            day = (build_day(session, day=job.date, horizon_days=int(job.policy.get("horizon_days") or 1))
+                   if parent is None
                    else build_live_day(session, day=job.date, events=happened))
             day_input = day_to_dict(day)
             # what the central stores hold of the parts the orders need: a part fix names a store that has them
@@ -314,8 +320,15 @@ def fail_unfinished(session: Session, *, plan_ids: list[str], reason: str, now: 
         _finish(session, plan_id, expect=UNFINISHED, status=JobStatus.failed, now=now, error=reason)
 
 
-def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetime) -> tuple[PublishedPlan, list[str]]:
-    """Make a done plan the one technicians see for its date (replacing any other), in one transaction."""
+def publish(session: Session, *, plan_id: str, user_id: int | None,
+            now: datetime) -> tuple[PublishedPlan, list[str], list[date]]:
+    """Make a done plan the one technicians see for each of its dates, in one transaction.
+
+    A date's plan is the one published last for it: a multi-day plan replaces whatever was published for the
+    dates it covers (a later date's own plan included) and leaves the other dates alone; a date it covers
+    can be replaced again by publishing another plan of it. The answer: the plan date's publication, the
+    technicians who got a route, the dates published.
+    """
     job = get(session, plan_id=plan_id, now=now)
     if job.status != JobStatus.done or job.plan is None:
         raise ConflictError(f"plan {plan_id!r} is {job.status}: only a done plan can be published")
@@ -329,46 +342,61 @@ def publish(session: Session, *, plan_id: str, user_id: int | None, now: datetim
     customers = {c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_({o.customer_id for o in orders.values()})))}
     techs = {t.id: t for t in session.scalars(select(Technician))}
+    dates = plan_dates(plan) if len(plan.get("dates") or ()) > 1 else [job.date]
+    published: set[str] = set()
     try:
-        session.execute(delete(PublishedRoute).where(PublishedRoute.date == job.date))
-        session.execute(delete(PublishedStop).where(PublishedStop.date == job.date))
-        current = session.get(PublishedPlan, job.date)
-        before = None if current is None else session.get(PlanJob, current.plan_id)
-        changes = publication_changes(None if before is None else before.plan, plan)
-        if current is None:
-            session.add(PublishedPlan(date=job.date, plan_id=job.id, published_at=now, published_by=user_id,
-                                      version=1, changes=changes))
-            version = 1
-        else:
-            version = current.version + 1
-            current.plan_id, current.published_at, current.published_by = job.id, now, user_id
-            current.version, current.changes = version, changes
-        session.flush()
-        published: list[str] = []
-        for route in plan["routes"]:
-            tech = techs.get(route["technician_id"])
-            if tech is None:
-                continue  # removed since the solve: nobody to show the route to
-            body = route_export.route_body(route, plan_id=job.id, day=job.date, technician=tech, orders=orders,
-                                     customers=customers, parts=parts)
-            body |= {"version": version, "changes": changes_for(changes, technician_id=tech.id)}
-            session.add(PublishedRoute(date=job.date, technician_id=tech.id, plan_id=job.id, published_at=now,
-                                       route=body))
-            session.add_all(PublishedStop(date=job.date, order_id=s["order_id"], technician_id=tech.id)
-                            for s in route["stops"])
-            published.append(tech.id)
+        for day in dates:
+            published |= _publish_day(session, job=job, day=day, user_id=user_id, now=now, orders=orders,
+                                      customers=customers, parts=parts, techs=techs)
         session.commit()
     except IntegrityError:
         session.rollback()
         raise ConflictError(f"another plan for {job.date} was published at the same moment; try again") from None
-    log.info("plan %s published for %s (%d routes)", job.id, job.date, len(published))
-    return session.get(PublishedPlan, job.date) or PublishedPlan(), sorted(published)
+    log.info("plan %s published for %s (%d technicians)", job.id, ", ".join(d.isoformat() for d in dates),
+             len(published))
+    return session.get(PublishedPlan, job.date) or PublishedPlan(), sorted(published), dates
+
+
+def _publish_day(session: Session, *, job: PlanJob, day: date, user_id: int | None, now: datetime,
+                 orders: dict[str, Order], customers: dict[str, Any], parts: dict[str, Part],
+                 techs: dict[str, Technician]) -> set[str]:
+    """Publish the routes `job`'s plan has on `day` as that date's plan; the technicians who got one."""
+    assert job.plan is not None
+    plan = day_slice(job.plan, day)
+    session.execute(delete(PublishedRoute).where(PublishedRoute.date == day))
+    session.execute(delete(PublishedStop).where(PublishedStop.date == day))
+    current = session.get(PublishedPlan, day)
+    before = None if current is None else session.get(PlanJob, current.plan_id)
+    changes = publication_changes(None if before is None or before.plan is None else day_slice(before.plan, day),
+                                  plan)
+    if current is None:
+        session.add(PublishedPlan(date=day, plan_id=job.id, published_at=now, published_by=user_id,
+                                  version=1, changes=changes))
+        version = 1
+    else:
+        version = current.version + 1
+        current.plan_id, current.published_at, current.published_by = job.id, now, user_id
+        current.version, current.changes = version, changes
+    session.flush()
+    published: set[str] = set()
+    for route in plan["routes"]:
+        tech = techs.get(route["technician_id"])
+        if tech is None:
+            continue  # removed since the solve: nobody to show the route to
+        body = route_export.route_body(route, plan_id=job.id, day=day, technician=tech, orders=orders,
+                                       customers=customers, parts=parts)
+        body |= {"version": version, "changes": changes_for(changes, technician_id=tech.id)}
+        session.add(PublishedRoute(date=day, technician_id=tech.id, plan_id=job.id, published_at=now, route=body))
+        session.add_all(PublishedStop(date=day, order_id=s["order_id"], technician_id=tech.id)
+                        for s in route["stops"])
+        published.add(tech.id)
+    return published
 
 
 def publication_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
     """What publishing the plan `after` changes against the plan published `before` (None: the first
     publication of the date, nothing changes): the plan contract's change items, visits not yet begun
-    compared order by order (dispatch.live.changes.compare)."""
+    compared order by order (dispatch.live.changes.compare). Both are plans of one date (see day_slice)."""
     if before is None:
         return []
     new = Plan.from_dict(after)

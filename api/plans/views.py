@@ -168,10 +168,11 @@ def assign(request: Request, session: SessionDep, user: Dispatcher, plan_id: Pla
 
 @router.post("/{plan_id}/publish", response_model=PublishedRead)
 def publish_plan(session: SessionDep, user: Dispatcher, plan_id: PlanId) -> PublishedRead:
-    """Make this done plan the one technicians see for its date (replacing the one published before)."""
-    row, technicians = service.publish(session, plan_id=plan_id, user_id=user.id, now=_now())
-    return PublishedRead(date=row.date, plan_id=row.plan_id, published_at=row.published_at, version=row.version,
-                         technicians=technicians)
+    """Make this done plan the one technicians see for its date (replacing the one published before); a plan
+    of several days is published for each of its dates, replacing what was published for them."""
+    row, technicians, dates = service.publish(session, plan_id=plan_id, user_id=user.id, now=_now())
+    return PublishedRead(date=row.date, dates=dates, plan_id=row.plan_id, published_at=row.published_at,
+                         version=row.version, technicians=technicians)
 
 
 # --- the technician side: only the published plan, only their own route ----------------------------------

@@ -12,7 +12,6 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from api.db import downgrade, make_engine, upgrade
-from api.errors import InvalidInputError
 from api.orders.models import Order
 from api.orders.schemas import OrderRead
 from api.orders.service import to_domain
@@ -181,12 +180,13 @@ def test_a_window_off_its_window_date_is_refused(world: World) -> None:
     assert "is not on window_date 2026-11-30" in r.text
 
 
-def test_a_multi_day_horizon_is_refused_by_the_service(world: World) -> None:
+def test_a_plan_request_plans_the_days_it_asks_for_whatever_the_deployment_default(world: World) -> None:
     maker = world.client.app.state.sessionmaker  # type: ignore[attr-defined]
-    with maker() as session, pytest.raises(InvalidInputError) as refused:
-        service.submit(session, data=PlanRequest(date=date(2026, 11, 28)), defaults=Policy(horizon_days=3),
-                       user_id=None, now=datetime(2026, 11, 28, 7))
-    assert "the service plans one day; plan several with `dispatch solve --days N`" in str(refused.value)
+    with maker() as session:
+        for asked in (1, 3):
+            job = service.submit(session, data=PlanRequest(date=date(2026, 11, 28), horizon_days=asked),
+                                 defaults=Policy(horizon_days=2), user_id=None, now=datetime(2026, 11, 28, 7)).job
+            assert job.policy["horizon_days"] == asked
 
 
 OLD_ORDER = ("INSERT INTO orders (id, customer_id, lat, lon, priority, required_skills, duration_min, created_at, "

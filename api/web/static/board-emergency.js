@@ -16,7 +16,11 @@
   let moment = null;  // the moment of the day they were made at (the assignment is made at the same)
   let autoPlace = true;  // the place still follows the customer's (not typed or picked)
 
-  function canUse() { return !!Board.current && Board.current.status === "done" && !Board.running; }
+  // a plan of several days takes no emergency: recommendations and assignments work on one day
+  function canUse() {
+    const c = Board.current;
+    return !!c && c.status === "done" && !Board.running && !(c.plan && c.plan.dates && c.plan.dates.length > 1);
+  }
   function update() { openButton.disabled = !canUse(); }
   Board.on("running", update);
   Board.on("plan", update);

@@ -14,7 +14,11 @@
   const cache = new Map();
 
   function planDate() { return Board.current ? Board.current.date : document.getElementById("plan-date").value; }
-  function canReplan() { return !!Board.current && Board.current.status === "done" && !Board.running; }
+  // a plan of several days is not re-planned (a re-plan works on one day): request a new one instead
+  function canReplan() {
+    const c = Board.current;
+    return !!c && c.status === "done" && !Board.running && !(c.plan && c.plan.dates && c.plan.dates.length > 1);
+  }
   function byPriority(a, b) { return (RANK[a.priority] || 9) - (RANK[b.priority] || 9) || (a.id < b.id ? -1 : 1); }
   function label(o) { return [o.id, o.priority, Board.format.customerOf(o)].filter(Boolean).join(" · "); }
 

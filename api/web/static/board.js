@@ -76,6 +76,7 @@ const Board = (() => {
   function clear(message) {
     current = null;
     Board.current = null;
+    drawDays(null);
     Board.emit("clear");
     document.getElementById("plan-progress").value = 0;
     delete document.getElementById("plan-status").dataset.plan;
@@ -83,12 +84,52 @@ const Board = (() => {
     setRunning(false);
   }
 
+  // --- a plan of several days: one day on screen ----------------------------------------------------------
+  // The views draw one day: Board.current is the plan read with that date and its routes of that date (the
+  // orders left out stay listed whatever the day); a one-day plan is shown as it is.
+  const dayRow = document.getElementById("day-row");
+  const daySelect = document.getElementById("plan-day");
+  let shownDay = null;  // the date shown of a multi-day plan
+
+  function datesOf(plan) { return plan && plan.dates && plan.dates.length > 1 ? plan.dates : null; }
+
+  function weekday(date) {
+    return new Date(date + "T12:00:00").toLocaleDateString("en-GB", {weekday: "long"});
+  }
+
+  function dayView(read) {
+    const dates = datesOf(read.plan);
+    if (!dates) return read;
+    const routes = read.plan.routes.filter((r) => r.date === shownDay);
+    return Object.assign({}, read, {date: shownDay, plan: Object.assign({}, read.plan, {date: shownDay, routes})});
+  }
+
+  function drawDays(plan) {
+    const dates = datesOf(plan);
+    dayRow.hidden = !dates;
+    if (!dates) { shownDay = null; daySelect.replaceChildren(); return; }
+    if (!dates.includes(shownDay)) shownDay = dates[0];
+    daySelect.replaceChildren(...dates.map((d) => {
+      const visits = plan.routes.filter((r) => r.date === d).reduce((n, r) => n + r.stops.length, 0);
+      return el("option", {value: d, text: weekday(d) + " " + d + " (" + visits + " visit" + (visits === 1 ? "" : "s") + ")"});
+    }));
+    daySelect.value = shownDay;
+  }
+
+  daySelect.addEventListener("change", () => {
+    if (!current || !current.plan) return;
+    shownDay = daySelect.value;
+    show(current);
+  });
+
   function show(read) {
     current = read;
-    Board.current = read;
+    drawDays(read.plan);
+    const view = dayView(read);
+    Board.current = view;
     sayPlan(read);
     document.getElementById("plan-progress").value = read.progress;
-    if (read.plan) Board.emit("plan", read.plan, read);
+    if (view.plan) Board.emit("plan", view.plan, view);
     else Board.emit("clear");
     setRunning(UNFINISHED.includes(read.status));
     drawPlans();
@@ -208,8 +249,10 @@ const Board = (() => {
     guarded(async () => {
       requestKey = requestKey || newKey();
       try {
+        const days = document.getElementById("horizon-days").value.trim();
         const read = await api("/plans", {method: "POST", headers: {"Idempotency-Key": requestKey},
-                                          body: Object.assign({date: dateInput.value}, policy())});
+                                          body: Object.assign({date: dateInput.value}, policy(),
+                                                              days ? {horizon_days: Number(days)} : {})});
         requestKey = null;
         if (gen !== generation) return;
         await refreshPlans(gen);
@@ -343,14 +386,19 @@ const Board = (() => {
     const live = plans.find((p) => p.published && p.id !== plan.id);
     const theirs = live ? (await api("/plans/" + live.id)).plan : null;
     if (gen !== generation || current !== plan) return;
-    const routes = plan.plan.routes.filter((r) => r.stops.length).length;
+    const routes = new Set(plan.plan.routes.filter((r) => r.stops.length).map((r) => r.technician_id)).size;
+    const dates = datesOf(plan.plan);
     document.getElementById("publish-summary").textContent = (live
       ? "Technicians now see the plan requested " + when(live.created_at) + " by " + (live.requested_by || "someone") +
         ". This plan of " + plan.date + " (requested " + when(plan.created_at) + ") replaces it"
       : "No plan is published for " + plan.date + " yet. This plan goes") +
-      " to the " + routes + " technicians with stops.";
+      " to the " + routes + " technicians with stops" +
+      (dates ? ", for each of its " + dates.length + " days (to " + dates[dates.length - 1] + "; what was " +
+               "published for them is replaced)." : ".");
     document.querySelector("#publish-diff tbody").replaceChildren(...diffTable(plan.plan.kpis, theirs && theirs.kpis));
-    drawChanges(plan, live, theirs);
+    // the changes against the plan published for the plan date: this plan's routes of that date
+    drawChanges(dates ? Object.assign({}, plan, {plan: Object.assign({}, plan.plan, {
+      routes: plan.plan.routes.filter((r) => r.date === dates[0])})}) : plan, live, theirs);
     if (!await ask(document.getElementById("publish-dialog"))) {
       say("plan-status", describe(plan) + " — not published");
       return;
