@@ -28,7 +28,6 @@ from dispatch.domain import Technician as DomainTechnician
 from dispatch.events import Event
 from dispatch.planning import candidates
 from dispatch.planning.candidates import Candidate
-from dispatch.planning.translate import horizon_dates
 from dispatch.policy import Policy
 
 
@@ -153,7 +152,7 @@ def _horizon_day(session: Session, *, day: date, horizon_days: int) -> Day:
     rows = [t for t in session.scalars(select(Technician).where(Technician.active).order_by(Technician.id))
             if t.work_days]
     techs = _domain(session, rows, day=day)
-    dates = set(horizon_dates(Day(date=day, technicians=tuple(techs), orders=()), horizon_days))
+    dates = set(Day(date=day, technicians=tuple(techs), orders=()).horizon(horizon_days))
     techs = [t for t in techs if any(t.works_on(d) for d in dates)]
     open_rows = [o for o in _open_orders(session, day=day) if _window_day(o) is None or _window_day(o) in dates]
     orders = [o if o.window_date is not None or (o.window_start is None and o.window_end is None)
