@@ -148,10 +148,19 @@ def watch(browser: Browser, viewport: dict[str, int]) -> Watched:
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")
 SETTLED = """async () => {
-    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-    const finite = document.getAnimations().filter(
+    // settled: twice running, no CSS transition or animation under way and no map panning or zooming (Leaflet
+    // moves the map by script, then fades a popup in once the map stops)
+    const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const moving = () => document.querySelector('.leaflet-pan-anim, .leaflet-zoom-anim') !== null;
+    const running = () => document.getAnimations().filter(
         a => a.playState === 'running' && Number.isFinite(a.effect?.getComputedTiming().endTime));
-    await Promise.allSettled(finite.map(a => a.finished));
+    for (let calm = 0, tries = 0; calm < 2 && tries < 60; tries++) {
+        await frames();
+        await new Promise(r => setTimeout(r, 50));
+        const busy = running();
+        await Promise.allSettled(busy.map(a => a.finished));
+        calm = busy.length === 0 && !moving() ? calm + 1 : 0;
+    }
 }"""
 
 
