@@ -97,6 +97,8 @@ class PlanStop(BaseModel):
                                          "its customer's contract hours when tighter")
     fixes: list[PlanFix] | None = Field(default=None, description="a late stop's: the changes that would start "
                                                                   "it on time, cheapest first")
+    crew: list[str] | None = Field(default=None, description="a job for several technicians: the whole crew, the "
+                                   "one whose van gives the parts first; each member's route has the stop")
 
 
 class Interval(BaseModel):
@@ -222,6 +224,9 @@ class PlanKpis(BaseModel):
     solver: SolverRun | None = None
     churn: Churn | None = Field(default=None, description="a re-plan's, against the plan it started from")
     workload: PlanWorkload | None = Field(default=None, description="how evenly the day's work is shared")
+    by_day: dict[str, PlanKpis] | None = Field(
+        default=None, description="a plan of several days: each date's figures (its routes and the orders served "
+                                  "that day; orders left out count in the totals only)")
 
 
 class PolicyWeights(BaseModel):
@@ -257,6 +262,9 @@ class PlanPolicy(BaseModel):
     reassign_cost: Number | None = None
     shift_cost_per_minute: Number | None = None
     max_moves: int | None = None
+    over_qualification_cost: Number | None = None
+    preferred_technician_cost: Number | None = None
+    horizon_days: int | None = Field(default=None, description="days planned together (1: the plan date alone)")
 
 
 class PlanContract(BaseModel):
