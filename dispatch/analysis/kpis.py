@@ -43,9 +43,11 @@ def _objective(day: Day, plan: Plan, policy: Policy, *, multi_day: bool) -> dict
     by_id = {o.id: o for o in day.orders}
     # an order the customer cancelled is not unserved
     unserved = sum((w.unserved[by_id[u.order_id].priority] for u in plan.unassigned if u.rule != "cancelled"), 0.0)
-    # a crew's stop is on every member's route: its lateness counts once
+    # a crew's stop is on every member's route: its lateness counts once (a re-plan's unresolved visit and
+    # the order's next one both count)
+    crew_stops = {s.order_id: s for r in plan.routes for s in r.stops if s.crew}
     late = sum(w.late_per_minute[by_id[s.order_id].priority] * s.late_minutes
-               for s in {s.order_id: s for r in plan.routes for s in r.stops}.values())
+               for s in [*(s for r in plan.routes for s in r.stops if not s.crew), *crew_stops.values()])
     # a re-plan's stability, from its changes against the plan it started from
     moved = sum(1 for c in plan.changes if c.change == "reassigned")
     delay = sum(max(0.0, (c.eta_shift_minutes or 0.0) - SHIFT_TOLERANCE_MINUTES) for c in plan.changes

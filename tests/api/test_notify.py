@@ -483,9 +483,11 @@ def test_a_day_reported_in_recorded_time_is_notified_at_its_latest_report(
     assert len(report.delivered) == len(sent)
 
     with day.sessions()() as session:
-        assert [d for d, _ in moments(session, now=received + timedelta(minutes=30))] == [
-            received.date(), DATE]
-        assert [d for d, _ in moments(session, now=received + timedelta(hours=2))] == [received.date()]
+        # "today" is the date of the moment asked about (late in the evening, half an hour later is tomorrow)
+        later = received + timedelta(minutes=30)
+        assert [d for d, _ in moments(session, now=later)] == [later.date(), DATE]
+        after = received + timedelta(hours=2)
+        assert [d for d, _ in moments(session, now=after)] == [after.date()]
 
 
 def test_a_slip_is_told_early_against_the_appointment_and_the_hour_before_says_it_once(day: Day) -> None:

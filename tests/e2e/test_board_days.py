@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from api.auth.models import Role
 from api.db import make_engine, make_sessionmaker
-from api.plans.horizon import day_slice, input_slice
 from api.plans.models import PlanJob
 from dispatch.analysis.checker import check_plan, format_report
 from dispatch.io.day_json import day_from_dict
@@ -51,7 +50,7 @@ def desk(server: Server) -> str:
 
 
 def _checked(server: Server, read: dict[str, Any]) -> dict[str, Any]:
-    """The plan, after the checker passed each of its days as a one-day plan against the Day the job stored."""
+    """The plan, after the checker passed it whole against the Day the job stored."""
     engine = make_engine(server.database_url)
     try:
         with make_sessionmaker(engine)() as session:
@@ -59,10 +58,8 @@ def _checked(server: Server, read: dict[str, Any]) -> dict[str, Any]:
     finally:
         engine.dispose()
     plan = read["plan"]
-    for d in map(dt.date.fromisoformat, plan["dates"]):
-        one = {k: v for k, v in day_slice(plan, d).items() if k != "objective"}  # the horizon's objective
-        report = check_plan(day_from_dict(input_slice(day_input, plan, d)), one)
-        assert report.ok, format_report(report)
+    report = check_plan(day_from_dict(day_input), plan)
+    assert report.ok, format_report(report)
     return dict(plan)
 
 

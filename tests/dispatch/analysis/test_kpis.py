@@ -82,8 +82,10 @@ def test_workload_balance_is_the_spread_of_work_including_idle_technicians() -> 
 def test_the_objective_reports_every_part_the_solver_costs() -> None:
     built = build_problem(DAY, Policy())
     solution = solve(built.problem, time_limit=30, seed=0, params=SolveParams(solution_limit=5))
-    solver_parts = set(solution_costs(built.problem, solution.routes, solution.unassigned))
-    assert set(objective_of(DAY, PLAN, Policy())) == solver_parts | {TOTAL} == set(rules.SOFT_RULES) | {TOTAL}
+    # working time is a benchmark's objective (Problem.span_cost): no dispatch policy costs it
+    solver_parts = set(solution_costs(built.problem, solution.routes, solution.unassigned)) - {rules.WORKING_TIME}
+    assert set(objective_of(DAY, PLAN, Policy())) == solver_parts | {TOTAL} \
+        == set(rules.SOFT_RULES) - {rules.WORKING_TIME} | {TOTAL}
 
 
 def test_the_plans_balance_cost_is_the_solvers() -> None:
