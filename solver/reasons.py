@@ -8,7 +8,7 @@ insertion of each dropped visit into the current routes and names the rules it w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,7 +83,7 @@ def screen(problem: Problem, t: Tables) -> Screening:
         allowed[crews] = (refuse_ok & shift_ok & window_ok)[crews]
     reasons: dict[int, Reason] = {}
     for j in (int(x) for x in np.flatnonzero(crews)):
-        if not _crew_may(problem, j, allowed[j], stock_ok[j]):
+        if not any(_staffs(problem, j, team, stock_ok[j]) for team in _by_day(problem, np.flatnonzero(allowed[j]))):
             reasons[j] = crew_reason(problem, j, allowed[j])
     for j in (int(x) for x in np.flatnonzero(~allowed.any(axis=1))):
         if j in reasons:
@@ -98,17 +98,20 @@ def screen(problem: Problem, t: Tables) -> Screening:
     return Screening(allowed, skill_ok & refuse_ok & pin_ok, reasons, fits)
 
 
-def _crew_may(problem: Problem, j: int, allowed: np.ndarray, stock_ok: np.ndarray) -> bool:
-    """Some day has enough vehicles allowed for crew visit j that together hold its skills, one of them
-    carrying its parts and, when pinned, the pinned technician among them."""
-    x = problem.visits[j]
+def _by_day(problem: Problem, vehicles: Iterable[int]) -> list[list[int]]:
     by_day: dict[int, list[int]] = {}
-    for k in np.flatnonzero(allowed):
+    for k in vehicles:
         by_day.setdefault(problem.vehicles[int(k)].day, []).append(int(k))
-    return any(len(ks) >= x.crew and crew_covers((problem.vehicles[k] for k in ks), x)
-               and any(stock_ok[k] for k in ks)
-               and (x.pinned is None or any(problem.technician_of(k) == x.pinned for k in ks))
-               for ks in by_day.values())
+    return list(by_day.values())
+
+
+def _staffs(problem: Problem, j: int, team: Sequence[int], carries: Sequence[bool] | np.ndarray | None = None) -> bool:
+    """Vehicles of one day that can make crew visit j: enough of them, together holding its skills, one
+    carrying its parts (`carries[k]`; None: not asked) and, when pinned, the pinned technician among them."""
+    x = problem.visits[j]
+    return (len(team) >= x.crew and crew_covers((problem.vehicles[k] for k in team), x)
+            and (carries is None or any(carries[k] for k in team))
+            and (x.pinned is None or any(problem.technician_of(k) == x.pinned for k in team)))
 
 
 def crew_reason(problem: Problem, j: int, allowed: Sequence[bool] | np.ndarray | None = None) -> Reason:
@@ -117,12 +120,7 @@ def crew_reason(problem: Problem, j: int, allowed: Sequence[bool] | np.ndarray |
     x = problem.visits[j]
     able = [k for k in range(len(problem.vehicles)) if not refused(x, problem.technician_of(k))
             and (allowed is None or allowed[k])]
-    by_day: dict[int, list[int]] = {}
-    for k in able:
-        by_day.setdefault(problem.vehicles[k].day, []).append(k)
-    pins = x.pinned is None or any(problem.technician_of(k) == x.pinned for k in able)
-    if not pins or not any(len(ks) >= x.crew and crew_covers((problem.vehicles[k] for k in ks), x)
-                           for ks in by_day.values()):
+    if not any(_staffs(problem, j, team) for team in _by_day(problem, able)):
         return Reason(rule=CREW, vehicles=tuple(able))
     return Reason(rule=FULLY_BOOKED, vehicles=tuple(able))
 

@@ -83,9 +83,14 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
             start_crews=None if constructed is None else dict(constructed.crews))
     searched = time.perf_counter()
-    table = crew_synced(Timetable(problem), sequences, break_legs)
-    routes = tuple(_route(problem, table, k, seq, leg)
-                   for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
+    base = Timetable(problem)  # the matrices as lists once; crews' common starts go on copies of it
+
+    def timed(legs: list[int | None]) -> tuple[Timetable, tuple[RouteSolution, ...]]:
+        synced = crew_synced(base, sequences, legs)
+        return synced, tuple(_route(problem, synced, k, seq, leg)
+                             for k, (seq, leg) in enumerate(zip(sequences, legs, strict=True)))
+
+    table, routes = timed(break_legs)
     apart = _crews_apart(routes)
     if apart:
         # the times the search found cannot be reproduced with every crew together: leave those out
@@ -93,14 +98,12 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         break_legs = [None if apart.intersection(seq) else leg for seq, leg in zip(sequences, break_legs, strict=True)]
         sequences = [[j for j in seq if j not in apart] for seq in sequences]
         crews = {j: team for j, team in crews.items() if j not in apart}
-        table = crew_synced(Timetable(problem), sequences, break_legs)
-        routes = tuple(_route(problem, table, k, seq, leg)
-                       for k, (seq, leg) in enumerate(zip(sequences, break_legs, strict=True)))
+        table, routes = timed(break_legs)
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
         log.info("the insertion plan beats the search's; keeping it")
         routes = constructed.routes
         crews = dict(constructed.crews)
-        table = crew_synced(Timetable(problem), [r.visits for r in routes])
+        table = crew_synced(base, [r.visits for r in routes])
         status = "feasible"
         found += 1
     served = {j for r in routes for j in r.visits}

@@ -45,12 +45,17 @@ class Tables:
     pinned: IntArray  # technician, -1 when not pinned
 
     def opens(self) -> IntArray:
-        """n x K: window start of each visit on each vehicle's day."""
-        return self.open_[:, None] + self.daily[:, None] * self.v_shift[None, :]
+        """n x K (n x 1 without daily windows, broadcast): window start of each visit on each vehicle's day."""
+        return self._on_days(self.open_)
 
     def closes(self) -> IntArray:
-        """n x K: window end of each visit on each vehicle's day."""
-        return self.close[:, None] + self.daily[:, None] * self.v_shift[None, :]
+        """n x K (n x 1 without daily windows, broadcast): window end of each visit on each vehicle's day."""
+        return self._on_days(self.close)
+
+    def _on_days(self, bound: IntArray) -> IntArray:
+        if not self.daily.any():
+            return bound[:, None]  # one day: no n x K table to build
+        return bound[:, None] + self.daily[:, None] * self.v_shift[None, :]
 
 
 def tables_of(problem: Problem) -> Tables:

@@ -23,6 +23,7 @@ _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?"
 _DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PRIORITIES = {p.value: p for p in Priority}
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_NAMES = {name: d for d, full in enumerate(_FULL_DAYS) for name in (full, WEEKDAYS[d].lower())}
 
 
 def parse_float(text: str) -> float:
@@ -155,15 +156,16 @@ def parse_date(text: str) -> date:
 
 
 def parse_weekdays(text: str) -> frozenset[int]:
-    """`Mon;Tue;Wed` -> {0, 1, 2}: `;`-separated English weekday abbreviations (any case); empty: every day."""
+    """`Mon;Tue;Wed` -> {0, 1, 2}: `;`-separated English weekdays, abbreviated or in full (any case); empty:
+    every day."""
     days = set()
     for piece in text.split(";"):
-        one = piece.strip().capitalize()[:3]
-        if not one:
+        name = piece.strip().lower()
+        if not name:
             continue
-        if one not in WEEKDAYS or piece.strip().lower() not in (one.lower(), _FULL_DAYS[WEEKDAYS.index(one)]):
+        if name not in _WEEKDAY_NAMES:
             raise BadCellError(f"has {piece.strip()!r}, not a weekday; use Mon;Tue;Wed;Thu;Fri;Sat;Sun")
-        days.add(WEEKDAYS.index(one))
+        days.add(_WEEKDAY_NAMES[name])
     return frozenset(days)
 
 

@@ -153,9 +153,8 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
         if starts or previous:
             raise ValueError("a re-plan plans its own day: horizon_days must be 1")
         pairs = [(k, d) for d in dates for k, t in enumerate(techs) if t.works_on(d)]
-        vehicles = tuple(replace(_vehicle(t.on((d - day.date).days), k, sec, skill_ix, vector),
-                                 day=(d - day.date).days, technician=k)
-                         for k, d in pairs for t in (techs[k],))
+        vehicles = tuple(replace(_vehicle(techs[k].on((d - day.date).days), k, sec, skill_ix, vector),
+                                 day=(d - day.date).days, technician=k) for k, d in pairs)
     visits = []
     for j, o in enumerate(orders):
         before = previous.get(o.id)

@@ -68,3 +68,23 @@ def test_a_day_with_levels_and_refusals_survives_its_json_form():
     day = make_day([make_tech("T1", skill_levels={"hvac": 3})],
                    [make_order("O1", skill_levels={"hvac": 2}, preferred_technician="T1", forbidden_technicians={"T2"})])
     assert day_from_dict(json.loads(json.dumps(day_to_dict(day)))) == day
+
+
+def test_work_days_read_abbreviated_or_full_in_any_case_and_round_trip():
+    content = (TECH_HEADER.rstrip("\n") + ",work_days\n" + "T1,Ann,hvac,45.7,4.8,08:00,17:00,,,,,,Mon; tuesday;FRI\n"
+               + "T2,Bob,hvac,45.7,4.8,08:00,17:00,,,,,,\n").encode()
+    first, second = technicians_from_csv_bytes(content, PLAN_DATE)
+    assert first.work_days == frozenset({0, 1, 4})
+    assert second.work_days == frozenset()  # empty: every day
+    assert "Mon;Tue;Fri" in technicians_to_frame([first, second], PLAN_DATE).to_csv(index=False)
+
+
+@pytest.mark.parametrize("bad", ["Funday", "Mo", "Mondays"])
+def test_a_bad_work_day_names_the_row_field_and_value(bad):
+    content = (TECH_HEADER.rstrip("\n") + ",work_days\n" + f"T1,Ann,hvac,45.7,4.8,08:00,17:00,,,,,,Mon;{bad}\n").encode()
+    with pytest.raises(InputError) as e:
+        technicians_from_csv_bytes(content, PLAN_DATE)
+    text = str(e.value)
+    assert "row 2" in text
+    assert "work_days" in text
+    assert bad in text
