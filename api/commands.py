@@ -6,10 +6,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
 from api.auth.models import Role
+from api.live.clock import local_now
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,14 +135,15 @@ def add_demo_details(session: Session, *, day: Day, city: str) -> None:
     session.commit()
 
 
-def _seed_demo_database(database_url: str, *, history_days: int = 0) -> None:
+def _seed_demo_database(database_url: str, *, zone: ZoneInfo, history_days: int = 0) -> None:
     from api.db import make_engine, make_sessionmaker, upgrade
 
     engine = make_engine(database_url)
     try:
         upgrade(engine)
         with make_sessionmaker(engine)() as session:
-            seeded = seed_demo(session, plan_date=date.today(), history_days=history_days)
+            # the area's today, not the machine's: a server on UTC seeds Paris's day after 23:00
+            seeded = seed_demo(session, plan_date=local_now(zone).date(), history_days=history_days)
     finally:
         engine.dispose()
     if seeded is None:
@@ -181,7 +184,7 @@ def serve(
 
     typer.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     if demo:
-        _seed_demo_database(settings.database_url, history_days=history_days)
+        _seed_demo_database(settings.database_url, zone=settings.zone, history_days=history_days)
     typer.echo(f"OpenAPI docs: {docs}  (schema: {schema})")
     if demo:
         typer.echo(f"log in: POST {docs.removesuffix('/docs')}/api/v1/auth/token (username, password), "

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from api.auth.models import User
-from api.deps import AnyRole, D, Dispatcher, P, SessionDep, SettingsDep, allow, technician_scope
+from api.deps import AnyRole, D, Dispatcher, NowDep, P, SessionDep, SettingsDep, allow, technician_scope
 from api.errors import PayloadTooLargeError
 from api.live.clock import local_now
 from api.notify import service as notify_service
@@ -57,8 +57,8 @@ def list_orders(
 
 
 @router.post("", response_model=OrderRead, status_code=status.HTTP_201_CREATED)
-def create_order(session: SessionDep, _user: Dispatcher, body: OrderCreate) -> OrderRead:
-    return service.read(session, [service.create(session, data=body, now=datetime.now().replace(microsecond=0))])[0]
+def create_order(session: SessionDep, now: NowDep, _user: Dispatcher, body: OrderCreate) -> OrderRead:
+    return service.read(session, [service.create(session, data=body, now=now)])[0]
 
 
 @router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
@@ -98,8 +98,8 @@ def update_order(session: SessionDep, _user: Dispatcher, order_id: str, body: Or
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead)
-def cancel_order(session: SessionDep, _user: Dispatcher, order_id: str, body: OrderCancel) -> OrderRead:
-    row = service.cancel(session, order_id=order_id, reason=body.reason, now=datetime.now().replace(microsecond=0))
+def cancel_order(session: SessionDep, now: NowDep, _user: Dispatcher, order_id: str, body: OrderCancel) -> OrderRead:
+    row = service.cancel(session, order_id=order_id, reason=body.reason, now=now)
     return service.read(session, [row])[0]
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from api.auth.models import Role, User
-from api.deps import AnyRole, SessionDep, Staff, Storekeeper, allow, technician_scope
+from api.deps import AnyRole, NowDep, SessionDep, Staff, Storekeeper, allow, technician_scope
 from api.errors import field_error
 from api.idempotency import IdempotencyKey, Outcome
 from api.paging import Page, PageDep
@@ -111,32 +111,32 @@ def _answer(outcome: Outcome) -> JSONResponse:
 
 
 @stock_router.post("/receipts", response_model=MovementRead, status_code=201, responses=MOVED)
-def receive(session: SessionDep, user: Storekeeper, body: ReceiptCreate, key: IdempotencyKey = None) -> Any:
+def receive(session: SessionDep, now: NowDep, user: Storekeeper, body: ReceiptCreate, key: IdempotencyKey = None) -> Any:
     """Parts from a supplier into a location."""
-    return _answer(ledger.receive(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+    return _answer(ledger.receive(session, **body.model_dump(), user_id=user.id, at=now, idempotency_key=key))
 
 
 @stock_router.post("/transfers", response_model=MovementRead, status_code=201, responses=MOVED)
-def transfer(session: SessionDep, user: Storekeeper, body: TransferCreate, key: IdempotencyKey = None) -> Any:
+def transfer(session: SessionDep, now: NowDep, user: Storekeeper, body: TransferCreate, key: IdempotencyKey = None) -> Any:
     """Parts from one location to another (central store to a van, and back)."""
-    return _answer(ledger.transfer(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+    return _answer(ledger.transfer(session, **body.model_dump(), user_id=user.id, at=now, idempotency_key=key))
 
 
 @stock_router.post("/returns", response_model=MovementRead, status_code=201, responses=MOVED)
-def return_to_store(session: SessionDep, user: Storekeeper, body: ReturnCreate,
+def return_to_store(session: SessionDep, now: NowDep, user: Storekeeper, body: ReturnCreate,
                     key: IdempotencyKey = None) -> Any:
     """Unused or faulty parts from a van back to a central store."""
-    return _answer(ledger.return_to_store(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+    return _answer(ledger.return_to_store(session, **body.model_dump(), user_id=user.id, at=now, idempotency_key=key))
 
 
 @stock_router.post("/adjustments", response_model=MovementRead, status_code=201, responses=MOVED)
-def adjust(session: SessionDep, user: Storekeeper, body: AdjustmentCreate, key: IdempotencyKey = None) -> Any:
+def adjust(session: SessionDep, now: NowDep, user: Storekeeper, body: AdjustmentCreate, key: IdempotencyKey = None) -> Any:
     """A count correction at one location, with its reason."""
-    return _answer(ledger.adjust(session, **body.model_dump(), user_id=user.id, idempotency_key=key))
+    return _answer(ledger.adjust(session, **body.model_dump(), user_id=user.id, at=now, idempotency_key=key))
 
 
 @stock_router.post("/consumptions", response_model=MovementRead, status_code=201, responses=MOVED)
-def consume(session: SessionDep, user: Consumer, body: ConsumptionCreate, key: IdempotencyKey = None) -> Any:
+def consume(session: SessionDep, now: NowDep, user: Consumer, body: ConsumptionCreate, key: IdempotencyKey = None) -> Any:
     """Parts used on an order, out of the technician's own van; a technician records only their own."""
     scope = technician_scope(user)
     technician_id = body.technician_id or scope
@@ -144,7 +144,7 @@ def consume(session: SessionDep, user: Consumer, body: ConsumptionCreate, key: I
         raise field_error("technician_id", "required when a storekeeper records a consumption")
     return _answer(ledger.consume(
         session, part_id=body.part_id, order_id=body.order_id, technician_id=technician_id,
-        quantity=body.quantity, location_id=body.location_id, scope=scope, user_id=user.id,
+        quantity=body.quantity, location_id=body.location_id, scope=scope, user_id=user.id, at=now,
         idempotency_key=key))
 
 

@@ -26,6 +26,7 @@ from api.deps import (
 )
 from api.errors import ForbiddenError, UnauthorizedError
 from api.idempotency import IdempotencyKey
+from api.live.clock import local_now
 from api.plans import live, route_export, service
 from api.plans.models import PlanJob
 from api.plans.schemas import (
@@ -50,10 +51,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def day_clock() -> dt.datetime:
-    """The moment of the day a live request (re-plan, recommend, assign) works at when it names none; a test
-    sets it (`app.dependency_overrides[day_clock]`) to live a day that is not today."""
-    return _now()
+def day_clock(request: Request) -> dt.datetime:
+    """The moment of the day a live request (re-plan, recommend, assign) works at when it names none, on the
+    service's clock (its area's local time); a test sets it (`app.dependency_overrides[day_clock]`) to live a
+    day that is not today."""
+    return local_now(request.app.state.settings.zone)
 
 
 DayNow = Annotated[dt.datetime, Depends(day_clock)]

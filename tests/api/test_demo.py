@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from api.commands import DEMO_DISPATCHER, DEMO_STOREKEEPER, DEMO_SUPERVISOR, DEM
 from api.complaints.models import Complaint
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker, upgrade
+from api.live.clock import local_now
 from api.orders.models import Order, OrderStatus
 from api.parts.demo import DEPOT_ID
 from api.parts.models import StockBalance, StockMovement
@@ -119,8 +120,11 @@ def test_serve_demo_prints_the_logins_once(sqlite_env: Path, monkeypatch: pytest
     assert f"{DEMO_STOREKEEPER} / " in r.output
     assert f"{DEMO_SUPERVISOR} / " in r.output
     assert "(supervisor)" in r.output
+    # today is the area's (Europe/Paris by default), whatever the machine's zone
+    today = local_now(get_settings().zone).date()
+    assert f"seeded for {today}:" in r.output
     # the 3 days before today: the working days among them were lived through
-    working = sum((date.today() - timedelta(days=k)).isoweekday() <= 5 for k in (1, 2, 3))
+    working = sum((today - timedelta(days=k)).isoweekday() <= 5 for k in (1, 2, 3))
     if working:
         assert f"demo history: {working} working days" in r.output
     engine = make_engine(f"sqlite:///{sqlite_env}")
@@ -128,7 +132,7 @@ def test_serve_demo_prints_the_logins_once(sqlite_env: Path, monkeypatch: pytest
         dates = set(session.scalars(select(Visit.date)))
     engine.dispose()
     assert len(dates) == working
-    assert all(d < date.today() for d in dates)
+    assert all(d < today for d in dates)
     assert "http://127.0.0.1:8123/docs" in r.output
     r = CliRunner().invoke(app, ["serve", "--demo"])
     assert r.exit_code == 0, r.output

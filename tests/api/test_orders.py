@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from api.deps import service_now
 from tests.api.conftest import World
 
 URL = "/api/v1/orders"
@@ -50,12 +52,20 @@ def test_create_read_update_cancel(disp: World) -> None:
     assert c.patch(f"{URL}/O1", json={"priority": "P2"}, headers=h).status_code == 409
 
 
-def test_default_created_at_is_now(disp: World) -> None:
-    body = order("O1")
-    del body["created_at"]
-    r = post(disp, body)
-    assert r.status_code == 201
-    assert r.json()["created_at"].startswith("20")
+def test_created_and_cancelled_at_are_the_service_clocks_moment(disp: World) -> None:
+    """The area's local time (the service clock), not the server machine's: a deadline counts from it."""
+    overrides = disp.client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides[service_now] = lambda: datetime(2026, 12, 1, 0, 30)
+    try:
+        body = order("O1")
+        del body["created_at"]
+        r = post(disp, body)
+        assert r.status_code == 201, r.text
+        assert r.json()["created_at"] == "2026-12-01T00:30:00"
+        r = disp.client.post(f"{URL}/O1/cancel", json={"reason": "fixed"}, headers=disp.as_("disp"))
+        assert r.json()["cancelled_at"] == "2026-12-01T00:30:00"
+    finally:
+        overrides.pop(service_now, None)
 
 
 @pytest.mark.parametrize(("field", "value"), [("status", "cancelled"), ("source", "import:x"),
