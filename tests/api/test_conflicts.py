@@ -26,6 +26,7 @@ from api.parts.models import StockLocation, StockMovement
 from api.technicians.models import ShiftDay, Technician
 from tests.api.conftest import TECH, Database, World
 from tests.api.live import fire, live_server
+from tests.api.planning import DATE, PINNED, PLAN, seed_day, thread_runner, wait
 
 V = "/api/v1"
 AT_ONCE = 4  # the issue's four concurrent uploads
@@ -196,3 +197,21 @@ def test_what_the_database_refuses_is_named(world: World) -> None:
     assert missing.status_code == 409
     assert "stock_locations" in missing.detail
     assert "does not exist" in missing.detail
+
+
+def test_two_plans_of_one_date_published_at_once(server: str, world: World) -> None:
+    """Two dispatchers publish two plans of the same date at the same moment: never a 500; each answer is the
+    publication or a 409 naming the date, and the date has exactly one published plan, one of the two."""
+    seed_day(world, PINNED)
+    c, h = world.client, world.as_("disp")
+    with thread_runner(c):
+        plans = [c.post(f"{V}/plans", json=PLAN | {"seed": seed}, headers=h).json()["id"] for seed in (1, 2)]
+        for plan_id in plans:
+            assert wait(c, plan_id, h)["status"] == "done"
+    answers = fire(server, [{"method": "POST", "url": f"{V}/plans/{plans[i % 2]}/publish", "headers": h}
+                            for i in range(8)])
+    assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
+    assert all(str(DATE) in a.json()["detail"] for a in answers if a.status_code == 409)
+    assert 200 in {a.status_code for a in answers}
+    published = c.get(f"{V}/me/route?date={DATE}", headers=world.as_("tech_a")).json()
+    assert published["plan_id"] in plans
