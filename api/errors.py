@@ -4,19 +4,26 @@ Services raise these (they know nothing of HTTP); `install` turns them into JSON
 `{"detail": "...", "errors": [...]}`; `errors` is present when there is a list of specific problems.
 A value the database cannot hold (sqlalchemy's DataError: a NUL byte in text on PostgreSQL, an integer out of
 range) is the client's mistake too: 422 naming the parameter when it can be found, never a 500.
+A write the database refuses for a unique or foreign key (another request took the id, or removed a row this
+one refers to, between its checks and its commit) is a 409 naming the key and, where the database tells, the
+values; a service wrapped in `checked_again` runs once more instead, so its own checks name what conflicts.
 `ErrorBody` documents these bodies (and FastAPI's own validation errors) in the OpenAPI schema.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
-from typing import Any, ClassVar
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
 
 from dispatch.errors import InputError
 
@@ -54,6 +61,13 @@ class ConflictError(ApiError):
     status_code = 409
 
 
+def taken(what: str, value: str, *, field: str = "id") -> ConflictError:
+    """A 409 for an id another row already has, naming it (loc, msg, type, input like a field error)."""
+    message = f"{what} {value!r} already exists"
+    return ConflictError(message, errors=[{"loc": ["body", field], "msg": message, "type": "conflict",
+                                           "input": value}])
+
+
 class InvalidInputError(ApiError):
     """A value that passes the schema but breaks a rule (a domain ValueError, an unknown reference)."""
 
@@ -88,7 +102,8 @@ class ErrorBody(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="each specific problem: {file, row, column, value, message} for an import, "
                                   "{loc, msg, type} for a request field, {location_id, part_id, have, asked} "
-                                  "for stock that does not suffice")
+                                  "for stock that does not suffice, {table, columns, values, message} for "
+                                  "a row another request wrote or removed meanwhile")
 
 
 # the status codes every operation may answer with this body; 422 replaces FastAPI's narrower default
@@ -128,6 +143,128 @@ def _respond_data(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
 
+AGAIN = 2  # runs again after a conflict
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a unique or foreign key refused: the table, the key's columns and, where the database tells
+    (PostgreSQL always; SQLite only through a one-row INSERT's parameters), their values."""
+
+    kind: str  # "unique" or "foreign key"
+    table: str | None
+    columns: tuple[str, ...]
+    values: tuple[str, ...]
+
+    def message(self) -> str:
+        what = " ".join(p for p in (self.table, ", ".join(self.columns),
+                                    ", ".join(repr(v) for v in self.values)) if p) or "a row"
+        if self.kind == "unique":
+            return f"{what} already exists: another request wrote it meanwhile"
+        return f"{what}: a row it refers to does not exist (any more)"
+
+
+_PG_KEY = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\) (?:already exists|is not present|is still referenced)")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<cols>.+)$")
+_INSERT = re.compile(r"^\s*INSERT INTO \"?(?P<table>\w+)\"? \((?P<cols>[^)]*)\)", re.IGNORECASE)
+
+
+def violation(exc: IntegrityError) -> Violation | None:
+    """The unique or foreign-key violation `exc` reports; None for any other refusal (NOT NULL, CHECK: a bug
+    of the service, not a conflict)."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:  # PostgreSQL
+        if sqlstate not in ("23505", "23503"):
+            return None
+        diag = getattr(orig, "diag", None)
+        found = _PG_KEY.search(getattr(diag, "message_detail", None) or "")
+        columns = tuple(c.strip() for c in found["cols"].split(",")) if found else ()
+        values = tuple(v.strip() for v in found["vals"].split(",")) if found else ()
+        if len(values) != len(columns):
+            values = (found["vals"],) if found else ()
+        return Violation("unique" if sqlstate == "23505" else "foreign key", getattr(diag, "table_name", None),
+                         columns, values)
+    text = str(orig)
+    if text.startswith("FOREIGN KEY constraint failed"):
+        return Violation("foreign key", _inserted_table(exc), (), ())
+    unique = _SQLITE_UNIQUE.match(text)
+    if unique is None:
+        return None
+    qualified = [c.strip().split(".", 1) for c in unique["cols"].split(",")]
+    table = qualified[0][0] if len(qualified[0]) == 2 else None
+    columns = tuple(q[-1] for q in qualified)
+    return Violation("unique", table, columns, _inserted_values(exc, table, columns))
+
+
+def _inserted_table(exc: IntegrityError) -> str | None:
+    found = _INSERT.match(exc.statement or "")
+    return found["table"] if found else None
+
+
+def _inserted_values(exc: IntegrityError, table: str | None, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The key's values from the parameters of a one-row INSERT into `table` (SQLite's message has none)."""
+    found = _INSERT.match(exc.statement or "")
+    if found is None or found["table"] != table:
+        return ()
+    names = [c.strip().strip('"') for c in found["cols"].split(",")]
+    params = exc.params
+    row: Mapping[str, Any] | None = None
+    if isinstance(params, Mapping):
+        row = params
+    elif isinstance(params, tuple) and len(params) == len(names):
+        row = dict(zip(names, params, strict=True))
+    if row is None or not all(c in row for c in columns):
+        return ()
+    return tuple(str(row[c]) for c in columns)
+
+
+def conflict_of(exc: IntegrityError) -> ConflictError | None:
+    """The 409 for a unique or foreign-key violation, naming the key and its values; None for other refusals."""
+    found = violation(exc)
+    if found is None:
+        return None
+    item = {"table": found.table, "columns": list(found.columns), "values": list(found.values),
+            "message": found.message()}
+    return ConflictError(found.message() + "; nothing was written, try again", errors=[item])
+
+
+def checked_again(fn: Callable[Concatenate[Session, _P], _T]) -> Callable[Concatenate[Session, _P], _T]:
+    """Run a service once more when the database refuses its write for a unique or foreign key.
+
+    Its checks passed, then another request committed the same id (or removed a row it refers to) before its
+    own commit. Everything is rolled back and the service runs again on what is now stored: its own checks
+    then name what conflicts (a 409 or 422 of the service's, as for a request that came second), or it goes
+    through when the other write did not really collide (a new customer two imports both named). Each run
+    can lose to yet another concurrent writer; after AGAIN runs again the refusal is left to the handler: a
+    409 naming the key."""
+
+    @functools.wraps(fn)
+    def run(session: Session, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        for _ in range(AGAIN):
+            try:
+                return fn(session, *args, **kwargs)
+            except IntegrityError as e:
+                if violation(e) is None:
+                    raise
+                session.rollback()
+                log.info("%s: %s; running it again", fn.__qualname__, str(e.orig).splitlines()[0])
+        return fn(session, *args, **kwargs)
+
+    return run
+
+
+def _respond_integrity(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IntegrityError)
+    conflict = conflict_of(exc)
+    if conflict is None:  # NOT NULL, CHECK: a bug (the service let through what it should refuse), a 500
+        raise exc
+    log.info("conflict on %s %s: %s", request.method, request.url.path, conflict.detail)
+    return error_response(conflict)
+
+
 def error_response(exc: ApiError) -> JSONResponse:
     """The response to `exc`: its status code and headers, and the body every error of the service has."""
     body: dict[str, Any] = {"detail": exc.detail}
@@ -157,3 +294,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _respond)
     app.add_exception_handler(InputError, _respond_input)
     app.add_exception_handler(DataError, _respond_data)
+    app.add_exception_handler(IntegrityError, _respond_integrity)

@@ -32,6 +32,7 @@ from api.plans.views import router as plans_router
 from api.standards.report_views import router as report_router
 from api.standards.views import router as standards_router
 from api.technicians.views import router as technicians_router
+from api.timefields import PlanAreaZone
 from api.visits.views import days_router, events_router
 from api.visits.views import router as visits_router
 from api.web.views import mount as mount_web
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(PlanAreaZone, zone=settings.zone)  # times sent with an offset are read in it
     for router in (auth_router, technicians_router, customers_router, orders_router, parts_router,
                    locations_router, stock_router, plans_router, me_router, visits_router, days_router, events_router,
                    standards_router, complaints_router, report_router, live_router, notifications_router):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.complaints.models import Channel, Outcome
 from api.technicians.schemas import Id
+from api.timefields import LocalDateTime
 
 Status = Literal["open", "responded", "resolved"]
 StatusFilter = Literal["open", "responded", "resolved", "overdue"]
@@ -21,7 +21,7 @@ class ComplaintCreate(BaseModel):
     order_id: Id | None = Field(default=None, description="an order of that customer the complaint is about")
     channel: Channel
     text: str = Field(min_length=1, max_length=4000)
-    received_at: dt.datetime | None = Field(
+    received_at: LocalDateTime | None = Field(
         default=None, description="when the complaint came in (local time; one with an offset is converted); "
                                   "default now. Both clocks start here")
     assigned_to: int | None = Field(default=None, description="the user (a dispatcher or a supervisor) who "
@@ -56,17 +56,17 @@ class ComplaintRead(BaseModel):
     technician_id: str | None = Field(description="the technician of the order's last visit at intake")
     channel: Channel
     text: str
-    received_at: dt.datetime
+    received_at: LocalDateTime
     recorded_by: int | None
     assigned_to: int | None
-    assigned_at: dt.datetime | None
-    response_due: dt.datetime = Field(description="received_at + the response hours (24 by default)")
-    resolution_due: dt.datetime = Field(
+    assigned_at: LocalDateTime | None
+    response_due: LocalDateTime = Field(description="received_at + the response hours (24 by default)")
+    resolution_due: LocalDateTime = Field(
         description="received_at + the resolution working days (3 by default, Monday to Friday); a complaint "
                     "received on a weekend counts from the next Monday 00:00")
-    responded_at: dt.datetime | None = Field(description="the first response; a resolution without one sets it")
+    responded_at: LocalDateTime | None = Field(description="the first response; a resolution without one sets it")
     response: str | None
-    resolved_at: dt.datetime | None
+    resolved_at: LocalDateTime | None
     outcome: Outcome | None
     resolution: str | None
     status: Status

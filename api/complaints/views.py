@@ -20,8 +20,6 @@ from api.complaints.schemas import (
 )
 from api.customers.schemas import CustomerId
 from api.deps import NowDep, SessionDep, SettingsDep, Staff, Supervising
-from api.errors import field_error
-from api.live.clock import local_time
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -43,12 +41,7 @@ def create_complaint(session: SessionDep, settings: SettingsDep, user: Supervisi
     """Receive a complaint: its first response is due within the response hours (24 by default), its resolution
     within the resolution working days (3 by default, Monday to Friday; received on a weekend, counted from the
     next Monday 00:00)."""
-    received_at = now
-    if body.received_at is not None:
-        try:
-            received_at = local_time(body.received_at, settings.zone)
-        except OverflowError:  # an offset pushing year 1 (or 9999) out of range
-            raise field_error("received_at", "is out of range", body.received_at.isoformat()) from None
+    received_at = now if body.received_at is None else body.received_at  # local time (api.timefields)
     row = service.create(session, data=body, received_at=received_at.replace(microsecond=0), recorded_by=user.id,
                          now=now, response_hours=settings.complaint_response_hours,
                          resolution_working_days=settings.complaint_resolution_working_days)

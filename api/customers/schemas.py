@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.timefields import LocalDateTime
 from dispatch.domain import Priority
 
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -71,7 +72,7 @@ class HistoryVisit(BaseModel):
 
 class HistoryOrder(BaseModel):
     order_id: str
-    created_at: dt.datetime
+    created_at: LocalDateTime
     priority: Priority
     status: str
     visits: list[HistoryVisit]
@@ -79,7 +80,7 @@ class HistoryOrder(BaseModel):
 
 class HistoryComplaint(BaseModel):
     id: int
-    received_at: dt.datetime
+    received_at: LocalDateTime
     channel: str
     order_id: str | None
     status: Literal["open", "responded", "resolved"]

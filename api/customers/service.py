@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
 from api.customers.schemas import CustomerCreate, CustomerUpdate
-from api.errors import ConflictError, NotFoundError, field_error
+from api.errors import NotFoundError, checked_again, field_error, taken
 from api.paging import PageParams, paginate
 
 
@@ -41,9 +41,10 @@ def list_page(session: Session, *, page: PageParams, q: str | None = None) -> tu
     return paginate(session, stmt, page)
 
 
+@checked_again
 def create(session: Session, *, data: CustomerCreate) -> Customer:
     if session.get(Customer, data.id) is not None:
-        raise ConflictError(f"customer {data.id!r} already exists")
+        raise taken("customer", data.id)
     row = Customer(**_values(data, unset=False))
     session.add(row)
     session.commit()

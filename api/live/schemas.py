@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.timefields import LocalDateTime
+
 TechnicianState = Literal["not_started", "en_route", "on_site", "in_service", "on_break", "idle", "absent",
                           "finished"]
 OrderState = Literal["planned", "en_route", "on_site", "in_service", "done", "unresolved", "unassigned",
@@ -21,16 +23,16 @@ class TechnicianStatus(BaseModel):
     delay_minutes: int = Field(description="predicted minus planned start of the current or next stop: "
                                            ">0 behind plan, <0 ahead")
     next_order_id: str | None
-    next_eta: dt.datetime | None = Field(description="predicted start of service at the next order")
+    next_eta: LocalDateTime | None = Field(description="predicted start of service at the next order")
 
 
 class OrderLiveStatus(BaseModel):
     order_id: str
     technician_id: str | None
     status: OrderState
-    planned_start: dt.datetime | None = Field(description="the published plan's start; null if it left it out")
-    predicted_start: dt.datetime | None = Field(description="actual when begun; null when nobody is to visit")
-    deadline: dt.datetime
+    planned_start: LocalDateTime | None = Field(description="the published plan's start; null if it left it out")
+    predicted_start: LocalDateTime | None = Field(description="actual when begun; null when nobody is to visit")
+    deadline: LocalDateTime
     late_minutes: int = Field(description="minutes the (predicted) start of service is past the deadline")
     at_risk: bool = Field(description="service not begun and its predicted start passes the deadline minus the "
                                       "margin")
@@ -38,7 +40,7 @@ class OrderLiveStatus(BaseModel):
 
 class DayStatus(BaseModel):
     date: dt.date
-    at: dt.datetime
+    at: LocalDateTime
     plan_id: str | None = Field(description="the published plan of the date, null if none")
     version: int | None
     technicians: list[TechnicianStatus]

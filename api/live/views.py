@@ -8,17 +8,18 @@ from fastapi import APIRouter
 
 from api.deps import SessionDep, SettingsDep, Staff
 from api.live import status
-from api.live.clock import local_now, local_time
+from api.live.clock import local_now
 from api.live.schemas import DayStatus
+from api.timefields import LocalDateTime
 
 router = APIRouter(tags=["live"])
 
 
 @router.get("/days/{day}/status", response_model=DayStatus)
 def day_status(session: SessionDep, settings: SettingsDep, _user: Staff, day: dt.date,
-               at: dt.datetime | None = None) -> DayStatus:
+               at: LocalDateTime | None = None) -> DayStatus:
     """Each technician's state and delay against the published plan, each order's predicted start and the
     orders at risk of missing their response deadline, as the day stands at `at` (default: now)."""
-    moment = local_now(settings.zone) if at is None else local_time(at, settings.zone)
+    moment = local_now(settings.zone) if at is None else at
     return DayStatus.model_validate(status.day_status(
         session, day=day, at=moment, margin_minutes=settings.escalation_margin_minutes, policy=settings.policy()))

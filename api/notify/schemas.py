@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.timefields import LocalDateTime
+
 
 class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -17,11 +19,11 @@ class NotificationRead(BaseModel):
     date: dt.date
     order_id: str
     customer_id: str
-    eta: dt.datetime | None = Field(description="the ETA it tells the customer (confirmations and delays)")
+    eta: LocalDateTime | None = Field(description="the ETA it tells the customer (confirmations and delays)")
     payload: dict[str, Any] = Field(description="the rest of the body sent: customer, message, eta, ...")
     status: str = Field(description="pending, delivered or failed")
     attempts: int
-    next_attempt_at: dt.datetime
+    next_attempt_at: LocalDateTime
     last_error: str | None
-    delivered_at: dt.datetime | None
-    created_at: dt.datetime
+    delivered_at: LocalDateTime | None
+    created_at: LocalDateTime

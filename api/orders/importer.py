@@ -5,6 +5,8 @@ the same files with the same messages. Then the database adds its own checks (id
 unknown technicians, territories and ids too long to store, crews the service does not plan yet); only when the
 whole file is good is anything written, in one transaction. A preferred or refused technician the database
 does not know is stored as given, as `dispatch solve` reads it: a plan ignores one who is not on its roster.
+A file whose only fault is ids already stored is a 409 naming them (the same file sent twice, or twice at
+once: the one that loses the race at the database is checked again and gets that 409; nothing of it is kept).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
-from api.errors import InvalidInputError
+from api.errors import ApiError, ConflictError, InvalidInputError, checked_again
 from api.orders.models import Order, OrderStatus
 from api.orders.service import crew_refusal
 from api.technicians.models import Technician
@@ -57,6 +59,19 @@ def invalid(errors: list[CellError]) -> InvalidInputError:
     return InvalidInputError(f"{len(listed)} bad cell(s); nothing was imported", errors=listed)
 
 
+def refused(errors: list[CellError], taken: list[CellError], *, what: str) -> ApiError:
+    """Why nothing of a file was imported: a 409 naming the ids already stored when that is all that is wrong
+    with it, else a 422 of every bad cell (those ids included)."""
+    if errors or not taken:
+        return invalid(errors + taken)
+    cells = sorted(taken, key=CellError.sort_key)
+    ids = [str(e.value) for e in cells]
+    shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+    listed = [{"file": e.file, "row": e.row, "column": e.column, "value": e.value, "message": e.message}
+              for e in cells]
+    return ConflictError(f"{len(ids)} {what} already exist(s): {shown}; nothing was imported", errors=listed)
+
+
 def parse(content: bytes, *, filename: str, plan_date: date) -> tuple[domain.Order, ...]:
     try:
         return orders_from_csv_bytes(content, plan_date, source=filename)
@@ -64,6 +79,7 @@ def parse(content: bytes, *, filename: str, plan_date: date) -> tuple[domain.Ord
         raise invalid(list(e.errors)) from None
 
 
+@checked_again
 def import_orders(session: Session, *, content: bytes, filename: str | None, plan_date: date,
                   max_rows: int) -> tuple[list[str], list[str]]:
     """Create every order of the file, or none: (order ids, ids of customers created on the way)."""
@@ -77,10 +93,11 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
     pins = {o.pinned_technician for o in orders if o.pinned_technician}
     known_techs = set(session.scalars(select(Technician.id).where(Technician.id.in_(pins)))) if pins else set()
     errors: list[CellError] = []
+    conflicts: list[CellError] = []
     for o in orders:
         row = rows_of.get(o.id)
         if o.id in taken:
-            errors.append(CellError(name, row, "id", o.id, f"order {o.id!r} already exists"))
+            conflicts.append(CellError(name, row, "id", o.id, f"order {o.id!r} already exists"))
         if o.pinned_technician and o.pinned_technician not in known_techs:
             errors.append(CellError(name, row, "pinned_technician", o.pinned_technician,
                                     f"pinned_technician {o.pinned_technician!r} is not a known technician"))
@@ -96,8 +113,8 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
         if o.territory is not None and len(o.territory) > TERRITORY_LENGTH:
             errors.append(CellError(name, row, "territory", o.territory,
                                     f"territory is longer than {TERRITORY_LENGTH} characters"))
-    if errors:
-        raise invalid(errors)
+    if errors or conflicts:
+        raise refused(errors, conflicts, what="order(s)")
 
     # the CSV names customers; link to one with that id or name, else add one at the order's place
     names = {o.customer for o in orders}

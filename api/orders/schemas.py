@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from api.orders.models import OrderStatus
 from api.parts.schemas import PartId
 from api.technicians.schemas import LEVELS_DOC, Id, Lat, Lon, Skill, Territory
+from api.timefields import LocalDateTime
 from dispatch.domain import MAX_CREW, Priority
 
 Quantity = Annotated[int, Field(ge=1, le=10_000)]
@@ -34,9 +35,9 @@ class OrderCreate(BaseModel):
     priority: Priority
     required_skills: list[Skill] = Field(default_factory=list, max_length=20, description=REQUIRED_SKILLS_DOC)
     duration_min: int = Field(ge=0, le=24 * 60)
-    created_at: datetime | None = Field(default=None, description="starts the response clock; default now")
-    window_start: datetime | None = None
-    window_end: datetime | None = None
+    created_at: LocalDateTime | None = Field(default=None, description="starts the response clock; default now")
+    window_start: LocalDateTime | None = None
+    window_end: LocalDateTime | None = None
     required_parts: dict[PartId, Quantity] = Field(default_factory=dict, max_length=50)
     pinned_technician_id: Id | None = None
     preferred_technician_id: Id | None = Field(default=None, description=PREFERRED_DOC)
@@ -59,9 +60,9 @@ class OrderUpdate(BaseModel):
     priority: Priority | None = None
     required_skills: list[Skill] | None = Field(default=None, max_length=20, description=REQUIRED_SKILLS_DOC)
     duration_min: int | None = Field(default=None, ge=0, le=24 * 60)
-    created_at: datetime | None = None
-    window_start: datetime | None = None
-    window_end: datetime | None = None
+    created_at: LocalDateTime | None = None
+    window_start: LocalDateTime | None = None
+    window_end: LocalDateTime | None = None
     required_parts: dict[PartId, Quantity] | None = Field(default=None, max_length=50)
     pinned_technician_id: Id | None = None
     preferred_technician_id: Id | None = Field(default=None, description=PREFERRED_DOC)
@@ -84,7 +85,7 @@ class OutcomeRead(BaseModel):
     event: Literal["done", "unresolved"]
     reason: str | None = Field(description="unresolved: part_missing, second_technician, customer_absent, other")
     note: str | None
-    time: datetime
+    time: LocalDateTime
     technician_id: str
 
 
@@ -100,9 +101,9 @@ class OrderRead(BaseModel):
     required_skills: list[str] = Field(description="skill tags, without levels")
     required_skill_levels: dict[str, int] = Field(description=LEVELS_DOC.format("required_skills"))
     duration_min: int
-    created_at: datetime
-    window_start: datetime | None
-    window_end: datetime | None
+    created_at: LocalDateTime
+    window_start: LocalDateTime | None
+    window_end: LocalDateTime | None
     window_date: date | None = Field(description=WINDOW_DATE_DOC)
     required_parts: dict[str, int]
     pinned_technician_id: str | None
@@ -112,7 +113,7 @@ class OrderRead(BaseModel):
     notes: str | None
     territory: str | None
     status: OrderStatus
-    cancelled_at: datetime | None
+    cancelled_at: LocalDateTime | None
     cancel_reason: str | None
     source: str
     last_outcome: OutcomeRead | None = Field(default=None, description="the last finished visit's outcome")
@@ -159,5 +160,5 @@ class WindowProposal(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    window_start: datetime = Field(description="local time, e.g. 2026-12-02T10:00")
-    window_end: datetime = Field(description="on the same date, not before window_start")
+    window_start: LocalDateTime = Field(description="local time, e.g. 2026-12-02T10:00")
+    window_end: LocalDateTime = Field(description="on the same date, not before window_start")

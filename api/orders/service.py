@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, String, cast, or_, select, true
 from sqlalchemy.orm import Session
 
 from api.customers.models import Customer
-from api.errors import ConflictError, InvalidInputError, NotFoundError, field_error
+from api.errors import ConflictError, InvalidInputError, NotFoundError, checked_again, field_error, taken
 from api.orders.models import Order, OrderStatus
 from api.orders.schemas import OrderCreate, OrderRead, OrderUpdate, OutcomeRead
 from api.paging import PageParams, paginate
@@ -149,12 +149,13 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+@checked_again
 def create(session: Session, *, data: OrderCreate, now: datetime) -> Order:
     values = _normalise(data.model_dump())
     if values["created_at"] is None:
         values["created_at"] = now
     if session.get(Order, data.id) is not None:
-        raise ConflictError(f"order {data.id!r} already exists")
+        raise taken("order", data.id)
     _check_refs(session, values)
     row = Order(**values, status=OrderStatus.open.value, source="api")
     _check_domain(row)

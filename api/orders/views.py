@@ -26,6 +26,7 @@ from api.orders.schemas import (
 )
 from api.paging import Page, PageDep
 from api.plans import service as plans_service
+from api.timefields import LocalDateTime
 from dispatch.domain import Priority
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -42,8 +43,8 @@ def list_orders(
     customer_id: IdQuery = None,
     technician_id: Annotated[str | None, Query(max_length=64, description="pinned to this technician")] = None,
     skill: Annotated[str | None, Query(max_length=64, description="needs this skill tag")] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: LocalDateTime | None = None,
+    created_to: LocalDateTime | None = None,
     sort: service.Sort = "priority",
 ) -> Page[OrderRead]:
     """Orders with filters and paging; a technician sees only their own."""

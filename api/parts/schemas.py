@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date as date_
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.parts.models import LocationKind, MovementKind
+from api.timefields import LocalDateTime
 
 PartId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^;:,\s\x00-\x1f]+$")]
 LocationId = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -164,7 +164,7 @@ class MovementRead(BaseModel):
     unit_cost: Decimal
     reason: str | None
     recorded_by: int | None
-    at: datetime
+    at: LocalDateTime
 
 
 class StockRead(BaseModel):

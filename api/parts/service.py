@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from api.errors import ConflictError, NotFoundError, field_error
+from api.errors import ConflictError, NotFoundError, checked_again, field_error, taken
 from api.paging import PageParams, paginate
 from api.parts.models import LocationKind, Part, StockLocation, van_location_id, visible_locations
 from api.parts.schemas import PartCreate, PartUpdate, StockLocationCreate, StockLocationUpdate
@@ -32,9 +32,10 @@ def list_parts(session: Session, *, page: PageParams, active: bool | None = None
     return paginate(session, stmt, page)
 
 
+@checked_again
 def create_part(session: Session, *, data: PartCreate) -> Part:
     if session.get(Part, data.id) is not None:
-        raise ConflictError(f"part {data.id!r} already exists")
+        raise taken("part", data.id)
     row = Part(**data.model_dump())
     session.add(row)
     session.commit()
@@ -68,9 +69,10 @@ def list_locations(session: Session, *, page: PageParams, scope: str | None = No
     return paginate(session, stmt, page)
 
 
+@checked_again
 def create_central(session: Session, *, data: StockLocationCreate) -> StockLocation:
     if session.get(StockLocation, data.id) is not None:
-        raise ConflictError(f"stock location {data.id!r} already exists")
+        raise taken("stock location", data.id)
     row = StockLocation(kind=LocationKind.central.value, **data.model_dump())
     session.add(row)
     session.commit()

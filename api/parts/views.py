@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
@@ -35,6 +34,7 @@ from api.parts.schemas import (
     UsageBy,
     UsageReport,
 )
+from api.timefields import LocalDateTime
 
 # ids in paths: no control characters (PostgreSQL refuses NUL in text; a 422 beats a 500)
 PathId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$")]
@@ -178,8 +178,8 @@ def list_movements(
     technician_id: IdQuery = None,
     location_id: Annotated[str | None, Query(max_length=80, pattern=r"^[^\x00-\x1f]+$",
                                                  description="into or out of this location")] = None,
-    kind: MovementKind | None = None, since: datetime | None = None,
-    until: Annotated[datetime | None, Query(description="exclusive")] = None,
+    kind: MovementKind | None = None, since: LocalDateTime | None = None,
+    until: Annotated[LocalDateTime | None, Query(description="exclusive")] = None,
     newest_first: Annotated[bool, Query(description="the latest movement first (default: oldest first)")] = False,
 ) -> Page[MovementRead]:
     """The ledger, oldest first unless asked otherwise; ids match whatever their case; a technician sees
@@ -201,8 +201,8 @@ def get_movement(session: SessionDep, user: AnyRole, movement_id: int) -> Moveme
 @stock_router.get("/usage", response_model=UsageReport)
 def usage(
     session: SessionDep, _user: Staff, by: UsageBy = "part", part_id: IdQuery = None, order_id: IdQuery = None,
-    technician_id: IdQuery = None, since: datetime | None = None,
-    until: Annotated[datetime | None, Query(description="exclusive")] = None,
+    technician_id: IdQuery = None, since: LocalDateTime | None = None,
+    until: Annotated[LocalDateTime | None, Query(description="exclusive")] = None,
 ) -> UsageReport:
     """Parts consumed per order, technician, part or month: movements, units and cost."""
     filters = stock.MovementFilter(part_id=part_id, order_id=order_id, technician_id=technician_id,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.plans.models import JobStatus
 from api.technicians.schemas import Id
+from api.timefields import LocalDateTime
 from dispatch.policy import MAX_HORIZON_DAYS
 
 TimeLimit = Field(default=None, gt=0, le=600, description="seconds of search; default the deployment's")
@@ -35,7 +36,7 @@ class ReplanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pins: dict[Id, Id] = Field(default_factory=dict, max_length=500, description="order id -> technician id")
-    at: dt.datetime | None = Field(default=None, description="the moment of the day to re-plan from (local time on "
+    at: LocalDateTime | None = Field(default=None, description="the moment of the day to re-plan from (local time on "
                                    "the plan's date): what happened by then stays; default now when now falls "
                                    "on the plan's date, else a plain re-plan of the date")
     time_limit: float | None = TimeLimit
@@ -63,8 +64,8 @@ class PlanFix(BaseModel):
     technician_id: str
     position: int = Field(description="stop number on the technician's route (0: first), counted without the "
                                       "order itself and, for a swap, without the order it replaces")
-    arrival: dt.datetime
-    eta: dt.datetime = Field(description="start of service with the change")
+    arrival: LocalDateTime
+    eta: LocalDateTime = Field(description="start of service with the change")
     late_minutes: Number
     cost_delta: dict[str, Number] = Field(description="what the change adds to the objective, by part, with "
                                                       "'change' for the change itself and 'total'")
@@ -84,15 +85,15 @@ class PlanStop(BaseModel):
     model_config = _OPEN
 
     order_id: str
-    arrival: dt.datetime = Field(description="arrival on site (local time, as every time of the plan)")
-    start: dt.datetime = Field(description="start of service: the arrival, or the window's start if later")
-    end: dt.datetime
+    arrival: LocalDateTime = Field(description="arrival on site (local time, as every time of the plan)")
+    start: LocalDateTime = Field(description="start of service: the arrival, or the window's start if later")
+    end: LocalDateTime
     travel_km: Number = Field(description="from the previous stop, or from home")
     travel_minutes: Number
     late_minutes: Number = Field(description="past the response deadline at the start of service")
     status: str | None = Field(default=None, description="planned, or in a re-plan what the day made of it: done, "
                                                          "unresolved, in_service, on_site or en_route")
-    deadline: dt.datetime | None = Field(default=None, description="the response deadline the stop is timed "
+    deadline: LocalDateTime | None = Field(default=None, description="the response deadline the stop is timed "
                                          "against: created_at plus the policy's hours for its priority, or "
                                          "its customer's contract hours when tighter")
     fixes: list[PlanFix] | None = Field(default=None, description="a late stop's: the changes that would start "
@@ -102,8 +103,8 @@ class PlanStop(BaseModel):
 
 
 class Interval(BaseModel):
-    start: dt.datetime
-    end: dt.datetime
+    start: LocalDateTime
+    end: LocalDateTime
 
 
 class PlanRoute(BaseModel):
@@ -114,8 +115,8 @@ class PlanRoute(BaseModel):
     stops: list[PlanStop] = Field(description="in the order they are visited")
     break_: Interval | None = Field(default=None, alias="break")
     travel_km: Number = Field(description="the whole route, the drive home included")
-    depart: dt.datetime | None = Field(default=None, description="leaves home")
-    back: dt.datetime | None = Field(default=None, description="back home")
+    depart: LocalDateTime | None = Field(default=None, description="leaves home")
+    back: LocalDateTime | None = Field(default=None, description="back home")
     return_km: Number | None = Field(default=None, description="the drive home from the last stop")
     return_minutes: Number | None = None
 
@@ -280,7 +281,7 @@ class PlanContract(BaseModel):
     kpis: PlanKpis
     objective: Objective
     policy: PlanPolicy
-    at: dt.datetime | None = Field(default=None, description="a re-plan's moment of the day")
+    at: LocalDateTime | None = Field(default=None, description="a re-plan's moment of the day")
     changes: list[PlanChange] | None = Field(default=None, description="a re-plan's changes to the plan before")
 
 
@@ -296,12 +297,12 @@ class PlanRead(BaseModel):
     seed: int
     solution_limit: int | None
     parent_id: str | None
-    at: dt.datetime | None = Field(default=None, description="a live re-plan's moment of the day")
+    at: LocalDateTime | None = Field(default=None, description="a live re-plan's moment of the day")
     pins: dict[str, str]
     error: str | None
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: LocalDateTime
+    started_at: LocalDateTime | None
+    finished_at: LocalDateTime | None
     published: bool
     requested_by: str | None = Field(description="who asked for the plan (full name, else user name)")
     plan: PlanContract | None = Field(description="the plan (routes, unassigned with reasons, kpis, objective, "
@@ -312,8 +313,8 @@ class PlanSummary(BaseModel):
     id: str
     date: dt.date
     status: JobStatus
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
+    created_at: LocalDateTime
+    finished_at: LocalDateTime | None
     published: bool
     parent_id: str | None = Field(default=None, description="the plan this re-plan started from")
     requested_by: str | None = Field(default=None, description="who asked for the plan (full name, else user name)")
@@ -324,7 +325,7 @@ class PublishedRead(BaseModel):
     dates: list[dt.date] = Field(description="the dates this publication covers, the plan date first: each is now "
                                              "published with this plan's routes of that date")
     plan_id: str
-    published_at: dt.datetime
+    published_at: LocalDateTime
     version: int = Field(description="1 for the date's first publication, then one more at each")
     technicians: list[str] = Field(description="those who got a route on one of the dates")
 
@@ -336,8 +337,8 @@ class PlacementRead(BaseModel):
 
     technician_id: str
     position: int = Field(description="stop number on the technician's whole-day route, 0 the first of the day")
-    arrival: dt.datetime
-    eta: dt.datetime = Field(description="start of service")
+    arrival: LocalDateTime
+    eta: LocalDateTime = Field(description="start of service")
     late_minutes: float
     cost_delta: dict[str, float] = Field(description="the cost it adds by objective part (travel, response "
                                          "deadline, eta shift, unserved: negative when serving it saves its "
@@ -348,7 +349,7 @@ class PlacementRead(BaseModel):
 
 class RecommendRead(BaseModel):
     order_id: str
-    at: dt.datetime
+    at: LocalDateTime
     placements: list[PlacementRead] = Field(description="cheapest first")
 
 
@@ -361,7 +362,7 @@ class AssignRequest(BaseModel):
     technician_id: Id
     position: int | None = Field(default=None, ge=0, le=1000,
                                  description="stop number on the route (a placement's); default its cheapest")
-    at: dt.datetime | None = Field(default=None, description="the moment of the day; default as recommend's")
+    at: LocalDateTime | None = Field(default=None, description="the moment of the day; default as recommend's")
 
 
 class PartToBring(BaseModel):
@@ -380,13 +381,13 @@ class StopRead(BaseModel):
     lat: float
     lon: float
     priority: str
-    eta: dt.datetime = Field(description="arrival on site")
-    arrival: dt.datetime
-    start: dt.datetime
-    end: dt.datetime
+    eta: LocalDateTime = Field(description="arrival on site")
+    arrival: LocalDateTime
+    start: LocalDateTime
+    end: LocalDateTime
     duration_min: int
-    window_start: dt.datetime | None
-    window_end: dt.datetime | None
+    window_start: LocalDateTime | None
+    window_end: LocalDateTime | None
     travel_km: float
     travel_minutes: float
     late_minutes: float
@@ -424,8 +425,8 @@ class RouteRead(BaseModel):
     technician_id: str
     technician_name: str
     home: Place
-    depart: dt.datetime | None
-    back: dt.datetime | None
+    depart: LocalDateTime | None
+    back: LocalDateTime | None
     break_: Interval | None = Field(alias="break")
     travel_km: float = Field(description="the whole route, the drive home included")
     travel_minutes: float

@@ -39,6 +39,7 @@ from api.plans.schemas import (
     ReplanRequest,
     RouteRead,
 )
+from api.timefields import LocalDateTime
 
 # job ids are UUIDs; the pattern keeps bytes a database refuses (NUL) out of the lookups
 PlanId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
@@ -144,7 +145,7 @@ def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: Pla
 @router.get("/{plan_id}/recommend", response_model=RecommendRead)
 def recommend(session: SessionDep, _user: Dispatcher, plan_id: PlanId,
               order_id: Annotated[str, Query(min_length=1, max_length=64, description="the order to place")],
-              at: Annotated[dt.datetime | None, Query(description="the moment of the day (local time on the plan's "
+              at: Annotated[LocalDateTime | None, Query(description="the moment of the day (local time on the plan's "
                                                                    "date); default now on that date")] = None,
               top: Annotated[int, Query(ge=1, le=50)] = 5, *, day_now: DayNow) -> dict[str, object]:
     """The best places for one order (an emergency entered since the plan, say) in this plan's routes as the

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.timefields import LocalDateTime
+
 AlertKind = Literal["low customer score", "deadline at risk", "deadline missed", "complaint response overdue",
                     "complaint resolution overdue"]
 CallOutcome = Literal["satisfied", "not_satisfied", "no_answer"]
@@ -22,9 +24,9 @@ class AlertRead(BaseModel):
     order_id: str | None = Field(description="null for a complaint that names no order")
     technician_id: str | None = Field(description="null for an order nobody is to visit")
     message: str
-    created_at: dt.datetime
-    acknowledged_at: dt.datetime | None
-    closed_at: dt.datetime | None = Field(description="dealt with; a closed alert leaves the open list")
+    created_at: LocalDateTime
+    acknowledged_at: LocalDateTime | None
+    closed_at: LocalDateTime | None = Field(description="dealt with; a closed alert leaves the open list")
 
 
 class FollowUpRead(BaseModel):
@@ -36,7 +38,7 @@ class FollowUpRead(BaseModel):
     customer_id: str
     days_after: int
     due_date: dt.date
-    done_at: dt.datetime | None
+    done_at: LocalDateTime | None
     outcome: CallOutcome | None
     note: str | None
     missed: bool = Field(description="due before today (the service clock) and not completed")

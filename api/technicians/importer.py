@@ -6,6 +6,7 @@ file: the rules a technician created through the API must meet (`TechnicianCreat
 numbers the catalogue cannot hold or has retired. Only when the whole file is good is anything written, in one
 transaction: the technicians, their vans, the parts the catalogue did not know yet (price 0, listed in the
 answer so a storekeeper can price them) and one ledger receipt (reason "import") per part of each van_stock.
+Ids already stored, and nothing else wrong, are a 409 naming them, however close together the two imports came.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.orders.importer import invalid, safe_name
+from api.errors import checked_again
+from api.orders.importer import invalid, refused, safe_name
 from api.parts import ledger
 from api.parts import service as parts_service
 from api.parts.models import MovementKind, Part, StockLocation, van_location_id
@@ -102,6 +104,7 @@ def _check_row(t: domain.Technician, plan_date: date, *, name: str, row: int | N
     return (None if errors else body), errors
 
 
+@checked_again
 def import_technicians(session: Session, *, content: bytes, filename: str | None, plan_date: date,
                        max_rows: int, user_id: int) -> TechnicianImport:
     """Create every technician of the file with their van and its stock, or nothing."""
@@ -121,15 +124,16 @@ def import_technicians(session: Session, *, content: bytes, filename: str | None
     parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))} if part_ids else {}
 
     errors: list[CellError] = []
+    conflicts: list[CellError] = []
     bodies: list[tuple[domain.Technician, TechnicianCreate]] = []
     for t in techs:
         row, cells = raw.get(t.id, (None, {}))
         body, found = _check_row(t, plan_date, name=name, row=row, cells=cells)
         errors += found
         if t.id in taken:
-            errors.append(CellError(name, row, "id", t.id, f"technician {t.id!r} already exists"))
+            conflicts.append(CellError(name, row, "id", t.id, f"technician {t.id!r} already exists"))
         elif van_location_id(t.id) in vans_taken:
-            errors.append(CellError(name, row, "id", t.id, f"stock location {van_location_id(t.id)!r} already "
+            conflicts.append(CellError(name, row, "id", t.id, f"stock location {van_location_id(t.id)!r} already "
                                                            "exists and is not this technician's van"))
         retired = sorted(p for p in t.van_stock if p in parts and not parts[p].active)
         if retired:
@@ -137,8 +141,8 @@ def import_technicians(session: Session, *, content: bytes, filename: str | None
                                     f"van_stock names parts that are no longer active: {', '.join(retired)}"))
         if body is not None:
             bodies.append((t, body))
-    if errors:
-        raise invalid(errors)
+    if errors or conflicts:
+        raise refused(errors, conflicts, what="technician(s)")
 
     result = TechnicianImport()
     for part_id in sorted(part_ids - parts.keys()):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from api.parts.schemas import LocationId, PartId
+from api.timefields import LocalTime
 from dispatch.domain import MAX_LEVEL, MIN_LEVEL
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -38,10 +39,10 @@ class TechnicianCreate(BaseModel):
     home_lat: Lat
     home_lon: Lon
     home_address: str | None = Field(default=None, max_length=300)
-    shift_start: time
-    shift_end: time
-    break_start: time | None = None
-    break_end: time | None = None
+    shift_start: LocalTime
+    shift_end: LocalTime
+    break_start: LocalTime | None = None
+    break_end: LocalTime | None = None
     break_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     max_orders: int | None = Field(default=None, ge=0, le=1000)
     work_days: list[Weekday] = Field(default_factory=lambda: [1, 2, 3, 4, 5], max_length=7,
@@ -61,10 +62,10 @@ class TechnicianUpdate(BaseModel):
     home_lat: Lat | None = None
     home_lon: Lon | None = None
     home_address: str | None = Field(default=None, max_length=300)
-    shift_start: time | None = None
-    shift_end: time | None = None
-    break_start: time | None = None
-    break_end: time | None = None
+    shift_start: LocalTime | None = None
+    shift_end: LocalTime | None = None
+    break_start: LocalTime | None = None
+    break_end: LocalTime | None = None
     break_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     max_orders: int | None = Field(default=None, ge=0, le=1000)
     work_days: list[Weekday] | None = Field(default=None, max_length=7, description=WORK_DAYS_DOC)
@@ -83,10 +84,10 @@ class TechnicianRead(BaseModel):
     home_lat: float
     home_lon: float
     home_address: str | None
-    shift_start: time
-    shift_end: time
-    break_start: time | None
-    break_end: time | None
+    shift_start: LocalTime
+    shift_end: LocalTime
+    break_start: LocalTime | None
+    break_end: LocalTime | None
     break_minutes: int | None
     max_orders: int | None
     work_days: list[int] = Field(description=WORK_DAYS_DOC)
@@ -116,8 +117,8 @@ class ShiftDaySet(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    shift_start: time | None = Field(default=None, description="HH:MM; default the weekly pattern's")
-    shift_end: time | None = Field(default=None, description="HH:MM, e.g. later for overtime; default the "
+    shift_start: LocalTime | None = Field(default=None, description="HH:MM; default the weekly pattern's")
+    shift_end: LocalTime | None = Field(default=None, description="HH:MM, e.g. later for overtime; default the "
                                                              "weekly pattern's")
 
 
@@ -127,10 +128,10 @@ class ShiftDayRead(BaseModel):
     technician_id: str
     date: date
     works: bool = Field(description="the date is one of the technician's work days and they are active")
-    shift_start: time
-    shift_end: time
-    usual_shift_start: time = Field(description="the weekly pattern's")
-    usual_shift_end: time
+    shift_start: LocalTime
+    shift_end: LocalTime
+    usual_shift_start: LocalTime = Field(description="the weekly pattern's")
+    usual_shift_end: LocalTime
     changed: bool = Field(description="the shift of this date differs from the weekly pattern by a shift day")
 
 

@@ -11,10 +11,9 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.errors import ConflictError, InvalidInputError, NotFoundError, field_error
+from api.errors import ConflictError, InvalidInputError, NotFoundError, checked_again, field_error, taken
 from api.idempotency import Outcome
 from api.paging import PageParams, paginate
 from api.parts import ledger
@@ -124,9 +123,10 @@ def new_row(data: TechnicianCreate) -> Technician:
     return row
 
 
+@checked_again
 def create(session: Session, *, data: TechnicianCreate) -> Technician:
     if session.get(Technician, data.id) is not None:
-        raise ConflictError(f"technician {data.id!r} already exists")
+        raise taken("technician", data.id)
     row = new_row(data)
     session.add(row)
     session.flush()
@@ -188,6 +188,7 @@ def _hm(t: time) -> str:
     return t.strftime("%H:%M")
 
 
+@checked_again  # two changes of one day at once: the later one stands, as one after the other
 def set_day_shift(session: Session, *, technician_id: str, day: date, data: ShiftDaySet, user_id: int | None,
                   now: datetime) -> ShiftDayRead:
     """Change the technician's shift on `day` only (overtime agreed for that day): the next plan or re-plan of
@@ -216,12 +217,7 @@ def set_day_shift(session: Session, *, technician_id: str, day: date, data: Shif
         session.add(shift_day)
     shift_day.shift_start, shift_day.shift_end = data.shift_start, data.shift_end
     shift_day.set_by, shift_day.set_at = user_id, now
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ConflictError(f"the shift of {technician_id} on {day} was changed at the same moment; try again") \
-            from None
+    session.commit()
     return _day_read(row, day, shift_day)
 
 

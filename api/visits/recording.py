@@ -58,8 +58,6 @@ def _technician(session: Session, data: EventCreate, scope: str | None) -> str |
 
 
 def _check_shape(data: EventCreate, kind: EventKind) -> None:
-    if data.time.tzinfo is not None:
-        raise field_error("time", "give the phone's local time without a UTC offset", data.time.isoformat())
     if kind.needs_order and data.order_id is None:
         raise field_error("order_id", f"is required for a {kind.value} event")
     if not kind.needs_order and data.order_id is not None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.parts.schemas import PartId
 from api.technicians.schemas import Id
+from api.timefields import LocalDateTime
 
 Score = Annotated[int, Field(ge=1, le=5, description="the customer's score, 1 (bad) to 5 (very good)")]
 
@@ -16,9 +17,9 @@ Score = Annotated[int, Field(ge=1, le=5, description="the customer's score, 1 (b
 class VisitFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    arrived_at: dt.datetime | None = None
-    started_at: dt.datetime | None = Field(default=None, description="start of service; default the arrival")
-    done_at: dt.datetime | None = None
+    arrived_at: LocalDateTime | None = None
+    started_at: LocalDateTime | None = Field(default=None, description="start of service; default the arrival")
+    done_at: LocalDateTime | None = None
     fixed_first_time: bool | None = Field(default=None, description="fixed on this visit, the order's first")
     resolved: bool | None = Field(default=None, description="the problem is solved; default fixed_first_time")
     major_repair: bool | None = Field(default=None, description="schedules follow-up calls after 3 and 7 days")
@@ -43,9 +44,9 @@ class VisitRead(BaseModel):
     technician_id: str
     date: dt.date
     plan_id: str | None
-    arrived_at: dt.datetime | None
-    started_at: dt.datetime | None
-    done_at: dt.datetime | None
+    arrived_at: LocalDateTime | None
+    started_at: LocalDateTime | None
+    done_at: LocalDateTime | None
     fixed_first_time: bool | None
     resolved: bool | None
     major_repair: bool
@@ -71,7 +72,8 @@ class EventCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    time: dt.datetime = Field(description="the phone's local time of the event, ISO 8601 without offset")
+    time: LocalDateTime = Field(description="the phone's time of the event, ISO 8601 (local; one with an offset is "
+                                           "converted)")
     event: EventName
     order_id: Id | None = Field(default=None, description="empty for break and absent")
     technician_id: Id | None = Field(default=None, description="staff only: whose event it is")
@@ -87,8 +89,8 @@ class EventRead(BaseModel):
 
     id: int
     date: dt.date
-    time: dt.datetime
-    received_at: dt.datetime
+    time: LocalDateTime
+    received_at: LocalDateTime
     technician_id: str | None
     order_id: str | None
     event: EventName

@@ -212,7 +212,7 @@ def test_a_refused_event_writes_nothing(routes: World) -> None:
     ([], "arrived", {"order_id": None}, "order_id"),
     ([], "arrived", {"order_id": "O1", "technician_id": "TB"}, "technician_id"),
     ([], "arrived", {"order_id": "O1", "time": "09:00"}, "time"),
-    ([], "arrived", {"order_id": "O1", "time": f"{DATE}T09:00:00+02:00"}, "time"),
+    ([], "arrived", {"order_id": "O1", "time": "0001-01-01T00:30:00+14:00"}, "time"),  # year 0 in Lyon
     ([], "arrived", {"order_id": "O1", "parts": [{"part_id": "P-FLT", "quantity": 1}]}, "parts"),
     ([("arrived", "09:00", "O1")], "done", {"order_id": "O1", "customer_score": 6}, "customer_score"),
     ([("arrived", "09:00", "O1")], "done", {"order_id": "O1", "parts": [{"part_id": "NOPE", "quantity": 1}]},
@@ -230,6 +230,13 @@ def test_bad_events_are_422_naming_the_field(routes: World, before: list[tuple[s
     assert ["body", field] in [list(e["loc"])[:2] for e in items], r.text
     log = routes.client.get(f"/api/v1/days/{DATE}/events", headers=routes.as_("disp")).json()
     assert len(log) == len(before)  # nothing half-written
+
+
+def test_a_phone_sending_its_time_with_an_offset_records_the_plan_areas_time(routes: World) -> None:
+    r = routes.client.post(EVENTS, json={"time": f"{DATE}T10:00:00+02:00", "event": "arrived", "order_id": "O1"},
+                           headers=routes.as_("tech_a"))
+    assert r.status_code == 201, r.text
+    assert r.json()["time"] == at("09:00")  # Lyon is at +01:00 in November
 
 
 def test_who_may_report_what(routes: World) -> None:

@@ -112,7 +112,8 @@ def test_the_services_own_rules_are_cell_errors_too(world: World) -> None:
 def test_ids_already_in_the_database_are_cell_errors(world: World) -> None:
     assert upload(world, GOOD[2:]).status_code == 201
     r = upload(world, [GOOD[0], "TA,Again,hvac,45.7,4.8,08:00,17:00,,,,,", GOOD[2]])
-    assert r.status_code == 422
+    assert r.status_code == 409  # nothing else is wrong with the file: a conflict with what is stored
+    assert r.json()["detail"] == "2 technician(s) already exist(s): TA, T3; nothing was imported"
     cells = [(e["row"], e["column"], e["value"]) for e in r.json()["errors"]]
     assert cells == [(3, "id", "TA"), (4, "id", "T3")]
     assert technician_ids(world) == ["T3", "TA", "TB"]
