@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.commands import serve, users_app
+from api.commands import db_app, serve, users_app
 from dispatch.cli import app
 from dispatch.cli import main as _main
 
@@ -10,6 +10,7 @@ __all__ = ["app", "main"]
 
 app.command()(serve)
 app.add_typer(users_app, name="user")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

@@ -1,10 +1,12 @@
-"""The service's console commands, added to the `dispatch` executable by api/cli.py: serve, user add/list."""
+"""The service's console commands, added to the `dispatch` executable by api/cli.py: serve, user add/list,
+db backup/restore."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
@@ -28,6 +30,7 @@ DEMO_SUPERVISOR = "supervisor"
 DEMO_HISTORY_DAYS = 30
 
 users_app = typer.Typer(no_args_is_help=True, help="Users of the service and their roles.")
+db_app = typer.Typer(no_args_is_help=True, help="Backups of the embedded SQLite database (PostgreSQL: pg_dump).")
 
 
 def _docs_urls(host: str, port: int) -> tuple[str, str]:
@@ -247,3 +250,43 @@ def list_users() -> None:
                 typer.echo(f"{u.username}\t{u.role}{tech}{'' if u.is_active else ' (inactive)'}")
     finally:
         engine.dispose()
+
+
+def _database_url() -> str:
+    from api.config import get_settings
+
+    try:
+        return get_settings().database_url
+    except ValueError as e:  # pydantic's ValidationError: an unsafe or malformed setting
+        typer.echo(f"error: bad settings\n{e}", err=True)
+        raise typer.Exit(2) from None
+
+
+@db_app.command("backup")
+def backup_db(
+    file: Annotated[Path, typer.Argument(help="the backup file to write (a new file)")],
+) -> None:
+    """Copy the SQLite database of DATABASE_URL to FILE: a consistent snapshot, taken while the service runs."""
+    from api.backup import BackupError, backup
+
+    try:
+        copy = backup(_database_url(), file)
+    except BackupError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"backup: {copy.total_rows} rows in {len(copy.rows)} tables, {copy.size_bytes} bytes, to {copy.path}")
+
+
+@db_app.command("restore")
+def restore_db(
+    file: Annotated[Path, typer.Argument(help="a backup made by `dispatch db backup`")],
+) -> None:
+    """Restore FILE into the SQLite database of DATABASE_URL, which must be empty (stop the service first)."""
+    from api.backup import BackupError, restore
+
+    try:
+        copy = restore(file, _database_url())
+    except BackupError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"restored: {copy.total_rows} rows in {len(copy.rows)} tables from {file} into {copy.path}")

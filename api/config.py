@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -127,6 +128,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
 
     run_migrations_on_startup: bool = True
+    # test only, refused elsewhere: each writing transaction stops before its COMMIT while this file exists
+    # (api.db.hold_before_commit), so the fault tests can kill the service with the writes in flight
+    test_hold_before_commit: Path | None = None
 
     # the escalation watch (api.live.watch): an order is at risk when its predicted start of service passes its
     # response deadline minus escalation_margin_minutes; the watch ticks every watch_interval_seconds in one of the
@@ -228,6 +232,13 @@ class Settings(BaseSettings):
         if self.notify_retry_max_seconds < self.notify_retry_seconds:
             raise ValueError(f"NOTIFY_RETRY_MAX_SECONDS ({self.notify_retry_max_seconds}) is less than "
                              f"NOTIFY_RETRY_SECONDS ({self.notify_retry_seconds})")
+        return self
+
+    @model_validator(mode="after")
+    def _test_hooks_only_in_tests(self) -> Settings:
+        if self.test_hold_before_commit is not None and self.environment != "test":
+            raise ValueError(f"TEST_HOLD_BEFORE_COMMIT is a fault-test hook: set it only when ENVIRONMENT=test, "
+                             f"not {self.environment}")
         return self
 
     @model_validator(mode="after")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -91,6 +92,42 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_conn)  # the dialect's ping: in autocommit, leaves no transaction open
         except Exception as e:  # the pool retries the checkout with a fresh connection
             raise DisconnectionError(str(e)) from e
+
+
+HOLD_BEFORE_COMMIT_MAX_S = 60.0
+_WRITE = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def hold_before_commit(engine: Engine, marker: Path) -> None:
+    """Test only (the TEST_HOLD_BEFORE_COMMIT setting): stop each transaction that wrote just before its COMMIT.
+
+    With every write of the transaction sent and none committed, the connection writes `marker` (one line per
+    write statement: `INSERT INTO orders`) and waits while it exists, at most HOLD_BEFORE_COMMIT_MAX_S: a
+    fault test kills the process there, or deletes the file to let the commit go on.
+    """
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        found = _WRITE.match(statement)
+        if found:
+            verb = " ".join(found.group(1).upper().split())
+            conn.info.setdefault("writes", []).append(f"{verb} {found.group(2)}")
+
+    @event.listens_for(engine, "rollback")
+    def _forget(conn: Connection) -> None:
+        conn.info.pop("writes", None)
+
+    @event.listens_for(engine, "commit")
+    def _hold(conn: Connection) -> None:
+        writes = conn.info.pop("writes", None)
+        if not writes:
+            return
+        written = marker.with_name(marker.name + ".part")
+        written.write_text("".join(f"{w}\n" for w in writes))
+        written.replace(marker)  # whole, or not there
+        log.warning("holding a transaction before its COMMIT while %s exists", marker)
+        give_up = time.monotonic() + HOLD_BEFORE_COMMIT_MAX_S
+        while marker.exists() and time.monotonic() < give_up:
+            time.sleep(0.02)
 
 
 def make_sessionmaker(engine: Engine) -> SessionFactory:

@@ -7,6 +7,9 @@ range) is the client's mistake too: 422 naming the parameter when it can be foun
 A write the database refuses for a unique or foreign key (another request took the id, or removed a row this
 one refers to, between its checks and its commit) is a 409 naming the key and, where the database tells, the
 values; a service wrapped in `checked_again` runs once more instead, so its own checks name what conflicts.
+A database that cannot be reached or is busy (sqlalchemy's OperationalError and InterfaceError: a restart, a
+dropped connection, SQLite's lock timeout; a pool with no free connection) is a 503 with Retry-After: the pool
+replaces dead connections by itself, so a retry succeeds once the database is back.
 `ErrorBody` documents these bodies (and FastAPI's own validation errors) in the OpenAPI schema.
 """
 
@@ -22,7 +25,8 @@ from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from dispatch.errors import InputError
@@ -109,7 +113,11 @@ class ErrorBody(BaseModel):
 # the status codes every operation may answer with this body; 422 replaces FastAPI's narrower default
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "a value is invalid (names the field, cell or parameter)"},
+    503: {"model": ErrorBody, "description": "the database is unreachable for a moment: retry after the "
+                                             "Retry-After seconds (a stock move with the same Idempotency-Key)"},
 }
+
+DB_RETRY_AFTER_S = 5  # about what a PostgreSQL restart or a fail-over takes
 
 _INT_MAX = 2**31 - 1  # PostgreSQL INTEGER, the narrowest integer column a parameter is compared with
 
@@ -265,6 +273,18 @@ def _respond_integrity(request: Request, exc: Exception) -> JSONResponse:
     return error_response(conflict)
 
 
+def _respond_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # nothing committed, except in the rare loss of the connection during COMMIT itself: hence the advice to
+    # retry a stock move with its Idempotency-Key
+    assert isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError)
+    orig = getattr(exc, "orig", None)
+    reason = (str(orig) if orig is not None else str(exc)).strip().splitlines()
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path,
+                reason[0] if reason else type(exc).__name__)
+    return JSONResponse({"detail": f"the database is unavailable for a moment; retry in {DB_RETRY_AFTER_S} s"},
+                        status_code=503, headers={"Retry-After": str(DB_RETRY_AFTER_S)})
+
+
 def error_response(exc: ApiError) -> JSONResponse:
     """The response to `exc`: its status code and headers, and the body every error of the service has."""
     body: dict[str, Any] = {"detail": exc.detail}
@@ -295,3 +315,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InputError, _respond_input)
     app.add_exception_handler(DataError, _respond_data)
     app.add_exception_handler(IntegrityError, _respond_integrity)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(unavailable, _respond_unavailable)

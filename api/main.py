@@ -16,7 +16,7 @@ from api.auth.views import router as auth_router
 from api.complaints.views import router as complaints_router
 from api.config import Settings, get_settings
 from api.customers.views import router as customers_router
-from api.db import make_engine, make_sessionmaker, upgrade
+from api.db import hold_before_commit, make_engine, make_sessionmaker, upgrade
 from api.deps import API_PREFIX
 from api.jobs import JobRunner, make_executor
 from api.limits import BodyLimit
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Owns the engine, the sessions and the plan job runner (api.deps hands them to the views)."""
         engine = make_engine(settings.database_url, **(engine_args or {}))
+        if settings.test_hold_before_commit is not None:
+            hold_before_commit(engine, settings.test_hold_before_commit)
         try:
             if settings.run_migrations_on_startup:
                 upgrade(engine)

@@ -21,8 +21,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_app(env: Mapping[str, str], extra_args: Sequence[str] = ()) -> Iterator[str]:
-    """`uvicorn --factory api.main:create_app` with settings from `env`; yields the base URL once healthy."""
+def uvicorn_process(env: Mapping[str, str],
+                    extra_args: Sequence[str] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`uvicorn --factory api.main:create_app` with settings from `env`; yields the base URL once healthy, and
+    the process (one worker: the process serving the requests), for a test that kills it."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
            "--port", str(port), "--no-access-log", "--log-level", "warning", *extra_args]
@@ -30,7 +32,7 @@ def uvicorn_app(env: Mapping[str, str], extra_args: Sequence[str] = ()) -> Itera
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, proc)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -38,3 +40,10 @@ def uvicorn_app(env: Mapping[str, str], extra_args: Sequence[str] = ()) -> Itera
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def uvicorn_app(env: Mapping[str, str], extra_args: Sequence[str] = ()) -> Iterator[str]:
+    """`uvicorn --factory api.main:create_app` with settings from `env`; yields the base URL once healthy."""
+    with uvicorn_process(env, extra_args) as (url, _proc):
+        yield url

@@ -23,6 +23,16 @@ from tests.uvicorn_server import uvicorn_app
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def server_env(database: Database, **settings: str) -> dict[str, str]:
+    """The environment of a live server over `database` (already migrated), plus `settings` (NAME=value)."""
+    env = dict(os.environ, DATABASE_URL=database.url, SECRET_KEY=SECRET, ENVIRONMENT="test",
+               RUN_MIGRATIONS_ON_STARTUP="false", WATCH_INTERVAL_SECONDS="0", **settings)
+    options = database.engine_args.get("connect_args", {}).get("options")
+    if options:  # the test schema of this PostgreSQL session (libpq reads PGOPTIONS)
+        env["PGOPTIONS"] = options
+    return env
+
+
 @contextmanager
 def live_server(database: Database, *, workers: int = 1) -> Iterator[str]:
     """The service over `database` (already migrated) at the yielded base URL until the block ends.
@@ -30,12 +40,7 @@ def live_server(database: Database, *, workers: int = 1) -> Iterator[str]:
     It runs in a child process (`uvicorn --factory api.main:create_app`, settings from the environment), so
     the server and the test's client do not share one interpreter lock.
     """
-    env = dict(os.environ, DATABASE_URL=database.url, SECRET_KEY=SECRET, ENVIRONMENT="test",
-               RUN_MIGRATIONS_ON_STARTUP="false", WATCH_INTERVAL_SECONDS="0")
-    options = database.engine_args.get("connect_args", {}).get("options")
-    if options:  # the test schema of this PostgreSQL session (libpq reads PGOPTIONS)
-        env["PGOPTIONS"] = options
-    with uvicorn_app(env, ["--workers", str(workers), "--backlog", "1024"]) as url:
+    with uvicorn_app(server_env(database), ["--workers", str(workers), "--backlog", "1024"]) as url:
         yield url
 
 
