@@ -54,5 +54,9 @@ bench-live: $(STAMP)
 	$(BIN)/python -m benchmarks.replan_speed recommend --orders 1000 --technicians 100 --seeds 1 --morning-limit 60 --samples 200 --out benchmarks/out/replan_recommend.json
 	$(BIN)/python -m benchmarks.live_day --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 2 --deadline-margin 60 --out benchmarks/out/live_day
 
+# the long schemathesis run, as every role on SQLite and PostgreSQL (minutes; `make test` runs a bounded one)
+fuzz: $(STAMP)
+	$(BIN)/python -m benchmarks.fuzz --examples 25 --seeds 10 --scenarios 10 --steps 15 --out benchmarks/out/fuzz.json
+
 clean:
 	rm -rf $(VENV) out benchmarks/out .pytest_cache

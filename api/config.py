@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     # (api.db.hold_before_commit), so the fault tests can kill the service with the writes in flight
     test_hold_before_commit: Path | None = None
 
+    # an Idempotency-Key is remembered this long after its first request (on the service clock); afterwards it
+    # is purged and a request with it runs again as a new one (api.idempotency)
+    idempotency_retention_hours: float = Field(default=24.0, gt=0, le=365 * 24)
+
     # the escalation watch (api.live.watch): an order is at risk when its predicted start of service passes its
     # response deadline minus escalation_margin_minutes; the watch ticks every watch_interval_seconds in one of the
     # service's workers (a lease in the database), 0 turns it off

@@ -4,6 +4,11 @@ The key row is inserted first, in the same transaction as the work, so the uniqu
 decides between concurrent identical requests: the loser waits for the winner's commit, fails the insert,
 rolls back and replays what the winner stored. Only successes are remembered: a refused request moved
 nothing, so its retry is simply judged again.
+
+A key is remembered for IDEMPOTENCY_RETENTION_HOURS (default 24) on the service clock. Expired keys are purged
+lazily: every request that carries a key first deletes all expired keys, in its own transaction, so the table
+holds about one retention's worth of keys and no schedule is needed. A retry after expiry finds nothing and
+runs again as a new request.
 """
 
 from __future__ import annotations
@@ -13,23 +18,47 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Header
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func, select
+from fastapi import Depends, Header
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from api.db import Base
+from api.deps import NowDep, SessionDep, SettingsDep
 from api.errors import ConflictError, InvalidInputError
 
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "Idempotency-Key"
-IdempotencyKey = Annotated[str | None, Header(
-    alias=KEY_HEADER, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-    description="a client-chosen unique key: retrying with the same key and body replays the first response")]
+_EXPIRY = "idempotency expiry"  # the key of the session's `info` that holds an Expiry
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """The clock keys are stamped with, and how long they are kept."""
+
+    now: datetime
+    retention: timedelta
+
+
+def use_clock(session: Session, *, now: datetime, retention: timedelta) -> None:
+    """Stamp the keys `session` writes with `now` and purge those older than `retention` (see run_once)."""
+    session.info[_EXPIRY] = Expiry(now=now, retention=retention)
+
+
+async def _key(session: SessionDep, settings: SettingsDep, now: NowDep, key: Annotated[str | None, Header(
+        alias=KEY_HEADER, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+        description="a client-chosen unique key: retrying with the same key and body within "
+                    "IDEMPOTENCY_RETENTION_HOURS (default 24) replays the first response")] = None) -> str | None:
+    # the request's session carries the service clock to run_once, which every keyed view reaches through it
+    use_clock(session, now=now, retention=timedelta(hours=settings.idempotency_retention_hours))
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(_key)]
 
 
 class IdempotencyRecord(Base):
@@ -76,6 +105,11 @@ def begin_write(session: Session) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _purge(session: Session, expiry: Expiry) -> None:
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= expiry.now - expiry.retention)
+                    .execution_options(synchronize_session=False))
+
+
 def _find(session: Session, *, user_id: int, key: str) -> IdempotencyRecord | None:
     return session.scalar(select(IdempotencyRecord).where(
         IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
@@ -98,12 +132,16 @@ def run_once(session: Session, *, key: str | None, user_id: int, endpoint: str, 
     Without a key the work simply runs in one write transaction. With a key already used by this user for
     the same `endpoint` and `digest`, the stored response comes back and nothing runs; with a different
     endpoint or digest the request is refused (422 naming the key). An ApiError from `work` rolls everything
-    back, the key included.
+    back, the key included. With a clock on the session (`use_clock`: every view taking IdempotencyKey sets
+    it), keys are stamped by it and expired keys are purged first, so an expired key is a new key.
     """
+    expiry: Expiry | None = session.info.get(_EXPIRY)
     for _ in range(3):
         begin_write(session)
         record: IdempotencyRecord | None = None
         if key is not None:
+            if expiry is not None:
+                _purge(session, expiry)  # first: on PostgreSQL, before this request holds any other row
             stored = _find(session, user_id=user_id, key=key)
             if stored is not None:
                 try:
@@ -111,6 +149,8 @@ def run_once(session: Session, *, key: str | None, user_id: int, endpoint: str, 
                 finally:
                     session.rollback()  # release SQLite's write lock now, not when the request ends
             record = IdempotencyRecord(user_id=user_id, key=key, endpoint=endpoint, request_hash=digest)
+            if expiry is not None:
+                record.created_at = expiry.now
             session.add(record)
             try:
                 session.flush()  # PostgreSQL: waits here while a concurrent request holds the same key

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.complaints.models import Channel, Outcome
-from api.technicians.schemas import Id
+from api.technicians.schemas import Id, RowId
 from api.timefields import LocalDateTime
 
 Status = Literal["open", "responded", "resolved"]
@@ -24,14 +24,14 @@ class ComplaintCreate(BaseModel):
     received_at: LocalDateTime | None = Field(
         default=None, description="when the complaint came in (local time; one with an offset is converted); "
                                   "default now. Both clocks start here")
-    assigned_to: int | None = Field(default=None, description="the user (a dispatcher or a supervisor) who "
+    assigned_to: RowId | None = Field(default=None, description="the user (a dispatcher or a supervisor) who "
                                                                "handles it")
 
 
 class ComplaintAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int = Field(description="an active dispatcher or supervisor")
+    user_id: RowId = Field(description="an active dispatcher or supervisor")
 
 
 class ComplaintRespond(BaseModel):

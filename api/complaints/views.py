@@ -20,6 +20,7 @@ from api.complaints.schemas import (
 )
 from api.customers.schemas import CustomerId
 from api.deps import NowDep, SessionDep, SettingsDep, Staff, Supervising
+from api.technicians.schemas import RowId
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -59,27 +60,27 @@ def list_complaints(session: SessionDep, _user: Staff, now: NowDep, status: Stat
 
 
 @router.get("/{complaint_id}", response_model=ComplaintRead)
-def get_complaint(session: SessionDep, _user: Staff, now: NowDep, complaint_id: int) -> ComplaintRead:
+def get_complaint(session: SessionDep, _user: Staff, now: NowDep, complaint_id: RowId) -> ComplaintRead:
     service.check_clocks(session, now=now)
     return _read(service.get(session, complaint_id=complaint_id), now)
 
 
 @router.post("/{complaint_id}/assign", response_model=ComplaintRead)
-def assign_complaint(session: SessionDep, _user: Supervising, now: NowDep, complaint_id: int,
+def assign_complaint(session: SessionDep, _user: Supervising, now: NowDep, complaint_id: RowId,
                      body: ComplaintAssign) -> ComplaintRead:
     """Hand the complaint to a dispatcher or a supervisor."""
     return _read(service.assign(session, complaint_id=complaint_id, user_id=body.user_id, now=now), now)
 
 
 @router.post("/{complaint_id}/respond", response_model=ComplaintRead)
-def respond_complaint(session: SessionDep, _user: Supervising, now: NowDep, complaint_id: int,
+def respond_complaint(session: SessionDep, _user: Supervising, now: NowDep, complaint_id: RowId,
                       body: ComplaintRespond) -> ComplaintRead:
     """The first response to the customer: stops the response clock."""
     return _read(service.respond(session, complaint_id=complaint_id, response=body.response, now=now), now)
 
 
 @router.post("/{complaint_id}/resolve", response_model=ComplaintRead)
-def resolve_complaint(session: SessionDep, _user: Supervising, now: NowDep, complaint_id: int,
+def resolve_complaint(session: SessionDep, _user: Supervising, now: NowDep, complaint_id: RowId,
                       body: ComplaintResolve) -> ComplaintRead:
     """The outcome and the remedy: stops the resolution clock (and the response clock, if no response was
     given). Resolving again with another outcome is a conflict."""

@@ -34,6 +34,7 @@ from api.parts.schemas import (
     UsageBy,
     UsageReport,
 )
+from api.technicians.schemas import RowId
 from api.timefields import LocalDateTime
 
 # ids in paths: no control characters (PostgreSQL refuses NUL in text; a 422 beats a 500)
@@ -193,7 +194,7 @@ def list_movements(
 
 
 @stock_router.get("/movements/{movement_id}", response_model=MovementRead)
-def get_movement(session: SessionDep, user: AnyRole, movement_id: int) -> MovementRead:
+def get_movement(session: SessionDep, user: AnyRole, movement_id: RowId) -> MovementRead:
     row = stock.get_movement(session, movement_id=movement_id, scope=technician_scope(user))
     return MovementRead.model_validate(row)
 

@@ -13,6 +13,7 @@ from api.deps import NowDep, SessionDep, SettingsDep, Staff, Supervising
 from api.standards import service
 from api.standards.models import FollowUp
 from api.standards.schemas import AlertKind, AlertRead, DailyKpis, FollowUpComplete, FollowUpRead
+from api.technicians.schemas import RowId
 
 router = APIRouter(tags=["standards"])
 
@@ -30,12 +31,12 @@ def list_alerts(session: SessionDep, _user: Staff, now: NowDep, open_only: bool 
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
-def acknowledge_alert(session: SessionDep, _user: Supervising, now: NowDep, alert_id: int) -> AlertRead:
+def acknowledge_alert(session: SessionDep, _user: Supervising, now: NowDep, alert_id: RowId) -> AlertRead:
     return AlertRead.model_validate(service.acknowledge(session, alert_id=alert_id, now=now))
 
 
 @router.post("/alerts/{alert_id}/close", response_model=AlertRead)
-def close_alert(session: SessionDep, _user: Supervising, now: NowDep, alert_id: int) -> AlertRead:
+def close_alert(session: SessionDep, _user: Supervising, now: NowDep, alert_id: RowId) -> AlertRead:
     """Dealt with: the alert leaves the open list."""
     return AlertRead.model_validate(service.close(session, alert_id=alert_id, now=now))
 
@@ -58,7 +59,7 @@ def list_follow_ups(session: SessionDep, _user: Staff, now: NowDep, due_from: dt
 
 
 @router.post("/follow-ups/{follow_up_id}/complete", response_model=FollowUpRead)
-def complete_follow_up(session: SessionDep, _user: Supervising, now: NowDep, follow_up_id: int,
+def complete_follow_up(session: SessionDep, _user: Supervising, now: NowDep, follow_up_id: RowId,
                        body: FollowUpComplete) -> FollowUpRead:
     """The call was made: how it went (satisfied, not_satisfied, no_answer) and a note."""
     return _call(service.complete_follow_up(session, follow_up_id=follow_up_id, outcome=body.outcome,

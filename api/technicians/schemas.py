@@ -13,6 +13,9 @@ from api.timefields import LocalTime
 from dispatch.domain import MAX_LEVEL, MIN_LEVEL
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# a numbered row (a visit, movement, alert, complaint, user) in a path or body: within PostgreSQL's INTEGER, so a
+# larger number is a 422 naming the field on both databases (SQLite's driver cannot even bind one past 64 bits)
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 # a skill as technicians.csv and orders.csv write it: a tag, with `:level` when above the plain tag's level 1
 Skill = Annotated[str, StringConstraints(min_length=1, max_length=66, strip_whitespace=True, to_lower=True,
                                          pattern=rf"^[^;:,\s\"]{{1,64}}(:[{MIN_LEVEL}-{MAX_LEVEL}])?$")]

@@ -14,6 +14,7 @@ from api.errors import ForbiddenError
 from api.idempotency import IdempotencyKey
 from api.live.clock import local_now
 from api.parts.schemas import MovementRead
+from api.technicians.schemas import RowId
 from api.visits import recording, service
 from api.visits.events import day_events
 from api.visits.schemas import EventCreate, EventRead, PartUse, VisitCreate, VisitRead, VisitUpdate
@@ -44,12 +45,12 @@ def list_visits(session: SessionDep, user: AnyRole, date: dt.date | None = None,
 
 
 @router.get("/{visit_id}", response_model=VisitRead)
-def get_visit(session: SessionDep, user: AnyRole, visit_id: int) -> VisitRead:
+def get_visit(session: SessionDep, user: AnyRole, visit_id: RowId) -> VisitRead:
     return VisitRead.model_validate(service.get(session, visit_id=visit_id, scope=technician_scope(user)))
 
 
 @router.patch("/{visit_id}", response_model=VisitRead)
-def update_visit(session: SessionDep, user: AnyRole, visit_id: int, body: VisitUpdate) -> VisitRead:
+def update_visit(session: SessionDep, user: AnyRole, visit_id: RowId, body: VisitUpdate) -> VisitRead:
     """Change my visit (e.g. mark it done); staff may correct any visit."""
     return VisitRead.model_validate(service.update(session, visit_id=visit_id, scope=technician_scope(user),
                                                    data=body))
@@ -57,7 +58,7 @@ def update_visit(session: SessionDep, user: AnyRole, visit_id: int, body: VisitU
 
 @router.post("/{visit_id}/parts", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses={409: {"description": "not enough of the part in the van"}})
-def use_part(session: SessionDep, user: AnyRole, visit_id: int, body: PartUse,
+def use_part(session: SessionDep, user: AnyRole, visit_id: RowId, body: PartUse,
              key: IdempotencyKey = None) -> JSONResponse:
     """Parts used on my visit, out of my van (the ledger's consumption); a retry with the same
     Idempotency-Key replays the first answer and moves nothing twice."""
