@@ -54,6 +54,7 @@ ExecutorKind = Literal["process", "thread", "dask"]
 
 POLL_S = 0.1  # how often a waiting coordinator looks at its job's stop flag and deadline
 CHECK_S = 1.0  # how often it asks `still_wanted` (a database read)
+STOP_KEPT_S = 60.0  # a dask task's stop event outlives the task's cancel this long (it looks 4 times a second)
 
 
 class ComputeLostError(RuntimeError):
@@ -426,11 +427,10 @@ class JobRunner:
                 self._cancelled.discard(future.key)
                 if job_id is not None:
                     self._tasks.pop(job_id, None)
-            if stopped:
-                try:
-                    Event(stop_name, client=client).clear()  # the scheduler forgets an event nobody waits on
-                except Exception as e:  # the connection is gone, and the event with it
-                    log.debug("clearing %s: %s", stop_name, e)
+            if stopped:  # the scheduler forgets a cleared event, once a running task has surely seen it
+                timer = threading.Timer(STOP_KEPT_S, _clear_event, (client, stop_name))
+                timer.daemon = True
+                timer.start()
 
     def _renew(self, executor: DaskExecutor) -> None:
         """A new client for the next job when this one lost its scheduler (its futures are gone with it)."""
@@ -486,6 +486,15 @@ class JobRunner:
         # a pool's processes would finish (or hang in) their solve after the service is gone; their jobs are
         # marked failed by the caller, so the processes are killed, not waited for
         compute.shutdown(wait=wait, cancel_futures=True)
+
+
+def _clear_event(client: Any, name: str) -> None:
+    from distributed import Event
+
+    try:
+        Event(name, client=client).clear()
+    except Exception as e:  # the connection is gone, and the event with it
+        log.debug("clearing %s: %s", name, e)
 
 
 def _wait(finished: Callable[[], bool], *, stop: threading.Event, deadline: float | None,
