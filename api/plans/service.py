@@ -87,13 +87,14 @@ def refuse_over_cap(session: Session, *, user_id: int | None, max_jobs: int | No
     begin_write(session)
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
     jobs = list(session.execute(
-        select(PlanJob.status, PlanJob.started_at, PlanJob.created_at, PlanJob.policy)
+        select(PlanJob.started_at, PlanJob.policy)
         .where(PlanJob.requested_by == user_id, PlanJob.status.in_(UNFINISHED), PlanJob.deadline_at >= now)))
     if len(jobs) < max_jobs:
         return
-    # the soonest one of them should end: a running job at its time limit, a queued one a time limit later
+    # when the soonest of them should end: a running job at its time limit, a queued one (which first waits
+    # for a solver) after twice its time limit from now
     ends = [(started or now) + timedelta(seconds=float(policy["time_limit"]) * (1 if started else 2))
-            for _status, started, _created, policy in jobs]
+            for started, policy in jobs]
     wait = max(1, int((min(ends) - now).total_seconds()) + 1)
     session.rollback()
     raise TooManyAttemptsError(f"you have {len(jobs)} plan jobs queued or running, the most one user may have "
