@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     plan_executor: Literal["process", "thread", "dask"] = "process"
     # worker processes of a process or thread pool, or of the local dask cluster (a remote cluster has its own)
     plan_workers: int = Field(default=1, ge=1, le=64)
+    # plan jobs (plans and re-plans) one user may have queued or running at once; one more gets 429
+    max_plan_jobs_per_user: int = Field(default=2, ge=1, le=100)
     # the dask scheduler plan jobs run on, e.g. tcp://10.0.0.5:8786: the DISPATCH_SCHEDULER variable that the
     # CLI and the notebooks read too. Setting it means plan_executor=dask unless PLAN_EXECUTOR says otherwise
     # (then only the CLI and notebooks use it). With plan_executor=dask and no address, the service starts a

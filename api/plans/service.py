@@ -3,7 +3,9 @@
 A job's state lives in its row. Every change of state is a conditional UPDATE on the state it expects
 (`queued -> running -> done|failed`, `queued|running -> cancelled`), so a cancel racing a finishing solve has
 exactly one winner, and the plan is written in the same statement that marks the job done: a job that crashed
-or was stopped never holds a plan, and only a done job can be published.
+or was stopped never holds a plan, and only a done job can be published. A cancelled job's solve is stopped
+(api.jobs), by the runner that got the cancel or, within a second or two, by the one solving it, which
+watches the job's row. A user may have `max_jobs` jobs queued or running at once; one more is a 429.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import idempotency
 from api.auth.models import User
-from api.errors import ConflictError, ForbiddenError, NotFoundError, field_error
+from api.errors import ConflictError, ForbiddenError, NotFoundError, TooManyAttemptsError, field_error
+from api.idempotency import begin_write
 from api.jobs import ComputeCancelledError, JobRunner
 from api.orders.models import Order, OrderStatus
 from api.parts.models import Part
@@ -73,8 +76,35 @@ def refuse_horizon(policy: Policy) -> None:
                                           "(POST /api/v1/plans with horizon_days)", policy.horizon_days)
 
 
+def refuse_over_cap(session: Session, *, user_id: int | None, max_jobs: int | None, now: datetime) -> None:
+    """429 with Retry-After when `user_id` already has `max_jobs` jobs queued or running (a job past its
+    deadline does not count: it is lost, and is marked failed when next read).
+
+    The user's row is locked first (PostgreSQL; SQLite takes its write lock), so two requests of one user at
+    the same moment are counted one after the other, and the cap holds under a race."""
+    if user_id is None or max_jobs is None:
+        return
+    begin_write(session)
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    jobs = list(session.execute(
+        select(PlanJob.started_at, PlanJob.policy)
+        .where(PlanJob.requested_by == user_id, PlanJob.status.in_(UNFINISHED), PlanJob.deadline_at >= now)))
+    if len(jobs) < max_jobs:
+        return
+    # when the soonest of them should end: a running job at its time limit, a queued one (which first waits
+    # for a solver) after twice its time limit from now
+    ends = [(started or now) + timedelta(seconds=float(policy["time_limit"]) * (1 if started else 2))
+            for started, policy in jobs]
+    wait = max(1, int((min(ends) - now).total_seconds()) + 1)
+    session.rollback()
+    raise TooManyAttemptsError(f"you have {len(jobs)} plan jobs queued or running, the most one user may have "
+                               f"({max_jobs}); wait for one to finish, or cancel one", retry_after=wait)
+
+
 def _new_job(session: Session, *, day: date, policy: dict[str, Any], user_id: int | None, now: datetime,
-             parent_id: str | None = None, commit: bool = True, at: datetime | None = None) -> PlanJob:
+             parent_id: str | None = None, commit: bool = True, at: datetime | None = None,
+             max_jobs: int | None = None) -> PlanJob:
+    refuse_over_cap(session, user_id=user_id, max_jobs=max_jobs, now=now)
     job = PlanJob(id=str(uuid.uuid4()), date=day, status=JobStatus.queued.value, phase="waiting for a solver",
                   policy=policy, parent_id=parent_id, requested_by=user_id, pins={}, created_at=now, at=at,
                   deadline_at=now + QUEUE_GRACE + timedelta(seconds=float(policy["time_limit"])))
@@ -94,20 +124,23 @@ class Submitted(NamedTuple):
 
 
 def submit(session: Session, *, data: PlanRequest, defaults: Policy, user_id: int | None, now: datetime,
-           idempotency_key: str | None = None) -> Submitted:
+           idempotency_key: str | None = None, max_jobs: int | None = None) -> Submitted:
     """A queued job for `data.date`; the caller hands a new one's id to a runner.
 
     With an idempotency key already used by this user for the same request, no job is made: the answer is the
     job the first request made (whatever its state now), so a double click or a retried request never starts
-    a second solve. The same key with a different request is refused (422).
+    a second solve. The same key with a different request is refused (422). A new job beyond the user's
+    `max_jobs` queued or running ones is refused (429, see refuse_over_cap); a replay never is.
     """
     policy = _policy(defaults, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit,
                      horizon_days=data.horizon_days)
     if idempotency_key is None or user_id is None:
-        return Submitted(_new_job(session, day=data.date, policy=policy, user_id=user_id, now=now), False)
+        return Submitted(_new_job(session, day=data.date, policy=policy, user_id=user_id, now=now,
+                                  max_jobs=max_jobs), False)
 
     def work() -> dict[str, Any]:
-        job = _new_job(session, day=data.date, policy=policy, user_id=user_id, now=now, commit=False)
+        job = _new_job(session, day=data.date, policy=policy, user_id=user_id, now=now, commit=False,
+                       max_jobs=max_jobs)
         return {"id": job.id}
 
     outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:request",
@@ -125,7 +158,8 @@ def requester_names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
 
 
 def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int | None, now: datetime,
-           day_now: datetime | None = None, idempotency_key: str | None = None) -> Submitted:
+           day_now: datetime | None = None, idempotency_key: str | None = None,
+           max_jobs: int | None = None) -> Submitted:
     """Pin `data.pins` on the orders, then queue a new job for the same date with the parent's policy.
 
     The job re-plans live at `data.at` (default: now, when now falls on the plan's date) from the parent's
@@ -133,15 +167,16 @@ def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int 
     a moment (a plan of another day), or from a parent that holds no plan, it plans the date afresh.
     `day_now` is the moment of the day that default stands for (default `now`). With an idempotency key
     this user used before for the same request, nothing is pinned or queued again: the answer is the job the
-    first request made.
+    first request made. Beyond `max_jobs` of the user's jobs queued or running, a 429 (nothing is pinned).
     """
     parent = get(session, plan_id=plan_id, now=now)  # may mark a lost job failed: before any other write
     if idempotency_key is None or user_id is None:
-        return Submitted(_replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now),
-                         False)
+        return Submitted(_replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now,
+                                 max_jobs=max_jobs), False)
 
     def work() -> dict[str, Any]:
-        job = _replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now, commit=False)
+        job = _replan(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now, commit=False,
+                      max_jobs=max_jobs)
         return {"id": job.id}
 
     outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:replan",
@@ -151,7 +186,7 @@ def replan(session: Session, *, plan_id: str, data: ReplanRequest, user_id: int 
 
 
 def _replan(session: Session, *, parent: PlanJob, data: ReplanRequest, user_id: int | None, now: datetime,
-            day_now: datetime | None, commit: bool = True) -> PlanJob:
+            day_now: datetime | None, commit: bool = True, max_jobs: int | None = None) -> PlanJob:
     plan_id = parent.id
     base = Policy.from_dict(parent.policy)
     refuse_horizon(base)
@@ -179,7 +214,7 @@ def _replan(session: Session, *, parent: PlanJob, data: ReplanRequest, user_id: 
         order.pinned_technician_id = technician_id
     policy = _policy(base, time_limit=data.time_limit, seed=data.seed, solution_limit=data.solution_limit)
     return _new_job(session, day=parent.date, policy=policy, user_id=user_id, now=now, parent_id=parent.id, at=at,
-                    commit=commit)
+                    commit=commit, max_jobs=max_jobs)
 
 
 def _fail_if_lost(session: Session, job: PlanJob, now: datetime) -> None:
@@ -240,7 +275,7 @@ def cancel(session: Session, *, plan_id: str, runner: JobRunner | None, now: dat
         session.refresh(job)
         raise ConflictError(f"plan {plan_id!r} is {job.status} and can no longer be cancelled")
     if runner is not None:
-        runner.cancel(job.id)  # a running solve cannot be interrupted; its result will be dropped
+        runner.cancel(job.id)  # stops its solve, if this runner has it (else its runner sees the row within CHECK_S)
     session.refresh(job)
     log.info("plan %s cancelled", plan_id)
     return job
@@ -288,14 +323,21 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
                             .values(phase="solving", input=stored, pins=pins)
                             .execution_options(synchronize_session=False))
             session.commit()
-            # the wait is bounded by the job's own deadline (on a cluster a solve may find no worker)
+            # the solve is stopped at the job's deadline, or as soon as the job is cancelled or given up
+            # (by a request to another service worker, too: its row says so)
+            timeout = max(1.0, (now + timedelta(seconds=run_timeout(job.policy)) - clock()).total_seconds())
+
+            def still_wanted() -> bool:
+                with sessionmaker() as check:
+                    return check.scalar(select(PlanJob.status).where(PlanJob.id == job_id)) == JobStatus.running
+
             if parent is not None and parent.plan is not None and job.at is not None:
                 plan = runner.compute(solving.replan, day_input, parent.plan, events, job.at.isoformat(),
-                                      job.policy, timeout=run_timeout(job.policy))
+                                      job.policy, timeout=timeout, still_wanted=still_wanted)
             else:
-                plan = runner.compute(solve, day_input, job.policy, timeout=run_timeout(job.policy))
+                plan = runner.compute(solve, day_input, job.policy, timeout=timeout, still_wanted=still_wanted)
         except ComputeCancelledError:
-            return  # the job was cancelled while its solve waited on the cluster; it is marked cancelled already
+            return  # cancelled (or given up) while it solved: marked so already, its solve is stopped
         except Exception as e:
             log.exception("plan %s failed", job_id)
             session.rollback()

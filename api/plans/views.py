@@ -24,7 +24,7 @@ from api.deps import (
     TokenDep,
     token_user_id,
 )
-from api.errors import ForbiddenError, UnauthorizedError
+from api.errors import ErrorBody, ForbiddenError, UnauthorizedError
 from api.idempotency import IdempotencyKey
 from api.live.clock import local_now
 from api.plans import live, route_export, service
@@ -41,6 +41,9 @@ from api.plans.schemas import (
 )
 from api.timefields import LocalDateTime
 
+# a new job beyond the user's cap of queued or running ones
+TOO_MANY_JOBS = {429: {"model": ErrorBody, "description": "the user has MAX_PLAN_JOBS_PER_USER plan jobs queued or "
+                                                          "running; `Retry-After` says when to try again"}}
 # job ids are UUIDs; the pattern keeps bytes a database refuses (NUL) out of the lookups
 PlanId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
@@ -76,17 +79,18 @@ def _read(session: Session, job: PlanJob, *, published: bool) -> PlanRead:
 
 
 @router.post("", response_model=PlanRead, response_model_exclude_unset=True,
-             status_code=status.HTTP_202_ACCEPTED)
+             status_code=status.HTTP_202_ACCEPTED, responses=TOO_MANY_JOBS)
 def request_plan(request: Request, session: SessionDep, settings: SettingsDep, user: Dispatcher,
                  body: PlanRequest, response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep,
                  solve: PlanSolveDep, key: IdempotencyKey = None) -> PlanRead:
     """Queue a plan for a date; the answer comes at once, poll GET /plans/{plan_id} for status and the plan.
 
     With an `Idempotency-Key` used before by the same user for the same request, no new job starts: the answer
-    is the job of the first request as it is now (header `Idempotent-Replayed: true`).
+    is the job of the first request as it is now (header `Idempotent-Replayed: true`). A user with
+    MAX_PLAN_JOBS_PER_USER jobs queued or running gets 429 with `Retry-After`.
     """
     submitted = service.submit(session, data=body, defaults=settings.policy(), user_id=user.id, now=_now(),
-                               idempotency_key=key)
+                               idempotency_key=key, max_jobs=settings.max_plan_jobs_per_user)
     job = submitted.job
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -116,15 +120,17 @@ def get_plan(session: SessionDep, _user: Staff, plan_id: PlanId) -> PlanRead:
 
 @router.post("/{plan_id}/cancel", response_model=PlanRead, response_model_exclude_unset=True)
 def cancel_plan(session: SessionDep, _user: Dispatcher, plan_id: PlanId, runner: PlanRunnerDep) -> PlanRead:
+    """Cancel a queued or running job: it never holds a plan, and a running solve is stopped (its process
+    ended within about two seconds, its core free again). A finished job cannot be cancelled (409)."""
     job = service.cancel(session, plan_id=plan_id, runner=runner, now=_now())
     return _read(session, job, published=False)
 
 
 @router.post("/{plan_id}/replan", response_model=PlanRead, response_model_exclude_unset=True,
-             status_code=status.HTTP_202_ACCEPTED)
-def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: ReplanRequest,
-           response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep, solve: PlanSolveDep,
-           day_now: DayNow, key: IdempotencyKey = None) -> PlanRead:
+             status_code=status.HTTP_202_ACCEPTED, responses=TOO_MANY_JOBS)
+def replan(request: Request, session: SessionDep, settings: SettingsDep, user: Dispatcher, plan_id: PlanId,
+           body: ReplanRequest, response: Response, runner: PlanRunnerDep, sessions: SessionFactoryDep,
+           solve: PlanSolveDep, day_now: DayNow, key: IdempotencyKey = None) -> PlanRead:
     """Pin orders to technicians (optional) and queue a new plan of the same date that keeps every pin.
 
     On the plan's date (or with `at`), the day is re-planned live from this plan and the day's events: what
@@ -132,7 +138,7 @@ def replan(request: Request, session: SessionDep, user: Dispatcher, plan_id: Pla
     `changes` and `kpis.churn` say what moved). A retry with the same `Idempotency-Key` answers the job the
     first request queued (header `Idempotent-Replayed: true`) and queues no second one."""
     submitted = service.replan(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(), day_now=day_now,
-                               idempotency_key=key)
+                               idempotency_key=key, max_jobs=settings.max_plan_jobs_per_user)
     job = submitted.job
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -11,14 +11,13 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.jobs import ComputeLostError, JobRunner, make_executor
+from api.jobs import ComputeLostError, JobRunner, ProcessSlots, make_executor
 from api.main import create_app
 from api.plans import solving
 from dispatch.parallel import DaskExecutor
@@ -107,7 +106,7 @@ def test_a_plan_job_on_the_local_cluster_gives_the_process_executors_plan(day: W
     assert len(solve_keys(dask_client(c)) - before) == 1  # solved by the cluster's worker
     # the same request to the service on its default executor, a process pool
     default = day.client
-    assert isinstance(default.app.state.plan_runner._compute, ProcessPoolExecutor)  # type: ignore[attr-defined]
+    assert isinstance(default.app.state.plan_runner._compute, ProcessSlots)  # type: ignore[attr-defined]
     reference = checked(day, wait(default, default.post("/api/v1/plans", json=PLAN, headers=h).json()["id"], h))
     assert plan["routes"] == reference["routes"]
     assert plan["unassigned"] == reference["unassigned"]
