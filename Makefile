@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ bench-live: $(STAMP)
 	$(BIN)/python -m benchmarks.live_walk --orders 200 --technicians 25 --seed 11 --time-limit 20 --out benchmarks/out/live_walk.json
 	$(BIN)/python -m benchmarks.replan_speed recommend --orders 1000 --technicians 100 --seeds 1 --morning-limit 60 --samples 200 --out benchmarks/out/replan_recommend.json
 	$(BIN)/python -m benchmarks.live_day --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 2 --deadline-margin 60 --out benchmarks/out/live_day
+
+bench-roads: $(STAMP)
+	$(BIN)/python -m benchmarks.roads --blocks 200 --block-m 100 --points 1000 --orders 200 --technicians 25 --time-limit 20 --out benchmarks/out/roads.json
 
 clean:
 	rm -rf $(VENV) out benchmarks/out .pytest_cache

@@ -345,3 +345,20 @@ def test_the_map_draws_a_road_plans_legs_along_the_roads():
             here = where[s.order_id]
     html = plan_map(day, plan).get_root().render()
     assert html.count("L.polyline") >= 1
+
+
+def test_the_services_travel_setting_plans_its_days_on_the_roads(monkeypatch):
+    from api.config import Settings
+
+    monkeypatch.setenv("TRAVEL", f"osm:{EXTRACT}")
+    monkeypatch.setenv("MAX_SNAP_M", "500")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    day = generate_day(orders=6, technicians=2, seed=31, plan_date=PLAN_DATE, city="helsinki")
+    # the service hands its default policy to the one plan path; no travel source is passed
+    plan = plan_day(day, settings.policy().updated(solution_limit=5), fixes=False)
+    assert plan.policy["travel"]["model"] == "osm"
+    assert plan.policy["travel"]["sha256"] == roads.file_sha256(EXTRACT)
+    assert plan.policy["travel"]["max_snap_m"] == 500
+    assert_valid(day, plan)
+    with pytest.raises(ValueError, match="TRAVEL"):
+        Settings(travel="osrm:x", _env_file=None)  # type: ignore[call-arg]
