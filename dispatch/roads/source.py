@@ -30,6 +30,7 @@ CACHE_ENV = "DISPATCH_ROADS_CACHE"
 _lock = threading.Lock()
 _loaded: dict[str, RoadNetwork] = {}  # sha256 -> network, this process's copy
 _hashes: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> sha256
+_sources: dict[tuple[str, float], OsmTravel] = {}  # (sha256, snap limit) -> the source plans share
 
 
 def cache_dir() -> Path:
@@ -95,6 +96,7 @@ def forget() -> None:
     """Drop this process's copies (the disk cache stays)."""
     with _lock:
         _loaded.clear()
+        _sources.clear()
 
 
 class OsmTravel:
@@ -108,9 +110,32 @@ class OsmTravel:
         self.network = prepare(self.path, directory=directory, sha256=sha256)
         self.model = TravelModel(source=OSM, file=str(self.path.resolve()), sha256=file_sha256(self.path),
                                  max_snap_m=max_snap_m)
+        self._recent: dict[tuple[bytes, bytes], tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+        self._lock = threading.Lock()
 
     def matrices(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        return self.network.matrices(lats, lons, max_snap_m=self.model.max_snap_m)
+        # a plan asks again for the same places (its fixes, a region's border pass): answer from the last ones
+        la = np.ascontiguousarray(lats, dtype=np.float64).ravel()
+        lo = np.ascontiguousarray(lons, dtype=np.float64).ravel()
+        key = (la.tobytes(), lo.tobytes())
+        with self._lock:
+            if key in self._recent:
+                dist, dur = self._recent[key]
+                return dist.copy(), dur.copy()
+        dist, dur = self.network.matrices(la, lo, max_snap_m=self.model.max_snap_m)
+        with self._lock:
+            self._recent[key] = (dist, dur)
+            while len(self._recent) > 2:
+                self._recent.pop(next(iter(self._recent)))
+        return dist.copy(), dur.copy()
+
+    def __getstate__(self) -> dict[str, object]:
+        # to another process (a dask worker) goes the file's name and hash; the worker loads the prepared graph
+        return {"path": str(self.path), "max_snap_m": self.model.max_snap_m, "sha256": self.model.sha256}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(str(state["path"]), max_snap_m=float(state["max_snap_m"]),  # type: ignore[misc, arg-type]
+                      sha256=str(state["sha256"]))
 
     def __repr__(self) -> str:
         return f"OsmTravel({self.path.name}, sha256={self.model.sha256[:12]})"
@@ -127,4 +152,16 @@ def travel_for_model(model: TravelModel, file: str | Path | None = None) -> OsmT
     """The OSM travel source a recorded model names (the same file, checked by its hash)."""
     if model.source != OSM:
         raise ValueError(f"travel model {model.source!r} is not {OSM!r}")
-    return OsmTravel(file or model.file, max_snap_m=model.max_snap_m, sha256=model.sha256 or None)
+    path = Path(file or model.file)
+    digest = file_sha256(path) if path.is_file() else ""
+    key = (digest, model.max_snap_m)
+    with _lock:
+        known = _sources.get(key)
+    if known is not None and (not model.sha256 or model.sha256 == digest):
+        return known  # the same roads: its recent matrices are reused too
+    travel = OsmTravel(path, max_snap_m=model.max_snap_m, sha256=model.sha256 or None)
+    with _lock:
+        _sources[key] = travel
+        while len(_sources) > 4:
+            _sources.pop(next(iter(_sources)))
+    return travel

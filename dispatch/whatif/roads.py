@@ -98,5 +98,7 @@ def plan_changes(day: Day, straight: Plan, road: Plan, travel: OsmTravel) -> pd.
     a, b = who(straight), who(road)
     moved = sum(1 for o in b if o in a and a[o] != b[o])
     frame = pd.DataFrame(rows).T
-    frame["orders_with_another_technician"] = ["", str(moved)]
+    numbers = [c for c in frame.columns if c != "valid"]
+    frame = frame.astype({**dict.fromkeys(numbers, float), "valid": bool})
+    frame["orders_with_another_technician"] = [np.nan, float(moved)]  # the road plan against the other
     return frame
