@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-live: $(STAMP)
 # the long schemathesis run, as every role on SQLite and PostgreSQL (minutes; `make test` runs a bounded one)
 fuzz: $(STAMP)
 	$(BIN)/python -m benchmarks.fuzz --examples 25 --seeds 10 --scenarios 10 --steps 15 --out benchmarks/out/fuzz.json
+
+bench-roads: $(STAMP)
+	$(BIN)/python -m benchmarks.roads --blocks 200 --block-m 100 --points 1000 --orders 200 --technicians 25 --time-limit 20 --out benchmarks/out/roads.json
 
 clean:
 	rm -rf $(VENV) out benchmarks/out .pytest_cache

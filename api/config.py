@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     solver_time_limit: float = Field(default=10.0, gt=0)
     road_factor: float = Field(default=TravelModel().road_factor, ge=1.0)
     speed_kmh: float = Field(default=TravelModel().speed_kmh, gt=0)
+    # TRAVEL: `geodesic` (road_factor and speed_kmh above) or `osm:/path/region.osm.pbf`, plans on the roads of
+    # that OpenStreetMap extract (dispatch.roads; prepared once, cached in DISPATCH_ROADS_CACHE)
+    travel: str = "geodesic"
+    max_snap_m: float = Field(default=TravelModel().max_snap_m, gt=0)
 
     # where plan jobs solve: separate processes keep a CPU-bound solve off the request threads (the GIL);
     # threads suit a machine that cannot spawn processes cheaply; dask runs them on a dask.distributed cluster
@@ -195,6 +199,14 @@ class Settings(BaseSettings):
     def _check_scheduler(cls, value: str | None) -> str | None:
         return None if value is None else check_scheduler_address(value)
 
+    @field_validator("travel")
+    @classmethod
+    def _check_travel(cls, value: str) -> str:
+        value = value.strip()
+        if value != "geodesic" and not (value.startswith("osm:") and value[4:].strip()):
+            raise ValueError(f"TRAVEL {value!r} must be geodesic or osm:FILE.osm.pbf")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -267,6 +279,9 @@ class Settings(BaseSettings):
 
     @property
     def travel_model(self) -> TravelModel:
+        if self.travel.startswith("osm:"):
+            return TravelModel(road_factor=self.road_factor, speed_kmh=self.speed_kmh, source="osm",
+                               file=self.travel[4:].strip(), max_snap_m=self.max_snap_m)
         return TravelModel(road_factor=self.road_factor, speed_kmh=self.speed_kmh)
 
     @property

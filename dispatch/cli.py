@@ -5,6 +5,7 @@ The `dispatch` executable itself is assembled in api/cli.py, which adds the serv
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from dispatch.analysis.kpis import kpi_rows
 from dispatch.analysis.replan_check import check_replan
 from dispatch.demo_days import generate_day, scenario
 from dispatch.domain import Day, Priority
-from dispatch.errors import InputError
+from dispatch.errors import CellError, InputError
 from dispatch.events import Event
 from dispatch.io import read_day, write_orders_csv, write_technicians_csv
 from dispatch.io.events import read_events
@@ -38,6 +39,8 @@ from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Fix, Plan
 from dispatch.planning import plan_day
 from dispatch.policy import MAX_HORIZON_DAYS, Policy, SlaPolicy
+from dispatch.roads import RoadNetwork, prepare
+from dispatch.travel import TravelSource, parse_travel
 from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Field-technician dispatch optimizer.")
@@ -70,6 +73,35 @@ def _write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _csv_row(path: Path, key: str, value: str) -> int | None:
+    """The row (as a spreadsheet numbers it) whose `key` column is `value`."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        rows = csv.reader(f)
+        header = next(rows, [])
+        col = header.index(key) if key in header else 0
+        return next((n for n, row in enumerate(rows, start=2) if len(row) > col and row[col].strip() == value), None)
+
+
+def _road_travel(spec: str, max_snap_m: float | None, day: Day, technicians: Path, orders: Path) -> TravelSource:
+    """The --travel source; on roads, every home and order further from a road than the limit is an error
+    naming its row."""
+    travel = parse_travel(spec, max_snap_m=max_snap_m)
+    network = getattr(travel, "network", None)
+    if network is None:
+        return travel
+    limit = travel.model.max_snap_m  # type: ignore[attr-defined]
+    places = [(technicians, t.id, "home_lat", t.home_lat, t.home_lon) for t in day.technicians]
+    places += [(orders, o.id, "lat", o.lat, o.lon) for o in day.orders]
+    snapped = network.snap([p[3] for p in places], [p[4] for p in places], max_snap_m=None)
+    errors = [CellError(path.name, _csv_row(path, "id", ident), column, f"{lat},{lon}",
+                        f"{ident} lies {far:,.0f} m from the nearest road of {network.name} (limit {limit:,.0f} m; "
+                        "--max-snap-m)")
+              for (path, ident, column, lat, lon), far in zip(places, snapped.distance_m, strict=True) if far > limit]
+    if errors:
+        raise InputError(errors)
+    return travel
 
 
 def _write_plan(day: Day, plan: Plan, out_path: Path, map_path: Path | None) -> None:
@@ -228,6 +260,12 @@ def solve(
     days: Annotated[int, typer.Option(
         "--days", help="plan --date and the following days someone works, this many in all (each route "
                        "names its date)")] = 1,
+    travel_spec: Annotated[str, typer.Option(
+        "--travel", help="travel times: geodesic (straight line x road factor) or osm:FILE.osm.pbf (the roads of "
+                         "an OpenStreetMap extract, prepared once and cached)")] = "geodesic",
+    max_snap_m: Annotated[float | None, typer.Option(
+        "--max-snap-m", help="on roads: a home or order further than this many metres from a road is an error "
+                             "(default 1000)")] = None,
 ) -> None:
     """Plan a day (or several): assign and sequence orders, then print the KPIs, the orders left out and the
     latest stops, each with the one changes that would fix it (one-day plans)."""
@@ -239,6 +277,9 @@ def solve(
             raise ValueError(f"--days {days} must be 1..{MAX_HORIZON_DAYS}")
         policy = Policy(sla=parse_sla(sla), seed=seed, time_limit=time_limit, solution_limit=solution_limit,
                         region_orders=region_orders or None, horizon_days=days)
+        travel = _road_travel(travel_spec, max_snap_m, day, technicians, orders)
+        if travel_spec.strip() not in ("", "geodesic"):
+            policy = policy.updated(travel=travel.model)  # type: ignore[attr-defined]
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler, fixes=fixes)
@@ -260,6 +301,9 @@ def check(
         "--at", help="the re-plan's moment: HH:MM on the plan date, or an ISO datetime")] = None,
     previous_path: Annotated[Path | None, typer.Option(
         "--previous", help="the plan the re-plan started from (JSON)")] = None,
+    travel_spec: Annotated[str | None, typer.Option(
+        "--travel", help="osm:FILE.osm.pbf: where the extract of a plan made on roads is now, when it moved (its "
+                         "SHA-256 must be the plan's)")] = None,
 ) -> None:
     """Verify a plan independently against its input: every hard rule, lateness and distances; with
     --events, --at and --previous, a re-plan: the frozen facts, nothing new before --at, and its changes."""
@@ -270,6 +314,7 @@ def check(
             raise ValueError("--events, --at and --previous go together: give all three to check a re-plan")
         day = _load_day(technicians, orders, plan_date)
         data = json.loads(plan_path.read_text(encoding="utf-8"))
+        roads = _recorded_roads(data, travel_spec)
         if events_path is not None and at_text is not None and previous_path is not None:
             moment = parse_at(at_text, day.date)
             events = read_events(events_path, day)
@@ -277,12 +322,25 @@ def check(
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     if events_path is None:
-        report = check_plan(day, data)
+        report = check_plan(day, data, roads=roads)
     else:
         report = check_replan(day, data, events, moment, previous)
     out.print(format_report(report), highlight=False, markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID_PLAN)
+
+
+def _recorded_roads(data: object, travel_spec: str | None) -> RoadNetwork | None:
+    """The roads of a plan made on them, from --travel osm:FILE (checked against the plan's hash)."""
+    if not travel_spec:
+        return None
+    if not travel_spec.startswith("osm:"):
+        raise ValueError(f"--travel {travel_spec!r} must be osm:FILE.osm.pbf")
+    recorded = (data.get("policy") or {}).get("travel") or {} if isinstance(data, dict) else {}
+    if recorded.get("model") != "osm":
+        raise ValueError("--travel is for a plan made on roads; this plan's travel model is "
+                         f"{recorded.get('model', 'geodesic')!r}")
+    return prepare(travel_spec[4:].strip(), sha256=recorded.get("sha256") or None)
 
 
 @app.command()

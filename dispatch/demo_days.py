@@ -57,6 +57,21 @@ class City:
 
 
 CITIES: dict[str, City] = {
+    # the centre of Helsinki, inside the OpenStreetMap extract of tests/data/osm (the road travel demo)
+    "helsinki": City(
+        "Helsinki", 60.1716, 24.9443, 0.45, "finnish", {"swedish": 0.30, "english": 0.50},
+        (
+            Hotspot("Kamppi", 60.1690, 24.9380, 3, 0.12), Hotspot("Kluuvi", 60.1720, 24.9470, 3, 0.12),
+            Hotspot("Kaartinkaupunki", 60.1660, 24.9460, 2, 0.10), Hotspot("Etu-Töölö", 60.1750, 24.9400, 1, 0.12),
+        ),
+        ("Aino", "Eero", "Helmi", "Juhani", "Kaisa", "Lauri", "Maria", "Mikko", "Noora", "Oskari", "Sanna",
+         "Timo", "Venla", "Ville", "Emma", "Johannes", "Linnea", "Matti", "Saara", "Elias"),
+        ("Korhonen", "Virtanen", "Mäkinen", "Nieminen", "Mäkelä", "Hämäläinen", "Laine", "Heikkinen", "Koskinen",
+         "Järvinen", "Lehtonen", "Lindqvist", "Saarinen", "Salminen", "Heinonen", "Niemi", "Kinnunen",
+         "Turunen", "Salo", "Laitinen"),
+        ("Asunto Oy", "Klinikka", "Leipomo", "Hotelli", "Lukio", "Market", "Toimisto", "Ravintola",
+         "Isännöinti", "Apteekki", "Palvelutalo", "Panimo"),
+    ),
     "lyon": City(
         "Lyon", 45.7578, 4.8320, 10.0, "french", {"english": 0.35, "arabic": 0.10},
         (

@@ -19,6 +19,7 @@ from immutabledict import immutabledict
 from dispatch.domain import PRIORITIES, Order, Priority
 
 GEODESIC = "geodesic"
+OSM = "osm"  # roads of an OpenStreetMap extract (dispatch.roads)
 MIN_REGION_ORDERS = 20
 
 
@@ -90,6 +91,11 @@ class TravelModel:
     road_factor: float = 1.3
     speed_kmh: float = 40.0
     source: str = GEODESIC
+    # an `osm` source: the extract (its path when planned) and its SHA-256, and how far a location may lie
+    # from the nearest road before it is refused
+    file: str = ""
+    sha256: str = ""
+    max_snap_m: float = 1000.0
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.road_factor) or self.road_factor < 1.0:
@@ -98,6 +104,18 @@ class TravelModel:
             raise ValueError(f"speed_kmh {self.speed_kmh} must be > 0")
         if not self.source or not isinstance(self.source, str):
             raise ValueError(f"travel source {self.source!r} must be a non-empty name")
+        if self.source == OSM and not self.file:
+            raise ValueError("travel source osm needs the extract's file")
+        if not isinstance(self.max_snap_m, int | float) or not math.isfinite(self.max_snap_m) \
+                or self.max_snap_m <= 0:
+            raise ValueError(f"max_snap_m {self.max_snap_m!r} must be > 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan's record: the model, and for a road source the extract, its hash and the snap limit."""
+        out: dict[str, Any] = {"model": self.source, "road_factor": self.road_factor, "speed_kmh": self.speed_kmh}
+        if self.source == OSM:
+            out.update(file=self.file, sha256=self.sha256, max_snap_m=self.max_snap_m)
+        return out
 
 
 # A P4's 72 h reach about three working days; two working weeks is the most one plan looks ahead.
@@ -181,8 +199,7 @@ class Policy:
                 "per_km": self.weights.per_km,
                 "balance_per_minute": self.weights.balance_per_minute,
             },
-            "travel": {"model": self.travel.source, "road_factor": self.travel.road_factor,
-                       "speed_kmh": self.travel.speed_kmh},
+            "travel": self.travel.to_dict(),
             "seed": self.seed,
             "time_limit": self.time_limit,
             "solution_limit": self.solution_limit,

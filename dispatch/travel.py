@@ -15,7 +15,7 @@ import numpy.typing as npt
 from geopy.distance import geodesic
 from pyproj import Geod
 
-from dispatch.policy import GEODESIC, TravelModel
+from dispatch.policy import GEODESIC, OSM, TravelModel
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -106,6 +106,37 @@ def source_name(travel: TravelSource) -> str:
     if isinstance(travel, GeodesicTravel):
         return GEODESIC
     return str(getattr(travel, "name", "") or type(travel).__name__)
+
+
+def travel_for(model: TravelModel) -> TravelSource:
+    """The source a policy's travel model names: the geodesic model, or the roads of the OSM extract it
+    records (read once and cached; a changed file is refused by its hash)."""
+    if model.source == OSM:
+        from dispatch.roads import travel_for_model
+
+        return travel_for_model(model)
+    return GeodesicTravel(model)
+
+
+def parse_travel(spec: str, *, max_snap_m: float | None = None) -> TravelSource:
+    """`geodesic` or `osm:FILE.osm.pbf` (the command line's --travel)."""
+    text = spec.strip()
+    if text in ("", GEODESIC):
+        return GeodesicTravel()
+    if text.startswith(f"{OSM}:") and text[len(OSM) + 1:].strip():
+        from dispatch.roads import DEFAULT_MAX_SNAP_M, OsmTravel
+
+        return OsmTravel(text[len(OSM) + 1:].strip(), max_snap_m=max_snap_m or DEFAULT_MAX_SNAP_M)
+    raise ValueError(f"travel {spec!r} is not 'geodesic' or 'osm:FILE.osm.pbf'")
+
+
+def recorded_model(travel: TravelSource) -> TravelModel | dict[str, str]:
+    """What a plan records of its travel source: the model of a source that has one (geodesic, osm), else
+    the source's name."""
+    model = getattr(travel, "model", None)
+    if isinstance(model, TravelModel):
+        return model
+    return {"source": source_name(travel)}
 
 
 def pair_km(lat1: float, lon1: float, lat2: float, lon2: float, model: TravelModel | None = None) -> float:

@@ -20,6 +20,10 @@ technician and date, on a day the technician works, with that day's shift, break
 its window on that day; one without starts within its window moved to the route's date. An order is served
 at most once over all days; its lateness counts against its response deadline whatever the day; the workload
 balance is each day's spread, summed over the days. A route without a date is on the plan date.
+
+A plan made on roads (travel model `osm`, dispatch.roads) records its extract's file and SHA-256: its legs are
+recomputed on that extract (the same file, refused if its hash differs), pair by pair from the roads, not from
+the matrices the solver was given.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from geopy.distance import geodesic
 
 from dispatch.domain import PRIORITIES, WEEKDAYS, Day, Order, Technician
 from dispatch.plan import PLANNED, SHIFT_TOLERANCE_MINUTES, STOP_STATUSES, Plan
-from dispatch.policy import POLICY_KEYS, Policy
+from dispatch.policy import OSM, POLICY_KEYS, Policy
+from dispatch.roads import RoadNetwork, network_for
 
 # Rule names: the solver's words where it has them (solver/rules.py), repeated here, not imported
 # (tests/dispatch/analysis/test_rule_names.py keeps the two lists equal).
@@ -171,7 +176,7 @@ def _opt_float(value: Any) -> float | None:
 
 
 class _Checker:
-    def __init__(self, day: Day, data: Mapping[str, Any]) -> None:
+    def __init__(self, day: Day, data: Mapping[str, Any], roads: RoadNetwork | None = None) -> None:
         self.day = day
         self.data = data
         self.report = CheckReport()
@@ -181,6 +186,10 @@ class _Checker:
         self.dates: list[date] = [day.date]  # the plan's days, as it states them
         self.multi_day = False  # routes on more than one date: violations name the date
         self.on: date | None = None  # the date of the route being checked
+        self.roads = roads
+        self._road_points: dict[Point, int] = {}
+        self._road_km: Any = None  # metres and seconds between the day's places, on the plan's roads
+        self._road_s: Any = None
         self.policy = self._policy()
         self._legs: dict[tuple[Point, Point], tuple[float, float]] = {}
         self.incomplete = False  # some route could not be recomputed: its km and lateness are missing
@@ -233,7 +242,15 @@ class _Checker:
             self.flag(PLAN_FORMAT, f"policy is unreadable ({exc}); checking with the defaults of DESIGN.md")
             return Policy()
         model = (raw.get("travel") or {}).get("model", "geodesic")
-        if model != "geodesic":
+        if model == OSM:
+            try:
+                self.roads = self.roads or network_for(policy.travel)
+                self.report.notes.append(f"travel model osm: legs recomputed on the roads of {self.roads.name} "
+                                         f"(SHA-256 {policy.travel.sha256[:12]})")
+            except (OSError, ValueError) as exc:
+                self.flag(TRAVEL_TIME, f"the plan's roads cannot be read again ({exc}); legs recomputed as "
+                                       "geodesic x road factor")
+        elif model != "geodesic":
             self.report.notes.append(
                 f"travel model {model!r}: distances recomputed as geodesic x road factor"
             )
@@ -241,10 +258,27 @@ class _Checker:
 
     def leg(self, a: Point, b: Point) -> tuple[float, float]:
         """Road km and driving minutes from a to b, by the plan's travel model."""
+        if (a, b) not in self._legs and self.roads is not None:
+            self._legs[(a, b)] = self._road_leg(a, b)
         if (a, b) not in self._legs:
             km = geodesic(a, b).km * self.policy.travel.road_factor
             self._legs[(a, b)] = (km, km / self.policy.travel.speed_kmh * 60.0)
         return self._legs[(a, b)]
+
+    def _road_leg(self, a: Point, b: Point) -> tuple[float, float]:
+        """Road km and minutes, from one search over every place of the day (homes and orders) the first time."""
+        assert self.roads is not None
+        if self._road_km is None:
+            places = {(t.home_lat, t.home_lon) for t in self.day.technicians} | {(o.lat, o.lon) for o in self.day.orders}
+            self._road_points = {p: i for i, p in enumerate(sorted(places))}
+            pts = list(self._road_points)
+            self._road_km, self._road_s = self.roads.matrices([p[0] for p in pts], [p[1] for p in pts],
+                                                              max_snap_m=None)
+        i, j = self._road_points.get(a), self._road_points.get(b)
+        if i is None or j is None:
+            metres, seconds = self.roads.matrices([a[0], b[0]], [a[1], b[1]], max_snap_m=None)
+            return float(metres[0, 1]) / 1000.0, float(seconds[0, 1]) / 60.0
+        return float(self._road_km[i, j]) / 1000.0, float(self._road_s[i, j]) / 60.0
 
     # --- reading ---
 
@@ -860,15 +894,16 @@ class _Checker:
         return self.report
 
 
-def check_plan(day: Day, plan: Plan | Mapping[str, Any]) -> CheckReport:
-    """Check `plan` (a Plan or its JSON dict) against the input `day`; never raises on a malformed plan."""
+def check_plan(day: Day, plan: Plan | Mapping[str, Any], *, roads: RoadNetwork | None = None) -> CheckReport:
+    """Check `plan` (a Plan or its JSON dict) against the input `day`; never raises on a malformed plan.
+    `roads`: the road network of a plan made on roads, when its extract is not where the plan says."""
     if isinstance(plan, Plan):
-        return _Checker(day, plan.to_dict()).run()
+        return _Checker(day, plan.to_dict(), roads).run()
     if not isinstance(plan, Mapping):
         report = CheckReport()
         report.violations.append(Violation(PLAN_FORMAT, None, None, "plan is not a JSON object"))
         return report
-    return _Checker(day, plan).run()
+    return _Checker(day, plan, roads).run()
 
 
 def format_report(report: CheckReport) -> str:

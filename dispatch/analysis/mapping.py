@@ -1,11 +1,13 @@
 """A folium map of a plan: one colour and one layer per technician (per day, on a multi-day plan), numbered
-stops, unassigned orders in grey.
+stops, unassigned orders in grey. A plan made on roads (travel model `osm`) draws each leg along the roads of
+its extract; any other plan draws straight legs.
 
 Every text that comes from the input (names, customers, reasons) is HTML-escaped before it goes into a popup.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape as _html_escape
@@ -15,6 +17,10 @@ import folium
 
 from dispatch.domain import WEEKDAYS, Day, Order, Technician
 from dispatch.plan import Plan, Route, Stop
+from dispatch.policy import OSM, Policy
+from dispatch.roads import RoadNetwork, network_for
+
+Point = tuple[float, float]
 
 # Distinct, print-friendly colours; grey is kept for unassigned orders. Cycles when there are more technicians.
 PALETTE = (
@@ -112,7 +118,8 @@ def day_label(d: date) -> str:
 
 
 def _add_technician(layer: folium.FeatureGroup, tech: Technician, colour: str, route: Route | None,
-                    orders: dict[str, Order], points: list[tuple[float, float]], on: str | None = None) -> None:
+                    orders: dict[str, Order], points: list[tuple[float, float]], on: str | None = None,
+                    roads: dict[tuple[Point, Point], list[Point]] | None = None) -> None:
     """The technician's home and, if they have one, their route (line and numbered stops) on `layer`;
     `on` names the day in the texts of a multi-day plan."""
     n_stops = len(route.stops) if route else 0
@@ -128,6 +135,8 @@ def _add_technician(layer: folium.FeatureGroup, tech: Technician, colour: str, r
     if route is None or not route.stops:
         return
     path = [home] + [(orders[s.order_id].lat, orders[s.order_id].lon) for s in route.stops] + [home]
+    if roads:
+        path = [p for a, b in itertools.pairwise(path) for p in roads.get((a, b), [a, b])]
     folium.PolyLine(path, color=colour, weight=4, opacity=0.8,
                     tooltip=escape(f"{tech.name}{when}: {n_stops} stops, {route.travel_km:.1f} km")).add_to(layer)
     for seq, stop in enumerate(route.stops, start=1):
@@ -156,13 +165,39 @@ def _checked(day: Day, plan: Plan) -> dict[str, Order]:
     return orders
 
 
-def plan_map(day: Day, plan: Plan) -> folium.Map:
-    """The plan on a map; works with no routes, no unassigned orders or an empty day.
+def _road_legs(day: Day, plan: Plan, roads: RoadNetwork | None) -> dict[tuple[Point, Point], list[Point]]:
+    """Each leg of the plan along the roads, when it was made on roads (or `roads` is given); else nothing."""
+    if roads is None:
+        try:
+            travel = Policy.from_dict(plan.policy).travel if plan.policy else None
+        except ValueError:
+            return {}
+        if travel is None or travel.source != OSM:
+            return {}
+        try:
+            roads = network_for(travel)
+        except (OSError, ValueError):
+            return {}  # the extract is gone: straight legs rather than no map
+    homes = {t.id: (t.home_lat, t.home_lon) for t in day.technicians}
+    where = {o.id: (o.lat, o.lon) for o in day.orders}
+    legs: set[tuple[Point, Point]] = set()
+    for r in plan.routes:
+        if r.stops and r.technician_id in homes:
+            path = [homes[r.technician_id], *(where[s.order_id] for s in r.stops), homes[r.technician_id]]
+            legs.update(itertools.pairwise(path))
+    ordered = sorted(legs)
+    return dict(zip(ordered, roads.paths(ordered), strict=True))
+
+
+def plan_map(day: Day, plan: Plan, *, roads: RoadNetwork | None = None) -> folium.Map:
+    """The plan on a map; works with no routes, no unassigned orders or an empty day. A plan made on roads
+    draws its legs along them (`roads`: its network, when its extract is not where the plan says).
 
     One day: a layer per technician. Several days (`plan.dates`): a layer per day, chosen like a base map
     (the first day shown), each with every technician's home and that day's routes; a technician keeps
     their colour on every day. Unassigned orders are a layer of their own, shown whatever the day."""
     orders = _checked(day, plan)
+    along = _road_legs(day, plan, roads)
     multi = len(plan.dates) > 1
     if multi:
         # the tiles stay out of the layer control, so choosing a day never takes the map away
@@ -180,7 +215,8 @@ def plan_map(day: Day, plan: Plan) -> folium.Map:
             label = f"{day_label(d)}: {busy} routes, {stops} stops"
             layer = folium.FeatureGroup(name=escape(label), overlay=False, show=k == 0)
             for i, tech in enumerate(day.technicians):
-                _add_technician(layer, tech, colour_of(i), routes.get(tech.id), orders, points, day_label(d))
+                _add_technician(layer, tech, colour_of(i), routes.get(tech.id), orders, points, day_label(d),
+                                along)
             layer.add_to(m)
         for i, tech in enumerate(day.technicians):
             mine = [r for r in plan.routes if r.technician_id == tech.id and r.stops]
@@ -195,7 +231,7 @@ def plan_map(day: Day, plan: Plan) -> folium.Map:
             label = f"{tech.id} {tech.name} ({len(route.stops) if route else 0} stops)"
             legend.append((colour, label))
             layer = folium.FeatureGroup(name=f"<span style='color:{colour}'>&#9632;</span> {escape(label)}")
-            _add_technician(layer, tech, colour, route, orders, points)
+            _add_technician(layer, tech, colour, route, orders, points, roads=along)
             layer.add_to(m)
 
     if plan.unassigned:
@@ -227,9 +263,9 @@ def plan_map(day: Day, plan: Plan) -> folium.Map:
     return m
 
 
-def save_plan_map(day: Day, plan: Plan, path: str | Path) -> Path:
+def save_plan_map(day: Day, plan: Plan, path: str | Path, *, roads: RoadNetwork | None = None) -> Path:
     """Write the map as a standalone HTML file and return its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    plan_map(day, plan).save(str(path))
+    plan_map(day, plan, roads=roads).save(str(path))
     return path

@@ -28,7 +28,7 @@ from dispatch.planning.fixes import Stores
 from dispatch.planning.solving import solve_day
 from dispatch.planning.translate import Previously, StartFrom, recorded_policy
 from dispatch.policy import Policy
-from dispatch.travel import GeodesicTravel, TravelSource
+from dispatch.travel import TravelSource, travel_for
 from solver.rules import PINNED_TECHNICIAN
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class LiveInputs:
 def live_inputs(day: Day, previous: Plan, events: Sequence[Event], at: datetime, policy: Policy | None = None,
                 travel: TravelSource | None = None) -> LiveInputs:
     policy = recorded_policy(policy or Policy(), travel)
-    travel = travel or GeodesicTravel(policy.travel)
+    travel = travel or travel_for(policy.travel)
     state = day_state(day, events, at, previous)
     orders = {o.id: o for o in day.orders}
     present = tuple(t for t in day.technicians if not state.technicians[t.id].absent)

@@ -16,7 +16,7 @@ from dispatch.domain import Day, Order, Technician
 from dispatch.plan import Plan, Route, SolverStats, Stop, Unassigned
 from dispatch.planning.reasons import reason_text
 from dispatch.policy import Policy
-from dispatch.travel import GeodesicTravel, TravelSource, source_name
+from dispatch.travel import TravelSource, recorded_model, travel_for
 from solver.problem import Break, Problem, Solution, Vehicle, Visit
 
 # Integer objective units per DESIGN.md cost unit. 3000 keeps per-metre (per_km / 1000) and per-second
@@ -94,9 +94,7 @@ def recorded_policy(policy: Policy, travel: TravelSource | None) -> Policy:
     source, so a checker knows what it recomputes."""
     if travel is None:
         return policy
-    if isinstance(travel, GeodesicTravel):
-        return policy.updated(travel=travel.model)
-    return policy.updated(travel={"source": source_name(travel)})
+    return policy.updated(travel=recorded_model(travel))
 
 
 def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource | None = None, *,
@@ -105,10 +103,11 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
     """The Problem of `day`. A re-plan adds where each technician goes on from (`starts`, by technician id;
     the others start from home) and each order's place in the plan it re-plans (`previous`, by order id),
     which the stability costs of the policy weigh."""
-    policy = recorded_policy(policy or Policy(), travel)
+    policy = policy or Policy()
+    travel = travel or travel_for(policy.travel)
+    policy = recorded_policy(policy, travel)
     starts = starts or {}
     previous = previous or {}
-    travel = travel or GeodesicTravel(policy.travel)
     techs, orders = day.technicians, day.orders
     skills = tuple(sorted({s for t in techs for s in t.skills} | {s for o in orders for s in o.required_skills}))
     parts = tuple(sorted({p for t in techs for p in t.van_stock} | {p for o in orders for p in o.required_parts}))

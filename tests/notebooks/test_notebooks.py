@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_planner_notebooks_exist():
-    assert {p.name for p in NOTEBOOKS} == {"what_if_staffing.ipynb", "sla_policy.ipynb", "demand_growth.ipynb"}
+def test_the_planner_notebooks_exist():
+    assert {p.name for p in NOTEBOOKS} == {"what_if_staffing.ipynb", "sla_policy.ipynb", "demand_growth.ipynb",
+                                           "road_travel.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
