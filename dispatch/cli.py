@@ -37,7 +37,7 @@ from dispatch.live import replan_day
 from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Fix, Plan
 from dispatch.planning import plan_day
-from dispatch.planning.budget import fixes_cut
+from dispatch.planning.budget import deadline_of, fixes_cut
 from dispatch.policy import MAX_HORIZON_DAYS, Policy, SlaPolicy
 from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
 
@@ -119,11 +119,10 @@ def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, schedule
     by_region = policy.by_region(len(day.orders))
     address = scheduler_address(scheduler)
     local_cluster = by_region and workers > 1 and not address
-    deadline = None
-    if policy.solution_limit is None:
-        after = len(day.orders) * (_OUTPUT_PER_ORDER + (_MAP_PER_ORDER if map_path else 0.0))
-        after += _EXIT + (_CLUSTER_CLOSE if local_cluster else 0.0)
-        deadline = (time.monotonic() if started is None else started) + policy.time_limit - after
+    deadline = deadline_of(policy, started)
+    if deadline is not None:
+        deadline -= len(day.orders) * (_OUTPUT_PER_ORDER + (_MAP_PER_ORDER if map_path else 0.0))
+        deadline -= _EXIT + (_CLUSTER_CLOSE if local_cluster else 0.0)
 
     def work() -> None:
         try:

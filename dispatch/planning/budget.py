@@ -34,12 +34,22 @@ FIXES_SHARE = 0.1
 MIN_SEARCH = 0.05
 
 
+# The deadline comes this much before the time limit: on a busy machine a search overruns its own limit a
+# little (OR-Tools reads its clock between moves) and the phase running at the deadline finishes its step
+# (a region's fixes build its matrices first). At load 10 on 2 cores, aiming at the limit itself came back
+# 1-7 % after it (benchmarks/RESULTS.md, "Time limits").
+SAFETY_SHARE = 0.02
+SAFETY_SECONDS = 0.3
+
+
 def deadline_of(policy: Policy, started: float | None = None) -> float | None:
     """The moment a request that started at `started` (a time.monotonic() moment; default now) must have its
-    plan by, or None under a solution limit."""
+    plan by, a little before its time limit is up (SAFETY_SHARE, SAFETY_SECONDS), or None under a solution
+    limit."""
     if policy.solution_limit is not None:
         return None
-    return (time.monotonic() if started is None else started) + policy.time_limit
+    margin = min(SAFETY_SHARE * policy.time_limit + SAFETY_SECONDS, 0.1 * policy.time_limit)
+    return (time.monotonic() if started is None else started) + policy.time_limit - margin
 
 
 def left(deadline: float) -> float:

@@ -237,6 +237,8 @@ def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = No
     )
     kpis = compute_kpis(day, stitched, policy, solver=stats)
     plan = replace(stitched, kpis=kpis, objective=kpis.objective)
+    if fixes and deadline is not None:
+        log.info("fixes by region: %.1f s left", left(deadline))
     return _fixes_by_region(day, plan, regions, policy, travel, stores, deadline) if fixes else plan
 
 
