@@ -242,7 +242,8 @@ def solve(
     orders: OrdersOpt,
     plan_date: DateOpt,
     out_path: Annotated[Path, typer.Option("--out", help="where to write the plan JSON")],
-    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = _DEFAULT.time_limit,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="seconds for the whole command, from its start to its exit")] = _DEFAULT.time_limit,
     seed: Annotated[int, typer.Option(help="random seed")] = _DEFAULT.seed,
     solution_limit: Annotated[int | None, typer.Option(
         help="stop after this many solutions; the time limit then does not act, so the plan is the same "
