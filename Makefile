@@ -5,7 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads fuzz clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads bench-timelimit fuzz clean
+
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-timelimit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +45,9 @@ bench-scale: $(STAMP)
 
 bench-regions: $(STAMP)
 	$(BIN)/python -m benchmarks.regions --orders 5000 --technicians 500 --time-limit 120 --workers 2 --seed 1 --json benchmarks/out/regions.json --markdown benchmarks/RESULTS_regions.md
+
+bench-timelimit: $(STAMP)
+	$(BIN)/python -m benchmarks.timelimit --sizes 200x25 1000x100 5000x500 --time-limits 20 60 120 --seed 11 --strict --json benchmarks/out/timelimit.json
 
 bench-fixes: $(STAMP)
 	$(BIN)/python -m benchmarks.fixes --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 20 --check --out benchmarks/out/fixes_200.json

@@ -38,6 +38,7 @@ from dispatch.live import replan_day
 from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Fix, Plan
 from dispatch.planning import plan_day
+from dispatch.planning.budget import deadline_of, fixes_cut
 from dispatch.policy import MAX_HORIZON_DAYS, Policy, SlaPolicy
 from dispatch.roads import RoadNetwork, prepare
 from dispatch.travel import TravelSource, parse_travel
@@ -118,20 +119,50 @@ def _fail_input(e: Exception) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
-def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None,
-                         fixes: bool = True) -> Plan:
+# When the program runs as `dispatch` (`main`), the moment its process started: a time limit counts from
+# there, the imports and reading the files included. None when the commands are called in-process.
+_process_started: float | None = None
+# What is left to do once the plan is back, kept from the solve's time (seconds; measured on 2 shared
+# cores, benchmarks/RESULTS.md "Time limits"): writing the plan and printing it, about 3 s at 5,000 orders
+# under load; a map; closing a local dask cluster; the interpreter's own exit (0.6-1.1 s under load).
+_OUTPUT_PER_ORDER = 0.0006
+_MAP_PER_ORDER = 0.002
+_CLUSTER_CLOSE = 2.0
+_EXIT = 1.0
 
+
+def _process_start() -> float:
+    """The time.monotonic() moment this process started (now, where the system does not say)."""
+    try:
+        import psutil
+
+        age = time.time() - psutil.Process().create_time()
+    except Exception:  # no process table to read: count from now
+        age = 0.0
+    return time.monotonic() - min(max(0.0, age), 60.0)  # a clock stepped since the start is no age
+
+
+def _solve_with_progress(day: Day, policy: Policy, *, workers: int = 1, scheduler: str | None = None,
+                         fixes: bool = True, started: float | None = None, map_path: Path | None = None) -> Plan:
+    """`plan_day` in a thread under a progress bar. Without a solution limit the plan is back within the
+    time limit counted from `started` (a time.monotonic() moment; default now), less the expected time of
+    writing and showing it (with a map when `map_path`)."""
     result: dict[str, Plan | BaseException] = {}
     by_region = policy.by_region(len(day.orders))
     address = scheduler_address(scheduler)
+    local_cluster = by_region and workers > 1 and not address
+    deadline = deadline_of(policy, started)
+    if deadline is not None:
+        deadline -= len(day.orders) * (_OUTPUT_PER_ORDER + (_MAP_PER_ORDER if map_path else 0.0))
+        deadline -= _EXIT + (_CLUSTER_CLOSE if local_cluster else 0.0)
 
     def work() -> None:
         try:
             if by_region and (workers > 1 or address):
                 with DaskExecutor(address, n_workers=workers) as ex:
-                    result["plan"] = plan_day(day, policy, executor=ex, fixes=fixes)
+                    result["plan"] = plan_day(day, policy, executor=ex, fixes=fixes, deadline=deadline)
             else:
-                result["plan"] = plan_day(day, policy, fixes=fixes)
+                result["plan"] = plan_day(day, policy, fixes=fixes, deadline=deadline)
         except BaseException as e:  # handed back to the main thread below
             result["error"] = e
 
@@ -166,6 +197,8 @@ def show_kpis(plan: Plan, title: str = "Plan") -> None:
     for label, value in kpi_rows(plan.kpis):
         table.add_row(label, value)
     out.print(table)
+    for note in plan.kpis.solver.notes if plan.kpis.solver is not None else ():
+        _say(f"note: {note}")
 
 
 def _say(text: str, indent: int = 0, hang: int | None = None) -> None:
@@ -241,7 +274,8 @@ def solve(
     orders: OrdersOpt,
     plan_date: DateOpt,
     out_path: Annotated[Path, typer.Option("--out", help="where to write the plan JSON")],
-    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = _DEFAULT.time_limit,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="seconds for the whole command, from its start to its exit")] = _DEFAULT.time_limit,
     seed: Annotated[int, typer.Option(help="random seed")] = _DEFAULT.seed,
     solution_limit: Annotated[int | None, typer.Option(
         help="stop after this many solutions; the time limit then does not act, so the plan is the same "
@@ -268,7 +302,9 @@ def solve(
                              "(default 1000)")] = None,
 ) -> None:
     """Plan a day (or several): assign and sequence orders, then print the KPIs, the orders left out and the
-    latest stops, each with the one changes that would fix it (one-day plans)."""
+    latest stops, each with the one changes that would fix it (one-day plans). The time limit covers the
+    whole command: reading, solving, explaining, fixes and writing."""
+    started = _process_started if _process_started is not None else time.monotonic()
     try:
         day = _load_day(technicians, orders, plan_date)
         if workers < 1:
@@ -282,10 +318,11 @@ def solve(
             policy = policy.updated(travel=travel.model)  # type: ignore[attr-defined]
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
-    plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler, fixes=fixes)
+    plan = _solve_with_progress(day, policy, workers=workers, scheduler=scheduler, fixes=fixes, started=started,
+                                map_path=map_path)
     _write_plan(day, plan, out_path, map_path)
     show_kpis(plan)
-    show_fixes(day, plan, where=str(out_path), searched=fixes and len(plan.dates) == 1)
+    show_fixes(day, plan, where=str(out_path), searched=fixes and len(plan.dates) == 1 and not fixes_cut(plan))
     out.print(f"plan written to {out_path}" + (f", map to {map_path}" if map_path else ""))
 
 
@@ -561,5 +598,7 @@ def recommend(
 
 
 def main() -> None:
+    global _process_started
+    _process_started = _process_start()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

@@ -329,6 +329,8 @@ class SolverStats:
     solutions_found: int
     regions: tuple[Mapping[str, Any], ...] = ()
     border: tuple[Mapping[str, Any], ...] = ()
+    # what the time limit cut short (explanations, fixes, a border pass), in a sentence each
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "wall_time_s": self.wall_time_s,
@@ -336,13 +338,15 @@ class SolverStats:
         if self.regions:
             out["regions"] = [dict(r) for r in self.regions]
             out["border"] = [dict(b) for b in self.border]
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SolverStats:
         return cls(status=str(d["status"]), wall_time_s=float(d["wall_time_s"]),
                    solutions_found=int(d["solutions_found"]), regions=tuple(d.get("regions") or ()),
-                   border=tuple(d.get("border") or ()))
+                   border=tuple(d.get("border") or ()), notes=tuple(str(n) for n in d.get("notes") or ()))
 
 
 @dataclass(frozen=True)

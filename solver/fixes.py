@@ -14,6 +14,7 @@ in the Problem's units.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -85,15 +86,23 @@ class Fix:
 
 def find_fixes(problem: Problem, routes: Sequence[Sequence[int]], targets: Sequence[int], *,
                costs: ChangeCosts | None = None, table: Timetable | None = None, top: int = 3,
-               vehicles: int = 8) -> dict[int, list[Fix]]:
+               vehicles: int = 8, until: float | None = None) -> dict[int, list[Fix]]:
     """Up to `top` fixes per target visit, cheapest first (at most two of a kind while other kinds are
     left). A target on a route is a late visit: its fixes start it by its deadline. Each kind is tried on
     the `vehicles` nearest vehicles (by the detour of inserting the visit) for which it is the change
-    that is missing, and on further ones (up to three times as many) while it has found nothing."""
+    that is missing, and on further ones (up to three times as many) while it has found nothing.
+
+    `until` (a time.monotonic() moment): the targets, in the order given, not reached by then are not in
+    the answer (a caller with a wall-clock limit); None looks at every target."""
     costs = costs or ChangeCosts()
     table = table or Timetable(problem)
     search = _Search(problem, routes, table, costs)
-    return {j: _pick(search.fixes(j, vehicles), top) for j in targets}
+    out: dict[int, list[Fix]] = {}
+    for j in targets:
+        if until is not None and time.monotonic() >= until:
+            break
+        out[j] = _pick(search.fixes(j, vehicles), top)
+    return out
 
 
 def _pick(found: list[Fix], top: int) -> list[Fix]:

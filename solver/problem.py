@@ -300,3 +300,6 @@ class Solution:
     # each served visit of a crew of more than one: (visit, its vehicles with the lead, whose van gives
     # the parts, first), sorted by visit
     crews: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    # visits left out whose reason names the rule alone, sorted: the time limit ran out before their cheapest
+    # insertion was tried (never under a solution limit)
+    unexplained: tuple[int, ...] = ()

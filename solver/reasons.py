@@ -3,13 +3,15 @@
 Before solving, `screen` rules out every (visit, vehicle) pair that no route could ever make work
 (skills, pins, stock, shift, window), vectorised over all pairs; a visit left with no vehicle gets its
 reason there and is not offered to the model. After solving, `explain_dropped` tries the cheapest
-insertion of each dropped visit into the current routes and names the rules it would break.
+insertion of each dropped visit into the current routes and names the rules it would break (until a
+deadline, when the caller has one: the visits it does not reach get `capacity_reason`, the rule alone).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -180,10 +182,12 @@ def _no_stock(problem: Problem, j: int, qualified: tuple[int, ...]) -> Reason:
 
 def explain_dropped(
     problem: Problem, t: Tables, screening: Screening, routes: Sequence[Sequence[int]], dropped: Sequence[int],
-    *, table: Timetable | None = None,
+    *, table: Timetable | None = None, until: float | None = None,
 ) -> dict[int, Reason]:
     """A FULLY_BOOKED reason per dropped visit (MAX_ORDERS when every qualified vehicle is at its cap,
-    PINNED_TECHNICIAN when pinned), with its cheapest insertion and the rules that insertion breaks."""
+    PINNED_TECHNICIAN when pinned), with its cheapest insertion and the rules that insertion breaks.
+    `until` (a time.monotonic() moment): the visits, in the order given, not reached by then are left out
+    of the answer (the caller gives them `capacity_reason`); None explains them all."""
     if not dropped:
         return {}
     table = table or Timetable(problem)
@@ -205,10 +209,12 @@ def explain_dropped(
     out: dict[int, Reason] = {}
     late_now: dict[int, int] = {}  # lateness cost of each route as it stands
     for j in dropped:
+        if until is not None and time.monotonic() >= until:
+            break
         if problem.visits[j].crew > 1:
             out[j] = crew_reason(problem, j, screening.allowed[j])  # a crew is not tried into one route
             continue
-        vehicles = _ix(screening.allowed[j]) or _ix(screening.qualified[j])
+        vehicles = _qualified(screening, j)
         loc = problem.visits[j].location
         extra = (dist[pf, loc] + dist[loc, pt] - base) * problem.distance_cost
         mask = np.isin(pv, vehicles)
@@ -228,15 +234,26 @@ def explain_dropped(
             key = (len(broken), cost, k, broken)
             if best is None or key[:3] < best[:3]:
                 best = key
-        full = all(over_max_orders(problem.vehicles[k], len(routes[k]) + 1) for k in vehicles)
-        rule = MAX_ORDERS if vehicles and full else FULLY_BOOKED
-        if problem.visits[j].pinned is not None:
-            rule = PINNED_TECHNICIAN  # the dispatcher's pin is what keeps it off every other route
-        if best is None:
-            out[j] = Reason(rule, vehicles=vehicles)
-        else:
-            out[j] = Reason(rule, vehicles=vehicles, vehicle=best[2], extra_cost=best[1], broken=best[3])
+        rough = capacity_reason(problem, screening, routes, j)
+        out[j] = rough if best is None else replace(rough, vehicle=best[2], extra_cost=best[1], broken=best[3])
     return out
+
+
+def capacity_reason(problem: Problem, screening: Screening, routes: Sequence[Sequence[int]], j: int) -> Reason:
+    """Why dropped visit j is out, by rule alone (no insertion tried): its qualified vehicles are full (at
+    their cap: MAX_ORDERS), or it is pinned, or its crew cannot be staffed."""
+    if problem.visits[j].crew > 1:
+        return crew_reason(problem, j, screening.allowed[j])
+    vehicles = _qualified(screening, j)
+    full = all(over_max_orders(problem.vehicles[k], len(routes[k]) + 1) for k in vehicles)
+    rule = MAX_ORDERS if vehicles and full else FULLY_BOOKED
+    if problem.visits[j].pinned is not None:
+        rule = PINNED_TECHNICIAN  # the dispatcher's pin is what keeps it off every other route
+    return Reason(rule, vehicles=vehicles)
+
+
+def _qualified(screening: Screening, j: int) -> tuple[int, ...]:
+    return _ix(screening.allowed[j]) or _ix(screening.qualified[j])
 
 
 def _try(problem: Problem, table: Timetable, k: int, trial: Sequence[int]) -> tuple[Timing, tuple[str, ...]]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from dispatch.domain import Day, Order, Technician
 from dispatch.plan import Fix, Plan, Unassigned
+from dispatch.planning.budget import fixes_note, noted
 from dispatch.planning.translate import SCALE, Built, build_problem, to_plan
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource
@@ -51,37 +52,48 @@ class FixCosts:
 
 
 def attach(built: Built, routes: Sequence[Sequence[int]], plan: Plan, *, stores: Stores | None = None,
-           costs: FixCosts | None = None, top: int = 3, offsets: Mapping[str, int] | None = None) -> Plan:
+           costs: FixCosts | None = None, top: int = 3, offsets: Mapping[str, int] | None = None,
+           until: float | None = None) -> Plan:
     """`plan` (made from `built` with these `routes`, visit indices per vehicle) with the fixes of each
     order left out and each late planned stop. `offsets` (technician id -> fixed stops ahead of the planned
     ones, in a re-plan) shift the positions to count on the whole route. A multi-day plan gets none: each
-    fix is a change to one technician's day (overtime, a van part, tomorrow), which a horizon already weighs."""
+    fix is a change to one technician's day (overtime, a van part, tomorrow), which a horizon already weighs.
+
+    `until` (a time.monotonic() moment, under a time limit): the orders left out, the most urgent first,
+    then the late stops, the latest first, are looked at until then; when it cuts them short the plan says
+    so in a note (`budget.FIXES_CUT`)."""
     if len(built.dates) > 1:
         return plan
-    index = {o.id: j for j, o in enumerate(built.day.orders)}
-    late = [index[s.order_id] for r in plan.routes for s in r.stops
-            if s.late_minutes > 0 and not s.fixed and s.order_id in index]
-    left = [index[u.order_id] for u in plan.unassigned if u.order_id in index]
+    orders = built.day.orders
+    index = {o.id: j for j, o in enumerate(orders)}
+    late_by = {index[s.order_id]: s.late_minutes for r in plan.routes for s in r.stops
+               if s.late_minutes > 0 and not s.fixed and s.order_id in index}
+    left = sorted((index[u.order_id] for u in plan.unassigned if u.order_id in index),
+                  key=lambda j: (orders[j].priority.rank, j))
+    late = sorted(late_by, key=lambda j: (orders[j].priority.rank, -late_by[j], j))
     if not late and not left:
         return plan
     found = solver_fixes.find_fixes(built.problem, routes, [*left, *late], costs=(costs or FixCosts()).for_solver(),
-                                    top=top)
+                                    top=top, until=until)
     words = _Words(built, stores or {}, offsets or {})
-    by_order = {built.day.orders[j].id: tuple(f for f in (words.fix(x) for x in found[j]) if f is not None)
-                for j in found}
-    return replace(
+    by_order = {orders[j].id: tuple(f for f in (words.fix(x) for x in found[j]) if f is not None) for j in found}
+    out = replace(
         plan,
         routes=tuple(replace(r, stops=tuple(replace(s, fixes=by_order[s.order_id]) if s.order_id in by_order
                                             and s.late_minutes > 0 and not s.fixed else s for s in r.stops))
                      for r in plan.routes),
         unassigned=tuple(replace(u, fixes=by_order.get(u.order_id, ())) for u in plan.unassigned),
     )
+    if len(found) < len(left) + len(late):
+        out = noted(out, fixes_note(sum(j in found for j in left), len(left), sum(j in found for j in late), len(late)))
+    return out
 
 
 def find_fixes(day: Day, plan: Plan, policy: Policy | None = None, *, travel: TravelSource | None = None,
-               stores: Stores | None = None, costs: FixCosts | None = None, top: int = 3) -> Plan:
+               stores: Stores | None = None, costs: FixCosts | None = None, top: int = 3,
+               until: float | None = None) -> Plan:
     """A morning plan of `day` with the fixes of its orders left out and its late stops (those it carries
-    are replaced)."""
+    are replaced); `until` as in `attach`."""
     if plan.at is not None:
         raise ValueError("a re-plan's fixes come with the re-plan (dispatch replan): they start from where the "
                          "day stood at its `at`")
@@ -91,7 +103,7 @@ def find_fixes(day: Day, plan: Plan, policy: Policy | None = None, *, travel: Tr
     index = {o.id: j for j, o in enumerate(day.orders)}
     by_tech = {r.technician_id: [index[s.order_id] for s in r.stops] for r in plan.routes}
     routes = [by_tech.get(t.id, []) for t in day.technicians]
-    return attach(built, routes, plan, stores=stores, costs=costs, top=top)
+    return attach(built, routes, plan, stores=stores, costs=costs, top=top, until=until)
 
 
 class _Words:

@@ -14,6 +14,7 @@ import numpy as np
 from dispatch.analysis.kpis import compute_kpis
 from dispatch.domain import Day, Order, Technician
 from dispatch.plan import Plan, Route, SolverStats, Stop, Unassigned
+from dispatch.planning.budget import UNTRIED, untried_notes
 from dispatch.planning.reasons import reason_text
 from dispatch.policy import Policy
 from dispatch.travel import TravelSource, recorded_model, travel_for
@@ -298,13 +299,15 @@ def to_plan(built: Built, solution: Solution) -> Plan:
                 return_minutes=int(dur[prev, v.end]) / 60,
             )
         )
+    untried = set(solution.unexplained)
     unassigned = tuple(
-        Unassigned(order_id=orders[j].id, reason=reason_text(built, orders[j], r), rule=r.rule)
+        Unassigned(order_id=orders[j].id, reason=reason_text(built, orders[j], r) + (UNTRIED if j in untried else ""),
+                   rule=r.rule)
         for j, r in solution.unassigned
     )
     plan = Plan(date=day.date, routes=tuple(routes), unassigned=unassigned, policy=built.policy.to_dict(),
                 dates=built.dates or (day.date,))
     stats = SolverStats(status=solution.status, wall_time_s=round(solution.wall_time, 2),
-                        solutions_found=solution.solutions_found)
+                        solutions_found=solution.solutions_found, notes=untried_notes(unassigned))
     kpis = compute_kpis(day, plan, built.policy, solver=stats)
     return replace(plan, kpis=kpis, objective=kpis.objective)

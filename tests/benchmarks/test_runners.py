@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks import compare, fixes, horizon, scale
+from benchmarks import compare, fixes, horizon, scale, timelimit
 
 
 def test_compare_checks_every_plan_and_writes_results(tmp_path, capsys):
@@ -47,3 +47,17 @@ def test_horizon_plans_both_ways_checks_both_and_writes_results(tmp_path, capsys
     assert [r["method"] for r in rows] == ["horizon of 2 days", "day by day"]
     assert all(r["valid"] and r["orders"] == 24 for r in rows)
     assert "total weighted cost" in printed
+
+
+def test_timelimit_runs_the_command_checks_its_plan_and_records_wall_time_against_the_limit(tmp_path, capsys):
+    out = tmp_path / "timelimit.json"
+    code = timelimit.main(["--sizes", "30x4", "--time-limits", "3", "--phases", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["valid"]
+    assert run["orders"] == 30
+    assert run["bound_s"] == 3 * 1.05 + 1
+    assert run["wall_s"] > 0
+    assert isinstance(run["within"], bool)
+    assert "plan_day in all" in run["phases_s"]

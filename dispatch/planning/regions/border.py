@@ -13,10 +13,13 @@ dask workers (dispatch.parallel.run_all).
    there), and its new plan is kept only if it costs less.
 4. Stitch: the routes of all regions, each unassigned order with the reason of the last solve that saw it,
    KPIs and objective over the whole day. Every order of the day is on exactly one route or unassigned.
+5. Fixes (when asked for), region by region (`_fixes_by_region`).
 
 Time: with a solution limit every solve is bounded by its solution count and nothing here looks at the
-clock, so the same day, policy and seed give the same plan however busy the machine is. Without one, round
-1 gets ROUND_ONE_SHARE of the time limit and the border passes what is left of it.
+clock, so the same day, policy and seed give the same plan however busy the machine is. Without one, the
+time limit covers the whole call (dispatch.planning.budget): once the day is split, round 1 gets
+ROUND_ONE_SHARE of what is left before the deadline after the estimated cost of the stitching and the fixes,
+the border passes what is left after that, and the fixes stop at the deadline.
 """
 
 from __future__ import annotations
@@ -35,6 +38,16 @@ from dispatch.domain import Day
 from dispatch.geo import planar_km
 from dispatch.parallel import DaskExecutor, parallelism, run_all
 from dispatch.plan import Plan, Route, SolverStats, Unassigned
+from dispatch.planning.budget import (
+    FIXES_CUT,
+    after_search,
+    deadline_of,
+    fixes_cut,
+    left,
+    noted,
+    untried_notes,
+)
+from dispatch.planning.fixes import Stores, find_fixes
 from dispatch.planning.regions.split import Region, qualified_matrix, split_day, sub_day
 from dispatch.planning.solving import solve_day
 from dispatch.planning.translate import recorded_policy
@@ -141,17 +154,27 @@ def _waves(n: int, workers: int) -> int:
 
 
 def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = None,
-                   executor: DaskExecutor | None = None, regions: Sequence[Region] | None = None) -> Plan:
-    """The plan of a large day, solved region by region (see the module notes): within about
-    `policy.time_limit` seconds of wall time on the available workers, or, with a solution limit, bounded by
-    solutions alone."""
+                   executor: DaskExecutor | None = None, regions: Sequence[Region] | None = None,
+                   fixes: bool = False, stores: Stores | None = None, deadline: float | None = None) -> Plan:
+    """The plan of a large day, solved region by region (see the module notes), with the fixes of its orders
+    left out and late stops when `fixes` (`stores`: where parts are): by `deadline` (a time.monotonic()
+    moment; default `policy.time_limit` seconds from now) on the available workers, or, with a solution
+    limit, bounded by solutions alone."""
     began = time.perf_counter()
     # under a solution limit no decision here may depend on the clock (the time limits then do not act)
     by_clock = policy.solution_limit is None
+    if not by_clock:
+        deadline = None
+    elif deadline is None:
+        deadline = deadline_of(policy)
+    # what the stitching and the fixes are expected to take, kept back from the searches
+    reserve = after_search(len(day.orders), policy, fixes=fixes)
     if regions is None:
         regions = split_day(day, policy.region_orders or len(day.orders), seed=policy.seed)
     workers = parallelism(executor)
-    first = max(MIN_REGION_SECONDS, ROUND_ONE_SHARE * policy.time_limit / _waves(len(regions), workers))
+    # (the split and a cluster's start-up are behind us: the clock has counted them)
+    available = policy.time_limit if deadline is None else left(deadline) - reserve
+    first = max(MIN_REGION_SECONDS, ROUND_ONE_SHARE * available / _waves(len(regions), workers))
     region_policy = replace(policy, time_limit=first, region_orders=None)
     tasks = [RegionTask(r, sub_day(day, r.technicians, r.orders), region_policy, travel) for r in regions]
     log.info("large day: %d orders x %d technicians in %d regions, %.1f s each on %d workers",
@@ -161,19 +184,24 @@ def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = No
     unassigned = {u.order_id: u for p in plans for u in p.unassigned}
     held = [i for r in regions for i in r.held]
     border: list[dict[str, Any]] = []
+    notes: list[str] = []
     rounds = BORDER_ROUNDS if len(regions) > 1 else (1 if held else 0)
     for n in range(rounds):
-        left = [*unassigned, *(i for i in held if n == 0)]
-        spent = time.perf_counter() - began if by_clock else ROUND_ONE_SHARE * policy.time_limit
-        rest = policy.time_limit - spent
+        left_out = [*unassigned, *(i for i in held if n == 0)]
         groups = max(1, len(regions) - 1 if n % 2 == 0 else len(regions))
-        btasks = _border_tasks(day, policy, routes, left, groups, policy.seed + 1 + n, travel)
+        btasks = _border_tasks(day, policy, routes, left_out, groups, policy.seed + 1 + n, travel)
+        rest = ((1 - ROUND_ONE_SHARE) * policy.time_limit if deadline is None
+                else left(deadline) - reserve)
         each = rest / (rounds - n) / _waves(len(btasks), workers)
-        if by_clock and n > 0 and each < MIN_REGION_SECONDS:
-            break  # the held orders are placed; no time left to improve on it
+        if by_clock and each < MIN_REGION_SECONDS:
+            # no time left for a border pass: the held orders stay out, said so
+            notes.append(f"border pass {n + 1} skipped: the time limit ran out ({len(left_out)} orders left "
+                         "out so far)")
+            break
         each = max(MIN_REGION_SECONDS, each)
         btasks = [replace(t, policy=replace(region_policy, time_limit=each)) for t in btasks]
-        log.info("border pass %d: %d left-out orders, %d groups, %.1f s each", n + 1, len(left), len(btasks), each)
+        log.info("border pass %d: %d left-out orders, %d groups, %.1f s each", n + 1, len(left_out), len(btasks),
+                 each)
         for task, plan in zip(btasks, run_all(solve_region, btasks, executor=executor), strict=True):
             if _group_cost(task, plan.routes, plan.unassigned, policy) >= _group_cost(
                     task, [routes[t] for t in task.region.technicians if t in routes],
@@ -205,6 +233,80 @@ def plan_by_region(day: Day, policy: Policy, *, travel: TravelSource | None = No
         regions=tuple({"name": r.name, "technicians": len(r.technicians), "orders": len(r.orders),
                        "unassigned": len(p.unassigned)} for r, p in zip(regions, plans, strict=True)),
         border=tuple(border),
+        notes=(*notes, *untried_notes(stitched.unassigned)),
     )
     kpis = compute_kpis(day, stitched, policy, solver=stats)
-    return replace(stitched, kpis=kpis, objective=kpis.objective)
+    plan = replace(stitched, kpis=kpis, objective=kpis.objective)
+    if fixes and deadline is not None:
+        log.info("fixes by region: %.1f s left", left(deadline))
+    return _fixes_by_region(day, plan, regions, policy, travel, stores, deadline) if fixes else plan
+
+
+def _fixes_by_region(day: Day, plan: Plan, regions: Sequence[Region], policy: Policy, travel: TravelSource | None,
+                     stores: Stores | None, until: float | None) -> Plan:
+    """`plan` with the fixes of its orders left out and late stops, found region by region: each region's
+    technicians with the orders on their routes and the region's orders left out, as one small problem
+    (regions an order's crew spans go together). One problem of the whole day would take as long as the
+    solve: at 5,000 x 500 its travel matrices alone took about 50 s and 3 GiB. A fix then names a
+    technician of the order's region, where the nearest ones almost always are. `until` as in
+    `dispatch.planning.fixes.attach`: when it cuts the fixes short the plan says so in one note."""
+    region_of = {t: n for n, r in enumerate(regions) for t in r.technicians}
+    home = {o: n for n, r in enumerate(regions) for o in (*r.orders, *r.held)}
+    group = list(range(len(regions)))  # union-find over regions: an order on routes of several joins them
+
+    def root(n: int) -> int:
+        while group[n] != n:
+            group[n] = group[group[n]]
+            n = group[n]
+        return n
+
+    first_region: dict[str, int] = {}
+    for r in plan.routes:
+        for s in r.stops:
+            n = region_of[r.technician_id]
+            if s.order_id in first_region:
+                group[root(n)] = root(first_region[s.order_id])
+            first_region.setdefault(s.order_id, n)
+    pinned = {o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None}
+    techs: dict[int, list[str]] = {}
+    orders: dict[int, list[str]] = {}
+    for t in day.technicians:
+        techs.setdefault(root(region_of[t.id]), []).append(t.id)
+    for oid, n in first_region.items():
+        orders.setdefault(root(n), []).append(oid)
+    for u in plan.unassigned:
+        n = region_of[pinned[u.order_id]] if u.order_id in pinned else home[u.order_id]
+        orders.setdefault(root(n), []).append(u.order_id)
+    by_tech = {r.technician_id: r for r in plan.routes}
+    rank = {o.id: o.priority.rank for o in day.orders}
+    by_order = {u.order_id: u for u in plan.unassigned}
+    # the regions with the most urgent order left out first, should the time run out
+    keys = sorted(techs, key=lambda g: (min((rank[i] for i in orders.get(g, ()) if i in by_order), default=9), g))
+    fixed_stops: dict[tuple[str, str], Any] = {}
+    fixed_left: dict[str, Unassigned] = {}
+    looked, partial = 0, False  # groups looked at; the last of them cut short
+    for g in keys:
+        if until is not None and left(until) <= 0:
+            break
+        looked += 1
+        part_day = sub_day(day, techs[g], orders.get(g, ()))
+        part = Plan(date=day.date, routes=tuple(by_tech[t] for t in techs[g] if t in by_tech),
+                    unassigned=tuple(by_order[i] for i in orders.get(g, ()) if i in by_order),
+                    policy=plan.policy)
+        found = find_fixes(part_day, part, policy, travel=travel, stores=stores, until=until)
+        for r in found.routes:
+            fixed_stops.update({(r.technician_id, s.order_id): s for s in r.stops if s.fixes})
+        fixed_left.update({u.order_id: u for u in found.unassigned})
+        if fixes_cut(found):
+            partial = True
+            break
+    out = replace(
+        plan,
+        routes=tuple(replace(r, stops=tuple(fixed_stops.get((r.technician_id, s.order_id), s) for s in r.stops))
+                     for r in plan.routes),
+        unassigned=tuple(fixed_left.get(u.order_id, u) for u in plan.unassigned),
+    )
+    if partial or looked < len(keys):
+        out = noted(out, f"{FIXES_CUT} in {looked} of the {len(keys)} regions{' (the last in part)' if partial else ''}, "
+                         "those with the most urgent orders left out first: the time limit ran out")
+    return out
