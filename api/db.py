@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, func
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.orm import Session as Session
 
@@ -132,6 +132,20 @@ def hold_before_commit(engine: Engine, marker: Path) -> None:
 
 def make_sessionmaker(engine: Engine) -> SessionFactory:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def close_quietly(session: Session) -> None:
+    """Close a request's session. When its connection died under it (the database restarting), the rollback
+    of the close fails: the connection is dropped from the pool and the failure logged, not raised, because the
+    request has its answer by then (a 503 when the failure reached it), and an error raised after the response
+    would cut the client's keep-alive connection."""
+    try:
+        session.close()
+    except (OperationalError, InterfaceError) as e:
+        reason = str(e.orig).strip().splitlines() if e.orig is not None else []
+        log.warning("dropped a dead database connection at the end of a request: %s",
+                    reason[0] if reason else type(e).__name__)
+        session.invalidate()
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Any:

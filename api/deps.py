@@ -18,7 +18,7 @@ from api.auth import service as auth_service
 from api.auth.models import Role, User
 from api.auth.security import decode_access_token
 from api.config import Settings
-from api.db import Session, SessionFactory
+from api.db import Session, SessionFactory, close_quietly
 from api.errors import ForbiddenError, UnauthorizedError
 from api.jobs import JobRunner
 from api.live.clock import local_now
@@ -34,8 +34,11 @@ async def _settings(request: Request) -> Settings:  # async: no thread-pool hop 
 
 def _session(request: Request) -> Iterator[Session]:
     # one session per request; services commit their one transaction, anything left open is rolled back
-    with request.app.state.sessionmaker() as session:
+    session = request.app.state.sessionmaker()
+    try:
         yield session
+    finally:
+        close_quietly(session)
 
 
 # async: attribute reads, no thread-pool hop (the route pull's hot path takes the engine and the factory)
