@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, delete, text
 from api.auth.models import Role, User
 from api.auth.security import create_access_token, hash_password
 from api.config import Settings
+from api.deps import service_now
 from api.main import create_app
 from api.models import Base
 
@@ -153,3 +155,40 @@ def world(client: TestClient, password_hash: str) -> World:
         for name, u in users.items()
     }
     return World(client, headers, users)
+
+
+class ServiceClock:
+    """The service's clock (`service_now`: complaint deadlines, follow-up calls, idempotency keys), set by a test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def set(self, now: str | datetime) -> None:
+        self.now = datetime.fromisoformat(now) if isinstance(now, str) else now
+
+
+@contextmanager
+def service_clock(world: World, start: str | datetime) -> Iterator[ServiceClock]:
+    """The service's clock held at `start` (naive local time) until the test moves it."""
+    held = ServiceClock(datetime.fromisoformat(start) if isinstance(start, str) else start)
+    overrides = world.client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides[service_now] = lambda: held.now
+    try:
+        yield held
+    finally:
+        overrides.pop(service_now, None)
+
+
+def stock_van_for_an_order(world: World, part_id: str, quantity: int) -> None:
+    """Part `part_id` with `quantity` in technician TA's van, and order OA (customer C1) pinned to TA: what a
+    consumption needs."""
+    c, store, disp = world.client, world.as_("store"), world.as_("disp")
+    assert c.post("/api/v1/parts", json={"id": part_id, "name": "fuse", "unit_cost": "2.5"},
+                  headers=store).status_code == 201
+    assert c.post("/api/v1/customers", json={"id": "C1", "name": "c"}, headers=disp).status_code == 201
+    order = {"id": "OA", "customer_id": "C1", "lat": 45.75, "lon": 4.85, "priority": "P1", "duration_min": 30,
+             "required_skills": ["hvac"], "pinned_technician_id": "TA"}
+    assert c.post("/api/v1/orders", json=order, headers=disp).status_code == 201
+    r = c.post("/api/v1/stock/receipts", json={"part_id": part_id, "location_id": "VAN-TA", "quantity": quantity},
+               headers=store)
+    assert r.status_code == 201, r.text

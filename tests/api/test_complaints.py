@@ -9,32 +9,18 @@ from typing import Any
 
 import pytest
 
-from api.deps import service_now
 from api.live import watch
-from tests.api.conftest import World
+from tests.api.conftest import ServiceClock, World, service_clock
 from tests.api.planning import DATE, PINNED, seed_day, solve_and_publish, thread_runner
 
 URL = "/api/v1/complaints"
 
 
-class Clock:
-    def __init__(self, now: str) -> None:
-        self.now = datetime.fromisoformat(now)
-
-    def set(self, now: str) -> None:
-        self.now = datetime.fromisoformat(now)
-
-
 @pytest.fixture
-def clock(world: World) -> Iterator[Clock]:
+def clock(world: World) -> Iterator[ServiceClock]:
     """The service's clock, set by the test (Tuesday 2026-11-24 12:00 to begin with)."""
-    held = Clock(f"{DATE}T12:00:00")
-    overrides = world.client.app.dependency_overrides  # type: ignore[attr-defined]
-    overrides[service_now] = lambda: held.now
-    try:
+    with service_clock(world, f"{DATE}T12:00:00") as held:
         yield held
-    finally:
-        overrides.pop(service_now, None)
 
 
 @pytest.fixture
@@ -70,7 +56,7 @@ def _alerts(world: World, query: str = "") -> list[dict[str, Any]]:
     return [a for a in r.json() if a["complaint_id"] is not None]
 
 
-def test_a_complaint_walks_from_intake_to_outcome_with_its_clocks(routes: World, clock: Clock) -> None:
+def test_a_complaint_walks_from_intake_to_outcome_with_its_clocks(routes: World, clock: ServiceClock) -> None:
     c, w = routes.client, routes
     # TA visited O1 (of C1) this morning: the complaint about O1 is about TA's visit
     r = c.post("/api/v1/visits", json={"order_id": "O1", "date": str(DATE), "arrived_at": f"{DATE}T09:00:00",
@@ -148,7 +134,7 @@ def test_a_complaint_walks_from_intake_to_outcome_with_its_clocks(routes: World,
     assert [x["status"] for x in c.get(f"{URL}?status=resolved", headers=w.as_("disp")).json()] == ["resolved"]
 
 
-def test_a_resolution_without_a_response_answers_the_customer_too(customers: World, clock: Clock) -> None:
+def test_a_resolution_without_a_response_answers_the_customer_too(customers: World, clock: ServiceClock) -> None:
     c, w = customers.client, customers
     k = _complaint(w, customer_id="C2", order_id="O2", channel="web", assigned_to=w.users["super"].id)
     assert (k["technician_id"], k["assigned_to"], k["assigned_at"]) == (None, w.users["super"].id,
@@ -167,7 +153,7 @@ def test_a_resolution_without_a_response_answers_the_customer_too(customers: Wor
     assert "answered by its resolution" in r.json()["detail"]
 
 
-def test_the_resolution_clock_counts_working_days(customers: World, clock: Clock) -> None:
+def test_the_resolution_clock_counts_working_days(customers: World, clock: ServiceClock) -> None:
     clock.set("2026-11-30T09:00:00")
     # Saturday 10:00: counted from Monday 00:00, 3 working days end on Thursday 2026-12-03 00:00; the response
     # clock runs through the weekend: Sunday 10:00
@@ -186,7 +172,7 @@ def test_the_resolution_clock_counts_working_days(customers: World, clock: Clock
     assert len(_alerts(customers)) == 3
 
 
-def test_the_escalation_watch_raises_the_alert_once(customers: World, clock: Clock) -> None:
+def test_the_escalation_watch_raises_the_alert_once(customers: World, clock: ServiceClock) -> None:
     k = _complaint(customers, customer_id="C3")  # received Tuesday 12:00, no order: the alert names none
     sessions = customers.client.app.state.sessionmaker  # type: ignore[attr-defined]
 
@@ -212,7 +198,7 @@ def _error(r: Any) -> dict[str, Any]:
     return detail[0] if isinstance(detail, list) else r.json()["errors"][0]
 
 
-def test_bad_input_names_the_field_and_the_value(customers: World, clock: Clock) -> None:
+def test_bad_input_names_the_field_and_the_value(customers: World, clock: ServiceClock) -> None:
     c, h = customers.client, customers.as_("disp")
     body = {"customer_id": "C1", "channel": "phone", "text": "late again"}
     tech_user = customers.users["tech_a"].id
@@ -249,7 +235,7 @@ def test_bad_input_names_the_field_and_the_value(customers: World, clock: Clock)
     assert [x["id"] for x in c.get(URL, headers=h).json()] == [k["id"]]
 
 
-def test_supervisors_and_dispatchers_handle_complaints_staff_read_them(customers: World, clock: Clock) -> None:
+def test_supervisors_and_dispatchers_handle_complaints_staff_read_them(customers: World, clock: ServiceClock) -> None:
     c, w = customers.client, customers
     for who in ("super", "disp"):
         k = _complaint(w, who=who)
@@ -282,7 +268,7 @@ def test_supervisors_and_dispatchers_handle_complaints_staff_read_them(customers
     assert len(c.get(f"{URL}?status=resolved&limit=1", headers=w.as_("plan")).json()) == 1
 
 
-def test_missed_follow_up_calls_are_listed(routes: World, clock: Clock) -> None:
+def test_missed_follow_up_calls_are_listed(routes: World, clock: ServiceClock) -> None:
     c, h = routes.client, routes.as_("super")
     r = c.post("/api/v1/visits", json={"order_id": "O2", "date": str(DATE), "arrived_at": f"{DATE}T10:30:00",
                                        "done_at": f"{DATE}T11:00:00", "major_repair": True},

@@ -33,7 +33,7 @@ from api.models import Base
 from api.parts.models import StockBalance, StockMovement
 from api.technicians import service as technicians
 from api.technicians.schemas import TechnicianCreate
-from tests.api.conftest import SECRET, TECH, Database, World
+from tests.api.conftest import SECRET, TECH, Database, World, stock_van_for_an_order
 from tests.api.live import server_env
 from tests.api.planning import DATE, PINNED, seed_day, solve_and_publish, thread_runner, wait
 from tests.private_postgres import PrivatePostgres, private_postgres
@@ -123,15 +123,7 @@ def test_a_kill_during_an_import_leaves_the_database_as_before(world: World, dat
 
 
 def test_a_kill_during_a_part_consumption_moves_no_stock(world: World, database: Database, tmp_path: Path) -> None:
-    c, store, disp = world.client, world.as_("store"), world.as_("disp")
-    assert c.post(f"{V}/parts", json={"id": "P-K", "name": "fuse", "unit_cost": "2.5"},
-                  headers=store).status_code == 201
-    assert c.post(f"{V}/customers", json={"id": "C1", "name": "c"}, headers=disp).status_code == 201
-    order = {"id": "OA", "customer_id": "C1", "lat": 45.75, "lon": 4.85, "priority": "P1", "duration_min": 30,
-             "required_skills": ["hvac"], "pinned_technician_id": "TA"}
-    assert c.post(f"{V}/orders", json=order, headers=disp).status_code == 201
-    assert c.post(f"{V}/stock/receipts", json={"part_id": "P-K", "location_id": "VAN-TA", "quantity": 10},
-                  headers=store).status_code == 201
+    stock_van_for_an_order(world, "P-K", 10)
     before, totals = contents(world), ledger(world)
     assert totals == ({("P-K", "VAN-TA"): 10}, {"receive": 10})
     use = {"json": {"part_id": "P-K", "order_id": "OA", "quantity": 3},

@@ -13,33 +13,22 @@ from sqlalchemy import select
 
 from api.auth.models import Role, User
 from api.auth.security import create_access_token
-from api.deps import service_now
 from api.idempotency import IdempotencyRecord
-from tests.api.conftest import SECRET, World
+from tests.api.conftest import SECRET, ServiceClock, World, service_clock
 
 V = "/api/v1"
 T0 = datetime(2026, 11, 24, 9, 0)
 RECEIPT = {"part_id": "P-1", "location_id": "CS", "quantity": 4}
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-
 @pytest.fixture
-def clock(world: World) -> Iterator[Clock]:
-    held = Clock(T0)
-    overrides = world.client.app.dependency_overrides  # type: ignore[attr-defined]
-    overrides[service_now] = lambda: held.now
-    try:
+def clock(world: World) -> Iterator[ServiceClock]:
+    with service_clock(world, T0) as held:
         yield held
-    finally:
-        overrides.pop(service_now, None)
 
 
 @pytest.fixture
-def store(world: World, clock: Clock) -> World:
+def store(world: World, clock: ServiceClock) -> World:
     c, h = world.client, world.as_("store")
     assert c.post(f"{V}/parts", json={"id": "P-1", "name": "filter", "unit_cost": "3"}, headers=h).status_code == 201
     assert c.post(f"{V}/stock-locations", json={"id": "CS", "name": "central"}, headers=h).status_code == 201
@@ -63,7 +52,7 @@ def _keys(world: World) -> list[tuple[str, datetime]]:
         return [(key, created) for key, created in rows]
 
 
-def test_within_retention_a_retry_replays_and_after_it_runs_again(store: World, clock: Clock) -> None:
+def test_within_retention_a_retry_replays_and_after_it_runs_again(store: World, clock: ServiceClock) -> None:
     first = _receive(store, "delivery-17")
     assert first.status_code == 201
     clock.now = T0 + timedelta(hours=24) - timedelta(seconds=1)
@@ -84,7 +73,7 @@ def test_within_retention_a_retry_replays_and_after_it_runs_again(store: World, 
     assert _stock(store) == 8
 
 
-def test_expired_keys_of_every_user_are_purged_by_the_next_keyed_write(store: World, clock: Clock,
+def test_expired_keys_of_every_user_are_purged_by_the_next_keyed_write(store: World, clock: ServiceClock,
                                                                         password_hash: str) -> None:
     with store.client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         other = User(username="store2", role=Role.storekeeper.value, hashed_password=password_hash)
@@ -106,7 +95,7 @@ def test_expired_keys_of_every_user_are_purged_by_the_next_keyed_write(store: Wo
     assert _stock(store) == 16
 
 
-def test_the_retention_is_a_setting(store: World, clock: Clock) -> None:
+def test_the_retention_is_a_setting(store: World, clock: ServiceClock) -> None:
     settings = store.client.app.state.settings  # type: ignore[attr-defined]
     kept = settings.idempotency_retention_hours
     settings.idempotency_retention_hours = 0.5

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.parts.models import StockBalance, StockMovement
-from tests.api.conftest import Database, World
+from tests.api.conftest import Database, World, stock_van_for_an_order
 from tests.api.live import fire, live_server
 
 V = "/api/v1"
@@ -28,16 +28,7 @@ def server(database: Database) -> Iterator[str]:
 
 @pytest.fixture
 def raceworld(world: World) -> World:
-    c, store, disp = world.client, world.as_("store"), world.as_("disp")
-    assert c.post(f"{V}/parts", json={"id": "P-R", "name": "fuse", "unit_cost": "2.5"},
-                  headers=store).status_code == 201
-    assert c.post(f"{V}/customers", json={"id": "C1", "name": "c"}, headers=disp).status_code == 201
-    order = {"id": "OA", "customer_id": "C1", "lat": 45.75, "lon": 4.85, "priority": "P1", "duration_min": 30,
-             "required_skills": ["hvac"], "pinned_technician_id": "TA"}
-    assert c.post(f"{V}/orders", json=order, headers=disp).status_code == 201
-    r = c.post(f"{V}/stock/receipts", json={"part_id": "P-R", "location_id": "VAN-TA", "quantity": STOCK},
-               headers=store)
-    assert r.status_code == 201, r.text
+    stock_van_for_an_order(world, "P-R", STOCK)
     return world
 
 

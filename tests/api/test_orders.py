@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
-from api.deps import service_now
-from tests.api.conftest import World
+from tests.api.conftest import World, service_clock
 
 URL = "/api/v1/orders"
 
@@ -54,9 +52,7 @@ def test_create_read_update_cancel(disp: World) -> None:
 
 def test_created_and_cancelled_at_are_the_service_clocks_moment(disp: World) -> None:
     """The area's local time (the service clock), not the server machine's: a deadline counts from it."""
-    overrides = disp.client.app.dependency_overrides  # type: ignore[attr-defined]
-    overrides[service_now] = lambda: datetime(2026, 12, 1, 0, 30)
-    try:
+    with service_clock(disp, "2026-12-01T00:30:00"):
         body = order("O1")
         del body["created_at"]
         r = post(disp, body)
@@ -64,8 +60,6 @@ def test_created_and_cancelled_at_are_the_service_clocks_moment(disp: World) -> 
         assert r.json()["created_at"] == "2026-12-01T00:30:00"
         r = disp.client.post(f"{URL}/O1/cancel", json={"reason": "fixed"}, headers=disp.as_("disp"))
         assert r.json()["cancelled_at"] == "2026-12-01T00:30:00"
-    finally:
-        overrides.pop(service_now, None)
 
 
 @pytest.mark.parametrize(("field", "value"), [("status", "cancelled"), ("source", "import:x"),
