@@ -1,7 +1,7 @@
 """The optimization engine: an immutable Problem in, a Solution out. Knows no ids, datetimes or I/O."""
 
 from solver.params import SolveParams
-from solver.problem import Break, Problem, Reason, RouteSolution, Solution, Vehicle, Visit
+from solver.problem import Break, Problem, Progress, Reason, RouteSolution, Solution, Vehicle, Visit
 from solver.rules import (
     ALL_RULES,
     APPOINTMENT_WINDOW,
@@ -53,6 +53,7 @@ __all__ = [
     "WORKLOAD_BALANCE",
     "Break",
     "Problem",
+    "Progress",
     "Reason",
     "RouteSolution",
     "Solution",

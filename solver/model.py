@@ -72,7 +72,8 @@ class Model:
 
 
 def build_model(
-    problem: Problem, tables: Tables, offered: Sequence[int], screening: Screening, *, relax: int | None = None
+    problem: Problem, tables: Tables, offered: Sequence[int], screening: Screening, *, relax: int | None = None,
+    profile: bool = False,
 ) -> Model:
     """The routing model over `offered` visits; `screening.fits[rule][j, k]` says vehicle k passes the
     check of `rule` for visit j, and only such vehicles may serve it. With `relax`, mandatory visits may
@@ -89,7 +90,9 @@ def build_model(
     manager = pywrapcp.RoutingIndexManager(
         m + len(homes), len(vehicles), [home_node[v.start] for v in vehicles], [home_node[v.end] for v in vehicles]
     )
-    routing = pywrapcp.RoutingModel(manager)
+    model_params = pywrapcp.DefaultRoutingModelParameters()
+    model_params.solver_parameters.profile_local_search = profile
+    routing = pywrapcp.RoutingModel(manager, model_params)
     node_locs = np.concatenate([tables.loc[list(offered)], np.array(homes, dtype=np.int64)])
     node_service = np.concatenate([tables.service[list(offered)], np.zeros(len(homes), dtype=np.int64)])
     model = Model(problem, tuple(offered), origin, horizon, manager, routing, time=None, relax=relax,  # type: ignore[arg-type]
@@ -294,6 +297,17 @@ def _lateness_before_origin(model: Model, visit: int) -> int:
     if x.deadline is None or x.lateness_cost <= 0:
         return 0
     return max(0, model.origin - x.deadline) * x.lateness_cost
+
+
+def certain_cost(model: Model) -> int:
+    """What every plan pays that the model's cost leaves out: the lateness already certain at the start of the
+    day (taken off the drop penalties in `_unserved`)."""
+    total = 0
+    for node, j in enumerate(model.offered):
+        penalty = model.drop_penalty(j)
+        if penalty is not None and not model.member[node]:
+            total += min(penalty, _lateness_before_origin(model, j))
+    return total
 
 
 def _unserved(model: Model) -> None:

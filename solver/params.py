@@ -34,6 +34,9 @@ class SolveParams:
     local_search: str = "auto"
     log_search: bool = False
     portfolio: Portfolio = "race_sequential"
+    # Count, per local search operator, the neighbours it made and the ones that improved (OR-Tools'
+    # profile, in `Solution.search_profile`); costs a little speed, so only the diagnostics ask for it.
+    profile: bool = False
 
     def __post_init__(self) -> None:
         if self.solution_limit is not None and self.solution_limit < 1:

@@ -289,6 +289,13 @@ class RouteSolution:
 
 
 @dataclass(frozen=True)
+class Progress:
+    wall: float  # seconds since the solve began
+    cpu: float  # this process's CPU seconds since the solve began
+    objective: int
+
+
+@dataclass(frozen=True)
 class Solution:
     routes: tuple[RouteSolution, ...]  # one per vehicle, in vehicle order (empty visits for idle ones)
     unassigned: tuple[tuple[int, Reason], ...]  # (visit index, reason), sorted by visit index
@@ -303,3 +310,7 @@ class Solution:
     # visits left out whose reason names the rule alone, sorted: the time limit ran out before their cheapest
     # insertion was tried (never under a solution limit)
     unexplained: tuple[int, ...] = ()
+    # the objective of each solution the search found, in order, with the seconds since the call began (wall
+    # and this process's CPU): how the search spent its time
+    progress: tuple[Progress, ...] = ()
+    search_profile: str = ""  # OR-Tools' local search profile, when SolveParams.profile asked for it

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_heuristic_parameters_pb2
 
 from solver.params import SolveParams
-from solver.problem import Problem
+from solver.problem import Problem, Progress
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -34,6 +34,33 @@ class SearchOutcome:
     assignment: pywrapcp.Assignment | None
     solutions_found: int
     status: str
+
+
+@dataclass
+class Trace:
+    """The objective of every solution the searches of one solve find, with when it was found (wall and CPU
+    seconds since `began`/`cpu0`). Reading the clock here decides nothing: it only records."""
+
+    began: float  # time.perf_counter() at the start of the solve
+    cpu0: float  # time.process_time() then
+    # added to the model's cost so that points compare with Solution.objective: the penalties of visits no
+    # vehicle may serve, which never enter the model
+    offset: int = 0
+    points: list[Progress] = field(default_factory=list)
+    profile: str = ""
+    _callbacks: list[Any] = field(default_factory=list)
+
+    def follow(self, routing: pywrapcp.RoutingModel, offset: int) -> None:
+        """Record every solution of `routing` from now on; `offset` is what the plan costs beyond the model's
+        cost (see `offset`)."""
+        self.offset = offset
+        def record() -> None:
+            # the cost variable exists once the model is closed, after this is called
+            self.points.append(Progress(time.perf_counter() - self.began, time.process_time() - self.cpu0,
+                                        self.offset + int(routing.CostVar().Value())))
+
+        self._callbacks.append(record)  # the model keeps a pointer only
+        routing.AddAtSolutionCallback(record)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver.construct import greedy_solve
-from solver.model import Model, build_model
+from solver.model import Model, build_model, certain_cost
 from solver.params import SolveParams
 from solver.problem import Problem, Reason, RouteSolution, Solution
 from solver.reasons import Screening, capacity_reason, explain_dropped, screen
 from solver.rules import UNSERVED, over_max_moves
 from solver.schedule import Timetable, crew_synced, earliest, solution_costs
-from solver.search import SearchOutcome, bound_by_count, recipe_for, run_search, search_parameters
+from solver.search import SearchOutcome, Trace, bound_by_count, recipe_for, run_search, search_parameters
 from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,13 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         raise ValueError(f"time_limit {time_limit} must be > 0")
     params = params or SolveParams()
     began = time.perf_counter()
+    trace = Trace(began, time.process_time())
     # the moment the whole call must end by (no moment under a solution limit: nothing then reads the clock)
     until = None if params.solution_limit is not None else time.monotonic() + time_limit
     tables = tables_of(problem)
     screening = screen(problem, tables)
     offered = [j for j in range(len(problem.visits)) if j not in screening.reasons]
+    screened_out = sum(problem.visits[j].drop_penalty or 0 for j in screening.reasons)
     sequences: list[list[int]] = [[] for _ in problem.vehicles]
     break_legs: list[int | None] = [None] * len(problem.vehicles)
     crews: dict[int, tuple[int, ...]] = {}
@@ -91,7 +93,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
         status, found, sequences, break_legs, crews = _search(
             problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
-            start_crews=None if constructed is None else dict(constructed.crews))
+            start_crews=None if constructed is None else dict(constructed.crews), trace=trace,
+            screened_out=screened_out)
     searched = time.perf_counter()
     base = Timetable(problem)  # the matrices as lists once; crews' common starts go on copies of it
 
@@ -149,6 +152,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         solutions_found=found,
         crews=tuple(sorted((j, team) for j, team in crews.items() if j in served)),
         unexplained=tuple(sorted(rough)),
+        progress=tuple(trace.points),
+        search_profile=trace.profile,
     )
 
 
@@ -185,7 +190,7 @@ def _cost_of(problem: Problem, routes: Sequence[RouteSolution]) -> int:
 def _search(
     problem: Problem, tables: Tables, screening: Screening, offered: list[int], *, budget: float | None,
     seed: int, params: SolveParams, start: list[list[int]] | None = None,
-    start_crews: dict[int, tuple[int, ...]] | None = None,
+    start_crews: dict[int, tuple[int, ...]] | None = None, trace: Trace | None = None, screened_out: int = 0,
 ) -> tuple[str, int, list[list[int]], list[int | None], dict[int, tuple[int, ...]]]:
     """Build and search the model, from the `start` routes (visit indices per vehicle) when they load;
     when no plan serves every mandatory visit, plan the rest. `budget` (seconds) bounds the searches;
@@ -195,8 +200,10 @@ def _search(
     def remaining() -> float | None:
         return None if budget is None else max(_MIN_SEARCH, budget - (time.perf_counter() - began))
 
-    model = build_model(problem, tables, offered, screening)
+    model = build_model(problem, tables, offered, screening, profile=params.profile)
     bound_by_count(model.routing, params)
+    if trace is not None:
+        trace.follow(model.routing, screened_out + certain_cost(model))
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
     outcome = None
@@ -214,11 +221,15 @@ def _search(
     if (outcome.assignment is None and (left is None or left > 0)
             and any(problem.visits[j].drop_penalty is None for j in offered)):
         log.warning("no plan serves every mandatory visit; searching again with them optional")
-        model = build_model(problem, tables, offered, screening, relax=_RELAXED_PENALTY)
+        model = build_model(problem, tables, offered, screening, relax=_RELAXED_PENALTY, profile=params.profile)
         bound_by_count(model.routing, params)
+        if trace is not None:  # its points count each mandatory visit left out at the relaxed penalty
+            trace.follow(model.routing, screened_out + certain_cost(model))
         outcome = run_search(model.routing, problem, time_limit=None if left is None else max(_MIN_SEARCH, left),
                              seed=seed, params=params)
         found += outcome.solutions_found
+    if trace is not None and params.profile:
+        trace.profile = model.routing.solver().LocalSearchProfile()
     if outcome.assignment is None:
         return status, found, [[] for _ in problem.vehicles], [None] * len(problem.vehicles), {}
     return (status, found, *_read_routes(model, outcome.assignment))

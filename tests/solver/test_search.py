@@ -243,3 +243,22 @@ def test_sequential_and_fork_races_give_the_same_plan_under_a_solution_limit() -
         s = solve(day, time_limit=0.01, seed=2, params=SolveParams(solution_limit=30, portfolio=portfolio))
         plans.append((s.routes, s.objective, s.solutions_found))
     assert plans[0] == plans[1]
+
+
+def test_progress_records_each_solution_on_the_plans_scale() -> None:
+    # one order already late when the day starts (its lateness is certain, which the model leaves out) and
+    # one that needs a skill nobody has (never in the model): the points must still read as plan costs
+    late = job(NEAR, deadline=hours(7), lateness_cost=10)
+    nobody = job(MID, skills=frozenset({2}))
+    day = problem([tech(), tech()], [late, nobody, job(NEAR2), job(NEAR3), job(MID2)])
+    s = solve(day, time_limit=10, seed=0, params=SolveParams(solution_limit=40, portfolio="single", profile=True))
+    assert s.progress, "every solution the search finds is recorded"
+    assert [p.wall for p in s.progress] == sorted(p.wall for p in s.progress)
+    assert min(p.objective for p in s.progress) == s.objective
+    assert "Relocate" in s.search_profile
+
+
+def test_progress_is_recorded_without_the_profile() -> None:
+    s = solve(mandatory_day(), time_limit=10, seed=0, params=SolveParams(solution_limit=20))
+    assert s.progress
+    assert s.search_profile == ""
