@@ -62,6 +62,9 @@ class Model:
     time_callback: int = -1  # the time dimension's transit callback
     # node i is another member's place in crew visit offered[i] (the lead's node is the visit's first)
     member: tuple[bool, ...] = ()
+    # (routing index, soft bound, per-second weight the search adds beyond the problem's) of each visit whose
+    # lateness the search emphasises (URGENT_LATENESS_EMPHASIS)
+    emphasis: list[tuple[int, int, int]] = field(default_factory=list)
 
     def drop_penalty(self, visit: int) -> int | None:
         p = self.problem.visits[visit].drop_penalty
@@ -288,6 +291,8 @@ def _response_deadline(model: Model) -> None:
             slope *= URGENT_LATENESS_EMPHASIS
         if bound < model.horizon:
             model.time.SetCumulVarSoftUpperBound(model.index_of(node), max(0, bound), slope)
+            if slope != visit.lateness_cost:
+                model.emphasis.append((model.index_of(node), max(0, bound), slope - visit.lateness_cost))
 
 
 def _lateness_before_origin(model: Model, visit: int) -> int:

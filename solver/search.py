@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
@@ -50,14 +51,22 @@ class Trace:
     profile: str = ""
     _callbacks: list[Any] = field(default_factory=list)
 
-    def follow(self, routing: pywrapcp.RoutingModel, offset: int) -> None:
+    def follow(self, routing: pywrapcp.RoutingModel, offset: int, time_dim: pywrapcp.RoutingDimension | None = None,
+               emphasis: Sequence[tuple[int, int, int]] = ()) -> None:
         """Record every solution of `routing` from now on; `offset` is what the plan costs beyond the model's
-        cost (see `offset`)."""
+        cost (see `offset`), `emphasis` the lateness weights the search adds on `time_dim` beyond the plan's
+        (index, soft bound, extra weight), taken off again."""
         self.offset = offset
+
         def record() -> None:
+            extra = 0
+            if time_dim is not None:
+                for index, bound, weight in emphasis:
+                    if routing.ActiveVar(index).Value():
+                        extra += max(0, time_dim.CumulVar(index).Value() - bound) * weight
             # the cost variable exists once the model is closed, after this is called
             self.points.append(Progress(time.perf_counter() - self.began, time.process_time() - self.cpu0,
-                                        self.offset + int(routing.CostVar().Value())))
+                                        self.offset + int(routing.CostVar().Value()) - extra))
 
         self._callbacks.append(record)  # the model keeps a pointer only
         routing.AddAtSolutionCallback(record)

@@ -203,7 +203,7 @@ def _search(
     model = build_model(problem, tables, offered, screening, profile=params.profile)
     bound_by_count(model.routing, params)
     if trace is not None:
-        trace.follow(model.routing, screened_out + certain_cost(model))
+        trace.follow(model.routing, screened_out + certain_cost(model), model.time, model.emphasis)
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
     outcome = None
@@ -224,7 +224,7 @@ def _search(
         model = build_model(problem, tables, offered, screening, relax=_RELAXED_PENALTY, profile=params.profile)
         bound_by_count(model.routing, params)
         if trace is not None:  # its points count each mandatory visit left out at the relaxed penalty
-            trace.follow(model.routing, screened_out + certain_cost(model))
+            trace.follow(model.routing, screened_out + certain_cost(model), model.time, model.emphasis)
         outcome = run_search(model.routing, problem, time_limit=None if left is None else max(_MIN_SEARCH, left),
                              seed=seed, params=params)
         found += outcome.solutions_found

@@ -250,11 +250,14 @@ def test_progress_records_each_solution_on_the_plans_scale() -> None:
     # one that needs a skill nobody has (never in the model): the points must still read as plan costs
     late = job(NEAR, deadline=hours(7), lateness_cost=10)
     nobody = job(MID, skills=frozenset({2}))
-    day = problem([tech(), tech()], [late, nobody, job(NEAR2), job(NEAR3), job(MID2)])
+    # late whoever goes, and of the most urgent class, whose lateness the search weighs more than the plan
+    urgent = job(MID2, deadline=hours(8), lateness_cost=100)
+    day = problem([tech(), tech()], [late, nobody, urgent, job(NEAR2), job(NEAR3)])
     s = solve(day, time_limit=10, seed=0, params=SolveParams(solution_limit=40, portfolio="single", profile=True))
     assert s.progress, "every solution the search finds is recorded"
     assert [p.wall for p in s.progress] == sorted(p.wall for p in s.progress)
     assert min(p.objective for p in s.progress) == s.objective
+    assert s.costs["response deadline"] > 36_000  # the urgent visit's lateness is in it
     assert "Relocate" in s.search_profile
 
 
