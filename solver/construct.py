@@ -117,14 +117,16 @@ def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[li
     return True
 
 
-def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None, *, eject: bool = False) -> Solution:
+def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None, *, eject: bool = False,
+                 worth_it: bool = False) -> Solution:
     """Priority-first cheapest feasible insertion; deterministic, no time limit needed.
 
     With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
     inserted into them; a start route that breaks a hard rule is not kept (its visits are inserted anew).
     With `eject`, a visit of the most urgent class (the highest drop penalty) takes the place of one less
     urgent visit when that costs less than its best insertion, or when it fits nowhere and that lowers the
-    cost (an emergency bumps a routine job rather than wait for it)."""
+    cost (an emergency bumps a routine job rather than wait for it). With `worth_it` (always on a horizon of
+    several days), an optional visit whose best place costs more than leaving it out is left out."""
     began = time.perf_counter()
     table = Timetable(problem)
     routes = [_Route(table, k) for k in range(len(problem.vehicles))]
@@ -218,7 +220,7 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
             if bumped is not None:
                 unassigned.append((bumped, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(bumped)))))
                 continue
-        if several_days and best is not None and x.drop_penalty is not None and best[0] > x.drop_penalty:
+        if (several_days or worth_it) and best is not None and x.drop_penalty is not None and best[0] > x.drop_penalty:
             # on a horizon of days an order whose best place costs more than leaving it out (a day late) is
             # left out; on one day the rule-based insertion serves whatever fits, as dispatchers' tools do
             unassigned.append((j, Reason(rule=FULLY_BOOKED, vehicles=tuple(allowed))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -37,9 +38,24 @@ class SolveParams:
     # Count, per local search operator, the neighbours it made and the ones that improved (OR-Tools'
     # profile, in `Solution.search_profile`); costs a little speed, so only the diagnostics ask for it.
     profile: bool = False
+    # On dispatch days (optional visits, no plan to start from), ruin and recreate goes on from the best plan
+    # of the local search (solver/lns.py); False: the local search alone, as before.
+    ruin_recreate: bool = True
+    # Cores one solve may use (None: every core this process may run on). With two or more, a dispatch
+    # day's ruin and recreate also runs from the insertion plan in a forked child; where solves already run
+    # side by side (the service's jobs, dask regions) each gets one.
+    cores: int | None = None
 
     def __post_init__(self) -> None:
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit {self.solution_limit} must be >= 1")
+        if self.cores is not None and self.cores < 1:
+            raise ValueError(f"cores {self.cores} must be >= 1 (or None for all)")
         if self.portfolio not in PORTFOLIOS:
             raise ValueError(f"portfolio {self.portfolio!r} must be one of {', '.join(PORTFOLIOS)}")
+
+
+def cores_of(params: SolveParams) -> int:
+    """The cores a solve with `params` may use."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return available if params.cores is None else min(params.cores, available)

@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver.construct import greedy_solve
+from solver.lns import Elsewhere, can_fork, improve
 from solver.model import Model, build_model, certain_cost
-from solver.params import SolveParams
-from solver.problem import Problem, Reason, RouteSolution, Solution
+from solver.params import SolveParams, cores_of
+from solver.problem import Problem, Progress, Reason, RouteSolution, Solution
 from solver.reasons import Screening, capacity_reason, explain_dropped, screen
 from solver.rules import UNSERVED, over_max_moves
 from solver.schedule import Timetable, crew_synced, earliest, solution_costs
-from solver.search import SearchOutcome, Trace, bound_by_count, recipe_for, run_search, search_parameters
+from solver.search import FSS, SearchOutcome, Trace, bound_by_count, recipe_for, run_search, search_parameters
 from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ _MIN_SEARCH = 0.05
 # time limit (1,000 visits x 100 vehicles: LOCAL_CHEAPEST_COST_INSERTION took ~60 s), so the engine also
 # builds a priority-first insertion plan (about 3 s there) and keeps whichever plan costs less.
 _CONSTRUCT_FROM = 300
+# On dispatch days OR-Tools' local search has this share of the search time and ruin and recreate the rest:
+# the local search brings the urgent visits' lateness down (it weighs it more, see model.py), then stalls
+# (200 x 25: no better plan after about 20 s of 200); ruin and recreate goes on serving more orders.
+_LOCAL_SEARCH_SHARE = 0.5
 _TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
 
 
@@ -83,6 +88,9 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     if constructed is not None and over_max_moves(problem, ((r.vehicle, r.visits) for r in constructed.routes)):
         log.info("the insertion plan moves more visits than max_moves allows; searching without it")
         constructed = None
+    walk_on = constructed is not None and start is None and params.ruin_recreate and _optional(problem)
+    elsewhere: Elsewhere | None = None
+    walk_until: float | None = None  # the moment ruin and recreate stops (a deadline, without a solution limit)
     if offered and problem.vehicles:
         budget = None  # under a solution limit nothing is timed
         if params.solution_limit is None:
@@ -90,6 +98,14 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             expected_out = 0 if constructed is None else len(constructed.unassigned)
             keep = min(_EXPLAIN_MAX * time_limit, max(_EXPLAIN_SHARE * time_limit, _EXPLAIN_PER_DROPPED * expected_out))
             budget = time_limit - keep - (time.perf_counter() - began)
+        if walk_on and constructed is not None:
+            if budget is not None:
+                walk_until = time.monotonic() + budget
+                budget *= _LOCAL_SEARCH_SHARE  # ruin and recreate has the rest
+            if cores_of(params) > 1 and can_fork():
+                # another core walks from the insertion plan meanwhile, with the whole search's time
+                elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until,
+                                      steps=None if params.solution_limit is None else 2 * _walk_steps(params))
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
         status, found, sequences, break_legs, crews = _search(
             problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
@@ -112,8 +128,11 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         sequences = [[j for j in seq if j not in apart] for seq in sequences]
         crews = {j: team for j, team in crews.items() if j not in apart}
         table, routes = timed(break_legs)
+    if walk_on and constructed is not None:
+        constructed = _walk(problem, routes, constructed, seed=seed, params=params, until=walk_until,
+                            elsewhere=elsewhere, trace=trace)
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
-        log.info("the insertion plan beats the search's; keeping it")
+        log.info("the insertion (or ruin and recreate) plan beats the local search's; keeping it")
         routes = constructed.routes
         crews = dict(constructed.crews)
         table = crew_synced(base, [r.visits for r in routes])
@@ -155,6 +174,51 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         progress=tuple(trace.points),
         search_profile=trace.profile,
     )
+
+
+def _optional(problem: Problem) -> bool:
+    return any(v.drop_penalty is not None for v in problem.visits)
+
+
+def _walk_steps(params: SolveParams) -> int:
+    """Ruin-and-recreate steps under a solution limit: as many as the local search's solutions."""
+    assert params.solution_limit is not None
+    return params.solution_limit
+
+
+def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solution, *, seed: int,
+          params: SolveParams, until: float | None, elsewhere: Elsewhere | None, trace: Trace) -> Solution:
+    """Ruin and recreate from the cheaper of the local search's plan and the insertion plan, here and, with
+    `elsewhere`, from the insertion plan on another core; the cheapest plan of all (ties: the insertion
+    plan, then this process's walk)."""
+    served = {j for r in searched for j in r.visits}
+    unserved = tuple((j, Reason(rule=UNSERVED)) for j in range(len(problem.visits)) if j not in served)
+    costs = solution_costs(problem, searched, unserved)
+    local = Solution(routes=tuple(searched), unassigned=unserved, objective=sum(costs.values()), costs=costs,
+                     status="feasible")
+    begin = local if _cost_of(problem, searched) < _cost_of(problem, constructed.routes) else constructed
+
+    def heard(s: Solution) -> None:
+        trace.points.append(Progress(time.perf_counter() - trace.began, time.process_time() - trace.cpu0, s.objective))
+
+    steps = None if params.solution_limit is None else _walk_steps(params)
+    deadline = None if steps is not None else (until if until is not None else time.monotonic())
+    here = improve(problem, begin, seed=seed, steps=steps, deadline=deadline, on_better=heard)
+    log.info("ruin and recreate: %d steps, %d better plans, cost %d -> %d", here.steps, here.improvements,
+             begin.objective, here.best.objective)
+    candidates = [constructed, here.best]
+    if elsewhere is not None:
+        # bounded by steps it finishes whatever the clock says; bounded by the deadline it is about done
+        there = elsewhere.result(wait=None if steps is not None else max(1.0, (deadline or 0) - time.monotonic() + 1.0))
+        if there is not None:
+            walk, points = there
+            offset = elsewhere.started - trace.began
+            trace.points.extend(Progress(offset + wall, cpu, cost) for wall, cpu, cost in points)
+            trace.points.sort(key=lambda p: p.wall)
+            log.info("ruin and recreate on another core: %d steps, %d better plans, cost %d", walk.steps,
+                     walk.improvements, walk.best.objective)
+            candidates.append(walk.best)
+    return min(candidates, key=lambda s: _cost_of(problem, s.routes))  # min() keeps the first of equals
 
 
 def _urgency(problem: Problem, j: int) -> tuple[int, int]:
@@ -252,6 +316,7 @@ def _search_from(
 
     routes = [[model.index_of(node_of(j, k)) for j in seq if j in nodes] for k, seq in enumerate(start)]
     recipe = recipe_for(model.problem, params)
+    log.debug("recipe %s", recipe)
     sp = search_parameters(recipe, recipe.first_solutions[0], time_limit=time_limit, params=params)
     routing = model.routing
     routing.CloseModelWithParameters(sp)
@@ -262,7 +327,14 @@ def _search_from(
     if not routing.RoutesToAssignment(routes, True, True, initial):
         log.info("the insertion routes do not load into the model; searching from scratch")
         return None
-    assignment = routing.SolveFromAssignmentWithParameters(initial, sp)
+    if recipe.metaheuristic == "iterated_local_search":
+        # ILS has no warm start: its first solution, local cheapest insertion, follows the routes as a hint
+        log.debug("iterated local search from the insertion routes as a hint")
+        routing.SetFirstSolutionHint(initial)
+        sp.first_solution_strategy = FSS.LOCAL_CHEAPEST_INSERTION
+        assignment = routing.SolveWithIteratedLocalSearch(sp)
+    else:
+        assignment = routing.SolveFromAssignmentWithParameters(initial, sp)
     found = int(routing.solver().Solutions())
     if found == 0 and routing.status() == _TIMEOUT:
         # the limit ran out before the search improved on its start: the insertion plan stands (the caller

@@ -1,0 +1,181 @@
+"""Ruin and recreate around a plan: the search that goes on improving once OR-Tools' local search stalls.
+
+Each step removes a few served visits that lie close together (around one visit, or a string of consecutive
+stops on a few nearby routes), inserts them again together with every visit left out, priority first, at the
+cheapest feasible place (`construct.greedy_solve`, the rule book's own insertion), and keeps the result by
+record-to-record travel: a plan within a shrinking margin of the best one found becomes the one to ruin next.
+Plans are compared on the problem's own costs (`Solution.objective`), so what this search keeps is what the
+plan reports.
+
+Bounded by a number of steps, the walk depends on the seed alone; bounded by a deadline (no solution limit),
+the margin shrinks with the time spent instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from solver.construct import greedy_solve
+from solver.problem import Problem, Solution
+from solver.rules import over_max_moves
+
+# Margin (share of the best cost) within which a worse plan is still taken as the next one to ruin, at
+# the start; it shrinks linearly to 0.
+START_MARGIN = 0.01
+# How many visits one step removes: from MIN_REMOVED up to this share of the served visits (at most
+# MAX_REMOVED), drawn anew each step.
+MIN_REMOVED = 4
+REMOVED_SHARE = 0.08
+MAX_REMOVED = 40
+# A step ruins a string of consecutive stops on each of up to this many routes near the seed visit, or
+# (one step in RADIAL_EVERY) the visits nearest the seed wherever they are.
+STRING_ROUTES = 3
+RADIAL_EVERY = 2
+
+
+@dataclass(frozen=True)
+class Walk:
+    best: Solution
+    steps: int
+    improvements: int
+
+
+def _neighbours(problem: Problem) -> np.ndarray:
+    """Visits by travel time from each visit, nearest first (itself first)."""
+    loc = np.array([v.location for v in problem.visits], dtype=np.int64)
+    between = problem.durations[np.ix_(loc, loc)]
+    return np.argsort(between + between.T, axis=1, kind="stable")
+
+
+def _ruin(problem: Problem, routes: Sequence[Sequence[int]], near: np.ndarray, rng: np.random.Generator,
+          step: int) -> list[list[int]]:
+    served = [j for r in routes for j in r]
+    if not served:
+        return [[j for j in r if problem.visits[j].crew == 1] for r in routes]
+    most = max(MIN_REMOVED, min(MAX_REMOVED, int(REMOVED_SHARE * len(served))))
+    count = int(rng.integers(MIN_REMOVED, most + 1))
+    seed_visit = served[int(rng.integers(len(served)))]
+    route_of = {j: k for k, r in enumerate(routes) for j in r}
+    removed: set[int] = set()
+    if step % RADIAL_EVERY == 0:
+        for j in near[seed_visit]:
+            if int(j) in route_of:
+                removed.add(int(j))
+                if len(removed) >= count:
+                    break
+    else:
+        # strings of consecutive stops on the routes of the seed's nearest served neighbours
+        per_route = max(1, count // STRING_ROUTES)
+        touched: list[int] = []
+        for j in near[seed_visit]:
+            k = route_of.get(int(j))
+            if k is None or k in touched:
+                continue
+            touched.append(k)
+            route = routes[k]
+            at = route.index(int(j))
+            length = int(rng.integers(1, per_route + 1))
+            first = max(0, min(at - int(rng.integers(0, length)), len(route) - length))
+            removed.update(route[first:first + length])
+            if len(touched) >= STRING_ROUTES:
+                break
+    # a crew's visit is on each member's route: the insertion places crews again, all members at once
+    return [[j for j in r if j not in removed and problem.visits[j].crew == 1] for r in routes]
+
+
+def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None = None,
+            deadline: float | None = None, on_better: Callable[[Solution], None] | None = None) -> Walk:
+    """Ruin and recreate from `start` for `steps` steps, or until time.monotonic() reaches `deadline`;
+    the best plan found (`start` itself when nothing beats it). `on_better` hears of each new best."""
+    if steps is None and deadline is None:
+        raise ValueError("ruin and recreate needs a number of steps or a deadline")
+    rng = np.random.default_rng(seed)
+    near = _neighbours(problem)
+    began = time.monotonic()
+    best = current = start
+    step = improvements = 0
+    while True:
+        if steps is not None:
+            if step >= steps:
+                break
+            done = step / steps
+        else:
+            now = time.monotonic()
+            if now >= deadline:  # type: ignore[operator]
+                break
+            done = (now - began) / max(1e-9, deadline - began)  # type: ignore[operator]
+        ruined = _ruin(problem, [r.visits for r in current.routes], near, rng, step)
+        step += 1
+        candidate = greedy_solve(problem, ruined, worth_it=True)
+        if any(problem.visits[j].drop_penalty is None for j, _ in candidate.unassigned) and not any(
+                problem.visits[j].drop_penalty is None for j, _ in best.unassigned):
+            continue  # never trade a mandatory visit away
+        if over_max_moves(problem, ((r.vehicle, r.visits) for r in candidate.routes)):
+            continue
+        if candidate.objective < best.objective:
+            best = current = candidate
+            improvements += 1
+            if on_better is not None:
+                on_better(best)
+        elif candidate.objective <= best.objective * (1 + START_MARGIN * (1 - done)):
+            current = candidate
+    return Walk(best=best, steps=step, improvements=improvements)
+
+
+def _child(problem: Problem, start: Solution, kwargs: dict[str, Any], conn: Connection) -> None:
+    """In a forked process: walk and send back (walk, progress points) or None."""
+    try:
+        began, cpu0 = time.perf_counter(), time.process_time()
+        points: list[tuple[float, float, int]] = []
+
+        def heard(s: Solution) -> None:
+            points.append((time.perf_counter() - began, time.process_time() - cpu0, s.objective))
+
+        conn.send((improve(problem, start, on_better=heard, **kwargs), points))
+    except Exception:  # the parent carries on with its own plan
+        conn.send(None)
+    finally:
+        conn.close()
+
+
+class Elsewhere:
+    """A ruin-and-recreate walk in a forked child process, on another core, while this process goes on."""
+
+    def __init__(self, problem: Problem, start: Solution, *, seed: int, steps: int | None, deadline: float | None):
+        ctx = multiprocessing.get_context("fork")
+        self._receiver, sender = ctx.Pipe(duplex=False)
+        kwargs = {"seed": seed, "steps": steps, "deadline": deadline}
+        self._child = ctx.Process(target=_child, args=(problem, start, kwargs, sender), daemon=True)
+        self.started = time.perf_counter()
+        self._child.start()
+        sender.close()
+
+    def result(self, *, wait: float | None) -> tuple[Walk, list[tuple[float, float, int]]] | None:
+        """The child's walk and its (wall, cpu, cost) points since it started; `wait` seconds at most (None:
+        as long as it takes, for a walk bounded by steps)."""
+        try:
+            if wait is None or self._receiver.poll(wait):
+                return self._receiver.recv()  # type: ignore[no-any-return]
+            return None
+        except EOFError:
+            return None
+        finally:
+            self._receiver.close()
+            self._child.join(timeout=1.0)
+            if self._child.is_alive():
+                self._child.kill()
+                self._child.join()
+
+
+def can_fork() -> bool:
+    """Whether this process may start a child to search beside it: the platform forks and this process is
+    not itself a daemon (service job processes and dask workers are, and may not have children)."""
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
