@@ -23,7 +23,7 @@ from solver.problem import Problem, Progress, Reason, RouteSolution, Solution
 from solver.reasons import Screening, capacity_reason, explain_dropped, screen
 from solver.rules import UNSERVED, over_max_moves
 from solver.schedule import Timetable, crew_synced, earliest, solution_costs
-from solver.search import FSS, SearchOutcome, Trace, bound_by_count, recipe_for, run_search, search_parameters
+from solver.search import SearchOutcome, Trace, bound_by_count, recipe_for, run_search, search_parameters
 from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
@@ -316,7 +316,6 @@ def _search_from(
 
     routes = [[model.index_of(node_of(j, k)) for j in seq if j in nodes] for k, seq in enumerate(start)]
     recipe = recipe_for(model.problem, params)
-    log.debug("recipe %s", recipe)
     sp = search_parameters(recipe, recipe.first_solutions[0], time_limit=time_limit, params=params)
     routing = model.routing
     routing.CloseModelWithParameters(sp)
@@ -327,14 +326,9 @@ def _search_from(
     if not routing.RoutesToAssignment(routes, True, True, initial):
         log.info("the insertion routes do not load into the model; searching from scratch")
         return None
-    if recipe.metaheuristic == "iterated_local_search":
-        # ILS has no warm start: its first solution, local cheapest insertion, follows the routes as a hint
-        log.debug("iterated local search from the insertion routes as a hint")
-        routing.SetFirstSolutionHint(initial)
-        sp.first_solution_strategy = FSS.LOCAL_CHEAPEST_INSERTION
-        assignment = routing.SolveWithIteratedLocalSearch(sp)
-    else:
-        assignment = routing.SolveFromAssignmentWithParameters(initial, sp)
+    # OR-Tools' iterated local search has no warm start (and, given the routes as a first-solution hint on a
+    # day with breaks, aborts the process on an unbound time variable): from routes, always this search
+    assignment = routing.SolveFromAssignmentWithParameters(initial, sp)
     found = int(routing.solver().Solutions())
     if found == 0 and routing.status() == _TIMEOUT:
         # the limit ran out before the search improved on its start: the insertion plan stands (the caller
