@@ -183,6 +183,15 @@ def build_problem(inst: StrspInstance) -> Problem:
     if teams:
         raise TeamVariantError(f"{inst.name}: tasks {teams[:5]} need several technicians at once (a team); "
                                "the engine has no two-person jobs yet (issue 15 item 3, crews)")
+    return engine_problem(inst, [inst.tags(t) for t in inst.technicians], [inst.required(t) for t in inst.tasks],
+                          num_skills=inst.domains * inst.levels)
+
+
+def engine_problem(inst: StrspInstance, vehicle_skills: Sequence[frozenset[int]],
+                   task_skills: Sequence[frozenset[int]], *, num_skills: int) -> Problem:
+    """One vehicle per entry of `vehicle_skills` (a technician, or a team in the Team variant) from the depot
+    back to it within the depot's hours; visit j is task inst.tasks[j] requiring task_skills[j], dropped at
+    its outsourcing cost. Locations: 0 the depot, then the tasks."""
     nodes = [inst.depot, *inst.tasks]
     xs = np.array([n.x for n in nodes])
     ys = np.array([n.y for n in nodes])
@@ -190,16 +199,16 @@ def build_problem(inst: StrspInstance) -> Problem:
     durations = np.ceil(d * SCALE - 1e-9).astype(np.int64)
     distances = np.rint(d * SCALE).astype(np.int64)
     shift = (math.ceil(SCALE * inst.depot.ready), math.floor(SCALE * inst.depot.due))
-    vehicles = tuple(Vehicle(start=0, end=0, shift_start=shift[0], shift_end=shift[1], skills=inst.tags(t))
-                     for t in inst.technicians)
+    vehicles = tuple(Vehicle(start=0, end=0, shift_start=shift[0], shift_end=shift[1], skills=skills)
+                     for skills in vehicle_skills)
     visits = tuple(
         Visit(location=1 + j, service=round(SCALE * t.service),
               window=(math.ceil(SCALE * t.ready), math.floor(SCALE * t.due)),
-              drop_penalty=round(SCALE * t.outsourcing_cost()), skills=inst.required(t))
-        for j, t in enumerate(inst.tasks)
+              drop_penalty=round(SCALE * t.outsourcing_cost()), skills=skills)
+        for j, (t, skills) in enumerate(zip(inst.tasks, task_skills, strict=True))
     )
     return Problem(distances=distances, durations=durations, vehicles=vehicles, visits=visits,
-                   num_skills=inst.domains * inst.levels)
+                   num_skills=num_skills)
 
 
 @dataclass(frozen=True)
@@ -356,15 +365,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                            files_help="task files, e.g. tasks_noTeam/C101_5x4_noTeam.txt")
     p.add_argument("--technicians", type=Path, default=None, help="technician file (one task file only)")
     p.add_argument("--reduced", action="store_true", help="the techniciansReduced_* files (fewer technicians)")
+    p.add_argument("--variant", choices=("noTeam", "team"), default=None,
+                   help="noTeam: one technician per route; team: teams formed for the day (benchmarks.strsp_team). "
+                        "Default: the task files' own (their names end in _noTeam or _Team)")
+    p.add_argument("--bks", type=Path, default=None,
+                   help="Team variant: CSV of best-known objectives (columns instance,objective; instance = file stem)")
     args = p.parse_args(argv)
     if args.technicians and len(args.files) > 1:
         p.error("--technicians goes with one task file")
     instances = [read_strsp(f, args.technicians, reduced=args.reduced) for f in args.files]
-    for inst in instances:
-        if inst.variant == "Team":
-            print(f"{inst.name}: the Team variant needs several technicians on one task (crews, issue 15 "
-                  "item 3), which the engine does not have yet; run the noTeam files", file=sys.stderr)
-            return 2
+    variants = {"team" if inst.variant == "Team" else "noTeam" for inst in instances}
+    if len(variants) > 1 or (args.variant and variants != {args.variant}):
+        print(f"task files of the {' and '.join(sorted(variants))} variants, asked for {args.variant or 'one'}: "
+              "Team files (d_sl above 1: several technicians on one task) run with --variant team, noTeam "
+              "files with --variant noTeam", file=sys.stderr)
+        return 2
+    bks = solomon.read_bks(args.bks, column="objective") if args.bks else {}
+    if variants == {"team"}:
+        from benchmarks.strsp_team import run_team
+
+        team_rows = run_team(instances, out=args.out, time_limit=args.time_limit, seed=args.seed,
+                             params=SolveParams(solution_limit=args.solution_limit), bks=bks)
+        return 0 if all(r.evaluation is not None and r.evaluation.feasible for r in team_rows) else 1
     rows = run(instances, out=args.out, time_limit=args.time_limit, seed=args.seed,
                params=SolveParams(solution_limit=args.solution_limit))
     return 0 if solomon.all_feasible(rows) else 1
