@@ -370,6 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "Default: the task files' own (their names end in _noTeam or _Team)")
     p.add_argument("--bks", type=Path, default=None,
                    help="Team variant: CSV of best-known objectives (columns instance,objective; instance = file stem)")
+    p.add_argument("--formation-evaluations", type=int, default=None,
+                   help="Team variant: descent steps over team formations from each start (default 300)")
     args = p.parse_args(argv)
     if args.technicians and len(args.files) > 1:
         p.error("--technicians goes with one task file")
@@ -382,10 +384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     bks = solomon.read_bks(args.bks, column="objective") if args.bks else {}
     if variants == {"team"}:
-        from benchmarks.strsp_team import run_team
+        from benchmarks.strsp_team import DESCENT_EVALUATIONS, run_team
 
         team_rows = run_team(instances, out=args.out, time_limit=args.time_limit, seed=args.seed,
-                             params=SolveParams(solution_limit=args.solution_limit), bks=bks)
+                             params=SolveParams(solution_limit=args.solution_limit), bks=bks,
+                             evaluations=args.formation_evaluations or DESCENT_EVALUATIONS)
         return 0 if all(r.evaluation is not None and r.evaluation.feasible for r in team_rows) else 1
     rows = run(instances, out=args.out, time_limit=args.time_limit, seed=args.seed,
                params=SolveParams(solution_limit=args.solution_limit))

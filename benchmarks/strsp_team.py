@@ -54,7 +54,7 @@ Formation = tuple[tuple[int, ...], ...]  # teams of technician positions in inst
 # Counts that bound the formation search (steps 1-3 of the module docstring).
 PROFILE_SMALL_SIZES = (1, 2, 3)
 PROFILE_BIG_COUNTS = 12  # at most this many values of B, spread over 0..N // b
-DESCENT_EVALUATIONS = 150
+DESCENT_EVALUATIONS = 300  # per start (--formation-evaluations)
 DESCENT_STARTS = 2
 FINALISTS = 3
 FINALIST_SOLUTIONS = 50
@@ -137,6 +137,39 @@ def neighbours(formation: Formation, rng: random.Random) -> Formation:
     return canonical(teams)
 
 
+def repair(inst: StrspInstance, formation: Formation, need: Sequence[int], rng: random.Random) -> Formation:
+    """Reshape one team, chosen at random among those large enough, until it meets `need`: each step brings
+    in the technician of another team (swapping one member out, or joining when the team is short) that
+    leaves the smallest shortfall, ties to the lowest positions; at most one step per member needed."""
+    size = max(need[s * inst.levels] for s in range(inst.domains))
+    teams = [list(t) for t in formation]
+    fits = [k for k, t in enumerate(teams) if len(t) >= size] or list(range(len(teams)))
+    k = rng.choice(fits)
+
+    def shortfall(members: Sequence[int]) -> int:
+        cap = capability(inst, [inst.technicians[i] for i in members])
+        return sum(max(0, n - c) for n, c in zip(need, cap, strict=True))
+
+    for _ in range(size):
+        if shortfall(teams[k]) == 0:
+            break
+        outside = [(b, i) for b, t in enumerate(teams) if b != k for i in t]
+        if len(teams[k]) < size:
+            moves = [(shortfall([*teams[k], i]), i, -1, b) for b, i in outside]
+        else:
+            moves = [(shortfall([*(m for m in teams[k] if m != out), i]), i, out, b)
+                     for b, i in outside for out in teams[k]]
+        if not moves:
+            break
+        _, i, out, b = min(moves)
+        teams[b].remove(i)
+        teams[k].append(i)
+        if out >= 0:
+            teams[k].remove(out)
+            teams[b].append(out)
+    return canonical(teams)
+
+
 @dataclass
 class FormationSearch:
     """Scores formations by the engine's insertion plan (cached) and keeps count of the work done."""
@@ -152,11 +185,17 @@ class FormationSearch:
             self.scores[formation] = greedy_solve(team_problem(self.inst, formation)).objective
         return self.scores[formation]
 
+    def unmet(self, formation: Formation) -> list[tuple[int, ...]]:
+        """The requirement matrices (first seen first) that no team of the formation meets."""
+        caps = [capability(self.inst, [self.inst.technicians[i] for i in team]) for team in formation]
+        needs = dict.fromkeys(t.need for t in self.inst.tasks)
+        return [need for need in needs if not any(meets(cap, need) for cap in caps)]
+
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
 
-    def run(self, seed: int) -> list[Formation]:
-        """Steps 1-2; the formations scored, best first."""
+    def run(self, seed: int, evaluations: int = DESCENT_EVALUATIONS) -> list[Formation]:
+        """Steps 1-2 (`evaluations` descent steps from each start); the formations scored, best first."""
         n = len(self.inst.technicians)
         big = min(n, max(1, max((max(t.need[s * self.inst.levels] for s in range(self.inst.domains))
                                  for t in self.inst.tasks), default=1)))
@@ -167,10 +206,12 @@ class FormationSearch:
         rng = random.Random(seed)
         for start in sorted(self.scores, key=self._key)[:DESCENT_STARTS]:
             current = start
-            for _ in range(DESCENT_EVALUATIONS):
+            for _ in range(evaluations):
                 if self.out_of_time():
                     break
-                candidate = neighbours(current, rng)
+                unmet = self.unmet(current)
+                candidate = (repair(self.inst, current, rng.choice(unmet), rng) if unmet and rng.random() < 0.3
+                             else neighbours(current, rng))
                 if self.score(candidate) < self.score(current):
                     current = candidate
         return sorted(self.scores, key=self._key)
@@ -180,14 +221,14 @@ class FormationSearch:
 
 
 def solve_team_instance(inst: StrspInstance, *, time_limit: float, seed: int, params: SolveParams,
-                        log: Callable[[str], None] = lambda _: None) -> tuple[Formation, list[list[int]]] | None:
+                        evaluations: int = DESCENT_EVALUATIONS, log: Callable[[str], None] = lambda _: None) -> tuple[Formation, list[list[int]]] | None:
     """A formation and the task IDs each of its teams serves, or None when the engine found nothing."""
     from solver import solve  # late: the reader and the checker work on their own
 
     began = time.monotonic()
     limited = params.solution_limit is not None
     search = FormationSearch(inst, None if limited else began + FORMATION_TIME_SHARE * time_limit, {})
-    ranked = search.run(seed)
+    ranked = search.run(seed, evaluations)
     log(f"{len(search.scores)} formations scored by insertion, best {search.scores[ranked[0]] / 1000:.2f}")
     short = SolveParams(solution_limit=min(FINALIST_SOLUTIONS, params.solution_limit or FINALIST_SOLUTIONS),
                         portfolio=params.portfolio)
@@ -322,7 +363,7 @@ class TeamRow:
 
 
 def run_team(instances: Sequence[StrspInstance], *, out: Path, time_limit: float, seed: int, params: SolveParams,
-             bks: dict[str, float]) -> list[TeamRow]:
+             bks: dict[str, float], evaluations: int = DESCENT_EVALUATIONS) -> list[TeamRow]:
     """Form teams, route, check and write every instance, printing one row each as it completes."""
     out.mkdir(parents=True, exist_ok=True)
     print(f"{'instance':<18}{'techs':>6}{'teams':>6}{'used':>5}{'routing':>10}{'served':>7}{'outs.':>6}"
@@ -330,7 +371,7 @@ def run_team(instances: Sequence[StrspInstance], *, out: Path, time_limit: float
     rows: list[TeamRow] = []
     for inst in instances:
         t0, c0 = time.perf_counter(), time.process_time()
-        found = solve_team_instance(inst, time_limit=time_limit, seed=seed, params=params)
+        found = solve_team_instance(inst, time_limit=time_limit, seed=seed, params=params, evaluations=evaluations)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         ev: Evaluation | None = None
         teams: list[list[int]] = []
