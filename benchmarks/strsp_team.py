@@ -26,9 +26,9 @@ same plan on any machine:
 2. a descent over relocating one technician to another (or a new) team and swapping two technicians of
    different teams, from the best profiles; 1 and 2 score a formation by the engine's cheapest-insertion plan
    (`greedy_solve`, about 0.01-0.1 s);
-3. the best few formations are routed by the engine's search under a small solution limit, and the best of
-   them gets the rest of the time (or the solution limit), starting from its routes.
-Under a time limit, steps 1-2 also stop at a share of it.
+3. the best few formations are routed by the engine's search (a small solution limit, or a share of the time
+   left), and the best of them gets the rest of the time (or the solution limit), starting from its routes.
+Under a time limit, steps 1-2 also stop at a share of it, so the whole run keeps to the limit.
 
 Every solution is re-checked from the raw files (team membership, each task's requirement against its team's
 members' levels, windows, depot hours, each task once) and written to DIR/NAME.sol: `Route #k (members):
@@ -57,7 +57,8 @@ PROFILE_BIG_COUNTS = 12  # at most this many values of B, spread over 0..N // b
 DESCENT_EVALUATIONS = 300  # per start (--formation-evaluations)
 DESCENT_STARTS = 2
 FINALISTS = 3
-FINALIST_SOLUTIONS = 50
+FINALIST_SOLUTIONS = 50  # under a solution limit (at most the limit itself)
+FINALIST_TIME_SHARE = 0.3  # else of the time left after steps 1-2, shared by the finalists
 FORMATION_TIME_SHARE = 0.35  # of the time limit, for steps 1-2 (never under a solution limit)
 
 
@@ -230,17 +231,20 @@ def solve_team_instance(inst: StrspInstance, *, time_limit: float, seed: int, pa
     search = FormationSearch(inst, None if limited else began + FORMATION_TIME_SHARE * time_limit, {})
     ranked = search.run(seed, evaluations)
     log(f"{len(search.scores)} formations scored by insertion, best {search.scores[ranked[0]] / 1000:.2f}")
-    short = SolveParams(solution_limit=min(FINALIST_SOLUTIONS, params.solution_limit or FINALIST_SOLUTIONS),
+    # finalists: a solution count under a solution limit, else a share of the time left
+    short = SolveParams(solution_limit=min(FINALIST_SOLUTIONS, params.solution_limit) if limited else None,
                         portfolio=params.portfolio)
+    each = time_limit if limited else max(0.2, FINALIST_TIME_SHARE * (time_limit - (time.monotonic() - began))
+                                          / FINALISTS)
     best: tuple[int, Formation, list[list[int]]] | None = None
     for formation in ranked[:FINALISTS]:
-        sol = solve(team_problem(inst, formation), time_limit=max(1.0, time_limit), seed=seed, params=short)
+        sol = solve(team_problem(inst, formation), time_limit=each, seed=seed, params=short)
         if sol.status != "infeasible" and (best is None or (sol.objective, formation) < best[:2]):
             best = (sol.objective, formation, [list(r.visits) for r in sol.routes])
     if best is None:
         return None
     _, formation, start = best
-    left = max(1.0, time_limit - (time.monotonic() - began)) if not limited else max(1.0, time_limit)
+    left = time_limit if limited else max(0.5, time_limit - (time.monotonic() - began))
     sol = solve(team_problem(inst, formation), time_limit=left, seed=seed, params=params, start=start)
     if sol.status == "infeasible":
         return None
