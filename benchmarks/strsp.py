@@ -1,6 +1,7 @@
 """Kovacs et al. STRSP benchmark (skill domains with proficiency levels, outsourcing) on the dispatch engine.
 
     python -m benchmarks.strsp FILE... --time-limit 30 --out DIR [--reduced] [--technicians FILE] [--seed N]
+        [--variant noTeam|team] [--bks CSV] [--formation-evaluations N]
 
 The problem (Kovacs, Parragh, Doerner & Hartl 2012, J. Scheduling 15:579-600; the instance conventions from
 the authors' note `kovacs-source.txt` next to the files):
@@ -21,9 +22,10 @@ The technician file is chosen from the task file's name `BASE_SxL_VARIANT.txt` i
 `technicians_Team/technicians_SxL_Team.txt` (one file per size; its header count gives the rows used).
 `--technicians FILE` overrides the choice (one task file only).
 
-Only the noTeam variant runs. In the Team variant a d_sl above 1 asks for several technicians at once (the
-paper forms teams for the day); the engine has no two-person jobs yet (issue 15 item 3, crews), so Team files
-are read and then refused with that reason.
+The Team variant (d_sl above 1: several technicians at once; teams formed for the whole day) runs with
+`--variant team` (the default for Team files) in benchmarks.strsp_team, which forms the teams, routes each
+team as one engine vehicle and checks the teams against the raw files; its docstring states its rules.
+`build_problem` below is the noTeam translation and refuses Team files.
 
 How it maps onto the engine (a solver Problem built directly, like benchmarks.trsp): a technician is a vehicle
 from the depot back to it with the depot window as shift; a task is an optional visit whose drop penalty is
@@ -35,7 +37,8 @@ level 3 in domain s holds tags d{s}l1, d{s}l2, d{s}l3 and a task with d_sl = 1 r
 Each solution is checked independently from the raw files (levels, windows, depot times, each task served
 once or outsourced) and written to DIR/NAME.sol: `Route #k (technician T): task ids` for every technician in
 visiting order, then `Outsourced: ids`, then `Cost X` (the objective, two decimals). No best-known values are
-stored, so no gap is printed. Exits 1 if any solution breaks a rule, 2 on a Team file.
+stored, so no gap is printed (the Team runner prints one against `--bks`). Exits 1 if any solution breaks a
+rule, 2 when the files' variants differ from each other or from `--variant`.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ _NAME = re.compile(r"^(?P<base>[A-Z]+\d+)_(?P<s>\d+)x(?P<l>\d+)_(?P<variant>noTe
 
 
 class TeamVariantError(ValueError):
-    """A Team instance: some task needs several technicians at once, which the engine cannot plan yet."""
+    """A Team instance given to the noTeam translation: some task needs several technicians at once."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ def build_problem(inst: StrspInstance) -> Problem:
     teams = [t.id for t in inst.tasks if any(n > 1 for n in t.need)]
     if teams:
         raise TeamVariantError(f"{inst.name}: tasks {teams[:5]} need several technicians at once (a team); "
-                               "the engine has no two-person jobs yet (issue 15 item 3, crews)")
+                               "this is the noTeam translation; Team files go through benchmarks.strsp_team")
     return engine_problem(inst, [inst.tags(t) for t in inst.technicians], [inst.required(t) for t in inst.tasks],
                           num_skills=inst.domains * inst.levels)
 
