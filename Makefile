@@ -5,9 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads bench-timelimit fuzz clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-strsp-team bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads bench-timelimit fuzz clean
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-timelimit clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-strsp-team bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-timelimit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench-trsp: $(STAMP)
 
 bench-strsp: $(STAMP)
 	$(BIN)/python -m benchmarks.strsp ../shared/benchmarks/strsp_kovacs/tasks_noTeam/*_5x4_noTeam.txt --time-limit 30 --out benchmarks/out/strsp
+
+bench-strsp-team: $(STAMP)
+	$(BIN)/python -m benchmarks.strsp ../shared/benchmarks/strsp_kovacs/tasks_Team/*_5x4_Team.txt --variant team --time-limit 30 --out benchmarks/out/strsp_team
 
 bench-horizon: $(STAMP)
 	$(BIN)/python -m benchmarks.horizon --orders 600 --technicians 40 --days 3 --time-limit 55 --seeds 1 2 --out benchmarks/out/horizon.json
