@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -111,6 +112,30 @@ def spare_minutes(day: Day, report: CheckReport) -> float:
     return spare
 
 
+class _Said(logging.Handler):
+    """What the solver logs during one solve: its last line times the search against the explaining."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def solve_heard(problem: Any, time_limit: float, seed: int, params: Any) -> tuple[Solution, list[logging.LogRecord]]:
+    """`solve`, with what solver.solve logged meanwhile (INFO and above)."""
+    logger, said = logging.getLogger("solver.solve"), _Said()
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(said)
+    try:
+        return solve(problem, time_limit=time_limit, seed=seed, params=params), said.records
+    finally:
+        logger.removeHandler(said)
+        logger.setLevel(level)
+
+
 def run_day(orders: int, technicians: int, seed: int, city: str, time_limit: float, checkpoints: Sequence[float],
             solver_seed: int, solution_limit: int | None, pct: float,
             log: Callable[[str], None]) -> tuple[dict[str, Any], list[Row]]:
@@ -129,8 +154,10 @@ def run_day(orders: int, technicians: int, seed: int, city: str, time_limit: flo
 
     params = replace(solve_params(policy), profile=True)
     w0, c0 = time.perf_counter(), time.process_time()
-    solution: Solution = solve(problem, time_limit=policy.time_limit, seed=policy.seed, params=params)
+    solution, said = solve_heard(problem, policy.time_limit, policy.seed, params)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    # solve's last line: "... search 193.1s, explain 0.9s" (the search part includes construction)
+    phases = [r.args for r in said if r.msg.startswith("solved") and isinstance(r.args, tuple)]
     plan = to_plan(built, solution)
     report = check_plan(day, plan)
     row = score(day, seed, f"search {orders}x{technicians}", report, wall,
@@ -167,6 +194,9 @@ def run_day(orders: int, technicians: int, seed: int, city: str, time_limit: flo
         "stall_pct": pct,
         "stall": stall(points, pct),
         "solve_wall_s": wall,
+        "search_wall_s": float(phases[-1][-2]) if phases else None,  # type: ignore[arg-type]
+        "explain_wall_s": float(phases[-1][-1]) if phases else None,  # type: ignore[arg-type]
+        "solver_said": [r.getMessage() for r in said],
         "solve_cpu_s": cpu,
         "final": {"cost": row.cost, "model_objective": solution.objective / SCALE, "valid": row.valid,
                   "violations": [str(v) for v in report.violations[:5]], "status": solution.status,
@@ -198,7 +228,9 @@ def curve_table(days: Sequence[dict[str, Any]], checkpoints: Sequence[float]) ->
         name = f"{d['day']['city']} {d['day']['orders']}x{d['day']['technicians']} s{d['day']['seed']}"
         first = d["first_solution"]
         for clock in ("wall", "cpu"):
-            cells = [f"{_cost(p['best'])} ({p['solutions']})" for p in d["curve"][clock]]
+            ran = d["solve_wall_s"] if clock == "wall" else d["solve_cpu_s"]
+            cells = [f"{_cost(p['best'])} ({p['solutions']})" if p["at_s"] <= ran + 1 else "n/r"
+                     for p in d["curve"][clock]]
             at20 = next((p["best"] for p in d["curve"][clock] if p["at_s"] == 20), None)
             gain = "-" if at20 is None or d["search_best"] is None else \
                 f"{100 * (d['search_best'] - at20) / at20:+.2f} %"
@@ -210,15 +242,16 @@ def curve_table(days: Sequence[dict[str, Any]], checkpoints: Sequence[float]) ->
 
 
 def time_table(days: Sequence[dict[str, Any]], pct: float) -> list[str]:
-    lines = [f"| day | solve wall / CPU s | solutions | last improvement >= {pct:g} % (wall / CPU s) "
+    lines = [f"| day | solve wall / CPU s | search / explain wall s | solutions | last improvement >= {pct:g} % (wall / CPU s) "
              f"| best within {pct:g} % of the end from (wall s) | last improvement (wall s) "
              "| unserved: by reason | unserved service min / spare shift min |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for d in days:
         name = f"{d['day']['city']} {d['day']['orders']}x{d['day']['technicians']} s{d['day']['seed']}"
         st, un = d["stall"], d["unserved"]
         reasons = ", ".join(f"{k} {v}" for k, v in un["by_reason"].items())
-        lines.append(f"| {name} | {d['solve_wall_s']:.1f} / {d['solve_cpu_s']:.1f} | {d['solutions_found']} "
+        lines.append(f"| {name} | {d['solve_wall_s']:.1f} / {d['solve_cpu_s']:.1f} "
+                     f"| {_s(d['search_wall_s'])} / {_s(d['explain_wall_s'])} | {d['solutions_found']} "
                      f"| {_s(st['last_big_wall'])} / {_s(st['last_big_cpu'])} | {_s(st['within_wall'])} "
                      f"| {_s(st['last_wall'])} | {un['orders']}: {reasons} "
                      f"| {un['service_minutes']:,} / {un['spare_shift_minutes']:,.0f} |")
@@ -284,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "Best weighted cost found by each checkpoint, by wall and by CPU seconds since the solve began (search "
         "model's cost; solutions found by then in brackets). The insertion plan and the final plan are the "
-        "checker's costs.",
+        "checker's costs. n/r: the run ended (by that clock) before the checkpoint.",
         "",
         *curve_table(days, args.checkpoints),
         "",

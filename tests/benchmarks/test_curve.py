@@ -33,6 +33,7 @@ def test_curve_records_the_best_by_each_checkpoint_and_checks_the_plan(tmp_path,
     assert out["search_best"] == min(p["objective"] for p in out["progress"])
     assert out["first_solution"]["objective"] == out["progress"][0]["objective"]
     assert all(op["accepted"] <= op["filtered"] <= op["neighbours"] for op in out["operators"])
+    assert out["search_wall_s"] is not None  # from the solver's own last log line
     assert out["unserved"]["orders"] == 16 - out["final"]["row"]["served"]
 
 
