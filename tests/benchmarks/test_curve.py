@@ -35,6 +35,8 @@ def test_curve_records_the_best_by_each_checkpoint_and_checks_the_plan(tmp_path,
     assert all(op["accepted"] <= op["filtered"] <= op["neighbours"] for op in out["operators"])
     assert out["search_wall_s"] is not None  # from the solver's own last log line
     assert out["unserved"]["orders"] == 16 - out["final"]["row"]["served"]
+    assert curve.main(["--render", str(tmp_path)]) == 0  # the tables again from the saved JSON
+    assert capsys.readouterr().out.count("lyon 16x3 s1") == 3  # the curve by wall and CPU, the time table
 
 
 def test_the_operator_profile_is_read_from_what_the_solver_reports():
