@@ -5,9 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-strsp-team bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads bench-timelimit fuzz clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-strsp-team bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads bench-timelimit bench-curve fuzz clean
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-strsp-team bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-timelimit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +50,10 @@ bench-regions: $(STAMP)
 
 bench-timelimit: $(STAMP)
 	$(BIN)/python -m benchmarks.timelimit --sizes 200x25 1000x100 5000x500 --time-limits 20 60 120 --seed 11 --strict --json benchmarks/out/timelimit.json
+
+# the objective over time and the operator profile, 200 x 25 and 500 x 50 (issue 18); about 7 minutes
+bench-curve: $(STAMP)
+	$(BIN)/python -m benchmarks.curve --sizes 200x25 500x50 --seeds 1 --time-limit 200 --out benchmarks/out/curve
 
 bench-fixes: $(STAMP)
 	$(BIN)/python -m benchmarks.fixes --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 20 --check --out benchmarks/out/fixes_200.json
