@@ -29,12 +29,11 @@ from api.orders.models import Order, OrderStatus
 from api.parts import ledger
 from api.parts.models import MovementKind, Part, StockLocation
 from api.plans.models import PublishedRoute
-from api.plans.route_export import is_lead
 from api.standards import service as standards
 from api.technicians.models import Technician
 from api.visits.models import DayEvent, Visit
 from api.visits.schemas import EventCreate, EventRead
-from api.visits.service import check_visit, close_or_reopen, own_visit, stop_on_route
+from api.visits.service import check_visit, close_or_reopen, crew_ids, own_visit, stop_on_route
 from dispatch.events import EventKind
 
 log = logging.getLogger(__name__)
@@ -175,7 +174,7 @@ def _visit_step(session: Session, *, data: EventCreate, kind: EventKind, at: dat
         _not_before(at, "started" if started is not None else "arrived", started or arrived)
     if row is None:
         row = Visit(order_id=order_id, technician_id=technician_id, date=at.date(), plan_id=route.plan_id,
-                    major_repair=False, lead=is_lead(stop, technician_id))
+                    major_repair=False, lead=bool(stop.get("lead", True)))
         session.add(row)
     if kind is EventKind.ARRIVED:
         row.arrived_at = at
@@ -199,7 +198,7 @@ def _visit_step(session: Session, *, data: EventCreate, kind: EventKind, at: dat
         raise ConflictError(f"a visit of order {order_id!r} on {at.date()} is already recorded") from None
     if kind in FINISHED:
         _use_parts(session, data=data, technician_id=technician_id, order_id=order_id, at=at, user_id=user_id,
-                   lead=None if row.lead else (stop.get("crew") or [None])[0])
+                   lead=None if row.lead else crew_ids(stop)[0])
     standards.on_visit(session, visit=row, order=order)
     close_or_reopen(order, row)
 

@@ -20,7 +20,6 @@ from api.idempotency import Outcome
 from api.orders.models import Order, OrderStatus
 from api.parts import ledger
 from api.plans.models import PublishedRoute
-from api.plans.route_export import is_lead
 from api.standards import service as standards
 from api.visits.models import Visit
 from api.visits.schemas import VisitCreate, VisitUpdate
@@ -88,13 +87,18 @@ def stop_on_route(session: Session, *, day: date, technician_id: str, order_id: 
     return route, stop
 
 
+def crew_ids(stop: dict[str, Any]) -> list[str]:
+    """The technicians of a published stop's crew, the lead first (none for a one-person job)."""
+    return [m["technician_id"] for m in stop.get("crew") or ()]
+
+
 def own_visit(session: Session, *, order_id: str, day: date, technician_id: str,
               stop: dict[str, Any]) -> Visit | None:
     """The technician's visit of the order on `day`, if recorded. A crew's members each have their own; a
     visit of a technician outside the stop's crew (or, for a one-person job, of anyone else) means the stop
     was someone else's when it was recorded: 409."""
     rows = list(session.scalars(select(Visit).where(Visit.order_id == order_id, Visit.date == day)))
-    crew = set(stop.get("crew") or ()) | {technician_id}
+    crew = set(crew_ids(stop)) | {technician_id}
     other = next((v for v in rows if v.technician_id not in crew), None)
     if other is not None:
         raise ConflictError(f"a visit of order {order_id!r} on {day} is already recorded by another technician "
@@ -114,7 +118,7 @@ def record(session: Session, *, technician_id: str, data: VisitCreate) -> Visit:
         raise ConflictError(f"your visit of order {data.order_id!r} on {data.date} is already recorded; "
                             "update it instead")
     row = Visit(order_id=data.order_id, technician_id=technician_id, date=data.date, plan_id=route.plan_id,
-                major_repair=False, lead=is_lead(stop, technician_id))
+                major_repair=False, lead=bool(stop.get("lead", True)))
     _apply(row, data.model_dump(exclude={"order_id", "date"}, exclude_unset=True))
     check_visit(session, row)
     session.add(row)
