@@ -121,6 +121,11 @@ def test_both_report_the_order_completes_once_and_the_parts_leave_the_leads_van_
         ok(world, who, "departed", "08:30", "K1")
         ok(world, who, "arrived", "08:50", "K1")
         ok(world, who, "started", "09:00", "K1")
+    # the board at 09:30: both in service at K1
+    status = c.get(f"/api/v1/days/{DATE}/status", params={"at": at("09:30")}, headers=disp)
+    assert status.status_code == 200, status.text
+    states = {t["technician_id"]: (t["state"], t["order_id"]) for t in status.json()["technicians"]}
+    assert states == {"TA": ("in_service", "K1"), "TB": ("in_service", "K1")}
     # the member finishes first: their own record, the order stays open; the parts are the lead's to give
     r = report(world, member, "done", "10:00", "K1", parts=[{"part_id": "P-FLT", "quantity": 2}])
     assert r.status_code == 422, r.text
