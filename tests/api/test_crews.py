@@ -159,6 +159,18 @@ def test_both_report_the_order_completes_once_and_the_parts_leave_the_leads_van_
     assert kpis["utilization"][tech[lead]] == round((65 + travel[lead]) / shift, 4)
     assert kpis["utilization"][tech[member]] == round((60 + travel[member]) / shift, 4)
 
+    # the standards over days, per technician: the lead's visit is the order's, the member's hour is labour
+    r = c.get("/api/v1/kpis", params={"from": DATE.isoformat(), "to": DATE.isoformat(), "by": "technician"},
+              headers=world.as_("super"))
+    assert r.status_code == 200, r.text
+    figures = r.json()
+    assert (figures["total"]["visits"], figures["total"]["first_time_fix"]["first_visits_done"]) == (1, 1)
+    assert figures["total"]["sla"]["P2"]["started"] == 1
+    rows = {row["key"]: row for row in figures["rows"]}
+    assert (rows[tech[lead]]["visits"], rows[tech[member]]["visits"]) == (1, 0)
+    assert (rows[tech[lead]]["utilization"], rows[tech[member]]["utilization"]) == \
+        (kpis["utilization"][tech[lead]], kpis["utilization"][tech[member]])
+
     # the board: both technicians finished at K1, the order done
     status = c.get(f"/api/v1/days/{DATE}/status", params={"at": at("10:30")}, headers=disp)
     assert status.status_code == 200, status.text
