@@ -59,14 +59,16 @@ class Trace:
         self.offset = offset
 
         def record() -> None:
+            # Min(), never Value(): a variable left unbound at a solution (a cumul the finalizer did not fix)
+            # makes Value() abort the whole process
             extra = 0
             if time_dim is not None:
                 for index, bound, weight in emphasis:
-                    if routing.ActiveVar(index).Value():
-                        extra += max(0, time_dim.CumulVar(index).Value() - bound) * weight
+                    if routing.ActiveVar(index).Min():
+                        extra += max(0, time_dim.CumulVar(index).Min() - bound) * weight
             # the cost variable exists once the model is closed, after this is called
             self.points.append(Progress(time.perf_counter() - self.began, time.process_time() - self.cpu0,
-                                        self.offset + int(routing.CostVar().Value()) - extra))
+                                        self.offset + int(routing.CostVar().Min()) - extra))
 
         self._callbacks.append(record)  # the model keeps a pointer only
         routing.AddAtSolutionCallback(record)
