@@ -5,7 +5,8 @@ both matrices: an edge weighs its time and its length packed into one exact inte
 the high bits, length in decimetres in the low ones), so the search finds the fastest route, the shortest of
 equally fast ones, and the sum still tells how long that route is. Each point enters the graph as two extra
 vertices on the road it snaps to, one it leaves from and one it arrives at, so a point in the middle of a long
-street starts and ends there, not at the nearest crossing, and a one-way street is driven its way.
+street starts and ends there, not at the nearest crossing, and a one-way street is driven its way. A large
+matrix's searches are shared out over processes (dispatch.roads.searches).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from dispatch.roads.osm import FloatArray, IntArray, RoadData, haversine_m, local_xy
+from dispatch.roads.searches import many_to_many
 
 # The walk (or crawl) from a location to the road it snaps to, and back: its distance is driven at this speed.
 SNAP_SPEED_KMH = 10.0
@@ -29,7 +31,6 @@ DEFAULT_MAX_SNAP_M = 1000.0
 DIST_BITS = 25
 _SHIFT = float(2 ** DIST_BITS)
 _SAMPLE_M = 25.0  # the snapping index holds a point at least every this many metres along each road
-_CELLS = 20_000_000  # float64 cells of Dijkstra output held at once (160 MB)
 
 
 class FarFromRoadError(ValueError):
@@ -233,13 +234,9 @@ class RoadNetwork:
 
     def _between(self, snapped: Snapped) -> tuple[FloatArray, FloatArray]:
         """(seconds, metres) on the roads between snapped points, n x n, without the walks."""
-        graph, total = self._with_points(snapped)
+        graph, _ = self._with_points(snapped)
         n, base = snapped.chain.size, self.vertices
-        packed = np.empty((n, n))
-        rows = max(1, _CELLS // max(total, 1))
-        for a in range(0, n, rows):
-            src = np.arange(a, min(n, a + rows))
-            packed[src] = dijkstra(graph, directed=True, indices=base + src)[:, base + n:base + 2 * n]
+        packed = many_to_many(graph, base + np.arange(n), base + n + np.arange(n))
         if not np.all(np.isfinite(packed[~np.eye(n, dtype=bool)])):
             raise ValueError(f"{self.name}: some points have no route between them")  # the snap prevents it
         packed[~np.isfinite(packed)] = 0.0
