@@ -104,3 +104,32 @@ def test_a_dask_worker_searches_in_itself(monkeypatch):
     here = net.matrices(la, lo, max_snap_m=None)
     np.testing.assert_array_equal(dist, here[0])
     np.testing.assert_array_equal(dur, here[1])
+
+
+def _in_a_plan_job(n):
+    net, la, lo = places(n)
+    searches.MIN_SHARED_WORK = 0
+    matrices = net.matrices(la, lo, max_snap_m=None)
+    return searches.search_processes(), matrices, [p.pid for p in search_children()]
+
+
+def test_a_service_plan_job_shares_its_searches_and_a_killed_job_takes_them_along(monkeypatch):
+    from api.jobs import ProcessSlots
+
+    monkeypatch.setenv(searches.PROCESSES_ENV, "2")
+    slots = ProcessSlots(1)  # the service's process executor: one spawned process per plan job
+    try:
+        slot = slots.take()
+        processes, (dist, dur), pids = slot.submit(_in_a_plan_job, 60).result(timeout=120)
+        assert processes == 2
+        assert len(pids) >= 2  # the two search processes (and loky's resource tracker)
+        net, la, lo = places(60)
+        here = net.matrices(la, lo, max_snap_m=None)
+        np.testing.assert_array_equal(dist, here[0])
+        np.testing.assert_array_equal(dur, here[1])
+        # a cancelled job's process is killed with its group: its search processes go with it
+        slots.give_back(slot, kill=True)
+        _, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=30)
+        assert not alive
+    finally:
+        slots.shutdown(wait=False)
