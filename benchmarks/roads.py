@@ -14,7 +14,6 @@ of the residential streets one-way, and a speed limit tagged on every other prim
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -26,14 +25,13 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 from dispatch import roads
 from dispatch.analysis.checker import check_plan
 from dispatch.demo_days import CITIES, generate_day
 from dispatch.planning import plan_day
 from dispatch.policy import Policy
-from dispatch.roads.searches import MIN_SHARED_WORK, search_processes
+from dispatch.roads.searches import MIN_SHARED_WORK, search_threads
 from dispatch.whatif.roads import DEMO_EXTRACT
 
 PLAN_DATE = date(2026, 11, 24)
@@ -91,30 +89,6 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _children() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
-
-
-def children_cpu() -> float:
-    """CPU seconds of this process's live children so far (the search processes)."""
-    total = 0.0
-    for p in _children():
-        with contextlib.suppress(psutil.Error):
-            t = p.cpu_times()
-            total += t.user + t.system
-    return total
-
-
-def children_peak_mib() -> float:
-    """The peak resident memory of the live children, added up (their peaks may not have coincided)."""
-    total = 0.0
-    for p in _children():
-        with contextlib.suppress(OSError, psutil.Error):
-            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) / 1024
-    return total
-
 
 def measure(name: str, extract: Path, city: str, args: argparse.Namespace, cache: Path) -> dict[str, object]:
     out: dict[str, object] = {"extract": name, "file_mib": round(extract.stat().st_size / 2**20, 2)}
@@ -135,17 +109,21 @@ def measure(name: str, extract: Path, city: str, args: argparse.Namespace, cache
     n = args.points
     la = rng.uniform(lat.min(), lat.max(), n)
     lo = rng.uniform(lon.min(), lon.max(), n)
-    # the first matrix starts the search processes (dispatch.roads.searches), the second finds them running
+    # the first matrix of a process loads the compiled search (dispatch.roads.searches), the second has it;
+    # CPU seconds are of every thread of the process
     for run in ("", "_again"):
-        t, cpu, kids = time.perf_counter(), time.process_time(), children_cpu()
+        t, cpu = time.perf_counter(), time.process_time()
         dist, dur = net.matrices(la, lo, max_snap_m=None)
         out[f"matrix_{n}x{n}{run}_s"] = round(time.perf_counter() - t, 2)
         out[f"matrix_{n}x{n}{run}_cpu_s"] = round(time.process_time() - cpu, 2)
-        out[f"matrix_{n}x{n}{run}_search_processes_cpu_s"] = round(children_cpu() - kids, 2)
-    out["search_processes"] = search_processes() if n * net.vertices >= MIN_SHARED_WORK else 1
+    out["search_threads"] = search_threads() if n * net.vertices >= MIN_SHARED_WORK else 1
     off = ~np.eye(n, dtype=bool)
     out["matrix_check"] = bool((np.diag(dist) == 0).all() and (dist[off] > 0).all() and (dur[off] > 0).all())
 
+    if args.matrix_only:
+        out["peak_rss_mib_so_far"] = round(peak_mib())
+        out["load_average_1min"] = round(os.getloadavg()[0], 1)
+        return out
     travel = roads.OsmTravel(extract, directory=cache)
     day = generate_day(orders=args.orders, technicians=args.technicians, seed=args.seed, plan_date=PLAN_DATE,
                        city=city)
@@ -162,7 +140,6 @@ def measure(name: str, extract: Path, city: str, args: argparse.Namespace, cache
         out[f"plan_{label}_served"] = len(plan.assigned_ids())
     out["plan_roads_over_geodesic_pct"] = round(100 * (walls["roads"] / walls["geodesic"] - 1), 1)
     out["peak_rss_mib_so_far"] = round(peak_mib())
-    out["search_processes_peak_rss_mib"] = round(children_peak_mib())
     out["load_average_1min"] = round(os.getloadavg()[0], 1)
     return out
 
@@ -177,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--matrix-only", action="store_true", help="measure preparation and the matrix, no plans")
     args = ap.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -195,9 +173,8 @@ def main(argv: list[str] | None = None) -> int:
                                grid, "lyon", args, cache))
         print(json.dumps(results[-1]), flush=True)
     summary = {"command": "python -m benchmarks.roads " + " ".join(sys.argv[1:] if argv is None else argv),
-               "peak_rss_mib": round(peak_mib()), "search_processes_peak_rss_mib": round(children_peak_mib()),
-               "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()], "results": results}
-    print(json.dumps({k: summary[k] for k in ("peak_rss_mib", "search_processes_peak_rss_mib")}))
+               "peak_rss_mib": round(peak_mib()), "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()], "results": results}
+    print(json.dumps({k: summary[k] for k in ("peak_rss_mib", "load_average_1_5_15")}))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(summary, indent=2))

@@ -1,12 +1,12 @@
 """The prepared road network: snapping points to roads, travel-time and distance matrices, and leg paths.
 
-Shortest paths are scipy's Dijkstra (`scipy.sparse.csgraph`) on the graph of intersections. One search gives
+Shortest paths are searched on the graph of intersections: the matrices by Dial's algorithm over threads
+(dispatch.roads.searches), a leg's path by scipy's Dijkstra (`scipy.sparse.csgraph`). One search gives
 both matrices: an edge weighs its time and its length packed into one exact integer (time in centiseconds in
 the high bits, length in decimetres in the low ones), so the search finds the fastest route, the shortest of
 equally fast ones, and the sum still tells how long that route is. Each point enters the graph as two extra
 vertices on the road it snaps to, one it leaves from and one it arrives at, so a point in the middle of a long
-street starts and ends there, not at the nearest crossing, and a one-way street is driven its way. A large
-matrix's searches are shared out over processes (dispatch.roads.searches).
+street starts and ends there, not at the nearest crossing, and a one-way street is driven its way.
 """
 
 from __future__ import annotations
@@ -55,10 +55,11 @@ class Snapped:
 
 
 def _pack(seconds: npt.ArrayLike, metres: npt.ArrayLike) -> FloatArray:
-    t = np.rint(np.asarray(seconds, dtype=np.float64) * 100.0)
+    # every edge takes at least a centisecond: the searches' buckets rely on it (dispatch.roads.searches), and
+    # a zero weight would be no edge to scipy
+    t = np.maximum(np.rint(np.asarray(seconds, dtype=np.float64) * 100.0), 1.0)
     d = np.rint(np.asarray(metres, dtype=np.float64) * 10.0)
-    # a zero weight would be no edge to scipy: the smallest is a decimetre
-    return np.maximum(t * _SHIFT + d, 1.0)
+    return t * _SHIFT + d
 
 
 def _unpack(packed: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -236,7 +237,7 @@ class RoadNetwork:
         """(seconds, metres) on the roads between snapped points, n x n, without the walks."""
         graph, _ = self._with_points(snapped)
         n, base = snapped.chain.size, self.vertices
-        packed = many_to_many(graph, base + np.arange(n), base + n + np.arange(n))
+        packed = many_to_many(graph, base + np.arange(n), base + n + np.arange(n), shift=_SHIFT)
         if not np.all(np.isfinite(packed[~np.eye(n, dtype=bool)])):
             raise ValueError(f"{self.name}: some points have no route between them")  # the snap prevents it
         packed[~np.isfinite(packed)] = 0.0

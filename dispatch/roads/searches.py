@@ -1,60 +1,52 @@
-"""Many shortest-path searches at once: scipy's Dijkstra from each source, shared out over a pool of processes
-when there is enough of them to pay for it.
+"""Many shortest-path searches at once, exact: Dial's algorithm (a queue of buckets, one per centisecond of
+travel time) compiled with numba, its sources shared out over threads.
 
-scipy holds the GIL while it searches, so threads would not help. The processes are joblib's loky pool: started
-on first need and kept for the later matrices of this process (until 300 s idle), started fresh rather than
-forked (a service worker holds threads and connections that a fork would copy half-way), and without running
-the parent's main script again (a script without a `__main__` guard still works). Every search is exact and stands alone, so the matrix is the same whichever
-process ran which rows. `DISPATCH_ROAD_PROCESSES` sets how many processes (1: all in this one); a process that
-may not start children (a daemon, such as a dask worker under its nanny) or that runs a dask task (the
-cluster's workers are its parallelism) searches in itself.
+Each edge weighs its time and its length packed into one exact integer (dispatch.roads.network) and takes at
+least a centisecond. So every vertex whose best time is T was reached from vertices settled before T: its
+weight (time, then length) is final when T's bucket comes, and the order inside a bucket does not matter. A
+bucket queue costs a constant per vertex where scipy's Fibonacci heap costs a logarithm: about half the CPU
+seconds on a 40,000-intersection grid (benchmarks/RESULTS.md). A search stops once it has settled every
+target. The compiled search releases the GIL, so threads share the sources out: no process to start, which
+behaves the same in a service worker, a dask worker or a daemon. `DISPATCH_ROAD_THREADS` sets how many (1:
+all in the calling thread); inside a dask task the default is 1, since the cluster's workers already fill
+the cores.
 """
 
 from __future__ import annotations
 
-import logging
-import multiprocessing
+import itertools
 import os
 import sys
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
-from joblib.externals.loky.process_executor import TerminatedWorkerError
-from scipy.sparse.csgraph import dijkstra
+from numba import njit
 
 from dispatch.roads.osm import FloatArray, IntArray
 
-log = logging.getLogger(__name__)
-
-PROCESSES_ENV = "DISPATCH_ROAD_PROCESSES"
-_MAX_PROCESSES = 8
-# sources x vertices below which the searches stay here: about two seconds of searching on one core, little more than a
-# pool's start (0.3-1 s the first time) and its transfers would save
-MIN_SHARED_WORK = 15_000_000
-_CELLS = 20_000_000  # float64 cells of Dijkstra output held at once per process (160 MB)
-
-_lock = threading.Lock()
+THREADS_ENV = "DISPATCH_ROAD_THREADS"
+_MAX_THREADS = 8
+# sources x vertices below which one thread does it all (a few milliseconds of searching)
+MIN_SHARED_WORK = 2_000_000
 
 
-def search_processes() -> int:
-    """How many processes share out the searches: DISPATCH_ROAD_PROCESSES, else this machine's usable cores
-    (at most 8); 1 where this process may not or should not start any."""
-    text = os.environ.get(PROCESSES_ENV, "").strip()
+def search_threads() -> int:
+    """How many threads share out the searches: DISPATCH_ROAD_THREADS, else this machine's usable cores (at
+    most 8), or 1 inside a dask task."""
+    text = os.environ.get(THREADS_ENV, "").strip()
     if text:
         try:
             wanted = int(text)
         except ValueError:
-            raise ValueError(f"{PROCESSES_ENV}={text!r} is not a whole number of processes") from None
+            raise ValueError(f"{THREADS_ENV}={text!r} is not a whole number of threads") from None
         if wanted < 1:
-            raise ValueError(f"{PROCESSES_ENV}={wanted} must be at least 1")
-    else:
-        wanted = min(_MAX_PROCESSES, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                     else os.cpu_count() or 1)
-    if wanted > 1 and (multiprocessing.current_process().daemon or _in_dask_task()):
+            raise ValueError(f"{THREADS_ENV}={wanted} must be at least 1")
+        return wanted
+    if _in_dask_task():
         return 1
-    return wanted
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(_MAX_THREADS, cores))
 
 
 def _in_dask_task() -> bool:
@@ -69,30 +61,84 @@ def _in_dask_task() -> bool:
     return True
 
 
-def rows(graph: sp.csr_matrix, sources: IntArray, targets: IntArray) -> FloatArray:
-    """Shortest-path lengths from each source to each target, len(sources) x len(targets), in this process."""
+@njit(nogil=True, cache=True)
+def _dial(indptr: IntArray, indices: IntArray, weight: FloatArray, bucket_of: IntArray, buckets: int,
+          sources: IntArray, slot: IntArray, targets: int, out: FloatArray) -> None:
+    """out[k, slot[v]] = the lightest path's weight from sources[k] to each target vertex v (inf: none).
+    `bucket_of[e]` is edge e's whole centiseconds, at least 1; `buckets` exceeds every one of them."""
+    n = indptr.size - 1
+    best = np.full(n, np.inf)
+    seen = np.zeros(n, np.int64)  # the search (k + 1) that last reached the vertex: no clearing between searches
+    settled = np.zeros(n, np.int64)
+    head = np.full(buckets, -1, np.int64)  # bucket -> its last entry; entries chain back through `below`
+    below = np.empty(indices.size + 1, np.int64)  # a vertex is settled once, so at most one entry per edge
+    vertex = np.empty(indices.size + 1, np.int64)
+    value = np.empty(indices.size + 1)
+    for k in range(sources.size):
+        mark = k + 1
+        out[k, :] = np.inf
+        s = sources[k]
+        best[s] = 0.0
+        seen[s] = mark
+        vertex[0], value[0], below[0] = s, 0.0, -1
+        head[0] = 0
+        used, pending, now, found = 1, 1, 0, 0
+        while pending > 0 and found < targets:
+            b = now % buckets
+            e = head[b]
+            if e < 0:
+                now += 1
+                continue
+            head[b] = below[e]
+            pending -= 1
+            v = vertex[e]
+            if value[e] != best[v] or settled[v] == mark:
+                continue  # superseded by a lighter entry
+            settled[v] = mark
+            if slot[v] >= 0:
+                out[k, slot[v]] = value[e]
+                found += 1
+            for a in range(indptr[v], indptr[v + 1]):
+                u = indices[a]
+                w = value[e] + weight[a]
+                if seen[u] != mark or w < best[u]:
+                    best[u] = w
+                    seen[u] = mark
+                    t = (now + bucket_of[a]) % buckets
+                    vertex[used], value[used], below[used] = u, w, head[t]
+                    head[t] = used
+                    used += 1
+                    pending += 1
+        head[:] = -1  # entries left when every target was found
+
+
+def many_to_many(graph: sp.csr_matrix, sources: IntArray, targets: IntArray, *, shift: float,
+                 threads: int | None = None) -> FloatArray:
+    """The lightest path's weight from each source to each target, len(sources) x len(targets) (inf: none).
+    Weights are exact integers, `shift` times whole centiseconds plus the rest (at least one centisecond
+    each); `threads` overrides search_threads()."""
+    indptr = np.ascontiguousarray(graph.indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(graph.indices, dtype=np.int64)
+    weight = np.ascontiguousarray(graph.data, dtype=np.float64)
+    bucket_of = np.floor(weight / shift).astype(np.int64)
+    if bucket_of.size and bucket_of.min() < 1:
+        raise ValueError("every edge must take at least a centisecond")
+    buckets = int(bucket_of.max(initial=0)) + 1
+    slot = np.full(graph.shape[0], -1, np.int64)
+    slot[targets] = np.arange(targets.size)
+    sources = np.ascontiguousarray(sources, dtype=np.int64)
     out = np.empty((sources.size, targets.size))
-    step = max(1, _CELLS // max(graph.shape[0], 1))
-    for a in range(0, sources.size, step):
-        out[a:a + step] = dijkstra(graph, directed=True, indices=sources[a:a + step])[:, targets]
+
+    def part(rows: slice) -> None:
+        _dial(indptr, indices, weight, bucket_of, buckets, sources[rows], slot, targets.size, out[rows])
+
+    size = search_threads() if threads is None else threads
+    size = min(size, sources.size)
+    if size <= 1 or sources.size * graph.shape[0] < MIN_SHARED_WORK:
+        part(slice(0, sources.size))
+        return out
+    # a few parts per thread evens out their speeds; each part fills its own rows
+    bounds = np.linspace(0, sources.size, 4 * size + 1).astype(int)
+    with ThreadPoolExecutor(size, thread_name_prefix="road-search") as pool:
+        list(pool.map(part, [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]))
     return out
-
-
-def many_to_many(graph: sp.csr_matrix, sources: IntArray, targets: IntArray, *,
-                 processes: int | None = None) -> FloatArray:
-    """`rows(graph, sources, targets)`, over the shared pool when it is large enough (see the module's text).
-    `processes` overrides search_processes()."""
-    size = search_processes() if processes is None else processes
-    if size <= 1 or sources.size < 2 or sources.size * graph.shape[0] < MIN_SHARED_WORK:
-        return rows(graph, sources, targets)
-    # a few parts per process evens out their speeds; each part comes back to its own rows
-    parts = np.array_split(sources, min(sources.size, 4 * size))
-    with _lock:  # one matrix at a time: its searches fill every process already
-        try:
-            done = Parallel(n_jobs=size, backend="loky", max_nbytes=None)(
-                delayed(rows)(graph, part, targets) for part in parts)
-        except TerminatedWorkerError as e:
-            # a search process died (killed, out of memory): answer here; the pool starts afresh next time
-            log.warning("road search processes failed (%s); searching in this process", e)
-            return rows(graph, sources, targets)
-    return np.concatenate(done)
