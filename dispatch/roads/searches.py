@@ -17,11 +17,13 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
 from dispatch.roads.osm import FloatArray, IntArray
 
@@ -61,7 +63,6 @@ def _in_dask_task() -> bool:
     return True
 
 
-@njit(nogil=True, cache=True)
 def _dial(indptr: IntArray, indices: IntArray, weight: FloatArray, bucket_of: IntArray, buckets: int,
           sources: IntArray, slot: IntArray, targets: int, out: FloatArray) -> None:
     """out[k, slot[v]] = the lightest path's weight from sources[k] to each target vertex v (inf: none).
@@ -112,6 +113,22 @@ def _dial(indptr: IntArray, indices: IntArray, weight: FloatArray, bucket_of: In
         head[:] = -1  # entries left when every target was found
 
 
+_compiled: Callable[..., Any] | None = None
+_compiling = threading.Lock()
+
+
+def _search() -> Callable[..., Any]:
+    """`_dial` compiled (numba is imported on first need: a plan on the straight line never waits for it;
+    the machine code is cached beside this file, so a later process loads it rather than compiling)."""
+    global _compiled
+    with _compiling:
+        if _compiled is None:
+            from numba import njit
+
+            _compiled = njit(nogil=True, cache=True)(_dial)
+        return _compiled
+
+
 def many_to_many(graph: sp.csr_matrix, sources: IntArray, targets: IntArray, *, shift: float,
                  threads: int | None = None) -> FloatArray:
     """The lightest path's weight from each source to each target, len(sources) x len(targets) (inf: none).
@@ -129,8 +146,10 @@ def many_to_many(graph: sp.csr_matrix, sources: IntArray, targets: IntArray, *, 
     sources = np.ascontiguousarray(sources, dtype=np.int64)
     out = np.empty((sources.size, targets.size))
 
+    search = _search()
+
     def part(rows: slice) -> None:
-        _dial(indptr, indices, weight, bucket_of, buckets, sources[rows], slot, targets.size, out[rows])
+        search(indptr, indices, weight, bucket_of, buckets, sources[rows], slot, targets.size, out[rows])
 
     size = search_threads() if threads is None else threads
     size = min(size, sources.size)
