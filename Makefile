@@ -70,7 +70,7 @@ fuzz: $(STAMP)
 	$(BIN)/python -m benchmarks.fuzz --examples 25 --seeds 10 --scenarios 10 --steps 15 --out benchmarks/out/fuzz.json
 
 bench-roads: $(STAMP)
-	$(BIN)/python -m benchmarks.roads --blocks 200 --block-m 100 --points 1000 --orders 200 --technicians 25 --time-limit 20 --out benchmarks/out/roads.json
+	$(BIN)/python -m benchmarks.roads --blocks 200 --block-m 100 --points 1000 --orders 200 --technicians 25 --time-limit 20 --cli --out benchmarks/out/roads.json
 
 clean:
 	rm -rf $(VENV) out benchmarks/out .pytest_cache
