@@ -5,9 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads bench-timelimit fuzz clean
+.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-strsp-team bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-roads bench-timelimit bench-curve fuzz clean
 
-.PHONY: demo test lint bench-solomon bench-trsp bench-strsp bench-horizon bench-compare bench-scale bench-regions bench-live bench-fixes bench-timelimit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +33,9 @@ bench-trsp: $(STAMP)
 bench-strsp: $(STAMP)
 	$(BIN)/python -m benchmarks.strsp ../shared/benchmarks/strsp_kovacs/tasks_noTeam/*_5x4_noTeam.txt --time-limit 30 --out benchmarks/out/strsp
 
+bench-strsp-team: $(STAMP)
+	$(BIN)/python -m benchmarks.strsp ../shared/benchmarks/strsp_kovacs/tasks_Team/*_5x4_Team.txt --variant team --time-limit 30 --out benchmarks/out/strsp_team
+
 bench-horizon: $(STAMP)
 	$(BIN)/python -m benchmarks.horizon --orders 600 --technicians 40 --days 3 --time-limit 55 --seeds 1 2 --out benchmarks/out/horizon.json
 
@@ -48,6 +50,10 @@ bench-regions: $(STAMP)
 
 bench-timelimit: $(STAMP)
 	$(BIN)/python -m benchmarks.timelimit --sizes 200x25 1000x100 5000x500 --time-limits 20 60 120 --seed 11 --strict --json benchmarks/out/timelimit.json
+
+# the objective over time and the operator profile, 200 x 25 and 500 x 50 (issue 18); about 7 minutes
+bench-curve: $(STAMP)
+	$(BIN)/python -m benchmarks.curve --sizes 200x25 500x50 --seeds 1 --time-limit 200 --out benchmarks/out/curve
 
 bench-fixes: $(STAMP)
 	$(BIN)/python -m benchmarks.fixes --orders 200 --technicians 25 --seeds 1 2 3 --time-limit 20 --check --out benchmarks/out/fixes_200.json
@@ -64,7 +70,7 @@ fuzz: $(STAMP)
 	$(BIN)/python -m benchmarks.fuzz --examples 25 --seeds 10 --scenarios 10 --steps 15 --out benchmarks/out/fuzz.json
 
 bench-roads: $(STAMP)
-	$(BIN)/python -m benchmarks.roads --blocks 200 --block-m 100 --points 1000 --orders 200 --technicians 25 --time-limit 20 --out benchmarks/out/roads.json
+	$(BIN)/python -m benchmarks.roads --blocks 200 --block-m 100 --points 1000 --orders 200 --technicians 25 --time-limit 20 --cli --out benchmarks/out/roads.json
 
 clean:
 	rm -rf $(VENV) out benchmarks/out .pytest_cache

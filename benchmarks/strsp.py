@@ -1,6 +1,7 @@
 """Kovacs et al. STRSP benchmark (skill domains with proficiency levels, outsourcing) on the dispatch engine.
 
     python -m benchmarks.strsp FILE... --time-limit 30 --out DIR [--reduced] [--technicians FILE] [--seed N]
+        [--variant noTeam|team] [--bks CSV] [--formation-evaluations N]
 
 The problem (Kovacs, Parragh, Doerner & Hartl 2012, J. Scheduling 15:579-600; the instance conventions from
 the authors' note `kovacs-source.txt` next to the files):
@@ -21,9 +22,10 @@ The technician file is chosen from the task file's name `BASE_SxL_VARIANT.txt` i
 `technicians_Team/technicians_SxL_Team.txt` (one file per size; its header count gives the rows used).
 `--technicians FILE` overrides the choice (one task file only).
 
-Only the noTeam variant runs. In the Team variant a d_sl above 1 asks for several technicians at once (the
-paper forms teams for the day); the engine has no two-person jobs yet (issue 15 item 3, crews), so Team files
-are read and then refused with that reason.
+The Team variant (d_sl above 1: several technicians at once; teams formed for the whole day) runs with
+`--variant team` (the default for Team files) in benchmarks.strsp_team, which forms the teams, routes each
+team as one engine vehicle and checks the teams against the raw files; its docstring states its rules.
+`build_problem` below is the noTeam translation and refuses Team files.
 
 How it maps onto the engine (a solver Problem built directly, like benchmarks.trsp): a technician is a vehicle
 from the depot back to it with the depot window as shift; a task is an optional visit whose drop penalty is
@@ -35,7 +37,8 @@ level 3 in domain s holds tags d{s}l1, d{s}l2, d{s}l3 and a task with d_sl = 1 r
 Each solution is checked independently from the raw files (levels, windows, depot times, each task served
 once or outsourced) and written to DIR/NAME.sol: `Route #k (technician T): task ids` for every technician in
 visiting order, then `Outsourced: ids`, then `Cost X` (the objective, two decimals). No best-known values are
-stored, so no gap is printed. Exits 1 if any solution breaks a rule, 2 on a Team file.
+stored, so no gap is printed (the Team runner prints one against `--bks`). Exits 1 if any solution breaks a
+rule, 2 when the files' variants differ from each other or from `--variant`.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ _NAME = re.compile(r"^(?P<base>[A-Z]+\d+)_(?P<s>\d+)x(?P<l>\d+)_(?P<variant>noTe
 
 
 class TeamVariantError(ValueError):
-    """A Team instance: some task needs several technicians at once, which the engine cannot plan yet."""
+    """A Team instance given to the noTeam translation: some task needs several technicians at once."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,16 @@ def build_problem(inst: StrspInstance) -> Problem:
     teams = [t.id for t in inst.tasks if any(n > 1 for n in t.need)]
     if teams:
         raise TeamVariantError(f"{inst.name}: tasks {teams[:5]} need several technicians at once (a team); "
-                               "the engine has no two-person jobs yet (issue 15 item 3, crews)")
+                               "this is the noTeam translation; Team files go through benchmarks.strsp_team")
+    return engine_problem(inst, [inst.tags(t) for t in inst.technicians], [inst.required(t) for t in inst.tasks],
+                          num_skills=inst.domains * inst.levels)
+
+
+def engine_problem(inst: StrspInstance, vehicle_skills: Sequence[frozenset[int]],
+                   task_skills: Sequence[frozenset[int]], *, num_skills: int) -> Problem:
+    """One vehicle per entry of `vehicle_skills` (a technician, or a team in the Team variant) from the depot
+    back to it within the depot's hours; visit j is task inst.tasks[j] requiring task_skills[j], dropped at
+    its outsourcing cost. Locations: 0 the depot, then the tasks."""
     nodes = [inst.depot, *inst.tasks]
     xs = np.array([n.x for n in nodes])
     ys = np.array([n.y for n in nodes])
@@ -190,16 +202,16 @@ def build_problem(inst: StrspInstance) -> Problem:
     durations = np.ceil(d * SCALE - 1e-9).astype(np.int64)
     distances = np.rint(d * SCALE).astype(np.int64)
     shift = (math.ceil(SCALE * inst.depot.ready), math.floor(SCALE * inst.depot.due))
-    vehicles = tuple(Vehicle(start=0, end=0, shift_start=shift[0], shift_end=shift[1], skills=inst.tags(t))
-                     for t in inst.technicians)
+    vehicles = tuple(Vehicle(start=0, end=0, shift_start=shift[0], shift_end=shift[1], skills=skills)
+                     for skills in vehicle_skills)
     visits = tuple(
         Visit(location=1 + j, service=round(SCALE * t.service),
               window=(math.ceil(SCALE * t.ready), math.floor(SCALE * t.due)),
-              drop_penalty=round(SCALE * t.outsourcing_cost()), skills=inst.required(t))
-        for j, t in enumerate(inst.tasks)
+              drop_penalty=round(SCALE * t.outsourcing_cost()), skills=skills)
+        for j, (t, skills) in enumerate(zip(inst.tasks, task_skills, strict=True))
     )
     return Problem(distances=distances, durations=durations, vehicles=vehicles, visits=visits,
-                   num_skills=inst.domains * inst.levels)
+                   num_skills=num_skills)
 
 
 @dataclass(frozen=True)
@@ -356,15 +368,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                            files_help="task files, e.g. tasks_noTeam/C101_5x4_noTeam.txt")
     p.add_argument("--technicians", type=Path, default=None, help="technician file (one task file only)")
     p.add_argument("--reduced", action="store_true", help="the techniciansReduced_* files (fewer technicians)")
+    p.add_argument("--variant", choices=("noTeam", "team"), default=None,
+                   help="noTeam: one technician per route; team: teams formed for the day (benchmarks.strsp_team). "
+                        "Default: the task files' own (their names end in _noTeam or _Team)")
+    p.add_argument("--bks", type=Path, default=None,
+                   help="Team variant: CSV of best-known objectives (columns instance,objective; instance = file stem)")
+    p.add_argument("--formation-evaluations", type=int, default=None,
+                   help="Team variant: descent steps over team formations from each start (default 300)")
     args = p.parse_args(argv)
     if args.technicians and len(args.files) > 1:
         p.error("--technicians goes with one task file")
     instances = [read_strsp(f, args.technicians, reduced=args.reduced) for f in args.files]
-    for inst in instances:
-        if inst.variant == "Team":
-            print(f"{inst.name}: the Team variant needs several technicians on one task (crews, issue 15 "
-                  "item 3), which the engine does not have yet; run the noTeam files", file=sys.stderr)
-            return 2
+    variants = {"team" if inst.variant == "Team" else "noTeam" for inst in instances}
+    if len(variants) > 1 or (args.variant and variants != {args.variant}):
+        print(f"task files of the {' and '.join(sorted(variants))} variants, asked for {args.variant or 'one'}: "
+              "Team files (d_sl above 1: several technicians on one task) run with --variant team, noTeam "
+              "files with --variant noTeam", file=sys.stderr)
+        return 2
+    bks = solomon.read_bks(args.bks, column="objective") if args.bks else {}
+    if variants == {"team"}:
+        from benchmarks.strsp_team import DESCENT_EVALUATIONS, run_team
+
+        team_rows = run_team(instances, out=args.out, time_limit=args.time_limit, seed=args.seed,
+                             params=SolveParams(solution_limit=args.solution_limit), bks=bks,
+                             evaluations=args.formation_evaluations or DESCENT_EVALUATIONS)
+        return 0 if all(r.evaluation is not None and r.evaluation.feasible for r in team_rows) else 1
     rows = run(instances, out=args.out, time_limit=args.time_limit, seed=args.seed,
                params=SolveParams(solution_limit=args.solution_limit))
     return 0 if solomon.all_feasible(rows) else 1

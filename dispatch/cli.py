@@ -39,9 +39,9 @@ from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Fix, Plan
 from dispatch.planning import plan_day
 from dispatch.planning.budget import deadline_of, fixes_cut
-from dispatch.policy import MAX_HORIZON_DAYS, Policy, SlaPolicy
-from dispatch.roads import RoadNetwork, prepare
-from dispatch.travel import TravelSource, parse_travel
+from dispatch.policy import MAX_HORIZON_DAYS, OSM, Policy, SlaPolicy
+from dispatch.roads import FarFromRoadError, RoadNetwork, prepare
+from dispatch.travel import TravelSource, parse_travel, travel_for
 from dispatch.whatif import StudyError, compare, kpi_frame, policy_frame, read_study, solve_scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Field-technician dispatch optimizer.")
@@ -89,20 +89,34 @@ def _road_travel(spec: str, max_snap_m: float | None, day: Day, technicians: Pat
     """The --travel source; on roads, every home and order further from a road than the limit is an error
     naming its row."""
     travel = parse_travel(spec, max_snap_m=max_snap_m)
+    _check_road_reach(travel, day, technicians, orders)
+    return travel
+
+
+def _check_road_reach(travel: TravelSource, day: Day, technicians: Path, orders: Path, *,
+                      limit_from: str = "--max-snap-m") -> None:
+    """On roads, an InputError naming the row, column and value of every home and order further from a road
+    than the source's limit (nothing for straight-line travel); `limit_from` says where the limit was set."""
     network = getattr(travel, "network", None)
     if network is None:
-        return travel
+        return
     limit = travel.model.max_snap_m  # type: ignore[attr-defined]
     places = [(technicians, t.id, "home_lat", t.home_lat, t.home_lon) for t in day.technicians]
     places += [(orders, o.id, "lat", o.lat, o.lon) for o in day.orders]
     snapped = network.snap([p[3] for p in places], [p[4] for p in places], max_snap_m=None)
     errors = [CellError(path.name, _csv_row(path, "id", ident), column, f"{lat},{lon}",
                         f"{ident} lies {far:,.0f} m from the nearest road of {network.name} (limit {limit:,.0f} m; "
-                        "--max-snap-m)")
+                        f"{limit_from})")
               for (path, ident, column, lat, lon), far in zip(places, snapped.distance_m, strict=True) if far > limit]
     if errors:
         raise InputError(errors)
-    return travel
+
+
+def _check_policy_reach(policy: Policy, day: Day, technicians: Path, orders: Path) -> None:
+    """A plan made on roads is re-planned on the same roads: every home and order must reach them."""
+    if policy.travel.source == OSM:
+        _check_road_reach(travel_for(policy.travel), day, technicians, orders,
+                          limit_from="the plan's travel max_snap_m")
 
 
 def _write_plan(day: Day, plan: Plan, out_path: Path, map_path: Path | None) -> None:
@@ -547,9 +561,13 @@ def replan(
         policy = Policy.from_dict(previous.policy) if previous.policy else Policy()
         policy = policy.updated(time_limit=time_limit, solution_limit=solution_limit, max_moves=max_moves,
                                 **({} if seed is None else {"seed": seed}))
+        _check_policy_reach(policy, day, technicians, orders)
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
-    plan = replan_day(day, previous, events, at, policy)
+    try:
+        plan = replan_day(day, previous, events, at, policy)
+    except FarFromRoadError as e:  # every home and order was checked above: a place of another kind
+        raise _fail_input(e) from None
     _write_plan(day, plan, out_path, map_path)
     show_kpis(plan, title=f"Re-plan at {at:%H:%M},")
     for c in plan.changes:
@@ -577,6 +595,7 @@ def recommend(
             raise ValueError(f"--top {top} must be >= 1")
         day, current, events, at = _load_live(technicians, orders, plan_date, plan_path, events_path, at_text)
         policy = Policy.from_dict(current.policy) if current.policy else Policy()
+        _check_policy_reach(policy, day, technicians, orders)
         places = live_recommend(day, current, events, at, order_id, policy, top=top)
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None

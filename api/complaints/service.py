@@ -75,7 +75,7 @@ def create(session: Session, *, data: ComplaintCreate, received_at: datetime, re
             raise field_error("order_id", f"order {data.order_id!r} is not an order of customer "
                                           f"{data.customer_id!r}", data.order_id)
         # the technician of the order's last visit (by then): the one the complaint is likely about
-        technician_id = session.scalar(select(Visit.technician_id).where(Visit.order_id == order.id)
+        technician_id = session.scalar(select(Visit.technician_id).where(Visit.order_id == order.id, Visit.lead)
                                        .order_by(Visit.date.desc(), Visit.id.desc()).limit(1))
     if data.assigned_to is not None:
         _handler(session, field="assigned_to", user_id=data.assigned_to)

@@ -42,7 +42,9 @@ def get(session: Session, *, customer_id: str, scope: str | None, limit: int) ->
         raise NotFoundError(f"customer {customer_id!r} not found")
     order_ids = select(Order.id).where(Order.customer_id == customer_id)
     visits: dict[str, list[Visit]] = defaultdict(list)
-    for v in session.scalars(select(Visit).where(Visit.order_id.in_(order_ids)).order_by(Visit.date, Visit.id)):
+    # a crew job's visit once, by its lead's
+    for v in session.scalars(select(Visit).where(Visit.order_id.in_(order_ids), Visit.lead)
+                             .order_by(Visit.date, Visit.id)):
         visits[v.order_id].append(v)
     every = [v for vs in visits.values() for v in vs]
     scores = [v.customer_score for v in every if v.customer_score is not None]

@@ -120,7 +120,7 @@ def _predicted(live: LiveInputs, day: Day, routes: dict[str, list[str]]) -> dict
     """Order id -> (arrival, start) of each stop not yet begun, walking each present technician's remaining
     stops in the plan's order from where and when they go on (the solver's timetable, rules not enforced:
     a prediction, not a plan)."""
-    ids = [i for r in routes.values() for i in r]
+    ids = list(dict.fromkeys(i for r in routes.values() for i in r))  # a crew's stop is on each member's route
     if not ids:
         return {}
     orders = {o.id: o for o in day.orders}

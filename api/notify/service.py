@@ -138,7 +138,8 @@ class Draft:
 def _drafts(session: Session, *, day: date, now: datetime, rules: Rules) -> Iterator[Draft]:
     d = day.isoformat()
     etas = predicted_etas(session, day=day, at=now)
-    visits = list(session.scalars(select(Visit).where(Visit.date == day).order_by(Visit.order_id)))
+    # the customer hears of a crew job's visit once: its lead's
+    visits = list(session.scalars(select(Visit).where(Visit.date == day, Visit.lead).order_by(Visit.order_id)))
     orders = {o.id: o for o in session.scalars(
         select(Order).where(Order.id.in_(set(etas) | {v.order_id for v in visits})))}
     told = _told(session, day=day)

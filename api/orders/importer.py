@@ -2,7 +2,7 @@
 
 The file is read by dispatch.io exactly as `dispatch solve` reads it, so the API and the CLI accept and refuse
 the same files with the same messages. Then the database adds its own checks (ids already taken, pins to
-unknown technicians, territories and ids too long to store, crews the service does not plan yet); only when the
+unknown technicians, territories and ids too long to store); only when the
 whole file is good is anything written, in one transaction. A preferred or refused technician the database
 does not know is stored as given, as `dispatch solve` reads it: a plan ignores one who is not on its roster.
 A file whose only fault is ids already stored is a 409 naming them (the same file sent twice, or twice at
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from api.customers.models import Customer
 from api.errors import ApiError, ConflictError, InvalidInputError, checked_again
 from api.orders.models import Order, OrderStatus
-from api.orders.service import crew_refusal
 from api.technicians.models import Technician
 from dispatch import domain
 from dispatch.errors import CellError, InputError
@@ -101,9 +100,6 @@ def import_orders(session: Session, *, content: bytes, filename: str | None, pla
         if o.pinned_technician and o.pinned_technician not in known_techs:
             errors.append(CellError(name, row, "pinned_technician", o.pinned_technician,
                                     f"pinned_technician {o.pinned_technician!r} is not a known technician"))
-        refusal = crew_refusal(o.technicians_needed)
-        if refusal is not None:
-            errors.append(CellError(name, row, "technicians_needed", str(o.technicians_needed), refusal))
         for column, named in (("preferred_technician", [o.preferred_technician] if o.preferred_technician else []),
                               ("forbidden_technicians", sorted(o.forbidden_technicians))):
             long = [i for i in named if len(i) > ID_LENGTH]

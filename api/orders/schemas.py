@@ -20,8 +20,8 @@ PREFERRED_DOC = ("the technician the customer asks for: plans give them the orde
                  "(not a pin); one not on the day's roster is ignored, as by `dispatch solve`")
 FORBIDDEN_DOC = "technicians the customer refuses: plans never give them the order"
 WINDOW_DATE_DOC = "the day of the appointment window; window_start and window_end lie on it"
-CREW_DOC = (f"technicians the job needs together (1..{MAX_CREW}); the service plans one-person jobs only for now, "
-            "so more than 1 is refused")
+CREW_DOC = (f"technicians the job needs together (1..{MAX_CREW}): they start together and stay for its "
+            "duration; each has the stop on their route and reports their own visit, the lead's closes the order")
 
 
 class OrderCreate(BaseModel):

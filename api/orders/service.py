@@ -60,17 +60,6 @@ def to_domain(row: Order, *, contract: Mapping[str, float] | None = None) -> dom
     )
 
 
-def crew_refusal(technicians_needed: int) -> str | None:
-    """Why the service refuses an order needing this many technicians (None: it takes it). `dispatch solve`
-    plans crews, but the service's live day keeps one visit record per order and day, so a crew's second
-    technician could not report theirs: refused at the door, by the API and the import alike, until visits
-    are kept per technician."""
-    if technicians_needed > 1:
-        return (f"technicians_needed {technicians_needed}: two-person jobs are planned by `dispatch solve`; the "
-                "service does not run their live day yet (1 is the most it takes)")
-    return None
-
-
 def get(session: Session, *, order_id: str, scope: str | None = None) -> Order:
     row = session.get(Order, order_id)
     # another technician's order looks exactly like a missing one
@@ -123,10 +112,6 @@ def _check_refs(session: Session, values: dict[str, Any]) -> None:
     pinned = values.get("pinned_technician_id")
     if pinned is not None and session.get(Technician, pinned) is None:
         raise field_error("pinned_technician_id", f"technician {pinned!r} does not exist", pinned)
-    crew = values.get("technicians_needed")
-    refusal = None if crew is None else crew_refusal(crew)
-    if refusal is not None:
-        raise field_error("technicians_needed", refusal, crew)
 
 
 def _check_domain(row: Order) -> None:
@@ -198,8 +183,9 @@ def last_outcomes(session: Session, *, order_ids: Sequence[str]) -> dict[str, Ou
     found: dict[str, OutcomeRead] = {}
     if not order_ids:
         return found
-    visits = session.scalars(select(Visit).where(Visit.order_id.in_(set(order_ids)), Visit.done_at.is_not(None))
-                             .order_by(Visit.date, Visit.done_at, Visit.id))
+    # a crew's outcome is its lead's
+    visits = session.scalars(select(Visit).where(Visit.order_id.in_(set(order_ids)), Visit.done_at.is_not(None),
+                                                 Visit.lead).order_by(Visit.date, Visit.done_at, Visit.id))
     for v in visits:  # later visits overwrite earlier ones
         assert v.done_at is not None
         unresolved = v.unresolved

@@ -22,6 +22,7 @@ from api.parts.models import LocationKind, Part, StockBalance, StockLocation
 from api.parts.schemas import PickLine, PickList, PickNeed, PickSource, PickVan, PickWaiting
 from api.plans.horizon import day_slice, published_day
 from api.plans.models import JobStatus, PlanJob
+from api.plans.route_export import is_lead
 from api.technicians.models import Technician
 from api.visits.models import Visit
 from dispatch.analysis.checker import VAN_STOCK
@@ -63,7 +64,7 @@ def pick_list(session: Session, *, day: date) -> PickList:
     order_ids = {s["order_id"] for r in routes for s in r["stops"]} | {u["order_id"] for u in left_out}
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
     done = set(session.scalars(select(Visit.order_id).where(Visit.date == day, Visit.order_id.in_(order_ids),
-                                                            Visit.done_at.is_not(None))))
+                                                            Visit.done_at.is_not(None), Visit.lead)))
     tech_ids = {r["technician_id"] for r in routes}
     techs = {t.id: t for t in session.scalars(select(Technician).where(Technician.id.in_(tech_ids)))}
     vans = {v.technician_id: v for v in session.scalars(
@@ -80,6 +81,8 @@ def pick_list(session: Session, *, day: date) -> PickList:
             order = orders.get(stop["order_id"])
             if order is None or order.status == OrderStatus.cancelled.value or order.id in done:
                 continue
+            if not is_lead(stop, route["technician_id"]):
+                continue  # a crew's parts are loaded on its lead's van
             for part_id, qty in sorted(order.required_parts.items()):
                 per_part[part_id].append((order.id, qty))
         needs[route["technician_id"]] = per_part

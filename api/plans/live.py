@@ -70,6 +70,7 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
         day = days.build_live_day(session, day=job.date, events=happened)
     except ValueError as e:
         raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
+    service.refuse_crews(service.crew_orders(plan, day.orders), day=job.date)
     events = _checked(solving.event_dicts(happened), day)
     try:
         places = Recommender(day, Plan.from_dict(plan), events, moment, _policy(job, plan)).places(order_id, top)
@@ -122,6 +123,7 @@ def _assign(session: Session, *, parent: PlanJob, data: AssignRequest, user_id: 
     if data.technician_id not in {t.id for t in day.technicians}:
         raise field_error("technician_id", f"technician {data.technician_id!r} does not work on {parent.date}",
                           data.technician_id)
+    service.refuse_crews(service.crew_orders(plan, day.orders), day=parent.date)
     events_rows = solving.event_dicts(happened)
     events = _checked(events_rows, day)
     try:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -86,7 +86,8 @@ class PublishedRoute(Base):
 
 
 class PublishedStop(Base):
-    """Which technician visits which order under the published plan of a date (who may see the order)."""
+    """Which technicians visit which order under the published plan of a date (who may see the order): one
+    row per technician, so each member of a crew, with the lead (whose van gives the parts) marked."""
 
     __tablename__ = "published_stops"
     __table_args__ = (Index("ix_published_stops_technician_order", "technician_id", "order_id"),)
@@ -94,4 +95,6 @@ class PublishedStop(Base):
     date: Mapped[date] = mapped_column(Date, ForeignKey("published_plans.date", ondelete="CASCADE"),
                                        primary_key=True)
     order_id: Mapped[str] = mapped_column(String(64), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
-    technician_id: Mapped[str] = mapped_column(String(64), ForeignKey("technicians.id", ondelete="CASCADE"))
+    technician_id: Mapped[str] = mapped_column(String(64), ForeignKey("technicians.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    lead: Mapped[bool] = mapped_column(default=True, server_default=true())

@@ -38,10 +38,26 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds")
 
 
+def is_lead(stop: Mapping[str, Any], technician_id: str) -> bool:
+    """Whether `technician_id`'s visit of a plan stop speaks for the order: the only technician, or the first
+    of the stop's crew (whose van gives the parts)."""
+    crew = stop.get("crew") or ()
+    return not crew or crew[0] == technician_id
+
+
+def crew_of(stop: Mapping[str, Any], names: Mapping[str, str]) -> list[dict[str, Any]] | None:
+    """A crew stop's members as a technician's card shows them, the lead first; None for a one-person job."""
+    crew = stop.get("crew") or ()
+    if not crew:
+        return None
+    return [{"technician_id": t, "name": names.get(t, t), "lead": i == 0} for i, t in enumerate(crew)]
+
+
 def route_body(route: Mapping[str, Any], *, plan_id: str, day: date, technician: Technician,
                orders: Mapping[str, Order], customers: Mapping[str, Customer],
-               parts: Mapping[str, Part]) -> dict[str, Any]:
-    """The route of the plan contract with what a technician needs at each stop: address, window, parts."""
+               parts: Mapping[str, Part], names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The route of the plan contract with what a technician needs at each stop: address, window, parts, and
+    for a crew job who else comes (`names`: technician id -> name). Only a crew's lead brings its parts."""
     stops = []
     bring: dict[str, int] = {}
     for seq, stop in enumerate(route["stops"], start=1):
@@ -49,7 +65,8 @@ def route_body(route: Mapping[str, Any], *, plan_id: str, day: date, technician:
         customer = customers.get(order.customer_id)
         stop_parts = [{"part_id": p, "name": parts[p].name if p in parts else p, "quantity": q}
                       for p, q in sorted(order.required_parts.items())]
-        for p, q in order.required_parts.items():
+        lead = is_lead(stop, technician.id)
+        for p, q in order.required_parts.items() if lead else ():
             bring[p] = bring.get(p, 0) + q
         stops.append({
             "seq": seq, "order_id": order.id, "customer_id": order.customer_id,
@@ -66,6 +83,7 @@ def route_body(route: Mapping[str, Any], *, plan_id: str, day: date, technician:
             "parts": stop_parts, "notes": order.notes,
             # a live re-plan's stops say what the day made of them (done, in_service, en_route, ...)
             "status": stop.get("status") or "planned",
+            "lead": lead, "crew": crew_of(stop, names or {}),
         })
     return {
         "date": day.isoformat(), "plan_id": plan_id, "technician_id": technician.id,
@@ -132,8 +150,14 @@ def to_ics(route: Mapping[str, Any], *, published_at: datetime, zone: ZoneInfo) 
         words = stop.get("skill_words") or skill_words(stop["required_skills"])
         if words:
             lines.append("Needs: " + ", ".join(words))
+        crew = stop.get("crew") or []
+        if crew:
+            others = [f"{m['name']}" + (" (lead)" if m["lead"] else "") for m in crew
+                      if m["technician_id"] != route["technician_id"]]
+            lines.append("Crew job with: " + ", ".join(others))
         if stop["parts"]:
-            lines.append("Bring: " + _part_line(stop["parts"]))
+            who = next((m["name"] for m in crew if m["lead"]), None) if not stop.get("lead", True) else None
+            lines.append((f"Parts ({who} brings them): " if who else "Bring: ") + _part_line(stop["parts"]))
         if stop["phone"]:
             lines.append(f"Call: {stop['phone']}")
         lines.append(f"Directions: {maps_url(stop['lat'], stop['lon'])}")

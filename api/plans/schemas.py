@@ -371,6 +371,12 @@ class PartToBring(BaseModel):
     quantity: int
 
 
+class CrewMember(BaseModel):
+    technician_id: str
+    name: str
+    lead: bool = Field(description="the lead: their van gives the parts, their visit's outcome closes the order")
+
+
 class StopRead(BaseModel):
     seq: int
     order_id: str
@@ -398,6 +404,10 @@ class StopRead(BaseModel):
     notes: str | None = Field(description="the job: what the customer reported, access notes")
     status: str = Field(default="planned", description="planned, or in a live re-plan what the day made of it: "
                                                        "done, unresolved, in_service, on_site or en_route")
+    lead: bool = Field(default=True, description="this technician's visit speaks for the order (a one-person job, "
+                                                 "or the crew's lead, who brings the parts)")
+    crew: list[CrewMember] | None = Field(default=None, description="a job for several technicians: the whole "
+                                          "crew, the lead first, each with the stop on their route")
 
 
 class Place(BaseModel):

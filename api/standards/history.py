@@ -22,6 +22,8 @@ Rules, in one place (contract of issue 14):
 - Labour: those same minutes x the technician's hourly cost (0 when unset); travel: km x travel_cost_per_km;
   parts: the parts consumed on the day's visits (a consumption belongs to its order's visit by the same
   technician on or before its date, else their first visit of the order).
+- Crews: a crew job's visit counts once, by its lead's visit (SLA, first-time fix, resolution, visits, scores,
+  parts); each member's own minutes on site count in their utilization and labour.
 """
 
 from __future__ import annotations
@@ -180,6 +182,17 @@ class _Groups:
             g[name] += n
 
 
+def _labour(g: _Groups, keys: list[str | None], v: Visit) -> None:
+    """A finished visit's minutes on site, for its technician's workload and utilization."""
+    if v.done_at is None:
+        return
+    on_site = on_site_minutes(v)
+    g.add(keys, "on_site_minutes", on_site)
+    for group in g.of(keys):
+        worked = group["worked_minutes"]
+        worked[v.technician_id] = worked.get(v.technician_id, 0.0) + on_site
+
+
 def _t(tech: str | None) -> str | None:
     return None if tech is None else f"t:{tech}"
 
@@ -209,7 +222,9 @@ def compute_day(session: Session, *, day: date, policy: Policy, resolution_days:
         orders |= {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(missing)))}
     visits_of: dict[str, list[Visit]] = defaultdict(list)
     if orders:
-        for v in session.scalars(select(Visit).where(Visit.order_id.in_(list(orders))).order_by(Visit.date)):
+        # the order's visits as the order-level figures count them: a crew's once, by its lead's
+        for v in session.scalars(select(Visit).where(Visit.order_id.in_(list(orders)), Visit.lead)
+                                 .order_by(Visit.date)):
             visits_of[v.order_id].append(v)
     due = deadlines(session, orders=orders.values(), policy=policy)
 
@@ -232,6 +247,9 @@ def compute_day(session: Session, *, day: date, policy: Policy, resolution_days:
         o = orders[v.order_id]
         watch.add(o.id)
         keys = [TOTAL, _t(v.technician_id), _c(o.customer_id)]
+        if not v.lead:  # a crew member's visit: their time on site is labour, the order is counted by the lead's
+            _labour(g, keys, v)
+            continue
         g.add(keys, "visits")
         g.add(keys, "orders_visited")
         first_visit = visits_of[o.id][0].id == v.id
@@ -242,11 +260,7 @@ def compute_day(session: Session, *, day: date, policy: Policy, resolution_days:
                 g.add(keys, "fixed", int(fixed(v)))
             else:
                 g.add(keys, "repeat_visits")
-            on_site = on_site_minutes(v)
-            g.add(keys, "on_site_minutes", on_site)
-            for group in g.of(keys):
-                worked = group["worked_minutes"]
-                worked[v.technician_id] = worked.get(v.technician_id, 0.0) + on_site
+            _labour(g, keys, v)
             if solved(v):
                 g.add(keys, "orders_solved")
                 if first_solve(o.id) is v and v.done_at <= o.created_at + window:  # type: ignore[operator]

@@ -35,7 +35,10 @@ FOLLOW_UP_DAYS = (3, 7)  # DESIGN.md: follow-up calls 3 and 7 days after a major
 
 
 def on_visit(session: Session, *, visit: Visit, order: Order) -> None:
-    """Raise what the visit calls for (idempotent: recording the same visit again adds nothing)."""
+    """Raise what the visit calls for (idempotent: recording the same visit again adds nothing). A crew's
+    lead's visit speaks for the order: a member's raises nothing (one alert, one set of follow-up calls)."""
+    if not visit.lead:
+        return
     if visit.customer_score is not None and visit.customer_score < ALERT_BELOW:
         exists = session.scalar(select(ServiceAlert.id).where(ServiceAlert.visit_id == visit.id,
                                                               ServiceAlert.kind == LOW_SCORE))
@@ -179,9 +182,12 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
     - resolution: orders with a done visit on the day that are resolved (by any visit up to the day).
     - utilization per technician: on-site minutes (start to done) plus the route's travel minutes, over the
       shift minus the break.
+    A crew job's visit counts once in the order-level figures (its lead's visit); each member's time on site
+    counts in their utilization.
     - travel: km and minutes of the published routes; parts cost: parts consumed on the day's visited orders.
     """
-    visits = list(session.scalars(select(Visit).where(Visit.date == day).order_by(Visit.id)))
+    worked = list(session.scalars(select(Visit).where(Visit.date == day).order_by(Visit.id)))
+    visits = [v for v in worked if v.lead]  # the order-level figures count a crew's visit once, by its lead's
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_({v.order_id for v in visits})))}
     earlier = set(session.scalars(select(Visit.order_id).where(Visit.date < day,
                                                                Visit.order_id.in_(list(orders)))))
@@ -209,7 +215,7 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
     routes = list(session.scalars(select(PublishedRoute).where(PublishedRoute.date == day)))
     travel_min = {r.technician_id: float(r.route.get("travel_minutes", 0.0)) for r in routes}
     on_site: dict[str, float] = defaultdict(float)
-    for v in done:
+    for v in worked:  # labour: every member of a crew on site
         start = v.started_at or v.arrived_at
         if start is not None and v.done_at is not None:
             on_site[v.technician_id] += _minutes(start, v.done_at)

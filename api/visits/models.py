@@ -1,4 +1,4 @@
-"""Visit rows: one technician at one order on one date (arrival, service, outcome, customer score); day events:
+"""Visit rows: one technician at one order on one date (a crew job has one per member, the lead's marked) (arrival, service, outcome, customer score); day events:
 what the phones report, as sent (the phone's time) and as received (the server's)."""
 
 from __future__ import annotations
@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -17,7 +27,7 @@ class Visit(Base):
     __table_args__ = (
         CheckConstraint("customer_score IS NULL OR customer_score BETWEEN 1 AND 5", name="customer_score"),
         CheckConstraint("done_at IS NULL OR arrived_at IS NULL OR done_at >= arrived_at", name="done_after_arrival"),
-        UniqueConstraint("order_id", "date", name="uq_visits_order_date"),
+        UniqueConstraint("order_id", "date", "technician_id", name="uq_visits_order_date_technician"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,6 +36,9 @@ class Visit(Base):
                                                index=True)
     date: Mapped[date] = mapped_column(Date, index=True)
     plan_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("plan_jobs.id", ondelete="SET NULL"))
+    # the visit that speaks for the order: the only one, or a crew's lead (whose van gives the parts); its
+    # outcome closes the order and the order-level figures count it, a member's visit counts as labour only
+    lead: Mapped[bool] = mapped_column(default=True, server_default=true())
     arrived_at: Mapped[datetime | None] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)  # stops the response clock; default arrival
     done_at: Mapped[datetime | None] = mapped_column(DateTime)

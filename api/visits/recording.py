@@ -1,6 +1,8 @@
 """What the phones report: each event stored as sent (the phone's time) and as received (the server's), and the
 visit steps (arrived, started, done, unresolved) applied to the stop's Visit, so order closing, the standards'
-alerts and follow-ups and the KPIs read them as they read a visit recorded through /visits.
+alerts and follow-ups and the KPIs read them as they read a visit recorded through /visits. Each member of a
+crew reports their own steps on their own visit; the lead's finish closes the order, and the lead records the
+parts (out of their van, once).
 
 Plain functions over a Session, keyword-only, no HTTP. `scope` is the technician a caller is limited to (a
 technician user: themselves), None for the dispatcher, who names the technician.
@@ -31,7 +33,7 @@ from api.standards import service as standards
 from api.technicians.models import Technician
 from api.visits.models import DayEvent, Visit
 from api.visits.schemas import EventCreate, EventRead
-from api.visits.service import check_visit, close_or_reopen
+from api.visits.service import check_visit, close_or_reopen, crew_ids, own_visit, stop_on_route
 from dispatch.events import EventKind
 
 log = logging.getLogger(__name__)
@@ -75,12 +77,11 @@ def _check_shape(data: EventCreate, kind: EventKind) -> None:
                               data.customer_score)
 
 
-def _on_route(session: Session, *, day: date, technician_id: str, order_id: str, scope: str | None) -> PublishedRoute:
-    route = session.get(PublishedRoute, (day, technician_id))
-    if route is None or all(s["order_id"] != order_id for s in route.route["stops"]):
-        whose = "your" if scope is not None else f"technician {technician_id}'s"
-        raise NotFoundError(f"order {order_id!r} is not on {whose} published route of {day}")
-    return route
+def _on_route(session: Session, *, day: date, technician_id: str, order_id: str,
+              scope: str | None) -> tuple[PublishedRoute, dict[str, Any]]:
+    """The technician's published route of `day` and its stop of `order_id` (404 when not on it)."""
+    return stop_on_route(session, day=day, technician_id=technician_id, order_id=order_id,
+                         whose="your" if scope is not None else f"technician {technician_id}'s")
 
 
 def _departed_at(session: Session, *, day: date, technician_id: str, order_id: str) -> datetime | None:
@@ -113,9 +114,12 @@ def _free_for(session: Session, *, at: datetime, technician_id: str, order_id: s
 
 
 def _use_parts(session: Session, *, data: EventCreate, technician_id: str, order_id: str, at: datetime,
-               user_id: int) -> None:
+               user_id: int, lead: str | None) -> None:
     if not data.parts:
         return
+    if lead is not None:  # a crew's parts come out of one van, once: the lead records them
+        raise field_error("parts", f"order {order_id} is a crew job: its parts come out of the lead's van and "
+                                   f"{lead} records them with their own done or unresolved")
     van = session.scalar(select(StockLocation).where(StockLocation.technician_id == technician_id))
     if van is None:
         raise field_error("parts", f"technician {technician_id!r} has no van to use parts from")
@@ -132,16 +136,13 @@ def _visit_step(session: Session, *, data: EventCreate, kind: EventKind, at: dat
                 scope: str | None, user_id: int) -> None:
     """Apply a visit's step to its Visit row (made on the first step that needs one)."""
     order_id = str(data.order_id)
-    route = _on_route(session, day=at.date(), technician_id=technician_id, order_id=order_id, scope=scope)
+    route, stop = _on_route(session, day=at.date(), technician_id=technician_id, order_id=order_id, scope=scope)
     order = session.get(Order, order_id)
     if order is None:  # the published route is a snapshot: the order may have gone since
         raise NotFoundError(f"order {order_id!r} not found")
     if order.status == OrderStatus.cancelled:
         raise ConflictError(f"order {order_id!r} was cancelled: nothing more is recorded on it")
-    row = session.scalar(select(Visit).where(Visit.order_id == order_id, Visit.date == at.date()))
-    if row is not None and row.technician_id != technician_id:
-        raise ConflictError(f"a visit of order {order_id!r} on {at.date()} is already recorded by another "
-                            "technician")
+    row = own_visit(session, order_id=order_id, day=at.date(), technician_id=technician_id, stop=stop)
     if row is not None and row.done_at is not None:
         outcome = "unresolved" if row.unresolved else "done"
         raise ConflictError(f"a visit of order {order_id!r} on {at.date()} is already recorded as {outcome} "
@@ -173,7 +174,7 @@ def _visit_step(session: Session, *, data: EventCreate, kind: EventKind, at: dat
         _not_before(at, "started" if started is not None else "arrived", started or arrived)
     if row is None:
         row = Visit(order_id=order_id, technician_id=technician_id, date=at.date(), plan_id=route.plan_id,
-                    major_repair=False)
+                    major_repair=False, lead=bool(stop.get("lead", True)))
         session.add(row)
     if kind is EventKind.ARRIVED:
         row.arrived_at = at
@@ -196,7 +197,8 @@ def _visit_step(session: Session, *, data: EventCreate, kind: EventKind, at: dat
     except IntegrityError:  # a concurrent first step of the same stop took the row
         raise ConflictError(f"a visit of order {order_id!r} on {at.date()} is already recorded") from None
     if kind in FINISHED:
-        _use_parts(session, data=data, technician_id=technician_id, order_id=order_id, at=at, user_id=user_id)
+        _use_parts(session, data=data, technician_id=technician_id, order_id=order_id, at=at, user_id=user_id,
+                   lead=None if row.lead else crew_ids(stop)[0])
     standards.on_visit(session, visit=row, order=order)
     close_or_reopen(order, row)
 

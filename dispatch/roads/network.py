@@ -1,6 +1,7 @@
 """The prepared road network: snapping points to roads, travel-time and distance matrices, and leg paths.
 
-Shortest paths are scipy's Dijkstra (`scipy.sparse.csgraph`) on the graph of intersections. One search gives
+Shortest paths are searched on the graph of intersections: the matrices by Dial's algorithm over threads
+(dispatch.roads.searches), a leg's path by scipy's Dijkstra (`scipy.sparse.csgraph`). One search gives
 both matrices: an edge weighs its time and its length packed into one exact integer (time in centiseconds in
 the high bits, length in decimetres in the low ones), so the search finds the fastest route, the shortest of
 equally fast ones, and the sum still tells how long that route is. Each point enters the graph as two extra
@@ -20,6 +21,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from dispatch.roads.osm import FloatArray, IntArray, RoadData, haversine_m, local_xy
+from dispatch.roads.searches import many_to_many
 
 # The walk (or crawl) from a location to the road it snaps to, and back: its distance is driven at this speed.
 SNAP_SPEED_KMH = 10.0
@@ -29,7 +31,6 @@ DEFAULT_MAX_SNAP_M = 1000.0
 DIST_BITS = 25
 _SHIFT = float(2 ** DIST_BITS)
 _SAMPLE_M = 25.0  # the snapping index holds a point at least every this many metres along each road
-_CELLS = 20_000_000  # float64 cells of Dijkstra output held at once (160 MB)
 
 
 class FarFromRoadError(ValueError):
@@ -54,10 +55,11 @@ class Snapped:
 
 
 def _pack(seconds: npt.ArrayLike, metres: npt.ArrayLike) -> FloatArray:
-    t = np.rint(np.asarray(seconds, dtype=np.float64) * 100.0)
+    # every edge takes at least a centisecond: the searches' buckets rely on it (dispatch.roads.searches), and
+    # a zero weight would be no edge to scipy
+    t = np.maximum(np.rint(np.asarray(seconds, dtype=np.float64) * 100.0), 1.0)
     d = np.rint(np.asarray(metres, dtype=np.float64) * 10.0)
-    # a zero weight would be no edge to scipy: the smallest is a decimetre
-    return np.maximum(t * _SHIFT + d, 1.0)
+    return t * _SHIFT + d
 
 
 def _unpack(packed: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -233,13 +235,9 @@ class RoadNetwork:
 
     def _between(self, snapped: Snapped) -> tuple[FloatArray, FloatArray]:
         """(seconds, metres) on the roads between snapped points, n x n, without the walks."""
-        graph, total = self._with_points(snapped)
+        graph, _ = self._with_points(snapped)
         n, base = snapped.chain.size, self.vertices
-        packed = np.empty((n, n))
-        rows = max(1, _CELLS // max(total, 1))
-        for a in range(0, n, rows):
-            src = np.arange(a, min(n, a + rows))
-            packed[src] = dijkstra(graph, directed=True, indices=base + src)[:, base + n:base + 2 * n]
+        packed = many_to_many(graph, base + np.arange(n), base + n + np.arange(n), shift=_SHIFT)
         if not np.all(np.isfinite(packed[~np.eye(n, dtype=bool)])):
             raise ValueError(f"{self.name}: some points have no route between them")  # the snap prevents it
         packed[~np.isfinite(packed)] = 0.0

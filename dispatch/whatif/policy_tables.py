@@ -1,18 +1,23 @@
 """A policy as two tables a planner edits like a spreadsheet: `priorities` (one row per priority: response
-deadline and costs) and `settings` (per-km cost, workload balance, travel model, solver limits and seed)."""
+deadline and costs) and `settings` (per-km cost, workload balance, travel model, solver limits and seed).
+
+The setting `travel` says where travel times come from, as `dispatch solve --travel` does: `geodesic` (the
+straight line, with road_factor and speed_kmh) or `osm:FILE.osm.pbf`, the roads of that OpenStreetMap extract
+(locations at most max_snap_m from a road). A plan made on roads records the extract's hash itself."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dispatch.domain import PRIORITIES
-from dispatch.policy import Policy, SlaPolicy, TravelModel, Weights
+from dispatch.policy import GEODESIC, OSM, Policy, SlaPolicy, TravelModel, Weights
 
 PRIORITY_ROWS = tuple(p.value for p in PRIORITIES)
 # column -> the part of the policy each cell of it sets (the Policy checks the value, nothing here does)
@@ -31,14 +36,43 @@ SETTINGS: Mapping[str, Callable[[Any], dict[str, Any]]] = {
     "balance_per_minute": lambda v: {"weights": {"balance_per_minute": v}},
     "road_factor": lambda v: {"travel": {"road_factor": v}},  # road km per geodesic km
     "speed_kmh": lambda v: {"travel": {"speed_kmh": v}},
+    "travel": lambda v: {"travel": _travel_fields(v)},  # geodesic, or osm:FILE.osm.pbf
+    "max_snap_m": lambda v: {"travel": {"max_snap_m": v}},  # the furthest a location may lie from a road
     "time_limit": lambda v: {"time_limit": v},  # seconds per solve
     "solution_limit": lambda v: {"solution_limit": v},  # None: no limit
     "seed": lambda v: {"seed": v},
 }
 _INTEGER = {"solution_limit", "seed"}
 _OPTIONAL = {"solution_limit"}
+_TEXT = {"travel"}
 # any other plain field of Policy (e.g. one added later) is a setting too, passed through and checked by Policy
 _MORE_SETTINGS = tuple(f.name for f in fields(Policy) if f.name not in {"sla", "weights", "travel", *SETTINGS})
+
+
+def _travel_fields(spec: str) -> dict[str, Any]:
+    """The TravelModel fields of a travel setting (checked by `_checked_travel`)."""
+    if spec == GEODESIC:
+        return {"source": GEODESIC, "file": "", "sha256": ""}
+    return {"source": OSM, "file": spec[len(OSM) + 1:].strip(), "sha256": ""}
+
+
+def _travel_spec(model: TravelModel) -> str:
+    """The travel setting of a model: `geodesic`, `osm:FILE`, or the name of another source (which the tables
+    then refuse: a plan made on a caller's own matrices cannot be made again from its policy alone)."""
+    return f"{OSM}:{model.file}" if model.source == OSM else model.source
+
+
+def _checked_travel(where: str, value: Any) -> str:
+    """`geodesic` or `osm:FILE` naming an existing file, or a ValueError `<where> <value>: ...`."""
+    text = value.strip() if isinstance(value, str) else None
+    if text == GEODESIC:
+        return text
+    if text is None or not text.startswith(f"{OSM}:") or not text[len(OSM) + 1:].strip():
+        raise ValueError(f"{where} {_shown(value)}: must be {GEODESIC!r} or 'osm:FILE.osm.pbf'")
+    file = Path(text[len(OSM) + 1:].strip())
+    if not file.is_file():
+        raise ValueError(f"{where} {_shown(value)}: the OSM extract {file} is not found")
+    return f"{OSM}:{file}"
 
 
 def _builtin(value: Any) -> Any:
@@ -55,6 +89,7 @@ def policy_tables(policy: Policy) -> tuple[pd.DataFrame, dict[str, Any]]:
         index=pd.Index(PRIORITY_ROWS, name="priority"))
     settings = {"per_km": float(w.per_km), "balance_per_minute": float(w.balance_per_minute),
                 "road_factor": float(policy.travel.road_factor), "speed_kmh": float(policy.travel.speed_kmh),
+                "travel": _travel_spec(policy.travel), "max_snap_m": float(policy.travel.max_snap_m),
                 "time_limit": float(policy.time_limit), "solution_limit": policy.solution_limit,
                 "seed": int(policy.seed)}
     settings |= {name: getattr(policy, name) for name in _MORE_SETTINGS}
@@ -136,6 +171,9 @@ def _checked_tables(priorities: Any, settings: Any, scenario: str) -> tuple[pd.D
     checked: dict[str, Any] = {}
     for key, setting in SETTINGS.items():
         where = f"{who}: settings {key}"
+        if key in _TEXT:
+            checked[key] = _checked_travel(where, given.get(key, defaults[key]))
+            continue
         checked[key] = _checked_number(where, given.get(key, defaults[key]), integer=key in _INTEGER,
                                        optional=key in _OPTIONAL)
         _checked_by_policy(where, checked[key], setting(checked[key]))
@@ -152,7 +190,8 @@ def policy_from_tables(priorities: pd.DataFrame, settings: Mapping[str, Any] | p
             sla=SlaPolicy(dict(table["sla_hours"])),
             weights=Weights(unserved=dict(table["unserved_cost"]), late_per_minute=dict(table["late_cost_per_minute"]),
                             per_km=st["per_km"], balance_per_minute=st["balance_per_minute"]),
-            travel=TravelModel(road_factor=st["road_factor"], speed_kmh=st["speed_kmh"]),
+            travel=TravelModel(road_factor=st["road_factor"], speed_kmh=st["speed_kmh"],
+                               max_snap_m=st["max_snap_m"], **_travel_fields(st["travel"])),
             seed=st["seed"], time_limit=st["time_limit"], solution_limit=st["solution_limit"],
             **{name: st[name] for name in _MORE_SETTINGS})
     except (ValueError, TypeError) as e:  # the tables check all but the settings only Policy knows

@@ -10,7 +10,8 @@ from typing import Any
 from dispatch.demo_days import DEFAULT_DATE, SCENARIOS, generate_day, scenario
 from dispatch.errors import InputError, StudyError
 from dispatch.io import read_day
-from dispatch.policy import GEODESIC, POLICY_KEYS
+from dispatch.policy import GEODESIC, OSM, POLICY_KEYS
+from dispatch.roads import file_sha256
 from dispatch.whatif.scenario import Scenario
 from dispatch.whatif.variations import (
     apply_variations,
@@ -47,16 +48,17 @@ def _base_of(spec: Any, folder: Path) -> Scenario:
         raise StudyError(f"base: {e}") from e
     base = Scenario.from_day(day, name="baseline")
     try:
-        base = _with_policy_spec(base, spec.get("policy") or {})
+        base = _with_policy_spec(base, spec.get("policy") or {}, folder)
         limits = {k: spec[k] for k in ("time_limit", "solution_limit", "seed") if k in spec}
         return set_solve_limits(base, **limits) if limits else base
     except (ValueError, TypeError) as e:
         raise StudyError(f"base: {e}") from e
 
 
-def _with_policy_spec(s: Scenario, spec: Any) -> Scenario:
+def _with_policy_spec(s: Scenario, spec: Any, folder: Path = Path(".")) -> Scenario:
     """`s` under a policy given as in a plan's JSON (any of `Policy.to_dict`'s keys), laid over the scenario's
-    own policy; errors name the table cell or setting, as a planner editing the tables would see them."""
+    own policy; errors name the table cell or setting, as a planner editing the tables would see them. A road
+    extract's path is relative to `folder`, the study file's folder."""
     if not isinstance(spec, Mapping):
         raise ValueError(f"policy: must be a mapping, not {spec!r}")
     unknown = next((str(k) for k in spec if k not in POLICY_KEYS), None)
@@ -70,8 +72,17 @@ def _with_policy_spec(s: Scenario, spec: Any) -> Scenario:
     if spec.get("weights"):
         s = set_weights(s, **{str(k): v for k, v in spec["weights"].items()})
     travel = {str(k): v for k, v in (spec.get("travel") or {}).items()}
-    if travel.pop("model", GEODESIC) != GEODESIC:
-        raise ValueError(f"policy: travel model must be {GEODESIC!r} (a study solves with the default model)")
+    model = travel.pop("model", None)
+    if model == OSM:
+        # as a plan records it: the extract, and its hash when the plan was made (a changed file is refused)
+        file, sha256 = str(folder / str(travel.pop("file", ""))), travel.pop("sha256", None)
+        if sha256 and Path(file).is_file() and file_sha256(file) != sha256:
+            raise ValueError(f"policy: travel file {file} has changed since the plan was made on it (SHA-256)")
+        travel["travel"] = f"{OSM}:{file}"
+    elif model is not None:
+        if model != GEODESIC:
+            raise ValueError(f"policy: travel model {model!r} must be {GEODESIC!r} or {OSM!r}")
+        travel["travel"] = GEODESIC
     if travel:
         s = set_travel(s, **travel)
     plain = {str(k): v for k, v in spec.items() if k not in ("sla_hours", "weights", "travel")}

@@ -141,11 +141,15 @@ def set_weights(s: Scenario, *, unserved: Mapping[str, float] | None = None,
     return _with(s, priorities=table, settings=changed)
 
 
-def set_travel(s: Scenario, *, road_factor: float | None = None, speed_kmh: float | None = None) -> Scenario:
-    """The travel model's road factor (road km per geodesic km) and/or driving speed."""
-    if road_factor is None and speed_kmh is None:
-        raise ValueError("set_travel: give road_factor, speed_kmh or both")
-    changed = {k: v for k, v in (("road_factor", road_factor), ("speed_kmh", speed_kmh)) if v is not None}
+def set_travel(s: Scenario, *, road_factor: float | None = None, speed_kmh: float | None = None,
+               travel: str | None = None, max_snap_m: float | None = None) -> Scenario:
+    """The straight-line model's road factor (road km per geodesic km) and/or driving speed, or where travel
+    times come from: `travel` is `geodesic` or `osm:FILE.osm.pbf` (the roads of that extract, locations at
+    most `max_snap_m` from a road), as `dispatch solve --travel` takes it."""
+    given = (("road_factor", road_factor), ("speed_kmh", speed_kmh), ("travel", travel), ("max_snap_m", max_snap_m))
+    changed = {k: v for k, v in given if v is not None}
+    if not changed:
+        raise ValueError("set_travel: give road_factor, speed_kmh, travel or max_snap_m")
     return _with(s, settings=changed)
 
 

@@ -129,7 +129,7 @@ def test_a_generated_day_round_trips(world: World) -> None:
 def test_levels_and_wanted_or_refused_technicians_are_stored(world: World) -> None:
     """What the planner reads is kept, not dropped: a plan made from the stored orders honours it. A wanted or
     refused technician the service does not know is stored as given (`dispatch solve` ignores one who is not
-    on its roster); a crew is refused until the planner plans crews."""
+    on its roster)."""
     header = HEADER + ",preferred_technician,forbidden_technicians,technicians_needed"
     content = "\n".join([header, GOOD[0] + ",,,",
                          "O2,School Martin,45.76,4.83,P3,hvac:3;english,90,2026-11-23T16:00:00,,,,,TA,TB;T-GONE,1"]) + "\n"

@@ -123,3 +123,41 @@ def test_start_up_creates_and_migrates_a_new_sqlite_file(tmp_path: Path) -> None
     engine = make_engine(f"sqlite:///{path}")
     assert "orders" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_crew_visits_migration_keeps_solo_visits_and_its_downgrade_keeps_the_leads(kind: str,
+                                                                                  tmp_path: Path) -> None:
+    """0014: a visit stored before it is a lead's; after it a second technician's visit of the same order and
+    date is taken (and a third of the same technician is refused); going back keeps only the leads'."""
+    rows = [
+        "INSERT INTO customers (id, name) VALUES ('C', 'c')",
+        "INSERT INTO technicians (id, name, skills, home_lat, home_lon, shift_start, shift_end, active, work_days) "
+        "VALUES ('T1', 't', '[]', 45, 4, '08:00:00', '17:00:00', true, '[1, 2, 3, 4, 5]')",
+        "INSERT INTO technicians (id, name, skills, home_lat, home_lon, shift_start, shift_end, active, work_days) "
+        "VALUES ('T2', 't', '[]', 45, 4, '08:00:00', '17:00:00', true, '[1, 2, 3, 4, 5]')",
+        "INSERT INTO orders (id, customer_id, lat, lon, priority, required_skills, duration_min, created_at, "
+        "required_parts, status, source) VALUES ('O', 'C', 45, 4, 'P1', '[]', 10, '2026-11-24 07:00:00', '{}', "
+        "'open', 'api')",
+        "INSERT INTO visits (order_id, technician_id, date, major_repair) VALUES ('O', 'T1', '2026-11-24', false)",
+    ]
+    second = ("INSERT INTO visits (order_id, technician_id, date, major_repair, lead) "
+              "VALUES ('O', 'T2', '2026-11-24', false, false)")
+    with fresh_database(kind, tmp_path) as db:
+        engine = make_engine(db.url, **db.engine_args)
+        try:
+            upgrade(engine, "0013")
+            with engine.begin() as conn:
+                for sql in rows:
+                    conn.execute(text(sql))
+            upgrade(engine, "0014")
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT technician_id, lead FROM visits")).all() == [("T1", True)]
+                conn.execute(text(second))
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(second))
+            downgrade(engine, "0013")
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT technician_id FROM visits")).all() == [("T1",)]
+        finally:
+            engine.dispose()

@@ -120,13 +120,16 @@ def test_a_preferred_technician_gets_the_order_when_it_costs_little(world: World
     assert served_by(solved(world)["plan"]) == {"O-PREF": "T-WANTED"}
 
 
-def test_a_crew_is_refused_by_the_import_naming_row_field_and_value(world: World) -> None:
-    crew = "O-CREW,Tour,45.76,4.85,P3,hvac,60,2026-11-28T07:00:00,,,,,,,,2"
-    r = upload(world, ORDER_URL, ORDER_HEADER, [ORDERS[0], crew], "orders.csv")
+def test_a_crew_beyond_the_sane_size_is_refused_by_the_import_naming_row_field_and_value(world: World) -> None:
+    """A crew of 2 is taken (tests/api/test_crews.py runs its day); 0 or more than MAX_CREW (4) is not, and
+    nothing of the file is kept."""
+    crews = [f"O-CREW{n},Tour,45.76,4.85,P3,hvac,60,2026-11-28T07:00:00,,,,,,,,{n}" for n in (0, 2, 5)]
+    r = upload(world, ORDER_URL, ORDER_HEADER, [ORDERS[0], *crews], "orders.csv")
     assert r.status_code == 422, r.text
     errors = r.json()["errors"]
-    assert [(e["row"], e["column"], e["value"]) for e in errors] == [(3, "technicians_needed", "2")]
-    assert "the service does not run their live day yet" in errors[0]["message"]
+    assert [(e["row"], e["column"], e["value"]) for e in errors] == [(3, "technicians_needed", "0"),
+                                                                      (5, "technicians_needed", "5")]
+    assert all("outside 1..4" in e["message"] for e in errors)
     assert world.client.get("/api/v1/orders", headers=world.as_("disp")).json()["total"] == 0  # all or nothing
 
 
@@ -155,7 +158,6 @@ def test_the_json_resources_take_the_same_fields(world: World) -> None:
 
 
 @pytest.mark.parametrize(("change", "field", "says"), [
-    ({"technicians_needed": 2}, "technicians_needed", "the service does not run their live day yet"),
     ({"required_skills": ["hvac:2", "hvac:3"]}, "required_skills", "given at two levels"),
 ])
 def test_the_json_resources_refuse_what_the_service_cannot_plan(world: World, change: dict[str, Any], field: str,
@@ -170,6 +172,23 @@ def test_the_json_resources_refuse_what_the_service_cannot_plan(world: World, ch
     r = c.patch("/api/v1/orders/O9", json=change, headers=h)
     assert r.status_code == 422, r.text
     assert says in r.json()["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize(("needed", "says"), [(0, "greater than or equal to 1"), (5, "less than or equal to 4")])
+def test_the_json_resources_refuse_a_crew_of_no_one_or_beyond_the_sane_size(world: World, needed: int,
+                                                                           says: str) -> None:
+    c, h = world.client, world.as_("disp")
+    assert c.post("/api/v1/customers", json={"id": "C9", "name": "Nine"}, headers=h).status_code == 201
+    r = c.post("/api/v1/orders", json=ORDER | {"technicians_needed": needed}, headers=h)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert (error["loc"], error["input"]) == (["body", "technicians_needed"], needed)
+    assert says in error["msg"]
+    assert c.post("/api/v1/orders", json=ORDER | {"technicians_needed": 2}, headers=h).status_code == 201
+    r = c.patch("/api/v1/orders/O9", json={"technicians_needed": needed}, headers=h)
+    assert r.status_code == 422, r.text
+    assert (r.json()["detail"][0]["loc"], r.json()["detail"][0]["input"]) == (["body", "technicians_needed"], needed)
+    assert c.get("/api/v1/orders/O9", headers=h).json()["technicians_needed"] == 2
 
 
 def test_a_window_off_its_window_date_is_refused(world: World) -> None:

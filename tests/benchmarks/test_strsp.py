@@ -107,6 +107,6 @@ def test_a_published_instance_is_solved_written_and_rechecked(tmp_path: Path) ->
     assert code == (0 if ev.feasible else 1)
 
 
-def test_team_files_wait_for_crews(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(ROOT / "tasks_Team/C101_5x4_Team.txt"), "--time-limit", "1"]) == 2
-    assert "crews" in capsys.readouterr().err
+def test_a_team_file_asked_for_as_no_team_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(ROOT / "tasks_Team/C101_5x4_Team.txt"), "--variant", "noTeam", "--time-limit", "1"]) == 2
+    assert "--variant team" in capsys.readouterr().err

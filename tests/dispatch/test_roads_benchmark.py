@@ -12,7 +12,7 @@ def test_the_runner_measures_both_extracts_and_checks_every_plan(tmp_path, monke
     out = tmp_path / "roads.json"
     # a coarse grid (1.2 km blocks) still covers the seeded Lyon day
     assert bench.main(["--blocks", "20", "--block-m", "1200", "--points", "40", "--orders", "8",
-                       "--technicians", "2", "--time-limit", "1", "--out", str(out)]) == 0
+                       "--technicians", "2", "--time-limit", "1", "--cli", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["command"].startswith("python -m benchmarks.roads")
     helsinki, grid = data["results"]
@@ -21,4 +21,6 @@ def test_the_runner_measures_both_extracts_and_checks_every_plan(tmp_path, monke
         assert r["matrix_check"]
         assert r["plan_geodesic_valid"]
         assert r["plan_roads_valid"]
+        assert r["solve_geodesic_valid"]  # dispatch solve as its own process
+        assert r["solve_roads_valid"]
     assert 0 < data["peak_rss_mib"] < 2048

@@ -6,7 +6,7 @@
   const {el, api, hhmm, localDate} = Dispatch;
   const box = document.getElementById("timeline");
   let plan = null;
-  let visits = new Map();  // order id -> VisitRead of the shown date (arrived, done)
+  let visits = new Map();  // "technician|order" -> VisitRead of the shown date (arrived, done); a crew's members each have one
   let dragged = null;  // the order id being dragged
   let draggedFrom = null;  // the technician whose row it left
   let redrawAfterDrag = false;  // live status arrived during a drag
@@ -69,14 +69,14 @@
   }
   let drawnKey = "";
 
-  function visitWords(orderId) {
+  function visitWords(orderId, techId) {
     const o = liveOrder(orderId);
     if (o && o.status === "unresolved") return ", unresolved";
     if (atRisk(orderId)) {
       return ", at risk: " + [o && o.predicted_start ? "predicted start " + hhmm(o.predicted_start) : "",
                               o && o.deadline ? "deadline " + hhmm(o.deadline) : ""].filter(Boolean).join(", ");
     }
-    const v = visits.get(orderId);
+    const v = visits.get(techId + "|" + orderId);
     if (!v && o && o.status === "done") return ", done";
     if (!v) return "";
     if (v.done_at) return ", done at " + hhmm(v.done_at);
@@ -85,13 +85,15 @@
   }
 
   // "O0042 at Supermarché Bonnet, 08:04–08:44, P2, 50 min late"
-  function visitName(stop) {
+  function visitName(stop, techId) {
     const o = Board.orders.get(stop.order_id) || {};
     const c = Board.customers.get(o.customer_id);
     const late = Math.round(stop.late_minutes);
     return stop.order_id + (c ? " at " + c.name : "") + ", " + hhmm(stop.start) + "–" + hhmm(stop.end) +
       (o.priority ? ", " + o.priority : "") + (late > 0 ? ", " + Dispatch.duration(late) + " late"
-                                                      : ", on time") + visitWords(stop.order_id);
+                                                      : ", on time") +
+      (stop.crew && stop.crew.length ? ", crew with " + stop.crew.filter((t) => t !== techId).join(", ") : "") +
+      visitWords(stop.order_id, techId);
   }
 
   const WORDS = {travel: "travel", idle: "waiting", break: "break"};
@@ -156,13 +158,13 @@
       for (const s of segs.filter((x) => x.kind === "service")) {
         const stop = s.stop;
         const late = stop.late_minutes > 0;
-        const v = visits.get(stop.order_id);
+        const v = visits.get(route.technician_id + "|" + stop.order_id);
         const live = liveOrder(stop.order_id);
         const state = live && live.status === "unresolved" ? " unresolved"
           : (v && v.done_at) || (live && live.status === "done") ? " done"
             : (v && v.arrived_at) || (live && ["on_site", "in_service"].includes(live.status)) ? " onsite" : "";
         const risk = atRisk(stop.order_id) && state !== " done" && state !== " unresolved" ? " at-risk" : "";
-        const label = visitName(stop);
+        const label = visitName(stop, route.technician_id);
         bar.append(el("button", {
           type: "button", class: "seg seg-service" + (late ? " late" : "") + state + risk, tabindex: "-1",
           draggable: "true", "data-order": stop.order_id, "data-technician": route.technician_id,
@@ -349,7 +351,7 @@
       const list = await api("/visits?date=" + date + "&limit=500");
       if (!Board.current || Board.current.date !== date) return;
       const before = JSON.stringify([...visits.values()]);
-      visits = new Map(list.map((v) => [v.order_id, v]));
+      visits = new Map(list.map((v) => [v.technician_id + "|" + v.order_id, v]));
       visitsOf = date;
       if (plan && JSON.stringify([...visits.values()]) !== before) {
         if (dragged) redrawAfterDrag = true;  // redrawing now would take the dragged visit from under the pointer

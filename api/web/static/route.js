@@ -387,6 +387,10 @@
     setText(li, ".job", stop.notes ? "Job: " + stop.notes : "");
     const words = (stop.skill_words && stop.skill_words.length) ? stop.skill_words : stop.required_skills;
     setText(li, ".needs", words.length ? "Needs: " + words.join(", ") : "");
+    // a crew job: who else comes, and whose van gives the parts
+    const others = (stop.crew || []).filter((m) => m.technician_id !== (day.route && day.route.technician_id));
+    const leader = (stop.crew || []).find((m) => m.lead);
+    setText(li, ".crew", others.length ? "Crew job with: " + others.map((m) => m.name + (m.lead ? " (lead)" : "")).join(", ") : "");
     const maps = li.querySelector(".maps");
     maps.href = mapsUrl(stop);
     maps.setAttribute("aria-label", "Directions to stop " + stop.seq + ", " + stop.customer_name);
@@ -398,7 +402,8 @@
     } else {
       call.remove();
     }
-    li.querySelector(".parts").textContent = stop.parts.length ? "Bring: " + partsText(stop.parts) : "No parts to bring.";
+    const bring = stop.lead === false && leader ? "Parts (" + leader.name + " brings them): " : "Bring: ";
+    li.querySelector(".parts").textContent = stop.parts.length ? bring + partsText(stop.parts) : "No parts to bring.";
     li.querySelector(".score").id = id + "-score";
     for (const radio of li.querySelectorAll(".outcome input[type=radio]")) radio.name = id + "-outcome";
     li.querySelector(".part").replaceChildren(...partOptions(stop));
