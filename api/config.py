@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     import_max_rows: int = Field(default=20_000, ge=1)
 
     solver_time_limit: float = Field(default=10.0, gt=0)
+    # SOLVER_CORES: cores one plan job's search may use. Plan jobs run side by side (several users, several
+    # dates), so each gets one by default; a deployment that plans one day at a time may give it more.
+    solver_cores: int = Field(default=1, ge=1)
     road_factor: float = Field(default=TravelModel().road_factor, ge=1.0)
     speed_kmh: float = Field(default=TravelModel().speed_kmh, gt=0)
     # TRAVEL: `geodesic` (road_factor and speed_kmh above) or `osm:/path/region.osm.pbf`, plans on the roads of
@@ -290,7 +293,7 @@ class Settings(BaseSettings):
 
     def policy(self) -> Policy:
         """The default solver policy of this deployment (plan requests may override parts of it)."""
-        return Policy(travel=self.travel_model, time_limit=self.solver_time_limit)
+        return Policy(travel=self.travel_model, time_limit=self.solver_time_limit, cores=self.solver_cores)
 
 
 @lru_cache

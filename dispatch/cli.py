@@ -314,6 +314,9 @@ def solve(
     max_snap_m: Annotated[float | None, typer.Option(
         "--max-snap-m", help="on roads: a home or order further than this many metres from a road is an error "
                              "(default 1000)")] = None,
+    cores: Annotated[int | None, typer.Option(
+        "--cores", help="cores the search may use (default: all); with --solution-limit the same number gives "
+                        "the same plan")] = None,
 ) -> None:
     """Plan a day (or several): assign and sequence orders, then print the KPIs, the orders left out and the
     latest stops, each with the one changes that would fix it (one-day plans). The time limit covers the
@@ -326,7 +329,7 @@ def solve(
         if not 1 <= days <= MAX_HORIZON_DAYS:
             raise ValueError(f"--days {days} must be 1..{MAX_HORIZON_DAYS}")
         policy = Policy(sla=parse_sla(sla), seed=seed, time_limit=time_limit, solution_limit=solution_limit,
-                        region_orders=region_orders or None, horizon_days=days)
+                        region_orders=region_orders or None, horizon_days=days, cores=cores)
         travel = _road_travel(travel_spec, max_snap_m, day, technicians, orders)
         if travel_spec.strip() not in ("", "geodesic"):
             policy = policy.updated(travel=travel.model)  # type: ignore[attr-defined]

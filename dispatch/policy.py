@@ -160,6 +160,9 @@ class Policy:
     # Days planned together: the plan date and the following days on which someone works (DESIGN-style
     # contract in the README). 1 plans the plan date alone.
     horizon_days: int = 1
+    # Cores one solve may use (None: all this process may run on; see solver.SolveParams.cores). With a
+    # solution limit the plan is the same for the same number, however busy the machine.
+    cores: int | None = None
 
     def __post_init__(self) -> None:
         for name, kind in (("sla", SlaPolicy), ("weights", Weights), ("travel", TravelModel)):
@@ -184,6 +187,8 @@ class Policy:
             raise ValueError(f"max_moves {self.max_moves!r} must be >= 0 (or None)")
         if not _whole(self.horizon_days, 1) or self.horizon_days > MAX_HORIZON_DAYS:
             raise ValueError(f"horizon_days {self.horizon_days!r} must be 1..{MAX_HORIZON_DAYS}")
+        if self.cores is not None and not _whole(self.cores, 1):
+            raise ValueError(f"cores {self.cores!r} must be >= 1 (or None for all)")
 
     def by_region(self, orders: int) -> bool:
         """Whether a day of this many orders is planned region by region (a multi-day horizon is planned
@@ -211,6 +216,7 @@ class Policy:
             "over_qualification_cost": self.over_qualification_cost,
             "preferred_technician_cost": self.preferred_technician_cost,
             "horizon_days": self.horizon_days,
+            "cores": self.cores,
         }
 
     @classmethod
@@ -266,7 +272,7 @@ def _whole(value: Any, lowest: int) -> bool:
 
 _SCALARS = ("seed", "time_limit", "solution_limit", "region_orders", "deadline_margin_minutes", "reassign_cost",
             "shift_cost_per_minute", "max_moves", "over_qualification_cost", "preferred_technician_cost",
-            "horizon_days")
+            "horizon_days", "cores")
 POLICY_KEYS = ("sla_hours", "weights", "travel", *_SCALARS)
 _FIELDS = tuple(f.name for f in fields(Policy))
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def solve_params(policy: Policy) -> SolveParams:
-    return SolveParams(solution_limit=policy.solution_limit)
+    return SolveParams(solution_limit=policy.solution_limit, cores=policy.cores)
 
 
 def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | None = None,
