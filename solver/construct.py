@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from solver.problem import FULLY_BOOKED, MAX_ORDERS, Problem, Reason, Solution
 from solver.reasons import crew_reason, nobody_fits
@@ -118,7 +118,7 @@ def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[li
 
 
 def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None, *, eject: bool = False,
-                 worth_it: bool = False) -> Solution:
+                 worth_it: bool = False, only: Collection[int] | None = None) -> Solution:
     """Priority-first cheapest feasible insertion; deterministic, no time limit needed.
 
     With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
@@ -126,7 +126,8 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     With `eject`, a visit of the most urgent class (the highest drop penalty) takes the place of one less
     urgent visit when that costs less than its best insertion, or when it fits nowhere and that lowers the
     cost (an emergency bumps a routine job rather than wait for it). With `worth_it` (always on a horizon of
-    several days), an optional visit whose best place costs more than leaving it out is left out."""
+    several days), an optional visit whose best place costs more than leaving it out is left out. With `only`,
+    no other visit than those is tried (the others off the start routes are left out as fully booked)."""
     began = time.perf_counter()
     table = Timetable(problem)
     routes = [_Route(table, k) for k in range(len(problem.vehicles))]
@@ -157,6 +158,9 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     several_days = len(problem.days) > 1
     for j in sorted((j for j in range(len(problem.visits)) if j not in placed), key=priority):
         x = problem.visits[j]
+        if only is not None and j not in only:
+            unassigned.append((j, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(j)))))
+            continue
         if x.crew > 1:
             placed_crew = _insert_crew(table, routes, j, parts)
             if placed_crew is None:

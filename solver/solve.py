@@ -107,10 +107,15 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
                 elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until,
                                       steps=None if params.solution_limit is None else 2 * _walk_steps(params))
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
-        status, found, sequences, break_legs, crews = _search(
-            problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
-            start_crews=None if constructed is None else dict(constructed.crews), trace=trace,
-            screened_out=screened_out)
+        try:
+            status, found, sequences, break_legs, crews = _search(
+                problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
+                start_crews=None if constructed is None else dict(constructed.crews), trace=trace,
+                screened_out=screened_out)
+        except BaseException:
+            if elsewhere is not None:
+                elsewhere.close()
+            raise
     searched = time.perf_counter()
     base = Timetable(problem)  # the matrices as lists once; crews' common starts go on copies of it
 
@@ -203,7 +208,12 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
 
     steps = None if params.solution_limit is None else _walk_steps(params)
     deadline = None if steps is not None else (until if until is not None else time.monotonic())
-    here = improve(problem, begin, seed=seed, steps=steps, deadline=deadline, on_better=heard)
+    try:
+        here = improve(problem, begin, seed=seed, steps=steps, deadline=deadline, on_better=heard)
+    except BaseException:
+        if elsewhere is not None:
+            elsewhere.close()
+        raise
     log.info("ruin and recreate: %d steps, %d better plans, cost %d -> %d", here.steps, here.improvements,
              begin.objective, here.best.objective)
     candidates = [constructed, here.best]

@@ -36,7 +36,7 @@ import numpy as np
 from dispatch.analysis.kpis import compute_kpis, objective_of
 from dispatch.domain import Day
 from dispatch.geo import planar_km
-from dispatch.parallel import DaskExecutor, in_dask_worker, parallelism, run_all
+from dispatch.parallel import DaskExecutor, parallelism, run_all
 from dispatch.plan import Plan, Route, SolverStats, Unassigned
 from dispatch.planning.budget import (
     FIXES_CUT,
@@ -80,9 +80,9 @@ class RegionTask:
 def solve_region(task: RegionTask) -> Plan:
     """The plan of one region (or border group); runs in this process or on a dask worker."""
     # the fixes of a large day are found once, on the stitched plan
-    # on dask the regions are solved side by side, one core each; here, one after the other, with all of them
-    policy = task.policy.updated(cores=1) if in_dask_worker() else task.policy
-    return solve_day(task.day, policy, travel=task.travel, start=task.start, fixes=False)
+    # On dask the regions are solved side by side, one core each; in this process too, so that a bounded
+    # plan is the same wherever its regions were solved.
+    return solve_day(task.day, task.policy.updated(cores=1), travel=task.travel, start=task.start, fixes=False)
 
 
 def _route_points(day: Day, routes: Mapping[str, Route], lat0: float) -> np.ndarray:
