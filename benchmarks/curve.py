@@ -138,7 +138,8 @@ def solve_heard(problem: Any, time_limit: float, seed: int, params: Any) -> tupl
 
 def run_day(orders: int, technicians: int, seed: int, city: str, time_limit: float, checkpoints: Sequence[float],
             solver_seed: int, solution_limit: int | None, pct: float,
-            log: Callable[[str], None], local_search: str = "auto") -> tuple[dict[str, Any], list[Row]]:
+            log: Callable[[str], None], local_search: str = "auto", before: bool = False
+            ) -> tuple[dict[str, Any], list[Row]]:
     label = f"{city} {orders}x{technicians} seed {seed}"
     day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=DEFAULT_DATE, city=city)
     policy = Policy(time_limit=time_limit, seed=solver_seed, solution_limit=solution_limit)
@@ -153,6 +154,8 @@ def run_day(orders: int, technicians: int, seed: int, city: str, time_limit: flo
     log(f"{label}: insertion plan {start_row.cost:,.0f} in {greedy_wall:.2f} s; solving {time_limit:g} s ...")
 
     params = replace(solve_params(policy), profile=True, local_search=local_search)
+    if before:  # the engine before issue 18: OR-Tools' local search alone, on one core
+        params = replace(params, ruin_recreate=False, cores=1)
     w0, c0 = time.perf_counter(), time.process_time()
     solution, said = solve_heard(problem, policy.time_limit, policy.seed, params)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -182,6 +185,7 @@ def run_day(orders: int, technicians: int, seed: int, city: str, time_limit: flo
         "solution_limit": solution_limit,
         "solver_seed": solver_seed,
         "local_search": local_search,
+        "engine": "local search alone (before)" if before else "local search, then ruin and recreate",
         "scale_note": "curve objectives: the search model's cost when found, in DESIGN.md cost units",
         "insertion_plan": {"cost": start_row.cost, "model_objective": start.objective / SCALE,
                            "wall_s": greedy_wall, "cpu_s": greedy_cpu, "valid": start_row.valid,
@@ -289,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--solution-limit", type=int, default=None, help="bound the search by a count (for tests)")
     ap.add_argument("--local-search", default="auto", help="the engine's metaheuristic unless given (SolveParams."
                     "local_search: guided_local_search, tabu_search, simulated_annealing, greedy_descent)")
+    ap.add_argument("--before", action="store_true",
+                    help="OR-Tools' local search alone on one core: the engine before ruin and recreate")
     ap.add_argument("--stall", type=float, default=STALL_PCT, help="an improvement counts from this many %%")
     ap.add_argument("--out", type=Path, default=None, help="directory for one JSON per day")
     ap.add_argument("--render", type=Path, default=None, help="print the tables of the JSON files in this "
@@ -310,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for orders, technicians in args.sizes:
         for seed in args.seeds:
             out, day_rows = run_day(orders, technicians, seed, args.city, args.time_limit, args.checkpoints,
-                                    args.solver_seed, args.solution_limit, args.stall, log, args.local_search)
+                                    args.solver_seed, args.solution_limit, args.stall, log, args.local_search,
+                                    args.before)
             out["load_after"] = os.getloadavg()
             days.append(out)
             rows += day_rows

@@ -84,7 +84,12 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
                     region_orders=args.region_orders if regions else None)
     with PeakMemory() as mem:
         t0 = time.perf_counter()
-        if regions:
+        if args.mode == "greedy":  # the priority-first greedy rule (benchmarks.greedy) on the whole day
+            from benchmarks.greedy import greedy_solve
+            from dispatch.planning.translate import build_problem, to_plan
+            built = build_problem(day, policy)
+            plan = to_plan(built, greedy_solve(built.problem))
+        elif regions:
             with DaskExecutor(args.scheduler, n_workers=args.workers) as ex:
                 plan = plan_day(day, policy, executor=ex)
         else:
@@ -176,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--city", default="lyon")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--markdown", type=Path, default=None, help="append the result table to this file")
-    ap.add_argument("--one", choices=("regions", "single"), help=argparse.SUPPRESS)
+    ap.add_argument("--one", choices=("regions", "single", "greedy"), help=argparse.SUPPRESS)
+    ap.add_argument("--greedy", action="store_true", help="also plan the day with the priority-first greedy rule")
+    ap.add_argument("--no-single", action="store_true", help="skip solving the day as one problem")
     args = ap.parse_args(argv)
     if args.one:
         args.mode = args.one
@@ -187,17 +194,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     reg = _child(args, "regions", args.time_limit)
     print(f"by region: {reg['wall_s']} s, {reg['peak_rss_mib']} MiB, valid {reg['valid']}, "
           f"cost {reg['weighted_cost']:,.0f}", flush=True)
-    one = _child(args, "single", reg["wall_s"])
-    print(f"one problem: {one['wall_s']} s, {one['peak_rss_mib']} MiB, valid {one['valid']}, "
-          f"cost {one['weighted_cost']:,.0f}", flush=True)
+    one = None
+    if not args.no_single:
+        one = _child(args, "single", reg["wall_s"])
+        print(f"one problem: {one['wall_s']} s, {one['peak_rss_mib']} MiB, valid {one['valid']}, "
+              f"cost {one['weighted_cost']:,.0f}", flush=True)
+    greedy = None
+    if args.greedy:
+        greedy = _child(args, "greedy", args.time_limit)
+        print(f"greedy rule: {greedy['wall_s']} s, valid {greedy['valid']}, cost {greedy['weighted_cost']:,.0f}; "
+              f"by region {100 * (reg['weighted_cost'] - greedy['weighted_cost']) / greedy['weighted_cost']:+.1f} %",
+              flush=True)
     fig = {
         "command": "python -m benchmarks.regions " + " ".join(sys.argv[1:] if argv is None else argv),
         "date": f"{started:%Y-%m-%d %H:%M}", "code": code_version(), "cpus": os.cpu_count(),
         "load_average_start": round(load0[0], 2), "load_average_end": round(os.getloadavg()[0], 2),
         "orders": args.orders, "technicians": args.technicians, "city": args.city, "seed": args.seed,
-        "by_region": reg, "one_problem": one,
+        "by_region": reg, "one_problem": one, "greedy": greedy,
     }
-    text = markdown(fig)
+    text = markdown(fig) if one is not None else ""
     print(text)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown:
         with args.markdown.open("a", encoding="utf-8") as f:
             f.write("\n" + text)
-    return 0 if reg["valid"] and one["valid"] else 1
+    return 0 if reg["valid"] and (one is None or one["valid"]) and (greedy is None or greedy["valid"]) else 1
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ class SolveParams:
     # On dispatch days (optional visits, no plan to start from), ruin and recreate goes on from the best plan
     # of the local search (solver/lns.py); False: the local search alone, as before.
     ruin_recreate: bool = True
+    # ... and from a plan to start from (`solve(start=...)`) too: a large day's border passes. A live
+    # re-plan, back within seconds and moving as little as pays, does without.
+    ruin_recreate_from_start: bool = False
     # Cores one solve may use (None: every core this process may run on). With two or more, a dispatch
     # day's ruin and recreate also runs from the insertion plan in a forked child; where solves already run
     # side by side (the service's jobs, dask regions) each gets one.

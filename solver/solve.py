@@ -88,7 +88,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     if constructed is not None and over_max_moves(problem, ((r.vehicle, r.visits) for r in constructed.routes)):
         log.info("the insertion plan moves more visits than max_moves allows; searching without it")
         constructed = None
-    walk_on = constructed is not None and start is None and params.ruin_recreate and _optional(problem)
+    walk_on = (constructed is not None and (start is None or params.ruin_recreate_from_start)
+               and params.ruin_recreate and _optional(problem))
     elsewhere: Elsewhere | None = None
     walk_until: float | None = None  # the moment ruin and recreate stops (a deadline, without a solution limit)
     if offered and problem.vehicles:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from dispatch.domain import Day
 from dispatch.plan import Plan
@@ -30,7 +31,7 @@ def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | 
               start: Mapping[str, Sequence[str]] | None = None, starts: Mapping[str, StartFrom] | None = None,
               previous: Mapping[str, Previously] | None = None, eject: bool = False, fixes: bool = True,
               stores: Stores | None = None, fix_offsets: Mapping[str, int] | None = None,
-              deadline: float | None = None) -> Plan:
+              deadline: float | None = None, improve_start: bool = False) -> Plan:
     """The plan of `day` as one problem. `start` (technician id -> order ids) is a plan to improve on: its
     routes are kept where they keep the hard rules and the other orders are inserted around them. A re-plan
     also gives where technicians go on from (`starts`) and each order's place before (`previous`, see
@@ -40,7 +41,10 @@ def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | 
 
     `deadline` (a time.monotonic() moment) is when the plan must be back, by default `policy.time_limit`
     seconds from now; the search gets what is left once the matrices are built, less the estimated cost of
-    the translation and the fixes, which stop at the deadline. Under a solution limit nothing is timed."""
+    the translation and the fixes, which stop at the deadline. Under a solution limit nothing is timed.
+
+    `improve_start`: ruin and recreate also goes on from a `start` plan (a region's border pass); a live
+    re-plan does without, as it must be back within seconds."""
     policy = policy or Policy()
     if policy.solution_limit is not None:
         deadline = None
@@ -56,8 +60,10 @@ def solve_day(day: Day, policy: Policy | None = None, *, travel: TravelSource | 
         limit = search_seconds(deadline, after_search(len(day.orders), policy, fixes=fixes))
     log.info("solving %d orders x %d technicians, limit %s", len(day.orders), len(day.technicians),
              f"{policy.solution_limit} solutions" if policy.solution_limit else f"{limit:.1f} s")
-    solution = solve(built.problem, time_limit=limit, seed=policy.seed, params=solve_params(policy),
-                     start=routes, eject=eject)
+    params = solve_params(policy)
+    if improve_start:
+        params = replace(params, ruin_recreate_from_start=True)
+    solution = solve(built.problem, time_limit=limit, seed=policy.seed, params=params, start=routes, eject=eject)
     plan = to_plan(built, solution)
     if not fixes:
         return plan

@@ -82,7 +82,8 @@ def solve_region(task: RegionTask) -> Plan:
     # the fixes of a large day are found once, on the stitched plan
     # On dask the regions are solved side by side, one core each; in this process too, so that a bounded
     # plan is the same wherever its regions were solved.
-    return solve_day(task.day, task.policy.updated(cores=1), travel=task.travel, start=task.start, fixes=False)
+    return solve_day(task.day, task.policy.updated(cores=1), travel=task.travel, start=task.start, fixes=False,
+                     improve_start=True)
 
 
 def _route_points(day: Day, routes: Mapping[str, Route], lat0: float) -> np.ndarray:
