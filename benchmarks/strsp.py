@@ -271,6 +271,13 @@ def evaluate(inst: StrspInstance, routes: Sequence[Sequence[int]],
             back = t + prev.service + arc
             if back > inst.depot.due + EPS:
                 errors.append(f"{tag}: back at the depot at {back:.2f} after {inst.depot.due:g}")
+    return outsourcing_tail(inst, routes, outsourced, seen, routing, errors)
+
+
+def outsourcing_tail(inst: StrspInstance, routes: Sequence[Sequence[object]], outsourced: Sequence[int] | None,
+                     seen: dict[int, int], routing: float, errors: list[str]) -> Evaluation:
+    """The common end of both variants' checks: every task served or outsourced once, and the outsourcing
+    cost (tasks served are counted in `seen`; None `outsourced`: every task not served)."""
     if outsourced is None:
         out = tuple(t.id for t in inst.tasks if t.id not in seen)
     else:
@@ -288,7 +295,6 @@ def evaluate(inst: StrspInstance, routes: Sequence[Sequence[int]],
     cost = sum(task.outsourcing_cost() for tid in out if (task := inst.task(tid)) is not None)
     served = sum(len(r) for r in routes)
     return Evaluation(routing=routing, served=served, outsourced=out, outsourcing=cost, errors=tuple(errors))
-
 
 def format_sol(inst: StrspInstance, routes: Sequence[Sequence[int]], ev: Evaluation) -> str:
     lines = [f"Route #{k} ({tech.id}): {' '.join(str(n) for n in r)}".rstrip()

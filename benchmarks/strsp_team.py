@@ -45,7 +45,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.strsp import EPS, Evaluation, StrspInstance, Task, Technician, engine_problem
+from benchmarks.strsp import (
+    EPS,
+    Evaluation,
+    StrspInstance,
+    Task,
+    Technician,
+    engine_problem,
+    outsourcing_tail,
+)
 from solver.params import SolveParams
 from solver.problem import Problem
 
@@ -308,23 +316,7 @@ def evaluate_team(inst: StrspInstance, teams: Sequence[Sequence[int]], routes: S
                                   f"{s + 1}, the team has {have}")
             tasks.append(task)
         routing += _timeline(inst, tasks, tag, errors)
-    if outsourced is None:
-        out = tuple(t.id for t in inst.tasks if t.id not in seen)
-    else:
-        out = tuple(outsourced)
-        for tid in out:
-            if inst.task(tid) is None:
-                errors.append(f"unknown outsourced task {tid}")
-            seen[tid] = seen.get(tid, 0) + 1
-        missing = [t.id for t in inst.tasks if t.id not in seen]
-        if missing:
-            errors.append(f"{len(missing)} tasks neither served nor outsourced, e.g. {missing[:5]}")
-    twice = sorted(n for n, c in seen.items() if c > 1)
-    if twice:
-        errors.append(f"tasks served or outsourced more than once: {twice[:5]}")
-    cost = sum(task.outsourcing_cost() for tid in out if (task := inst.task(tid)) is not None)
-    served = sum(len(r) for r in routes)
-    return Evaluation(routing=routing, served=served, outsourced=out, outsourcing=cost, errors=tuple(errors))
+    return outsourcing_tail(inst, routes, outsourced, seen, routing, errors)
 
 
 def format_team_sol(teams: Sequence[Sequence[int]], routes: Sequence[Sequence[int]], ev: Evaluation) -> str:
