@@ -59,3 +59,12 @@ def test_the_stall_point_is_the_last_improvement_of_at_least_the_share_asked():
     assert st["last_wall"] == 4.0
     assert curve.best_by(points, 3.0, "wall") == (9900, 3)
     assert curve.best_by(points, 1.0, "cpu") == (9900, 2)
+
+
+def test_curve_before_runs_the_local_search_alone(tmp_path, capsys):
+    code = curve.main(["--sizes", "16x3", "--seeds", "1", "--time-limit", "5", "--solution-limit", "20",
+                       "--checkpoints", "5", "--before", "--out", str(tmp_path)])
+    assert code == 0, capsys.readouterr().out
+    out = json.loads((tmp_path / "lyon_16x3_seed1.json").read_text())
+    assert out["engine"] == "local search alone (before)"
+    assert out["final"]["valid"]

@@ -17,6 +17,17 @@ def test_compare_checks_every_plan_and_writes_results(tmp_path, capsys):
     assert (tmp_path / "results.csv").read_text().count("\n") >= 4  # header + ours, greedy, VROOM
 
 
+def test_compare_before_also_plans_with_the_local_search_alone(tmp_path, capsys):
+    code = compare.main(["--orders", "16", "--technicians", "3", "--seeds", "1", "--time-limit", "2",
+                         "--exploration", "1", "--target", "0", "--before", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "Against the engine before" in printed
+    rows = (tmp_path / "results.csv").read_text()
+    assert rows.count("local search") == 1  # the fourth method, checked like the others
+    assert "INVALID" not in printed
+
+
 def test_scale_reports_a_valid_plan_and_its_memory(capsys):
     code = scale.main(["--orders", "30", "--technicians", "4", "--time-limit", "2", "--no-first"])
     printed = capsys.readouterr().out
