@@ -117,8 +117,23 @@ def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[li
     return True
 
 
+def vehicle_options(problem: Problem) -> list[list[tuple[int, int]]]:
+    """For each visit, the vehicles that may serve it (pins, skills at their levels, refusals) with what it
+    costs that they serve it (over-qualification, a technician other than the one asked for)."""
+    out: list[list[tuple[int, int]]] = []
+    for j, x in enumerate(problem.visits):
+        allowed = problem.qualified(j) if x.pinned is None else [
+            k for k in range(len(problem.vehicles)) if problem.technician_of(k) == x.pinned]
+        out.append([(k, over_qualification(problem, problem.vehicles[k], x)
+                     + missed_preference(problem, x, problem.technician_of(k)))
+                    for k in allowed
+                    if qualified(problem.vehicles[k], x) and not refused(x, problem.technician_of(k))])
+    return out
+
+
 def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None, *, eject: bool = False,
-                 worth_it: bool = False, only: Collection[int] | None = None) -> Solution:
+                 worth_it: bool = False, only: Collection[int] | None = None,
+                 options: Sequence[Sequence[tuple[int, int]]] | None = None, explain: bool = True) -> Solution:
     """Priority-first cheapest feasible insertion; deterministic, no time limit needed.
 
     With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
@@ -127,7 +142,12 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     urgent visit when that costs less than its best insertion, or when it fits nowhere and that lowers the
     cost (an emergency bumps a routine job rather than wait for it). With `worth_it` (always on a horizon of
     several days), an optional visit whose best place costs more than leaving it out is left out. With `only`,
-    no other visit than those is tried (the others off the start routes are left out as fully booked)."""
+    no other visit than those is tried (the others off the start routes are left out as fully booked).
+    `options` are `vehicle_options(problem)` when the caller has them already; without `explain`, a visit that
+    fits nowhere is left out as fully booked without looking for the rule that keeps it out (a search that
+    throws most plans away)."""
+    if options is None:
+        options = vehicle_options(problem)
     began = time.perf_counter()
     table = Timetable(problem)
     routes = [_Route(table, k) for k in range(len(problem.vehicles))]
@@ -168,17 +188,13 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
             else:
                 table, crews[j] = placed_crew
             continue
-        allowed = problem.qualified(j) if x.pinned is None else [
-            k for k in range(len(problem.vehicles)) if problem.technician_of(k) == x.pinned]
+        allowed = [k for k, _ in options[j]]
         candidates: list[tuple[int, int, int]] = []  # (travel cost added, vehicle, position)
         full: list[int] = []
-        for k in allowed:
+        # who serves it costs too (`assign`): levels above those needed, another technician than the one asked for
+        for k, assign in options[j]:
             route = routes[k]
             v = problem.vehicles[k]
-            if not qualified(v, x) or refused(x, problem.technician_of(k)):
-                continue
-            # who serves it costs too: levels above those needed, another technician than the one asked for
-            assign = over_qualification(problem, v, x) + missed_preference(problem, x, problem.technician_of(k))
             if any(route.stock[p] < q for p, q in parts[j]):
                 continue
             if over_max_orders(v, len(route.schedule.visits) + 1):
@@ -230,7 +246,8 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
             unassigned.append((j, Reason(rule=FULLY_BOOKED, vehicles=tuple(allowed))))
             continue
         if best is None:
-            unassigned.append((j, left_out_reason(problem, j, full)))
+            unassigned.append((j, left_out_reason(problem, j, full) if explain
+                               else Reason(rule=FULLY_BOOKED, vehicles=tuple(allowed))))
             continue
         _, k, position, gap, _lazy = best
         route = routes[k]

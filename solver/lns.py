@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from solver.construct import greedy_solve
+from solver.construct import greedy_solve, vehicle_options
 from solver.problem import Problem, Solution
 from solver.rules import over_max_moves
 
@@ -110,6 +110,7 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
         raise ValueError("ruin and recreate needs a number of steps or a deadline")
     rng = np.random.default_rng(seed)
     near = _neighbours(problem)
+    options = vehicle_options(problem)
     began = time.monotonic()
     best = current = start
     step = improvements = 0
@@ -125,7 +126,7 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
             done = (now - began) / max(1e-9, deadline - began)  # type: ignore[operator]
         ruined, again = _ruin(problem, [r.visits for r in current.routes], near, rng, step)
         step += 1
-        candidate = greedy_solve(problem, ruined, worth_it=True, only=again)
+        candidate = greedy_solve(problem, ruined, worth_it=True, only=again, options=options, explain=False)
         if any(problem.visits[j].drop_penalty is None for j, _ in candidate.unassigned) and not any(
                 problem.visits[j].drop_penalty is None for j, _ in best.unassigned):
             continue  # never trade a mandatory visit away

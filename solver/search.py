@@ -161,6 +161,31 @@ def bound_by_count(routing: pywrapcp.RoutingModel, params: SolveParams) -> None:
         routing.AddSearchMonitor(solver.FailuresLimit(FAILURES_PER_SOLUTION * params.solution_limit))
 
 
+# A gain smaller than this share of the cost does not count as progress for stop_when_stalled.
+STALL_GAIN = 0.001
+
+
+def stop_when_stalled(routing: pywrapcp.RoutingModel, seconds: float) -> tuple[Any, ...]:
+    """Stop every search of `routing` once `seconds` have gone by without the best cost falling by STALL_GAIN.
+    Reads the clock: for timed searches only (under a solution limit the count alone bounds the search).
+    The caller keeps what this returns for as long as it searches (the model holds pointers only)."""
+    state = {"best": None, "since": time.monotonic()}
+
+    def heard() -> None:
+        cost = routing.CostVar().Min()
+        best = state["best"]
+        if best is None or cost < best * (1 - STALL_GAIN):
+            state["best"], state["since"] = cost, time.monotonic()
+
+    def stalled() -> bool:
+        return time.monotonic() - state["since"] > seconds  # type: ignore[operator]
+
+    limit = routing.solver().CustomLimit(stalled)
+    routing.AddAtSolutionCallback(heard)
+    routing.AddSearchMonitor(limit)
+    return heard, stalled, limit
+
+
 # Seconds standing for "no clock limit" (about 30 years; OR-Tools takes a Duration, not infinity).
 _NO_CLOCK = 10**9
 

@@ -23,7 +23,15 @@ from solver.problem import Problem, Progress, Reason, RouteSolution, Solution
 from solver.reasons import Screening, capacity_reason, explain_dropped, screen
 from solver.rules import UNSERVED, over_max_moves
 from solver.schedule import Timetable, crew_synced, earliest, solution_costs
-from solver.search import SearchOutcome, Trace, bound_by_count, recipe_for, run_search, search_parameters
+from solver.search import (
+    SearchOutcome,
+    Trace,
+    bound_by_count,
+    recipe_for,
+    run_search,
+    search_parameters,
+    stop_when_stalled,
+)
 from solver.tables import Tables, tables_of
 
 log = logging.getLogger(__name__)
@@ -44,10 +52,12 @@ _MIN_SEARCH = 0.05
 # time limit (1,000 visits x 100 vehicles: LOCAL_CHEAPEST_COST_INSERTION took ~60 s), so the engine also
 # builds a priority-first insertion plan (about 3 s there) and keeps whichever plan costs less.
 _CONSTRUCT_FROM = 300
-# On dispatch days OR-Tools' local search has this share of the search time and ruin and recreate the rest:
-# the local search brings the urgent visits' lateness down (it weighs it more, see model.py), then stalls
-# (200 x 25: no better plan after about 20 s of 200); ruin and recreate goes on serving more orders.
-_LOCAL_SEARCH_SHARE = 0.5
+# On dispatch days OR-Tools' local search brings the urgent visits' lateness down (it weighs it more, see
+# model.py), then stalls (200 x 25: no better plan after about 20 s of 200); ruin and recreate goes on serving
+# more orders. Timed, the local search stops once _STALL_SHARE of the search time (at least _MIN_STALL s) has
+# gone by without lowering its cost by a thousandth (search.stop_when_stalled); ruin and recreate has the rest.
+_STALL_SHARE = 0.15
+_MIN_STALL = 2.0
 _TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
 
 
@@ -99,10 +109,12 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             expected_out = 0 if constructed is None else len(constructed.unassigned)
             keep = min(_EXPLAIN_MAX * time_limit, max(_EXPLAIN_SHARE * time_limit, _EXPLAIN_PER_DROPPED * expected_out))
             budget = time_limit - keep - (time.perf_counter() - began)
+        stall_after = None
         if walk_on and constructed is not None:
             if budget is not None:
+                # the local search goes on while it gains; ruin and recreate has the rest
                 walk_until = time.monotonic() + budget
-                budget *= _LOCAL_SEARCH_SHARE  # ruin and recreate has the rest
+                stall_after = max(_MIN_STALL, _STALL_SHARE * budget)
             if cores_of(params) > 1 and can_fork():
                 # another core walks from the insertion plan meanwhile, with the whole search's time
                 elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until,
@@ -112,7 +124,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             status, found, sequences, break_legs, crews = _search(
                 problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
                 start_crews=None if constructed is None else dict(constructed.crews), trace=trace,
-                screened_out=screened_out)
+                screened_out=screened_out, stall_after=stall_after)
         except BaseException:
             if elsewhere is not None:
                 elsewhere.close()
@@ -197,6 +209,7 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
     """Ruin and recreate from the cheaper of the local search's plan and the insertion plan, here and, with
     `elsewhere`, from the insertion plan on another core; the cheapest plan of all (ties: the insertion
     plan, then this process's walk)."""
+    walk_began = time.perf_counter() - trace.began
     served = {j for r in searched for j in r.visits}
     unserved = tuple((j, Reason(rule=UNSERVED)) for j in range(len(problem.visits)) if j not in served)
     costs = solution_costs(problem, searched, unserved)
@@ -215,8 +228,8 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
         if elsewhere is not None:
             elsewhere.close()
         raise
-    log.info("ruin and recreate: %d steps, %d better plans, cost %d -> %d", here.steps, here.improvements,
-             begin.objective, here.best.objective)
+    log.info("from %.1f s, ruin and recreate: %d steps, %d better plans, cost %d -> %d", walk_began, here.steps,
+             here.improvements, begin.objective, here.best.objective)
     candidates = [constructed, here.best]
     if elsewhere is not None:
         # bounded by steps it finishes whatever the clock says; bounded by the deadline it is about done
@@ -266,6 +279,7 @@ def _search(
     problem: Problem, tables: Tables, screening: Screening, offered: list[int], *, budget: float | None,
     seed: int, params: SolveParams, start: list[list[int]] | None = None,
     start_crews: dict[int, tuple[int, ...]] | None = None, trace: Trace | None = None, screened_out: int = 0,
+    stall_after: float | None = None,
 ) -> tuple[str, int, list[list[int]], list[int | None], dict[int, tuple[int, ...]]]:
     """Build and search the model, from the `start` routes (visit indices per vehicle) when they load;
     when no plan serves every mandatory visit, plan the rest. `budget` (seconds) bounds the searches;
@@ -279,6 +293,9 @@ def _search(
     bound_by_count(model.routing, params)
     if trace is not None:
         trace.follow(model.routing, screened_out + certain_cost(model), model.time, model.emphasis)
+    kept = ()
+    if stall_after is not None and params.solution_limit is None:
+        kept = stop_when_stalled(model.routing, stall_after)
     log.debug("model: %d visits offered, %d vehicles, dimensions %s", len(offered), len(problem.vehicles),
               model.dimensions)
     outcome = None
@@ -305,6 +322,7 @@ def _search(
         found += outcome.solutions_found
     if trace is not None and params.profile:
         trace.profile = model.routing.solver().LocalSearchProfile()
+    del kept  # the searches are over
     if outcome.assignment is None:
         return status, found, [[] for _ in problem.vehicles], [None] * len(problem.vehicles), {}
     return (status, found, *_read_routes(model, outcome.assignment))

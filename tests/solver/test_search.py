@@ -3,6 +3,7 @@ reproducibility under a solution limit."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +26,7 @@ from solver.search import (
     routes_of,
     search_parameters,
     snapshot,
+    stop_when_stalled,
 )
 from tests.solver.checker import assert_consistent
 from tests.solver.conftest import HOME2, MID, MID2, NEAR, NEAR2, NEAR3, PARAMS, hours, job, problem, tech
@@ -265,3 +267,25 @@ def test_progress_is_recorded_without_the_profile() -> None:
     s = solve(mandatory_day(), time_limit=10, seed=0, params=SolveParams(solution_limit=20))
     assert s.progress
     assert s.search_profile == ""
+
+
+def test_a_timed_search_that_stops_gaining_ends_before_its_time_limit() -> None:
+    # guided local search never proves the optimum: without the stall stop it would run its whole minute
+    routing = _three_stop_model()
+    kept = stop_when_stalled(routing, 0.5)
+    recipe = Recipe(first_solutions=("PATH_CHEAPEST_ARC",), metaheuristic="guided_local_search")
+    sp = search_parameters(recipe, "PATH_CHEAPEST_ARC", time_limit=60.0, params=SolveParams())
+    began = time.monotonic()
+    assignment = routing.SolveWithParameters(sp)
+    assert assignment is not None
+    assert assignment.ObjectiveValue() == 6
+    assert time.monotonic() - began < 30  # stopped by the stall, far from the time limit, however busy
+    assert kept
+
+
+def test_a_dispatch_day_gets_its_search_time_whether_the_local_search_stalls_or_not() -> None:
+    # timed: the local search stops when it stalls and ruin and recreate has the rest; the plan is valid
+    p = problem([tech(), tech()], [job(NEAR), job(NEAR2), job(NEAR3), job(MID), job(MID2)])
+    s = solve(p, time_limit=3, seed=0, params=SolveParams(cores=1))
+    assert sorted(j for r in s.routes for j in r.visits) == list(range(5))
+    assert_consistent(p, s)
