@@ -15,7 +15,8 @@ the freeze is worked out again from the events known at `at` (those with time <=
   `started`: each member has a stop of it from that start, finished (`done` / `unresolved`, ending at their
   own report) or `in_service` to max(start + duration, at), unless that member is in service at another
   order; a crew's order is done by its lead's `done` (the first of the previous plan's crew; without one,
-  any member's). The plan checker sees that the crew starts together and that each stop names the crew.
+  any member's). A crew job nobody has started fixes nothing (departed or arrived): it is planned again.
+  The plan checker sees that the crew starts together and that each stop names the crew.
 - absent technician: a technician reported absent has no planned stop.
 - before at: every planned stop arrives and starts at `at` or later, no sooner than the drive from where the
   technician stands at `at`; a break neither reported nor begun before `at` in the previous plan starts at
@@ -157,6 +158,8 @@ def _freeze(day: Day, events: Iterable[Event], at: datetime, crews: Mapping[str,
     under_way: dict[str, _Visit] = {}
     # a redirected technician has two visits under way: the one reported last holds
     for (tech, order), seen in sorted(steps.items(), key=lambda item: max(item[1].values())):
+        if EventKind.STARTED not in seen and needed.get(order, 1) > 1:
+            continue  # a crew job nobody has begun fixes nothing
         if EventKind.STARTED in seen:
             start = seen[EventKind.STARTED]
             under_way[tech] = _Visit(order, tech, "in_service", start, max(start + duration[order], at))

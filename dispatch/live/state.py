@@ -12,7 +12,8 @@ A crew job (a visit for several technicians together) is one visit of each membe
 started it, it is in service for every member of the crew (as the previous plan names it, and whoever
 reported on it) from the crew's common start, the first `started`, whatever the others reported; each
 member's own `done` or `unresolved` ends their stop, and the lead's (the first of the plan's crew, whose van
-gives the parts) decides the order's outcome.
+gives the parts) decides the order's outcome. A crew job that members have only departed for or arrived at
+fixes nothing: it is planned again, with all its members at one start.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
     # a technician redirected on the way has two visits under way: the one with the latest report holds, the
     # other goes back to the pool (the log refuses moving on from a visit in service)
     for (tech, order), steps in sorted(visits.items(), key=lambda item: max(item[1].values())):
+        if "started" not in steps and orders[order].technicians_needed > 1:
+            continue  # a crew job nobody has begun is planned again, all its members together
         if "started" in steps:
             end = max(steps["started"] + timedelta(minutes=orders[order].duration_min), at)
             visit = FixedVisit(order, tech, VisitStatus.IN_SERVICE, steps.get("departed"), steps.get("arrived"),

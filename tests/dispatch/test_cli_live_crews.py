@@ -98,3 +98,13 @@ def test_a_member_who_reported_nothing_keeps_the_begun_crew_stop(morning: tuple[
     assert {t: s["status"] for t, s in stops.items()} == {lead: "in_service", member: "in_service"}
     assert stops[lead]["start"] == stops[member]["start"] == k1.start.isoformat()
     assert not any(c["order_id"] == "K1" for c in data["changes"])  # begun: the day happened
+
+
+def test_recommend_refuses_a_day_whose_crew_job_is_not_begun(morning: tuple[Path, Plan]) -> None:
+    folder, _ = morning
+    (folder / "events.csv").write_text("time,technician_id,order_id,event,note\n")
+    result = runner.invoke(app, ["recommend", *args(folder, "--plan", str(folder / "morning.json"), "--events",
+                                                    str(folder / "events.csv"), "--at", "08:00", "--order", "O1")])
+    assert result.exit_code == 2, result.output
+    assert "crew job(s) K1, K2" in result.output
+    assert "re-plan the day" in result.output
