@@ -8,7 +8,7 @@ state; the engine's Recommender builds its matrices once per call and ranks in m
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from dispatch.domain import Day
 from dispatch.errors import InputError
 from dispatch.events import Event
 from dispatch.io.day_json import day_to_dict
-from dispatch.live import Recommender, assign
+from dispatch.live import CrewsToPlanError, Recommender, assign
 from dispatch.plan import Plan
 from dispatch.policy import Policy
 
@@ -41,6 +41,11 @@ def _done(job: PlanJob) -> dict[str, Any]:
 
 def _policy(job: PlanJob, plan: dict[str, Any]) -> Policy:
     return Policy.from_dict(plan.get("policy") or job.policy)
+
+
+def _crews_conflict(e: CrewsToPlanError, *, day: date) -> ConflictError:
+    """A crew job not begun yet moves with all its members: a re-plan places it, an insertion does not (409)."""
+    return ConflictError(f"the day {day} holds {e}: POST /api/v1/plans/{{id}}/replan (or a new plan of the date)")
 
 
 def _checked(rows: list[dict[str, Any]], day: Day) -> tuple[Event, ...]:
@@ -70,10 +75,11 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
         day = days.build_live_day(session, day=job.date, events=happened)
     except ValueError as e:
         raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
-    service.refuse_crews(service.crew_orders(plan, day.orders), day=job.date)
     events = _checked(solving.event_dicts(happened), day)
     try:
         places = Recommender(day, Plan.from_dict(plan), events, moment, _policy(job, plan)).places(order_id, top)
+    except CrewsToPlanError as e:
+        raise _crews_conflict(e, day=job.date) from None
     except InputError as e:
         raise _query_error("order_id", _why(e), order_id) from None
     except ValueError as e:
@@ -123,12 +129,13 @@ def _assign(session: Session, *, parent: PlanJob, data: AssignRequest, user_id: 
     if data.technician_id not in {t.id for t in day.technicians}:
         raise field_error("technician_id", f"technician {data.technician_id!r} does not work on {parent.date}",
                           data.technician_id)
-    service.refuse_crews(service.crew_orders(plan, day.orders), day=parent.date)
     events_rows = solving.event_dicts(happened)
     events = _checked(events_rows, day)
     try:
         new = assign(day, Plan.from_dict(plan), events, moment, data.order_id, data.technician_id, data.position,
                      _policy(parent, plan))
+    except CrewsToPlanError as e:
+        raise _crews_conflict(e, day=parent.date) from None
     except InputError as e:
         raise field_error("order_id", _why(e), data.order_id) from None
     except ValueError as e:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -40,7 +40,6 @@ from api.plans.horizon import day_slice, plan_dates
 from api.plans.models import UNFINISHED, JobStatus, PlanJob, PublishedPlan, PublishedRoute, PublishedStop
 from api.plans.schemas import PlanRequest, ReplanRequest
 from api.technicians.models import Technician
-from dispatch.domain import Order as DomainOrder
 from dispatch.io.day_json import day_to_dict
 from dispatch.live.changes import compare
 from dispatch.plan import Plan
@@ -75,31 +74,6 @@ def refuse_horizon(policy: Policy) -> None:
         raise field_error("horizon_days", f"horizon_days {policy.horizon_days}: a re-plan, a recommendation or an "
                                           "assignment works on one day; ask for a new plan of the horizon "
                                           "(POST /api/v1/plans with horizon_days)", policy.horizon_days)
-
-
-def crew_orders(plan: dict[str, Any] | None, orders: Iterable[DomainOrder] = (), *,
-                more: Iterable[str] = ()) -> list[str]:
-    """The crew jobs (technicians_needed above 1) among a plan's stops, `orders` and the ids `more`."""
-    on_plan = {s["order_id"] for r in (plan or {}).get("routes", ()) for s in r["stops"] if s.get("crew")}
-    return sorted(on_plan | {o.id for o in orders if o.technicians_needed > 1} | set(more))
-
-
-def refuse_crews(ids: Sequence[str], *, day: date) -> None:
-    """A live operation (re-plan from the day's events, recommend, assign) does not freeze a crew's visit for
-    all its members yet: a day that holds crew jobs is refused (409); a new plan of the date plans them."""
-    if ids:
-        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        raise ConflictError(f"the day {day} holds crew job(s) {shown} (technicians_needed above 1): a live re-plan, "
-                            "recommendation or assignment does not plan crews yet; ask for a new plan of the date "
-                            "(POST /api/v1/plans)")
-
-
-def open_crew_orders(session: Session, *, day: date) -> list[str]:
-    """Ids of the open orders created by the end of `day` that need a crew (what a live day would take in)."""
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time())
-    return list(session.scalars(select(Order.id).where(Order.status == OrderStatus.open.value,
-                                                       Order.created_at < end, Order.technicians_needed > 1)
-                                .order_by(Order.id)))
 
 
 def refuse_over_cap(session: Session, *, user_id: int | None, max_jobs: int | None, now: datetime) -> None:
@@ -224,8 +198,6 @@ def _replan(session: Session, *, parent: PlanJob, data: ReplanRequest, user_id: 
         at = live_moment(parent, at=data.at, now=day_now)
     elif parent.status == JobStatus.done and day_now.date() == parent.date:
         at = day_now.replace(microsecond=0)
-    if at is not None:
-        refuse_crews(crew_orders(parent.plan, more=open_crew_orders(session, day=parent.date)), day=parent.date)
     for order_id, technician_id in sorted(data.pins.items()):
         order = session.get(Order, order_id)
         if order is None or order.status != OrderStatus.open:
@@ -360,10 +332,6 @@ def run_job(job_id: str, runner: JobRunner, *, sessionmaker: sessionmaker[Sessio
                     return check.scalar(select(PlanJob.status).where(PlanJob.id == job_id)) == JobStatus.running
 
             if parent is not None and parent.plan is not None and job.at is not None:
-                crews = crew_orders(parent.plan, day.orders)
-                if crews:  # a crew job came into the day after the re-plan was asked for
-                    raise ValueError(f"the day holds crew job(s) {', '.join(crews)}: a live re-plan does not plan "
-                                     "crews yet; ask for a new plan of the date")
                 plan = runner.compute(solving.replan, day_input, parent.plan, events, job.at.isoformat(),
                                       job.policy, timeout=timeout, still_wanted=still_wanted)
             else:

@@ -10,6 +10,13 @@ the freeze is worked out again from the events known at `at` (those with time <=
   arrived at is an `en_route` / `on_site` stop right after that technician's finished stops (when a
   technician was redirected, the visit with the latest report); no other stop is fixed; a break reported
   is taken from when it was reported; orders done are not planned again.
+- crews: a job for several technicians begun by any member (a `started` of it) is begun for the whole crew
+  (the members the previous plan names, and whoever reported on it) at the crew's common start, its first
+  `started`: each member has a stop of it from that start, finished (`done` / `unresolved`, ending at their
+  own report) or `in_service` to max(start + duration, at), unless that member is in service at another
+  order; a crew's order is done by its lead's `done` (the first of the previous plan's crew; without one,
+  any member's). A crew job nobody has started fixes nothing (departed or arrived): it is planned again.
+  The plan checker sees that the crew starts together and that each stop names the crew.
 - absent technician: a technician reported absent has no planned stop.
 - before at: every planned stop arrives and starts at `at` or later, no sooner than the drive from where the
   technician stands at `at`; a break neither reported nor begun before `at` in the previous plan starts at
@@ -17,7 +24,8 @@ the freeze is worked out again from the events known at `at` (those with time <=
 - coverage: cancelled orders are unassigned with rule "cancelled" (and only they); orders created after `at`
   are not planned.
 - changes, churn: the plan's `changes` and `kpis.churn` against this definition. The previous plan's planned
-  stops are compared with the new plan's planned stops, order by order (the first planned stop of each):
+  stops are compared with the new plan's planned stops, order by order (the first planned stop of each; a
+  crew job's, the stop of its lead, the first of the stop's crew):
     planned on A before, planned on B != A now       -> "reassigned" (A, B, shift)
     planned on A both times, |shift| > 15 minutes    -> "shifted" (A, A, shift)
     planned now, not planned before                   -> "added" (None, B, None)
@@ -39,7 +47,7 @@ the freeze is worked out again from the events known at `at` (those with time <=
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,8 +110,9 @@ class _Freeze:
         return count
 
 
-def _freeze(day: Day, events: Iterable[Event], at: datetime) -> _Freeze:
+def _freeze(day: Day, events: Iterable[Event], at: datetime, crews: Mapping[str, list[str]]) -> _Freeze:
     duration = {o.id: timedelta(minutes=o.duration_min) for o in day.orders}
+    needed = {o.id: o.technicians_needed for o in day.orders}
     steps: dict[tuple[str, str], dict[EventKind, datetime]] = {}
     finished: dict[str, list[_Visit]] = {t.id: [] for t in day.technicians}
     done: dict[str, _Visit] = {}
@@ -122,13 +131,35 @@ def _freeze(day: Day, events: Iterable[Event], at: datetime) -> _Freeze:
             seen = steps.pop((tech, order), {})
             visit = _Visit(order, tech, e.kind.value, seen.get(EventKind.STARTED), e.time)
             finished.setdefault(tech, []).append(visit)
-            if e.kind is EventKind.DONE:
+            if e.kind is EventKind.DONE and (needed.get(order, 1) == 1 or (crews.get(order) or [tech])[0] == tech):
                 done[order] = visit
         else:
             steps.setdefault((tech, order), {})[e.kind] = e.time
+    # a crew job begun by one member is begun by all, at its first start
+    common: dict[str, datetime] = {}
+    begun = [(o, seen[EventKind.STARTED]) for (_, o), seen in steps.items() if EventKind.STARTED in seen]
+    begun += [(v.order_id, v.start) for vs in finished.values() for v in vs if v.start is not None]
+    for order, start in begun:
+        if needed.get(order, 1) > 1:
+            common[order] = min(common.get(order, start), start)
+    for order, start in common.items():
+        members = dict.fromkeys([*crews.get(order, []), *(t for t, o in steps if o == order),
+                                 *(t for t, vs in finished.items() for v in vs if v.order_id == order)])
+        for tech in members:
+            if tech not in finished:
+                continue
+            vs = finished[tech]
+            if any(v.order_id == order for v in vs):
+                finished[tech] = [replace(v, start=start) if v.order_id == order else v for v in vs]
+                continue
+            elsewhere = any(EventKind.STARTED in seen for (t, o), seen in steps.items() if t == tech and o != order)
+            if (tech, order) in steps or not elsewhere:
+                steps.setdefault((tech, order), {})[EventKind.STARTED] = start
     under_way: dict[str, _Visit] = {}
     # a redirected technician has two visits under way: the one reported last holds
     for (tech, order), seen in sorted(steps.items(), key=lambda item: max(item[1].values())):
+        if EventKind.STARTED not in seen and needed.get(order, 1) > 1:
+            continue  # a crew job nobody has begun fixes nothing
         if EventKind.STARTED in seen:
             start = seen[EventKind.STARTED]
             under_way[tech] = _Visit(order, tech, "in_service", start, max(start + duration[order], at))
@@ -151,9 +182,14 @@ class _ReplanChecker:
         self.report: CheckReport = self.base.run()
         self.data = data
         self.orders = {o.id: o for o in day.orders}
-        self.freeze = _freeze(day, events, at)
         self.previous = _Checker(day, previous)
         self.prev_routes = self.previous.read_routes()
+        crews: dict[str, list[str]] = {}
+        for r in self.prev_routes:
+            for s in r.stops:
+                if s.crew:
+                    crews.setdefault(s.order_id, list(s.crew))
+        self.freeze = _freeze(day, events, at, crews)
         self.prev_unassigned = {str(u.get("order_id", "")): str(u.get("rule") or "")
                                 for u in self.previous.entries(previous.get("unassigned"), "unassigned")[0]}
 
@@ -382,11 +418,12 @@ class _ReplanChecker:
 
 
 def _planned(routes: list[_Route], skip: set[str] | None = None) -> dict[str, tuple[str, datetime]]:
-    """order -> (technician, start) of its first planned stop."""
+    """order -> (technician, start) of its first planned stop (a crew job's: its lead's)."""
     out: dict[str, tuple[str, datetime]] = {}
     for r in routes:
         for s in r.stops:
-            if s.status == PLANNED and s.order_id not in out and s.order_id not in (skip or set()):
+            if s.status == PLANNED and s.order_id not in out and s.order_id not in (skip or set()) \
+                    and (not s.crew or s.crew[0] == r.technician_id):
                 out[s.order_id] = (r.technician_id, s.start)
     return out
 

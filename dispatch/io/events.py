@@ -2,16 +2,19 @@
 
 Rows may come in any order; they are checked in time order (ties keep the file's order). A contradiction is
 an event that cannot follow what the log already says of that visit, order or technician: `done` before
-`started`, a second technician starting an order nobody has finished, a technician moving on while still in
-service elsewhere, work on an order already resolved or cancelled, new work after the technician went
-absent. Departing for another order before arriving is allowed: the dispatcher redirected the technician.
+`started`, more technicians starting an order than it needs (a crew job takes each of its members), a
+technician moving on while still in service elsewhere, work on an order already resolved or cancelled, new
+work after the technician went absent. Departing for another order before arriving is allowed: the
+dispatcher redirected the technician. A crew job closes on a `done` once none of its members is in service
+any more: a member still at work may finish after another's `done` (the service closes the order on its
+lead's), nobody may begin it after that.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -73,7 +76,8 @@ def _events(table: Table, day: Day) -> tuple[Event, ...]:
         else:
             unsure |= {rec.values.get("technician_id", "").strip(), rec.values.get("order_id", "").strip()} - {""}
     events_by_row = {e.row: e for e in events}
-    errors += [e for e in _contradictions(table.source, events)
+    needed = {o.id: o.technicians_needed for o in day.orders}
+    errors += [e for e in _contradictions(table.source, events, needed)
                if not {events_by_row[e.row].technician_id, events_by_row[e.row].order_id} & unsure]
     if errors:
         raise InputError(sorted(errors, key=CellError.sort_key))
@@ -118,12 +122,14 @@ def _event(source: str, rec: Record, techs: set[str], orders: set[str], errors: 
     return Event(time=time, kind=kind, technician_id=tech, order_id=order, note=v["note"], row=rec.number)
 
 
-def _contradictions(source: str, events: Iterable[Event]) -> list[CellError]:
-    """Each event checked against what came before it, in time order."""
+def _contradictions(source: str, events: Iterable[Event], needed: Mapping[str, int]) -> list[CellError]:
+    """Each event checked against what came before it, in time order; `needed`: order -> technicians its
+    visit takes together."""
     errors: list[CellError] = []
     step: dict[tuple[str, str], EventKind] = {}  # (technician, order) -> last step of the visit under way
-    working: dict[str, str] = {}  # order -> technician whose visit has started and not finished
+    working: dict[str, list[str]] = {}  # order -> technicians whose visit has started and not finished
     closed: dict[str, EventKind] = {}  # order -> done or cancelled
+    finishing: set[str] = set()  # crew orders done by a member while others are still at work
     absent: dict[str, datetime] = {}  # technician -> since when
 
     def bad(e: Event, message: str) -> None:
@@ -135,8 +141,8 @@ def _contradictions(source: str, events: Iterable[Event]) -> list[CellError]:
             bad(e, f"order {order} was already {closed[order].value}")
             continue
         if e.kind is EventKind.CANCELLED:
-            if order in working:
-                bad(e, f"order {order} is in service by {working[order]}; it cannot be cancelled now")
+            if working.get(str(order)):
+                bad(e, f"order {order} is in service by {', '.join(working[str(order)])}; it cannot be cancelled now")
                 continue
             closed[str(order)] = e.kind
             continue
@@ -148,14 +154,18 @@ def _contradictions(source: str, events: Iterable[Event]) -> list[CellError]:
             continue
         assert order is not None
         key = (tech, order)
+        crew = working.setdefault(order, [])
         if e.kind in VISIT_STEPS:
             if tech in absent and key not in step:
                 bad(e, f"technician {tech} is absent since {absent[tech]:%H:%M} and takes no new work")
                 continue
-            if e.kind is EventKind.STARTED and order in working and working[order] != tech:
-                bad(e, f"order {order} is already in service by {working[order]}")
+            if order in finishing and tech not in crew:
+                bad(e, f"order {order} was already done by a member of its crew")
                 continue
-            serving = next((o for o, t in working.items() if t == tech and o != order), None)
+            if e.kind is EventKind.STARTED and tech not in crew and len(crew) >= needed.get(order, 1):
+                bad(e, f"order {order} is already in service by {', '.join(crew)}")
+                continue
+            serving = next((o for o, ts in working.items() if tech in ts and o != order), None)
             if serving is not None:
                 bad(e, f"technician {tech} is still in service at order {serving}")
                 continue
@@ -165,13 +175,17 @@ def _contradictions(source: str, events: Iterable[Event]) -> list[CellError]:
                 continue
             step[key] = e.kind
             if e.kind is EventKind.STARTED:
-                working[order] = tech
+                crew.append(tech)
         elif e.kind in FINISHED:
-            if working.get(order) != tech:
+            if tech not in crew:
                 bad(e, f"{e.kind.value} before started: {tech} has not started order {order}")
                 continue
-            del working[order]
+            crew.remove(tech)
             step.pop(key, None)
-            if e.kind is EventKind.DONE:
-                closed[order] = e.kind
+            if e.kind is EventKind.DONE or order in finishing:
+                if crew:  # the others of the crew finish their own visits
+                    finishing.add(order)
+                else:
+                    finishing.discard(order)
+                    closed[order] = EventKind.DONE
     return errors

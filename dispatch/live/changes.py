@@ -1,7 +1,8 @@
 """What a re-plan changed against the plan it started from: the plan's `changes` and `kpis.churn`.
 
 Only visits not yet begun can change: the previous plan's planned stops are compared with the new plan's
-planned stops, order by order.
+planned stops, order by order (a crew job's by its lead's stop, the first of its crew, as the stability
+costs weigh it).
 - planned on A before, on B now: "reassigned" (with how far its start moved, in minutes, signed);
 - planned on the same technician, start moved by more than SHIFT_TOLERANCE_MINUTES: "shifted";
 - planned now but not before (a new order, one left out before, an unresolved one to visit again): "added";
@@ -26,8 +27,9 @@ from dispatch.plan import PLANNED, SHIFT_TOLERANCE_MINUTES, Change, Churn, Plan
 
 
 def planned_stops(plan: Plan) -> dict[str, tuple[str, datetime]]:
-    """Order id -> (technician, start) of every visit not yet begun."""
-    return {s.order_id: (r.technician_id, s.start) for r in plan.routes for s in r.stops if s.status == PLANNED}
+    """Order id -> (technician, start) of every visit not yet begun (a crew job's lead's)."""
+    return {s.order_id: (r.technician_id, s.start) for r in plan.routes for s in r.stops
+            if s.status == PLANNED and (not s.crew or s.crew[0] == r.technician_id)}
 
 
 def _fixed_visits(plan: Plan) -> Counter[str]:

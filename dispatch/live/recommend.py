@@ -7,6 +7,10 @@ visits behind it, and the unserved cost it saves). On a technician's route where
 also tried in place of each less urgent visit (`bumps` names it; its unserved cost counts). `Recommender` builds the matrices and routes once, so
 ranking another order costs only the insertions. `Recommender.plan_with` turns one placement into the
 whole-day plan (the order inserted there, nothing else searched), and `assign` does both for one order.
+
+Crew jobs begun at `at` are fixed stops like any other. A crew job not begun yet would have to keep its
+members together on every route an insertion re-times: a recommendation or an assignment refuses such a
+day (`CrewsToPlanError`); a re-plan places crews.
 """
 
 from __future__ import annotations
@@ -62,6 +66,18 @@ class Placement:
                 "added_cost": {k: round(v, 3) for k, v in self.added_cost.items()}, "bumps": self.bumps}
 
 
+class CrewsToPlanError(ValueError):
+    """The day holds crew jobs still to plan at `at` (`orders`): they move with all their members at once,
+    which only a re-plan does."""
+
+    def __init__(self, orders: Sequence[str], at: datetime) -> None:
+        self.orders = tuple(orders)
+        shown = ", ".join(self.orders[:5]) + (f" and {len(self.orders) - 5} more" if len(self.orders) > 5 else "")
+        super().__init__(f"crew job(s) {shown} (technicians_needed above 1) not begun at {at:%H:%M}: a "
+                         "recommendation or an assignment inserts one visit into the routes as they stand and "
+                         "does not move crews; re-plan the day instead")
+
+
 class Recommender:
     """The routes of `current` at `at`, ready to rank placements of any order of the day."""
 
@@ -70,6 +86,10 @@ class Recommender:
         live = live_inputs(day, current, events, at, policy, travel)
         self.day, self.current, self.at, self.live = day, current, at, live
         state = live.state
+        needed = {o.id: o.technicians_needed for o in day.orders}
+        crews = [i for i in state.to_plan if needed[i] > 1]
+        if crews:
+            raise CrewsToPlanError(crews, at)
         present = {t.id for t in live.present}
         self._open = set(state.to_plan)
         # the visits not yet begun stay in their order; they are the routes an order is inserted into

@@ -22,7 +22,7 @@ from dispatch.analysis.kpis import compute_kpis
 from dispatch.domain import Day, Order, Technician
 from dispatch.events import Event, EventKind
 from dispatch.live.changes import compare
-from dispatch.live.state import DayState, TechnicianState, VisitStatus, day_state
+from dispatch.live.state import DayState, TechnicianState, VisitStatus, crews_of, day_state
 from dispatch.plan import Plan, Route, Stop, Unassigned
 from dispatch.planning.fixes import Stores
 from dispatch.planning.solving import solve_day
@@ -57,9 +57,9 @@ def _legs(travel: TravelSource, points: Sequence[tuple[float, float]]) -> list[_
 
 
 def _fixed_stops(tech: Technician, state: TechnicianState, orders: dict[str, Order], policy: Policy,
-                 travel: TravelSource, at: datetime) -> list[Stop]:
+                 travel: TravelSource, at: datetime, crews: dict[str, tuple[str, ...]]) -> list[Stop]:
     """The technician's fixed visits as stops: actual times for what happened, and for a visit under way
-    (en route, on site) the expected ones, never before `at`."""
+    (en route, on site) the expected ones, never before `at`. A crew job's stop names its crew (`crews`)."""
     points = [(tech.home_lat, tech.home_lon)] + [(orders[v.order_id].lat, orders[v.order_id].lon)
                                                  for v in state.fixed]
     legs = _legs(travel, points)
@@ -84,14 +84,16 @@ def _fixed_stops(tech: Technician, state: TechnicianState, orders: dict[str, Ord
         deadline = policy.sla.deadline(o)
         late = max(0.0, (start - deadline).total_seconds() / 60)
         stops.append(Stop(o.id, arrival, start, end, leg.km, leg.minutes, late, status=v.status.value,
-                          deadline=deadline))
+                          deadline=deadline, crew=crews.get(o.id, ()) if o.technicians_needed > 1 else ()))
     return stops
 
 
 def _going_on(tech: Technician, state: TechnicianState, fixed: Sequence[Stop], orders: dict[str, Order],
               at: datetime, brk: tuple[datetime, datetime] | None) -> StartFrom:
     used: dict[str, int] = {}
-    for v in state.fixed:
+    for v, stop in zip(state.fixed, fixed, strict=True):
+        if stop.crew and stop.crew[0] != tech.id:
+            continue  # a crew's parts come out of its lead's van
         for part, q in orders[v.order_id].required_parts.items():
             used[part] = used.get(part, 0) + q
     if fixed:
@@ -106,15 +108,18 @@ def _going_on(tech: Technician, state: TechnicianState, fixed: Sequence[Stop], o
 
 def open_routes(plan: Plan, wanted: set[str], technicians: set[str]) -> dict[str, list[str]]:
     """Per technician of `technicians`, the `wanted` orders of `plan` not yet begun, in their order: the
-    routes a re-plan starts from and a recommendation inserts into."""
-    return {r.technician_id: [s.order_id for s in r.stops if not s.fixed and s.order_id in wanted]
+    routes a re-plan starts from and a recommendation inserts into. A crew job is on its lead's route alone:
+    the solver places a crew again, all its members at once."""
+    return {r.technician_id: [s.order_id for s in r.stops if not s.fixed and s.order_id in wanted
+                              and (not s.crew or s.crew[0] == r.technician_id)]
             for r in plan.routes if r.technician_id in technicians}
 
 
 def previously(plan: Plan, wanted: set[str]) -> dict[str, Previously]:
-    """Where and when `plan` has each `wanted` order not yet begun: what the stability costs weigh."""
-    return {s.order_id: Previously(r.technician_id, s.start)
-            for r in plan.routes for s in r.stops if s.order_id in wanted and not s.fixed}
+    """Where and when `plan` has each `wanted` order not yet begun: what the stability costs weigh (a crew
+    job's, with its lead, as the solver weighs it)."""
+    return {s.order_id: Previously(r.technician_id, s.start) for r in plan.routes for s in r.stops
+            if s.order_id in wanted and not s.fixed and (not s.crew or s.crew[0] == r.technician_id)}
 
 
 def _taken_break(tech: Technician, state: TechnicianState, events: Sequence[Event], previous: Plan,
@@ -147,10 +152,33 @@ def live_inputs(day: Day, previous: Plan, events: Sequence[Event], at: datetime,
     state = day_state(day, events, at, previous)
     orders = {o.id: o for o in day.orders}
     present = tuple(t for t in day.technicians if not state.technicians[t.id].absent)
-    fixed = {t.id: _fixed_stops(t, state.technicians[t.id], orders, policy, travel, at) for t in day.technicians}
+    crews = _fixed_crews(day, state, previous)
+    fixed = {t.id: _fixed_stops(t, state.technicians[t.id], orders, policy, travel, at, crews)
+             for t in day.technicians}
     breaks = {t.id: _taken_break(t, state.technicians[t.id], events, previous, at) for t in day.technicians}
     starts = {t.id: _going_on(t, state.technicians[t.id], fixed[t.id], orders, at, breaks[t.id]) for t in present}
     return LiveInputs(policy, travel, state, present, fixed, starts, breaks)
+
+
+def _fixed_crews(day: Day, state: DayState, previous: Plan) -> dict[str, tuple[str, ...]]:
+    """order -> the members a fixed crew job has (all its members once begun, dispatch.live.state), the lead of
+    the previous plan first, else the first to report."""
+    before = crews_of(previous)
+    held: dict[str, list[str]] = {}
+    needed = {o.id: o.technicians_needed for o in day.orders}
+    for t in day.technicians:
+        for v in state.technicians[t.id].fixed:
+            if needed[v.order_id] == 1:
+                continue
+            if v.order_id not in held or t.id not in held[v.order_id]:
+                held.setdefault(v.order_id, []).append(t.id)
+    out = {}
+    for order, members in held.items():
+        rank = {m: k for k, m in enumerate(before.get(order, ()))}
+        first = {t: min((v.start or v.end or v.arrival or v.departed or datetime.max)
+                        for v in state.technicians[t].fixed if v.order_id == order) for t in members}
+        out[order] = tuple(sorted(members, key=lambda m: (rank.get(m, len(rank)), first[m], m)))
+    return out
 
 
 def _break_after(tech: Technician, free: datetime) -> tuple[datetime, datetime] | None:

@@ -7,16 +7,23 @@ reported otherwise) is taken. A technician goes on from the last fixed stop, or 
 max(shift_start, at). Orders done or cancelled are not planned again; an unresolved one goes back to the
 pool with its response clock still running; orders created after `at` are not known yet. Events after `at`
 are ignored.
+
+A crew job (a visit for several technicians together) is one visit of each member: once any member has
+started it, it is in service for every member of the crew (as the previous plan names it, and whoever
+reported on it) from the crew's common start, the first `started`, whatever the others reported; each
+member's own `done` or `unresolved` ends their stop, and the lead's (the first of the plan's crew, whose van
+gives the parts) decides the order's outcome. A crew job that members have only departed for or arrived at
+fixes nothing: it is planned again, with all its members at one start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from dispatch.domain import Day
+from dispatch.domain import Day, Order
 from dispatch.events import Event, EventKind
 from dispatch.plan import Plan
 
@@ -73,10 +80,21 @@ class DayState:
         return tuple(t for t, s in self.technicians.items() if s.absent)
 
 
+def crews_of(previous: Plan | None) -> dict[str, tuple[str, ...]]:
+    """order -> the crew `previous` gives it, the lead first (crew jobs only)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for r in previous.routes if previous is not None else ():
+        for s in r.stops:
+            if s.crew:
+                out.setdefault(s.order_id, s.crew)
+    return out
+
+
 def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | None = None) -> DayState:
     """The state of `day` at `at` from `events` (as read by dispatch.io.events, so already consistent)."""
     orders = {o.id: o for o in day.orders}
     known = [e for e in sorted(events, key=lambda e: (e.time, e.row or 0)) if e.time <= at]
+    crews = crews_of(previous)
     visits: dict[tuple[str, str], dict[str, datetime]] = {}  # (technician, order) -> step -> time, under way
     finished: dict[str, list[FixedVisit]] = {t.id: [] for t in day.technicians}
     done: list[str] = []
@@ -99,11 +117,16 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
             status = VisitStatus.DONE if e.kind is EventKind.DONE else VisitStatus.UNRESOLVED
             finished[str(tech)].append(FixedVisit(str(order), str(tech), status, steps.get("departed"),
                                                   steps.get("arrived"), steps.get("started"), e.time))
-            (done if e.kind is EventKind.DONE else unresolved).append(str(order))
+            lead = crews.get(str(order), (tech,))[0]
+            if orders[str(order)].technicians_needed == 1 or lead == tech:  # a crew's outcome is its lead's
+                (done if e.kind is EventKind.DONE else unresolved).append(str(order))
+    _crews_together(orders, crews, visits, finished)
     under_way: dict[str, FixedVisit] = {}
     # a technician redirected on the way has two visits under way: the one with the latest report holds, the
     # other goes back to the pool (the log refuses moving on from a visit in service)
     for (tech, order), steps in sorted(visits.items(), key=lambda item: max(item[1].values())):
+        if "started" not in steps and orders[order].technicians_needed > 1:
+            continue  # a crew job nobody has begun is planned again, all its members together
         if "started" in steps:
             end = max(steps["started"] + timedelta(minutes=orders[order].duration_min), at)
             visit = FixedVisit(order, tech, VisitStatus.IN_SERVICE, steps.get("departed"), steps.get("arrived"),
@@ -141,6 +164,36 @@ def day_state(day: Day, events: Iterable[Event], at: datetime, previous: Plan | 
     gone = set(done) | set(cancelled) | fixed_ids
     to_plan = tuple(o.id for o in day.orders if o.id not in gone and o.created_at <= at)
     return DayState(at, states, to_plan, tuple(done), tuple(unresolved), tuple(cancelled))
+
+
+def _crews_together(orders: dict[str, Order], crews: dict[str, tuple[str, ...]],
+                    visits: dict[tuple[str, str], dict[str, datetime]], finished: dict[str, list[FixedVisit]]) -> None:
+    """A crew job begun by any member is in service for all of its members from the first `started` (see
+    the module docstring): the members' visits under way and finished take that start, and a member who
+    reported nothing of it has it in service, unless they are in service elsewhere."""
+    begun: dict[str, datetime] = {}
+    for (_, order), steps in visits.items():
+        if orders[order].technicians_needed > 1 and "started" in steps:
+            begun[order] = min(begun.get(order, steps["started"]), steps["started"])
+    for vs in finished.values():
+        for v in vs:
+            if orders[v.order_id].technicians_needed > 1 and v.start is not None:
+                begun[v.order_id] = min(begun.get(v.order_id, v.start), v.start)
+    for order, start in begun.items():
+        members = dict.fromkeys([*crews.get(order, ()), *(t for t, o in visits if o == order),
+                                 *(t for t, vs in finished.items() for v in vs if v.order_id == order)])
+        for tech in members:
+            if tech not in finished:
+                continue  # not on the roster
+            vs = finished[tech]
+            mine = [k for k, v in enumerate(vs) if v.order_id == order]
+            if mine:
+                for k in mine:
+                    vs[k] = replace(vs[k], start=start)
+                continue
+            elsewhere = any("started" in steps for (t, o), steps in visits.items() if t == tech and o != order)
+            if (tech, order) in visits or not elsewhere:
+                visits.setdefault((tech, order), {})["started"] = start
 
 
 def _planned_breaks(previous: Plan | None) -> dict[str, tuple[datetime, datetime]]:

@@ -1,17 +1,23 @@
 """Two-person jobs through the service, on both databases: an order needing two technicians is imported,
 planned (the plan checked by the independent checker: the crew starts together) and published; each member
 pulls the stop with the other named, reports their own visit; the lead's finish closes the order and gives
-the parts, once; the KPIs count the order's visit once and each member's time on site. What the live day
-cannot do with crews yet (re-plan, recommend, assign) is refused with a 409 naming the crew job."""
+the parts, once; the KPIs count the order's visit once and each member's time on site. The live day: a
+re-plan keeps a begun crew job on both routes at its common start and plans one not begun together (both
+checked by the independent re-plan check); recommend and assign work around begun crew jobs and refuse,
+with a 409 naming it, a day whose crew job is not begun yet (an insertion would move one member alone)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from dispatch.analysis.checker import format_report
+from dispatch.analysis.replan_check import check_replan
+from dispatch.io.events import events_from_csv_bytes
 from tests.api.conftest import World
-from tests.api.planning import DATE, solve_and_publish, thread_runner
+from tests.api.planning import DATE, solve_and_publish, stored_day, thread_runner, wait
 
 EVENTS = "/api/v1/events"
 HEADER = ("id,customer,lat,lon,priority,required_skills,duration_min,created_at,window_start,window_end,"
@@ -203,21 +209,73 @@ def test_a_member_records_their_visit_directly_and_takes_no_parts(crew: tuple[Wo
     assert order_status(world, "K1") == "done"
 
 
-def test_live_replan_recommend_and_assign_refuse_a_day_with_crews(crew: tuple[World, dict[str, Any], str, str]) -> None:
+def replanned_checked(world: World, body: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """A done re-plan (or assignment) after the independent re-plan check passed it against the day's events as
+    the service exports them and the plan it started from."""
+    day = stored_day(world, body)
+    r = world.client.get(f"/api/v1/days/{DATE}/events.csv", headers=world.as_("disp"))
+    assert r.status_code == 200, r.text
+    report = check_replan(day, body["plan"], events_from_csv_bytes(r.content, day),
+                          datetime.fromisoformat(body["plan"]["at"]), previous)
+    assert report.ok, format_report(report)
+    return dict(body["plan"])
+
+
+def stops_of(plan: dict[str, Any], order_id: str) -> dict[str, dict[str, Any]]:
+    return {r["technician_id"]: s for r in plan["routes"] for s in r["stops"] if s["order_id"] == order_id}
+
+
+def test_a_live_replan_recommend_and_assign_keep_a_begun_crew_together(crew: tuple[World, dict[str, Any], str, str]) -> None:
+    world, body, lead, member = crew
+    c, h = world.client, world.as_("disp")
+    tech = {"tech_a": "TA", "tech_b": "TB"}
+    # both members report their own visit; the member finishes first, the lead is still at work at 10:30
+    for who, started in ((lead, "09:00"), (member, "09:02")):
+        ok(world, who, "arrived", "08:50", "K1")
+        ok(world, who, "started", started, "K1")
+    ok(world, member, "done", "10:00", "K1")
+    with thread_runner(c):
+        r = c.post(f"/api/v1/plans/{body['id']}/replan", json={"at": at("10:30"), "time_limit": 30, "seed": 1,
+                                                                 "solution_limit": 5}, headers=h)
+        assert r.status_code == 202, r.text
+        again = wait(c, r.json()["id"], h)
+    plan = replanned_checked(world, again, body["plan"])
+    k1 = stops_of(plan, "K1")
+    assert {t: s["status"] for t, s in k1.items()} == {tech[lead]: "in_service", tech[member]: "done"}
+    assert k1[tech[lead]]["start"] == k1[tech[member]]["start"] == at("09:00")  # the crew's common start
+    assert k1[tech[lead]]["crew"] == [tech[lead], tech[member]]  # the lead still gives the parts
+    # recommend and assign place an ordinary order around the begun crew job
+    r = c.get(f"/api/v1/plans/{again['id']}/recommend", params={"order_id": "S1", "at": at("10:30")}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["placements"]
+    r = c.post(f"/api/v1/plans/{again['id']}/assign", json={"order_id": "S1", "technician_id": tech[member],
+                                                              "at": at("10:30")}, headers=h)
+    assert r.status_code == 201, r.text
+    assigned = replanned_checked(world, wait(c, r.json()["id"], h), plan)
+    assert list(stops_of(assigned, "S1")) == [tech[member]]
+
+
+def test_a_crew_job_not_begun_is_replanned_together_and_refused_by_recommend_and_assign(
+        crew: tuple[World, dict[str, Any], str, str]) -> None:
     world, body, lead, _ = crew
     c, h = world.client, world.as_("disp")
     ok(world, lead, "arrived", "08:50", "K1")
-    r = c.post(f"/api/v1/plans/{body['id']}/replan", json={"at": at("10:30"), "time_limit": 30, "seed": 1,
-                                                             "solution_limit": 5}, headers=h)
-    assert r.status_code == 409, r.text
-    assert "K1" in r.json()["detail"]
-    assert "new plan of the date" in r.json()["detail"]
-    r = c.get(f"/api/v1/plans/{body['id']}/recommend", params={"order_id": "S1", "at": at("10:30")}, headers=h)
-    assert r.status_code == 409, r.text
-    r = c.post(f"/api/v1/plans/{body['id']}/assign", json={"order_id": "S1", "technician_id": "TA",
-                                                             "at": at("10:30")}, headers=h)
-    assert r.status_code == 409, r.text
-    # a new plan of the date still plans the crew (checked by the independent checker)
+    for r in (c.get(f"/api/v1/plans/{body['id']}/recommend", params={"order_id": "S1", "at": at("08:55")},
+                    headers=h),
+              c.post(f"/api/v1/plans/{body['id']}/assign", json={"order_id": "S1", "technician_id": "TA",
+                                                                  "at": at("08:55")}, headers=h)):
+        # an insertion would move one member of the crew job K1 (not begun) without the other
+        assert r.status_code == 409, r.text
+        assert "K1" in r.json()["detail"]
+        assert "re-plan" in r.json()["detail"]
     with thread_runner(c):
-        again = solve_and_publish(world)
-    assert sum(1 for r in again["plan"]["routes"] for s in r["stops"] if s["order_id"] == "K1") == 2
+        r = c.post(f"/api/v1/plans/{body['id']}/replan", json={"at": at("08:55"), "time_limit": 30, "seed": 1,
+                                                                 "solution_limit": 5}, headers=h)
+        assert r.status_code == 202, r.text
+        again = wait(c, r.json()["id"], h)
+    plan = replanned_checked(world, again, body["plan"])
+    k1 = stops_of(plan, "K1")
+    assert sorted(k1) == ["TA", "TB"]
+    assert len({s["start"] for s in k1.values()}) == 1
+    # arrived is not begun: a crew job is planned again, all its members together
+    assert {s["status"] for s in k1.values()} == {"planned"}

@@ -128,3 +128,35 @@ def test_written_events_read_back_the_same_rows_in_the_same_order(tmp_path) -> N
     back = read_events(path, DAY)
     assert [replace(e, row=None) for e in back] == events
     assert [e.row for e in back] == [2, 3, 4, 5, 6, 7]
+
+
+CREW_DAY = make_day([make_tech("T1"), make_tech("T2"), make_tech("T3")],
+                    [make_order("K1", technicians_needed=2), make_order("O2")])
+
+
+def test_each_member_of_a_crew_reports_their_own_visit_and_the_order_closes_once_all_have_finished() -> None:
+    rows = ("2026-11-24T09:00,T1,K1,arrived,\n2026-11-24T09:02,T2,K1,arrived,\n"
+            "2026-11-24T09:05,T1,K1,started,\n2026-11-24T09:06,T2,K1,started,\n"
+            "2026-11-24T10:00,T2,K1,done,\n2026-11-24T10:05,T1,K1,done,\n")
+    events = events_from_csv_bytes((HEADER + rows).encode(), CREW_DAY)
+    assert [(e.technician_id, e.kind) for e in events][-2:] == [("T2", EventKind.DONE), ("T1", EventKind.DONE)]
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    # a crew of two takes two
+    ("2026-11-24T09:00,T1,K1,started,\n2026-11-24T09:01,T2,K1,started,\n2026-11-24T09:02,T3,K1,started,\n",
+     "row 4, column event, value 'started': order K1 is already in service by T1, T2"),
+    # once a member is done, nobody begins it any more; once all are done, it is closed
+    ("2026-11-24T09:00,T1,K1,started,\n2026-11-24T10:00,T1,K1,done,\n2026-11-24T10:01,T2,K1,started,\n",
+     "row 4, column event, value 'started': order K1 was already done"),
+    ("2026-11-24T09:00,T1,K1,started,\n2026-11-24T09:00,T2,K1,started,\n2026-11-24T10:00,T1,K1,done,\n"
+     "2026-11-24T10:01,T3,K1,departed,\n", "row 5, column event, value 'departed': order K1 was already done by a "
+     "member of its crew"),
+    ("2026-11-24T09:00,T1,K1,started,\n2026-11-24T09:00,T2,K1,started,\n2026-11-24T10:00,T1,K1,done,\n"
+     "2026-11-24T10:01,T2,K1,done,\n2026-11-24T10:02,T2,K1,done,\n", "row 6, column event, value 'done': order K1 "
+     "was already done"),
+])
+def test_a_crew_log_that_contradicts_itself_is_named(rows: str, expected: str) -> None:
+    with pytest.raises(InputError) as caught:
+        events_from_csv_bytes((HEADER + rows).encode(), CREW_DAY)
+    assert any(expected in str(e) for e in caught.value.errors), [str(e) for e in caught.value.errors]
