@@ -4,8 +4,9 @@ Each step removes a few served visits that lie close together (around one visit,
 stops on a few nearby routes), inserts them again together with every visit left out, priority first, at the
 cheapest feasible place (`construct.greedy_solve`, the rule book's own insertion), and keeps the result by
 record-to-record travel: a plan within a shrinking margin of the best one found becomes the one to ruin next.
-Plans are compared on the problem's own costs (`Solution.objective`), so what this search keeps is what the
-plan reports.
+Plans are compared on the problem's own costs (`Solution.objective`) plus the extra weight the local search
+gives the most urgent class's lateness (model.URGENT_LATENESS_EMPHASIS), so that serving more orders is never
+bought with an emergency's lateness.
 
 Bounded by a number of steps, the walk depends on the seed alone; bounded by a deadline (no solution limit),
 the margin shrinks with the time spent instead.
@@ -23,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from solver.construct import greedy_solve, vehicle_options
+from solver.model import URGENT_LATENESS_EMPHASIS
 from solver.problem import Problem, Solution
-from solver.rules import over_max_moves
+from solver.rules import lateness, over_max_moves
 
 # Margin (share of the best cost) within which a worse plan is still taken as the next one to ruin, at
 # the start; it shrinks linearly to 0.
@@ -50,6 +52,21 @@ class Walk:
     best: Solution
     steps: int
     improvements: int
+
+
+def _urgent_extra(problem: Problem) -> Callable[[Solution], int]:
+    """What a plan's score adds to its cost: the most urgent class's lateness, weighed as the model does."""
+    classes = {v.lateness_cost for v in problem.visits if v.lateness_cost > 0}
+    if len(classes) < 2:
+        return lambda s: 0
+    urgent = max(classes)
+    weight = URGENT_LATENESS_EMPHASIS - 1
+    visits = problem.visits
+
+    def extra(s: Solution) -> int:
+        return weight * sum(lateness(visits[j], t) for r in s.routes for j, t in zip(r.visits, r.starts, strict=True)
+                            if visits[j].lateness_cost == urgent)
+    return extra
 
 
 def _neighbours(problem: Problem) -> np.ndarray:
@@ -111,8 +128,10 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     rng = np.random.default_rng(seed)
     near = _neighbours(problem)
     options = vehicle_options(problem)
+    extra = _urgent_extra(problem)
     began = time.monotonic()
     best = current = start
+    best_score = start.objective + extra(start)
     step = improvements = 0
     while True:
         if steps is not None:
@@ -132,12 +151,14 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
             continue  # never trade a mandatory visit away
         if over_max_moves(problem, ((r.vehicle, r.visits) for r in candidate.routes)):
             continue
-        if candidate.objective < best.objective:
+        score = candidate.objective + extra(candidate)
+        if score < best_score:
             best = current = candidate
+            best_score = score
             improvements += 1
             if on_better is not None:
                 on_better(best)
-        elif candidate.objective <= best.objective * (1 + START_MARGIN * (1 - done)):
+        elif score <= best_score * (1 + START_MARGIN * (1 - done)):
             current = candidate
     return Walk(best=best, steps=step, improvements=improvements)
 

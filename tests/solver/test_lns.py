@@ -15,7 +15,7 @@ from solver import Problem, Solution, SolveParams, solve
 from solver.construct import greedy_solve
 from solver.lns import can_fork, improve
 from tests.solver.checker import assert_consistent
-from tests.solver.conftest import NEAR, NEAR2, hours, job, problem, tech
+from tests.solver.conftest import MID2, NEAR, NEAR2, hours, job, problem, tech
 
 
 @cache
@@ -127,3 +127,18 @@ def test_a_crew_stays_together_through_ruin_and_recreate() -> None:
     walk = improve(p, greedy_solve(p), seed=0, steps=30)
     assert len([r for r in walk.best.routes if 0 in r.visits]) == 2
     assert_consistent(p, walk.best)
+
+
+def test_the_walk_weighs_the_most_urgent_lateness_as_the_local_search_does() -> None:
+    from solver.lns import _urgent_extra
+    from solver.model import URGENT_LATENESS_EMPHASIS
+
+    urgent = job(MID2, deadline=hours(8), lateness_cost=100)  # late whoever goes
+    routine = job(NEAR, deadline=hours(8), lateness_cost=1)
+    two_classes = problem([tech()], [urgent, routine])
+    s = greedy_solve(two_classes)
+    late = sum(max(0, t - hours(8)) * 100 for r in s.routes for j, t in zip(r.visits, r.starts, strict=True) if j == 0)
+    assert late > 0
+    assert _urgent_extra(two_classes)(s) == (URGENT_LATENESS_EMPHASIS - 1) * late
+    one_class = problem([tech()], [urgent])
+    assert _urgent_extra(one_class)(greedy_solve(one_class)) == 0
