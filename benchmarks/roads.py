@@ -43,8 +43,10 @@ PLAN_DATE = date(2026, 11, 24)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def write_grid_city(path: Path, *, blocks: int, block_m: float, lat0: float, lon0: float) -> None:
-    """A synthetic city extract (see the module's text)."""
+def write_grid_city(path: Path, *, blocks: int, block_m: float, lat0: float, lon0: float,
+                    buildings: int = 0) -> None:
+    """A synthetic city extract (see the module's text); `buildings` closed ways tagged as buildings with an
+    address (five nodes each) make the file as large as a real city's, whose reader must skip them."""
     import osmium
     from osmium.osm.mutable import Node, Way
 
@@ -88,6 +90,18 @@ def write_grid_city(path: Path, *, blocks: int, block_m: float, lat0: float, lon
                 tags["oneway"] = "yes" if k % 2 else "-1"
             w.add_way(Way(id=way, nodes=nodes, tags=tags))
             way += 1
+    rng = np.random.default_rng(7)
+    size = 8.0 / 111_195.0  # about 8 m
+    for b in range(buildings):
+        cy = lat0 + (rng.random() - 0.5) * blocks * dlat
+        cx = lon0 + (rng.random() - 0.5) * blocks * dlon
+        ring = [mid + i for i in range(4)]
+        for i, (ox, oy) in enumerate(((0, 0), (1, 0), (1, 1), (0, 1))):
+            w.add_node(Node(id=ring[i], location=(cx + ox * size * 1.6, cy + oy * size)))
+        mid += 4
+        w.add_way(Way(id=way, nodes=[*ring, ring[0]],
+                      tags={"building": "yes", "addr:street": f"Rue {b % 997}", "addr:housenumber": str(b % 300 + 1)}))
+        way += 1
     w.close()
 
 
@@ -195,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--matrix-only", action="store_true", help="measure preparation and the matrix, no plans")
+    ap.add_argument("--buildings", type=int, default=0,
+                    help="add this many buildings to the synthetic grid, so its file is as large as a real city's")
     ap.add_argument("--cli", action="store_true",
                     help="also time `dispatch solve` from start to exit, straight line and roads")
     args = ap.parse_args(argv)
@@ -208,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         lyon = CITIES["lyon"]
         grid = Path(tmp) / "grid.osm.pbf"
         t = time.perf_counter()
-        write_grid_city(grid, blocks=args.blocks, block_m=args.block_m, lat0=lyon.lat, lon0=lyon.lon)
+        write_grid_city(grid, blocks=args.blocks, block_m=args.block_m, lat0=lyon.lat, lon0=lyon.lon,
+                        buildings=args.buildings)
         side = (args.blocks - 1) * args.block_m / 1000
         print(f"wrote the synthetic grid ({side:.1f} km square) in {time.perf_counter() - t:.1f} s", flush=True)
         results.append(measure(f"synthetic grid {args.blocks}x{args.blocks} streets, {side:.1f} km square",
