@@ -244,8 +244,7 @@ def evaluate(inst: StrspInstance, routes: Sequence[Sequence[int]],
     routing = 0.0
     for tech, route in zip(inst.technicians, routes, strict=False):
         tag = f"technician {tech.id}"
-        t = inst.depot.ready
-        prev = inst.depot
+        tasks: list[Task] = []
         for tid in route:
             task = inst.task(tid)
             if task is None:
@@ -259,19 +258,27 @@ def evaluate(inst: StrspInstance, routes: Sequence[Sequence[int]],
                 elif n == 1 and tech.levels[s] < lv + 1:
                     errors.append(f"{tag}: level {tech.levels[s]} in domain {s + 1} for task {tid}, "
                                   f"which needs level {lv + 1}")
-            arc = inst.dist(prev, task)
-            routing += arc
-            t = max(t + prev.service + arc, task.ready)
-            if t > task.due + EPS:
-                errors.append(f"{tag}: task {tid} starts at {t:.2f} after its due time {task.due:g}")
-            prev = task
-        if route:
-            arc = inst.dist(prev, inst.depot)
-            routing += arc
-            back = t + prev.service + arc
-            if back > inst.depot.due + EPS:
-                errors.append(f"{tag}: back at the depot at {back:.2f} after {inst.depot.due:g}")
+            tasks.append(task)
+        routing += timeline(inst, tasks, tag, errors)
     return outsourcing_tail(inst, routes, outsourced, seen, routing, errors)
+
+
+def timeline(inst: StrspInstance, route: Sequence[Task], tag: str, errors: list[str]) -> float:
+    """Distance of a route from the depot back to it, appending what breaks a window or the depot's hours."""
+    t, prev, dist = inst.depot.ready, inst.depot, 0.0
+    for task in route:
+        arc = inst.dist(prev, task)
+        dist += arc
+        t = max(t + prev.service + arc, task.ready)
+        if t > task.due + EPS:
+            errors.append(f"{tag}: task {task.id} starts at {t:.2f} after its due time {task.due:g}")
+        prev = task
+    if route:
+        arc = inst.dist(prev, inst.depot)
+        dist += arc
+        if t + prev.service + arc > inst.depot.due + EPS:
+            errors.append(f"{tag}: back at the depot at {t + prev.service + arc:.2f} after {inst.depot.due:g}")
+    return dist
 
 
 def outsourcing_tail(inst: StrspInstance, routes: Sequence[Sequence[object]], outsourced: Sequence[int] | None,

@@ -46,13 +46,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.strsp import (
-    EPS,
     Evaluation,
     StrspInstance,
     Task,
     Technician,
     engine_problem,
     outsourcing_tail,
+    timeline,
 )
 from solver.params import SolveParams
 from solver.problem import Problem
@@ -260,24 +260,6 @@ def solve_team_instance(inst: StrspInstance, *, time_limit: float, seed: int, pa
     return formation, [[inst.tasks[j].id for j in by_vehicle.get(k, ())] for k in range(len(formation))]
 
 
-def _timeline(inst: StrspInstance, route: Sequence[Task], tag: str, errors: list[str]) -> float:
-    """Distance of a route from the depot back to it, appending what breaks a window or the depot's hours."""
-    t, prev, dist = inst.depot.ready, inst.depot, 0.0
-    for task in route:
-        arc = inst.dist(prev, task)
-        dist += arc
-        t = max(t + prev.service + arc, task.ready)
-        if t > task.due + EPS:
-            errors.append(f"{tag}: task {task.id} starts at {t:.2f} after its due time {task.due:g}")
-        prev = task
-    if route:
-        arc = inst.dist(prev, inst.depot)
-        dist += arc
-        if t + prev.service + arc > inst.depot.due + EPS:
-            errors.append(f"{tag}: back at the depot at {t + prev.service + arc:.2f} after {inst.depot.due:g}")
-    return dist
-
-
 def evaluate_team(inst: StrspInstance, teams: Sequence[Sequence[int]], routes: Sequence[Sequence[int]],
                   outsourced: Sequence[int] | None = None) -> Evaluation:
     """Check teams (technician IDs) and their routes (task IDs) against the raw files and cost them.
@@ -315,7 +297,7 @@ def evaluate_team(inst: StrspInstance, teams: Sequence[Sequence[int]], routes: S
                     errors.append(f"{tag}: task {tid} needs {n} technicians at level {lv + 1}+ in domain "
                                   f"{s + 1}, the team has {have}")
             tasks.append(task)
-        routing += _timeline(inst, tasks, tag, errors)
+        routing += timeline(inst, tasks, tag, errors)
     return outsourcing_tail(inst, routes, outsourced, seen, routing, errors)
 
 

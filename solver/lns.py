@@ -76,15 +76,14 @@ def _neighbours(problem: Problem) -> np.ndarray:
     return np.argsort(between + between.T, axis=1, kind="stable")
 
 
-def _ruin(problem: Problem, routes: Sequence[Sequence[int]], near: np.ndarray, rng: np.random.Generator,
+def _ruin(routes: Sequence[Sequence[int]], near: np.ndarray, crews: set[int], rng: np.random.Generator,
           step: int) -> tuple[list[list[int]], set[int]]:
     """The routes without the visits one step removes, and the visits to insert again: those removed, the
-    crews, and the visits left out near the ruin (elsewhere the routes are as they were when those visits
-    were last tried, so they would not fit there now either)."""
+    crews (visits needing more than one technician), and the visits left out near the ruin (elsewhere the
+    routes are as they were when those visits were last tried, so they would not fit there now either)."""
     served = [j for r in routes for j in r]
-    crews = {j for j, v in enumerate(problem.visits) if v.crew > 1}
     if not served:
-        return [[j for j in r if j not in crews] for r in routes], set(range(len(problem.visits)))
+        return [[j for j in r if j not in crews] for r in routes], set(range(len(near)))
     most = max(MIN_REMOVED, min(MAX_REMOVED, int(REMOVED_SHARE * len(served))))
     count = int(rng.integers(MIN_REMOVED, most + 1))
     seed_visit = served[int(rng.integers(len(served)))]
@@ -112,8 +111,7 @@ def _ruin(problem: Problem, routes: Sequence[Sequence[int]], near: np.ndarray, r
             removed.update(route[first:first + length])
             if len(touched) >= STRING_ROUTES:
                 break
-    on_route = set(served)
-    nearby = {int(j) for j in near[seed_visit][:max(NEARBY_MIN, NEARBY_LEFT_OUT * count)] if int(j) not in on_route}
+    nearby = {int(j) for j in near[seed_visit][:max(NEARBY_MIN, NEARBY_LEFT_OUT * count)] if int(j) not in route_of}
     # a crew's visit is on each member's route: the insertion places crews again, all members at once
     ruined = [[j for j in r if j not in removed and j not in crews] for r in routes]
     return ruined, removed | crews | nearby
@@ -129,6 +127,7 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     near = _neighbours(problem)
     options = vehicle_options(problem)
     extra = _urgent_extra(problem)
+    crews = {j for j, v in enumerate(problem.visits) if v.crew > 1}
     began = time.monotonic()
     best = current = start
     best_score = start.objective + extra(start)
@@ -143,7 +142,7 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
             if now >= deadline:  # type: ignore[operator]
                 break
             done = (now - began) / max(1e-9, deadline - began)  # type: ignore[operator]
-        ruined, again = _ruin(problem, [r.visits for r in current.routes], near, rng, step)
+        ruined, again = _ruin([r.visits for r in current.routes], near, crews, rng, step)
         step += 1
         candidate = greedy_solve(problem, ruined, worth_it=True, only=again, options=options, explain=False)
         if any(problem.visits[j].drop_penalty is None for j, _ in candidate.unassigned) and not any(

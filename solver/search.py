@@ -67,11 +67,14 @@ class Trace:
                     if routing.ActiveVar(index).Min():
                         extra += max(0, time_dim.CumulVar(index).Min() - bound) * weight
             # the cost variable exists once the model is closed, after this is called
-            self.points.append(Progress(time.perf_counter() - self.began, time.process_time() - self.cpu0,
-                                        self.offset + int(routing.CostVar().Min()) - extra))
+            self.add(self.offset + int(routing.CostVar().Min()) - extra)
 
         self._callbacks.append(record)  # the model keeps a pointer only
         routing.AddAtSolutionCallback(record)
+
+    def add(self, objective: int) -> None:
+        """Record a plan of this cost found now."""
+        self.points.append(Progress(time.perf_counter() - self.began, time.process_time() - self.cpu0, objective))
 
 
 @dataclass(frozen=True)

@@ -217,13 +217,11 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
                      status="feasible")
     begin = local if _cost_of(problem, searched) < _cost_of(problem, constructed.routes) else constructed
 
-    def heard(s: Solution) -> None:
-        trace.points.append(Progress(time.perf_counter() - trace.began, time.process_time() - trace.cpu0, s.objective))
-
     steps = None if params.solution_limit is None else _walk_steps(params)
     deadline = None if steps is not None else (until if until is not None else time.monotonic())
     try:
-        here = improve(problem, begin, seed=seed, steps=steps, deadline=deadline, on_better=heard)
+        here = improve(problem, begin, seed=seed, steps=steps, deadline=deadline,
+                       on_better=lambda s: trace.add(s.objective))
     except BaseException:
         if elsewhere is not None:
             elsewhere.close()
