@@ -36,8 +36,20 @@ class LabRecipe(Recipe):
     extra_operators: tuple[str, ...] = ()  # local_search_operators fields switched on
     disabled_operators: tuple[str, ...] = ()
     multi_armed_bandit: bool = False
+    # ILS ruins besides SISR, run one at random per perturbation: "routes:N" (N spatially close routes),
+    # "walk:N" (a random walk removing N visits)
+    extra_ruins: tuple[str, ...] = ()
 
     def adjust(self, sp: Any) -> None:
+        if self.extra_ruins:
+            rr = sp.iterated_local_search_parameters.ruin_recreate_parameters
+            for ruin in self.extra_ruins:
+                kind, n = ruin.split(":")
+                if kind == "routes":
+                    rr.ruin_strategies.add().spatially_close_routes.num_ruined_routes = int(n)
+                else:
+                    rr.ruin_strategies.add().random_walk.num_removed_visits = int(n)
+            rr.ruin_composition_strategy = 3  # RUN_ONE_RANDOMLY
         if self.ils_temperature is not None:
             sa = sp.iterated_local_search_parameters.reference_solution_acceptance_strategy.simulated_annealing
             sa.automatic_temperatures = False
@@ -138,7 +150,7 @@ def lab_routes(inst: Instance, recipe: Recipe, time_limit: float, seed: int = 0)
 
 def parse_recipe(spec: str) -> LabRecipe:
     """A named recipe, or `key=value,...`: first=SAVINGS+LOCAL_CHEAPEST_INSERTION, mh=..., lambda=0.3,
-    nr=0.2, mn=20, rm=10, seq=10, t=300/3, rec=..., mab=1, ops=use_x+use_y, off=use_z."""
+    nr=0.2, mn=20, rm=10, seq=10, t=300/3, rec=..., ruins=routes:2+walk:10, mab=1, ops=use_x+use_y, off=use_z."""
     if spec in RECIPES:
         return RECIPES[spec]
     r = BASE
@@ -164,6 +176,8 @@ def parse_recipe(spec: str) -> LabRecipe:
             r = replace(r, ils_temperature=(float(a), float(b)))
         elif key == "rec":
             r = replace(r, ils_recreate=value)
+        elif key == "ruins":
+            r = replace(r, extra_ruins=tuple(value.split("+")))
         elif key == "mab":
             r = replace(r, multi_armed_bandit=bool(int(value)))
         elif key == "ops":

@@ -18,12 +18,12 @@ authors' code, vpillac/vroom @ de39e77: `PillacSimplePersistenceHelper`, `TRSPWo
 
 How it maps onto the engine (a solver Problem built directly, like benchmarks.solomon): a technician is a
 vehicle from home to home with its home window as shift; skill s is engine skill s and tool t is engine skill
-5 + t (tools as skill tags); parts are the van stock (engine part types). The engine has no mid-tour restock,
-so a depot visit can only come first: when some request can be served by no technician from their own tools
-and stock, the skilled technician closest to the depot for each such request starts "via the depot": its
-vehicle starts at the depot at the time it takes to get there from home, holds every tool and an unlimited
-stock (on the shared instances this is R101 and R204, 4 requests each). The engine minimises the routes'
-working time (`Problem.span_cost`, waiting included; travel distance is not costed), the paper's objective.
+5 + t (tools as skill tags); parts are the van stock (engine part types). The engine has no mid-tour restock:
+a technician either leaves home with their own van, or starts "via the depot" (a vehicle that starts at the
+depot at the time it takes to get there from home, with every tool and an unlimited stock). Who goes by the
+depot is chosen in two searches (`solve_instance`), and each tour then gets its one depot visit wherever it
+costs least, mid-tour included, or none (`place_depot`). The engine minimises the routes' working time
+(`Problem.span_cost`, waiting included; travel distance is not costed), the paper's objective.
 Skill levels play no part in these instances.
 
 Each solution is checked independently from the raw file (every rule above, with the depot visit anywhere)
@@ -38,14 +38,14 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks import solomon
 from solver.params import SolveParams
-from solver.problem import Problem, Vehicle, Visit
+from solver.problem import Problem, Solution, Vehicle, Visit
 
 SCALE = 1000  # engine units per instance unit; travel times rounded UP so engine-feasible is truly feasible
 UNLIMITED = 10**6
@@ -256,13 +256,6 @@ def evaluate(inst: TrspInstance, routes: Sequence[Sequence[int]]) -> Evaluation:
     return Evaluation(total_duration=sum(durations), durations=tuple(durations), errors=tuple(errors))
 
 
-def routes_of(inst: TrspInstance, solution_routes: Sequence[Sequence[int]], depot_first: frozenset[int]) -> list[list[int]]:
-    """Node IDs per technician (visit j is request ID 26 + j), the depot first for those who start there."""
-    first = len(inst.technicians) + 1
-    return [([0] if k in depot_first and visits else []) + [first + v for v in visits]
-            for k, visits in enumerate(solution_routes)]
-
-
 def format_sol(inst: TrspInstance, routes: Sequence[Sequence[int]], ev: Evaluation) -> str:
     lines = [f"Route #{k} ({inst.technicians[k - 1].id}): {' '.join(str(n) for n in r)}".rstrip()
              for k, r in enumerate(routes, 1)]
@@ -288,18 +281,108 @@ class Row:
         return 100 * (self.evaluation.total_duration - self.bks) / self.bks
 
 
+def place_depot(inst: TrspInstance, k: int, requests: Sequence[int]) -> list[int]:
+    """Technician k's tour of `requests` (node IDs, in order) with its one depot visit where it costs least:
+    anywhere, or nowhere when the technician's own tools and parts suffice. The depot refills on the way, so
+    the requests before it must be served from the van; the order of the requests is kept."""
+    best: tuple[float, list[int]] | None = None
+    # no depot visit first: a visit that saves nothing is left out
+    for route in [list(requests)] + [[*requests[:at], 0, *requests[at:]] for at in range(len(requests))]:
+        ev = evaluate_tour(inst, k, route)
+        if not ev[1] and (best is None or ev[0] < best[0] - EPS):
+            best = (ev[0], route)
+    return best[1] if best is not None else [0, *requests]
+
+
+def evaluate_tour(inst: TrspInstance, k: int, route: Sequence[int]) -> tuple[float, list[str]]:
+    """One technician's working time and broken rules, as `evaluate` judges them."""
+    routes: list[list[int]] = [[] for _ in inst.technicians]
+    routes[k] = list(route)
+    ev = evaluate(inst, routes)
+    return ev.durations[k], [e for e in ev.errors if e.startswith(f"technician {k + 1}:")]
+
+
+def from_home_only(inst: TrspInstance) -> frozenset[int]:
+    """Technicians who must keep their own start for the first search: for each request that nobody starting
+    via the depot reaches before its window closes (an early window), those who reach it from home in time
+    with their own tools and parts."""
+    depot = inst.depot
+    keep: set[int] = set()
+    for r in inst.requests:
+        skilled = [t for t in inst.technicians if r.skills <= t.skills]
+        if any(t.tws + inst.dist(t, depot) + depot.service + inst.dist(depot, r) <= r.twe + EPS for t in skilled):
+            continue
+        keep.update(k for k, t in enumerate(inst.technicians)
+                    if inst.own_ok(t, r) and t.tws + inst.dist(t, r) <= r.twe + EPS)
+    return frozenset(keep)
+
+
+def rescuers(inst: TrspInstance, routes: Sequence[Sequence[int]]) -> frozenset[int]:
+    """For each request the routes leave out, the technicians who reach it from home in time with their own
+    tools and parts: the second search lets them leave from home."""
+    served = {n for r in routes for n in r}
+    return frozenset(k for r in inst.requests if r.id not in served for k, t in enumerate(inst.technicians)
+                     if inst.own_ok(t, r) and t.tws + inst.dist(t, r) <= r.twe + EPS)
+
+
+# Shares of the time limit: the first search (nearly everyone via the depot), then the second; after a first
+# search that left requests out, the second and a third.
+SHARES = (0.4, 0.6)
+SHARES_RESCUE = (0.3, 0.3)
+
+
 def solve_instance(inst: TrspInstance, *, time_limit: float, seed: int,
                    params: SolveParams) -> tuple[list[list[int]] | None, frozenset[int]]:
-    """Routes (node IDs per technician) from the dispatch engine, or None when it found nothing."""
+    """Routes (node IDs per technician) from the dispatch engine, or None when it found nothing; and the
+    technicians whose tour includes a depot visit.
+
+    The engine has no mid-tour restock, so who goes by the depot is chosen over a few searches. The first
+    lets every technician start via the depot (every tool, every part), but those `from_home_only` keeps at
+    home: the requests find their technicians freely. Each tour then gets its depot visit where it costs
+    least, or none (`place_depot`). The next search starts from those routes, the depot kept first only for
+    the technicians who still need it (for one needed mid-tour too: the engine's nearest form) and who are
+    not `rescuers` of a request left out; the others leave from home with their own van. When the first
+    search left requests out, a third search does the same once more. The cheapest result wins."""
     from solver import solve  # late: the reader and the evaluator work on their own
 
-    depot_first = via_depot(inst)
-    solution = solve(build_problem(inst, depot_first), time_limit=time_limit, seed=seed, params=params)
+    depot_first = frozenset(range(len(inst.technicians))) - from_home_only(inst)
+    shares = list(SHARES)
+    candidates: list[list[list[int]]] = []
+    start: list[list[int]] | None = None
+    while shares:
+        share = shares.pop(0)
+        solution = solve(build_problem(inst, depot_first), time_limit=time_limit * share, seed=seed, start=start,
+                         params=params if start is None else replace(params, ruin_recreate_from_start=True))
+        visits = _engine_routes(solution, len(inst.technicians))
+        if visits is None:
+            break
+        routes = _with_depots(inst, visits)
+        candidates.append(routes)
+        served = {n for route in routes for n in route}
+        if len(candidates) == 1 and any(r.id not in served for r in inst.requests):
+            shares = list(SHARES_RESCUE)
+        start = visits
+        depot_first = (frozenset(k for k, r in enumerate(routes) if 0 in r) | via_depot(inst)) - rescuers(inst, routes)
+    if not candidates:
+        return None, frozenset()
+    best = min(candidates, key=lambda routes: _rank(evaluate(inst, routes)))
+    return best, frozenset(k for k, r in enumerate(best) if 0 in r)
+
+
+def _engine_routes(solution: Solution, technicians: int) -> list[list[int]] | None:
     if solution.status == "infeasible":
-        return None, depot_first
-    by_vehicle = {r.vehicle: r.visits for r in solution.routes}
-    visits = [list(by_vehicle.get(k, ())) for k in range(len(inst.technicians))]
-    return routes_of(inst, visits, depot_first), depot_first  # left-out requests show up in the check
+        return None
+    by_vehicle = {r.vehicle: list(r.visits) for r in solution.routes}
+    return [by_vehicle.get(k, []) for k in range(technicians)]
+
+
+def _with_depots(inst: TrspInstance, visits: Sequence[Sequence[int]]) -> list[list[int]]:
+    first = len(inst.technicians) + 1
+    return [place_depot(inst, k, [first + v for v in seq]) if seq else [] for k, seq in enumerate(visits)]
+
+
+def _rank(ev: Evaluation) -> tuple[int, float]:
+    return len(ev.errors), ev.total_duration
 
 
 def run(instances: Sequence[TrspInstance], *, bks: dict[str, float], out: Path, time_limit: float, seed: int,

@@ -13,6 +13,12 @@ Times are the earliest consistent ones for a given visit order and break positio
 schedules of solver/schedule.py (`Timetable`, where the break convention is stated); `_evaluate` re-times
 only the part of a route an insertion changes, by the same steps. The rules come from solver/rules.py.
 Pure Python over the Problem; it shares no code with the OR-Tools model.
+
+A search inserts once per step into routes most of which no step touched: `Prepared` keeps what does not
+change between calls (the tables, start routes' schedules, and per route schedule the positions each visit
+was found to fit or not), so that a step re-times only what it changed. Positions are first tested against
+bounds that hold wherever the break is taken (`Timetable.bounds`); only those that pass are walked. None of
+this changes a decision: the same inputs give the same plan with or without it (tests/solver/test_construct.py).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import itertools
 import time
 from collections.abc import Collection, Sequence
 
-from solver.problem import FULLY_BOOKED, MAX_ORDERS, Problem, Reason, Solution
+from solver.problem import FULLY_BOOKED, MAX_ORDERS, Problem, Reason, RouteSolution, Solution
 from solver.reasons import crew_reason, nobody_fits
 from solver.rules import (
     REFUSED_TECHNICIAN,
@@ -40,7 +46,7 @@ from solver.rules import (
 from solver.schedule import Schedule, Timetable, solution_costs
 from solver.tables import OPEN
 
-__all__ = ["Schedule", "Timetable", "greedy_solve", "left_out_reason", "solution_costs"]
+__all__ = ["Prepared", "Schedule", "Timetable", "greedy_solve", "left_out_reason", "prepare", "solution_costs"]
 
 
 def left_out_reason(problem: Problem, j: int, full: Sequence[int] = ()) -> Reason:
@@ -61,17 +67,147 @@ def left_out_reason(problem: Problem, j: int, full: Sequence[int] = ()) -> Reaso
     return Reason(rule=FULLY_BOOKED, vehicles=able)
 
 
+# How many start routes' schedules a Prepared keeps (a search inserts into mostly the same routes each step),
+# and how many routes' shapes with what was found there.
+_KEPT_SCHEDULES = 10_000
+_KEPT_SHAPES = 2_000
+
+
+class Prepared:
+    """What the insertion reads of a problem that is the same on every call, worked out once: a search
+    that inserts once per step passes it to `greedy_solve` each time (`prepare`)."""
+
+    def __init__(self, problem: Problem, options: Sequence[Sequence[tuple[int, int]]] | None = None) -> None:
+        self.problem = problem
+        self.table = Timetable(problem)
+        self.qualified = [tuple(problem.qualified(j)) for j in range(len(problem.visits))]
+        self.options = vehicle_options(problem, self.qualified) if options is None else options
+        vehicles = problem.vehicles
+        # a visit no other one than those asked for was tried for is left out as fully booked: one Reason each
+        self.booked = [Reason(rule=FULLY_BOOKED, vehicles=q) for q in self.qualified]
+        self.urgent = max((x.drop_penalty for x in problem.visits if x.drop_penalty is not None), default=None)
+        self.several_days = len(problem.days) > 1
+        self.parts = [[(p, q) for p, q in enumerate(x.parts) if q > 0] for x in problem.visits]
+        self.single = [x.crew == 1 for x in problem.visits]
+        self.any_crew = not all(self.single)
+        self.stock = [[v.stock_of(p) for p in range(problem.num_parts)] for v in vehicles]
+        self.empty = [Schedule((), (), (), (), (), v.shift_start, None, None) for v in vehicles]
+
+        def priority(j: int) -> tuple[float, int, int]:
+            x = problem.visits[j]
+            penalty = float("inf") if x.drop_penalty is None else x.drop_penalty
+            return (-penalty, x.deadline if x.deadline is not None else OPEN, j)
+
+        # every visit, highest drop penalty first, then earliest response deadline
+        self.order = sorted(range(len(problem.visits)), key=priority)
+        # (vehicle, visits) -> what `_load` makes of a start route on the plain table (None: it breaks a rule)
+        self.kept: dict[tuple[int, tuple[int, ...]], tuple[Schedule, bool, list[int]] | None] = {}
+        # id of a schedule on the plain table -> it (kept alive, so the id stays its own) and its shape
+        self.shapes: dict[int, tuple[Schedule, _Shape]] = {}
+        # id of a schedule -> it and its RouteSolution
+        self.reported: dict[int, tuple[Schedule, RouteSolution]] = {}
+
+    def load(self, vehicle: int, visits: tuple[int, ...]) -> tuple[Schedule, bool, list[int]] | None:
+        """A start route as `_load` puts it on an empty route of the plain table: its schedule, whether that
+        is the lazy-break one, what is left in the van; None when it breaks a hard rule. Remembered."""
+        key = (vehicle, visits)
+        if key in self.kept:
+            return self.kept[key]
+        route = _Route(self.table, vehicle, self)
+        found = (route.schedule, route.lazy, route.stock) if _load(self.table, route, visits, self.parts) else None
+        if len(self.kept) >= _KEPT_SCHEDULES:
+            self.kept.clear()
+        self.kept[key] = found
+        return found
+
+    def route_solution(self, table: Timetable, vehicle: int, schedule: Schedule) -> RouteSolution:
+        """`table.route_solution`, remembered for a table with the plain one's vehicles and matrices (only
+        windows differ: the crews' starts), which are all a RouteSolution reads."""
+        if not schedule.visits or table.vehicles is not self.table.vehicles or table.distances is not self.table.distances:
+            return table.route_solution(vehicle, schedule)
+        found = self.reported.get(id(schedule))
+        if found is not None and found[0] is schedule:
+            return found[1]
+        solved = table.route_solution(vehicle, schedule)
+        if len(self.reported) >= _KEPT_SCHEDULES:
+            self.reported.clear()
+        self.reported[id(schedule)] = (schedule, solved)
+        return solved
+
+    def shape(self, vehicle: int, schedule: Schedule) -> _Shape:
+        """The `_Shape` of `schedule` on vehicle `vehicle` on the plain table, remembered."""
+        found = self.shapes.get(id(schedule))
+        if found is not None and found[0] is schedule:
+            return found[1]
+        shape = _Shape(self.table, vehicle, schedule.visits)
+        if len(self.shapes) >= _KEPT_SHAPES:
+            self.shapes.clear()
+        self.shapes[id(schedule)] = (schedule, shape)
+        return shape
+
+
+def prepare(problem: Problem, options: Sequence[Sequence[tuple[int, int]]] | None = None) -> Prepared:
+    """The insertion's per-problem tables (`options`: `vehicle_options(problem)` when the caller has them)."""
+    return Prepared(problem, options)
+
+
+class _Shape:
+    """What the insertion tests a route's positions with: its stops' locations home to home, the service
+    plus driving time of its visits (no driving for a route without visits), and `Timetable.bounds`; and
+    what it found there for each visit tried (the same for as long as the route's schedule and the table
+    are, which in a search is many steps for a route no ruin touches)."""
+
+    __slots__ = ("busy", "evaluated", "legs", "tried")
+
+    def __init__(self, table: Timetable, vehicle: int, visits: Sequence[int]) -> None:
+        v = table.vehicles[vehicle]
+        durations, distances = table.durations, table.distances
+        stops = [v.start, *(table.location[y] for y in visits), v.end]
+        self.busy = sum(table.service[y] for y in visits)
+        if visits:
+            self.busy += sum(durations[a][b] for a, b in itertools.pairwise(stops))
+        ends, latest = table.bounds(vehicle, visits)
+        # Per leg (insertion position): the durations and distances from where it starts, where it ends, its
+        # own duration and distance (0 on an idle route: the technician drives nowhere), when the technician
+        # leaves its start no sooner, and reaches its end no later, wherever the break is.
+        self.legs = [(durations[a], distances[a], b, durations[a][b] if visits else 0, distances[a][b] if visits else 0,
+                      leaves, due)
+                     for a, b, leaves, due in zip(stops[:-1], stops[1:], [v.shift_start, *ends], [*latest, v.shift_end],
+                                                  strict=True)]
+        # visit -> its (travel cost added, vehicle, position) where the bounds let it in
+        self.tried: dict[int, list[tuple[int, int, int]]] = {}
+        # (visit, position) -> (lateness added or None when it does not fit, break leg, lazy break rule)
+        self.evaluated: dict[tuple[int, int], tuple[int | None, int | None, bool]] = {}
+
+
 class _Route:
     """A route under construction: its schedule, what is left in the van, and whether the schedule is the
     lazy-break one (then any continuation from an equal state is the stored one)."""
 
-    def __init__(self, table: Timetable, vehicle: int) -> None:
+    def __init__(self, table: Timetable, vehicle: int, prepared: Prepared | None = None) -> None:
         v = table.problem.vehicles[vehicle]
         self.vehicle = vehicle
-        self.stock = [v.stock_of(p) for p in range(table.problem.num_parts)]
+        self.stock = [v.stock_of(p) for p in range(table.problem.num_parts)] if prepared is None \
+            else list(prepared.stock[vehicle])
         self.has_break = table.brk[vehicle] is not None
-        self.schedule = Schedule((), (), (), (), (), v.shift_start, None, None)  # placeholder until first visit
+        # placeholder until the first visit (one for each vehicle: its shape is remembered too)
+        self.schedule = Schedule((), (), (), (), (), v.shift_start, None, None) if prepared is None \
+            else prepared.empty[vehicle]
         self.lazy = True
+        self._prepared = prepared
+        self._shape: tuple[Schedule, Timetable, _Shape] | None = None
+
+    def shape(self, table: Timetable) -> _Shape:
+        """The route's `_Shape` on `table` (remembered by `Prepared` on its plain table)."""
+        if self._shape is not None and self._shape[0] is self.schedule and self._shape[1] is table:
+            return self._shape[2]
+        prepared = self._prepared
+        if prepared is not None and table is prepared.table:
+            shape = prepared.shape(self.vehicle, self.schedule)
+        else:
+            shape = _Shape(table, self.vehicle, self.schedule.visits)
+        self._shape = (self.schedule, table, shape)
+        return shape
 
     def break_taken_before(self, stop: int) -> bool:
         """Is the break already taken before the leg to stop `stop`?"""
@@ -117,12 +253,18 @@ def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[li
     return True
 
 
-def vehicle_options(problem: Problem) -> list[list[tuple[int, int]]]:
+def vehicle_options(problem: Problem, qualified_for: Sequence[Sequence[int]] | None = None) -> list[list[tuple[int, int]]]:
     """For each visit, the vehicles that may serve it (pins, skills at their levels, refusals) with what it
-    costs that they serve it (over-qualification, a technician other than the one asked for)."""
+    costs that they serve it (over-qualification, a technician other than the one asked for).
+    `qualified_for`: `problem.qualified(j)` of each visit j, when the caller has them."""
     out: list[list[tuple[int, int]]] = []
     for j, x in enumerate(problem.visits):
-        allowed = problem.qualified(j) if x.pinned is None else [
+        if x.pinned is None:  # problem.qualified holds the skills and refusals already
+            allowed = problem.qualified(j) if qualified_for is None else qualified_for[j]
+            out.append([(k, over_qualification(problem, problem.vehicles[k], x)
+                         + missed_preference(problem, x, problem.technician_of(k))) for k in allowed])
+            continue
+        allowed = [
             k for k in range(len(problem.vehicles)) if problem.technician_of(k) == x.pinned]
         out.append([(k, over_qualification(problem, problem.vehicles[k], x)
                      + missed_preference(problem, x, problem.technician_of(k)))
@@ -133,7 +275,7 @@ def vehicle_options(problem: Problem) -> list[list[tuple[int, int]]]:
 
 def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None, *, eject: bool = False,
                  worth_it: bool = False, only: Collection[int] | None = None,
-                 options: Sequence[Sequence[tuple[int, int]]] | None = None, explain: bool = True) -> Solution:
+                 prepared: Prepared | None = None, explain: bool = True, regret: bool = False) -> Solution:
     """Priority-first cheapest feasible insertion; deterministic, no time limit needed.
 
     With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
@@ -143,112 +285,142 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     cost (an emergency bumps a routine job rather than wait for it). With `worth_it` (always on a horizon of
     several days), an optional visit whose best place costs more than leaving it out is left out. With `only`,
     no other visit than those is tried (the others off the start routes are left out as fully booked).
-    `options` are `vehicle_options(problem)` when the caller has them already; without `explain`, a visit that
+    `prepared` is `prepare(problem)` when the caller inserts often (a search); without `explain`, a visit that
     fits nowhere is left out as fully booked without looking for the rule that keeps it out (a search that
-    throws most plans away)."""
-    if options is None:
-        options = vehicle_options(problem)
+    throws most plans away). With `regret` (a search's option), the optional visits of one priority class are
+    inserted not in order but each time the one whose second-best place, on another vehicle, costs most
+    beyond its best (regret-2); classes still go in priority order."""
     began = time.perf_counter()
-    table = Timetable(problem)
-    routes = [_Route(table, k) for k in range(len(problem.vehicles))]
+    if prepared is None:
+        prepared = prepare(problem)
+    elif prepared.problem is not problem:
+        raise ValueError("prepared is for another problem")
+    options, parts, table = prepared.options, prepared.parts, prepared.table
+    routes = [_Route(table, k, prepared) for k in range(len(problem.vehicles))]
     distances, durations, location, service, brk = table.distances, table.durations, table.location, table.service, table.brk
-    parts = [[(p, q) for p, q in enumerate(x.parts) if q > 0] for x in problem.visits]
+    distance_cost = problem.distance_cost
     placed: set[int] = set()
     if start is not None:
         if len(start) != len(problem.vehicles):
             raise ValueError(f"start has {len(start)} routes for {len(problem.vehicles)} vehicles")
         seen: set[int] = set()
         for k, visits in enumerate(start):
-            if seen.intersection(visits) or len(set(visits)) != len(visits):
+            mine = set(visits)
+            if len(mine) != len(visits) or not seen.isdisjoint(mine):
                 raise ValueError(f"start route of vehicle {k} repeats a visit")
-            seen.update(visits)
+            seen |= mine
             # crew visits are placed again, all members at once
-            visits = [j for j in visits if problem.visits[j].crew == 1]
-            if visits and _load(table, routes[k], visits, parts):
+            visits = tuple(j for j in visits if prepared.single[j]) if prepared.any_crew else tuple(visits)
+            loaded = prepared.load(k, visits) if visits else None
+            if loaded is not None:
+                route = routes[k]
+                route.schedule, route.lazy, route.stock = loaded[0], loaded[1], list(loaded[2])
                 placed.update(visits)
 
-    def priority(j: int) -> tuple[float, int, int]:
-        x = problem.visits[j]
-        penalty = float("inf") if x.drop_penalty is None else x.drop_penalty
-        return (-penalty, x.deadline if x.deadline is not None else OPEN, j)
-
-    urgent = max((x.drop_penalty for x in problem.visits if x.drop_penalty is not None), default=None)
+    urgent, several_days = prepared.urgent, prepared.several_days
     unassigned: list[tuple[int, Reason]] = []
     crews: dict[int, tuple[int, ...]] = {}
-    several_days = len(problem.days) > 1
-    for j in sorted((j for j in range(len(problem.visits)) if j not in placed), key=priority):
-        x = problem.visits[j]
-        if only is not None and j not in only:
-            unassigned.append((j, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(j)))))
-            continue
-        if x.crew > 1:
-            placed_crew = _insert_crew(table, routes, j, parts)
-            if placed_crew is None:
-                unassigned.append((j, crew_reason(problem, j)))
-            else:
-                table, crews[j] = placed_crew
-            continue
-        allowed = [k for k, _ in options[j]]
+    span_cost = problem.span_cost
+    def best_place(j: int, runner_up: bool) -> tuple[tuple[int, int, int, int | None, bool] | None, int | None, list[int]]:
+        """j's cheapest feasible place (cost, vehicle, position, break leg, lazy) or None, and with
+        `runner_up` the cost of its cheapest place on another vehicle (None: there is none); the vehicles
+        too full to take it."""
         candidates: list[tuple[int, int, int]] = []  # (travel cost added, vehicle, position)
         full: list[int] = []
+        here, serve, needs = location[j], service[j], parts[j]
+        from_here, far_from_here = durations[here], distances[here]
         # who serves it costs too (`assign`): levels above those needed, another technician than the one asked for
         for k, assign in options[j]:
             route = routes[k]
             v = problem.vehicles[k]
-            if any(route.stock[p] < q for p, q in parts[j]):
+            if needs and any(route.stock[p] < q for p, q in needs):
                 continue
             if over_max_orders(v, len(route.schedule.visits) + 1):
                 full.append(k)
                 continue
-            stops = [v.start, *(location[y] for y in route.schedule.visits), v.end]
-            here = location[j]
+            shape = route.shape(table)
+            found = shape.tried.get(j)
+            if found is not None:
+                candidates.extend(found)
+                continue
+            found = shape.tried[j] = []
+            opens, closes = table.window_open[j], table.window_close[j]
+            if table.daily[j]:
+                opens, closes = opens + table.day_shift[k], closes + table.day_shift[k]
             # Work, drives and the break must fit the shift whatever the waits: a cheap test that spares
             # the schedule walks of a full route.
             due = brk[k]
-            room = v.shift_end - v.shift_start - service[j] - (due.duration if due is not None else 0) \
-                - sum(service[y] for y in route.schedule.visits) \
-                - (sum(durations[a][b] for a, b in itertools.pairwise(stops)) if len(stops) > 2 else 0)
-            for position in range(len(stops) - 1):
-                before, after = stops[position], stops[position + 1]
-                if len(stops) > 2:
-                    if durations[before][here] + durations[here][after] - durations[before][after] > room:
-                        continue
-                elif durations[before][here] + durations[here][after] > room:
+            room = v.shift_end - v.shift_start - serve - (due.duration if due is not None else 0) - shape.busy
+            for position, (from_before, far_from_before, after, leg, far, leaves, due_by) in enumerate(shape.legs):
+                to_here, onwards = from_before[here], from_here[after]
+                if to_here + onwards - leg > room:
                     continue
-                extra = distances[before][here] + distances[here][after] - (distances[before][after] if len(stops) > 2 else 0)
-                candidates.append((problem.distance_cost * extra + assign, k, position))
+                # j's start and the next stop's arrival are no sooner than without the break
+                begins = leaves + to_here
+                begins = begins if begins > opens else opens
+                if begins > closes or begins + serve + onwards > due_by:
+                    continue
+                cost = distance_cost * (far_from_before[here] + far_from_here[after] - far) + assign
+                if span_cost:
+                    # the working time it adds, waits aside (they may grow or shrink: the walk's objective judges)
+                    cost += span_cost * (to_here + onwards - leg + serve)
+                found.append((cost, k, position))
+            candidates.extend(found)
         candidates.sort()
         best: tuple[int, int, int, int | None, bool] | None = None  # (cost, vehicle, position, gap, lazy)
+        second: int | None = None  # the cheapest on another vehicle than best's
         for travel, k, position in candidates:
-            if best is not None and travel >= best[0]:
+            bound = second if runner_up else (None if best is None else best[0])
+            if bound is not None and travel >= bound:
                 break  # lateness only adds, so no later candidate can be cheaper
             route = routes[k]
-            added, gap, break_bound = _evaluate(table, route, j, position)
-            lazy = True
-            if added is None and break_bound:
-                # The lazy break rule failed after the break; another break position may still fit.
-                new = [*route.schedule.visits[:position], j, *route.schedule.visits[position:]]
-                schedule = table.best_schedule(k, new)
-                if schedule is not None:
-                    added, gap, lazy = schedule.late_cost - route.schedule.late_cost, schedule.gap, False
-            if added is not None and (best is None or travel + added < best[0]):
-                best = (travel + added, k, position, gap, lazy)
+            shape = route.shape(table)
+            outcome = shape.evaluated.get((j, position))
+            if outcome is None:
+                added, gap, break_bound = _evaluate(table, route, j, position)
+                lazy = True
+                if added is None and break_bound:
+                    # The lazy break rule failed after the break; another break position may still fit.
+                    new = [*route.schedule.visits[:position], j, *route.schedule.visits[position:]]
+                    schedule = table.best_schedule(k, new)
+                    if schedule is not None:
+                        added, gap, lazy = schedule.late_cost - route.schedule.late_cost, schedule.gap, False
+                outcome = shape.evaluated[(j, position)] = (added, gap, lazy)
+            added, gap, lazy = outcome
+            if added is None:
+                # it never fits there: the next time this route is as it is, j is not tried there again (a
+                # candidate that does not fit neither changes the best nor ends the search for it early)
+                shape.tried[j].remove((travel, k, position))
+                continue
+            total = travel + added
+            if best is None or total < best[0]:
+                if best is not None and best[1] != k:
+                    second = best[0]
+                best = (total, k, position, gap, lazy)
+            elif k != best[1] and (second is None or total < second):
+                second = total
+        return best, second, full
+
+    def settle(j: int, best: tuple[int, int, int, int | None, bool] | None, full: list[int]) -> None:
+        """Place j at `best`, or leave it out (or, with `eject`, let it bump a less urgent visit)."""
+        x = problem.visits[j]
+        allowed = [k for k, _ in options[j]]
         if eject and x.drop_penalty is not None and x.drop_penalty == urgent:
             # an emergency takes the place of a less urgent visit when that beats its best insertion (none, or
             # a late one)
             bumped = _eject_for(table, routes, j, allowed, parts, beat=None if best is None else best[0])
             if bumped is not None:
                 unassigned.append((bumped, Reason(rule=FULLY_BOOKED, vehicles=tuple(problem.qualified(bumped)))))
-                continue
+                return
         if (several_days or worth_it) and best is not None and x.drop_penalty is not None and best[0] > x.drop_penalty:
             # on a horizon of days an order whose best place costs more than leaving it out (a day late) is
             # left out; on one day the rule-based insertion serves whatever fits, as dispatchers' tools do
             unassigned.append((j, Reason(rule=FULLY_BOOKED, vehicles=tuple(allowed))))
-            continue
+            return
         if best is None:
             unassigned.append((j, left_out_reason(problem, j, full) if explain
                                else Reason(rule=FULLY_BOOKED, vehicles=tuple(allowed))))
-            continue
+            return
         _, k, position, gap, _lazy = best
         route = routes[k]
         new = [*route.schedule.visits[:position], j, *route.schedule.visits[position:]]
@@ -264,9 +436,58 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
         for p, q in parts[j]:
             route.stock[p] -= q
 
-    solved = tuple(table.route_solution(k, r.schedule) for k, r in enumerate(routes))
+    def by_regret(pending: list[int]) -> None:
+        """Insert visits of one class, each time the one that would lose most by waiting: the largest gap
+        between its cheapest place and its cheapest on another vehicle (one with no other vehicle first)."""
+        while pending:
+            chosen: tuple[float, int, int] | None = None  # (-regret, index in pending, ...)
+            places = []
+            for i, j in enumerate(pending):
+                best, second, full = best_place(j, True)
+                places.append((best, full))
+                x = problem.visits[j]
+                if best is None or ((several_days or worth_it) and x.drop_penalty is not None
+                                    and best[0] > x.drop_penalty):
+                    continue  # left out below whatever the others do
+                regret = float("inf") if second is None else second - best[0]
+                if chosen is None or -regret < chosen[0]:
+                    chosen = (-regret, i, j)
+            if chosen is None:
+                for j, (best, full) in zip(pending, places, strict=True):
+                    settle(j, best, full)
+                pending.clear()
+                return
+            _, i, j = chosen
+            settle(j, places[i][0], places[i][1])
+            del pending[i]
+
+    pending: list[int] = []  # with `regret`: visits of the class being inserted
+    for j in prepared.order:
+        if j in placed:
+            continue
+        x = problem.visits[j]
+        if pending and problem.visits[pending[0]].drop_penalty != x.drop_penalty:
+            by_regret(pending)
+        if only is not None and j not in only:
+            unassigned.append((j, prepared.booked[j]))
+            continue
+        if x.crew > 1:
+            placed_crew = _insert_crew(table, routes, j, parts)
+            if placed_crew is None:
+                unassigned.append((j, crew_reason(problem, j)))
+            else:
+                table, crews[j] = placed_crew
+            continue
+        if regret and x.drop_penalty is not None:
+            pending.append(j)
+            continue
+        best, _, full = best_place(j, False)
+        settle(j, best, full)
+    by_regret(pending)
+
+    solved = tuple(prepared.route_solution(table, k, r.schedule) for k, r in enumerate(routes))
     unassigned.sort()
-    costs = solution_costs(problem, solved, unassigned)
+    costs = solution_costs(problem, solved, unassigned, table=table)
     return Solution(routes=solved, unassigned=tuple(unassigned), objective=sum(costs.values()), costs=costs,
                     status="feasible", wall_time=time.perf_counter() - began, solutions_found=1,
                     crews=tuple(sorted(crews.items())))

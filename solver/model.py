@@ -116,7 +116,7 @@ def build_model(
     # Soft rules.
     _response_deadline(model)
     _unserved(model)
-    _travel(model, node_locs)
+    _travel(model, node_locs, node_service)
     _workload_balance(model, node_locs, node_service)
     _reassignment(model)
     _eta_shift(model)
@@ -326,8 +326,12 @@ def _unserved(model: Model) -> None:
             model.routing.AddDisjunction([model.index_of(node)], max(0, penalty - passed))
 
 
-def _travel(model: Model, node_locs: np.ndarray) -> None:
-    cost = model.problem.distances[np.ix_(node_locs, node_locs)] * model.problem.distance_cost
+def _travel(model: Model, node_locs: np.ndarray, node_service: np.ndarray) -> None:
+    problem = model.problem
+    cost = problem.distances[np.ix_(node_locs, node_locs)] * problem.distance_cost
+    if problem.span_cost > 0:
+        # the working time's service and driving (its waiting is the time dimension's slack, see _working_time)
+        cost = cost + problem.span_cost * (problem.durations[np.ix_(node_locs, node_locs)] + node_service[:, None])
     cb = model.routing.RegisterTransitMatrix(cost.tolist())
     model.routing.SetArcCostEvaluatorOfAllVehicles(cb)
 
@@ -408,8 +412,10 @@ def _eta_shift(model: Model) -> None:
 
 def _working_time(model: Model) -> None:
     if model.problem.span_cost > 0:
-        # OR-Tools then times each route (its cumul optimizer), leaving home as late as the route allows
-        model.time.SetSpanCostCoefficientForAllVehicles(model.problem.span_cost)
+        # A route's span is its transits (in the arc costs, see _travel) plus its slack: costing the slack
+        # costs the span, and the arc costs give the local search and its guidance (GLS penalises costly arcs)
+        # something to go by. OR-Tools times each route (its cumul optimizer), leaving home as late as it can.
+        model.time.SetSlackCostCoefficientForAllVehicles(model.problem.span_cost)
 
 
 def _per_vehicle_cost(model: Model, name: str, costs: list[list[int]]) -> None:

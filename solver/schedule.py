@@ -88,12 +88,23 @@ class Timetable:
         self.lateness_cost = [x.lateness_cost for x in visits]
         self.vehicles = list(problem.vehicles)
         self.brk = [break_of(v) for v in problem.vehicles]
+        self._over: dict[tuple[int, int], int] = {}  # (vehicle, visit) -> rules.over_qualification, as asked
+
+    def over_qualification(self, vehicle: int, visit: int) -> int:
+        """rules.over_qualification of `visit` served by `vehicle`, remembered."""
+        key = (vehicle, visit)
+        cost = self._over.get(key)
+        if cost is None:
+            problem = self.problem
+            cost = self._over[key] = over_qualification(problem, self.vehicles[vehicle], problem.visits[visit])
+        return cost
 
     def with_vehicle(self, k: int, vehicle: Vehicle) -> Timetable:
         """This table with vehicle k replaced (a longer shift, say); the matrices are shared, not copied."""
         out = copy.copy(self)
         out.vehicles, out.brk = list(self.vehicles), list(self.brk)
         out.vehicles[k], out.brk[k] = vehicle, break_of(vehicle)
+        out._over = {}  # the new vehicle may hold other levels
         return out
 
     def with_window(self, j: int, window: tuple[int, int] | None) -> Timetable:
@@ -116,7 +127,7 @@ class Timetable:
 
     def walk(
         self, vehicle: int, visits: Sequence[int], gap: int | None = None, *, strict: bool = True,
-        position: int = 0, old: Schedule | None = None, old_lazy: bool = True,
+        position: int = 0, old: Schedule | None = None, old_lazy: bool = True, breakless: bool = False,
     ) -> tuple[Schedule | None, bool, int | None]:
         """The one earliest-time scheduler (see `schedule`). With `old`, the stored schedule of a route,
         `visits` replace old's stops from `position` on: the walk starts from old's state there and stops
@@ -124,10 +135,12 @@ class Timetable:
         by the lazy break rule, so its rest is what the walk would find). Stop indices (`gap`, the result's
         gap) count from the start of the route.
 
+        `breakless`: as if the vehicle had no break (times no later than with it wherever it is taken).
+
         Returns (the times of the walked stops, or None when a rule breaks; whether that happened after
         the break was taken; the index in `visits` where old was rejoined, None when the walk went home)."""
         v = self.vehicles[vehicle]
-        brk = self.brk[vehicle]
+        brk = None if breakless else self.brk[vehicle]
         earliest_break, latest_break_end, length = (
             (brk.earliest_start, brk.latest_end, brk.duration) if brk else (0, 0, 0)
         )
@@ -198,13 +211,66 @@ class Timetable:
     def best_schedule(self, vehicle: int, visits: Sequence[int]) -> Schedule | None:
         """The least late strict schedule over every break position (the lazy one first)."""
         best = self.schedule(vehicle, visits)
-        if self.brk[vehicle] is None:
+        brk = self.brk[vehicle]
+        if brk is None or (best is not None and best.late_cost == 0):
+            return best  # no break position beats on time (a tie keeps the one found first)
+        # Wherever the break is taken, every time is at least the one without it: when that misses a window
+        # or the shift, so does every break position. Before the break the times are those without it, after
+        # it the stops must start by their latest starts: break positions that cannot are not walked.
+        bound = self.walk(vehicle, visits, breakless=True)[0]
+        if bound is None:
             return best
+        latest = self._latest_starts(vehicle, visits)
+        v = self.vehicles[vehicle]
+        shift = self.day_shift[vehicle]
+        durations, location = self.durations, self.location
+        t, at = v.shift_start, v.start
         for gap in range(len(visits) + 1):
+            if best is not None and best.late_cost == 0:
+                break
+            if gap:
+                t, at = bound.ends[gap - 1], location[visits[gap - 1]]
+            bs = t if t > brk.earliest_start else brk.earliest_start
+            if bs + brk.duration > brk.latest_end:
+                break  # and on every later leg, which starts no sooner
+            if gap < len(visits):
+                x = visits[gap]
+                arrival = t + durations[at][location[x]]
+                ready = (arrival if arrival > bs else bs) + brk.duration
+                opens = self.window_open[x] + shift if self.daily[x] else self.window_open[x]
+                if (ready if ready > opens else opens) > latest[gap]:
+                    continue
+            elif max(t + durations[at][v.end], bs) + brk.duration > v.shift_end:
+                continue
             s = self.schedule(vehicle, visits, gap)
             if s is not None and (best is None or s.late_cost < best.late_cost):
                 best = s
         return best
+
+    def _latest_starts(self, vehicle: int, visits: Sequence[int]) -> list[int]:
+        """The latest start of each stop that lets the stops after it keep their windows and the technician
+        be home by the end of the shift, without the break (no strict schedule starts a stop later)."""
+        v = self.vehicles[vehicle]
+        shift = self.day_shift[vehicle]
+        durations, location, service = self.durations, self.location, self.service
+        latest = [0] * len(visits)
+        bound, at = v.shift_end, v.end  # the latest the technician may leave the stop after, and where it is
+        for i in range(len(visits) - 1, -1, -1):
+            x = visits[i]
+            closes = self.window_close[x] + shift if self.daily[x] else self.window_close[x]
+            last = bound - durations[location[x]][at] - service[x]
+            latest[i] = bound = closes if closes < last else last
+            at = location[x]
+        return latest
+
+    def bounds(self, vehicle: int, visits: Sequence[int]) -> tuple[list[int], list[int]]:
+        """What holds of every strict schedule of `visits`, wherever the break is: each service ends no sooner
+        than without the break (the first list), and each stop starts no later than `_latest_starts` (the
+        second). Taking the break only delays what follows it, so a stop inserted where these bounds cannot
+        hold never fits."""
+        s = self.walk(vehicle, visits, breakless=True, strict=False)[0]
+        assert s is not None  # only a strict schedule gives up
+        return list(s.ends), self._latest_starts(vehicle, visits)
 
     def distance(self, vehicle: int, visits: Sequence[int]) -> int:
         """Metres driven including the way home; an idle technician drives nothing."""
@@ -266,11 +332,16 @@ def _leave_late(
     return depart, depart + travel, break_start
 
 
-def working_time(problem: Problem, vehicle: int, visits: Sequence[int]) -> int:
-    """Service plus driving, in seconds (waiting and the break do not count as work)."""
+def working_time(problem: Problem, vehicle: int, visits: Sequence[int], table: Timetable | None = None) -> int:
+    """Service plus driving, in seconds (waiting and the break do not count as work); the same read off the
+    problem's `table` when given (plain lists: faster)."""
     if not visits:
         return 0
     v = problem.vehicles[vehicle]
+    if table is not None:
+        at, durations = table.location, table.durations
+        stops = [v.start, *(at[j] for j in visits), v.end]
+        return sum(durations[a][b] for a, b in itertools.pairwise(stops)) + sum(table.service[j] for j in visits)
     locs = [v.start, *(problem.visits[j].location for j in visits), v.end]
     dur = problem.durations
     drive = sum(int(dur[a, b]) for a, b in itertools.pairwise(locs))
@@ -314,35 +385,47 @@ def crew_synced(table: Timetable, sequences: Sequence[Sequence[int]], legs: Sequ
 
 
 def solution_costs(problem: Problem, routes: Sequence[RouteSolution],
-                   unassigned: Sequence[tuple[int, Reason]]) -> dict[str, int]:
+                   unassigned: Sequence[tuple[int, Reason]], *, table: Timetable | None = None) -> dict[str, int]:
     """Each objective part recomputed from the routes as reported (not read off a search). A crew visit
     is late, and served by its customer's preferred technician, once; over-qualification is a single
-    technician's matter (a crew's is not charged)."""
-    starts = {j: s for r in routes for j, s in zip(r.visits, r.starts, strict=True)}
-    late = sum(lateness(problem.visits[j], s) for j, s in starts.items())
-    serving: dict[int, list[int]] = {}
+    technician's matter (a crew's is not charged). Pass the problem's `table` when calling often."""
+    visits = problem.visits
+    starts: dict[int, int] = {}
+    serving: dict[int, list[int]] = {}  # visits a customer asked a technician for -> who serves them
+    distance = reassigning = shifting = over = span = 0
     for r in routes:
-        for j in r.visits:
-            serving.setdefault(j, []).append(problem.technician_of(r.vehicle))
+        who = problem.technician_of(r.vehicle)
+        distance += r.distance
+        if r.visits:
+            span += r.back - r.depart
+        for j, s in zip(r.visits, r.starts, strict=True):
+            x = visits[j]
+            starts[j] = s
+            if x.preferred is not None:
+                serving.setdefault(j, []).append(who)
+            if x.previous_start is not None:
+                shifting += eta_shift(problem, x, s)
+            if x.crew == 1:
+                reassigning += reassigned(x, who)
+                if problem.over_qualification_cost > 0:
+                    over += over_qualification(problem, problem.vehicles[r.vehicle], x) if table is None \
+                        else table.over_qualification(r.vehicle, j)
     balance = 0
     if problem.balance_cost > 0 and routes:
         # spread within each day: a technician's light Tuesday does not offset a colleague's heavy Monday
         by_day: dict[int, list[int]] = {}
         for r in routes:
-            by_day.setdefault(problem.vehicles[r.vehicle].day, []).append(working_time(problem, r.vehicle, r.visits))
+            by_day.setdefault(problem.vehicles[r.vehicle].day, []).append(working_time(problem, r.vehicle, r.visits, table))
         balance = problem.balance_cost * sum(max(work) - min(work) for work in by_day.values())
     return {
-        TRAVEL: problem.distance_cost * sum(r.distance for r in routes),
-        RESPONSE_DEADLINE: late,
-        UNSERVED: sum(problem.visits[j].drop_penalty or 0 for j, _ in unassigned),
+        TRAVEL: problem.distance_cost * distance,
+        RESPONSE_DEADLINE: sum(lateness(visits[j], s) for j, s in starts.items()),
+        UNSERVED: sum(visits[j].drop_penalty or 0 for j, _ in unassigned),
         WORKLOAD_BALANCE: balance,
-        REASSIGNMENT: problem.reassign_cost * sum(reassigned(problem.visits[j], problem.technician_of(r.vehicle))
-                                                  for r in routes for j in r.visits if problem.visits[j].crew == 1),
-        ETA_SHIFT: sum(eta_shift(problem, problem.visits[j], s) for r in routes
-                       for j, s in zip(r.visits, r.starts, strict=True)),
-        OVER_QUALIFICATION: sum(over_qualification(problem, problem.vehicles[r.vehicle], problem.visits[j])
-                                for r in routes for j in r.visits if problem.visits[j].crew == 1),
-        WORKING_TIME: problem.span_cost * sum(r.back - r.depart for r in routes if r.visits),
-        PREFERRED_TECHNICIAN: sum(0 if problem.visits[j].preferred in who else problem.preference_cost
-                                  for j, who in serving.items() if problem.visits[j].preferred is not None),
+        REASSIGNMENT: problem.reassign_cost * reassigning,
+        ETA_SHIFT: shifting,  # nothing without a start planned before (rules.eta_shift)
+        OVER_QUALIFICATION: over,
+        WORKING_TIME: problem.span_cost * span,
+        PREFERRED_TECHNICIAN: sum(0 if visits[j].preferred in who else problem.preference_cost
+                                  for j, who in serving.items()),
     }

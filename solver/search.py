@@ -166,13 +166,18 @@ def bound_by_count(routing: pywrapcp.RoutingModel, params: SolveParams) -> None:
 
 # A gain smaller than this share of the cost does not count as progress for stop_when_stalled.
 STALL_GAIN = 0.001
+# The search stops at the latest after this many times the stall time (None: only when it stalls).
+STALL_CAP: float | None = None
 
 
 def stop_when_stalled(routing: pywrapcp.RoutingModel, seconds: float) -> tuple[Any, ...]:
-    """Stop every search of `routing` once `seconds` have gone by without the best cost falling by STALL_GAIN.
-    Reads the clock: for timed searches only (under a solution limit the count alone bounds the search).
-    The caller keeps what this returns for as long as it searches (the model holds pointers only)."""
-    state = {"best": None, "since": time.monotonic()}
+    """Stop every search of `routing` once `seconds` have gone by without the best cost falling by STALL_GAIN
+    (or, with STALL_CAP, once STALL_CAP x `seconds` have gone by at all). Reads the clock: for timed searches
+    only (under a solution limit the count alone bounds the search). The caller keeps what this returns for
+    as long as it searches (the model holds pointers only)."""
+    began = time.monotonic()
+    state = {"best": None, "since": began}
+    cap = STALL_CAP
 
     def heard() -> None:
         cost = routing.CostVar().Min()
@@ -181,7 +186,8 @@ def stop_when_stalled(routing: pywrapcp.RoutingModel, seconds: float) -> tuple[A
             state["best"], state["since"] = cost, time.monotonic()
 
     def stalled() -> bool:
-        return time.monotonic() - state["since"] > seconds  # type: ignore[operator]
+        now = time.monotonic()
+        return now - state["since"] > seconds or (cap is not None and now - began > cap * seconds)  # type: ignore[operator]
 
     limit = routing.solver().CustomLimit(stalled)
     routing.AddAtSolutionCallback(heard)

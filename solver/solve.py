@@ -176,7 +176,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     unassigned = tuple(sorted(reasons.items()))
     costs = solution_costs(problem, routes, unassigned)
     done = time.perf_counter()
-    log.info("solved %d visits x %d vehicles: %d served, %d left out, %s; search %.1fs, explain %.1fs",
+    log.info("solved %d visits x %d vehicles: %d served, %d left out, %s; search %.1fs, then ruin and recreate "
+             "and explaining %.1fs",
              len(problem.visits), len(problem.vehicles), len(served), len(unassigned), status, searched - began,
              done - searched)
     return Solution(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.solomon import parse_sol
-from benchmarks.trsp import evaluate, main, read_trsp
+from benchmarks.trsp import evaluate, main, place_depot, read_trsp
 
 TINY = """TINY
 
@@ -71,3 +71,19 @@ def test_the_runner_solves_writes_and_checks_a_published_instance(tmp_path: Path
     ev = evaluate(read_trsp(crew / "crew25/C201.100_25-5-5-5.txt"), routes)
     assert sol.rstrip().endswith(f"Cost {ev.total_duration:.2f}")
     assert code == (0 if ev.feasible else 1)
+
+
+def test_the_depot_visit_goes_where_it_costs_least_or_nowhere(tiny: Path) -> None:
+    inst = read_trsp(tiny)
+    # own tools and parts suffice: a depot visit would only add a detour (none here: the depot is home)
+    assert place_depot(inst, 0, [2, 3]) == [2, 3]
+    # 3 now needs a part the van has used up at 2; the depot is at home, so refilling before leaving is free
+    needy = TINY.replace("[0] \t[] \t[0]", "[0] \t[] \t[1]")
+    inst = read_trsp(tiny.write_text(needy) and tiny)
+    assert place_depot(inst, 0, [2, 3]) == [0, 2, 3]
+    # with the depot beside 3, it is visited between 2 and 3, on the way
+    beside = needy.replace("0    0     0     0      200", "0    6     8     0      200")
+    inst = read_trsp(tiny.write_text(beside) and tiny)
+    assert place_depot(inst, 0, [2, 3]) == [2, 0, 3]
+    assert evaluate(inst, [[2, 0, 3]]).feasible
+    assert not evaluate(inst, [[2, 3]]).feasible

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solver.construct import greedy_solve
+from solver.construct import Schedule, Timetable, greedy_solve, prepare
 from solver.problem import (
     FULLY_BOOKED,
     MAX_ORDERS,
@@ -283,3 +283,102 @@ def test_an_emergency_that_would_start_late_bumps_a_routine_job_rather_than_wait
     assert bumped.routes[0].visits == (2, 1)  # the 08:00 job goes, and the urgent one starts on time
     assert bumped.routes[0].starts[0] <= h(9)
     assert bumped.objective < late.objective
+
+
+# --- the shortcuts of a search's insertion give what the plain walks give
+
+
+def _every_break_position(table: Timetable, k: int, visits: Sequence[int]) -> Schedule | None:
+    """The least late strict schedule as first written: the lazy one, then every break position in turn."""
+    best = table.schedule(k, visits)
+    if table.brk[k] is None:
+        return best
+    for gap in range(len(visits) + 1):
+        s = table.schedule(k, visits, gap)
+        if s is not None and (best is None or s.late_cost < best.late_cost):
+            best = s
+    return best
+
+
+@st.composite
+def break_days(draw: st.DrawFn) -> tuple[Problem, list[int]]:
+    """One van with a break and a route of up to seven visits on the road, some with windows and deadlines."""
+    start, end = draw(st.sampled_from([(8, 17), (8, 12), (10, 19)]))
+    opens = draw(st.integers(h(start), h(end) - 1800))
+    length = draw(st.sampled_from([1800, 2700]))
+    brk = Break(earliest_start=opens, latest_end=opens + length + draw(st.integers(0, 3 * 3600)), duration=length)
+    visits = []
+    for _ in range(draw(st.integers(0, 7))):
+        window = draw(st.none() | st.tuples(st.integers(h(8), h(16)), st.integers(0, 4 * 3600)))
+        deadline = draw(st.none() | st.integers(h(8), h(18)))
+        visits.append(job(draw(st.integers(1, len(KM) - 1)), draw(st.sampled_from([10, 30, 60, 90])),
+                          window=None if window is None else (window[0], window[0] + window[1]),
+                          deadline=deadline, lateness_cost=draw(st.integers(0, 3))))
+    order = draw(st.permutations(range(len(visits))))
+    return make([van(start=start, end=end, break_=brk)], visits), list(order)
+
+
+@settings(max_examples=400, deadline=None)
+@given(break_days())
+def test_the_least_late_schedule_passes_over_only_break_positions_that_cannot_fit(day: tuple[Problem, list[int]]) -> None:
+    p, order = day
+    table = Timetable(p)
+    assert table.best_schedule(0, order) == _every_break_position(table, 0, order)
+    # the bounds the insertion tests positions with hold of every strict schedule, wherever the break is
+    ends, latest = table.bounds(0, order)
+    for gap in (None, *range(len(order) + 1)):
+        s = table.schedule(0, order, gap)
+        if s is not None:
+            assert all(e >= b for e, b in zip(s.ends, ends, strict=True))
+            assert all(t <= b for t, b in zip(s.starts, latest, strict=True))
+
+
+def _plan(s: Solution) -> tuple[object, ...]:
+    return (tuple((r.vehicle, r.visits, r.arrivals, r.starts, r.depart, r.back, r.break_start, r.distance)
+                  for r in s.routes), s.unassigned, s.objective, tuple(sorted(s.costs.items())), s.crews)
+
+
+def test_insertions_sharing_what_they_prepared_plan_as_each_alone() -> None:
+    # a search inserts into mostly the same routes step after step and keeps what it found there: every plan
+    # must be the one an insertion of its own makes (breaks, van stock, levels, pins, crews, refusals)
+    from tests.solver.test_lns import busy_day
+
+    p = busy_day()
+    prepared = prepare(p)
+    plan = greedy_solve(p)
+    rng = np.random.default_rng(0)
+    served = [j for r in plan.routes for j in r.visits]
+    crews = {j for j, x in enumerate(p.visits) if x.crew > 1}
+    assert crews & set(served)
+    for _ in range(25):
+        out = set(rng.choice(served, size=8, replace=False).tolist())
+        # a crew's visit is on each member's route: it is placed again (as the walk does)
+        start = [[j for j in r.visits if j not in out and p.visits[j].crew == 1] for r in plan.routes]
+        only = out | set(rng.choice(len(p.visits), size=15, replace=False).tolist()) | crews
+        again = greedy_solve(p, start, worth_it=True, only=only, prepared=prepared, explain=False)
+        assert _plan(again) == _plan(greedy_solve(p, start, worth_it=True, only=only, explain=False))
+        assert not problems_of(p, again)
+        if again.objective < plan.objective or rng.random() < 0.3:
+            plan, served = again, [j for r in again.routes for j in r.visits]
+    with pytest.raises(ValueError, match="another problem"):
+        greedy_solve(make([van()], [job(NEAR)]), prepared=prepared)
+
+
+def test_on_a_working_time_objective_the_insertion_takes_the_technician_it_keeps_out_least() -> None:
+    # travel costs nothing here (the Pillac convention): only each route's span does, so the job near the
+    # second technician's home goes to them, not to the first one listed
+    far, near = van(HOME), van(HOME2)
+    s = solved(make([far, near], [job(MID2)], distance_cost=0, span_cost=1))
+    assert [r.visits for r in s.routes] == [(), (0,)]
+    assert s.objective == sum(r.back - r.depart for r in s.routes if r.visits) == 2 * 2 * 60 + 30 * 60
+
+
+def test_a_table_with_another_vehicle_prices_its_own_levels() -> None:
+    # the table remembers over-qualification per vehicle and visit: a vehicle swapped in is priced anew
+    junior = van(skills=frozenset({0}), levels=(1,))
+    senior = van(skills=frozenset({0}), levels=(3,))
+    p = make([junior], [job(NEAR, skills=frozenset({0}), levels=(1,))], num_skills=1, over_qualification_cost=10)
+    table = Timetable(p)
+    assert table.over_qualification(0, 0) == 0
+    assert table.with_vehicle(0, senior).over_qualification(0, 0) == 2 * 10
+    assert table.over_qualification(0, 0) == 0

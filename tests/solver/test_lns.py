@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from dataclasses import replace
 from functools import cache
@@ -15,7 +16,7 @@ from solver import Problem, Solution, SolveParams, solve
 from solver.construct import greedy_solve
 from solver.lns import can_fork, improve
 from tests.solver.checker import assert_consistent
-from tests.solver.conftest import MID2, NEAR, NEAR2, hours, job, problem, tech
+from tests.solver.conftest import HOME2, MID, MID2, NEAR, NEAR2, VERY_FAR, hours, job, problem, tech
 
 
 @cache
@@ -23,6 +24,42 @@ def field_day(orders: int = 60, technicians: int = 6, seed: int = 5) -> Problem:
     """A seeded dispatch day: breaks, skills, parts, priorities, more orders than the technicians can serve."""
     day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=DEFAULT_DATE)
     return build_problem(day, Policy(time_limit=10, seed=0)).problem
+
+
+@cache
+def busy_day(orders: int = 60, technicians: int = 6, seed: int = 5, city: str = "munich") -> Problem:
+    """A seeded day with every rule a step meets: besides breaks, skills, van stock and priorities, crews,
+    pinned, preferred and refused technicians, mandatory visits, senior technicians (levels above those
+    asked for), order caps, jobs needing level 2, and a re-plan's costs."""
+    day = generate_day(orders=orders, technicians=technicians, seed=seed, plan_date=DEFAULT_DATE, city=city)
+    p = build_problem(day, Policy(time_limit=10, seed=0)).problem
+    n = len(p.vehicles)
+    vs = list(p.visits)
+    for j in range(0, len(vs), 17):
+        vs[j] = replace(vs[j], crew=2, parts=(0,) * len(vs[j].parts))
+    for j in range(3, len(vs), 23):
+        vs[j] = replace(vs[j], pinned=j % n, forbidden=frozenset(), crew=1)
+    for j in range(5, len(vs), 11):
+        if vs[j].pinned is None:
+            vs[j] = replace(vs[j], preferred=(j * 7) % n)
+    for j in range(7, len(vs), 13):
+        if vs[j].pinned is None:
+            vs[j] = replace(vs[j], forbidden=frozenset({(j * 3) % n}))
+    for j in range(2, len(vs), 29):
+        vs[j] = replace(vs[j], drop_penalty=None)
+    for j in range(1, len(vs), 9):
+        vs[j] = replace(vs[j], previous_vehicle=j % n, previous_start=vs[j].window[0] if vs[j].window else 36000)
+    for j in range(4, len(vs), 19):
+        if vs[j].skills and vs[j].pinned is None:
+            first = min(vs[j].skills)
+            vs[j] = replace(vs[j], levels=tuple(2 if i == first else q for i, q in enumerate(vs[j].levels)))
+    ks = list(p.vehicles)
+    for k in range(0, n, 3):
+        ks[k] = replace(ks[k], levels=tuple(3 if q else 0 for q in ks[k].levels))
+    for k in range(1, n, 4):
+        ks[k] = replace(ks[k], max_visits=3)
+    return replace(p, visits=tuple(vs), vehicles=tuple(ks), balance_cost=1, reassign_cost=5000, shift_cost=2,
+                   shift_tolerance=900, over_qualification_cost=700)
 
 
 def served(s: Solution) -> int:
@@ -142,3 +179,107 @@ def test_the_walk_weighs_the_most_urgent_lateness_as_the_local_search_does() -> 
     assert _urgent_extra(two_classes)(s) == (URGENT_LATENESS_EMPHASIS - 1) * late
     one_class = problem([tech()], [urgent])
     assert _urgent_extra(one_class)(greedy_solve(one_class)) == 0
+
+
+def _fingerprint(s: Solution) -> tuple[int, str]:
+    routes = tuple((r.vehicle, r.visits, r.starts, r.break_start) for r in s.routes)
+    return s.objective, hashlib.sha256(repr((routes, tuple(j for j, _ in s.unassigned), s.crews)).encode()).hexdigest()[:16]
+
+
+# What these walks found before each step was made faster (issue 18), with the walk's settings of then: the
+# work a step saves, and the options added since (worst removal, regret), must not change what it decides.
+SETTINGS_BEFORE = {"REMOVED_SHARE": 0.08, "MAX_REMOVED": 40, "WORST_EVERY": 0, "REGRET": False}
+RECORDED_BEFORE = {
+    ("busy", 60, 6, 5, 0): (1045051930, "055ad5aa9248268e"),
+    ("busy", 60, 6, 5, 2): (1067285247, "af99104616cef2e4"),
+    ("busy", 200, 25, 12, 1): (1640240067, "2149ef9afad7485c"),
+    ("field", 60, 6, 5, 0): (895277826, "e6904fa4dd54d68c"),
+    ("field", 60, 6, 5, 1): (875489357, "8687093f7fedf9c8"),
+    ("field", 200, 25, 11, 0): (981144380, "c33db846310c7c20"),
+}
+# The same walks with the settings tuned on the faster steps (larger removals, worst removal one step in three,
+# regret-2 recreate), recorded when they were chosen: a deliberate change of the walk or of the insertion
+# records them anew.
+RECORDED = {
+    ("busy", 60, 6, 5, 0): (1010826808, "317e80d4188a5a18"),
+    ("busy", 60, 6, 5, 2): (1019073933, "5c00c9aecdb326bc"),
+    ("busy", 200, 25, 12, 1): (1470610447, "04737211a219b279"),
+    ("field", 60, 6, 5, 0): (893640435, "9002d16401ae9738"),
+    ("field", 60, 6, 5, 1): (894743527, "1f035c2ec3068c1b"),
+    ("field", 200, 25, 11, 0): (890875018, "9d25994f30defe43"),
+}
+
+
+def _recorded_walk(case: tuple[str, int, int, int, int]) -> Solution:
+    kind, orders, technicians, day_seed, seed = case
+    p = field_day(orders, technicians, day_seed) if kind == "field" else busy_day(orders, technicians, day_seed)
+    walk = improve(p, greedy_solve(p), seed=seed, steps=120)
+    assert_consistent(p, walk.best)
+    return walk.best
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED_BEFORE))
+def test_a_walk_with_the_settings_before_plans_as_it_did_before_its_steps_were_made_faster(
+        case: tuple[str, int, int, int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.lns
+
+    for name, value in SETTINGS_BEFORE.items():
+        monkeypatch.setattr(solver.lns, name, value)
+    assert _fingerprint(_recorded_walk(case)) == RECORDED_BEFORE[case]
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED))
+def test_a_walk_plans_as_recorded(case: tuple[str, int, int, int, int]) -> None:
+    assert _fingerprint(_recorded_walk(case)) == RECORDED[case]
+
+
+def test_regret_insertion_first_places_the_visit_with_most_to_lose() -> None:
+    # Each technician takes one visit. In order, the first visit (equally far from both homes) takes the near
+    # technician and the second, next to that technician's home, is driven to from the far one; regret-2
+    # places the second first, where waiting would cost it most.
+    p = problem([tech(max_visits=1), tech(HOME2, max_visits=1)], [job(MID), job(NEAR)])
+    in_order = greedy_solve(p)
+    by_regret = greedy_solve(p, regret=True)
+    assert sum(r.distance for r in in_order.routes) == 28_000
+    assert sum(r.distance for r in by_regret.routes) == 12_000
+    assert [r.visits for r in by_regret.routes] == [(1,), (0,)]
+    assert_consistent(p, by_regret)
+
+
+def test_regret_insertion_keeps_every_rule_and_the_priority_classes_in_order() -> None:
+    p = busy_day()
+    s = greedy_solve(p, regret=True)
+    assert_consistent(p, s)
+    assert _fingerprint(s) == _fingerprint(greedy_solve(p, regret=True))
+    # regret reorders visits within a class only: the mandatory visits, first of all, are placed exactly as in
+    # order, before any optional one can take their room
+    mandatory = {j for j, v in enumerate(p.visits) if v.drop_penalty is None}
+    plain = greedy_solve(p)
+    assert mandatory & {j for j, _ in s.unassigned} == mandatory & {j for j, _ in plain.unassigned}
+    assert [tuple(j for j in r.visits if j in mandatory) for r in s.routes] == \
+        [tuple(j for j in r.visits if j in mandatory) for r in plain.routes]
+
+
+def test_worst_removal_ranks_the_visit_that_costs_most_where_it_is_first() -> None:
+    from solver.lns import _gains
+
+    p = problem([tech()], [job(NEAR), job(VERY_FAR), job(NEAR2)])
+    s = greedy_solve(p)
+    assert {j for r in s.routes for j in r.visits} == {0, 1, 2}
+    assert max(_gains(p, s))[1] == 1
+
+
+@pytest.mark.parametrize("setting", [{"ROUTE_EVERY": 1}, {"WORST_EVERY": 1}, {"REGRET": True}])
+def test_each_ruin_and_recreate_keeps_the_rules_and_repeats_with_its_seed(
+        setting: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.lns
+
+    for name, value in setting.items():
+        monkeypatch.setattr(solver.lns, name, value)
+    p = busy_day()
+    start = greedy_solve(p)
+    a = improve(p, start, seed=4, steps=40)
+    b = improve(p, start, seed=4, steps=40)
+    assert _fingerprint(a.best) == _fingerprint(b.best)
+    assert a.best.objective <= start.objective
+    assert_consistent(p, a.best)
