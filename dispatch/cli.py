@@ -33,8 +33,7 @@ from dispatch.errors import CellError, InputError
 from dispatch.events import Event
 from dispatch.io import read_day, write_orders_csv, write_technicians_csv
 from dispatch.io.events import read_events
-from dispatch.live import recommend as live_recommend
-from dispatch.live import replan_day
+from dispatch.live import Recommender, replan_day
 from dispatch.parallel import DaskExecutor, scheduler_address
 from dispatch.plan import Fix, Plan
 from dispatch.planning import plan_day
@@ -599,7 +598,9 @@ def recommend(
         day, current, events, at = _load_live(technicians, orders, plan_date, plan_path, events_path, at_text)
         policy = Policy.from_dict(current.policy) if current.policy else Policy()
         _check_policy_reach(policy, day, technicians, orders)
-        places = live_recommend(day, current, events, at, order_id, policy, top=top)
+        rec = Recommender(day, current, events, at, policy)
+        places = rec.places(order_id, top)
+        reason = None if places else rec.why_none(order_id)
     except (InputError, ValueError, FileNotFoundError) as e:
         raise _fail_input(e) from None
     table = Table(title=f"Places for {order_id} at {at:%H:%M}")
@@ -609,14 +610,15 @@ def recommend(
     for rank, p in enumerate(places, 1):
         c = p.added_cost
         parts = f"{c['travel']:,.0f} / {c['response deadline']:,.0f} / {c['eta shift']:,.0f}"
-        table.add_row(str(rank), p.technician_id, str(p.position + 1), f"{p.eta:%H:%M}", f"{p.late_minutes:.0f}",
+        table.add_row(str(rank), "+".join(p.members), str(p.position + 1), f"{p.eta:%H:%M}", f"{p.late_minutes:.0f}",
                       f"{c['total']:,.0f}", parts, p.bumps or "")
     out.print(table)
-    if not places:
-        out.print(f"no technician can take {order_id} without breaking a hard rule; a re-plan would explain why")
+    if reason is not None:
+        out.print(f"{order_id} has no place: {reason}", highlight=False, markup=False)
     if json_path is not None:
         _write_atomic(json_path, json.dumps({"order_id": order_id, "at": at.isoformat(timespec="seconds"),
-                                             "placements": [p.to_dict() for p in places]}, indent=2))
+                                             "reason": reason, "placements": [p.to_dict() for p in places]},
+                                            indent=2))
 
 
 def main() -> None:

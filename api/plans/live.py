@@ -8,7 +8,7 @@ state; the engine's Recommender builds its matrices once per call and ranks in m
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from dispatch.domain import Day
 from dispatch.errors import InputError
 from dispatch.events import Event
 from dispatch.io.day_json import day_to_dict
-from dispatch.live import CrewsToPlanError, Recommender, assign
+from dispatch.live import Recommender, assign
 from dispatch.plan import Plan
 from dispatch.policy import Policy
 
@@ -43,11 +43,6 @@ def _policy(job: PlanJob, plan: dict[str, Any]) -> Policy:
     return Policy.from_dict(plan.get("policy") or job.policy)
 
 
-def _crews_conflict(e: CrewsToPlanError, *, day: date) -> ConflictError:
-    """A crew job not begun yet moves with all its members: a re-plan places it, an insertion does not (409)."""
-    return ConflictError(f"the day {day} holds {e}: POST /api/v1/plans/{{id}}/replan (or a new plan of the date)")
-
-
 def _checked(rows: list[dict[str, Any]], day: Day) -> tuple[Event, ...]:
     try:
         return solving.checked_events(rows, day)
@@ -63,7 +58,7 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
               now: datetime, day_now: datetime | None = None) -> dict[str, Any]:
     """The `top` best places for `order_id` in the plan as the day stands at `at` (see live_moment; `day_now`
     is the moment of the day it defaults to, default `now`), cheapest first: {"order_id", "at",
-    "placements": [...]}."""
+    "reason", "placements": [...]} (`reason`: why there is none, when there is none)."""
     job = service.get(session, plan_id=plan_id, now=now)
     plan = _done(job)
     try:
@@ -77,15 +72,15 @@ def recommend(session: Session, *, plan_id: str, order_id: str, at: datetime | N
         raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
     events = _checked(solving.event_dicts(happened), day)
     try:
-        places = Recommender(day, Plan.from_dict(plan), events, moment, _policy(job, plan)).places(order_id, top)
-    except CrewsToPlanError as e:
-        raise _crews_conflict(e, day=job.date) from None
+        rec = Recommender(day, Plan.from_dict(plan), events, moment, _policy(job, plan))
+        places = rec.places(order_id, top)
+        reason = None if places else rec.why_none(order_id)
     except InputError as e:
         raise _query_error("order_id", _why(e), order_id) from None
     except ValueError as e:
         raise InvalidInputError(f"the day of plan {plan_id} cannot be read: {e}") from None
     # "cost_delta" is the contract's name for the added cost by part; "added_cost" is the engine's
-    return {"order_id": order_id, "at": moment,
+    return {"order_id": order_id, "at": moment, "reason": reason,
             "placements": [p.to_dict() | {"cost_delta": p.to_dict()["added_cost"]} for p in places]}
 
 
@@ -111,7 +106,9 @@ def assign_order(session: Session, *, plan_id: str, data: AssignRequest, user_id
         return {"id": _assign(session, parent=parent, data=data, user_id=user_id, now=now, day_now=day_now).id}
 
     outcome = idempotency.run_once(session, key=idempotency_key, user_id=user_id, endpoint="plans:assign",
-                                   digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(mode="json")),
+                                   # without a crew, the digest of the request as it was before crews existed
+                                   digest=idempotency.request_hash({"plan_id": plan_id} | data.model_dump(
+                                       mode="json", exclude=None if data.crew is not None else {"crew"})),
                                    work=work, status_code=201)
     return Assigned(service.get(session, plan_id=str(outcome.body["id"]), now=now), outcome.replayed)
 
@@ -129,18 +126,21 @@ def _assign(session: Session, *, parent: PlanJob, data: AssignRequest, user_id: 
     if data.technician_id not in {t.id for t in day.technicians}:
         raise field_error("technician_id", f"technician {data.technician_id!r} does not work on {parent.date}",
                           data.technician_id)
+    away = [t for t in data.crew or () if t not in {t.id for t in day.technicians}]
+    if away:
+        raise field_error("crew", f"technician {away[0]!r} does not work on {parent.date}", data.crew)
     events_rows = solving.event_dicts(happened)
     events = _checked(events_rows, day)
     try:
         new = assign(day, Plan.from_dict(plan), events, moment, data.order_id, data.technician_id, data.position,
-                     _policy(parent, plan))
-    except CrewsToPlanError as e:
-        raise _crews_conflict(e, day=parent.date) from None
+                     _policy(parent, plan), crew=data.crew)
     except InputError as e:
         raise field_error("order_id", _why(e), data.order_id) from None
     except ValueError as e:
-        field = "position" if data.position is not None and "position" in str(e) else "technician_id"
-        raise field_error(field, str(e), data.position if field == "position" else data.technician_id) from None
+        field = ("position" if data.position is not None and "position" in str(e)
+                 else "crew" if data.crew and " with " in str(e) else "technician_id")
+        given = {"position": data.position, "crew": data.crew}.get(field, data.technician_id)
+        raise field_error(field, str(e), given) from None
     job = PlanJob(id=str(uuid.uuid4()), date=parent.date, status=JobStatus.done.value, phase=JobStatus.done.value,
                   policy=parent.policy, parent_id=parent.id, requested_by=user_id, at=moment,
                   pins={o.id: o.pinned_technician for o in day.orders if o.pinned_technician is not None},

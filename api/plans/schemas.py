@@ -332,10 +332,18 @@ class PublishedRead(BaseModel):
 
 # --- the live day: where an order fits, and putting it there ---------------------------------------------
 
+class CrewMemberRead(BaseModel):
+    """Another member of a crew placement (dispatch.live.Member): they start with the lead, at the eta."""
+
+    technician_id: str
+    position: int = Field(description="stop number on this member's whole-day route")
+    arrival: LocalDateTime
+
+
 class PlacementRead(BaseModel):
     """One feasible place for the order (dispatch.live.Placement)."""
 
-    technician_id: str
+    technician_id: str = Field(description="the technician; of a crew order, the lead, whose van gives the parts")
     position: int = Field(description="stop number on the technician's whole-day route, 0 the first of the day")
     arrival: LocalDateTime
     eta: LocalDateTime = Field(description="start of service")
@@ -345,11 +353,14 @@ class PlacementRead(BaseModel):
                                          "unserved cost) and the total")
     added_cost: dict[str, float] = Field(description="the same as cost_delta (the engine's name)")
     bumps: str | None = Field(description="on a full route: the less urgent order it would take the place of")
+    crew: list[CrewMemberRead] = Field(default=[], description="an order for several technicians: the members "
+                                       "besides the lead, each at a position in their own route (empty otherwise)")
 
 
 class RecommendRead(BaseModel):
     order_id: str
     at: LocalDateTime
+    reason: str | None = Field(default=None, description="when there is no placement: why")
     placements: list[PlacementRead] = Field(description="cheapest first")
 
 
@@ -363,6 +374,9 @@ class AssignRequest(BaseModel):
     position: int | None = Field(default=None, ge=0, le=1000,
                                  description="stop number on the route (a placement's); default its cheapest")
     at: LocalDateTime | None = Field(default=None, description="the moment of the day; default as recommend's")
+    crew: list[Id] | None = Field(default=None, max_length=10,
+                                  description="an order for several technicians: the other members (a placement's "
+                                  "crew); default the cheapest crew with technician_id in it, lead or not")
 
 
 class PartToBring(BaseModel):

@@ -155,7 +155,8 @@ def recommend(session: SessionDep, _user: Dispatcher, plan_id: PlanId,
                                                                    "date); default now on that date")] = None,
               top: Annotated[int, Query(ge=1, le=50)] = 5, *, day_now: DayNow) -> dict[str, object]:
     """The best places for one order (an emergency entered since the plan, say) in this plan's routes as the
-    day stands at `at`, cheapest first: technician, stop number, ETA, late minutes, the cost it adds by part."""
+    day stands at `at`, cheapest first: technician, stop number, ETA, late minutes, the cost it adds by part;
+    for an order needing several technicians, the lead and the `crew` starting with them; `reason` when none."""
     return live.recommend(session, plan_id=plan_id, order_id=order_id, at=at, top=top, now=_now(), day_now=day_now)
 
 
@@ -164,7 +165,8 @@ def recommend(session: SessionDep, _user: Dispatcher, plan_id: PlanId,
 def assign(request: Request, session: SessionDep, user: Dispatcher, plan_id: PlanId, body: AssignRequest,
            response: Response, day_now: DayNow, key: IdempotencyKey = None) -> PlanRead:
     """A new plan (done at once) with the order put on the technician's route at `position` (a placement
-    of recommend; default the cheapest on that route), its `changes` saying what moved; publish it to tell
+    of recommend; default the cheapest on that route; an order for several technicians goes to a crew with
+    them in it, `crew` naming the others), its `changes` saying what moved; publish it to tell
     the technicians. A retry with the same `Idempotency-Key` answers the plan the first request made
     (header `Idempotent-Replayed: true`) and makes no second one."""
     job, replayed = live.assign_order(session, plan_id=plan_id, data=body, user_id=user.id, now=_now(),

@@ -3,8 +3,9 @@ planned (the plan checked by the independent checker: the crew starts together) 
 pulls the stop with the other named, reports their own visit; the lead's finish closes the order and gives
 the parts, once; the KPIs count the order's visit once and each member's time on site. The live day: a
 re-plan keeps a begun crew job on both routes at its common start and plans one not begun together (both
-checked by the independent re-plan check); recommend and assign work around begun crew jobs and refuse,
-with a 409 naming it, a day whose crew job is not begun yet (an insertion would move one member alone)."""
+checked by the independent re-plan check); recommend and assign work around crew jobs, begun or not (one not
+begun keeps its start on both routes), place an order for two on both routes at one start, and say why an
+order for more technicians than work that day has no place."""
 
 from __future__ import annotations
 
@@ -255,19 +256,32 @@ def test_a_live_replan_recommend_and_assign_keep_a_begun_crew_together(crew: tup
     assert list(stops_of(assigned, "S1")) == [tech[member]]
 
 
-def test_a_crew_job_not_begun_is_replanned_together_and_refused_by_recommend_and_assign(
+def test_a_crew_job_not_begun_is_replanned_together_and_recommend_and_assign_keep_its_start(
         crew: tuple[World, dict[str, Any], str, str]) -> None:
     world, body, lead, _ = crew
     c, h = world.client, world.as_("disp")
+    k1_start = {s["start"] for s in stops_of(body["plan"], "K1").values()}
     ok(world, lead, "arrived", "08:50", "K1")
-    for r in (c.get(f"/api/v1/plans/{body['id']}/recommend", params={"order_id": "S1", "at": at("08:55")},
-                    headers=h),
-              c.post(f"/api/v1/plans/{body['id']}/assign", json={"order_id": "S1", "technician_id": "TA",
-                                                                  "at": at("08:55")}, headers=h)):
-        # an insertion would move one member of the crew job K1 (not begun) without the other
-        assert r.status_code == 409, r.text
-        assert "K1" in r.json()["detail"]
-        assert "re-plan" in r.json()["detail"]
+    # at 08:00 K1 is still to come: S1 goes where each member is still at K1 by its planned start
+    for hhmm, start in (("08:00", k1_start), ("08:55", None)):
+        r = c.get(f"/api/v1/plans/{body['id']}/recommend", params={"order_id": "S1", "at": at(hhmm), "top": 50},
+                  headers=h)
+        assert r.status_code == 200, r.text
+        places = r.json()["placements"]
+        assert places
+        assert all(p["crew"] == [] for p in places)
+        place = places[0]
+        r = c.post(f"/api/v1/plans/{body['id']}/assign", json={"order_id": "S1", "at": at(hhmm),
+                                                                "technician_id": place["technician_id"],
+                                                                "position": place["position"]}, headers=h)
+        assert r.status_code == 201, r.text
+        assigned = replanned_checked(world, wait(c, r.json()["id"], h), body["plan"])
+        assert stops_of(assigned, "S1")[place["technician_id"]]["start"] == place["eta"]
+        k1 = stops_of(assigned, "K1")
+        assert sorted(k1) == ["TA", "TB"]
+        # at 08:55 (arrived is not begun) the planned start is past: the crew starts together when both can
+        assert len({s["start"] for s in k1.values()}) == 1
+        assert start is None or {s["start"] for s in k1.values()} == start
     with thread_runner(c):
         r = c.post(f"/api/v1/plans/{body['id']}/replan", json={"at": at("08:55"), "time_limit": 30, "seed": 1,
                                                                  "solution_limit": 5}, headers=h)
@@ -279,3 +293,56 @@ def test_a_crew_job_not_begun_is_replanned_together_and_refused_by_recommend_and
     assert len({s["start"] for s in k1.values()}) == 1
     # arrived is not begun: a crew job is planned again, all its members together
     assert {s["status"] for s in k1.values()} == {"planned"}
+
+
+def import_rows(world: World, *rows: str) -> None:
+    content = "\n".join([HEADER, *rows]) + "\n"
+    r = world.client.post(f"/api/v1/orders/import?plan_date={DATE}",
+                          files={"file": ("orders.csv", content.encode(), "text/csv")}, headers=world.as_("disp"))
+    assert r.status_code == 201, r.text
+
+
+def test_an_order_for_two_is_recommended_and_assigned_to_both_at_one_start(
+        crew: tuple[World, dict[str, Any], str, str]) -> None:
+    world, body, _, _ = crew
+    c, h = world.client, world.as_("disp")
+    import_rows(world, "K2,Gare Part-Dieu,45.7606,4.8590,P1,hvac,45,2026-11-24T10:50:00,,,P-FLT:1,,2")
+    r = c.get(f"/api/v1/plans/{body['id']}/recommend", params={"order_id": "K2", "at": at("11:00")}, headers=h)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["reason"] is None
+    best = answer["placements"][0]
+    assert len(best["crew"]) == 1
+    assert {best["technician_id"], best["crew"][0]["technician_id"]} == {"TA", "TB"}
+    member = best["crew"][0]
+    r = c.post(f"/api/v1/plans/{body['id']}/assign",
+               json={"order_id": "K2", "technician_id": best["technician_id"], "position": best["position"],
+                     "crew": [member["technician_id"]], "at": at("11:00")}, headers=h)
+    assert r.status_code == 201, r.text
+    plan = replanned_checked(world, wait(c, r.json()["id"], h), body["plan"])
+    k2 = stops_of(plan, "K2")
+    assert sorted(k2) == ["TA", "TB"]
+    assert {s["start"] for s in k2.values()} == {best["eta"]}
+    assert k2["TA"]["crew"] == k2["TB"]["crew"] == [best["technician_id"], member["technician_id"]]
+    # K1, planned before, keeps its crew and its start
+    assert len({s["start"] for s in stops_of(plan, "K1").values()}) == 1
+    # a crew technician who does not work that day is named
+    r = c.post(f"/api/v1/plans/{body['id']}/assign",
+               json={"order_id": "K2", "technician_id": "TA", "crew": ["TZ"], "at": at("11:00")}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"][-1] == "crew"
+
+
+def test_an_order_for_three_on_a_day_of_two_gets_the_reason(crew: tuple[World, dict[str, Any], str, str]) -> None:
+    world, body, _, _ = crew
+    c, h = world.client, world.as_("disp")
+    import_rows(world, "K3,Gare Part-Dieu,45.7606,4.8590,P2,hvac,45,2026-11-24T10:50:00,,,,,3")
+    r = c.get(f"/api/v1/plans/{body['id']}/recommend", params={"order_id": "K3", "at": at("11:00")}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["placements"] == []
+    assert r.json()["reason"].startswith("needs 3 technicians together who hold 'hvac'")
+    r = c.post(f"/api/v1/plans/{body['id']}/assign", json={"order_id": "K3", "technician_id": "TA", "at": at("11:00")},
+               headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"][-1] == "technician_id"
+    assert "needs 3 technicians together" in r.text

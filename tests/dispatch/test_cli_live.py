@@ -92,7 +92,8 @@ def test_recommend_prints_the_ranked_places_and_writes_them_as_json(live_files):
     totals = [p["added_cost"]["total"] for p in data["placements"]]
     assert totals == sorted(totals)
     assert set(data["placements"][0]) == {"technician_id", "position", "arrival", "eta", "late_minutes",
-                                          "added_cost", "bumps"}
+                                          "added_cost", "bumps", "crew"}
+    assert data["placements"][0]["crew"] == []  # a one-person order
     assert data["placements"][0]["technician_id"] in result.output
 
 

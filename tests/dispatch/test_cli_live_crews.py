@@ -1,7 +1,8 @@
 """`dispatch replan --events` on a day with two-person jobs, as a dispatcher runs it: both members of a crew
 report their own visit; the begun crew job stays on both routes at its common start (the member who reported
 nothing yet keeps it too), the one not begun may move but keeps its crew together, and the re-plan passes
-`dispatch check` (the independent re-plan check) against the morning plan."""
+`dispatch check` (the independent re-plan check) against the morning plan. `dispatch recommend` places an order
+around a crew job not begun, and a crew job on a crew's routes at once."""
 
 from __future__ import annotations
 
@@ -100,11 +101,27 @@ def test_a_member_who_reported_nothing_keeps_the_begun_crew_stop(morning: tuple[
     assert not any(c["order_id"] == "K1" for c in data["changes"])  # begun: the day happened
 
 
-def test_recommend_refuses_a_day_whose_crew_job_is_not_begun(morning: tuple[Path, Plan]) -> None:
+def test_recommend_places_around_crew_jobs_not_begun_and_names_a_crew_for_a_crew_job(
+        morning: tuple[Path, Plan], tmp_path: Path) -> None:
     folder, _ = morning
     (folder / "events.csv").write_text("time,technician_id,order_id,event,note\n")
-    result = runner.invoke(app, ["recommend", *args(folder, "--plan", str(folder / "morning.json"), "--events",
-                                                    str(folder / "events.csv"), "--at", "08:00", "--order", "O1")])
-    assert result.exit_code == 2, result.output
-    assert "crew job(s) K1, K2" in result.output
-    assert "re-plan the day" in result.output
+    live = ["--plan", str(folder / "morning.json"), "--events", str(folder / "events.csv"), "--at", "08:00"]
+    result = runner.invoke(app, ["recommend", *args(folder, *live, "--order", "O1", "--json", str(tmp_path / "o1.json"))])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "o1.json").read_text())["placements"]
+    # K2, a crew job: each placement is a crew, the lead first in the table, every member's stop in the JSON
+    result = runner.invoke(app, ["recommend", *args(folder, *live, "--order", "K2", "--json", str(tmp_path / "k2.json"))])
+    assert result.exit_code == 0, result.output
+    places = json.loads((tmp_path / "k2.json").read_text())["placements"]
+    assert places
+    best = places[0]
+    assert len(best["crew"]) == 1
+    assert f"{best['technician_id']}+{best['crew'][0]['technician_id']}" in result.output
+    # a job for four, on a day of three technicians: no place, and why (exit 0: the answer is the reason)
+    write_technicians_csv(DAY.technicians, tmp_path / "technicians.csv")
+    write_orders_csv((*DAY.orders, make_order("K4", technicians_needed=4)), tmp_path / "orders.csv")
+    result = runner.invoke(app, ["recommend", *args(tmp_path, *live, "--order", "K4",
+                                                    "--json", str(tmp_path / "k4.json"))])
+    assert result.exit_code == 0, result.output
+    assert "K4 has no place: needs 4 technicians together" in " ".join(result.output.split())
+    assert json.loads((tmp_path / "k4.json").read_text())["reason"].startswith("needs 4 technicians together")

@@ -6,6 +6,7 @@ Playwright's own browser download does not work here, so the browser is /usr/bin
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Iterator
@@ -23,6 +24,10 @@ from api.auth.models import Role, User
 from api.auth.schemas import UserCreate
 from api.auth.security import create_access_token
 from api.db import make_engine, make_sessionmaker
+from api.plans.service import build_day
+from api.visits.events import day_events
+from dispatch.analysis.checker import format_report
+from dispatch.analysis.replan_check import check_replan
 from dispatch.domain import Day
 from dispatch.io import write_orders_csv, write_technicians_csv
 from tests.uvicorn_server import uvicorn_app
@@ -173,3 +178,16 @@ def axe_violations(page: Page) -> list[str]:
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']} ({v['impact']}): {v['help']} at " + ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
             for v in result["violations"] if v["impact"] in SERIOUS]
+
+
+def check_live_plan(server: Server, day: dt.date, at: dt.datetime, plan: dict[str, Any],
+                    previous: dict[str, Any]) -> None:
+    """The plan made during the day keeps the day's facts and every rule, by the independent re-plan check."""
+    engine = make_engine(server.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            the_day, events = build_day(session, day=day), day_events(session, day=day)
+    finally:
+        engine.dispose()
+    report = check_replan(the_day, plan, events, at, previous)
+    assert report.ok, format_report(report)

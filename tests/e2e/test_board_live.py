@@ -17,13 +17,9 @@ from sqlalchemy import select
 
 from api.auth.models import Role, User
 from api.db import make_engine, make_sessionmaker
-from api.plans.service import build_day
-from api.visits.events import day_events
-from dispatch.analysis.checker import format_report
-from dispatch.analysis.replan_check import check_replan
 from dispatch.demo_days import generate_day
 from dispatch.domain import Day
-from tests.e2e.conftest import PHONE, Server, Watched, auth, axe_violations, watch
+from tests.e2e.conftest import PHONE, Server, Watched, auth, axe_violations, check_live_plan, watch
 from tests.e2e.test_faces import shown_plan_id, sign_in
 
 BOARD = {"width": 1440, "height": 900}
@@ -89,18 +85,6 @@ def _board(browser: Browser, server: Server, day: dt.date) -> Watched:
     return w
 
 
-def _check_live(server: Server, day: dt.date, plan: dict[str, Any], previous: dict[str, Any]) -> None:
-    """The plan made during the day keeps the day's facts and every rule, by the independent re-plan check."""
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            the_day, events = build_day(session, day=day), day_events(session, day=day)
-    finally:
-        engine.dispose()
-    report = check_replan(the_day, plan, events, _at(day), previous)
-    assert report.ok, format_report(report)
-
-
 def _no_axe(page: Page) -> None:
     assert axe_violations(page) == []
 
@@ -157,7 +141,7 @@ def test_an_emergency_is_placed_previewed_published_and_reaches_the_technician(
     assert not new["published"]
     placed = {s["order_id"]: r["technician_id"] for r in new["plan"]["routes"] for s in r["stops"]}
     assert placed[order_id] == best["technician_id"]
-    _check_live(server, EMERGENCY_DAY, new["plan"], published["plan"])
+    check_live_plan(server, EMERGENCY_DAY, _at(EMERGENCY_DAY), new["plan"], published["plan"])
     expect(page.locator(f'.seg-service[data-order="{order_id}"]')).to_have_attribute(
         "data-technician", best["technician_id"])
 
@@ -324,7 +308,7 @@ def test_an_emergency_placed_on_the_map_can_be_re_planned_instead(
     assert new["plan"]["at"] == _at(REPLAN_DAY).isoformat()
     placed = {s["order_id"] for r in new["plan"]["routes"] for s in r["stops"]}
     assert order_id in placed | {u["order_id"] for u in new["plan"]["unassigned"]}
-    _check_live(server, REPLAN_DAY, new["plan"], published["plan"])
+    check_live_plan(server, REPLAN_DAY, _at(REPLAN_DAY), new["plan"], published["plan"])
     assert w.errors == []
 
 

@@ -26,10 +26,11 @@
   Board.on("plan", update);
   Board.on("clear", update);
 
-  function techName(id) {
+  function nameOf(id) {
     const t = Board.technicians.find((x) => x.id === id);
-    return t ? t.name + " (" + id + ")" : id;
+    return t ? t.name : id;
   }
+  function techName(id) { return nameOf(id) === id ? id : nameOf(id) + " (" + id + ")"; }
 
   // a free id: E, the date and time of the board's moment, and a number if that one is taken
   function suggestId() {
@@ -120,6 +121,8 @@
     const out = {id, customer_id: customer, lat, lon, priority: field("priority").value,
                  required_skills: [...document.querySelectorAll("#em-skills input:checked")].map((b) => b.value),
                  duration_min: minutes};
+    const needed = Number(field("needed").value);
+    if (needed > 1) out.technicians_needed = needed;
     const address = field("address").value.trim();
     if (address) out.address = address;
     const notes = field("notes").value.trim();
@@ -145,27 +148,53 @@
               detail.length ? el("small", {class: "em-detail", text: detail.join(", ")}) : "");
   }
 
+  // a placement's technicians, the lead first: an order for several technicians has a crew
+  function members(p) { return [p.technician_id, ...(p.crew || []).map((m) => m.technician_id)]; }
+  function whoWords(p) { return members(p).map(techName).join(" + "); }
+
+  // where each goes: "stop 3" alone; of a crew, each member's stop and arrival (they start together at the ETA)
+  function stopCell(p) {
+    const bump = p.bumps ? ", instead of " + p.bumps : "";
+    if (!(p.crew && p.crew.length)) return el("td", {class: "stop", text: "stop " + (p.position + 1) + bump});
+    const line = (id, position, arrival, lead) => el("span", {class: "em-member", "data-technician": id},
+      id + (lead ? " (lead)" : "") + ": stop " + (position + 1) + ", ",
+      el("span", {class: "em-arrives", text: "arrives " + hhmm(arrival)}));
+    return el("td", {class: "stop"}, line(p.technician_id, p.position, p.arrival, true),
+              ...p.crew.map((m) => line(m.technician_id, m.position, m.arrival, false)),
+              bump ? el("small", {class: "em-detail", text: bump.slice(2)}) : "");
+  }
+
   function drawPlacements(answer) {
     const list = answer.placements || [];
     const order = created;
+    const crew = (order.technicians_needed || 1) > 1 ? " for " + order.technicians_needed + " technicians" : "";
+    // no place: the service's reason as it gives it (too few technicians with the skills, no room at one start...)
+    const why = answer.reason ? ": " + answer.reason.replace(/\.?$/, ".")
+      : " without breaking a rule: re-plan the day instead.";
     field("results-summary").textContent = list.length
-      ? order.id + " (" + order.priority + ", " + (Board.customers.get(order.customer_id) || {}).name +
+      ? order.id + " (" + order.priority + crew + ", " + (Board.customers.get(order.customer_id) || {}).name +
         "): the " + (list.length === 1 ? "only place" : list.length + " best places") + " as the day stands at " +
-        hhmm(answer.at) + ", cheapest first."
-      : "Nobody can take " + order.id + " as the day stands at " + hhmm(answer.at) + " without breaking a rule: " +
-        "re-plan the day instead.";
+        hhmm(answer.at) + ", cheapest first." +
+        (crew ? " Each crew starts together at the ETA; the lead brings the parts." : "")
+      : "Nobody can take " + order.id + crew + " as the day stands at " + hhmm(answer.at) + why;
+    field("results-summary").dataset.reason = answer.reason || "";
     const plain = list.find((p) => !p.bumps);
     const saving = plain ? parts(plain).unserved || 0 : 0;
     document.querySelector("#em-placements tbody").replaceChildren(...list.map((p, i) => {
       const late = Math.round(p.late_minutes || 0);
-      return el("tr", {"data-technician": p.technician_id, "data-rank": String(i + 1)},
-        el("th", {scope: "row", text: techName(p.technician_id)}),
-        el("td", {text: "stop " + (p.position + 1) + (p.bumps ? ", instead of " + p.bumps : "")}),
+      const ids = members(p);
+      return el("tr", {"data-technician": p.technician_id, "data-rank": String(i + 1),
+                       "data-crew": ids.length > 1 ? ids.join("+") : null},
+        el("th", {scope: "row"}, ids.length > 1
+          ? el("span", {}, el("span", {class: "em-crew", text: ids.join(" + ")}),
+               el("small", {class: "em-detail", text: ids.map(nameOf).join(" + ")}))
+          : techName(p.technician_id)),
+        stopCell(p),
         el("td", {class: "eta", text: hhmm(p.eta)}),
         el("td", {class: "late", text: late > 0 ? duration(late) + " late" : "on time"}),
         el("td", {class: "cost"}, costWords(p, saving)),
         el("td", {}, el("button", {type: "button", class: "em-assign", onclick: () => assign(p)},
-          "Assign", el("span", {class: "sr-only", text: " to " + techName(p.technician_id)}))));
+          "Assign", el("span", {class: "sr-only", text: " to " + whoWords(p)}))));
     }));
     form.hidden = true;
     results.hidden = false;
@@ -205,15 +234,21 @@
   async function assign(p) {
     for (const b of results.querySelectorAll("button")) b.disabled = true;
     try {
-      say("em-results-summary", "Assigning " + created.id + " to " + techName(p.technician_id) + "…");
-      const read = await api("/plans/" + planId + "/assign", {method: "POST", body: {
-        order_id: created.id, technician_id: p.technician_id, position: p.position, at: moment}});
+      say("em-results-summary", "Assigning " + created.id + " to " + whoWords(p) + "…");
+      const body = {order_id: created.id, technician_id: p.technician_id, position: p.position, at: moment};
+      // the row's own crew: without it the service takes the cheapest crew with this lead, maybe another row's
+      if (p.crew && p.crew.length) body.crew = p.crew.map((m) => m.technician_id);
+      const read = await api("/plans/" + planId + "/assign", {method: "POST", body});
       dialog.close();
       const order = created.id;
       await Board.view(read.id);
       Board.select(order, "lists");
-      Board.say(Board.describe(read) + " — " + order + " assigned to " + techName(p.technician_id) + " as stop " +
-                (p.position + 1) + ", ETA " + hhmm(p.eta) + ". Publish to send it to the technicians.");
+      const where = p.crew && p.crew.length
+        ? " (crew, starting together), " + members(p).map((id, i) => id + " stop " +
+            ((i ? p.crew[i - 1].position : p.position) + 1)).join(", ")
+        : " as stop " + (p.position + 1);
+      Board.say(Board.describe(read) + " — " + order + " assigned to " + whoWords(p) + where + ", ETA " +
+                hhmm(p.eta) + ". Publish to send it to the technicians.");
     } catch (error) {
       sayError("em-results-summary", "Not assigned: ", error);
     } finally {

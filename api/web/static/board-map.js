@@ -147,6 +147,9 @@
       el("span", {text: c.name || (o.customer_id ? "Customer " + o.customer_id : "Unknown customer")}),
       address ? el("span", {text: address}) : null,
       el("span", {text: "Technician: " + (techId ? techName(techId) : "none (unassigned)")}),
+      stop && stop.crew && stop.crew.length > 1
+        ? el("span", {class: "popup-crew", text: "Crew: " + stop.crew.map(techName).join(" + ") +
+                                                 " (starting together; the lead, first, brings the parts)"}) : null,
       stop ? el("span", {text: "ETA: " + hhmm(stop.arrival) + " (service " + hhmm(stop.start) + "–" + hhmm(stop.end) + ")"}) : null,
       el("span", {text: "Priority: " + (o.priority || "?")}),
       stop ? el("span", {text: "Lateness: " + lateness(stop.late_minutes)}) : null,
@@ -159,12 +162,12 @@
   }
 
   // look: [text, fill, class] of the marker's icon, kept so the day's status can restyle it
-  function addMarker(orderId, latlng, look, title, tech, content) {
+  function addMarker(orderId, latlng, look, title, tech, content, crew = null) {
     const marker = L.marker(latlng, {icon: icon(...liveLook(orderId, look)), title, keyboard: false, riseOnHover: true,
                                      tech})
       .bindPopup(content, {minWidth: 220, maxWidth: 300, maxHeight: 300, autoPanPadding: [20, 20]});
     marker.on("click", () => Board.select(orderId, "map"));
-    markers.set(orderId, {marker, tech, latlng, look});
+    markers.set(orderId, {marker, tech, crew, latlng, look});
   }
 
   // the day's status on a marker: at risk (a "⚠" in a ringed marker), done ("✓"), unresolved ("✗")
@@ -234,7 +237,7 @@
     faded.clearLayers();
     const shown = [];
     for (const [, m] of markers) {
-      if (!focus || m.tech === null || m.tech === focus) shown.push(m.marker);
+      if (!focus || m.tech === null || m.tech === focus || (m.crew && m.crew.includes(focus))) shown.push(m.marker);
       else {
         faded.addLayer(L.circleMarker(m.latlng, {radius: 4, color: Board.colourOf(m.tech), weight: 1, opacity: 0.4,
                                                  fillOpacity: 0.3, interactive: false}));
@@ -290,10 +293,14 @@
       route.stops.forEach((s, i) => {
         if (!points[i]) return;
         bounds.push(points[i]);
+        // a crew's stop is on every member's route: one marker, the lead's, shown whichever member is focused
+        const crew = s.crew && s.crew.length > 1 ? s.crew : null;
+        if (crew && crew[0] !== route.technician_id) return;
         const name = (Board.customers.get((Board.orders.get(s.order_id) || {}).customer_id) || {}).name;
         addMarker(s.order_id, points[i], [String(i + 1), fill, "stop" + (s.late_minutes > 0 ? " late" : "")],
-                  "Stop " + (i + 1) + " of " + route.technician_id + ": order " + s.order_id + (name ? ", " + name : ""),
-                  route.technician_id, popup(s.order_id, route.technician_id, s, null));
+                  "Stop " + (i + 1) + " of " + route.technician_id + ": order " + s.order_id + (name ? ", " + name : "") +
+                  (s.crew && s.crew.length > 1 ? ", crew " + s.crew.join("+") : ""),
+                  route.technician_id, popup(s.order_id, route.technician_id, s, null), crew);
       });
     }
     for (const u of plan.unassigned) {

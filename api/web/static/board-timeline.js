@@ -165,14 +165,18 @@
             : (v && v.arrived_at) || (live && ["on_site", "in_service"].includes(live.status)) ? " onsite" : "";
         const risk = atRisk(stop.order_id) && state !== " done" && state !== " unresolved" ? " at-risk" : "";
         const label = visitName(stop, route.technician_id);
+        // a crew job is on each member's row: marked with the whole crew, the lead first
+        const crew = stop.crew && stop.crew.length > 1 ? stop.crew.join("+") : null;
         bar.append(el("button", {
-          type: "button", class: "seg seg-service" + (late ? " late" : "") + state + risk, tabindex: "-1",
-          draggable: "true", "data-order": stop.order_id, "data-technician": route.technician_id,
+          type: "button", class: "seg seg-service" + (late ? " late" : "") + state + risk + (crew ? " crew" : ""),
+          tabindex: "-1", draggable: "true", "data-order": stop.order_id, "data-technician": route.technician_id,
+          "data-crew": crew,
           "aria-label": label, title: label, "aria-current": Board.selected === stop.order_id ? "true" : null,
           style: "left:" + pct(s.from) + ";width:" + width(s.from, s.to)},
           el("span", {class: "seg-text", "aria-hidden": "true",
                       text: (state === " done" ? "✓ " : state === " unresolved" ? "✗ " : risk ? "⚠ " : late ? "! " : "") +
-                            stop.order_id})));
+                            stop.order_id},
+             crew ? el("span", {class: "seg-crew", text: " crew: " + crew}) : "")));
       }
       if (!stops) bar.append(el("span", {class: "tl-empty", text: "no visits"}));
       if (nowShown) bar.append(nowLine());
