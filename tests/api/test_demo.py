@@ -269,7 +269,7 @@ def test_follow_up_calls_are_made_except_a_couple_missed(month: Session) -> None
 
 
 def test_complaints_are_answered_resolved_open_and_one_overdue(month: Session) -> None:
-    rows = list(month.scalars(select(Complaint).order_by(Complaint.received_at)))
+    rows = list(month.scalars(select(Complaint).order_by(Complaint.received_at, Complaint.id)))
     assert 5 <= len(rows) <= 40
     now = datetime.combine(HISTORY_TODAY, datetime.min.time())
     resolved = [c for c in rows if c.resolved_at is not None]

@@ -15,6 +15,14 @@
   // a phone shows fewer movements at a time: each is a card there
   const LEDGER_PAGE = window.matchMedia("(max-width: 700px)").matches ? 25 : 100;
   let ledgerShown = 0;
+  // Filters fire a load on every change: only the newest request may draw, or a slow earlier answer
+  // (one filter set) would overwrite a later one (both set).
+  const latestRequest = {};
+  function ticket(key) {
+    const n = (latestRequest[key] || 0) + 1;
+    latestRequest[key] = n;
+    return () => latestRequest[key] === n;
+  }
 
   // every page of a paged list (the API gives at most 500 a page)
   async function all(path) {
@@ -321,7 +329,9 @@
 
   async function loadPicks() {
     if (!pickDate.value) { tell("pick-status", "Choose a plan date.", true); return; }
+    const current = ticket("picks");
     const list = await api("/stock/picklist?date=" + pickDate.value);
+    if (!current()) return;
     const day = dayText(list.date);
     const short = list.vans.filter((v) => v.shortfall > 0);
     const toLoad = list.vans.filter((v) => v.to_pick > 0);
@@ -466,10 +476,12 @@
   }
 
   async function loadLedger(more) {
+    const current = ticket("ledger");
     const query = ledgerQuery();
     query.set("limit", String(LEDGER_PAGE));
     query.set("offset", String(more ? ledgerShown : 0));
     const page = await api("/stock/movements?" + query.toString());
+    if (!current()) return;
     const rows = page.items.map((m) => el("tr", {"data-kind": m.kind, "data-id": String(m.id)},
       el("td", {"data-label": "When"}, el("time", {datetime: m.at, text: when(m.at)})),
       el("td", {"data-label": "Kind", text: KINDS[m.kind] || m.kind}),
