@@ -155,6 +155,11 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
         pairs = [(k, d) for d in dates for k, t in enumerate(techs) if t.works_on(d)]
         vehicles = tuple(replace(_vehicle(techs[k].on((d - day.date).days), k, sec, skill_ix, vector),
                                  day=(d - day.date).days, technician=k) for k, d in pairs)
+    # An order already past its deadline when the day opens stays late whether it is served today or not:
+    # that lateness is sunk, and letting the plan save it by leaving the order out would leave an aging order
+    # out every day (with the default weights, any order more than 1,000 minutes late). The search aims at
+    # the day's opening instead; the plan still reports lateness against the real deadline.
+    opens = min((v.shift_start for v in vehicles), default=0)
     visits = []
     for j, o in enumerate(orders):
         before = previous.get(o.id)
@@ -166,7 +171,7 @@ def build_problem(day: Day, policy: Policy | None = None, travel: TravelSource |
                 location=len(techs) + j,
                 service=o.duration_min * 60,
                 window=window,
-                deadline=sec(policy.sla.deadline(o)) - round(policy.deadline_margin_minutes * 60),
+                deadline=max(opens, sec(policy.sla.deadline(o)) - round(policy.deadline_margin_minutes * 60)),
                 lateness_cost=round(w.late_per_minute[o.priority] * SCALE / 60),
                 drop_penalty=_scaled(w.unserved[o.priority]),
                 skills=frozenset(skill_ix[s] for s in o.required_skills),
