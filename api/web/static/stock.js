@@ -144,7 +144,9 @@
 
   // --- stock, alerts ----------------------------------------------------------------------------------------
   async function loadStock() {
+    const current = ticket("stock");
     const [stock, alerts] = await Promise.all([all("/stock"), all("/stock/alerts")]);
+    if (!current()) return;  // a later load (a move, a filter) is on its way with newer quantities
     balances = new Map(stock.map((s) => [s.location_id + "|" + s.part_id, s]));
     renderStock(stock);
     renderAlerts(alerts);

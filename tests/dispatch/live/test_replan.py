@@ -175,7 +175,10 @@ def test_recommend_ranks_feasible_places_for_an_emergency_cheapest_first(morning
     assert all(order.required_skills <= techs[pl.technician_id].skills for pl in places)
     assert min(pl.eta for pl in places) >= AT
     best = places[0]
-    assert best.added_cost["unserved"] == -100_000  # serving the P1 saves its unserved cost
+    # serving the P1 saves its unserved cost, less that of the order it takes the place of on a full route
+    weights = POLICY.weights.unserved
+    bumped = next((o for o in day.orders if o.id == best.bumps), None)
+    assert best.added_cost["unserved"] == -weights["P1"] + (0 if bumped is None else weights[bumped.priority])
     assert best.added_cost["total"] == pytest.approx(sum(v for k, v in best.added_cost.items() if k != "total"))
     # a re-plan that inserts it puts it at least as early as the best on-time place allows
     new = replan_day(day, morning, events, AT, POLICY)
@@ -202,9 +205,10 @@ def test_the_search_starts_from_the_previous_routes_breaks_and_all_and_never_end
     built = build_problem(day, POLICY, previous=previous)
     start = [next(([index[s.order_id] for s in r.stops] for r in morning.routes if r.technician_id == t.id), [])
              for t in day.technicians]
-    repaired = greedy_solve(built.problem, start)
+    # as the live re-plan does: the emergency may bump a less urgent visit off the full routes
+    repaired = greedy_solve(built.problem, start, eject=True)
     with caplog.at_level(logging.INFO, logger="solver.solve"):
-        result = solve(built.problem, time_limit=600, params=SolveParams(solution_limit=20), start=start)
+        result = solve(built.problem, time_limit=600, params=SolveParams(solution_limit=20), start=start, eject=True)
     assert "do not load" not in caplog.text
     assert "searching from scratch" not in caplog.text
     assert result.objective <= repaired.objective
