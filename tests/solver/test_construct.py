@@ -373,6 +373,18 @@ def test_on_a_working_time_objective_the_insertion_takes_the_technician_it_keeps
     assert s.objective == sum(r.back - r.depart for r in s.routes if r.visits) == 2 * 2 * 60 + 30 * 60
 
 
+def test_on_a_working_time_objective_a_long_wait_costs_what_it_adds_to_the_span() -> None:
+    # the first technician serves km 1 early, the second km 8 at noon; a noon job at km 2 adds 2 minutes of
+    # driving to the first route but a wait of three and a half hours, 12 minutes to the second and no wait
+    early, noon = van(HOME), van(HOME2)
+    jobs = [job(NEAR, window=(h(8), h(8) + 600)), job(MID2, window=(h(12), h(12) + 600)),
+            job(NEAR2, penalty=500, window=(h(12), h(17)))]
+    s = solved(make([early, noon], jobs, distance_cost=0, span_cost=1))
+    assert served_by(s) == {0: 0, 1: 1, 2: 1}
+    assert s.routes[1].visits == (1, 2)
+    assert s.objective == sum(r.back - r.depart for r in s.routes if r.visits) == (2 + 16) * 60 + 3 * 30 * 60
+
+
 def test_a_table_with_another_vehicle_prices_its_own_levels() -> None:
     # the table remembers over-qualification per vehicle and visit: a vehicle swapped in is priced anew
     junior = van(skills=frozenset({0}), levels=(1,))
