@@ -182,20 +182,22 @@ class _Shape:
         self.floors: list[int] = []
         if table.problem.span_cost:
             self.span = span(table, vehicle, schedule)
-            # A new route spans at least its work after stop p-1 plus, from the second position on, the time
-            # from leaving home to the end of stop p-1 without the break (every strict schedule is no sooner
-            # there, and leaves home no later: see `Timetable.route_solution`). Waits aside, so a lower bound.
-            service = table.service
-            tail = [0] * (len(visits) + 1)  # work from stop p on, its way in excluded
-            for p in range(len(visits) - 1, -1, -1):
-                tail[p] = tail[p + 1] + service[visits[p]] + durations[stops[p + 1]][stops[p + 2]]
-            self.floors = [tail[0]]
             if table.brk[vehicle] is None:
-                # the departure may move later than without the break (`Timetable.lean`): the work alone
+                # Without a break the departure moves by the forward slack (`Timetable.lean`), so a new route
+                # spans at least its work, waits aside: the route's work less the leg the visit goes into.
                 self.floors = [self.busy - leg[3] for leg in self.legs]
-            elif visits:
-                depart = max(v.shift_start, ends[0] - service[visits[0]] - durations[stops[0]][stops[1]])
-                self.floors += [ends[p - 1] - depart + tail[p] for p in range(1, len(visits) + 1)]
+            else:
+                # A new route spans at least its work after stop p-1 plus, from the second position on, the
+                # time from leaving home to the end of stop p-1 without the break (every strict schedule is
+                # no sooner there, and leaves home no later: see `Timetable.route_solution`).
+                service = table.service
+                tail = [0] * (len(visits) + 1)  # work from stop p on, its way in excluded
+                for p in range(len(visits) - 1, -1, -1):
+                    tail[p] = tail[p + 1] + service[visits[p]] + durations[stops[p + 1]][stops[p + 2]]
+                self.floors = [tail[0]]
+                if visits:
+                    depart = max(v.shift_start, ends[0] - service[visits[0]] - durations[stops[0]][stops[1]])
+                    self.floors += [ends[p - 1] - depart + tail[p] for p in range(1, len(visits) + 1)]
         # visit -> its (travel cost added, vehicle, position) where the bounds let it in
         self.tried: dict[int, list[tuple[int, int, int]]] = {}
         # (visit, position) -> (lateness added or None when it does not fit, break leg, lazy break rule)
