@@ -23,7 +23,8 @@ a technician either leaves home with their own van, or starts "via the depot" (a
 depot at the time it takes to get there from home, with every tool and an unlimited stock). Who goes by the
 depot is chosen in two searches (`solve_instance`), and each tour then gets its one depot visit wherever it
 costs least, mid-tour included, or none (`place_depot`). The engine minimises the routes' working time
-(`Problem.span_cost`, waiting included; travel distance is not costed), the paper's objective.
+(`Problem.span_cost`, waiting included; travel distance is not costed), the paper's objective: with a span cost
+each technician leaves home as late as keeps the time back (`Timetable.lean`), as the evaluator here does.
 Skill levels play no part in these instances.
 
 Each solution is checked independently from the raw file (every rule above, with the depot visit anywhere)

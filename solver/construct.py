@@ -6,8 +6,9 @@ are slow) and keeps whichever plan costs less; benchmarks use it alone as the ru
 Visits are taken in priority order (highest drop penalty first, then earliest response deadline) and each
 is inserted at its cheapest feasible position over all allowed technicians (skills, pin, appointment
 window, shift including the drive home, break, van stock, max orders); nothing is ever moved again. The
-cost of a position is the objective increase: travel plus the lateness it adds along the route. Visits
-that fit nowhere are left out with a reason (solver/reasons.py).
+cost of a position is the objective increase: travel plus the lateness it adds along the route, and with a
+working-time cost (benchmarks) the span it adds, waits included. Visits that fit nowhere are left out with a
+reason (solver/reasons.py).
 
 Times are the earliest consistent ones for a given visit order and break position, by the strict
 schedules of solver/schedule.py (`Timetable`, where the break convention is stated); `_evaluate` re-times
@@ -46,7 +47,7 @@ from solver.rules import (
 from solver.schedule import Schedule, Timetable, solution_costs
 from solver.tables import OPEN
 
-__all__ = ["Prepared", "Schedule", "Timetable", "greedy_solve", "left_out_reason", "prepare", "solution_costs"]
+__all__ = ["Prepared", "Schedule", "Timetable", "greedy_solve", "left_out_reason", "prepare", "solution_costs", "span"]
 
 
 def left_out_reason(problem: Problem, j: int, full: Sequence[int] = ()) -> Reason:
@@ -139,7 +140,7 @@ class Prepared:
         found = self.shapes.get(id(schedule))
         if found is not None and found[0] is schedule:
             return found[1]
-        shape = _Shape(self.table, vehicle, schedule.visits)
+        shape = _Shape(self.table, vehicle, schedule)
         if len(self.shapes) >= _KEPT_SHAPES:
             self.shapes.clear()
         self.shapes[id(schedule)] = (schedule, shape)
@@ -155,11 +156,14 @@ class _Shape:
     """What the insertion tests a route's positions with: its stops' locations home to home, the service
     plus driving time of its visits (no driving for a route without visits), and `Timetable.bounds`; and
     what it found there for each visit tried (the same for as long as the route's schedule and the table
-    are, which in a search is many steps for a route no ruin touches)."""
+    are, which in a search is many steps for a route no ruin touches). With a working-time cost, also the
+    route's span and, per position, what any new span is at least apart from the visit's own legs and
+    service (`floors`)."""
 
-    __slots__ = ("busy", "evaluated", "legs", "tried")
+    __slots__ = ("busy", "evaluated", "floors", "legs", "span", "tried")
 
-    def __init__(self, table: Timetable, vehicle: int, visits: Sequence[int]) -> None:
+    def __init__(self, table: Timetable, vehicle: int, schedule: Schedule) -> None:
+        visits = schedule.visits
         v = table.vehicles[vehicle]
         durations, distances = table.durations, table.distances
         stops = [v.start, *(table.location[y] for y in visits), v.end]
@@ -174,6 +178,26 @@ class _Shape:
                       leaves, due)
                      for a, b, leaves, due in zip(stops[:-1], stops[1:], [v.shift_start, *ends], [*latest, v.shift_end],
                                                   strict=True)]
+        self.span = 0
+        self.floors: list[int] = []
+        if table.problem.span_cost:
+            self.span = span(table, vehicle, schedule)
+            if table.brk[vehicle] is None:
+                # Without a break the departure moves by the forward slack (`Timetable.lean`), so a new route
+                # spans at least its work, waits aside: the route's work less the leg the visit goes into.
+                self.floors = [self.busy - leg[3] for leg in self.legs]
+            else:
+                # A new route spans at least its work after stop p-1 plus, from the second position on, the
+                # time from leaving home to the end of stop p-1 without the break (every strict schedule is
+                # no sooner there, and leaves home no later: see `Timetable.route_solution`).
+                service = table.service
+                tail = [0] * (len(visits) + 1)  # work from stop p on, its way in excluded
+                for p in range(len(visits) - 1, -1, -1):
+                    tail[p] = tail[p + 1] + service[visits[p]] + durations[stops[p + 1]][stops[p + 2]]
+                self.floors = [tail[0]]
+                if visits:
+                    depart = max(v.shift_start, ends[0] - service[visits[0]] - durations[stops[0]][stops[1]])
+                    self.floors += [ends[p - 1] - depart + tail[p] for p in range(1, len(visits) + 1)]
         # visit -> its (travel cost added, vehicle, position) where the bounds let it in
         self.tried: dict[int, list[tuple[int, int, int]]] = {}
         # (visit, position) -> (lateness added or None when it does not fit, break leg, lazy break rule)
@@ -205,7 +229,7 @@ class _Route:
         if prepared is not None and table is prepared.table:
             shape = prepared.shape(self.vehicle, self.schedule)
         else:
-            shape = _Shape(table, self.vehicle, self.schedule.visits)
+            shape = _Shape(table, self.vehicle, self.schedule)
         self._shape = (self.schedule, table, shape)
         return shape
 
@@ -214,19 +238,44 @@ class _Route:
         return not self.has_break or (self.schedule.gap is not None and self.schedule.gap < stop)
 
 
-def _evaluate(table: Timetable, route: _Route, j: int, position: int) -> tuple[int | None, int | None, bool]:
+def span(table: Timetable, vehicle: int, s: Schedule) -> int:
+    """Back home minus departure of a strict schedule, the departure as `Timetable.route_solution` has it."""
+    if not s.visits:
+        return 0
+    return _span_of(table, vehicle, s.visits, s.arrivals, s.starts, s.back, s.gap)
+
+
+def _span_of(table: Timetable, vehicle: int, visits: Sequence[int], arrivals: Sequence[int], starts: Sequence[int],
+             back: int, gap: int | None) -> int:
+    v = table.vehicles[vehicle]
+    if gap == 0:
+        return back - v.shift_start
+    depart = max(v.shift_start, starts[0] - table.durations[v.start][table.location[visits[0]]])
+    leeway = table.leeway(vehicle, visits, arrivals, starts, back) if table.problem.span_cost else 0
+    return back - depart - leeway
+
+
+def _evaluate(table: Timetable, route: _Route, j: int, position: int,
+              with_span: bool = False) -> tuple[int | None, int | None, bool, int]:
     """Lateness added by inserting j at `position` of `route` under the lazy break rule, re-timing only
     from the stored prefix until the old schedule is rejoined. Returns (added lateness or None if
     infeasible, gap of the break in the new route, whether the failure happened after the break was
-    taken)."""
+    taken, and with `with_span` the new route's span, else 0)."""
     old = route.schedule
     walked, break_bound, rejoined = table.walk(route.vehicle, (j, *old.visits[position:]), position=position,
                                                old=old, old_lazy=route.lazy)
     if walked is None:
-        return None, None, break_bound
+        return None, None, break_bound, 0
     # The walked stops replace old's from `position` up to where it rejoined (or to the end).
     replaced = old.late[position:] if rejoined is None else old.late[position:position + rejoined]
-    return walked.late_cost - sum(replaced), walked.gap, False
+    spans = 0
+    if with_span:
+        # old's times before `position` and once rejoined, the walk's between; back is old's once rejoined
+        rest = len(old.visits) if rejoined is None else position + rejoined
+        spans = _span_of(table, route.vehicle, (*old.visits[:position], *walked.visits, *old.visits[rest:]),
+                         (*old.arrivals[:position], *walked.arrivals, *old.arrivals[rest:]),
+                         (*old.starts[:position], *walked.starts, *old.starts[rest:]), walked.back, walked.gap)
+    return walked.late_cost - sum(replaced), walked.gap, False, spans
 
 
 def _load(table: Timetable, route: _Route, visits: Sequence[int], parts: list[list[tuple[int, int]]]) -> bool:
@@ -362,8 +411,8 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
                     continue
                 cost = distance_cost * (far_from_before[here] + far_from_here[after] - far) + assign
                 if span_cost:
-                    # the working time it adds, waits aside (they may grow or shrink: the walk's objective judges)
-                    cost += span_cost * (to_here + onwards - leg + serve)
+                    # at least the working time it adds (a lower bound: the walk below prices the waits)
+                    cost += span_cost * (shape.floors[position] + to_here + serve + onwards - shape.span)
                 found.append((cost, k, position))
             candidates.extend(found)
         candidates.sort()
@@ -372,12 +421,12 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
         for travel, k, position in candidates:
             bound = second if runner_up else (None if best is None else best[0])
             if bound is not None and travel >= bound:
-                break  # lateness only adds, so no later candidate can be cheaper
+                break  # lateness and waits only add to `travel`, so no later candidate can be cheaper
             route = routes[k]
             shape = route.shape(table)
             outcome = shape.evaluated.get((j, position))
             if outcome is None:
-                added, gap, break_bound = _evaluate(table, route, j, position)
+                added, gap, break_bound, spans = _evaluate(table, route, j, position, bool(span_cost))
                 lazy = True
                 if added is None and break_bound:
                     # The lazy break rule failed after the break; another break position may still fit.
@@ -385,6 +434,12 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
                     schedule = table.best_schedule(k, new)
                     if schedule is not None:
                         added, gap, lazy = schedule.late_cost - route.schedule.late_cost, schedule.gap, False
+                        spans = span(table, k, schedule) if span_cost else 0
+                if added is not None and span_cost:
+                    # the span it really adds, waits included, beyond the bound `travel` holds
+                    from_before, _, after = shape.legs[position][:3]
+                    added += span_cost * (spans - shape.floors[position] - from_before[location[j]] - service[j]
+                                          - durations[location[j]][after])
                 outcome = shape.evaluated[(j, position)] = (added, gap, lazy)
             added, gap, lazy = outcome
             if added is None:

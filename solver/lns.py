@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from solver.construct import greedy_solve, prepare
+from solver.construct import greedy_solve, prepare, span
 from solver.model import URGENT_LATENESS_EMPHASIS
 from solver.problem import Problem, Solution
 from solver.rules import lateness, over_max_moves
+from solver.schedule import Timetable
 
 # Margin (share of the best cost) within which a worse plan is still taken as the next one to ruin, at
 # the start; it shrinks linearly to 0.
@@ -82,17 +83,27 @@ def _urgent_extra(problem: Problem) -> Callable[[Solution], int]:
     return extra
 
 
-def _gains(problem: Problem, plan: Solution) -> list[tuple[int, int]]:
-    """(what leaving it out of its route saves in travel and lateness, visit) for every visit `plan` serves."""
+def _gains(problem: Problem, plan: Solution, table: Timetable | None = None) -> list[tuple[int, int]]:
+    """(what leaving it out of its route saves in travel and lateness, visit) for every visit `plan` serves;
+    with a working-time cost also the span it saves, waits included (re-timed on `table`, the problem's)."""
     out = []
     dist, cost, visits = problem.distances, problem.distance_cost, problem.visits
+    span_cost = problem.span_cost
+    if span_cost and table is None:
+        table = Timetable(problem)
     for r in plan.routes:
         v = problem.vehicles[r.vehicle]
         stops = [v.start, *(visits[j].location for j in r.visits), v.end]
         for i, (j, t) in enumerate(zip(r.visits, r.starts, strict=True)):
             a, b, c = stops[i], stops[i + 1], stops[i + 2]
             detour = int(dist[a, b]) + int(dist[b, c]) - int(dist[a, c])
-            out.append((cost * detour + lateness(visits[j], t), j))
+            gain = cost * detour + lateness(visits[j], t)
+            if span_cost and table is not None:
+                rest = r.visits[:i] + r.visits[i + 1:]
+                without = table.schedule(r.vehicle, rest, strict=False)
+                assert without is not None  # only a strict schedule gives up
+                gain += span_cost * (r.back - r.depart - span(table, r.vehicle, without))
+            out.append((gain, j))
     return out
 
 
@@ -182,7 +193,7 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
                 break
             done = (now - began) / max(1e-9, deadline - began)  # type: ignore[operator]
         ruined, again = _ruin([r.visits for r in current.routes], near, crews, rng, step,
-                              gains=partial(_gains, problem, current))
+                              gains=partial(_gains, problem, current, prepared.table))
         step += 1
         candidate = greedy_solve(problem, ruined, worth_it=True, only=again, prepared=prepared, explain=False,
                                  regret=REGRET)

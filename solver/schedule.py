@@ -86,6 +86,8 @@ class Timetable:
         self.day_shift = [v.day * DAY for v in problem.vehicles]
         self.deadline = [x.deadline if x.deadline is not None else OPEN for x in visits]
         self.lateness_cost = [x.lateness_cost for x in visits]
+        # a visit whose start `lean` may move: one technician's, with no start planned before
+        self.movable = [x.crew == 1 and x.previous_start is None for x in visits]
         self.vehicles = list(problem.vehicles)
         self.brk = [break_of(v) for v in problem.vehicles]
         self._over: dict[tuple[int, int], int] = {}  # (vehicle, visit) -> rules.over_qualification, as asked
@@ -282,19 +284,73 @@ class Timetable:
 
     def route_solution(self, vehicle: int, s: Schedule | None) -> RouteSolution:
         """The RouteSolution of a strict schedule; the technician leaves home as late as keeps the first
-        start (at shift start when the break is on the first leg)."""
+        start (at shift start when the break is on the first leg), or with a working-time cost as late as
+        keeps the time back home (`lean`)."""
         v = self.vehicles[vehicle]
         if s is None or not s.visits:
             return RouteSolution(vehicle=vehicle, visits=(), arrivals=(), starts=(), depart=v.shift_start,
                                  back=v.shift_start)
-        arrivals, depart = list(s.arrivals), v.shift_start
+        arrivals, depart, starts = list(s.arrivals), v.shift_start, s.starts
         if s.gap != 0:
             travel = self.durations[v.start][self.location[s.visits[0]]]
             depart = max(v.shift_start, s.starts[0] - travel)
             arrivals[0] = depart + travel
-        return RouteSolution(vehicle=vehicle, visits=s.visits, arrivals=tuple(arrivals), starts=s.starts,
+            if self.problem.span_cost:
+                leaner = self.lean(vehicle, s.visits, arrivals, s.starts, s.back)
+                if leaner is not None:
+                    depart, lean_arrivals, starts = leaner
+                    arrivals = list(lean_arrivals)
+        return RouteSolution(vehicle=vehicle, visits=s.visits, arrivals=tuple(arrivals), starts=starts,
                              depart=depart, back=s.back, break_start=s.break_start,
                              distance=self.distance(vehicle, s.visits))
+
+    def leeway(self, vehicle: int, visits: Sequence[int], arrivals: Sequence[int], starts: Sequence[int],
+               back: int) -> int:
+        """How much later the technician can leave home (arrivals[0] the first arrival, leaving as late as
+        keeps the first start) and still be back at `back`: the waits after the first stop, as far as every
+        window (and deadline, where lateness costs) still holds on the way (Savelsbergh's forward slack).
+        0 for a vehicle with a break, and a route with a crew's visit or a start planned before (their times
+        are not the route's alone to move)."""
+        v = self.vehicles[vehicle]
+        if self.brk[vehicle] is not None:
+            return 0
+        shift = self.day_shift[vehicle]
+        waits = 0
+        room = OPEN
+        for i, x in enumerate(visits):
+            if not self.movable[x]:
+                return 0
+            if i:
+                waits += starts[i] - arrivals[i]
+            closes = self.window_close[x] + shift if self.daily[x] else self.window_close[x]
+            if self.lateness_cost[x] and self.deadline[x] < closes:
+                closes = max(starts[i], self.deadline[x])
+            room = min(room, waits + closes - starts[i])
+        room = min(room, waits + v.shift_end - back)
+        return max(0, min(room, waits))
+
+    def lean(self, vehicle: int, visits: Sequence[int], arrivals: Sequence[int], starts: Sequence[int],
+             back: int) -> tuple[int, tuple[int, ...], tuple[int, ...]] | None:
+        """(departure, arrivals, starts) leaving home `leeway` later, or None when there is none. The
+        working time then holds no wait that leaving later could save (the benchmarks' convention)."""
+        push = self.leeway(vehicle, visits, arrivals, starts, back)
+        if not push:
+            return None
+        v = self.vehicles[vehicle]
+        shift = self.day_shift[vehicle]
+        durations, location, service = self.durations, self.location, self.service
+        t, at = arrivals[0] - durations[v.start][location[visits[0]]] + push, v.start
+        depart = t
+        new_arrivals: list[int] = []
+        new_starts: list[int] = []
+        for x in visits:
+            arrival = t + durations[at][location[x]]
+            opens = self.window_open[x] + shift if self.daily[x] else self.window_open[x]
+            begins = arrival if arrival > opens else opens
+            new_arrivals.append(arrival)
+            new_starts.append(begins)
+            t, at = begins + service[x], location[x]
+        return depart, tuple(new_arrivals), tuple(new_starts)
 
 
 def earliest(
@@ -309,11 +365,16 @@ def earliest(
     s = table.schedule(vehicle, visits, break_leg, strict=False)
     assert s is not None  # only a strict schedule gives up
     depart, arrivals, break_start = problem.vehicles[vehicle].shift_start, s.arrivals, s.break_start
+    starts = s.starts
     if just_in_time and visits:
         depart, first_arrival, break_start = _leave_late(problem, vehicle, visits[0], s.starts[0], s.gap == 0,
                                                          break_start)
         arrivals = (first_arrival, *arrivals[1:])
-    return Timing(depart, arrivals, s.starts, s.back, break_start, s.gap)
+        if problem.span_cost and s.gap != 0:
+            leaner = table.lean(vehicle, visits, arrivals, starts, s.back)
+            if leaner is not None:
+                depart, arrivals, starts = leaner
+    return Timing(depart, arrivals, starts, s.back, break_start, s.gap)
 
 
 def _leave_late(

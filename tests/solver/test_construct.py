@@ -373,6 +373,30 @@ def test_on_a_working_time_objective_the_insertion_takes_the_technician_it_keeps
     assert s.objective == sum(r.back - r.depart for r in s.routes if r.visits) == 2 * 2 * 60 + 30 * 60
 
 
+def test_on_a_working_time_objective_a_long_wait_costs_what_it_adds_to_the_span() -> None:
+    # the first technician serves km 1 early, the second km 8 at noon; a noon job at km 2 adds 2 minutes of
+    # driving to the first route but a wait of three and a half hours, 12 minutes to the second and no wait
+    early, noon = van(HOME), van(HOME2)
+    jobs = [job(NEAR, window=(h(8), h(8) + 600)), job(MID2, window=(h(12), h(12) + 600)),
+            job(NEAR2, penalty=500, window=(h(12), h(17)))]
+    s = solved(make([early, noon], jobs, distance_cost=0, span_cost=1))
+    assert served_by(s) == {0: 0, 1: 1, 2: 1}
+    assert s.routes[1].visits == (1, 2)
+    assert s.objective == sum(r.back - r.depart for r in s.routes if r.visits) == (2 + 16) * 60 + 3 * 30 * 60
+
+
+def test_on_a_working_time_objective_the_technician_leaves_as_late_as_keeps_the_time_back() -> None:
+    # km 1 any time before noon, then km 2 at noon: leaving at 08:00 would wait 3 h 29 min before noon. Leaving
+    # that much later serves km 1 at 11:29 and is back at the same 12:32: 4 minutes' driving and 60 of work.
+    jobs = [job(NEAR, window=(h(8), h(12))), job(NEAR2, window=(h(12), h(12) + 600))]
+    lean = solved(make([van()], jobs, distance_cost=0, span_cost=1)).routes[0]
+    assert lean.visits == (0, 1)
+    assert (lean.depart, lean.starts, lean.back) == (h(11) + 28 * 60, (h(11) + 29 * 60, h(12)), h(12) + 32 * 60)
+    # a dispatch day (no working-time cost) keeps its times: the first start as early as it can be
+    plain = solved(make([van()], jobs)).routes[0]
+    assert (plain.depart, plain.starts, plain.back) == (h(8), (h(8) + 60, h(12)), h(12) + 32 * 60)
+
+
 def test_a_table_with_another_vehicle_prices_its_own_levels() -> None:
     # the table remembers over-qualification per vehicle and visit: a vehicle swapped in is priced anew
     junior = van(skills=frozenset({0}), levels=(1,))

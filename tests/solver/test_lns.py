@@ -16,7 +16,7 @@ from solver import Problem, Solution, SolveParams, solve
 from solver.construct import greedy_solve
 from solver.lns import can_fork, improve
 from tests.solver.checker import assert_consistent
-from tests.solver.conftest import HOME2, MID, MID2, NEAR, NEAR2, VERY_FAR, hours, job, problem, tech
+from tests.solver.conftest import HOME2, MID, MID2, NEAR, NEAR2, NEAR3, VERY_FAR, hours, job, problem, tech
 
 
 @cache
@@ -269,6 +269,19 @@ def test_worst_removal_ranks_the_visit_that_costs_most_where_it_is_first() -> No
     s = greedy_solve(p)
     assert {j for r in s.routes for j in r.visits} == {0, 1, 2}
     assert max(_gains(p, s))[1] == 1
+
+
+def test_on_a_working_time_objective_worst_removal_ranks_the_visit_that_makes_the_route_wait_first() -> None:
+    from solver.lns import _gains
+
+    # km 1 at 08:00, km 2 at noon (a wait of three and a half hours), then km 3 at any time: by distance the
+    # last stop is the dearest (it alone is a detour), by working time the noon one
+    jobs = [job(NEAR, window=(hours(8), hours(8) + 600)), job(NEAR2, window=(hours(12), hours(12) + 600)), job(NEAR3)]
+    for costs, dearest in (({}, 2), ({"distance_cost": 0, "span_cost": 1}, 1)):
+        p = problem([tech()], jobs, **costs)
+        s = greedy_solve(p, [[0, 1, 2]])
+        assert [r.visits for r in s.routes] == [(0, 1, 2)]
+        assert max(_gains(p, s))[1] == dearest
 
 
 @pytest.mark.parametrize("setting", [{"ROUTE_EVERY": 1}, {"WORST_EVERY": 1}, {"REGRET": True}])
