@@ -212,6 +212,9 @@ def arg_parser(description: str, *, time_limit: float = 10.0, out: Path = Path("
 def main(argv: Sequence[str] | None = None) -> int:
     p = arg_parser("Solomon VRPTW benchmark in the DIMACS convention.")
     p.add_argument("--bks", type=Path, required=True, help="bks_solomon.csv (dimacs_bks_distance column)")
+    p.add_argument("--portfolio", choices=["race_fork", "ils_walk"], default="race_fork",
+                   help="race_fork: iterated and guided local search at once; ils_walk: iterated local search "
+                        "beside the engine's ruin and recreate")
     args = p.parse_args(argv)
     rows = run(
         [read_solomon(f) for f in args.files],
@@ -219,8 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out=args.out,
         time_limit=args.time_limit,
         seed=args.seed,
-        # A single-threaded process: race the two recipes at once, as the recorded figures did.
-        params=SolveParams(solution_limit=args.solution_limit, portfolio="race_fork"),
+        # A single-threaded process: both arms at once, one per core.
+        params=SolveParams(solution_limit=args.solution_limit, portfolio=args.portfolio),
     )
     return 0 if all_feasible(rows) else 1
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-Portfolio = Literal["single", "race_sequential", "race_fork"]
+Portfolio = Literal["single", "race_sequential", "race_fork", "ils_walk"]
 PORTFOLIOS: tuple[str, ...] = get_args(Portfolio)
 
 
@@ -24,8 +24,13 @@ class SolveParams:
     - "single": only the main recipe, with all the time;
     - "race_sequential" (default): both recipes in this process, one after the other, half the time each;
     - "race_fork": both at once, the second in a forked child process, each with all the time (for
-      single-threaded processes such as the benchmarks; needs the "fork" start method).
-    Under a solution limit both races give the same plan. Other days always get one recipe.
+      single-threaded processes such as the benchmarks; needs the "fork" start method);
+    - "ils_walk": OR-Tools' iterated local search here and, in a forked child on another core, the engine's
+      own ruin and recreate (solver/lns.py) from the insertion plan; the cheaper plan wins (each wins
+      where the other falls behind on Solomon, benchmarks/RESULTS_solomon.md). Needs two cores and fork;
+      with one core or no fork it is "single" with iterated local search.
+    Under a solution limit both races give the same plan, and "ils_walk" bounds its walk by steps. Other
+    days always get one recipe.
     """
 
     solution_limit: int | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -101,6 +102,9 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     walk_on = (constructed is not None and (start is None or params.ruin_recreate_from_start)
                and params.ruin_recreate and _optional(problem))
     elsewhere: Elsewhere | None = None
+    beside = _ils_walk(problem, params) and start is None and not walk_on
+    if beside:
+        params = replace(params, portfolio="single", local_search="iterated_local_search")
     walk_until: float | None = None  # the moment ruin and recreate stops (a deadline, without a solution limit)
     if offered and problem.vehicles:
         budget = None  # under a solution limit nothing is timed
@@ -119,6 +123,13 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
                 # another core walks from the insertion plan meanwhile, with the whole search's time
                 elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until,
                                       steps=None if params.solution_limit is None else 2 * _walk_steps(params))
+        elif beside and cores_of(params) > 1 and can_fork():
+            # every visit mandatory: the walk weighs one left out as the relaxed search does, and its plan
+            # wins below only if it serves them all for less
+            relaxed = replace(problem, visits=tuple(replace(x, drop_penalty=_RELAXED_PENALTY) for x in problem.visits))
+            walk_until = None if budget is None else time.monotonic() + budget
+            elsewhere = Elsewhere(relaxed, greedy_solve(relaxed, explain=False), seed=seed + 1, deadline=walk_until,
+                                  steps=None if params.solution_limit is None else 2 * _walk_steps(params))
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
         try:
             status, found, sequences, break_legs, crews = _search(
@@ -149,6 +160,11 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     if walk_on and constructed is not None:
         constructed = _walk(problem, routes, constructed, seed=seed, params=params, until=walk_until,
                             elsewhere=elsewhere, trace=trace)
+    elif elsewhere is not None:
+        walked = _beside(elsewhere, params, walk_until, trace)
+        if walked is not None and (constructed is None
+                                   or _cost_of(problem, walked.routes) < _cost_of(problem, constructed.routes)):
+            constructed = walked
     if constructed is not None and _cost_of(problem, constructed.routes) < _cost_of(problem, routes):
         log.info("the insertion (or ruin and recreate) plan beats the local search's; keeping it")
         routes = constructed.routes
@@ -231,17 +247,34 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
              here.improvements, begin.objective, here.best.objective)
     candidates = [constructed, here.best]
     if elsewhere is not None:
-        # bounded by steps it finishes whatever the clock says; bounded by the deadline it is about done
-        there = elsewhere.result(wait=None if steps is not None else max(1.0, (deadline or 0) - time.monotonic() + 1.0))
-        if there is not None:
-            walk, points = there
-            offset = elsewhere.started - trace.began
-            trace.points.extend(Progress(offset + wall, cpu, cost) for wall, cpu, cost in points)
-            trace.points.sort(key=lambda p: p.wall)
-            log.info("ruin and recreate on another core: %d steps, %d better plans, cost %d", walk.steps,
-                     walk.improvements, walk.best.objective)
-            candidates.append(walk.best)
+        walked = _beside(elsewhere, params, deadline, trace)
+        if walked is not None:
+            candidates.append(walked)
     return min(candidates, key=lambda s: _cost_of(problem, s.routes))  # min() keeps the first of equals
+
+
+def _ils_walk(problem: Problem, params: SolveParams) -> bool:
+    """Whether `params` asks for the "ils_walk" portfolio and the day is one it serves: every visit
+    mandatory, nobody on a break, no crews (pure VRPTW, as the races)."""
+    return (params.portfolio == "ils_walk" and params.first_solution == "auto" and params.local_search == "auto"
+            and all(x.drop_penalty is None and x.crew == 1 for x in problem.visits)
+            and all(v.break_ is None for v in problem.vehicles))
+
+
+def _beside(elsewhere: Elsewhere, params: SolveParams, until: float | None, trace: Trace) -> Solution | None:
+    """The best plan of the walk on the other core (None: it did not answer in time). Bounded by steps it
+    finishes whatever the clock says; bounded by `until` it is about done then."""
+    bounded = params.solution_limit is not None
+    there = elsewhere.result(wait=None if bounded or until is None else max(1.0, until - time.monotonic() + 1.0))
+    if there is None:
+        return None
+    walk, points = there
+    offset = elsewhere.started - trace.began
+    trace.points.extend(Progress(offset + wall, cpu, cost) for wall, cpu, cost in points)
+    trace.points.sort(key=lambda p: p.wall)
+    log.info("ruin and recreate on another core: %d steps, %d better plans, cost %d", walk.steps,
+             walk.improvements, walk.best.objective)
+    return walk.best
 
 
 def _urgency(problem: Problem, j: int) -> tuple[int, int]:

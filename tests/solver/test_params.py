@@ -17,7 +17,7 @@ def test_defaults() -> None:
     assert p.solution_limit is None
     assert (p.first_solution, p.local_search) == ("auto", "auto")
     assert p.portfolio == "race_sequential"  # never decided by the calling process
-    assert PORTFOLIOS == ("single", "race_sequential", "race_fork")
+    assert PORTFOLIOS == ("single", "race_sequential", "race_fork", "ils_walk")
 
 
 def test_a_solution_limit_must_be_positive() -> None:

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from benchmarks.instances import Instance
+from benchmarks.solomon import evaluate
 from solver import Break, SolveParams, solve
 from solver.construct import greedy_solve
 from solver.search import (
@@ -305,3 +307,43 @@ def test_a_stall_cap_ends_the_local_search_even_before_it_stalls(monkeypatch: py
     assert assignment is not None
     assert time.monotonic() - began < 15
     assert kept
+
+
+def random_vrptw(customers: int = 40, seed: int = 3) -> Instance:
+    """A seeded Solomon-like instance: a central depot, windows every customer can be reached in and
+    returned from, one capacity."""
+    rng = np.random.default_rng(seed)
+    ready = [int(r) for r in rng.integers(100, 600, customers)]
+    return Instance(name=f"random{seed}", x=(50, *map(int, rng.integers(0, 100, customers))),
+                    y=(50, *map(int, rng.integers(0, 100, customers))), demand=(0, *map(int, rng.integers(1, 20, customers))),
+                    ready=(0, *ready), due=(1000, *(r + int(w) for r, w in zip(ready, rng.integers(60, 200, customers), strict=True))),
+                    service=(0, *[10] * customers), capacity=100, num_vehicles=10)
+
+
+@pytest.mark.determinism
+def test_ils_walk_repeats_under_a_solution_limit_and_never_costs_more_than_its_local_search() -> None:
+    inst = random_vrptw()
+    day = inst.problem()
+    bounded = SolveParams(solution_limit=30)
+    alone = solve(day, time_limit=0.01, seed=1, params=replace(bounded, portfolio="single",
+                                                                local_search="iterated_local_search"))
+    plans = [solve(day, time_limit=0.01, seed=1, params=replace(bounded, portfolio="ils_walk", cores=2))
+             for _ in range(2)]
+    assert plans[0].routes == plans[1].routes
+    for s in (alone, plans[0]):
+        assert s.status != "infeasible"
+        assert_consistent(day, s)
+        checked = evaluate(inst, [[j + 1 for j in r.visits] for r in s.routes if r.visits])
+        assert checked.feasible, checked.errors
+    # the walk's plan is taken only where it costs less than the local search's, which is the same as alone
+    assert plans[0].objective <= alone.objective
+    # one core: the local search alone
+    one = solve(day, time_limit=0.01, seed=1, params=replace(bounded, portfolio="ils_walk", cores=1))
+    assert (one.routes, one.objective) == (alone.routes, alone.objective)
+
+
+def test_ils_walk_leaves_days_with_optional_visits_to_their_own_search() -> None:
+    day = optional_day()
+    bounded = SolveParams(solution_limit=20)
+    assert solve(day, time_limit=0.01, seed=0, params=replace(bounded, portfolio="ils_walk")).routes == \
+        solve(day, time_limit=0.01, seed=0, params=bounded).routes
