@@ -336,8 +336,9 @@ def _search(
     if outcome is None:
         outcome = run_search(model.routing, problem, time_limit=remaining(), seed=seed, params=params)
     status, found = outcome.status, outcome.solutions_found
-    if outcome.assignment is not None and found == 0:
-        # OR-Tools hands back its all-left-out fallback when no first solution finished in time.
+    if outcome.assignment is not None and found == 0 and _serves_nothing(model.routing, outcome.assignment):
+        # OR-Tools hands back its all-left-out fallback when no first solution finished in time. (Iterated
+        # local search counts its solutions in solvers of its own: none here, yet real routes.)
         log.warning("the search found no solution within its limit; its fallback leaves every visit out (an "
                     "insertion plan, when there is one, is kept instead)")
         status = "infeasible"
@@ -358,6 +359,10 @@ def _search(
     if outcome.assignment is None:
         return status, found, [[] for _ in problem.vehicles], [None] * len(problem.vehicles), {}
     return (status, found, *_read_routes(model, outcome.assignment))
+
+
+def _serves_nothing(routing: pywrapcp.RoutingModel, assignment: pywrapcp.Assignment) -> bool:
+    return all(routing.IsEnd(assignment.Value(routing.NextVar(routing.Start(k)))) for k in range(routing.vehicles()))
 
 
 def _search_from(
