@@ -212,9 +212,10 @@ def arg_parser(description: str, *, time_limit: float = 10.0, out: Path = Path("
 def main(argv: Sequence[str] | None = None) -> int:
     p = arg_parser("Solomon VRPTW benchmark in the DIMACS convention.")
     p.add_argument("--bks", type=Path, required=True, help="bks_solomon.csv (dimacs_bks_distance column)")
-    p.add_argument("--portfolio", choices=["race_fork", "ils_walk"], default="race_fork",
-                   help="race_fork: iterated and guided local search at once; ils_walk: iterated local search "
-                        "beside the engine's ruin and recreate")
+    p.add_argument("--portfolio", choices=["ils_walk", "race_fork"], default="ils_walk",
+                   help="ils_walk: iterated local search beside the engine's ruin and recreate (2.62 %% against "
+                        "3.02 %% under the same load, RESULTS_solomon.md); race_fork: iterated and guided local "
+                        "search at once")
     args = p.parse_args(argv)
     rows = run(
         [read_solomon(f) for f in args.files],
