@@ -141,10 +141,10 @@ def _ruin(routes: Sequence[Sequence[int]], near: np.ndarray, crews: set[int], rn
     used = [k for k, r in enumerate(routes) if r]
     if short_routes and len(used) > 1 and step % SHORT_ROUTE_EVERY == SHORT_ROUTE_EVERY - 1:
         shortest = sorted(used, key=lambda k: (len(routes[k]), k))
-        k = shortest[int(rng.random() ** SHORT_ROUTE_POWER * len(shortest))]
-        removed.update(routes[k])
-        around = list(routes[k])
-        closed.add(k)
+        emptied = shortest[int(rng.random() ** SHORT_ROUTE_POWER * len(shortest))]
+        removed.update(routes[emptied])
+        around = list(routes[emptied])
+        closed.add(emptied)
     elif ROUTE_EVERY and step % ROUTE_EVERY == ROUTE_EVERY - 1:
         removed.update(routes[route_of[seed_visit]])
     elif WORST_EVERY and gains is not None and step % WORST_EVERY == WORST_EVERY - 1:

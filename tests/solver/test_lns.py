@@ -316,9 +316,12 @@ def test_on_a_working_time_objective_a_step_can_empty_the_shortest_route_and_kee
     for seed in range(20):
         ruined, again, closed = _ruin(routes, near, set(), np.random.default_rng(seed), step, short_routes=True)
         (k,) = closed
-        assert routes[k] and ruined[k] == [] and set(routes[k]) <= again
+        assert routes[k]
+        assert ruined[k] == []
+        assert set(routes[k]) <= again
         emptied.add(k)
-    assert 1 in emptied and 2 not in emptied  # the shortest most often; never an empty one
+    assert 1 in emptied  # the shortest most often
+    assert 2 not in emptied  # never an empty one
     # dispatch days (no working-time cost) never close a route
     assert _ruin(routes, near, set(), np.random.default_rng(0), step)[2] == set()
 
@@ -328,4 +331,5 @@ def test_the_insertion_puts_no_visit_on_a_closed_vehicle() -> None:
     open_to_all = greedy_solve(p)
     assert all(r.visits for r in open_to_all.routes)
     s = greedy_solve(p, closed={1})
-    assert s.routes[1].visits == () and sorted(s.routes[0].visits) == [0, 1, 2]
+    assert s.routes[1].visits == ()
+    assert sorted(s.routes[0].visits) == [0, 1, 2]
