@@ -324,7 +324,8 @@ def vehicle_options(problem: Problem, qualified_for: Sequence[Sequence[int]] | N
 
 def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None, *, eject: bool = False,
                  worth_it: bool = False, only: Collection[int] | None = None,
-                 prepared: Prepared | None = None, explain: bool = True, regret: bool = False) -> Solution:
+                 prepared: Prepared | None = None, explain: bool = True, regret: bool = False,
+                 closed: Collection[int] = ()) -> Solution:
     """Priority-first cheapest feasible insertion; deterministic, no time limit needed.
 
     With `start` (visit indices per vehicle), those routes are kept as they are and the other visits are
@@ -338,7 +339,8 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
     fits nowhere is left out as fully booked without looking for the rule that keeps it out (a search that
     throws most plans away). With `regret` (a search's option), the optional visits of one priority class are
     inserted not in order but each time the one whose second-best place, on another vehicle, costs most
-    beyond its best (regret-2); classes still go in priority order."""
+    beyond its best (regret-2); classes still go in priority order. The vehicles in `closed` take no visit
+    (a search that dissolves a route)."""
     began = time.perf_counter()
     if prepared is None:
         prepared = prepare(problem)
@@ -380,6 +382,8 @@ def greedy_solve(problem: Problem, start: Sequence[Sequence[int]] | None = None,
         from_here, far_from_here = durations[here], distances[here]
         # who serves it costs too (`assign`): levels above those needed, another technician than the one asked for
         for k, assign in options[j]:
+            if k in closed:
+                continue
             route = routes[k]
             v = problem.vehicles[k]
             if needs and any(route.stock[p] < q for p, q in needs):

@@ -284,17 +284,52 @@ def test_on_a_working_time_objective_worst_removal_ranks_the_visit_that_makes_th
         assert max(_gains(p, s))[1] == dearest
 
 
-@pytest.mark.parametrize("setting", [{"ROUTE_EVERY": 1}, {"WORST_EVERY": 1}, {"REGRET": True}])
+@pytest.mark.parametrize("setting", [{"ROUTE_EVERY": 1}, {"WORST_EVERY": 1}, {"REGRET": True},
+                                     {"SHORT_ROUTE_EVERY": 1, "span_cost": 1}])
 def test_each_ruin_and_recreate_keeps_the_rules_and_repeats_with_its_seed(
         setting: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
     import solver.lns
 
     for name, value in setting.items():
-        monkeypatch.setattr(solver.lns, name, value)
+        if name != "span_cost":
+            monkeypatch.setattr(solver.lns, name, value)
     p = busy_day()
+    if "span_cost" in setting:
+        p = replace(p, span_cost=setting["span_cost"])
     start = greedy_solve(p)
     a = improve(p, start, seed=4, steps=40)
     b = improve(p, start, seed=4, steps=40)
     assert _fingerprint(a.best) == _fingerprint(b.best)
     assert a.best.objective <= start.objective
     assert_consistent(p, a.best)
+
+
+def test_on_a_working_time_objective_a_step_can_empty_the_shortest_route_and_keep_its_vehicle_out() -> None:
+    import numpy as np
+
+    from solver.lns import SHORT_ROUTE_EVERY, _ruin
+
+    routes = [[0, 1, 2], [3], [], [4, 5]]
+    near = np.tile(np.arange(6), (6, 1))
+    step = SHORT_ROUTE_EVERY - 1
+    emptied = set()
+    for seed in range(20):
+        ruined, again, closed = _ruin(routes, near, set(), np.random.default_rng(seed), step, short_routes=True)
+        (k,) = closed
+        assert routes[k]
+        assert ruined[k] == []
+        assert set(routes[k]) <= again
+        emptied.add(k)
+    assert 1 in emptied  # the shortest most often
+    assert 2 not in emptied  # never an empty one
+    # dispatch days (no working-time cost) never close a route
+    assert _ruin(routes, near, set(), np.random.default_rng(0), step)[2] == set()
+
+
+def test_the_insertion_puts_no_visit_on_a_closed_vehicle() -> None:
+    p = problem([tech(), tech(home=HOME2)], [job(NEAR), job(MID2), job(NEAR2)])
+    open_to_all = greedy_solve(p)
+    assert all(r.visits for r in open_to_all.routes)
+    s = greedy_solve(p, closed={1})
+    assert s.routes[1].visits == ()
+    assert sorted(s.routes[0].visits) == [0, 1, 2]
