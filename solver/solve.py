@@ -114,6 +114,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             keep = min(_EXPLAIN_MAX * time_limit, max(_EXPLAIN_SHARE * time_limit, _EXPLAIN_PER_DROPPED * expected_out))
             budget = time_limit - keep - (time.perf_counter() - began)
         stall_after = None
+        # a walk on another core, bounded like this one: twice its steps under a solution limit
+        child_steps = None if params.solution_limit is None else 2 * _walk_steps(params)
         if walk_on and constructed is not None:
             if budget is not None:
                 # the local search goes on while it gains; ruin and recreate has the rest
@@ -121,15 +123,14 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
                 stall_after = max(_MIN_STALL, _STALL_SHARE * budget)
             if cores_of(params) > 1 and can_fork():
                 # another core walks from the insertion plan meanwhile, with the whole search's time
-                elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until,
-                                      steps=None if params.solution_limit is None else 2 * _walk_steps(params))
+                elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until, steps=child_steps)
         elif beside and cores_of(params) > 1 and can_fork():
             # every visit mandatory: the walk weighs one left out as the relaxed search does, and its plan
             # wins below only if it serves them all for less
             relaxed = replace(problem, visits=tuple(replace(x, drop_penalty=_RELAXED_PENALTY) for x in problem.visits))
             walk_until = None if budget is None else time.monotonic() + budget
             elsewhere = Elsewhere(relaxed, greedy_solve(relaxed, explain=False), seed=seed + 1, deadline=walk_until,
-                                  steps=None if params.solution_limit is None else 2 * _walk_steps(params))
+                                  steps=child_steps)
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
         try:
             status, found, sequences, break_legs, crews = _search(
