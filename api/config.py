@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     # The embedded default: a SQLite file in the working directory, created on first start.
     database_url: str = "sqlite:///./dispatch.sqlite"
+    # connections one service process keeps to a server database, and how many more it may open at a peak: the
+    # thread pool runs about that many requests at once. Every process (each uvicorn worker) has its own pool,
+    # so workers x (size + overflow) must stay below the server's max_connections (100 by default on
+    # PostgreSQL), with room for migrations, backups and the CLI; beyond it, new connections are refused (503).
+    database_pool_size: int = Field(default=16, ge=1)
+    database_max_overflow: int = Field(default=8, ge=0)
+    # how long a request waits for a free connection before it is answered 503 with Retry-After
+    database_pool_timeout: float = Field(default=30.0, gt=0)
     secret_key: str = PLACEHOLDER_SECRET
     # how long a sign-in lasts: a working shift (9 h shifts and a break), so no one is sent back to the login
     # page mid-shift

@@ -42,8 +42,13 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())
 
 
-def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> Engine:
-    """An engine for `url`; for SQLite it creates the file's folder and switches foreign keys on."""
+def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None, pool_size: int = 16,
+                max_overflow: int = 8, pool_timeout: float = 30.0) -> Engine:
+    """An engine for `url`; for SQLite it creates the file's folder and switches foreign keys on.
+
+    A server database keeps `pool_size` connections, opens up to `max_overflow` more at a peak and lets a
+    request wait `pool_timeout` seconds for one (the DATABASE_POOL_* settings); SQLite keeps SQLAlchemy's own
+    pool."""
     u = make_url(url)
     args: dict[str, Any] = dict(connect_args or {})
     is_sqlite = u.get_backend_name() == "sqlite"
@@ -53,8 +58,9 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> E
         args.setdefault("check_same_thread", False)  # sessions hop threads in FastAPI's thread pool
     # A server database keeps as many connections as requests can run at once in a worker (the thread pool
     # runs about that many sync endpoints): with the default 5 kept, every request beyond them opened and
-    # closed a fresh PostgreSQL connection under load. At most 16 + 8 per process, well under PostgreSQL's 100.
-    pool = {} if is_sqlite else {"pool_size": 16, "max_overflow": 8}
+    # closed a fresh PostgreSQL connection under load.
+    pool = {} if is_sqlite else {"pool_size": pool_size, "max_overflow": max_overflow,
+                                   "pool_timeout": pool_timeout}
     engine = create_engine(u, connect_args=args, **pool)
     if not is_sqlite:
         _ping_when_idle(engine)
@@ -130,8 +136,39 @@ def hold_before_commit(engine: Engine, marker: Path) -> None:
             time.sleep(0.02)
 
 
+_WROTE = "dispatch.wrote"  # session.info: the open transaction has written (flushed or run a DML statement)
+
+
 def make_sessionmaker(engine: Engine) -> SessionFactory:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    event.listen(factory, "after_flush", _mark_written)
+    event.listen(factory, "do_orm_execute", _mark_dml)
+    event.listen(factory, "after_transaction_end", _forget_writes)
+    return factory
+
+
+def _mark_written(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _mark_dml(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _forget_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction: a savepoint's end changes nothing
+        session.info.pop(_WROTE, None)
+
+
+def end_read(session: Session) -> None:
+    """Give a session's connection back to the pool if its transaction has only read (objects stay loaded).
+
+    A request that holds a connection while it waits for a thread (FastAPI runs a sync view's dependencies, the
+    view and the response's validation as separate thread-pool jobs) can deadlock with threads that wait for a
+    connection; a transaction with writes is left to its owner (commit, or roll back at the request's end)."""
+    if session.in_transaction() and not session.info.get(_WROTE):
+        session.commit()
 
 
 def close_quietly(session: Session) -> None:

@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None, *, engine_args: dict[str, Any] 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Owns the engine, the sessions and the plan job runner (api.deps hands them to the views)."""
-        engine = make_engine(settings.database_url, **(engine_args or {}))
+        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size,
+                             max_overflow=settings.database_max_overflow,
+                             pool_timeout=settings.database_pool_timeout, **(engine_args or {}))
         if settings.test_hold_before_commit is not None:
             hold_before_commit(engine, settings.test_hold_before_commit)
         try:

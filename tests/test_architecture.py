@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import grimp
 
@@ -40,3 +41,24 @@ def test_the_cycle_check_sees_a_cycle(tmp_path: Path, monkeypatch) -> None:
     graph = grimp.build_graph("loop", cache_dir=None)
     assert graph.chain_exists(importer="loop.a", imported="loop.b")
     assert graph.chain_exists(importer="loop.b", imported="loop.a")
+
+
+def test_every_view_taking_a_session_ends_its_read_before_the_response() -> None:
+    # a router made without route_class=SessionRoute would hold a connection across a thread-pool wait
+    from fastapi.routing import APIRoute
+
+    from api.config import Settings
+    from api.deps import SessionRoute
+    from api.main import create_app
+    app = create_app(Settings(_env_file=None))  # type: ignore[call-arg]
+    def walk(routes: list[Any]) -> list[APIRoute]:  # an included router stays a node of its own
+        found: list[APIRoute] = []
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            found += walk(inner.routes) if inner is not None else [r] if isinstance(r, APIRoute) else []
+        return found
+
+    routes = walk(app.routes)
+    plain = [r.path for r in routes if not isinstance(r, SessionRoute) and r.path != "/api/v1/health"]
+    assert len(routes) > 50
+    assert plain == []

@@ -12,9 +12,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.auth import service
 from api.auth.schemas import Token, UserRead, UserUpdateMe
 from api.auth.security import create_access_token
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentUser, SessionDep, SessionRoute, SettingsDep
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=SessionRoute, tags=["auth"])
 
 
 def _now() -> datetime:

@@ -19,10 +19,10 @@ from api.complaints.schemas import (
     StatusFilter,
 )
 from api.customers.schemas import CustomerId
-from api.deps import NowDep, SessionDep, SettingsDep, Staff, Supervising
+from api.deps import NowDep, SessionDep, SessionRoute, SettingsDep, Staff, Supervising
 from api.technicians.schemas import RowId
 
-router = APIRouter(prefix="/complaints", tags=["complaints"])
+router = APIRouter(route_class=SessionRoute, prefix="/complaints", tags=["complaints"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 

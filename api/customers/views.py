@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, status
 
 from api.customers import history, service
 from api.customers.schemas import CustomerCreate, CustomerHistory, CustomerRead, CustomerUpdate
-from api.deps import AnyRole, Dispatcher, SessionDep, Staff, technician_scope
+from api.deps import AnyRole, Dispatcher, SessionDep, SessionRoute, Staff, technician_scope
 from api.paging import Page, PageDep
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(route_class=SessionRoute, prefix="/customers", tags=["customers"])
 
 
 @router.get("", response_model=Page[CustomerRead])

@@ -6,13 +6,13 @@ import datetime as dt
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep, SettingsDep, Staff
+from api.deps import SessionDep, SessionRoute, SettingsDep, Staff
 from api.live import status
 from api.live.clock import local_now
 from api.live.schemas import DayStatus
 from api.timefields import LocalDateTime
 
-router = APIRouter(tags=["live"])
+router = APIRouter(route_class=SessionRoute, tags=["live"])
 
 
 @router.get("/days/{day}/status", response_model=DayStatus)

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Dispatcher, SessionDep, SettingsDep, Staff
+from api.deps import Dispatcher, SessionDep, SessionRoute, SettingsDep, Staff
 from api.live.clock import local_now
 from api.notify import service
 from api.notify.schemas import NotificationRead
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(route_class=SessionRoute, prefix="/notifications", tags=["notifications"])
 
 NotificationId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]+$")]
 

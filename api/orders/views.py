@@ -8,7 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from api.auth.models import User
-from api.deps import AnyRole, D, Dispatcher, NowDep, P, SessionDep, SettingsDep, allow, technician_scope
+from api.deps import (
+    AnyRole,
+    D,
+    Dispatcher,
+    NowDep,
+    P,
+    SessionDep,
+    SessionRoute,
+    SettingsDep,
+    allow,
+    technician_scope,
+)
 from api.errors import PayloadTooLargeError
 from api.live.clock import local_now
 from api.notify import service as notify_service
@@ -29,7 +40,7 @@ from api.plans import service as plans_service
 from api.timefields import LocalDateTime
 from dispatch.domain import Priority
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(route_class=SessionRoute, prefix="/orders", tags=["orders"])
 
 IdQuery = Annotated[str | None, Query(max_length=64)]
 Planner = Annotated[User, allow(D, P)]  # those who plan: dispatchers and planners

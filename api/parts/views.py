@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from api.auth.models import Role, User
-from api.deps import AnyRole, NowDep, SessionDep, Staff, Storekeeper, allow, technician_scope
+from api.deps import AnyRole, NowDep, SessionDep, SessionRoute, Staff, Storekeeper, allow, technician_scope
 from api.errors import field_error
 from api.idempotency import IdempotencyKey, Outcome
 from api.paging import Page, PageDep
@@ -40,8 +40,8 @@ from api.timefields import LocalDateTime
 # ids in paths: no control characters (PostgreSQL refuses NUL in text; a 422 beats a 500)
 PathId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$")]
 
-parts_router = APIRouter(prefix="/parts", tags=["parts"])
-locations_router = APIRouter(prefix="/stock-locations", tags=["stock locations"])
+parts_router = APIRouter(route_class=SessionRoute, prefix="/parts", tags=["parts"])
+locations_router = APIRouter(route_class=SessionRoute, prefix="/stock-locations", tags=["stock locations"])
 
 
 @parts_router.get("", response_model=Page[PartRead])
@@ -98,7 +98,7 @@ def update_location(session: SessionDep, _user: Storekeeper, location_id: PathId
 
 # --- the ledger: stock-moving POSTs (Idempotency-Key aware), stock, alerts, movements, usage -------------
 
-stock_router = APIRouter(prefix="/stock", tags=["stock"])
+stock_router = APIRouter(route_class=SessionRoute, prefix="/stock", tags=["stock"])
 Consumer = Annotated[User, allow(Role.technician, Role.storekeeper)]
 IdQuery = Annotated[str | None, Query(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$")]
 MOVED = {201: {"description": "the movement; a replay of an Idempotency-Key answers the same, with the "

@@ -19,6 +19,7 @@ from api.deps import (
     PlanSolveDep,
     SessionDep,
     SessionFactoryDep,
+    SessionRoute,
     SettingsDep,
     Staff,
     TokenDep,
@@ -47,8 +48,8 @@ TOO_MANY_JOBS = {429: {"model": ErrorBody, "description": "the user has MAX_PLAN
 # job ids are UUIDs; the pattern keeps bytes a database refuses (NUL) out of the lookups
 PlanId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
-router = APIRouter(prefix="/plans", tags=["plans"])
-me_router = APIRouter(prefix="/me", tags=["technician"])
+router = APIRouter(route_class=SessionRoute, prefix="/plans", tags=["plans"])
+me_router = APIRouter(route_class=SessionRoute, prefix="/me", tags=["technician"])
 
 
 def _now() -> dt.datetime:

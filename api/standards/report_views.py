@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import NowDep, ReportReader, SessionDep, SettingsDep
+from api.deps import NowDep, ReportReader, SessionDep, SessionRoute, SettingsDep
 from api.standards import exports, history
 from api.standards.schemas import By, KpiReport, MonthlyReport
 
-router = APIRouter(tags=["report"])
+router = APIRouter(route_class=SessionRoute, tags=["report"])
 
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

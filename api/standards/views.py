@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.complaints import service as complaints
-from api.deps import NowDep, SessionDep, SettingsDep, Staff, Supervising
+from api.deps import NowDep, SessionDep, SessionRoute, SettingsDep, Staff, Supervising
 from api.standards import service
 from api.standards.models import FollowUp
 from api.standards.schemas import AlertKind, AlertRead, DailyKpis, FollowUpComplete, FollowUpRead
 from api.technicians.schemas import RowId
 
-router = APIRouter(tags=["standards"])
+router = APIRouter(route_class=SessionRoute, tags=["standards"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from api.deps import AnyRole, Dispatcher, SessionDep, SettingsDep, technician_scope
+from api.deps import AnyRole, Dispatcher, SessionDep, SessionRoute, SettingsDep, technician_scope
 from api.errors import PayloadTooLargeError
 from api.idempotency import IdempotencyKey
 from api.live.clock import local_now
@@ -26,7 +26,7 @@ from api.technicians.schemas import (
     VanTransferCreate,
 )
 
-router = APIRouter(prefix="/technicians", tags=["technicians"])
+router = APIRouter(route_class=SessionRoute, prefix="/technicians", tags=["technicians"])
 
 
 @router.get("", response_model=Page[TechnicianRead])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse, Response
 
 from api.auth.models import User
-from api.deps import AnyRole, D, SessionDep, SettingsDep, Staff, T, allow, technician_scope
+from api.deps import AnyRole, D, SessionDep, SessionRoute, SettingsDep, Staff, T, allow, technician_scope
 from api.errors import ForbiddenError
 from api.idempotency import IdempotencyKey
 from api.live.clock import local_now
@@ -20,9 +20,9 @@ from api.visits.events import day_events
 from api.visits.schemas import EventCreate, EventRead, PartUse, VisitCreate, VisitRead, VisitUpdate
 from dispatch.io.events import events_csv_text
 
-router = APIRouter(prefix="/visits", tags=["visits"])
-days_router = APIRouter(prefix="/days", tags=["visits"])
-events_router = APIRouter(prefix="/events", tags=["visits"])
+router = APIRouter(route_class=SessionRoute, prefix="/visits", tags=["visits"])
+days_router = APIRouter(route_class=SessionRoute, prefix="/days", tags=["visits"])
+events_router = APIRouter(route_class=SessionRoute, prefix="/events", tags=["visits"])
 Reporter = Annotated[User, allow(D, T)]  # technicians report their day; the dispatcher reports for them
 
 

@@ -16,12 +16,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.config import Settings
-from api.deps import API_PREFIX, SettingsDep
+from api.deps import API_PREFIX, SessionRoute, SettingsDep
 
 HERE = Path(__file__).resolve().parent
 STATIC_URL = "/static"
 templates = Jinja2Templates(directory=HERE / "templates")
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionRoute, include_in_schema=False)
 
 
 def _page(request: Request, settings: Settings, name: str, **context: object) -> HTMLResponse:

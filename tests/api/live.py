@@ -25,8 +25,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def server_env(database: Database, **settings: str) -> dict[str, str]:
     """The environment of a live server over `database` (already migrated), plus `settings` (NAME=value)."""
+    # A small pool: two such servers run side by side under xdist, and two workers with the default 16 + 8
+    # connections each would hold half of PostgreSQL's 100. A longer wait for a connection than the default
+    # 30 s: on a busy shared machine, requests queued on one stock row drain slowly, and a 503 for overload is
+    # not what these tests measure.
     env = dict(os.environ, DATABASE_URL=database.url, SECRET_KEY=SECRET, ENVIRONMENT="test",
-               RUN_MIGRATIONS_ON_STARTUP="false", WATCH_INTERVAL_SECONDS="0", **settings)
+               RUN_MIGRATIONS_ON_STARTUP="false", WATCH_INTERVAL_SECONDS="0", DATABASE_POOL_SIZE="6",
+               DATABASE_MAX_OVERFLOW="4", DATABASE_POOL_TIMEOUT="120")
+    env.update(settings)
     options = database.engine_args.get("connect_args", {}).get("options")
     if options:  # the test schema of this PostgreSQL session (libpq reads PGOPTIONS)
         env["PGOPTIONS"] = options
@@ -34,13 +40,13 @@ def server_env(database: Database, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(database: Database, *, workers: int = 1) -> Iterator[str]:
+def live_server(database: Database, *, workers: int = 1, **settings: str) -> Iterator[str]:
     """The service over `database` (already migrated) at the yielded base URL until the block ends.
 
     It runs in a child process (`uvicorn --factory api.main:create_app`, settings from the environment), so
     the server and the test's client do not share one interpreter lock.
     """
-    with uvicorn_app(server_env(database), ["--workers", str(workers), "--backlog", "1024"]) as url:
+    with uvicorn_app(server_env(database, **settings), ["--workers", str(workers), "--backlog", "1024"]) as url:
         yield url
 
 

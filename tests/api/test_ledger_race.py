@@ -54,3 +54,21 @@ def test_concurrent_consumptions_never_oversell(server: str, raceworld: World, r
     assert balance is not None
     assert (balance.quantity, consumed, received) == (0, STOCK, STOCK)
     assert balance.quantity + consumed == STOCK
+
+
+def test_a_burst_larger_than_the_connection_pool_waits_its_turn(database: Database, world: World) -> None:
+    # 50 requests at once on one worker with 2 connections. A request must not hold a connection while it
+    # waits for a thread (between the sign-in check and the view, and before its response is validated), or
+    # 40 threads wait for connections that requests waiting for a thread hold, until the pool's timeout
+    # answers 503 (before the fix: 74 of 100 writes, 185 of 300 reads on PostgreSQL)
+    stock_van_for_an_order(world, "P-R", 60)
+    body = {"part_id": "P-R", "order_id": "OA", "quantity": 1}
+    tech = world.as_("tech_a")
+    with live_server(database, workers=1, DATABASE_POOL_SIZE="2", DATABASE_MAX_OVERFLOW="0",
+                     DATABASE_POOL_TIMEOUT="15") as url:
+        writes = fire(url, [{"method": "POST", "url": f"{V}/stock/consumptions", "json": body,
+                             "headers": tech}] * 100)
+        reads = fire(url, [{"method": "GET", "url": f"{V}/stock?part_id=P-R", "headers": tech}] * 300)
+    assert Counter(r.status_code for r in writes) == {201: 60, 409: 40}
+    assert Counter(r.status_code for r in reads) == {200: 300}
+    assert {r.json()["items"][0]["quantity"] for r in reads} == {0}

@@ -37,6 +37,26 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     assert s.travel_model.road_factor == 1.5
 
 
+def test_the_connection_pool_of_a_server_database_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each service process holds at most size + overflow connections: the figure a deployment sizes against
+    # the server's max_connections (workers x both)
+    from api.db import make_engine
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "2")
+    monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "90")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    engine = make_engine("postgresql+psycopg://u@db/x", pool_size=s.database_pool_size,
+                         max_overflow=s.database_max_overflow, pool_timeout=s.database_pool_timeout)
+    pool = engine.pool
+    assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 2, 90)  # type: ignore[attr-defined]
+    for name in ("DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "DATABASE_POOL_TIMEOUT"):
+        monkeypatch.delenv(name)
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (default.database_pool_size, default.database_max_overflow, default.database_pool_timeout) == (16, 8, 30)
+    with pytest.raises(ValidationError, match="database_pool_size"):
+        Settings(database_pool_size=0, _env_file=None)  # type: ignore[call-arg]
+
+
 def test_defaults_are_an_sqlite_file_and_the_design_travel_model(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DATABASE_URL", "ROAD_FACTOR", "SPEED_KMH", "SOLVER_TIME_LIMIT"):
         monkeypatch.delenv(name, raising=False)
