@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Text, cast, delete, select, update
+from sqlalchemy import Engine, Text, cast, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -375,6 +375,8 @@ def publish(session: Session, *, plan_id: str, user_id: int | None,
     if job.status != JobStatus.done or job.plan is None:
         raise ConflictError(f"plan {plan_id!r} is {job.status}: only a done plan can be published")
     plan = job.plan
+    dates = plan_dates(plan) if len(plan.get("dates") or ()) > 1 else [job.date]
+    _one_publication_at_a_time(session, dates)
     order_ids = [s["order_id"] for r in plan["routes"] for s in r["stops"]]
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
     part_ids = {p for o in orders.values() for p in o.required_parts}
@@ -384,7 +386,6 @@ def publish(session: Session, *, plan_id: str, user_id: int | None,
     customers = {c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_({o.customer_id for o in orders.values()})))}
     techs = {t.id: t for t in session.scalars(select(Technician))}
-    dates = plan_dates(plan) if len(plan.get("dates") or ()) > 1 else [job.date]
     published: set[str] = set()
     try:
         for day in dates:
@@ -397,6 +398,23 @@ def publish(session: Session, *, plan_id: str, user_id: int | None,
     log.info("plan %s published for %s (%d technicians)", job.id, ", ".join(d.isoformat() for d in dates),
              len(published))
     return session.get(PublishedPlan, job.date) or PublishedPlan(), sorted(published), dates
+
+
+PUBLISH_LOCK = 0x5055  # the first key of the dates' advisory locks (the second: the date's ordinal)
+
+
+def _one_publication_at_a_time(session: Session, dates: Sequence[date]) -> None:
+    """Hold each date's publication lock until the transaction ends, dates in order.
+
+    Two publishes of one date that interleaved their deletes and inserts of its routes and stops deadlocked
+    on PostgreSQL (a 503), also when the date had no PublishedPlan row yet to lock; an advisory lock needs no
+    row. SQLite's write lock, taken here, already lets one writer in at a time.
+    """
+    begin_write(session)
+    if session.get_bind().dialect.name == "postgresql":
+        for day in sorted(set(dates)):
+            session.execute(text("SELECT pg_advisory_xact_lock(:space, :day)"),
+                            {"space": PUBLISH_LOCK, "day": day.toordinal()})
 
 
 def _publish_day(session: Session, *, job: PlanJob, day: date, user_id: int | None, now: datetime,
