@@ -217,6 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "3.02 %% under the same load, RESULTS_solomon.md); race_fork: iterated and guided local "
                         "search at once")
     args = p.parse_args(argv)
+    if args.portfolio == "ils_walk":
+        from solver import vrptw
+
+        vrptw.warm()  # once, before the clock of the first instance starts (each walk forks from here)
     rows = run(
         [read_solomon(f) for f in args.files],
         bks=read_bks(args.bks),

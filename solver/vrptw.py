@@ -40,7 +40,8 @@ MAX_STRING = 10
 # inside a split string.
 BLINK = 0.01
 # Simulated annealing: the temperature falls geometrically from START to END, as shares of the start
-# plan's cost per visit (tuned on Solomon at about 10^4 steps, benchmarks/RESULTS_solomon.md).
+# plan's travel per served visit (10 of the worst Solomon instances, 10^5 steps, seeds 1-3: 1/0.1 0.90 %,
+# 3/0.1 1.10 %, 10/0.1 1.07 %, 0.3/0.01 1.65 % in one seed, 0.1/0.01 3.95 %; benchmarks/RESULTS_solomon.md).
 TEMP_START = 1.0
 TEMP_END = 0.1
 # Steps per call into the compiled loop: under a deadline the clock is read between calls.
@@ -137,7 +138,7 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     cost = int(a.rc.sum()) + int(a.pen[a.rof < 0].sum())
     cost_now = np.array([cost], dtype=np.int64)
     best_now = np.array([cost], dtype=np.int64)
-    per_visit = max(1.0, cost / max(1, len(problem.visits))) if cost < _MANDATORY else 1.0
+    per_visit = max(1.0, int(a.rc.sum()) / max(1, int(a.ln.sum())))  # travel per served visit
     hot, cold = TEMP_START * per_visit, TEMP_END * per_visit
     rng = np.array([np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed * 2 + 1)], dtype=np.uint64)
     step = improvements = 0
@@ -179,8 +180,9 @@ _warmed = False
 
 
 def warm() -> None:
-    """Load the compiled loop into this process (from numba's cache; compiled the first time, which takes
-    seconds), so that a walk forked from it starts at once: a tiny walk of one step."""
+    """Load the compiled loop into this process (about 1 s from numba's cache; 8 s to compile the first
+    time), so that every walk forked from it starts at once: a tiny walk of one step. For a process that
+    solves many days (a benchmark, a service), once at its start; `solve` never waits for it."""
     global _warmed
     if _warmed:
         return
@@ -191,6 +193,11 @@ def warm() -> None:
                    visits=(Visit(location=1, service=1, window=(0, 5), parts=(1,)),), num_parts=1)
     improve(tiny, greedy_solve(tiny, explain=False), seed=0, steps=1)
     _warmed = True
+
+
+def warmed() -> bool:
+    """Whether `warm` has loaded the compiled loop into this process."""
+    return _warmed
 
 
 def _per_step(step: int, spent: float) -> float:
@@ -205,4 +212,4 @@ def _solution(problem: Problem, rt: np.ndarray, ln: np.ndarray) -> Solution:
     return greedy_solve(problem, routes, explain=False)
 
 
-__all__ = ["improve", "plain", "warm"]
+__all__ = ["improve", "plain", "warm", "warmed"]
