@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -143,8 +144,9 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             if plain_walk and child_steps is not None:
                 child_steps *= _PLAIN_STEPS
             first = greedy_solve(relaxed, explain=False)
+            # the other core's compiled walk starts hotter than this one's (vrptw.TEMP_HOT)
             elsewhere = Elsewhere(relaxed, first, seed=seed + 1, deadline=walk_until, steps=child_steps,
-                                  walker=vrptw.improve if plain_walk else improve)
+                                  walker=partial(vrptw.improve, hot=vrptw.TEMP_HOT) if plain_walk else improve)
             # When the insertion serves every visit, no walk's plan leaves one out (each costs the relaxed
             # penalty): this core walks too, from another seed, in place of OR-Tools' iterated local search,
             # which the walk beat on every Solomon instance (RESULTS_solomon.md). Otherwise that search
