@@ -232,8 +232,10 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     return Walk(best=best, steps=step, improvements=improvements)
 
 
-def _child(problem: Problem, start: Solution, kwargs: dict[str, Any], conn: Connection) -> None:
-    """In a forked process: walk and send back (walk, progress points) or None."""
+def _child(problem: Problem, start: Solution, kwargs: dict[str, Any], conn: Connection,
+           walker: Callable[..., Walk] = improve) -> None:
+    """In a forked process: walk (`improve`, or a walk with its signature) and send back (walk, progress
+    points) or None."""
     try:
         began, cpu0 = time.perf_counter(), time.process_time()
         points: list[tuple[float, float, int]] = []
@@ -241,7 +243,7 @@ def _child(problem: Problem, start: Solution, kwargs: dict[str, Any], conn: Conn
         def heard(s: Solution) -> None:
             points.append((time.perf_counter() - began, time.process_time() - cpu0, s.objective))
 
-        conn.send((improve(problem, start, on_better=heard, **kwargs), points))
+        conn.send((walker(problem, start, on_better=heard, **kwargs), points))
     except Exception:  # the parent carries on with its own plan
         conn.send(None)
     finally:
@@ -251,11 +253,12 @@ def _child(problem: Problem, start: Solution, kwargs: dict[str, Any], conn: Conn
 class Elsewhere:
     """A ruin-and-recreate walk in a forked child process, on another core, while this process goes on."""
 
-    def __init__(self, problem: Problem, start: Solution, *, seed: int, steps: int | None, deadline: float | None):
+    def __init__(self, problem: Problem, start: Solution, *, seed: int, steps: int | None, deadline: float | None,
+                 walker: Callable[..., Walk] = improve):
         ctx = multiprocessing.get_context("fork")
         self._receiver, sender = ctx.Pipe(duplex=False)
         kwargs = {"seed": seed, "steps": steps, "deadline": deadline}
-        self._child = ctx.Process(target=_child, args=(problem, start, kwargs, sender), daemon=True)
+        self._child = ctx.Process(target=_child, args=(problem, start, kwargs, sender, walker), daemon=True)
         self.started = time.perf_counter()
         self._child.start()
         sender.close()

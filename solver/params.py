@@ -26,9 +26,12 @@ class SolveParams:
     - "race_fork": both at once, the second in a forked child process, each with all the time (for
       single-threaded processes such as the benchmarks; needs the "fork" start method);
     - "ils_walk": OR-Tools' iterated local search here and, in a forked child on another core, the engine's
-      own ruin and recreate (solver/lns.py) from the insertion plan; the cheaper plan wins (each wins
-      where the other falls behind on Solomon, benchmarks/RESULTS_solomon.md). Needs two cores and fork;
-      with one core or no fork it is "single" with iterated local search.
+      own ruin and recreate (solver/lns.py) from the insertion plan; the cheaper plan wins. On a plain VRPTW
+      day (solver/vrptw.py: windows, one part type's van stock, shifts) the child's walk is the compiled one
+      once the process has loaded it (`vrptw.warm`, or always under a solution limit), and when the
+      insertion plan serves every visit this process walks too in place of iterated local search
+      (benchmarks/RESULTS_solomon.md). Needs two cores and fork; with one core or no fork it is "single"
+      with iterated local search.
     Under a solution limit both races give the same plan, and "ils_walk" bounds its walk by steps. Other
     days always get one recipe.
     """

@@ -13,9 +13,11 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from solver import vrptw
 from solver.construct import greedy_solve
 from solver.lns import Elsewhere, can_fork, improve
 from solver.model import Model, build_model, certain_cost
@@ -59,6 +61,11 @@ _CONSTRUCT_FROM = 300
 # gone by without lowering its cost by a thousandth (search.stop_when_stalled); ruin and recreate has the rest.
 _STALL_SHARE = 0.15
 _MIN_STALL = 2.0
+# Steps of the compiled plain-VRPTW walk per step of the general one under a solution limit (a step costs
+# about 15 us against 3-8 ms, solver/vrptw.py).
+_PLAIN_STEPS = 100
+# Whether, on a plain VRPTW day the insertion serves in full, both cores walk (see solve).
+_WALK_BOTH = True
 _TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
 
 
@@ -106,6 +113,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     if beside:
         params = replace(params, portfolio="single", local_search="iterated_local_search")
     walk_until: float | None = None  # the moment ruin and recreate stops (a deadline, without a solution limit)
+    both_walk = False  # both cores walk (a plain day, see below)
     if offered and problem.vehicles:
         budget = None  # under a solution limit nothing is timed
         if params.solution_limit is None:
@@ -129,14 +137,35 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             # wins below only if it serves them all for less
             relaxed = replace(problem, visits=tuple(replace(x, drop_penalty=_RELAXED_PENALTY) for x in problem.visits))
             walk_until = None if budget is None else time.monotonic() + budget
-            elsewhere = Elsewhere(relaxed, greedy_solve(relaxed, explain=False), seed=seed + 1, deadline=walk_until,
-                                  steps=child_steps)
+            # windows, van stock and shifts alone: the compiled walk, its steps far cheaper than the general one's,
+            # once this process has loaded it (vrptw.warm: about 1 s from numba's cache, 8 s to compile the first
+            # time, too long for a timed child); under a solution limit the child loads it, whatever it takes
+            plain_walk = vrptw.plain(relaxed) and (child_steps is not None or vrptw.warmed())
+            if plain_walk and child_steps is not None:
+                child_steps *= _PLAIN_STEPS
+            first = greedy_solve(relaxed, explain=False)
+            # the other core's compiled walk starts hotter than this one's (vrptw.TEMP_HOT)
+            elsewhere = Elsewhere(relaxed, first, seed=seed + 1, deadline=walk_until, steps=child_steps,
+                                  walker=partial(vrptw.improve, hot=vrptw.TEMP_HOT) if plain_walk else improve)
+            # When the insertion serves every visit, no walk's plan leaves one out (each costs the relaxed
+            # penalty): this core walks too, from another seed, in place of OR-Tools' iterated local search,
+            # which the walk beat on every Solomon instance (RESULTS_solomon.md). Otherwise that search
+            # stays, to find a plan serving them all.
+            both_walk = plain_walk and _WALK_BOTH and not first.unassigned
         routes_from = None if constructed is None else [list(r.visits) for r in constructed.routes]
         try:
-            status, found, sequences, break_legs, crews = _search(
-                problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
-                start_crews=None if constructed is None else dict(constructed.crews), trace=trace,
-                screened_out=screened_out, stall_after=stall_after)
+            if both_walk:
+                here = vrptw.improve(relaxed, first, seed=seed, steps=child_steps, deadline=walk_until,
+                                     on_better=lambda s: trace.add(s.objective))
+                constructed = here.best
+                log.info("ruin and recreate here: %d steps, %d better plans, cost %d", here.steps, here.improvements,
+                         here.best.objective)
+                status, found, sequences = "feasible", 0, [[] for _ in problem.vehicles]
+            else:
+                status, found, sequences, break_legs, crews = _search(
+                    problem, tables, screening, offered, budget=budget, seed=seed, params=params, start=routes_from,
+                    start_crews=None if constructed is None else dict(constructed.crews), trace=trace,
+                    screened_out=screened_out, stall_after=stall_after)
         except BaseException:
             if elsewhere is not None:
                 elsewhere.close()
