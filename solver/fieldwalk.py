@@ -26,6 +26,7 @@ time spent instead.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -43,10 +44,12 @@ AVG_REMOVED = 10
 MAX_STRING = 10
 BLINK = 0.01
 # Simulated annealing from START to END, as shares of the start plan's travel per served visit.
-TEMP_START = 1.0
-TEMP_END = 0.1
+TEMP_START = 10.0
+TEMP_END = 1.0
 CHUNK = 64
 _MANDATORY = 10**13
+
+log = logging.getLogger(__name__)
 
 
 def fits(problem: Problem) -> bool:
@@ -143,10 +146,11 @@ class _Arrays:
 
 def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None = None,
             deadline: float | None = None, on_better: Callable[[Solution], None] | None = None,
-            clock: Callable[[], float] = time.monotonic, hot: float = TEMP_START) -> Walk:
+            clock: Callable[[], float] = time.monotonic, hot: float | None = None) -> Walk:
     """As `lns.improve` on a day that `fits`: the best plan of a walk from `start` for `steps` steps or until
     `clock()` reaches `deadline` (`start` itself when nothing beats it). `on_better` hears of the best plan
-    after each call into the compiled loop that improved it."""
+    after each call into the compiled loop that improved it. `hot`: the start temperature (TEMP_START unless
+    told)."""
     if steps is None and deadline is None:
         raise ValueError("ruin and recreate needs a number of steps or a deadline")
     if not fits(problem):
@@ -160,7 +164,13 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
         kernel._retime(k, a.rt, a.ln, a.ld, a.ee, a.ls, a.rc, a.rl, a.loc, a.svc, a.opn, a.cls, a.ddl, a.lw, a.dem,
                        a.asg, a.vs, a.ve, a.ss, a.se, a.bes, a.ble, a.bdur, a.hasb, a.dur, a.dist)
         if a.ln[k] and a.rl[k] < 0:
-            raise ValueError(f"start route of vehicle {k} breaks a hard rule")
+            # no schedule of the rule book's keeps it (it never happens to a plan the rule book made): its
+            # visits start left out
+            log.warning("the field walk's start route of vehicle %d breaks a hard rule; its visits start left out", k)
+            a.rof[a.rt[k, :a.ln[k]]] = -1
+            a.ln[k] = 0
+            kernel._retime(k, a.rt, a.ln, a.ld, a.ee, a.ls, a.rc, a.rl, a.loc, a.svc, a.opn, a.cls, a.ddl, a.lw,
+                           a.dem, a.asg, a.vs, a.ve, a.ss, a.se, a.bes, a.ble, a.bdur, a.hasb, a.dur, a.dist)
     args = (a.loc, a.svc, a.opn, a.cls, a.ddl, a.lw, a.dem, a.needs, a.pen, a.rank, a.asg, a.maxv, a.vs, a.ve, a.ss,
             a.se, a.cap, a.bes, a.ble, a.bdur, a.hasb, a.vclass, a.dur, a.dist, a.adj, a.far, a.early, AVG_REMOVED,
             MAX_STRING, BLINK)
@@ -171,7 +181,7 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     cost_now = np.array([cost], dtype=np.int64)
     best_now = np.array([cost], dtype=np.int64)
     per_visit = max(1.0, int(a.rc.sum()) / max(1, int(a.ln.sum())))  # travel per served visit
-    hot, cold = hot * per_visit, TEMP_END * per_visit
+    hot, cold = (TEMP_START if hot is None else hot) * per_visit, TEMP_END * per_visit
     rng = np.array([np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed * 2 + 1)], dtype=np.uint64)
     step = improvements = 0
     best = start

@@ -17,7 +17,7 @@ from functools import partial
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from solver import vrptw
+from solver import fieldwalk, vrptw
 from solver.construct import greedy_solve
 from solver.lns import Elsewhere, can_fork, improve
 from solver.model import Model, build_model, certain_cost
@@ -66,6 +66,10 @@ _MIN_STALL = 2.0
 _PLAIN_STEPS = 100
 # Whether, on a plain VRPTW day the insertion serves in full, both cores walk (see solve).
 _WALK_BOTH = True
+# Whether dispatch days the compiled field walk serves (fieldwalk.fits) walk with it rather than the general
+# walk, and its steps per general step under a solution limit (a step costs 70-150 us against 3-8 ms).
+_FIELD_WALK = True
+_FIELD_STEPS = 30
 _TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
 
 
@@ -114,6 +118,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         params = replace(params, portfolio="single", local_search="iterated_local_search")
     walk_until: float | None = None  # the moment ruin and recreate stops (a deadline, without a solution limit)
     both_walk = False  # both cores walk (a plain day, see below)
+    field = False  # the walks are the compiled field walk's (see below)
     if offered and problem.vehicles:
         budget = None  # under a solution limit nothing is timed
         if params.solution_limit is None:
@@ -124,6 +129,12 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         stall_after = None
         # a walk on another core, bounded like this one: twice its steps under a solution limit
         child_steps = None if params.solution_limit is None else 2 * _walk_steps(params)
+        # the compiled walk on the days it serves, once this process has loaded it (fieldwalk.warm; under a
+        # solution limit the walk loads it, whatever it takes)
+        field = (walk_on and _FIELD_WALK and fieldwalk.fits(problem)
+                 and (params.solution_limit is not None or fieldwalk.warmed()))
+        if field and child_steps is not None:
+            child_steps *= _FIELD_STEPS
         if walk_on and constructed is not None:
             if budget is not None:
                 # the local search goes on while it gains; ruin and recreate has the rest
@@ -131,7 +142,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
                 stall_after = max(_MIN_STALL, _STALL_SHARE * budget)
             if cores_of(params) > 1 and can_fork():
                 # another core walks from the insertion plan meanwhile, with the whole search's time
-                elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until, steps=child_steps)
+                elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until, steps=child_steps,
+                                      walker=fieldwalk.improve if field else improve)
         elif beside and cores_of(params) > 1 and can_fork():
             # every visit mandatory: the walk weighs one left out as the relaxed search does, and its plan
             # wins below only if it serves them all for less
@@ -189,7 +201,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         table, routes = timed(break_legs)
     if walk_on and constructed is not None:
         constructed = _walk(problem, routes, constructed, seed=seed, params=params, until=walk_until,
-                            elsewhere=elsewhere, trace=trace)
+                            elsewhere=elsewhere, trace=trace, field=field)
     elif elsewhere is not None:
         walked = _beside(elsewhere, params, walk_until, trace)
         if walked is not None and (constructed is None
@@ -252,10 +264,11 @@ def _walk_steps(params: SolveParams) -> int:
 
 
 def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solution, *, seed: int,
-          params: SolveParams, until: float | None, elsewhere: Elsewhere | None, trace: Trace) -> Solution:
+          params: SolveParams, until: float | None, elsewhere: Elsewhere | None, trace: Trace,
+          field: bool = False) -> Solution:
     """Ruin and recreate from the cheaper of the local search's plan and the insertion plan, here and, with
     `elsewhere`, from the insertion plan on another core; the cheapest plan of all (ties: the insertion
-    plan, then this process's walk)."""
+    plan, then this process's walk). `field`: the compiled field walk (solver/fieldwalk.py)."""
     walk_began = time.perf_counter() - trace.began
     served = {j for r in searched for j in r.visits}
     unserved = tuple((j, Reason(rule=UNSERVED)) for j in range(len(problem.visits)) if j not in served)
@@ -264,11 +277,11 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
                      status="feasible")
     begin = local if _cost_of(problem, searched) < _cost_of(problem, constructed.routes) else constructed
 
-    steps = None if params.solution_limit is None else _walk_steps(params)
+    steps = None if params.solution_limit is None else _walk_steps(params) * (_FIELD_STEPS if field else 1)
     deadline = None if steps is not None else (until if until is not None else time.monotonic())
     try:
-        here = improve(problem, begin, seed=seed, steps=steps, deadline=deadline,
-                       on_better=lambda s: trace.add(s.objective))
+        here = (fieldwalk.improve if field else improve)(problem, begin, seed=seed, steps=steps, deadline=deadline,
+                                                         on_better=lambda s: trace.add(s.objective))
     except BaseException:
         if elsewhere is not None:
             elsewhere.close()
