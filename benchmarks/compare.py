@@ -30,7 +30,7 @@ from dispatch.domain import PRIORITIES, Day
 from dispatch.planning import solve_params
 from dispatch.planning.translate import Built, build_problem, to_plan
 from dispatch.policy import Policy
-from solver import Solution, solve
+from solver import Solution, fieldwalk, solve
 from solver.problem import RESPONSE_DEADLINE, TRAVEL, UNSERVED
 
 OURS, GREEDY, VROOM = "dispatch", "greedy", "vroom"
@@ -256,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
 
+    fieldwalk.warm()  # once, before the clock of the first day starts (each walk forks from here)
     load0 = os.getloadavg()
     started, version = datetime.now(), code_version()
     rows: list[Row] = []
