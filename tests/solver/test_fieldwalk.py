@@ -79,7 +79,8 @@ def test_a_walk_keeps_pins_refusals_and_order_caps_and_prices_preferences() -> N
             x = p.visits[j]
             assert x.pinned is None or x.pinned == r.vehicle
             assert r.vehicle not in x.forbidden
-        assert p.vehicles[r.vehicle].max_visits is None or len(r.visits) <= p.vehicles[r.vehicle].max_visits
+        cap = p.vehicles[r.vehicle].max_visits
+        assert cap is None or len(r.visits) <= cap
 
 
 def test_the_walk_prices_a_route_as_the_rule_book_does() -> None:
