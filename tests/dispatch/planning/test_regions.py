@@ -28,8 +28,7 @@ def day() -> Day:
 
 @pytest.fixture(scope="module")
 def planned(large_plan: Plan) -> Plan:
-    """The day planned region by region in this process, once (see conftest): the plan the other runs must
-    repeat."""
+    """The day planned region by region once per run (see conftest): the plan the other runs must repeat."""
     return large_plan
 
 
