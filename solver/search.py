@@ -131,14 +131,19 @@ def recipe_for(problem: Problem, params: SolveParams) -> Recipe:
     return recipe
 
 
+def pure_vrptw(problem: Problem) -> bool:
+    """Every visit mandatory and nobody on a break: the days the races (and "ils_walk") are for."""
+    return (all(x.drop_penalty is None for x in problem.visits)
+            and all(v.break_ is None for v in problem.vehicles))
+
+
 def portfolio_for(problem: Problem, params: SolveParams) -> tuple[Recipe, ...]:
     """One recipe, or two raced against each other (see `race`). `params.portfolio == "single"` keeps
     the main recipe (`recipe_for`) alone."""
     main = recipe_for(problem, params)
     if params.first_solution != "auto" or params.local_search != "auto" or params.portfolio == "single":
         return (main,)  # an explicit choice is honoured as it is
-    pure_vrptw = all(v.drop_penalty is None for v in problem.visits)
-    if pure_vrptw and all(v.break_ is None for v in problem.vehicles):
+    if pure_vrptw(problem):
         # Ruin-and-recreate (SISR strings) wins on most Solomon R and RC instances, guided local search on
         # several clustered ones; each arm starts from a different first solution for diversity.
         ils = replace(main, metaheuristic="iterated_local_search")

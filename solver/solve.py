@@ -30,6 +30,7 @@ from solver.search import (
     SearchOutcome,
     Trace,
     bound_by_count,
+    pure_vrptw,
     recipe_for,
     run_search,
     search_parameters,
@@ -300,8 +301,7 @@ def _ils_walk(problem: Problem, params: SolveParams) -> bool:
     """Whether `params` asks for the "ils_walk" portfolio and the day is one it serves: every visit
     mandatory, nobody on a break, no crews (pure VRPTW, as the races)."""
     return (params.portfolio == "ils_walk" and params.first_solution == "auto" and params.local_search == "auto"
-            and all(x.drop_penalty is None and x.crew == 1 for x in problem.visits)
-            and all(v.break_ is None for v in problem.vehicles))
+            and pure_vrptw(problem) and all(x.crew == 1 for x in problem.visits))
 
 
 def _beside(elsewhere: Elsewhere, params: SolveParams, until: float | None, trace: Trace) -> Solution | None:

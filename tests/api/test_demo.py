@@ -19,7 +19,7 @@ from api.cli import app
 from api.commands import DEMO_DISPATCHER, DEMO_STOREKEEPER, DEMO_SUPERVISOR, DEMO_TECHNICIAN, seed_demo
 from api.complaints.models import Complaint
 from api.config import Settings, get_settings
-from api.db import make_engine, make_sessionmaker, upgrade
+from api.db import make_engine, make_sessionmaker
 from api.live.clock import local_now
 from api.orders.models import Order, OrderStatus
 from api.parts.demo import DEPOT_ID
@@ -32,6 +32,7 @@ from api.visits.models import DayEvent, Visit
 from dispatch.analysis.checker import check_plan
 from dispatch.demo_days import DEFAULT_DATE, scenario
 from dispatch.io.day_json import day_from_dict
+from tests.demo_seed import copy_demo, seeded_demo
 
 
 def _login(client: TestClient, username: str, password: str) -> dict[str, str]:
@@ -145,22 +146,14 @@ def test_serve_demo_prints_the_logins_once(sqlite_env: Path, monkeypatch: pytest
 HISTORY_TODAY = DEFAULT_DATE  # a Tuesday: 30 days before it hold 21 working days (Mon 27 Oct - Mon 24 Nov)
 
 
-def _seeded(url: str, days: int) -> None:
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        with make_sessionmaker(engine)() as session:
-            assert seed_demo(session, plan_date=HISTORY_TODAY, history_days=days) is not None
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    """The demo with its 30 days of history, seeded once (SQLite) for the tests that read it."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('history')}/month.sqlite"
-    _seeded(url, 30)
-    engine = make_engine(url)
+    """The demo with its 30 days of history (SQLite, seeded once per run: tests/demo_seed.py), on a copy of the
+    module's own, for the tests that read it."""
+    seeded, _ = seeded_demo(tmp_path_factory, today=HISTORY_TODAY, days=30)
+    path = tmp_path_factory.mktemp("history") / "month.sqlite"
+    copy_demo(seeded, path)
+    engine = make_engine(f"sqlite:///{path}")
     with make_sessionmaker(engine)() as session:
         yield session
     engine.dispose()
@@ -315,18 +308,20 @@ def test_every_day_of_history_was_planned_by_a_plan_the_checker_accepts(month: S
         assert report.violations == [], (job.date, report.violations[:3])
 
 
-def test_the_history_is_the_same_for_the_same_seed(client: TestClient, tmp_path: Path) -> None:
-    """Five days on the test's database (SQLite or PostgreSQL) and again on a fresh SQLite file: the same
-    visits, outcomes and scores."""
+def test_the_history_is_the_same_for_the_same_seed(client: TestClient, tmp_path: Path,
+                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Five days on the test's database (SQLite or PostgreSQL) and again on a fresh SQLite file (seeded once
+    per run, for both databases): the same visits, outcomes and scores."""
     maker = client.app.state.sessionmaker  # type: ignore[attr-defined]
     with maker() as session:
         seeded = seed_demo(session, plan_date=HISTORY_TODAY, history_days=5)
     assert seeded is not None
     assert seeded.history is not None
     assert seeded.history.days == 3  # Thursday, Friday, Monday
-    url = f"sqlite:///{tmp_path}/again.sqlite"
-    _seeded(url, 5)
-    engine = make_engine(url)
+    fresh, again = seeded_demo(tmp_path_factory, today=HISTORY_TODAY, days=5)
+    assert again.history == seeded.history
+    copy_demo(fresh, tmp_path / "again.sqlite")
+    engine = make_engine(f"sqlite:///{tmp_path}/again.sqlite")
     with maker() as a, make_sessionmaker(engine)() as b:
         first, second = _visits(a), _visits(b)
         assert first

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,15 +104,21 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('e2e')}/dispatch.sqlite"
+@contextmanager
+def serving(database_url: str) -> Iterator[Server]:
+    """The app under uvicorn on `database_url` (a SQLite file, migrated as the app starts)."""
     # plan jobs on a thread: no solver process to start, so the small plans come back quickly; no map tiles, so
     # no request leaves the machine
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET, ENVIRONMENT="test",
                PLAN_EXECUTOR="thread", RUN_MIGRATIONS_ON_STARTUP="true", MAP_TILE_URL="none")
     with uvicorn_app(env) as url:
         yield Server(url, database_url)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(f"sqlite:///{tmp_path_factory.mktemp('e2e')}/dispatch.sqlite") as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from api.auth.models import Role
-from api.commands import seed_demo
-from api.db import make_engine, make_sessionmaker
-from tests.e2e.conftest import DESKTOP, Server, Watched, axe_violations, watch
+from tests.demo_seed import copy_demo, seeded_demo
+from tests.e2e.conftest import DESKTOP, Server, Watched, axe_violations, serving, watch
 from tests.e2e.test_faces import sign_in
 from tests.e2e.test_report_page import (
     CHARTS,
@@ -43,16 +43,20 @@ UNTARGETED = {"cost", "cost_per_solved", "response"}
 
 
 @pytest.fixture(scope="module")
-def boss(server: Server) -> str:
-    """The demo with 30 days of history in the server's database (seed_demo refuses a database with users, so
-    it runs first), then a supervisor of our own (the demo's passwords are random); (their token)."""
-    engine = make_engine(server.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            seeded = seed_demo(session, plan_date=TODAY, history_days=30)
-    finally:
-        engine.dispose()
-    assert seeded is not None
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server on a copy of the demo with its 30 days of history up to today (seed_demo, once per run:
+    tests/demo_seed.py)."""
+    seeded, _ = seeded_demo(tmp_path_factory, today=TODAY, days=30)
+    path = tmp_path_factory.mktemp("e2e") / "dispatch.sqlite"
+    copy_demo(seeded, path)
+    with serving(f"sqlite:///{path}") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def boss(server: Server, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A supervisor of our own on the demo (the demo's passwords are random); (their token)."""
+    _, seeded = seeded_demo(tmp_path_factory, today=TODAY, days=30)
     assert seeded.history is not None
     assert seeded.history.days >= 20  # the working days among the 30
     server.add_user(USER, Role.supervisor)

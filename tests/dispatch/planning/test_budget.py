@@ -20,15 +20,13 @@ from solver import fixes as solver_fixes
 from solver import solve
 from solver.reasons import capacity_reason, explain_dropped, screen
 from solver.tables import tables_of
+from tests.dispatch.planning.large import BY_REGION, LARGE  # a day planned region by region
 from tests.factories import assert_valid
 
 # more work than hands: orders are left out and stops are late
 BUSY = generate_day(orders=45, technicians=4, seed=8, plan_date=DEFAULT_DATE)
 BOUNDED = Policy(solution_limit=20, time_limit=600)
 BOUNDED_PARAMS = solve_params(BOUNDED)
-# a day planned region by region
-LARGE = generate_day(orders=200, technicians=24, seed=3, plan_date=DEFAULT_DATE)
-BY_REGION = Policy(time_limit=120, solution_limit=30, region_orders=120)
 
 
 def _placed_once(day: Day, plan: Plan) -> None:
@@ -43,10 +41,22 @@ def _notes(plan: Plan) -> tuple[str, ...]:
     return plan.kpis.solver.notes
 
 
+@pytest.fixture(scope="module")
+def busy_plan() -> Plan:
+    plan = plan_day(BUSY, BOUNDED)
+    assert_valid(BUSY, plan)
+    return plan
+
+
+# each case: the day, its policy, and the fixture holding its plan without a deadline
+CASES = {"one problem": (BUSY, BOUNDED, "busy_plan"), "by region": (LARGE, BY_REGION, "large_plan")}
+
+
 @pytest.mark.determinism
-@pytest.mark.parametrize(("day", "policy"), [(BUSY, BOUNDED), (LARGE, BY_REGION)], ids=["one problem", "by region"])
-def test_under_a_solution_limit_a_deadline_long_past_changes_nothing(day: Day, policy: Policy) -> None:
-    plain = plan_day(day, policy)
+@pytest.mark.parametrize("case", CASES)
+def test_under_a_solution_limit_a_deadline_long_past_changes_nothing(case: str, request: pytest.FixtureRequest) -> None:
+    day, policy, planned = CASES[case]
+    plain = request.getfixturevalue(planned)
     late = plan_day(day, policy, deadline=time.monotonic() - 3600)
     assert_valid(day, late)
     assert late.to_dict()["routes"] == plain.to_dict()["routes"]
@@ -76,8 +86,8 @@ def test_out_of_time_a_large_day_skips_its_border_pass_and_fixes_and_says_so() -
     assert not any(u.fixes for u in plan.unassigned)
 
 
-def test_a_large_days_fixes_found_region_by_region_hold_on_the_whole_day() -> None:
-    plan = plan_day(LARGE, BY_REGION)
+def test_a_large_days_fixes_found_region_by_region_hold_on_the_whole_day(large_plan: Plan) -> None:
+    plan = large_plan
     listed = [(u.order_id, f) for u in plan.unassigned for f in u.fixes] + \
              [(s.order_id, f) for r in plan.routes for s in r.stops for f in s.fixes]
     assert len(listed) >= 10
@@ -88,7 +98,7 @@ def test_a_large_days_fixes_found_region_by_region_hold_on_the_whole_day() -> No
         assert stop.order_id == order_id
 
 
-def test_visits_explained_after_the_deadline_get_their_rule_alone() -> None:
+def test_visits_explained_after_the_deadline_get_their_rule_alone(busy_plan: Plan) -> None:
     built = build_problem(BUSY, BOUNDED)
     problem = built.problem
     solution = solve(problem, time_limit=600, params=BOUNDED_PARAMS)
@@ -103,7 +113,7 @@ def test_visits_explained_after_the_deadline_get_their_rule_alone() -> None:
         rough = capacity_reason(problem, screening, routes, j)
         assert (rough.rule, rough.vehicles) == (full[j].rule, full[j].vehicles)
     assert solution.unexplained == (), "under a solution limit every visit is explained in full"
-    assert not any(u.reason.endswith(UNTRIED) for u in plan_day(BUSY, BOUNDED).unassigned)
+    assert not any(u.reason.endswith(UNTRIED) for u in busy_plan.unassigned)
 
 
 def test_fixes_past_their_deadline_are_not_looked_for() -> None:

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch.demo_days import generate_day
 from dispatch.domain import Day
 from dispatch.io import day_to_frames, read_day, write_day
 from dispatch.parallel import DaskExecutor
@@ -16,22 +15,21 @@ from dispatch.planning import plan_day
 from dispatch.planning.regions import Region, plan_by_region, split_day, sub_day
 from dispatch.policy import Policy
 from solver import rules
+from tests.dispatch.planning.large import BY_REGION as BOUNDED
+from tests.dispatch.planning.large import LARGE
 from tests.dispatch.test_parallel import dask_processes
 from tests.factories import PLAN_DATE, assert_valid, at, make_day, make_order, make_tech
-
-# bounded by solutions, not seconds, so plans are the same on any machine and executor
-BOUNDED = Policy(time_limit=120, solution_limit=30, region_orders=120)
 
 
 @pytest.fixture(scope="module")
 def day() -> Day:
-    return generate_day(orders=200, technicians=24, seed=3, plan_date=PLAN_DATE)
+    return LARGE
 
 
 @pytest.fixture(scope="module")
-def planned(day: Day) -> Plan:
-    """The day planned region by region in this process, once: the plan the other runs must repeat."""
-    return plan_day(day, BOUNDED)
+def planned(large_plan: Plan) -> Plan:
+    """The day planned region by region once per run (see conftest): the plan the other runs must repeat."""
+    return large_plan
 
 
 def _each_once(day: Day, regions: list[Region]) -> None:
