@@ -17,25 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_MULT = np.uint64(0x2545F4914F6CDD1D)
+from solver._sisr_kernel import _rand, ruin
+
 _NONE = -(1 << 62)  # a schedule that breaks a hard rule
-
-
-@njit(cache=True)
-def _rand(state: np.ndarray) -> float:
-    """xorshift64*: a float in [0, 1). The walk's only randomness, so one seed gives one walk."""
-    x = state[0]
-    x ^= x >> np.uint64(12)
-    x ^= x << np.uint64(25)
-    x ^= x >> np.uint64(27)
-    state[0] = x
-    return float((x * _MULT) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True)
-def _below(state: np.ndarray, n: int) -> int:
-    i = int(_rand(state) * n)
-    return i if i < n else n - 1
 
 
 @njit(cache=True)
@@ -163,24 +147,6 @@ def _retime(k, rt, ln, ld, ee, ls, rc, rl, loc, svc, opn, cls, ddl, lw, dem, asg
 
 
 @njit(cache=True)
-def _remove(k, first, count, rt, ln, rof):
-    m = ln[k]
-    for p in range(first, first + count):
-        rof[rt[k, p]] = -1
-    for p in range(first + count, m):
-        rt[k, p - count] = rt[k, p]
-    ln[k] = m - count
-
-
-@njit(cache=True)
-def _position(k, j, rt, ln):
-    for p in range(ln[k]):
-        if rt[k, p] == j:
-            return p
-    return -1
-
-
-@njit(cache=True)
 def walk(iterations, t_from, t_to, rng,
          rt, ln, ld, ee, ls, rc, rl, rof,
          c_rt, c_ln, c_ld, c_ee, c_ls, c_rc, c_rl, c_rof,
@@ -203,60 +169,7 @@ def walk(iterations, t_from, t_to, rng,
     for it in range(iterations):
         temp = t_from * (t_to / t_from) ** (it / max(1, iterations))
         # --- ruin: strings on routes near a seed visit
-        served = 0
-        used = 0
-        for k in range(fleet):
-            if ln[k] > 0:
-                served += ln[k]
-                used += 1
-        nrem = 0
-        ntouched = 0
-        if served > 0:
-            ls_max = min(float(max_string), served / used)
-            ks_max = 4.0 * avg_removed / (1.0 + ls_max) - 1.0
-            ks = int(_rand(rng) * ks_max) + 1
-            seed = _below(rng, n)
-            while rof[seed] < 0:
-                seed = _below(rng, n)
-            for c in adj[seed]:
-                if ntouched >= ks:
-                    break
-                k = rof[c]
-                if k < 0 or touched[k]:
-                    continue
-                m = ln[k]
-                lmax = min(float(m), ls_max)
-                length = int(_rand(rng) * lmax) + 1
-                at = _position(k, c, rt, ln)
-                if length >= m or _rand(rng) < 0.5:
-                    first = at - _below(rng, length)
-                    first = max(0, min(first, m - length))
-                    for p in range(first, first + length):
-                        removed[nrem] = rt[k, p]
-                        nrem += 1
-                    _remove(k, first, length, rt, ln, rof)
-                else:
-                    kept = 1
-                    while length + kept < m and _rand(rng) < blink:
-                        kept += 1
-                    span = length + kept
-                    first = at - _below(rng, span)
-                    first = max(0, min(first, m - span))
-                    stay = first + _below(rng, length + 1)
-                    w = 0
-                    for p in range(m):
-                        j = rt[k, p]
-                        if first <= p < first + span and not (stay <= p < stay + kept):
-                            removed[nrem] = j
-                            nrem += 1
-                            rof[j] = -1
-                        else:
-                            rt[k, w] = j
-                            w += 1
-                    ln[k] = w
-                touched[k] = True
-                touched_list[ntouched] = k
-                ntouched += 1
+        nrem, ntouched = ruin(rng, rt, ln, rof, adj, removed, touched, touched_list, avg_removed, max_string, blink)
         # visits left out before are tried again too
         for j in range(n):
             if rof[j] < 0 and c_rof[j] < 0:

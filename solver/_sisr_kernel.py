@@ -91,6 +91,71 @@ def _position(k, j, rt, ln):
 
 
 @njit(cache=True)
+def ruin(rng, rt, ln, rof, adj, removed, touched, touched_list, avg_removed, max_string, blink):
+    """SISR's ruin: strings of stops cut from a few routes near a random served visit, sometimes with a run of
+    stops kept in between. The removed visits go to `removed`, the routes cut to `touched_list` (and are
+    marked in `touched`); returns how many of each."""
+    n = rof.shape[0]
+    fleet = ln.shape[0]
+    served = 0
+    used = 0
+    for k in range(fleet):
+        if ln[k] > 0:
+            served += ln[k]
+            used += 1
+    nrem = 0
+    ntouched = 0
+    if served > 0:
+        ls_max = min(float(max_string), served / used)
+        ks_max = 4.0 * avg_removed / (1.0 + ls_max) - 1.0
+        ks = int(_rand(rng) * ks_max) + 1
+        seed = _below(rng, n)
+        while rof[seed] < 0:
+            seed = _below(rng, n)
+        for c in adj[seed]:
+            if ntouched >= ks:
+                break
+            k = rof[c]
+            if k < 0 or touched[k]:
+                continue
+            m = ln[k]
+            lmax = min(float(m), ls_max)
+            length = int(_rand(rng) * lmax) + 1
+            at = _position(k, c, rt, ln)
+            if length >= m or _rand(rng) < 0.5:
+                first = at - _below(rng, length)
+                first = max(0, min(first, m - length))
+                for p in range(first, first + length):
+                    removed[nrem] = rt[k, p]
+                    nrem += 1
+                _remove(k, first, length, rt, ln, rof)
+            else:
+                # split string: a string of length + kept stops, of which `kept` in a row stay
+                kept = 1
+                while length + kept < m and _rand(rng) < blink:
+                    kept += 1
+                span = length + kept
+                first = at - _below(rng, span)
+                first = max(0, min(first, m - span))
+                stay = first + _below(rng, length + 1)  # the kept run starts here
+                w = 0
+                for p in range(m):
+                    j = rt[k, p]
+                    if first <= p < first + span and not (stay <= p < stay + kept):
+                        removed[nrem] = j
+                        nrem += 1
+                        rof[j] = -1
+                    else:
+                        rt[k, w] = j
+                        w += 1
+                ln[k] = w
+            touched[k] = True
+            touched_list[ntouched] = k
+            ntouched += 1
+    return nrem, ntouched
+
+
+@njit(cache=True)
 def walk(iterations, t_from, t_to, rng,
          rt, ln, ld, est, lst, rc, rof,
          c_rt, c_ln, c_ld, c_est, c_lst, c_rc, c_rof,
@@ -112,61 +177,7 @@ def walk(iterations, t_from, t_to, rng,
     for it in range(iterations):
         temp = t_from * (t_to / t_from) ** (it / max(1, iterations))
         # --- ruin: strings on routes near a seed visit
-        served = 0
-        used = 0
-        for k in range(fleet):
-            if ln[k] > 0:
-                served += ln[k]
-                used += 1
-        nrem = 0
-        ntouched = 0
-        if served > 0:
-            ls_max = min(float(max_string), served / used)
-            ks_max = 4.0 * avg_removed / (1.0 + ls_max) - 1.0
-            ks = int(_rand(rng) * ks_max) + 1
-            seed = _below(rng, n)
-            while rof[seed] < 0:
-                seed = _below(rng, n)
-            for c in adj[seed]:
-                if ntouched >= ks:
-                    break
-                k = rof[c]
-                if k < 0 or touched[k]:
-                    continue
-                m = ln[k]
-                lmax = min(float(m), ls_max)
-                length = int(_rand(rng) * lmax) + 1
-                at = _position(k, c, rt, ln)
-                if length >= m or _rand(rng) < 0.5:
-                    first = at - _below(rng, length)
-                    first = max(0, min(first, m - length))
-                    for p in range(first, first + length):
-                        removed[nrem] = rt[k, p]
-                        nrem += 1
-                    _remove(k, first, length, rt, ln, rof)
-                else:
-                    # split string: a string of length + kept stops, of which `kept` in a row stay
-                    kept = 1
-                    while length + kept < m and _rand(rng) < blink:
-                        kept += 1
-                    span = length + kept
-                    first = at - _below(rng, span)
-                    first = max(0, min(first, m - span))
-                    stay = first + _below(rng, length + 1)  # the kept run starts here
-                    w = 0
-                    for p in range(m):
-                        j = rt[k, p]
-                        if first <= p < first + span and not (stay <= p < stay + kept):
-                            removed[nrem] = j
-                            nrem += 1
-                            rof[j] = -1
-                        else:
-                            rt[k, w] = j
-                            w += 1
-                    ln[k] = w
-                touched[k] = True
-                touched_list[ntouched] = k
-                ntouched += 1
+        nrem, ntouched = ruin(rng, rt, ln, rof, adj, removed, touched, touched_list, avg_removed, max_string, blink)
         # visits left out before are tried again too
         for j in range(n):
             if rof[j] < 0 and c_rof[j] < 0:
