@@ -38,15 +38,11 @@ from solver.model import URGENT_LATENESS_EMPHASIS
 from solver.problem import Problem, Solution
 from solver.rules import break_of
 from solver.tables import OPEN
+from solver.vrptw import AVG_REMOVED, BLINK, CHUNK, MAX_STRING  # the ruin's and the loop's, as there
 
-# SISR's ruin: visits removed on average, and the longest string (the paper's values).
-AVG_REMOVED = 10
-MAX_STRING = 10
-BLINK = 0.01
 # Simulated annealing from START to END, as shares of the start plan's travel per served visit.
 TEMP_START = 10.0
 TEMP_END = 1.0
-CHUNK = 64
 # `on_better` hears of a new best at most once in this many steps, and of the last one at the end: each
 # report loads the plan through the rule book (20-40 ms on 200 x 25), which at every improvement cost a third
 # of the steps (83,328 against 132,416 in 8 CPU s on Lyon 1).
