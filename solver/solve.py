@@ -68,12 +68,13 @@ _PLAIN_STEPS = 100
 # Whether, on a plain VRPTW day the insertion serves in full, both cores walk (see solve).
 _WALK_BOTH = True
 # Whether dispatch days the compiled field walk serves (fieldwalk.fits) walk with it rather than the general
-# walk, and its steps per general step under a solution limit (a step costs 70-150 us against 3-8 ms).
+# walk once the process has loaded it (fieldwalk.warm).
 _FIELD_WALK = True
 # ... and under a solution limit too. Off: with it on, two determinism tests gave a different plan beside two
 # CPU burners inside the full suite (2026-12-02), so a bounded solve keeps the general walk until that is
 # found; timed solves in a warmed process (the benchmarks) use the compiled walk.
 _FIELD_WALK_BOUNDED = False
+# The field walk's steps per general step under a solution limit (a step costs 70-150 us against 3-8 ms).
 _FIELD_STEPS = 30
 _TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
 
@@ -134,8 +135,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         stall_after = None
         # a walk on another core, bounded like this one: twice its steps under a solution limit
         child_steps = None if params.solution_limit is None else 2 * _walk_steps(params)
-        # the compiled walk on the days it serves, once this process has loaded it (fieldwalk.warm; under a
-        # solution limit the walk loads it, whatever it takes)
+        # the compiled walk on the days it serves, once this process has loaded it (fieldwalk.warm)
         field = (walk_on and _FIELD_WALK and fieldwalk.fits(problem)
                  and (fieldwalk.warmed() if params.solution_limit is None else _FIELD_WALK_BOUNDED))
         if field and child_steps is not None:
