@@ -143,3 +143,20 @@ def test_warm_loads_the_loop_once() -> None:
     assert fieldwalk.warmed()
     fieldwalk.warm()
 
+
+
+def test_a_timed_dispatch_day_solve_in_a_warmed_process_walks_on_both_cores_without_the_local_search(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    module = importlib.import_module("solver.solve")
+    fieldwalk.warm()
+    built = built_day()
+    params = SolveParams(cores=2)
+    walked = solve(built.problem, time_limit=3, seed=0, params=params)
+    _checked(built, walked)
+    assert walked.solutions_found <= 1  # OR-Tools found none; the walk's plan counts once
+    monkeypatch.setattr(module, "_FIELD_SEARCH", True)
+    searched = solve(built.problem, time_limit=3, seed=0, params=params)
+    _checked(built, searched)
+    assert searched.solutions_found > 1
