@@ -135,7 +135,7 @@ def _quick_commits(session: Session) -> Iterator[Session]:
     thousands of small transactions (one per phone event, as the service records them). SQLite syncs at
     checkpoints only (synchronous=NORMAL, safe in WAL mode); PostgreSQL commits asynchronously (a crash may lose
     the last moments, never consistency). The connection's setting is put back afterwards."""
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # a session bound to a connection gives that connection's engine
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         before = conn.exec_driver_sql("PRAGMA synchronous").scalar() if sqlite else None
