@@ -135,7 +135,7 @@ def _quick_commits(session: Session) -> Iterator[Session]:
     thousands of small transactions (one per phone event, as the service records them). SQLite syncs at
     checkpoints only (synchronous=NORMAL, safe in WAL mode); PostgreSQL commits asynchronously (a crash may lose
     the last moments, never consistency). The connection's setting is put back afterwards."""
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # a session bound to a connection gives that connection's engine
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         before = conn.exec_driver_sql("PRAGMA synchronous").scalar() if sqlite else None
@@ -378,8 +378,10 @@ def _record(session: Session, *, ex: Execution, day: Day, seed: int, user_id: in
                 extra |= {"reason": reason, "note": note}
                 if rng.random() < CANCEL_CHANCE:
                     cancels.append(order.id)
-        data = EventCreate(time=e.time, event=e.kind.value, order_id=e.order_id, technician_id=e.technician_id,
-                           **({"note": e.note} if e.note and "note" not in extra else {}), **extra)
+        # validated as the phone's JSON would be: the event's name and the reason are checked there
+        data = EventCreate.model_validate({
+            "time": e.time, "event": e.kind.value, "order_id": e.order_id, "technician_id": e.technician_id,
+            **({"note": e.note} if e.note and "note" not in extra else {}), **extra})
         recording.report(session, data=data, scope=None, user_id=user_id,
                          now=e.time + timedelta(seconds=int(rng.integers(2, 40))))
     for order_id, _tech in majors:

@@ -39,7 +39,7 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def paginate(session: Session, stmt: Select[tuple[R]], page: PageParams) -> tuple[list[R], int]:
+def paginate(session: Session, stmt: Select[R], page: PageParams) -> tuple[list[R], int]:
     """Rows of one page of `stmt` (which must be ordered) and the count of all rows it selects."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = list(session.scalars(stmt.limit(page.limit).offset(page.offset)))

@@ -1,4 +1,4 @@
-"""The dispatch console commands of the domain: solve, check, replan, recommend, demo, generate.
+"""The dispatch console commands of the domain: solve, check, replan, recommend, demo, generate, compile.
 
 The `dispatch` executable itself is assembled in api/cli.py, which adds the service commands.
 """
@@ -444,6 +444,17 @@ def demo(
               f"{out_dir}/technicians.csv, {out_dir}/orders.csv")
     if not report.ok:
         raise typer.Exit(EXIT_INVALID_PLAN)
+
+
+@app.command(name="compile")
+def compile_kernels() -> None:
+    """Compile the search's compiled walks into numba's cache (make does it at install). A timed solve walks
+    with them only once they are cached, so that it never compiles against its clock."""
+    from solver.kernels import compile_all
+
+    began = time.perf_counter()
+    names = compile_all()
+    out.print(f"compiled {', '.join(names)} in {time.perf_counter() - began:.0f} s")
 
 
 @app.command()

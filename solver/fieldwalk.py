@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from solver import kernels
 from solver.construct import greedy_solve, vehicle_options
 from solver.lns import Walk
 from solver.model import URGENT_LATENESS_EMPHASIS
@@ -225,15 +226,20 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     return Walk(best=best, steps=step, improvements=improvements)
 
 
-_warmed = False
-
-
-def warm() -> None:
+def warm(*, compile: bool = True) -> bool:
     """Load the compiled loop into this process (about 1 s from numba's cache, longer to compile the first
-    time), so that every walk forked from it starts at once: a tiny walk of one step."""
-    global _warmed
-    if _warmed:
-        return
+    time; with `compile` False only from the cache, see solver/kernels.py), so that every walk forked from it
+    starts at once. Whether it is loaded."""
+    return kernels.load("solver._field_kernel", _tiny_walk, compile=compile)
+
+
+def warmed() -> bool:
+    """Whether this process has loaded the compiled loop."""
+    return kernels.loaded("solver._field_kernel")
+
+
+def _tiny_walk() -> None:
+    """One step on a day of one visit that binds every rule the loop prices."""
     from solver.problem import Break, Vehicle, Visit
 
     tiny = Problem(distances=np.array([[0, 1], [1, 0]]), durations=np.array([[0, 1], [1, 0]]),
@@ -242,11 +248,6 @@ def warm() -> None:
                    visits=(Visit(location=1, service=1, window=(0, 5), deadline=1, lateness_cost=1, drop_penalty=9,
                                  parts=(1,)),), num_parts=1)
     improve(tiny, greedy_solve(tiny, explain=False), seed=0, steps=1)
-    _warmed = True
-
-
-def warmed() -> bool:
-    return _warmed
 
 
 def _solution(problem: Problem, rt: np.ndarray, ln: np.ndarray) -> Solution:

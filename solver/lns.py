@@ -15,6 +15,7 @@ the margin shrinks with the time spent instead.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,8 @@ from solver.model import URGENT_LATENESS_EMPHASIS
 from solver.problem import Problem, Solution
 from solver.rules import lateness, over_max_moves
 from solver.schedule import Timetable
+
+log = logging.getLogger(__name__)
 
 # Margin (share of the best cost) within which a worse plan is still taken as the next one to ruin, at
 # the start; it shrinks linearly to 0.
@@ -232,19 +235,26 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     return Walk(best=best, steps=step, improvements=improvements)
 
 
+def _walk_heard(problem: Problem, start: Solution, kwargs: dict[str, Any],
+                walker: Callable[..., Walk]) -> tuple[Walk, list[tuple[float, float, int]]]:
+    """`walker`'s walk and the (wall, cpu, cost) points of its better plans since it started."""
+    began, cpu0 = time.perf_counter(), time.process_time()
+    points: list[tuple[float, float, int]] = []
+
+    def heard(s: Solution) -> None:
+        points.append((time.perf_counter() - began, time.process_time() - cpu0, s.objective))
+
+    return walker(problem, start, on_better=heard, **kwargs), points
+
+
 def _child(problem: Problem, start: Solution, kwargs: dict[str, Any], conn: Connection,
            walker: Callable[..., Walk] = improve) -> None:
     """In a forked process: walk (`improve`, or a walk with its signature) and send back (walk, progress
     points) or None."""
     try:
-        began, cpu0 = time.perf_counter(), time.process_time()
-        points: list[tuple[float, float, int]] = []
-
-        def heard(s: Solution) -> None:
-            points.append((time.perf_counter() - began, time.process_time() - cpu0, s.objective))
-
-        conn.send((walker(problem, start, on_better=heard, **kwargs), points))
-    except Exception:  # the parent carries on with its own plan
+        conn.send(_walk_heard(problem, start, kwargs, walker))
+    except Exception:  # the parent carries on without it
+        log.exception("the walk on the other core failed")
         conn.send(None)
     finally:
         conn.close()
@@ -258,6 +268,7 @@ class Elsewhere:
         ctx = multiprocessing.get_context("fork")
         self._receiver, sender = ctx.Pipe(duplex=False)
         kwargs = {"seed": seed, "steps": steps, "deadline": deadline}
+        self._walk = (problem, start, kwargs, walker)
         self._child = ctx.Process(target=_child, args=(problem, start, kwargs, sender, walker), daemon=True)
         self.started = time.perf_counter()
         self._child.start()
@@ -278,6 +289,7 @@ class Elsewhere:
                 return self._receiver.recv()  # type: ignore[no-any-return]
             return None
         except EOFError:
+            log.warning("the walk on the other core ended without an answer (exit code %s)", self._child.exitcode)
             return None
         finally:
             self._receiver.close()
@@ -285,6 +297,12 @@ class Elsewhere:
             if self._child.is_alive():
                 self._child.kill()
                 self._child.join()
+
+    def here(self) -> tuple[Walk, list[tuple[float, float, int]]]:
+        """The child's walk, walked in this process instead: a walk bounded by steps gives the same plan
+        wherever it runs, so a solve bounded by solutions does not depend on whether its child answered."""
+        self.started = time.perf_counter()
+        return _walk_heard(*self._walk)
 
 
 def can_fork() -> bool:

@@ -70,10 +70,8 @@ _WALK_BOTH = True
 # Whether dispatch days the compiled field walk serves (fieldwalk.fits) walk with it rather than the general
 # walk once the process has loaded it (fieldwalk.warm).
 _FIELD_WALK = True
-# ... and under a solution limit too. Off: with it on, two determinism tests gave a different plan beside two
-# CPU burners inside the full suite (2026-12-02), so a bounded solve keeps the general walk until that is
-# found; timed solves in a warmed process (the benchmarks) use the compiled walk.
-_FIELD_WALK_BOUNDED = False
+# ... and under a solution limit too (the tests' solves: the same walk as the product's timed ones).
+_FIELD_WALK_BOUNDED = True
 # The field walk's steps per general step under a solution limit (a step costs 70-150 us against 3-8 ms).
 _FIELD_STEPS = 30
 # Whether a timed solve whose walks are the field walk's runs OR-Tools' local search first. Off: on 200 x 25 its
@@ -130,8 +128,16 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
     both_walk = False  # both cores walk (a plain day, see below)
     field = False  # the walks are the compiled field walk's (see below)
     if offered and problem.vehicles:
+        # The compiled walks on the days they serve: timed, only if numba's cache holds them, bounded, whatever
+        # it takes; loaded first (about 1 s, once a process), so that the budget counts from after them and every
+        # walk forks from a process that has them (solver/kernels.py).
+        bounded = params.solution_limit is not None
+        field = (walk_on and _FIELD_WALK and fieldwalk.fits(problem)
+                 and (_FIELD_WALK_BOUNDED and fieldwalk.warm() if bounded else fieldwalk.warm(compile=False)))
+        plain_walk = (beside and cores_of(params) > 1 and can_fork() and vrptw.plain(problem)
+                      and vrptw.warm(compile=bounded))
         budget = None  # under a solution limit nothing is timed
-        if params.solution_limit is None:
+        if not bounded:
             # The limit covers the whole call: keep a little of it for explaining what is left out.
             expected_out = 0 if constructed is None else len(constructed.unassigned)
             keep = min(_EXPLAIN_MAX * time_limit, max(_EXPLAIN_SHARE * time_limit, _EXPLAIN_PER_DROPPED * expected_out))
@@ -139,9 +145,6 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         stall_after = None
         # a walk on another core, bounded like this one: twice its steps under a solution limit
         child_steps = None if params.solution_limit is None else 2 * _walk_steps(params)
-        # the compiled walk on the days it serves, once this process has loaded it (fieldwalk.warm)
-        field = (walk_on and _FIELD_WALK and fieldwalk.fits(problem)
-                 and (fieldwalk.warmed() if params.solution_limit is None else _FIELD_WALK_BOUNDED))
         if field and child_steps is not None:
             child_steps *= _FIELD_STEPS
         if walk_on and constructed is not None:
@@ -158,10 +161,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             # wins below only if it serves them all for less
             relaxed = replace(problem, visits=tuple(replace(x, drop_penalty=_RELAXED_PENALTY) for x in problem.visits))
             walk_until = None if budget is None else time.monotonic() + budget
-            # windows, van stock and shifts alone: the compiled walk, its steps far cheaper than the general one's,
-            # once this process has loaded it (vrptw.warm: about 1 s from numba's cache, 8 s to compile the first
-            # time, too long for a timed child); under a solution limit the child loads it, whatever it takes
-            plain_walk = vrptw.plain(relaxed) and (child_steps is not None or vrptw.warmed())
+            # windows, van stock and shifts alone: the compiled walk (above), its steps far cheaper than the
+            # general one's
             if plain_walk and child_steps is not None:
                 child_steps *= _PLAIN_STEPS
             first = greedy_solve(relaxed, explain=False)
@@ -317,9 +318,13 @@ def _ils_walk(problem: Problem, params: SolveParams) -> bool:
 
 def _beside(elsewhere: Elsewhere, params: SolveParams, until: float | None, trace: Trace) -> Solution | None:
     """The best plan of the walk on the other core (None: it did not answer in time). Bounded by steps it
-    finishes whatever the clock says; bounded by `until` it is about done then."""
+    finishes whatever the clock says, and is walked here should the child give no answer; bounded by `until`
+    it is about done then."""
     bounded = params.solution_limit is not None
     there = elsewhere.result(wait=None if bounded or until is None else max(1.0, until - time.monotonic() + 1.0))
+    if there is None and bounded:
+        log.warning("walking the other core's walk here")
+        there = elsewhere.here()
     if there is None:
         return None
     walk, points = there

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from solver import kernels
 from solver.construct import greedy_solve
 from solver.lns import Walk
 from solver.problem import Problem, Solution
@@ -179,28 +180,26 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     return Walk(best=best, steps=step, improvements=improvements)
 
 
-_warmed = False
-
-
-def warm() -> None:
+def warm(*, compile: bool = True) -> bool:
     """Load the compiled loop into this process (about 1 s from numba's cache; 8 s to compile the first
-    time), so that every walk forked from it starts at once: a tiny walk of one step. For a process that
-    solves many days (a benchmark, a service), once at its start; `solve` never waits for it."""
-    global _warmed
-    if _warmed:
-        return
+    time; with `compile` False only from the cache, see solver/kernels.py), so that every walk forked from it
+    starts at once. Whether it is loaded."""
+    return kernels.load("solver._sisr_kernel", _tiny_walk, compile=compile)
+
+
+def warmed() -> bool:
+    """Whether this process has loaded the compiled loop."""
+    return kernels.loaded("solver._sisr_kernel")
+
+
+def _tiny_walk() -> None:
+    """One step on a day of one visit."""
     from solver.problem import Vehicle, Visit
 
     tiny = Problem(distances=np.array([[0, 1], [1, 0]]), durations=np.array([[0, 1], [1, 0]]),
                    vehicles=(Vehicle(start=0, end=0, shift_start=0, shift_end=10, stock=(1,)),),
                    visits=(Visit(location=1, service=1, window=(0, 5), parts=(1,)),), num_parts=1)
     improve(tiny, greedy_solve(tiny, explain=False), seed=0, steps=1)
-    _warmed = True
-
-
-def warmed() -> bool:
-    """Whether `warm` has loaded the compiled loop into this process."""
-    return _warmed
 
 
 def _per_step(step: int, spent: float) -> float:

@@ -77,7 +77,7 @@ def _has_tag(column: Any, tag: str) -> ColumnElement[bool]:
 def query(*, scope: str | None = None, status: Sequence[OrderStatus] = (),
           priority: Sequence[domain.Priority] = (), customer_id: str | None = None,
           technician_id: str | None = None, skill: str | None = None, created_from: datetime | None = None,
-          created_to: datetime | None = None, sort: Sort = "priority") -> Select[tuple[Order]]:
+          created_to: datetime | None = None, sort: Sort = "priority") -> Select[Order]:
     stmt = select(Order).where(visible(scope))
     if status:
         stmt = stmt.where(Order.status.in_([s.value for s in status]))

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, label, or_, select, true
 from sqlalchemy.orm import Session
 
 from api.errors import NotFoundError, field_error
@@ -31,7 +31,7 @@ from api.parts.schemas import StockRead, UsageBy, UsageReport, UsageRow
 _THRESHOLD = func.coalesce(StockBalance.low_stock_threshold, Part.low_stock_threshold)
 
 
-def _stock_query(scope: str | None) -> Select[Any]:
+def _stock_query(scope: str | None) -> Select[str, str, int, int]:
     return (select(StockBalance.part_id, StockBalance.location_id, StockBalance.quantity,
                    _THRESHOLD.label("threshold"))
             .join(Part, Part.id == StockBalance.part_id)
@@ -173,9 +173,12 @@ def usage(session: Session, *, by: UsageBy, filters: MovementFilter = MovementFi
     if filters.kind not in (None, MovementKind.consume):
         raise field_error("kind", "usage counts consumptions only", filters.kind)
     m = StockMovement
-    key = {"order": m.order_id, "technician": m.technician_id, "part": m.part_id, "month": _month(session)}[by]
+    keys: dict[UsageBy, SQLColumnExpression[str | None]] = {
+        "order": m.order_id, "technician": m.technician_id, "part": m.part_id, "month": _month(session)}
+    key = keys[by]
     cost = func.coalesce(func.sum(m.quantity * m.unit_cost), 0)
-    stmt = (select(key.label("key"), func.count().label("movements"), func.sum(m.quantity).label("quantity"),
+    # label(), not key.label(): the stubs type an expression's own .label() as Label[Never]
+    stmt = (select(label("key", key), func.count().label("movements"), func.sum(m.quantity).label("quantity"),
                    cost.label("cost"))
             .where(m.kind == MovementKind.consume.value, *filters.where())
             .group_by(key).order_by(key))

@@ -101,9 +101,10 @@ def update_location(session: SessionDep, _user: Storekeeper, location_id: PathId
 stock_router = APIRouter(route_class=SessionRoute, prefix="/stock", tags=["stock"])
 Consumer = Annotated[User, allow(Role.technician, Role.storekeeper)]
 IdQuery = Annotated[str | None, Query(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f]+$")]
-MOVED = {201: {"description": "the movement; a replay of an Idempotency-Key answers the same, with the "
-                              "header Idempotent-Replayed: true"},
-         409: {"description": "insufficient stock (names the location, what it has and what was asked)"}}
+MOVED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "the movement; a replay of an Idempotency-Key answers the same, with the header "
+                         "Idempotent-Replayed: true"},
+    409: {"description": "insufficient stock (names the location, what it has and what was asked)"}}
 
 
 def _answer(outcome: Outcome) -> JSONResponse:

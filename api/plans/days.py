@@ -43,6 +43,7 @@ def _van_stocks(session: Session, technician_ids: Sequence[str]) -> dict[str, di
         .where(StockLocation.technician_id.in_(technician_ids), StockBalance.quantity > 0)
         .order_by(StockLocation.technician_id, StockBalance.part_id))
     for tech, part, quantity in rows:
+        assert tech is not None  # IN (...) never matches a NULL
         out[tech][part] = quantity
     return out
 
@@ -200,6 +201,7 @@ def _consumed_on_visits(session: Session, *, day: date, visits: set[tuple[str, s
                StockMovement.at >= datetime.combine(day, datetime.min.time())))
     out: dict[str, dict[str, int]] = {}
     for tech, order, part, quantity in rows:
+        assert tech is not None  # IN (...) never matches a NULL
         if (tech, order) in visits:
             mine = out.setdefault(tech, {})
             mine[part] = mine.get(part, 0) + quantity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
@@ -29,9 +29,10 @@ from api.errors import ErrorBody, ForbiddenError, UnauthorizedError
 from api.idempotency import IdempotencyKey
 from api.live.clock import local_now
 from api.plans import live, route_export, service
-from api.plans.models import PlanJob
+from api.plans.models import JobStatus, PlanJob
 from api.plans.schemas import (
     AssignRequest,
+    PlanContract,
     PlanRead,
     PlanRequest,
     PlanSummary,
@@ -43,8 +44,9 @@ from api.plans.schemas import (
 from api.timefields import LocalDateTime
 
 # a new job beyond the user's cap of queued or running ones
-TOO_MANY_JOBS = {429: {"model": ErrorBody, "description": "the user has MAX_PLAN_JOBS_PER_USER plan jobs queued or "
-                                                          "running; `Retry-After` says when to try again"}}
+TOO_MANY_JOBS: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorBody, "description": "the user has MAX_PLAN_JOBS_PER_USER plan jobs queued or running; "
+                                             "`Retry-After` says when to try again"}}
 # job ids are UUIDs; the pattern keeps bytes a database refuses (NUL) out of the lookups
 PlanId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
@@ -72,11 +74,13 @@ def _read(session: Session, job: PlanJob, *, published: bool) -> PlanRead:
     now = _now()
     names = service.requester_names(session, user_ids={job.requested_by} if job.requested_by else set())
     return PlanRead(
-        id=job.id, date=job.date, status=job.status, phase=job.phase, progress=service.progress(job, now=now),
+        id=job.id, date=job.date, status=JobStatus(job.status), phase=job.phase,
+        progress=service.progress(job, now=now),
         time_limit=job.policy["time_limit"], seed=job.policy["seed"], solution_limit=job.policy.get("solution_limit"),
         parent_id=job.parent_id, at=job.at, pins=job.pins, error=job.error, created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at, published=published,
-        requested_by=names.get(job.requested_by) if job.requested_by else None, plan=job.plan)
+        requested_by=names.get(job.requested_by) if job.requested_by else None,
+        plan=None if job.plan is None else PlanContract.model_validate(job.plan))
 
 
 @router.post("", response_model=PlanRead, response_model_exclude_unset=True,
@@ -107,8 +111,8 @@ def list_plans(session: SessionDep, _user: Staff, date: dt.date | None = None,
     jobs = service.list_for(session, day=date, limit=limit)
     published = service.published_ids(session, plan_ids=[j.id for j in jobs])
     names = service.requester_names(session, user_ids={j.requested_by for j in jobs if j.requested_by})
-    return [PlanSummary(id=j.id, date=j.date, status=j.status, created_at=j.created_at, finished_at=j.finished_at,
-                        published=j.id in published, parent_id=j.parent_id,
+    return [PlanSummary(id=j.id, date=j.date, status=JobStatus(j.status), created_at=j.created_at,
+                        finished_at=j.finished_at, published=j.id in published, parent_id=j.parent_id,
                         requested_by=names.get(j.requested_by) if j.requested_by else None) for j in jobs]
 
 

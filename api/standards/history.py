@@ -423,8 +423,8 @@ class Pricing:
 
     @classmethod
     def load(cls, session: Session, *, per_km: float) -> Pricing:
-        rows = session.execute(select(Technician.id, Technician.hourly_cost).where(Technician.hourly_cost.is_not(None)))
-        return cls({t: Decimal(c) for t, c in rows}, Decimal(str(per_km)))
+        rows = session.execute(select(Technician.id, Technician.hourly_cost))
+        return cls({t: Decimal(c) for t, c in rows if c is not None}, Decimal(str(per_km)))
 
 
 def _cents(x: Decimal) -> Decimal:

@@ -199,9 +199,9 @@ def daily_kpis(session: Session, *, day: date, policy: Policy) -> dict[str, Any]
     missed = _overdue_unvisited(session, day=day, policy=policy)
     sla: dict[str, dict[str, Any]] = {}
     for p in PRIORITIES:
-        started = [(v, orders[v.order_id]) for v in visits if orders[v.order_id].priority == p.value
-                   and v.order_id in deadline and (v.started_at or v.arrived_at) is not None]
-        on_time = sum(1 for v, o in started if (v.started_at or v.arrived_at) <= deadline[o.id])  # type: ignore[operator]
+        started = [(start, v.order_id) for v in visits if orders[v.order_id].priority == p.value
+                   and v.order_id in deadline and (start := v.started_at or v.arrived_at) is not None]
+        on_time = sum(1 for start, oid in started if start <= deadline[oid])
         never = sum(1 for o in missed if o.priority == p.value)
         sla[p.value] = {"visits": len(started), "on_time": on_time, "overdue_unvisited": never,
                         "compliance": _ratio(on_time, len(started) + never)}

@@ -86,7 +86,7 @@ def get(session: Session, *, technician_id: str, scope: str | None = None) -> Te
     return row
 
 
-def query(*, scope: str | None = None, active: bool | None = None, q: str | None = None) -> Select[tuple[Technician]]:
+def query(*, scope: str | None = None, active: bool | None = None, q: str | None = None) -> Select[Technician]:
     stmt = select(Technician).order_by(Technician.id)
     if scope is not None:
         stmt = stmt.where(Technician.id == scope)

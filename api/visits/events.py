@@ -33,20 +33,22 @@ def _visit_events(v: Visit, *, phone: bool = False) -> list[Event]:
     """One visit's steps in the order they happen (the contract reads ties in the file's order). `phone`: its
     arrival was reported by the phone, which says "started" on its own: until then the technician is on site,
     not in service."""
-    who = {"technician_id": v.technician_id, "order_id": v.order_id}
+    def step(at: datetime, kind: EventKind, note: str = "") -> Event:
+        return Event(at, kind, technician_id=v.technician_id, order_id=v.order_id, note=note)
+
     out = []
     if v.arrived_at is not None:
-        out.append(Event(v.arrived_at, EventKind.ARRIVED, **who))
+        out.append(step(v.arrived_at, EventKind.ARRIVED))
     # service starts at the arrival unless told otherwise (the visits' own rule); an outcome with no time on
     # site at all was a service too short to record: it starts when it ends
     start = v.started_at or (v.arrived_at if v.done_at is not None or not phone else None) or v.done_at
     if start is not None:
-        out.append(Event(start, EventKind.STARTED, **who))
+        out.append(step(start, EventKind.STARTED))
     if v.done_at is not None:
         if v.unresolved:
-            out.append(Event(v.done_at, EventKind.UNRESOLVED, note=unresolved_note(v), **who))
+            out.append(step(v.done_at, EventKind.UNRESOLVED, unresolved_note(v)))
         else:
-            out.append(Event(v.done_at, EventKind.DONE, **who))
+            out.append(step(v.done_at, EventKind.DONE))
     return out
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from api import demo_history
 from api.cli import app
 from api.commands import DEMO_DISPATCHER, DEMO_STOREKEEPER, DEMO_SUPERVISOR, DEMO_TECHNICIAN, seed_demo
 from api.complaints.models import Complaint
@@ -328,4 +329,15 @@ def test_the_history_is_the_same_for_the_same_seed(client: TestClient, tmp_path:
         assert first == second
         assert [(c.order_id, c.received_at, c.outcome) for c in a.scalars(select(Complaint).order_by(Complaint.id))] \
             == [(c.order_id, c.received_at, c.outcome) for c in b.scalars(select(Complaint).order_by(Complaint.id))]
+    engine.dispose()
+
+
+def test_the_history_commits_from_a_session_bound_to_a_connection(tmp_path: Path) -> None:
+    """A session bound to a connection (not an engine) gets its engine's quick commits: a Connection has no
+    connect() of its own."""
+    engine = make_engine(f"sqlite:///{tmp_path}/quick.sqlite")
+    with engine.connect() as conn, Session(bind=conn) as session, \
+            demo_history._quick_commits(session) as quick:
+        assert quick.get_bind() is not conn
+        assert quick.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     engine.dispose()

@@ -127,7 +127,6 @@ def test_a_dispatch_day_solve_under_a_solution_limit_repeats_and_walks_no_worse_
     built = built_day(120, 15, 12, "manchester")
     p = built.problem
     params = SolveParams(solution_limit=40, cores=2)
-    monkeypatch.setattr(module, "_FIELD_WALK_BOUNDED", True)
     a = solve(p, time_limit=10, seed=0, params=params)
     b = solve(p, time_limit=10, seed=0, params=params)
     assert _fingerprint(a) == _fingerprint(b)

@@ -1,0 +1,86 @@
+"""The compiled walks' kernels (solver/_sisr_kernel.py, solver/_field_kernel.py), loaded into a process.
+
+numba compiles a kernel at its first call (15-40 s) and keeps the machine code in its cache (`__pycache__`
+beside the source, or NUMBA_CACHE_DIR); a later process loads it from there in about a second. `make`
+compiles both once at install (`dispatch compile`). A timed solve loads a kernel only from the cache, never
+compiling against its clock; a solve bounded by solutions loads it whatever it takes. Either way the solving
+process loads it before it forks a walk onto the other core, so that the child inherits the machine code and
+never compiles: two processes compiling one kernel at once can corrupt numba's cache or fail (numba issues
+#4807 and #10486), and a child that fails would change a bounded solve's plan. For the same reason the
+processes of one machine (test workers, service workers) compile a kernel one at a time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+
+log = logging.getLogger(__name__)
+
+_loaded: set[str] = set()
+
+
+def cached(kernel: ModuleType) -> bool:
+    """Whether numba's cache holds fresh machine code (its source unchanged since) of every compiled function
+    `kernel` defines."""
+    functions = [f for f in vars(kernel).values()
+                 if getattr(getattr(f, "py_func", None), "__module__", None) == kernel.__name__]
+    if not functions:
+        return False
+    for f in functions:
+        index = getattr(getattr(f, "_cache", None), "_cache_file", None)
+        # numba's own check: an empty index is a missing or stale cache (another source stamp or numba)
+        if index is None or not index._load_index():
+            return False
+    return True
+
+
+def load(name: str, tiny_walk: Callable[[], object], *, compile: bool = True) -> bool:
+    """Load the kernel module `name` into this process by running `tiny_walk` (a walk of one step, which
+    compiles or loads every function it calls). With `compile` False, only if numba's cache holds it.
+    Whether the kernel is now loaded."""
+    if name in _loaded:
+        return True
+    kernel = importlib.import_module(name)
+    if not compile and not cached(kernel):
+        log.info("%s is not in numba's cache (run `dispatch compile`): timed solves use the general walk", name)
+        return False
+    with _alone(kernel):
+        tiny_walk()
+    _loaded.add(name)
+    return True
+
+
+@contextmanager
+def _alone(kernel: ModuleType) -> Iterator[None]:
+    """One process of this machine at a time compiles or loads `kernel` (say, two test workers): the next one
+    then loads the first one's machine code from the cache."""
+    source = str(Path(str(kernel.__file__)).resolve())
+    path = Path(tempfile.gettempdir()) / f"dispatch-{hashlib.sha1(source.encode()).hexdigest()[:12]}.lock"
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def loaded(name: str) -> bool:
+    """Whether `load` has loaded the kernel module `name` into this process."""
+    return name in _loaded
+
+
+def compile_all() -> list[str]:
+    """Compile (or load) every kernel into numba's cache; the names of the kernels."""
+    from solver import fieldwalk, vrptw
+
+    fieldwalk.warm()
+    vrptw.warm()
+    return sorted(_loaded)
+
+
+__all__ = ["cached", "compile_all", "load", "loaded"]
