@@ -226,18 +226,6 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     return Walk(best=best, steps=step, improvements=improvements)
 
 
-def warm(*, compile: bool = True) -> bool:
-    """Load the compiled loop into this process (about 1 s from numba's cache, longer to compile the first
-    time; with `compile` False only from the cache, see solver/kernels.py), so that every walk forked from it
-    starts at once. Whether it is loaded."""
-    return kernels.load("solver._field_kernel", _tiny_walk, compile=compile)
-
-
-def warmed() -> bool:
-    """Whether this process has loaded the compiled loop."""
-    return kernels.loaded("solver._field_kernel")
-
-
 def _tiny_walk() -> None:
     """One step on a day of one visit that binds every rule the loop prices."""
     from solver.problem import Break, Vehicle, Visit
@@ -248,6 +236,13 @@ def _tiny_walk() -> None:
                    visits=(Visit(location=1, service=1, window=(0, 5), deadline=1, lateness_cost=1, drop_penalty=9,
                                  parts=(1,)),), num_parts=1)
     improve(tiny, greedy_solve(tiny, explain=False), seed=0, steps=1)
+
+
+# warm(compile=True): load the compiled loop into this process (about 1 s from numba's cache, longer to compile
+# the first time), so that every walk forked from it starts at once; warmed(): whether it is (solver/kernels.py)
+_KERNEL = kernels.Kernel("solver._field_kernel", _tiny_walk)
+warm = _KERNEL.warm
+warmed = _KERNEL.warmed
 
 
 def _solution(problem: Problem, rt: np.ndarray, ln: np.ndarray) -> Solution:

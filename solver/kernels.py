@@ -19,6 +19,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -74,6 +75,22 @@ def loaded(name: str) -> bool:
     return name in _loaded
 
 
+@dataclass(frozen=True)
+class Kernel:
+    """A compiled walk's kernel module (`name`) and a walk of one step that loads all of it."""
+
+    name: str
+    tiny_walk: Callable[[], object]
+
+    def warm(self, *, compile: bool = True) -> bool:
+        """`load` this kernel: whether it is now loaded (with `compile` False, only from numba's cache)."""
+        return load(self.name, self.tiny_walk, compile=compile)
+
+    def warmed(self) -> bool:
+        """Whether this process has loaded this kernel."""
+        return loaded(self.name)
+
+
 def compile_all() -> list[str]:
     """Compile (or load) every kernel into numba's cache; the names of the kernels."""
     from solver import fieldwalk, vrptw
@@ -83,4 +100,4 @@ def compile_all() -> list[str]:
     return sorted(_loaded)
 
 
-__all__ = ["cached", "compile_all", "load", "loaded"]
+__all__ = ["Kernel", "cached", "compile_all", "load", "loaded"]

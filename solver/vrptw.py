@@ -180,18 +180,6 @@ def improve(problem: Problem, start: Solution, *, seed: int, steps: int | None =
     return Walk(best=best, steps=step, improvements=improvements)
 
 
-def warm(*, compile: bool = True) -> bool:
-    """Load the compiled loop into this process (about 1 s from numba's cache; 8 s to compile the first
-    time; with `compile` False only from the cache, see solver/kernels.py), so that every walk forked from it
-    starts at once. Whether it is loaded."""
-    return kernels.load("solver._sisr_kernel", _tiny_walk, compile=compile)
-
-
-def warmed() -> bool:
-    """Whether this process has loaded the compiled loop."""
-    return kernels.loaded("solver._sisr_kernel")
-
-
 def _tiny_walk() -> None:
     """One step on a day of one visit."""
     from solver.problem import Vehicle, Visit
@@ -200,6 +188,13 @@ def _tiny_walk() -> None:
                    vehicles=(Vehicle(start=0, end=0, shift_start=0, shift_end=10, stock=(1,)),),
                    visits=(Visit(location=1, service=1, window=(0, 5), parts=(1,)),), num_parts=1)
     improve(tiny, greedy_solve(tiny, explain=False), seed=0, steps=1)
+
+
+# warm(compile=True): load the compiled loop into this process (about 1 s from numba's cache, longer to compile
+# the first time), so that every walk forked from it starts at once; warmed(): whether it is (solver/kernels.py)
+_KERNEL = kernels.Kernel("solver._sisr_kernel", _tiny_walk)
+warm = _KERNEL.warm
+warmed = _KERNEL.warmed
 
 
 def _per_step(step: int, spent: float) -> float:
