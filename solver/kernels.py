@@ -1,8 +1,8 @@
-"""The compiled walks' kernels (solver/_sisr_kernel.py, solver/_field_kernel.py), loaded into a process.
+"""The compiled walks' kernels (solver/_sisr_kernel.py, _field_kernel.py, _span_kernel.py), loaded into a process.
 
 numba compiles a kernel at its first call (15-40 s) and keeps the machine code in its cache (`__pycache__`
 beside the source, or NUMBA_CACHE_DIR); a later process loads it from there in about a second. `make`
-compiles both once at install (`dispatch compile`). A timed solve loads a kernel only from the cache, never
+compiles them once at install (`dispatch compile`). A timed solve loads a kernel only from the cache, never
 compiling against its clock; a solve bounded by solutions loads it whatever it takes. Either way the solving
 process loads it before it forks a walk onto the other core, so that the child inherits the machine code and
 never compiles: two processes compiling one kernel at once can corrupt numba's cache or fail (numba issues
@@ -93,9 +93,10 @@ class Kernel:
 
 def compile_all() -> list[str]:
     """Compile (or load) every kernel into numba's cache; the names of the kernels."""
-    from solver import fieldwalk, vrptw
+    from solver import fieldwalk, spanwalk, vrptw
 
     fieldwalk.warm()
+    spanwalk.warm()
     vrptw.warm()
     return sorted(_loaded)
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from solver import fieldwalk, vrptw
+from solver import fieldwalk, spanwalk, vrptw
 from solver.construct import greedy_solve
-from solver.lns import Elsewhere, can_fork, improve
+from solver.lns import Elsewhere, Walk, can_fork, improve
 from solver.model import Model, build_model, certain_cost
 from solver.params import SolveParams, cores_of
 from solver.problem import Problem, Progress, Reason, RouteSolution, Solution
@@ -78,6 +78,11 @@ _FIELD_STEPS = 30
 # plan after 19 s was dearer than the field walk's by half (Lyon 1: 1,020,455,767 against 647,648,961) and it
 # rarely stalls within 20 s, so this core walks from the insertion plan as the other does, from its own seed.
 _FIELD_SEARCH = False
+# Whether days with a working-time cost the compiled span walk serves (spanwalk.fits) walk with it (loaded as the
+# field walk is); and its steps per general step when bounded (a step costs 30-60 us on a 100 x 25 Pillac
+# instance against 3-8 ms).
+_SPAN_WALK = True
+_SPAN_STEPS = 100
 _TIMEOUT = routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT
 
 
@@ -126,7 +131,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         params = replace(params, portfolio="single", local_search="iterated_local_search")
     walk_until: float | None = None  # the moment ruin and recreate stops (a deadline, without a solution limit)
     both_walk = False  # both cores walk (a plain day, see below)
-    field = False  # the walks are the compiled field walk's (see below)
+    field = span_walk = False  # the walks are the compiled field (or span) walk's (see below)
     if offered and problem.vehicles:
         # The compiled walks on the days they serve: timed, only if numba's cache holds them, bounded, whatever
         # it takes; loaded first (about 1 s, once a process), so that the budget counts from after them and every
@@ -134,6 +139,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         bounded = params.solution_limit is not None
         field = (walk_on and _FIELD_WALK and fieldwalk.fits(problem)
                  and (_FIELD_WALK_BOUNDED and fieldwalk.warm() if bounded else fieldwalk.warm(compile=False)))
+        span_walk = (walk_on and _SPAN_WALK and spanwalk.fits(problem)
+                     and (spanwalk.warm() if bounded else spanwalk.warm(compile=False)))
         plain_walk = (beside and cores_of(params) > 1 and can_fork() and vrptw.plain(problem)
                       and vrptw.warm(compile=bounded))
         budget = None  # under a solution limit nothing is timed
@@ -145,8 +152,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         stall_after = None
         # a walk on another core, bounded like this one: twice its steps under a solution limit
         child_steps = None if params.solution_limit is None else 2 * _walk_steps(params)
-        if field and child_steps is not None:
-            child_steps *= _FIELD_STEPS
+        if child_steps is not None:
+            child_steps *= _SPAN_STEPS if span_walk else _FIELD_STEPS if field else 1
         if walk_on and constructed is not None:
             if budget is not None:
                 # the local search goes on while it gains; ruin and recreate has the rest
@@ -155,7 +162,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
             if cores_of(params) > 1 and can_fork():
                 # another core walks from the insertion plan meanwhile, with the whole search's time
                 elsewhere = Elsewhere(problem, constructed, seed=seed + 1, deadline=walk_until, steps=child_steps,
-                                      walker=fieldwalk.improve if field else improve)
+                                      walker=_walker(field, span_walk))
         elif beside and cores_of(params) > 1 and can_fork():
             # every visit mandatory: the walk weighs one left out as the relaxed search does, and its plan
             # wins below only if it serves them all for less
@@ -214,7 +221,7 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0, params: SolvePa
         table, routes = timed(break_legs)
     if walk_on and constructed is not None:
         constructed = _walk(problem, routes, constructed, seed=seed, params=params, until=walk_until,
-                            elsewhere=elsewhere, trace=trace, field=field)
+                            elsewhere=elsewhere, trace=trace, field=field, span_walk=span_walk)
     elif elsewhere is not None:
         walked = _beside(elsewhere, params, walk_until, trace)
         if walked is not None and (constructed is None
@@ -278,10 +285,11 @@ def _walk_steps(params: SolveParams) -> int:
 
 def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solution, *, seed: int,
           params: SolveParams, until: float | None, elsewhere: Elsewhere | None, trace: Trace,
-          field: bool = False) -> Solution:
+          field: bool = False, span_walk: bool = False) -> Solution:
     """Ruin and recreate from the cheaper of the local search's plan and the insertion plan, here and, with
     `elsewhere`, from the insertion plan on another core; the cheapest plan of all (ties: the insertion
-    plan, then this process's walk). `field`: the compiled field walk (solver/fieldwalk.py)."""
+    plan, then this process's walk). `field`: the compiled field walk (solver/fieldwalk.py); `span_walk`: the
+    compiled span walk (solver/spanwalk.py)."""
     walk_began = time.perf_counter() - trace.began
     served = {j for r in searched for j in r.visits}
     unserved = tuple((j, Reason(rule=UNSERVED)) for j in range(len(problem.visits)) if j not in served)
@@ -290,11 +298,12 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
                      status="feasible")
     begin = local if _cost_of(problem, searched) < _cost_of(problem, constructed.routes) else constructed
 
-    steps = None if params.solution_limit is None else _walk_steps(params) * (_FIELD_STEPS if field else 1)
+    steps = None if params.solution_limit is None else _walk_steps(params) * (
+        _SPAN_STEPS if span_walk else _FIELD_STEPS if field else 1)
     deadline = None if steps is not None else (until if until is not None else time.monotonic())
     try:
-        here = (fieldwalk.improve if field else improve)(problem, begin, seed=seed, steps=steps, deadline=deadline,
-                                                         on_better=lambda s: trace.add(s.objective))
+        here = _walker(field, span_walk)(problem, begin, seed=seed, steps=steps, deadline=deadline,
+                                         on_better=lambda s: trace.add(s.objective))
     except BaseException:
         if elsewhere is not None:
             elsewhere.close()
@@ -307,6 +316,11 @@ def _walk(problem: Problem, searched: Sequence[RouteSolution], constructed: Solu
         if walked is not None:
             candidates.append(walked)
     return min(candidates, key=lambda s: _cost_of(problem, s.routes))  # min() keeps the first of equals
+
+
+def _walker(field: bool, span_walk: bool) -> Callable[..., Walk]:
+    """The ruin-and-recreate walk of a day: the compiled span or field walk where chosen, else the general one."""
+    return spanwalk.improve if span_walk else fieldwalk.improve if field else improve
 
 
 def _ils_walk(problem: Problem, params: SolveParams) -> bool:

@@ -20,16 +20,19 @@ from tests.solver.test_lns import field_day
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_dispatch_compile_leaves_both_kernels_in_numbas_cache() -> None:
+def test_dispatch_compile_leaves_every_kernel_in_numbas_cache() -> None:
     result = CliRunner().invoke(app, ["compile"])
     assert result.exit_code == 0, result.output
     assert "solver._field_kernel" in result.output
     assert "solver._sisr_kernel" in result.output
+    assert "solver._span_kernel" in result.output
     import solver._field_kernel as field_kernel
     import solver._sisr_kernel as sisr_kernel
+    import solver._span_kernel as span_kernel
 
     assert kernels.cached(field_kernel)
     assert kernels.cached(sisr_kernel)
+    assert kernels.cached(span_kernel)
     assert fieldwalk.warm(compile=False)
     assert fieldwalk.warmed()
 
