@@ -43,22 +43,6 @@ def cached(kernel: ModuleType) -> bool:
     return True
 
 
-def load(name: str, tiny_walk: Callable[[], object], *, compile: bool = True) -> bool:
-    """Load the kernel module `name` into this process by running `tiny_walk` (a walk of one step, which
-    compiles or loads every function it calls). With `compile` False, only if numba's cache holds it.
-    Whether the kernel is now loaded."""
-    if name in _loaded:
-        return True
-    kernel = importlib.import_module(name)
-    if not compile and not cached(kernel):
-        log.info("%s is not in numba's cache (run `dispatch compile`): timed solves use the general walk", name)
-        return False
-    with _alone(kernel):
-        tiny_walk()
-    _loaded.add(name)
-    return True
-
-
 @contextmanager
 def _alone(kernel: ModuleType) -> Iterator[None]:
     """One process of this machine at a time compiles or loads `kernel` (say, two test workers): the next one
@@ -70,11 +54,6 @@ def _alone(kernel: ModuleType) -> Iterator[None]:
         yield
 
 
-def loaded(name: str) -> bool:
-    """Whether `load` has loaded the kernel module `name` into this process."""
-    return name in _loaded
-
-
 @dataclass(frozen=True)
 class Kernel:
     """A compiled walk's kernel module (`name`) and a walk of one step that loads all of it."""
@@ -83,12 +62,23 @@ class Kernel:
     tiny_walk: Callable[[], object]
 
     def warm(self, *, compile: bool = True) -> bool:
-        """`load` this kernel: whether it is now loaded (with `compile` False, only from numba's cache)."""
-        return load(self.name, self.tiny_walk, compile=compile)
+        """Load the kernel into this process by running its one-step walk, which compiles or loads every
+        function it calls; with `compile` False, only if numba's cache holds it. Whether it is now loaded."""
+        if self.name in _loaded:
+            return True
+        kernel = importlib.import_module(self.name)
+        if not compile and not cached(kernel):
+            log.info("%s is not in numba's cache (run `dispatch compile`): timed solves use the general walk",
+                     self.name)
+            return False
+        with _alone(kernel):
+            self.tiny_walk()
+        _loaded.add(self.name)
+        return True
 
     def warmed(self) -> bool:
         """Whether this process has loaded this kernel."""
-        return loaded(self.name)
+        return self.name in _loaded
 
 
 def compile_all() -> list[str]:
@@ -101,4 +91,4 @@ def compile_all() -> list[str]:
     return sorted(_loaded)
 
 
-__all__ = ["Kernel", "cached", "compile_all", "load", "loaded"]
+__all__ = ["Kernel", "cached", "compile_all"]
